@@ -1,0 +1,113 @@
+//! The registry of every diagnostic code.
+//!
+//! Each code has a page in `spec/diagnostics/<CODE>.md` (the long
+//! explanation printed by `platc explain`) and at least one ui fixture under
+//! `tests/ui/` that triggers it; a tidy test checks both.
+
+use crate::Severity;
+
+/// What the registry knows of one code.
+#[derive(Debug)]
+pub struct CodeInfo {
+    pub code: &'static str,
+    /// A kebab-case name, stable like the code.
+    pub name: &'static str,
+    pub severity: Severity,
+    /// One line: what the code is about.
+    pub summary: &'static str,
+    /// The long explanation (Markdown), from `spec/diagnostics/<CODE>.md`.
+    pub explanation: &'static str,
+}
+
+macro_rules! codes {
+    ($( $code:literal $name:literal $sev:ident $summary:literal; )*) => {
+        /// Every registered code, sorted.
+        pub static CODES: &[CodeInfo] = &[
+            $( CodeInfo {
+                code: $code,
+                name: $name,
+                severity: Severity::$sev,
+                summary: $summary,
+                explanation: include_str!(concat!("../../../spec/diagnostics/", $code, ".md")),
+            }, )*
+        ];
+    };
+}
+
+codes! {
+    // E01xx: syntax
+    "E0101" "syntax-error" Error "the text does not match the grammar";
+    "E0102" "unterminated-literal" Error "a string or block comment is not closed";
+    "E0103" "invalid-escape" Error "a string contains an unknown escape sequence";
+    "E0104" "invalid-number" Error "a number, quantity or duration literal is malformed or out of range";
+    "E0105" "nesting-too-deep" Error "brackets, blocks or interpolations are nested too deeply";
+    "E0106" "invalid-date" Error "a date literal is not a real calendar date";
+    "E0107" "file-too-large" Error "a source file is larger than the compiler accepts";
+    "E0108" "misplaced-item" Error "an item appears where it is not allowed";
+    // E02xx: names and modules
+    "E0201" "unknown-name" Error "a name is not defined in scope";
+    "E0202" "duplicate-definition" Error "a name is defined twice";
+    "E0203" "import-not-found" Error "an imported file does not exist";
+    "E0204" "import-cycle" Error "files import each other in a cycle";
+    "E0205" "import-escapes-root" Error "an import points outside the project root";
+    "E0206" "unknown-std-module" Error "an import names a stdlib module that does not exist";
+    "E0207" "missing-platform" Error "the root file has no platform block";
+    "E0208" "unreadable-import" Error "an imported file cannot be read or is not UTF-8";
+    "E0209" "invalid-import-path" Error "an import path is not of an accepted form";
+    // E03xx: types
+    "E0301" "type-mismatch" Error "a value has the wrong type";
+    "E0302" "missing-argument" Error "a required parameter is not set";
+    "E0303" "unknown-parameter" Error "an instance sets a parameter the component does not have";
+    "E0304" "out-of-range" Error "a value is outside the range its type allows";
+    "E0305" "pattern-mismatch" Error "a string does not match the pattern its type requires";
+    "E0306" "unit-mismatch" Error "a quantity has the wrong kind of unit (memory vs CPU vs time)";
+    "E0307" "secret-leak" Error "a secret flows into a place that is not typed as secret";
+    "E0308" "unknown-field" Error "a value has no field of that name";
+    "E0309" "interface-not-satisfied" Error "a provides block does not match its interface";
+    "E0310" "possibly-none" Error "an optional value is used where a value is required";
+    "E0311" "duplicate-assignment" Error "the same key is assigned twice";
+    "E0312" "invalid-chart" Error "chart coordinates are not exact or not well formed";
+    "E0313" "invalid-pattern" Error "a pattern constraint is not a valid regular expression";
+    "E0314" "unknown-expose-point" Error "an expose block names a point the component does not declare";
+    "E0315" "invalid-call" Error "a built-in function is unknown or called with wrong arguments";
+    "E0316" "requirement-not-met" Error "no instance provides an interface a component requires";
+    "E0317" "not-a-component" Error "an instance names something that is not a component";
+    "E0318" "invalid-override" Error "an environment override targets something that cannot be overridden";
+    "E0319" "evaluation-error" Error "an expression cannot be evaluated (overflow, division by zero)";
+    "E0320" "reference-cycle" Error "values of instances depend on each other in a cycle";
+    "E0321" "invalid-constraint" Error "a constraint does not fit the type it is attached to";
+    // E05xx: policies and waivers
+    "E0501" "unknown-policy" Error "a waiver names a policy that does not exist";
+    "E0502" "unknown-waiver-target" Error "a waiver targets an instance or endpoint that does not exist";
+    "E0503" "invalid-policy" Error "a policy declaration is malformed";
+    "E0504" "empty-reason" Error "a waiver has an empty reason";
+    // Warnings
+    "W0201" "unused-import" Warning "an import brings in nothing that is used";
+    "W0501" "expired-waiver" Warning "a waiver's expiry date has passed";
+}
+
+/// The registry entry of `code`, if it exists (case-insensitive).
+pub fn lookup(code: &str) -> Option<&'static CodeInfo> {
+    CODES.iter().find(|c| c.code.eq_ignore_ascii_case(code))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_sorted_unique_and_documented() {
+        for pair in CODES.windows(2) {
+            assert!(pair[0].code < pair[1].code, "{} before {}", pair[0].code, pair[1].code);
+        }
+        for c in CODES {
+            assert!(c.explanation.starts_with(&format!("# {}", c.code)), "{} page must start with its code", c.code);
+        }
+    }
+
+    #[test]
+    fn lookup_is_case_insensitive() {
+        assert_eq!(lookup("e0201").map(|c| c.name), Some("unknown-name"));
+        assert!(lookup("E9999").is_none());
+    }
+}

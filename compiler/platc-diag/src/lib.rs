@@ -1,0 +1,244 @@
+//! Spans, source files and the one diagnostic model of platc.
+//!
+//! Architecture invariant: this crate depends on no other platc crate and on
+//! no renderer (no codespan-reporting, serde, miette or LSP types). Every stage
+//! reports through [`Diagnostic`]; renderers live in `platc-render`.
+
+mod codes;
+mod source;
+
+pub use codes::{lookup, CodeInfo, CODES};
+pub use source::{FileId, LineCol, SourceFile, SourceMap, Span};
+
+/// How bad a diagnostic is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Severity {
+    Error,
+    Warning,
+    Note,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Note => "note",
+        }
+    }
+}
+
+/// A span with an optional message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Label {
+    pub span: Span,
+    pub message: String,
+}
+
+impl Label {
+    pub fn new(span: Span, message: impl Into<String>) -> Self {
+        Label {
+            span,
+            message: message.into(),
+        }
+    }
+}
+
+/// One finding about the user's program.
+///
+/// `message` is one line, lowercase, without a trailing period; it says what
+/// is wrong. `help` says what to do about it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub code: &'static str,
+    pub severity: Severity,
+    pub message: String,
+    pub primary: Label,
+    pub secondary: Vec<Label>,
+    pub notes: Vec<String>,
+    pub help: Option<String>,
+}
+
+impl Diagnostic {
+    /// A diagnostic with the registered default severity of `code`.
+    ///
+    /// Panics in debug builds when `code` is not registered: every code must
+    /// have an entry (and a page in `spec/diagnostics/`).
+    pub fn new(code: &'static str, message: impl Into<String>, primary: Label) -> Self {
+        let severity = match lookup(code) {
+            Some(info) => info.severity,
+            None => {
+                debug_assert!(false, "unregistered diagnostic code {code}");
+                Severity::Error
+            }
+        };
+        Diagnostic {
+            code,
+            severity,
+            message: message.into(),
+            primary,
+            secondary: Vec::new(),
+            notes: Vec::new(),
+            help: None,
+        }
+    }
+
+    pub fn error(code: &'static str, message: impl Into<String>, span: Span) -> Self {
+        Self::new(code, message, Label::new(span, "")).with_severity(Severity::Error)
+    }
+
+    pub fn with_severity(mut self, severity: Severity) -> Self {
+        self.severity = severity;
+        self
+    }
+
+    pub fn with_label(mut self, message: impl Into<String>) -> Self {
+        self.primary.message = message.into();
+        self
+    }
+
+    pub fn with_secondary(mut self, span: Span, message: impl Into<String>) -> Self {
+        self.secondary.push(Label::new(span, message));
+        self
+    }
+
+    pub fn with_note(mut self, note: impl Into<String>) -> Self {
+        self.notes.push(note.into());
+        self
+    }
+
+    pub fn with_help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+}
+
+/// Collects diagnostics so that passes report and go on instead of stopping.
+#[derive(Default, Debug)]
+pub struct Sink {
+    diagnostics: Vec<Diagnostic>,
+}
+
+impl Sink {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn push(&mut self, diagnostic: Diagnostic) {
+        self.diagnostics.push(diagnostic);
+    }
+
+    pub fn extend(&mut self, diagnostics: impl IntoIterator<Item = Diagnostic>) {
+        self.diagnostics.extend(diagnostics);
+    }
+
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+
+    pub fn error_count(&self) -> usize {
+        self.diagnostics.iter().filter(|d| d.is_error()).count()
+    }
+
+    pub fn len(&self) -> usize {
+        self.diagnostics.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.diagnostics.is_empty()
+    }
+
+    /// The diagnostics in a stable order: by file, position, then code, with
+    /// exact duplicates removed.
+    pub fn finish(mut self) -> Vec<Diagnostic> {
+        sort_diagnostics(&mut self.diagnostics);
+        self.diagnostics
+    }
+}
+
+/// Sorts diagnostics by file, start, end and code, and drops exact duplicates.
+pub fn sort_diagnostics(diagnostics: &mut Vec<Diagnostic>) {
+    diagnostics.sort_by(|a, b| {
+        let ka = (a.primary.span.file, a.primary.span.start, a.primary.span.end);
+        let kb = (b.primary.span.file, b.primary.span.start, b.primary.span.end);
+        ka.cmp(&kb)
+            .then_with(|| a.code.cmp(b.code))
+            .then_with(|| a.message.cmp(&b.message))
+    });
+    diagnostics.dedup();
+}
+
+/// The closest candidate to `name` by edit distance, if one is close enough
+/// to be a plausible typo.
+pub fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let limit = (name.chars().count() / 3).max(1);
+    let mut best: Option<(usize, &'a str)> = None;
+    for candidate in candidates {
+        if candidate == name {
+            continue;
+        }
+        let distance = edit_distance(name, candidate);
+        let close = distance <= limit
+            || (candidate.eq_ignore_ascii_case(name))
+            || (name.len() >= 3 && candidate.len() >= 3 && (candidate.starts_with(name) && candidate.len() - name.len() <= 3));
+        if close && best.is_none_or(|(d, c)| distance < d || (distance == d && candidate < c)) {
+            best = Some((distance, candidate));
+        }
+    }
+    best.map(|(_, c)| c)
+}
+
+/// Levenshtein distance over chars.
+pub fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    let mut cur = vec![0; b.len() + 1];
+    for (i, ca) in a.iter().enumerate() {
+        cur[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != cb);
+            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        std::mem::swap(&mut prev, &mut cur);
+    }
+    prev[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn edit_distance_counts_edits() {
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+        assert_eq!(edit_distance("", "abc"), 3);
+        assert_eq!(edit_distance("same", "same"), 0);
+    }
+
+    #[test]
+    fn did_you_mean_finds_close_names() {
+        let names = ["postgres", "minio", "airflow"];
+        assert_eq!(did_you_mean("postgre", names), Some("postgres"));
+        assert_eq!(did_you_mean("airflwo", names), Some("airflow"));
+        assert_eq!(did_you_mean("kafka", names), None);
+    }
+
+    #[test]
+    fn sink_sorts_and_dedups() {
+        let mut map = SourceMap::new();
+        let f = map.add("a.plat", "abcdef".to_string());
+        let mut sink = Sink::new();
+        let late = Diagnostic::error("E0201", "late", Span::new(f, 4, 5));
+        let early = Diagnostic::error("E0201", "early", Span::new(f, 0, 1));
+        sink.push(late.clone());
+        sink.push(early.clone());
+        sink.push(late.clone());
+        assert!(sink.has_errors());
+        assert_eq!(sink.finish(), vec![early, late]);
+    }
+}
