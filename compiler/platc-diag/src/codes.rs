@@ -98,10 +98,19 @@ mod tests {
     #[test]
     fn codes_are_sorted_unique_and_documented() {
         for pair in CODES.windows(2) {
-            assert!(pair[0].code < pair[1].code, "{} before {}", pair[0].code, pair[1].code);
+            assert!(
+                pair[0].code < pair[1].code,
+                "{} before {}",
+                pair[0].code,
+                pair[1].code
+            );
         }
         for c in CODES {
-            assert!(c.explanation.starts_with(&format!("# {}", c.code)), "{} page must start with its code", c.code);
+            assert!(
+                c.explanation.starts_with(&format!("# {}", c.code)),
+                "{} page must start with its code",
+                c.code
+            );
         }
     }
 

@@ -163,8 +163,16 @@ impl Sink {
 /// Sorts diagnostics by file, start, end and code, and drops exact duplicates.
 pub fn sort_diagnostics(diagnostics: &mut Vec<Diagnostic>) {
     diagnostics.sort_by(|a, b| {
-        let ka = (a.primary.span.file, a.primary.span.start, a.primary.span.end);
-        let kb = (b.primary.span.file, b.primary.span.start, b.primary.span.end);
+        let ka = (
+            a.primary.span.file,
+            a.primary.span.start,
+            a.primary.span.end,
+        );
+        let kb = (
+            b.primary.span.file,
+            b.primary.span.start,
+            b.primary.span.end,
+        );
         ka.cmp(&kb)
             .then_with(|| a.code.cmp(b.code))
             .then_with(|| a.message.cmp(&b.message))
@@ -174,7 +182,10 @@ pub fn sort_diagnostics(diagnostics: &mut Vec<Diagnostic>) {
 
 /// The closest candidate to `name` by edit distance, if one is close enough
 /// to be a plausible typo.
-pub fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub fn did_you_mean<'a>(
+    name: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     let limit = (name.chars().count() / 3).max(1);
     let mut best: Option<(usize, &'a str)> = None;
     for candidate in candidates {
@@ -184,7 +195,9 @@ pub fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str
         let distance = edit_distance(name, candidate);
         let close = distance <= limit
             || (candidate.eq_ignore_ascii_case(name))
-            || (name.len() >= 3 && candidate.len() >= 3 && (candidate.starts_with(name) && candidate.len() - name.len() <= 3));
+            || (name.len() >= 3
+                && candidate.len() >= 3
+                && (candidate.starts_with(name) && candidate.len() - name.len() <= 3));
         if close && best.is_none_or(|(d, c)| distance < d || (distance == d && candidate < c)) {
             best = Some((distance, candidate));
         }

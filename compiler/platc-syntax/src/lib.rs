@@ -1,1 +1,289 @@
+//! The syntax of the platform language: a pest grammar (`plat.pest`), the
+//! typed AST ([`ast`]) with byte spans on every node, and the lowering from
+//! one to the other.
+//!
+//! Architecture invariant: this crate depends only on `platc-diag`. Parsing
+//! never fails: [`parse`] returns a module (possibly partial) and the
+//! diagnostics found. pest's types never leave the crate.
 
+pub mod ast;
+mod lower;
+mod scan;
+
+use pest::Parser as _;
+use pest_derive::Parser;
+use platc_diag::{Diagnostic, FileId, Span};
+
+pub use lower::MAX_OPERATORS;
+pub use scan::MAX_DEPTH;
+
+/// Largest source file accepted, in bytes.
+pub const MAX_FILE_SIZE: usize = 8 * 1024 * 1024;
+
+/// The grammar source, for tests that keep the spec in step with it.
+pub const GRAMMAR: &str = include_str!("plat.pest");
+
+#[derive(Parser)]
+#[grammar = "plat.pest"]
+struct PlatParser;
+
+#[doc(hidden)]
+pub use Rule as GrammarRule;
+
+/// Parses one file. Never fails and never panics: on a syntax error the
+/// module holds every item that parsed and the diagnostics say what did not.
+pub fn parse(file: FileId, text: &str) -> (ast::Module, Vec<Diagnostic>) {
+    if text.len() > MAX_FILE_SIZE {
+        let d = Diagnostic::error(
+            "E0107",
+            format!(
+                "file is {} bytes; at most {} bytes are accepted",
+                text.len(),
+                MAX_FILE_SIZE
+            ),
+            Span::new(file, 0, 0),
+        )
+        .with_label("this file is too large")
+        .with_help("split the platform into several files joined by `import`");
+        return (ast::Module::default(), vec![d]);
+    }
+    let scan = scan::scan(file, text);
+    if !scan.diagnostics.is_empty() {
+        return (ast::Module::default(), scan.diagnostics);
+    }
+    pest::set_error_detail(true);
+    match PlatParser::parse(Rule::file, text) {
+        Ok(mut pairs) => {
+            let mut lowerer = lower::Lowerer::new(file, text);
+            let module = lowerer.module(pairs.next().expect("file rule"));
+            (module, lowerer.diagnostics)
+        }
+        Err(_) => parse_chunks(file, text, &scan.item_starts),
+    }
+}
+
+/// Recovery: parses each top-level chunk on its own, so that one run reports
+/// the syntax errors of every broken item, not only the first.
+fn parse_chunks(file: FileId, text: &str, starts: &[usize]) -> (ast::Module, Vec<Diagnostic>) {
+    let mut bounds: Vec<usize> = starts.to_vec();
+    if bounds.first() != Some(&0) {
+        bounds.insert(0, 0);
+    }
+    bounds.push(text.len());
+    let mut module = ast::Module::default();
+    let mut diagnostics = Vec::new();
+    let mut lowerer = lower::Lowerer::new(file, text);
+    for w in bounds.windows(2) {
+        let (start, end) = (w[0], w[1]);
+        let chunk = &text[start..end];
+        match PlatParser::parse(Rule::file, chunk) {
+            Ok(mut pairs) => {
+                lowerer.offset = start;
+                let file_pair = pairs.next().expect("file rule");
+                for pair in file_pair.into_inner() {
+                    if pair.as_rule() != Rule::EOI {
+                        module.items.push(lowerer.item(pair));
+                    }
+                }
+            }
+            Err(e) => diagnostics.push(syntax_error(file, chunk, start, &e)),
+        }
+    }
+    diagnostics.extend(lowerer.diagnostics);
+    (module, diagnostics)
+}
+
+/// Keyword tokens: atomic in the grammar so that a keyword must end at a
+/// word boundary, and skipped by the lowering.
+pub(crate) fn is_keyword_token(rule: Rule) -> bool {
+    matches!(
+        rule,
+        Rule::kw_platform
+            | Rule::kw_import
+            | Rule::kw_as
+            | Rule::kw_component
+            | Rule::kw_interface
+            | Rule::kw_param
+            | Rule::kw_secret
+            | Rule::kw_environment
+            | Rule::kw_policy
+            | Rule::kw_allow
+            | Rule::kw_expose
+            | Rule::kw_provides
+            | Rule::kw_requires
+            | Rule::kw_chart
+            | Rule::kw_version
+            | Rule::kw_from
+            | Rule::kw_values
+            | Rule::kw_if
+            | Rule::kw_else
+            | Rule::kw_for
+            | Rule::kw_in
+            | Rule::kw_where
+            | Rule::kw_fail
+            | Rule::kw_help
+            | Rule::kw_severity
+            | Rule::kw_code
+            | Rule::kw_reason
+            | Rule::kw_until
+            | Rule::kw_matches
+    )
+}
+
+/// The keyword a `kw_*` rule matches.
+fn keyword_text(rule: Rule) -> Option<&'static str> {
+    Some(match rule {
+        Rule::kw_platform => "platform",
+        Rule::kw_import => "import",
+        Rule::kw_as => "as",
+        Rule::kw_component => "component",
+        Rule::kw_interface => "interface",
+        Rule::kw_param => "param",
+        Rule::kw_secret => "secret",
+        Rule::kw_environment => "environment",
+        Rule::kw_policy => "policy",
+        Rule::kw_allow => "allow",
+        Rule::kw_expose => "expose",
+        Rule::kw_provides => "provides",
+        Rule::kw_requires => "requires",
+        Rule::kw_chart => "chart",
+        Rule::kw_version => "version",
+        Rule::kw_from => "from",
+        Rule::kw_values => "values",
+        Rule::kw_if => "if",
+        Rule::kw_else => "else",
+        Rule::kw_for => "for",
+        Rule::kw_in => "in",
+        Rule::kw_where => "where",
+        Rule::kw_fail => "fail",
+        Rule::kw_help => "help",
+        Rule::kw_severity => "severity",
+        Rule::kw_code => "code",
+        Rule::kw_reason => "reason",
+        Rule::kw_until => "until",
+        Rule::kw_matches => "matches",
+        _ => return None,
+    })
+}
+
+/// Converts pest's error into a diagnostic that says what was expected and
+/// what was found, at the exact position.
+fn syntax_error(
+    file: FileId,
+    chunk: &str,
+    offset: usize,
+    err: &pest::error::Error<Rule>,
+) -> Diagnostic {
+    let pos = match err.location {
+        pest::error::InputLocation::Pos(p) => p,
+        pest::error::InputLocation::Span((s, _)) => s,
+    };
+    let found = describe_found(chunk, pos);
+    let mut expected: Vec<String> = Vec::new();
+    if let Some(attempts) = err.parse_attempts() {
+        for token in attempts.expected_tokens() {
+            let token = token.to_string();
+            let is_range = token.chars().count() == 4 && token.get(1..3) == Some("..");
+            if is_range
+                || token == "BUILTIN_RULE"
+                || token.trim().is_empty()
+                || token == "//"
+                || token == "/*"
+            {
+                continue;
+            }
+            push_unique(&mut expected, format!("`{token}`"));
+        }
+        for stack in attempts.call_stacks() {
+            let rule = stack.parent.or(stack.deepest.get_rule().copied());
+            if let Some(rule) = rule {
+                if let Some(name) = describe_rule(rule) {
+                    push_unique(&mut expected, name);
+                }
+            }
+        }
+    }
+    if let pest::error::ErrorVariant::ParsingError { positives, .. } = &err.variant {
+        for rule in positives {
+            if let Some(name) = describe_rule(*rule) {
+                push_unique(&mut expected, name);
+            }
+        }
+    }
+    expected.sort();
+    let message = match expected.len() {
+        0 => format!("unexpected {found}"),
+        1 => format!("expected {}, found {found}", expected[0]),
+        n if n <= 8 => format!(
+            "expected {} or {}, found {found}",
+            expected[..n - 1].join(", "),
+            expected[n - 1]
+        ),
+        _ => format!("unexpected {found}"),
+    };
+    let at = offset + pos;
+    let width = found_width(chunk, pos);
+    Diagnostic::error(
+        "E0101",
+        message,
+        Span::new(file, at as u32, (at + width) as u32),
+    )
+    .with_label("unexpected here")
+}
+
+fn push_unique(v: &mut Vec<String>, s: String) {
+    if !v.contains(&s) {
+        v.push(s);
+    }
+}
+
+fn describe_rule(rule: Rule) -> Option<String> {
+    if let Some(kw) = keyword_text(rule) {
+        return Some(format!("`{kw}`"));
+    }
+    Some(match rule {
+        Rule::ident | Rule::name | Rule::word => "a name",
+        Rule::string => "a string",
+        Rule::number => "a number",
+        Rule::date => "a date (YYYY-MM-DD)",
+        Rule::expr | Rule::operand => "an expression",
+        Rule::type_expr | Rule::type_union | Rule::named_type | Rule::type_name => "a type",
+        Rule::attr => "an attribute (`name = value`)",
+        Rule::severity => "`deny` or `warn`",
+        Rule::file => "an item (platform, import, component, interface, secret, environment, policy, allow or an instance)",
+        Rule::EOI => "end of file",
+        _ => return None,
+    }
+    .to_string())
+}
+
+fn describe_found(chunk: &str, pos: usize) -> String {
+    let rest = &chunk[pos.min(chunk.len())..];
+    match rest.chars().next() {
+        None => "end of file".to_string(),
+        Some(c) if c.is_ascii_alphanumeric() || c == '_' => {
+            let w: String = rest
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .take(40)
+                .collect();
+            format!("`{w}`")
+        }
+        Some('\n') => "end of line".to_string(),
+        Some(c) if c.is_whitespace() => "whitespace".to_string(),
+        Some(c) => format!("`{}`", c.escape_debug()),
+    }
+}
+
+fn found_width(chunk: &str, pos: usize) -> usize {
+    let rest = &chunk[pos.min(chunk.len())..];
+    match rest.chars().next() {
+        None => 0,
+        Some(c) if c.is_ascii_alphanumeric() || c == '_' => rest
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .map(char::len_utf8)
+            .sum(),
+        Some(c) => c.len_utf8(),
+    }
+}

@@ -1,0 +1,481 @@
+//! The typed syntax tree. Every node carries the byte span of its text.
+//!
+//! The tree says only what was written: names are not resolved and nothing is
+//! type checked. Quantities and durations are normalised to base units here
+//! because their literal form is lexical.
+
+use platc_diag::Span;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Ident {
+    pub name: String,
+    pub span: Span,
+}
+
+/// A parsed `.plat` file.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Module {
+    pub items: Vec<Item>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Item {
+    Platform(PlatformDecl),
+    Import(ImportDecl),
+    Component(ComponentDecl),
+    Interface(InterfaceDecl),
+    Secret(SecretDecl),
+    Environment(EnvironmentDecl),
+    Policy(PolicyDecl),
+    Waiver(WaiverDecl),
+    Instance(InstanceDecl),
+}
+
+impl Item {
+    pub fn span(&self) -> Span {
+        match self {
+            Item::Platform(d) => d.span,
+            Item::Import(d) => d.span,
+            Item::Component(d) => d.span,
+            Item::Interface(d) => d.span,
+            Item::Secret(d) => d.span,
+            Item::Environment(d) => d.span,
+            Item::Policy(d) => d.span,
+            Item::Waiver(d) => d.span,
+            Item::Instance(d) => d.span,
+        }
+    }
+}
+
+/// `platform "name" { attr* }`
+#[derive(Clone, Debug, PartialEq)]
+pub struct PlatformDecl {
+    pub name: StringLit,
+    pub attrs: Vec<Attr>,
+    pub span: Span,
+}
+
+/// `import "path" (as alias)?`
+#[derive(Clone, Debug, PartialEq)]
+pub struct ImportDecl {
+    pub path: StringLit,
+    pub alias: Option<Ident>,
+    pub span: Span,
+}
+
+/// `interface Name { field: type ... }`
+#[derive(Clone, Debug, PartialEq)]
+pub struct InterfaceDecl {
+    pub name: Ident,
+    pub doc: Option<String>,
+    pub fields: Vec<FieldType>,
+    pub span: Span,
+}
+
+/// `component name { member* }`, its members grouped by kind in source order.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ComponentDecl {
+    pub name: Ident,
+    pub doc: Option<String>,
+    pub charts: Vec<ChartDecl>,
+    pub provides: Vec<ProvidesDecl>,
+    pub requires: Vec<TypeName>,
+    pub params: Vec<ParamDecl>,
+    pub exposes: Vec<ExposePoint>,
+    pub values: Vec<ValuesBlock>,
+    pub span: Span,
+}
+
+/// `chart "name" version "1.2.3" from "https://repo"`
+#[derive(Clone, Debug, PartialEq)]
+pub struct ChartDecl {
+    pub name: StringLit,
+    pub version: StringLit,
+    pub repository: StringLit,
+    pub span: Span,
+}
+
+/// `provides Interface { field = expr ... }`
+#[derive(Clone, Debug, PartialEq)]
+pub struct ProvidesDecl {
+    pub interface: TypeName,
+    pub fields: Vec<Attr>,
+    pub span: Span,
+}
+
+/// `param name: type (= default)?`
+#[derive(Clone, Debug, PartialEq)]
+pub struct ParamDecl {
+    pub name: Ident,
+    pub doc: Option<String>,
+    pub ty: TypeExpr,
+    pub default: Option<Expr>,
+    pub span: Span,
+}
+
+/// `expose name { port = ..., service = ... }` inside a component.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ExposePoint {
+    pub name: Ident,
+    pub doc: Option<String>,
+    pub attrs: Vec<Attr>,
+    pub span: Span,
+}
+
+/// `values { stmt* }`
+#[derive(Clone, Debug, PartialEq)]
+pub struct ValuesBlock {
+    pub stmts: Vec<ValueStmt>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum ValueStmt {
+    /// `a.b."c.d" = expr`
+    Assign {
+        path: Vec<KeySegment>,
+        value: Expr,
+        span: Span,
+    },
+    /// `if cond { ... } else { ... }`; `else if` nests an `If` in `otherwise`.
+    If {
+        cond: Expr,
+        then: Vec<ValueStmt>,
+        otherwise: Vec<ValueStmt>,
+        span: Span,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct KeySegment {
+    pub name: String,
+    pub span: Span,
+}
+
+/// `secret name from source(args)`
+#[derive(Clone, Debug, PartialEq)]
+pub struct SecretDecl {
+    pub name: Ident,
+    pub doc: Option<String>,
+    pub source: Call,
+    pub span: Span,
+}
+
+/// `environment name { target = expr ... }`
+#[derive(Clone, Debug, PartialEq)]
+pub struct EnvironmentDecl {
+    pub name: Ident,
+    pub overrides: Vec<Override>,
+    pub span: Span,
+}
+
+/// `instance.param = expr` or `platform.field = expr` in an environment.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Override {
+    /// The dotted target; the first segment is `platform` for platform fields.
+    pub target: Vec<Ident>,
+    pub value: Expr,
+    pub span: Span,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PolicySeverity {
+    Deny,
+    Warn,
+}
+
+/// `policy name severity deny code "P0101" { rule* }`
+#[derive(Clone, Debug, PartialEq)]
+pub struct PolicyDecl {
+    pub name: Ident,
+    pub doc: Option<String>,
+    pub severity: PolicySeverity,
+    pub severity_span: Span,
+    pub code: StringLit,
+    pub rules: Vec<PolicyRule>,
+    pub span: Span,
+}
+
+/// `for var in collection (where filter)? fail subject message (help text)?`
+#[derive(Clone, Debug, PartialEq)]
+pub struct PolicyRule {
+    pub var: Ident,
+    pub collection: Ident,
+    pub filter: Option<Expr>,
+    pub subject: Ident,
+    pub message: Expr,
+    pub help: Option<Expr>,
+    pub span: Span,
+}
+
+/// A calendar date `YYYY-MM-DD`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Date {
+    pub year: u16,
+    pub month: u8,
+    pub day: u8,
+}
+
+impl std::fmt::Display for Date {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:04}-{:02}-{:02}", self.year, self.month, self.day)
+    }
+}
+
+/// `allow policy for target reason "..." (until YYYY-MM-DD)?`
+#[derive(Clone, Debug, PartialEq)]
+pub struct WaiverDecl {
+    pub policy: Ident,
+    /// `instance` or `instance.expose_name`.
+    pub target: Vec<Ident>,
+    pub reason: StringLit,
+    pub until: Option<(Date, Span)>,
+    pub span: Span,
+}
+
+/// `component_name instance_name { attr* expose* }`
+#[derive(Clone, Debug, PartialEq)]
+pub struct InstanceDecl {
+    pub component: TypeName,
+    pub name: Ident,
+    pub doc: Option<String>,
+    pub attrs: Vec<Attr>,
+    pub exposes: Vec<ExposeDecl>,
+    pub span: Span,
+}
+
+/// `expose name { host = ..., auth = ..., ... }` inside an instance.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ExposeDecl {
+    pub name: Ident,
+    pub attrs: Vec<Attr>,
+    pub span: Span,
+}
+
+/// `name = expr`
+#[derive(Clone, Debug, PartialEq)]
+pub struct Attr {
+    pub name: Ident,
+    pub value: Expr,
+    pub span: Span,
+}
+
+/// A possibly qualified name of a type: `SqlDatabase` or `pg.postgres`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TypeName {
+    pub module: Option<Ident>,
+    pub name: Ident,
+    pub span: Span,
+}
+
+impl std::fmt::Display for TypeName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.module {
+            Some(m) => write!(f, "{}.{}", m.name, self.name.name),
+            None => f.write_str(&self.name.name),
+        }
+    }
+}
+
+// ---------------------------------------------------------------- types
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct TypeExpr {
+    pub kind: TypeExprKind,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum TypeExprKind {
+    /// A built-in type, component or interface, with an optional constraint.
+    Named {
+        name: TypeName,
+        constraint: Option<Box<Constraint>>,
+    },
+    List(Box<TypeExpr>),
+    Map(Box<TypeExpr>),
+    Record(Vec<FieldType>),
+    /// `"a" | "b"`
+    Enum(Vec<(String, Span)>),
+    Optional(Box<TypeExpr>),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct FieldType {
+    pub name: Ident,
+    pub ty: TypeExpr,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Constraint {
+    pub kind: ConstraintKind,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum ConstraintKind {
+    /// `(lo..hi)`, both inclusive, either may be absent.
+    Range { lo: Option<Expr>, hi: Option<Expr> },
+    /// `(matches "regex")`
+    Pattern(String, Span),
+}
+
+// ---------------------------------------------------------------- expressions
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Expr {
+    pub kind: ExprKind,
+    pub span: Span,
+}
+
+/// What a quantity measures.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum QuantityKind {
+    /// Bytes: memory and storage (`Ki Mi Gi Ti Pi Ei`, `k M G T P E`).
+    Bytes,
+    /// CPU in millicores (`m`).
+    Cpu,
+    /// Time in milliseconds (`ms s min h d`).
+    Duration,
+}
+
+impl QuantityKind {
+    pub fn describe(self) -> &'static str {
+        match self {
+            QuantityKind::Bytes => "a byte quantity",
+            QuantityKind::Cpu => "a CPU quantity",
+            QuantityKind::Duration => "a duration",
+        }
+    }
+}
+
+/// A literal with a unit, normalised to its base unit (bytes, millicores,
+/// milliseconds). `text` keeps the literal as written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Quantity {
+    pub kind: QuantityKind,
+    pub amount: u64,
+    pub text: String,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum ExprKind {
+    Int(i64),
+    Float(f64),
+    Bool(bool),
+    None,
+    Str(StringLit),
+    Quantity(Quantity),
+    List(Vec<Expr>),
+    Record(Vec<RecordEntry>),
+    /// A bare name.
+    Name(String),
+    /// `self`
+    SelfRef,
+    /// `platform`
+    Platform,
+    Field(Box<Expr>, Ident),
+    Index(Box<Expr>, Box<Expr>),
+    Call(Call),
+    Unary(UnaryOp, Box<Expr>),
+    Binary(BinaryOp, Box<Expr>, Box<Expr>),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct RecordEntry {
+    pub key: Ident,
+    pub value: Expr,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Call {
+    pub func: Ident,
+    pub args: Vec<Expr>,
+    pub span: Span,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UnaryOp {
+    Neg,
+    Not,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BinaryOp {
+    Or,
+    And,
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    In,
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Rem,
+}
+
+impl BinaryOp {
+    /// Binding strength; higher binds tighter. All operators are left
+    /// associative; comparisons do not chain (checked by the type checker).
+    pub fn precedence(self) -> u8 {
+        match self {
+            BinaryOp::Or => 1,
+            BinaryOp::And => 2,
+            BinaryOp::Eq | BinaryOp::Ne => 3,
+            BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge | BinaryOp::In => 4,
+            BinaryOp::Add | BinaryOp::Sub => 5,
+            BinaryOp::Mul | BinaryOp::Div | BinaryOp::Rem => 6,
+        }
+    }
+
+    pub fn symbol(self) -> &'static str {
+        match self {
+            BinaryOp::Or => "||",
+            BinaryOp::And => "&&",
+            BinaryOp::Eq => "==",
+            BinaryOp::Ne => "!=",
+            BinaryOp::Lt => "<",
+            BinaryOp::Le => "<=",
+            BinaryOp::Gt => ">",
+            BinaryOp::Ge => ">=",
+            BinaryOp::In => "in",
+            BinaryOp::Add => "+",
+            BinaryOp::Sub => "-",
+            BinaryOp::Mul => "*",
+            BinaryOp::Div => "/",
+            BinaryOp::Rem => "%",
+        }
+    }
+}
+
+/// A string literal: text pieces and `${expr}` interpolations.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StringLit {
+    pub parts: Vec<StrPart>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum StrPart {
+    Text(String),
+    Interp(Expr),
+}
+
+impl StringLit {
+    /// The value when the string has no interpolation.
+    pub fn as_plain(&self) -> Option<String> {
+        let mut out = String::new();
+        for part in &self.parts {
+            match part {
+                StrPart::Text(t) => out.push_str(t),
+                StrPart::Interp(_) => return None,
+            }
+        }
+        Some(out)
+    }
+}

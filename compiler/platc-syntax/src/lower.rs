@@ -1,0 +1,1040 @@
+//! Lowering of pest pairs into the typed AST. pest types never leave this
+//! crate. Lowering never fails: malformed literals are reported and replaced
+//! by a harmless value so that later stages still see the whole file.
+
+use pest::iterators::Pair;
+
+use crate::ast::*;
+use crate::Rule;
+use platc_diag::{Diagnostic, FileId, Span};
+
+/// Most operators in one expression, and most prefix or postfix operators on
+/// one operand; beyond them later recursive stages could run out of stack.
+pub const MAX_OPERATORS: usize = 256;
+
+pub struct Lowerer<'a> {
+    pub file: FileId,
+    pub text: &'a str,
+    /// Added to pest's offsets: non-zero when a chunk is parsed alone.
+    pub offset: usize,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+type P<'i> = Pair<'i, Rule>;
+
+/// The children of a pair, without keyword tokens.
+fn kids(pair: P) -> impl Iterator<Item = P> {
+    pair.into_inner()
+        .filter(|p| !crate::is_keyword_token(p.as_rule()))
+}
+
+impl<'a> Lowerer<'a> {
+    pub fn new(file: FileId, text: &'a str) -> Self {
+        Lowerer {
+            file,
+            text,
+            offset: 0,
+            diagnostics: Vec::new(),
+        }
+    }
+
+    fn span(&self, pair: &P) -> Span {
+        let s = pair.as_span();
+        Span::new(
+            self.file,
+            (self.offset + s.start()) as u32,
+            (self.offset + s.end()) as u32,
+        )
+    }
+
+    fn error(&mut self, d: Diagnostic) {
+        self.diagnostics.push(d);
+    }
+
+    /// The `///` lines directly above `offset`, joined.
+    fn doc_before(&self, offset: usize) -> Option<String> {
+        let before = &self.text[..offset];
+        let mut lines: Vec<&str> = Vec::new();
+        // Skip the (indentation of the) item's own line.
+        let mut rest = match before.rfind('\n') {
+            Some(nl) if before[nl + 1..].trim().is_empty() => &before[..nl],
+            Some(_) => return None,
+            None => return None,
+        };
+        loop {
+            let (head, line) = match rest.rfind('\n') {
+                Some(nl) => (&rest[..nl], &rest[nl + 1..]),
+                None => ("", rest),
+            };
+            let trimmed = line.trim_start();
+            match trimmed.strip_prefix("///") {
+                Some(doc) if !doc.starts_with('/') => {
+                    lines.push(doc.strip_prefix(' ').unwrap_or(doc).trim_end());
+                }
+                _ => break,
+            }
+            if head.is_empty() && rest.rfind('\n').is_none() {
+                break;
+            }
+            rest = head;
+        }
+        if lines.is_empty() {
+            return None;
+        }
+        lines.reverse();
+        Some(lines.join("\n"))
+    }
+
+    fn ident(&self, pair: P) -> Ident {
+        Ident {
+            name: pair.as_str().to_string(),
+            span: self.span(&pair),
+        }
+    }
+
+    pub fn module(&mut self, file: P) -> Module {
+        let mut items = Vec::new();
+        for pair in kids(file) {
+            if pair.as_rule() == Rule::EOI {
+                continue;
+            }
+            items.push(self.item(pair));
+        }
+        Module { items }
+    }
+
+    pub fn item(&mut self, pair: P) -> Item {
+        match pair.as_rule() {
+            Rule::platform_decl => Item::Platform(self.platform(pair)),
+            Rule::import_decl => Item::Import(self.import(pair)),
+            Rule::component_decl => Item::Component(self.component(pair)),
+            Rule::interface_decl => Item::Interface(self.interface(pair)),
+            Rule::secret_decl => Item::Secret(self.secret(pair)),
+            Rule::environment_decl => Item::Environment(self.environment(pair)),
+            Rule::policy_decl => Item::Policy(self.policy(pair)),
+            Rule::waiver_decl => Item::Waiver(self.waiver(pair)),
+            Rule::instance_decl => Item::Instance(self.instance(pair)),
+            r => unreachable!("not an item: {r:?}"),
+        }
+    }
+
+    fn platform(&mut self, pair: P) -> PlatformDecl {
+        let span = self.span(&pair);
+        let mut inner = kids(pair);
+        let name = self.string(inner.next().unwrap());
+        let attrs = inner.map(|p| self.attr(p)).collect();
+        PlatformDecl { name, attrs, span }
+    }
+
+    fn import(&mut self, pair: P) -> ImportDecl {
+        let span = self.span(&pair);
+        let mut inner = kids(pair);
+        let path = self.string(inner.next().unwrap());
+        let alias = inner.next().map(|p| self.ident(p));
+        ImportDecl { path, alias, span }
+    }
+
+    fn interface(&mut self, pair: P) -> InterfaceDecl {
+        let span = self.span(&pair);
+        let doc = self.doc_before(span.start as usize);
+        let mut inner = kids(pair);
+        let name = self.ident(inner.next().unwrap());
+        let fields = inner.map(|p| self.field_type(p)).collect();
+        InterfaceDecl {
+            name,
+            doc,
+            fields,
+            span,
+        }
+    }
+
+    fn component(&mut self, pair: P) -> ComponentDecl {
+        let span = self.span(&pair);
+        let doc = self.doc_before(span.start as usize);
+        let mut inner = kids(pair);
+        let name = self.ident(inner.next().unwrap());
+        let mut c = ComponentDecl {
+            name,
+            doc,
+            charts: vec![],
+            provides: vec![],
+            requires: vec![],
+            params: vec![],
+            exposes: vec![],
+            values: vec![],
+            span,
+        };
+        for member in inner {
+            let mspan = self.span(&member);
+            match member.as_rule() {
+                Rule::chart_decl => {
+                    let mut it = kids(member);
+                    let name = self.string(it.next().unwrap());
+                    let version = self.string(it.next().unwrap());
+                    let repository = self.string(it.next().unwrap());
+                    c.charts.push(ChartDecl {
+                        name,
+                        version,
+                        repository,
+                        span: mspan,
+                    });
+                }
+                Rule::provides_decl => {
+                    let mut it = kids(member);
+                    let interface = self.type_name(it.next().unwrap());
+                    let fields = it.map(|p| self.attr(p)).collect();
+                    c.provides.push(ProvidesDecl {
+                        interface,
+                        fields,
+                        span: mspan,
+                    });
+                }
+                Rule::requires_decl => {
+                    let name = self.type_name(kids(member).next().unwrap());
+                    c.requires.push(name);
+                }
+                Rule::param_decl => {
+                    let doc = self.doc_before(mspan.start as usize);
+                    let mut it = kids(member);
+                    let name = self.ident(it.next().unwrap());
+                    let ty = self.type_expr(it.next().unwrap());
+                    let default = it.next().map(|p| self.expr(p));
+                    c.params.push(ParamDecl {
+                        name,
+                        doc,
+                        ty,
+                        default,
+                        span: mspan,
+                    });
+                }
+                Rule::expose_point => {
+                    let doc = self.doc_before(mspan.start as usize);
+                    let mut it = kids(member);
+                    let name = self.ident(it.next().unwrap());
+                    let attrs = it.map(|p| self.attr(p)).collect();
+                    c.exposes.push(ExposePoint {
+                        name,
+                        doc,
+                        attrs,
+                        span: mspan,
+                    });
+                }
+                Rule::values_block => {
+                    let stmts = kids(member).map(|p| self.value_stmt(p)).collect();
+                    c.values.push(ValuesBlock { stmts, span: mspan });
+                }
+                r => unreachable!("not a component member: {r:?}"),
+            }
+        }
+        c
+    }
+
+    fn value_stmt(&mut self, pair: P) -> ValueStmt {
+        let span = self.span(&pair);
+        match pair.as_rule() {
+            Rule::value_assign => {
+                let mut it = kids(pair);
+                let path_pair = it.next().unwrap();
+                let mut path = Vec::new();
+                for seg in kids(path_pair) {
+                    let sspan = self.span(&seg);
+                    let name = match seg.as_rule() {
+                        Rule::word => seg.as_str().to_string(),
+                        _ => {
+                            let lit = self.string(seg);
+                            match lit.as_plain() {
+                                Some(s) => s,
+                                None => {
+                                    self.error(
+                                        Diagnostic::error(
+                                            "E0101",
+                                            "a values key cannot contain an interpolation",
+                                            sspan,
+                                        )
+                                        .with_label("interpolation in a key")
+                                        .with_help("write the key as a plain string; compute values, not keys"),
+                                    );
+                                    String::new()
+                                }
+                            }
+                        }
+                    };
+                    path.push(KeySegment { name, span: sspan });
+                }
+                let value = self.expr(it.next().unwrap());
+                ValueStmt::Assign { path, value, span }
+            }
+            Rule::value_if => {
+                let mut it = kids(pair);
+                let cond = self.expr(it.next().unwrap());
+                let then = self.value_body(it.next().unwrap());
+                let otherwise = match it.next() {
+                    Some(p) if p.as_rule() == Rule::value_if => vec![self.value_stmt(p)],
+                    Some(p) => self.value_body(p),
+                    None => vec![],
+                };
+                ValueStmt::If {
+                    cond,
+                    then,
+                    otherwise,
+                    span,
+                }
+            }
+            r => unreachable!("not a value statement: {r:?}"),
+        }
+    }
+
+    fn value_body(&mut self, pair: P) -> Vec<ValueStmt> {
+        kids(pair).map(|p| self.value_stmt(p)).collect()
+    }
+
+    fn secret(&mut self, pair: P) -> SecretDecl {
+        let span = self.span(&pair);
+        let doc = self.doc_before(span.start as usize);
+        let mut it = kids(pair);
+        let name = self.ident(it.next().unwrap());
+        let source = self.call(it.next().unwrap());
+        SecretDecl {
+            name,
+            doc,
+            source,
+            span,
+        }
+    }
+
+    fn environment(&mut self, pair: P) -> EnvironmentDecl {
+        let span = self.span(&pair);
+        let mut it = kids(pair);
+        let name = self.ident(it.next().unwrap());
+        let overrides = it
+            .map(|o| {
+                let ospan = self.span(&o);
+                let mut oi = kids(o);
+                let target = oi
+                    .next()
+                    .unwrap()
+                    .into_inner()
+                    .map(|seg| match seg.as_rule() {
+                        Rule::platform_ref => Ident {
+                            name: "platform".to_string(),
+                            span: self.span(&seg),
+                        },
+                        _ => self.ident(seg),
+                    })
+                    .collect();
+                let value = self.expr(oi.next().unwrap());
+                Override {
+                    target,
+                    value,
+                    span: ospan,
+                }
+            })
+            .collect();
+        EnvironmentDecl {
+            name,
+            overrides,
+            span,
+        }
+    }
+
+    fn policy(&mut self, pair: P) -> PolicyDecl {
+        let span = self.span(&pair);
+        let doc = self.doc_before(span.start as usize);
+        let mut it = kids(pair);
+        let name = self.ident(it.next().unwrap());
+        let sev = it.next().unwrap();
+        let severity_span = self.span(&sev);
+        let severity = if sev.as_str() == "deny" {
+            PolicySeverity::Deny
+        } else {
+            PolicySeverity::Warn
+        };
+        let code = self.string(it.next().unwrap());
+        let rules = it
+            .map(|r| {
+                let rspan = self.span(&r);
+                let mut ri = kids(r);
+                let var = self.ident(ri.next().unwrap());
+                let collection = self.ident(ri.next().unwrap());
+                let mut next = ri.next().unwrap();
+                let filter = if next.as_rule() == Rule::expr {
+                    let f = self.expr(next);
+                    next = ri.next().unwrap();
+                    Some(f)
+                } else {
+                    None
+                };
+                let subject = self.ident(next);
+                let message = self.expr(ri.next().unwrap());
+                let help = ri.next().map(|h| self.expr(h));
+                PolicyRule {
+                    var,
+                    collection,
+                    filter,
+                    subject,
+                    message,
+                    help,
+                    span: rspan,
+                }
+            })
+            .collect();
+        PolicyDecl {
+            name,
+            doc,
+            severity,
+            severity_span,
+            code,
+            rules,
+            span,
+        }
+    }
+
+    fn waiver(&mut self, pair: P) -> WaiverDecl {
+        let span = self.span(&pair);
+        let mut it = kids(pair);
+        let policy = self.ident(it.next().unwrap());
+        let target = it
+            .next()
+            .unwrap()
+            .into_inner()
+            .map(|p| self.ident(p))
+            .collect();
+        let reason = self.string(it.next().unwrap());
+        let until = it.next().map(|d| {
+            let dspan = self.span(&d);
+            (self.date(d.as_str(), dspan), dspan)
+        });
+        WaiverDecl {
+            policy,
+            target,
+            reason,
+            until,
+            span,
+        }
+    }
+
+    fn date(&mut self, text: &str, span: Span) -> Date {
+        let year: u16 = text[0..4].parse().unwrap_or(0);
+        let month: u8 = text[5..7].parse().unwrap_or(0);
+        let day: u8 = text[8..10].parse().unwrap_or(0);
+        let leap = (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400);
+        let days = match month {
+            1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+            4 | 6 | 9 | 11 => 30,
+            2 if leap => 29,
+            2 => 28,
+            _ => 0,
+        };
+        if days == 0 || day == 0 || day > days || year == 0 {
+            self.error(
+                Diagnostic::error("E0106", format!("`{text}` is not a calendar date"), span)
+                    .with_label(if days == 0 {
+                        "the month must be 01 to 12".to_string()
+                    } else {
+                        format!("this month has {days} days")
+                    })
+                    .with_help("write the date as YYYY-MM-DD, e.g. 2027-03-31"),
+            );
+        }
+        Date { year, month, day }
+    }
+
+    fn instance(&mut self, pair: P) -> InstanceDecl {
+        let span = self.span(&pair);
+        let doc = self.doc_before(span.start as usize);
+        let mut it = kids(pair);
+        let component = self.type_name(it.next().unwrap());
+        let name = self.ident(it.next().unwrap());
+        let mut attrs = Vec::new();
+        let mut exposes = Vec::new();
+        for m in it {
+            match m.as_rule() {
+                Rule::attr => attrs.push(self.attr(m)),
+                Rule::expose_decl => {
+                    let espan = self.span(&m);
+                    let mut ei = kids(m);
+                    let name = self.ident(ei.next().unwrap());
+                    let attrs = ei.map(|p| self.attr(p)).collect();
+                    exposes.push(ExposeDecl {
+                        name,
+                        attrs,
+                        span: espan,
+                    });
+                }
+                r => unreachable!("not an instance member: {r:?}"),
+            }
+        }
+        InstanceDecl {
+            component,
+            name,
+            doc,
+            attrs,
+            exposes,
+            span,
+        }
+    }
+
+    fn attr(&mut self, pair: P) -> Attr {
+        let span = self.span(&pair);
+        let mut it = kids(pair);
+        let name = self.ident(it.next().unwrap());
+        let value = self.expr(it.next().unwrap());
+        Attr { name, value, span }
+    }
+
+    fn type_name(&mut self, pair: P) -> TypeName {
+        let span = self.span(&pair);
+        let mut parts: Vec<Ident> = kids(pair).map(|p| self.ident(p)).collect();
+        let name = parts.pop().unwrap();
+        TypeName {
+            module: parts.pop(),
+            name,
+            span,
+        }
+    }
+
+    fn field_type(&mut self, pair: P) -> FieldType {
+        let span = self.span(&pair);
+        let mut it = kids(pair);
+        let name = self.ident(it.next().unwrap());
+        let ty = self.type_expr(it.next().unwrap());
+        FieldType { name, ty, span }
+    }
+
+    fn type_expr(&mut self, pair: P) -> TypeExpr {
+        // type_expr = type_union optional?
+        let span = self.span(&pair);
+        let mut it = kids(pair);
+        let union = it.next().unwrap();
+        let union_span = self.span(&union);
+        let terms: Vec<P> = kids(union).collect();
+        let base = if terms.len() == 1 {
+            self.type_term(terms.into_iter().next().unwrap())
+        } else {
+            let mut variants = Vec::new();
+            for t in terms {
+                let tspan = self.span(&t);
+                if t.as_rule() == Rule::string {
+                    let lit = self.string(t);
+                    match lit.as_plain() {
+                        Some(s) => variants.push((s, tspan)),
+                        None => self.error(
+                            Diagnostic::error(
+                                "E0101",
+                                "an enum variant cannot contain an interpolation",
+                                tspan,
+                            )
+                            .with_label("interpolation in a type"),
+                        ),
+                    }
+                } else {
+                    self.error(
+                        Diagnostic::error("E0101", "only string literals can be joined with `|`", tspan)
+                            .with_label("not a string literal")
+                            .with_help("an enum type lists its allowed strings: \"a\" | \"b\"; for other alternatives use an interface"),
+                    );
+                }
+            }
+            TypeExpr {
+                kind: TypeExprKind::Enum(variants),
+                span: union_span,
+            }
+        };
+        if it.next().is_some() {
+            TypeExpr {
+                kind: TypeExprKind::Optional(Box::new(base)),
+                span,
+            }
+        } else {
+            base
+        }
+    }
+
+    fn type_term(&mut self, pair: P) -> TypeExpr {
+        let span = self.span(&pair);
+        let kind = match pair.as_rule() {
+            Rule::string => {
+                let lit = self.string(pair);
+                let value = lit.as_plain().unwrap_or_default();
+                TypeExprKind::Enum(vec![(value, span)])
+            }
+            Rule::paren_type => return self.type_expr(kids(pair).next().unwrap()),
+            Rule::list_type => {
+                TypeExprKind::List(Box::new(self.type_expr(kids(pair).next().unwrap())))
+            }
+            Rule::map_type => {
+                TypeExprKind::Map(Box::new(self.type_expr(kids(pair).next().unwrap())))
+            }
+            Rule::record_type => {
+                TypeExprKind::Record(kids(pair).map(|f| self.field_type(f)).collect())
+            }
+            Rule::named_type => {
+                let mut it = kids(pair);
+                let name = self.type_name(it.next().unwrap());
+                let constraint = it.next().map(|c| Box::new(self.constraint(c)));
+                TypeExprKind::Named { name, constraint }
+            }
+            r => unreachable!("not a type term: {r:?}"),
+        };
+        TypeExpr { kind, span }
+    }
+
+    fn constraint(&mut self, pair: P) -> Constraint {
+        let span = self.span(&pair);
+        let inner = kids(pair).next().unwrap();
+        let kind = match inner.as_rule() {
+            Rule::pattern_constraint => {
+                let s = kids(inner).next().unwrap();
+                let sspan = self.span(&s);
+                let lit = self.string(s);
+                ConstraintKind::Pattern(lit.as_plain().unwrap_or_default(), sspan)
+            }
+            Rule::range_constraint => {
+                let text = inner.as_str();
+                let dots = inner.as_span().start() + text.find("..").unwrap();
+                let mut lo = None;
+                let mut hi = None;
+                for b in kids(inner) {
+                    let is_lo = b.as_span().start() < dots;
+                    let e = self.bound(b);
+                    if is_lo {
+                        lo = Some(e);
+                    } else {
+                        hi = Some(e);
+                    }
+                }
+                ConstraintKind::Range { lo, hi }
+            }
+            r => unreachable!("not a constraint: {r:?}"),
+        };
+        Constraint { kind, span }
+    }
+
+    fn bound(&mut self, pair: P) -> Expr {
+        let span = self.span(&pair);
+        let mut it = kids(pair);
+        let first = it.next().unwrap();
+        if first.as_rule() == Rule::neg {
+            let num = self.number(it.next().unwrap());
+            Expr {
+                kind: ExprKind::Unary(UnaryOp::Neg, Box::new(num)),
+                span,
+            }
+        } else {
+            self.number(first)
+        }
+    }
+
+    // ------------------------------------------------------------ expressions
+
+    pub fn expr(&mut self, pair: P) -> Expr {
+        let span = self.span(&pair);
+        let mut operands: Vec<Expr> = Vec::new();
+        let mut ops: Vec<(BinaryOp, Span)> = Vec::new();
+        for p in kids(pair) {
+            if p.as_rule() == Rule::operand {
+                operands.push(self.operand(p));
+            } else {
+                let op = match p.as_rule() {
+                    Rule::op_or => BinaryOp::Or,
+                    Rule::op_and => BinaryOp::And,
+                    Rule::op_eq => BinaryOp::Eq,
+                    Rule::op_ne => BinaryOp::Ne,
+                    Rule::op_le => BinaryOp::Le,
+                    Rule::op_ge => BinaryOp::Ge,
+                    Rule::op_lt => BinaryOp::Lt,
+                    Rule::op_gt => BinaryOp::Gt,
+                    Rule::op_add => BinaryOp::Add,
+                    Rule::op_sub => BinaryOp::Sub,
+                    Rule::op_mul => BinaryOp::Mul,
+                    Rule::op_div => BinaryOp::Div,
+                    Rule::op_rem => BinaryOp::Rem,
+                    Rule::op_in => BinaryOp::In,
+                    r => unreachable!("not an operator: {r:?}"),
+                };
+                ops.push((op, self.span(&p)));
+            }
+        }
+        if ops.len() > MAX_OPERATORS {
+            self.error(
+                Diagnostic::error(
+                    "E0105",
+                    format!(
+                        "expression has {} operators; at most {MAX_OPERATORS} are accepted",
+                        ops.len()
+                    ),
+                    span,
+                )
+                .with_label("this expression is too long")
+                .with_help("split the expression into named parts"),
+            );
+            return Expr {
+                kind: ExprKind::None,
+                span,
+            };
+        }
+        // Shunting-yard: iterative, left associative.
+        let mut out: Vec<Expr> = Vec::new();
+        let mut stack: Vec<BinaryOp> = Vec::new();
+        let mut operands = operands.into_iter();
+        out.push(operands.next().unwrap());
+        for ((op, _), rhs) in ops.into_iter().zip(operands) {
+            while let Some(top) = stack.last() {
+                if top.precedence() >= op.precedence() {
+                    let top = stack.pop().unwrap();
+                    reduce(&mut out, top);
+                } else {
+                    break;
+                }
+            }
+            stack.push(op);
+            out.push(rhs);
+        }
+        while let Some(top) = stack.pop() {
+            reduce(&mut out, top);
+        }
+        out.pop().unwrap()
+    }
+
+    fn operand(&mut self, pair: P) -> Expr {
+        let span = self.span(&pair);
+        let mut prefixes: Vec<(UnaryOp, Span)> = Vec::new();
+        let mut base: Option<Expr> = None;
+        let mut count = 0usize;
+        for p in kids(pair) {
+            count += 1;
+            if count > MAX_OPERATORS {
+                self.error(
+                    Diagnostic::error(
+                        "E0105",
+                        format!(
+                            "more than {MAX_OPERATORS} prefix or postfix operators on one value"
+                        ),
+                        span,
+                    )
+                    .with_label("this chain is too long"),
+                );
+                return Expr {
+                    kind: ExprKind::None,
+                    span,
+                };
+            }
+            match p.as_rule() {
+                Rule::neg => prefixes.push((UnaryOp::Neg, self.span(&p))),
+                Rule::not => prefixes.push((UnaryOp::Not, self.span(&p))),
+                Rule::field => {
+                    let fspan = self.span(&p);
+                    let name = self.ident(kids(p).next().unwrap());
+                    let b = base.take().unwrap();
+                    let s = b.span.to(fspan);
+                    base = Some(Expr {
+                        kind: ExprKind::Field(Box::new(b), name),
+                        span: s,
+                    });
+                }
+                Rule::index => {
+                    let ispan = self.span(&p);
+                    let idx = self.expr(kids(p).next().unwrap());
+                    let b = base.take().unwrap();
+                    let s = b.span.to(ispan);
+                    base = Some(Expr {
+                        kind: ExprKind::Index(Box::new(b), Box::new(idx)),
+                        span: s,
+                    });
+                }
+                _ => base = Some(self.primary(p)),
+            }
+        }
+        let mut e = base.unwrap();
+        for (op, pspan) in prefixes.into_iter().rev() {
+            // Fold a negated number literal into the literal.
+            e = match (op, e.kind) {
+                (UnaryOp::Neg, ExprKind::Int(i)) if pspan.end == e.span.start => Expr {
+                    kind: ExprKind::Int(-i),
+                    span: pspan.to(e.span),
+                },
+                (UnaryOp::Neg, ExprKind::Float(f)) if pspan.end == e.span.start => Expr {
+                    kind: ExprKind::Float(-f),
+                    span: pspan.to(e.span),
+                },
+                (op, kind) => {
+                    let inner = Expr { kind, span: e.span };
+                    Expr {
+                        span: pspan.to(inner.span),
+                        kind: ExprKind::Unary(op, Box::new(inner)),
+                    }
+                }
+            };
+        }
+        e
+    }
+
+    fn primary(&mut self, pair: P) -> Expr {
+        let span = self.span(&pair);
+        let kind = match pair.as_rule() {
+            Rule::paren => return self.expr(kids(pair).next().unwrap()),
+            Rule::list => ExprKind::List(kids(pair).map(|p| self.expr(p)).collect()),
+            Rule::record => ExprKind::Record(
+                kids(pair)
+                    .map(|entry| {
+                        let mut it = kids(entry);
+                        let k = it.next().unwrap();
+                        let key = if k.as_rule() == Rule::ident {
+                            self.ident(k)
+                        } else {
+                            let kspan = self.span(&k);
+                            let lit = self.string(k);
+                            let name = match lit.as_plain() {
+                                Some(s) => s,
+                                None => {
+                                    self.error(
+                                        Diagnostic::error(
+                                            "E0101",
+                                            "a record key cannot contain an interpolation",
+                                            kspan,
+                                        )
+                                        .with_label("interpolation in a key"),
+                                    );
+                                    String::new()
+                                }
+                            };
+                            Ident { name, span: kspan }
+                        };
+                        let value = self.expr(it.next().unwrap());
+                        RecordEntry { key, value }
+                    })
+                    .collect(),
+            ),
+            Rule::call => ExprKind::Call(self.call(pair)),
+            Rule::string => ExprKind::Str(self.string(pair)),
+            Rule::number => return self.number(pair),
+            Rule::lit_true => ExprKind::Bool(true),
+            Rule::lit_false => ExprKind::Bool(false),
+            Rule::lit_none => ExprKind::None,
+            Rule::self_ref => ExprKind::SelfRef,
+            Rule::platform_name => ExprKind::Platform,
+            Rule::name => ExprKind::Name(pair.as_str().to_string()),
+            r => unreachable!("not a primary: {r:?}"),
+        };
+        Expr { kind, span }
+    }
+
+    fn call(&mut self, pair: P) -> Call {
+        let span = self.span(&pair);
+        let mut it = kids(pair);
+        let func = self.ident(it.next().unwrap());
+        let args = it.map(|p| self.expr(p)).collect();
+        Call { func, args, span }
+    }
+
+    pub fn string(&mut self, pair: P) -> StringLit {
+        let span = self.span(&pair);
+        let mut parts: Vec<StrPart> = Vec::new();
+        let mut text = String::new();
+        for p in kids(pair) {
+            match p.as_rule() {
+                Rule::str_text => text.push_str(p.as_str()),
+                Rule::escape => {
+                    let espan = self.span(&p);
+                    match unescape(p.as_str()) {
+                        Some(c) => text.push(c),
+                        None => self.error(
+                            Diagnostic::error(
+                                "E0103",
+                                format!("unknown escape sequence `{}`", p.as_str()),
+                                espan,
+                            )
+                            .with_label("not a known escape")
+                            .with_help(
+                                "the escapes are \\n \\r \\t \\\\ \\\" \\$ and \\u{HEX}; write `\\\\` for a backslash",
+                            ),
+                        ),
+                    }
+                }
+                Rule::interp => {
+                    if !text.is_empty() {
+                        parts.push(StrPart::Text(std::mem::take(&mut text)));
+                    }
+                    let e = self.expr(kids(p).next().unwrap());
+                    parts.push(StrPart::Interp(e));
+                }
+                r => unreachable!("not a string part: {r:?}"),
+            }
+        }
+        if !text.is_empty() || parts.is_empty() {
+            parts.push(StrPart::Text(text));
+        }
+        StringLit { parts, span }
+    }
+
+    fn number(&mut self, pair: P) -> Expr {
+        let span = self.span(&pair);
+        let raw = pair.as_str();
+        let split = raw
+            .find(|c: char| c.is_ascii_alphabetic())
+            .unwrap_or(raw.len());
+        let (digits, unit) = raw.split_at(split);
+        let digits: String = digits.chars().filter(|c| *c != '_').collect();
+        let bad = |this: &mut Self, msg: String, help: &str| {
+            this.error(
+                Diagnostic::error("E0104", msg, span)
+                    .with_label("malformed literal")
+                    .with_help(help.to_string()),
+            );
+            Expr {
+                kind: ExprKind::Int(0),
+                span,
+            }
+        };
+        if unit.is_empty() {
+            if digits.contains('.') {
+                return match digits.parse::<f64>() {
+                    Ok(f) if f.is_finite() => Expr {
+                        kind: ExprKind::Float(f),
+                        span,
+                    },
+                    _ => bad(
+                        self,
+                        format!("`{raw}` is not a valid number"),
+                        "write a decimal number such as 0.5",
+                    ),
+                };
+            }
+            return match digits.parse::<i64>() {
+                Ok(i) => Expr {
+                    kind: ExprKind::Int(i),
+                    span,
+                },
+                Err(_) => bad(
+                    self,
+                    format!("integer `{raw}` does not fit in 64 bits"),
+                    "integers range from -9223372036854775808 to 9223372036854775807",
+                ),
+            };
+        }
+        let Some((kind, factor)) = unit_factor(unit) else {
+            let known =
+                "byte units Ki Mi Gi Ti Pi Ei k M G T P E, CPU unit m, durations ms s min h d";
+            return bad(
+                self,
+                format!("unknown unit `{unit}` in `{raw}`"),
+                &format!("the units are: {known}"),
+            );
+        };
+        match scale(&digits, factor) {
+            Some(amount) => Expr {
+                kind: ExprKind::Quantity(Quantity {
+                    kind,
+                    amount,
+                    text: raw.to_string(),
+                }),
+                span,
+            },
+            None => {
+                let base = match kind {
+                    QuantityKind::Bytes => "bytes",
+                    QuantityKind::Cpu => "millicores",
+                    QuantityKind::Duration => "milliseconds",
+                };
+                bad(
+                    self,
+                    format!("`{raw}` is not a whole number of {base} or is too large"),
+                    "use a smaller unit or fewer decimals",
+                )
+            }
+        }
+    }
+}
+
+fn reduce(out: &mut Vec<Expr>, op: BinaryOp) {
+    let rhs = out.pop().unwrap();
+    let lhs = out.pop().unwrap();
+    let span = lhs.span.to(rhs.span);
+    out.push(Expr {
+        kind: ExprKind::Binary(op, Box::new(lhs), Box::new(rhs)),
+        span,
+    });
+}
+
+fn unescape(esc: &str) -> Option<char> {
+    let rest = &esc[1..];
+    match rest {
+        "n" => Some('\n'),
+        "r" => Some('\r'),
+        "t" => Some('\t'),
+        "\\" => Some('\\'),
+        "\"" => Some('"'),
+        "$" => Some('$'),
+        _ => {
+            let hex = rest.strip_prefix("u{")?.strip_suffix('}')?;
+            char::from_u32(u32::from_str_radix(hex, 16).ok()?)
+        }
+    }
+}
+
+/// The kind and base-unit factor of a unit suffix.
+fn unit_factor(unit: &str) -> Option<(QuantityKind, u64)> {
+    use QuantityKind::*;
+    Some(match unit {
+        "Ki" => (Bytes, 1 << 10),
+        "Mi" => (Bytes, 1 << 20),
+        "Gi" => (Bytes, 1 << 30),
+        "Ti" => (Bytes, 1 << 40),
+        "Pi" => (Bytes, 1 << 50),
+        "Ei" => (Bytes, 1 << 60),
+        "k" => (Bytes, 1_000),
+        "M" => (Bytes, 1_000_000),
+        "G" => (Bytes, 1_000_000_000),
+        "T" => (Bytes, 1_000_000_000_000),
+        "P" => (Bytes, 1_000_000_000_000_000),
+        "E" => (Bytes, 1_000_000_000_000_000_000),
+        "m" => (Cpu, 1),
+        "ms" => (Duration, 1),
+        "s" => (Duration, 1_000),
+        "min" => (Duration, 60_000),
+        "h" => (Duration, 3_600_000),
+        "d" => (Duration, 86_400_000),
+        _ => return None,
+    })
+}
+
+/// `digits` (decimal, maybe with a fraction) times `factor`, exactly.
+fn scale(digits: &str, factor: u64) -> Option<u64> {
+    let (whole, frac) = digits.split_once('.').unwrap_or((digits, ""));
+    let whole: u128 = whole.parse().ok()?;
+    let mut total = whole.checked_mul(factor as u128)?;
+    if !frac.is_empty() {
+        if frac.len() > 18 {
+            return None;
+        }
+        let f: u128 = frac.parse().ok()?;
+        let denom = 10u128.pow(frac.len() as u32);
+        let num = f.checked_mul(factor as u128)?;
+        if num % denom != 0 {
+            return None;
+        }
+        total = total.checked_add(num / denom)?;
+    }
+    u64::try_from(total).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scale_is_exact() {
+        assert_eq!(scale("20", 1 << 30), Some(20 << 30));
+        assert_eq!(scale("1.5", 1 << 30), Some(3 << 29));
+        assert_eq!(scale("0.5", 1), None);
+        assert_eq!(scale("99999999999", 1 << 60), None);
+    }
+
+    #[test]
+    fn unescape_known_escapes() {
+        assert_eq!(unescape("\\n"), Some('\n'));
+        assert_eq!(unescape("\\u{1F600}"), Some('😀'));
+        assert_eq!(unescape("\\q"), None);
+        assert_eq!(unescape("\\u{D800}"), None);
+    }
+}
