@@ -1,1 +1,222 @@
+//! One compile entry point shared by the CLI, the tests and the benchmarks.
+//!
+//! Architecture invariant: the driver reaches files only through the
+//! [`FileSystem`] trait, embeds the stdlib, and depends on no renderer or
+//! CLI crate. It returns data (sources, diagnostics, the checked platform);
+//! printing and exit codes are the caller's business.
 
+mod fs;
+mod loader;
+
+use std::path::{Path, PathBuf};
+
+use platc_diag::{Diagnostic, SourceMap};
+use platc_syntax::ast::Date;
+
+pub use fs::{FileSystem, MemoryFs, RealFs};
+pub use platc_sema::Platform;
+
+mod stdlib {
+    include!(concat!(env!("OUT_DIR"), "/stdlib.rs"));
+}
+
+/// The name of a project's root file.
+pub const ROOT_FILE: &str = "main.plat";
+
+/// The embedded stdlib modules: `(name, source)`, e.g. `("std/postgres", "...")`.
+pub fn stdlib_modules() -> &'static [(&'static str, &'static str)] {
+    stdlib::STDLIB
+}
+
+/// Options of one compilation.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Today's date (waiver expiry); tests fix it.
+    pub today: Date,
+    /// Treat a root file without a `platform` block as a library (for
+    /// snippets such as the spec's examples).
+    pub allow_missing_platform: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            today: today(),
+            allow_missing_platform: false,
+        }
+    }
+}
+
+/// The result of checking a project.
+pub struct Compilation {
+    pub sources: SourceMap,
+    /// Sorted by file and position.
+    pub diagnostics: Vec<Diagnostic>,
+    /// The checked platform, when there is no error.
+    pub platform: Option<Platform>,
+}
+
+impl Compilation {
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+}
+
+/// A failure that has no place in the user's source: the input itself
+/// cannot be found or read. The CLI reports these with exit code 2.
+#[derive(Debug)]
+pub enum InputError {
+    NotFound(PathBuf),
+    NoRootFile(PathBuf),
+    Unreadable(PathBuf, std::io::Error),
+    NotUtf8(PathBuf),
+}
+
+impl std::fmt::Display for InputError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            InputError::NotFound(p) => write!(f, "`{}` does not exist", p.display()),
+            InputError::NoRootFile(p) => write!(
+                f,
+                "`{}` is a directory without a `{ROOT_FILE}` root file",
+                p.display()
+            ),
+            InputError::Unreadable(p, e) => write!(f, "cannot read `{}`: {e}", p.display()),
+            InputError::NotUtf8(p) => write!(f, "`{}` is not valid UTF-8 text", p.display()),
+        }
+    }
+}
+
+impl std::error::Error for InputError {}
+
+impl InputError {
+    /// What the user can do about it.
+    pub fn help(&self) -> String {
+        match self {
+            InputError::NotFound(_) => {
+                "check the path; `platc check` takes a `.plat` file or a project directory".into()
+            }
+            InputError::NoRootFile(_) => {
+                format!("create `{ROOT_FILE}` with a `platform` block, or pass the file to check")
+            }
+            InputError::Unreadable(..) => "check the file's permissions".into(),
+            InputError::NotUtf8(_) => "save the file as UTF-8".into(),
+        }
+    }
+}
+
+/// Checks the project at `path` (a `.plat` file, or a directory holding
+/// `main.plat`).
+pub fn check_path(
+    fs: &dyn FileSystem,
+    path: &Path,
+    options: &Options,
+) -> Result<Compilation, InputError> {
+    let (root_file, project_root) = resolve_input(fs, path)?;
+    let text = match fs.read(&root_file) {
+        Ok(bytes) => {
+            String::from_utf8(bytes).map_err(|_| InputError::NotUtf8(root_file.clone()))?
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(InputError::NotFound(root_file))
+        }
+        Err(e) => return Err(InputError::Unreadable(root_file, e)),
+    };
+    let display = root_file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| ROOT_FILE.to_string());
+    Ok(run_on_big_stack(|| {
+        loader::compile(fs, &project_root, &root_file, display, text, options)
+    }))
+}
+
+/// Checks one source text as the root file of a project with no other files
+/// (snippets, spec examples, fuzzing).
+pub fn check_source(name: &str, text: &str, options: &Options) -> Compilation {
+    let fs = MemoryFs::default();
+    let root = PathBuf::from("/snippet");
+    let file = root.join(name);
+    let text = text.to_string();
+    run_on_big_stack(|| loader::compile(&fs, &root, &file, name.to_string(), text, options))
+}
+
+/// The root file and project root of an input path.
+pub fn resolve_input(fs: &dyn FileSystem, path: &Path) -> Result<(PathBuf, PathBuf), InputError> {
+    if fs.is_dir(path) {
+        let root_file = path.join(ROOT_FILE);
+        if !fs.is_file(&root_file) {
+            return Err(InputError::NoRootFile(path.to_path_buf()));
+        }
+        let root = fs
+            .canonicalize(path)
+            .map_err(|e| InputError::Unreadable(path.to_path_buf(), e))?;
+        Ok((root.join(ROOT_FILE), root))
+    } else if fs.is_file(path) {
+        let canonical = fs
+            .canonicalize(path)
+            .map_err(|e| InputError::Unreadable(path.to_path_buf(), e))?;
+        let root = canonical
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
+        Ok((canonical, root))
+    } else {
+        Err(InputError::NotFound(path.to_path_buf()))
+    }
+}
+
+/// Runs the pipeline on a thread with a large stack: nesting is bounded by
+/// the parser, but a generous stack keeps debug builds safe too.
+fn run_on_big_stack<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    std::thread::scope(|s| {
+        std::thread::Builder::new()
+            .name("platc-compile".into())
+            .stack_size(256 * 1024 * 1024)
+            .spawn_scoped(s, f)
+            .expect("spawn compiler thread")
+            .join()
+            .unwrap_or_else(|e| std::panic::resume_unwind(e))
+    })
+}
+
+/// Today's date (UTC) from the system clock.
+pub fn today() -> Date {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    civil_from_days((secs / 86_400) as i64)
+}
+
+/// Converts days since 1970-01-01 to a calendar date (Howard Hinnant's
+/// algorithm).
+pub fn civil_from_days(z: i64) -> Date {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = if m <= 2 { y + 1 } else { y };
+    Date {
+        year: y as u16,
+        month: m as u8,
+        day: d as u8,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn civil_dates() {
+        assert_eq!(civil_from_days(0).to_string(), "1970-01-01");
+        assert_eq!(civil_from_days(20_517).to_string(), "2026-03-05");
+        assert_eq!(civil_from_days(11_016).to_string(), "2000-02-29");
+    }
+}

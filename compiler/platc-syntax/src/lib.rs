@@ -186,6 +186,7 @@ fn syntax_error(
             let is_range = token.chars().count() == 4 && token.get(1..3) == Some("..");
             if is_range
                 || token == "BUILTIN_RULE"
+                || token == "_"
                 || token.trim().is_empty()
                 || token == "//"
                 || token == "/*"

@@ -40,11 +40,9 @@ impl<'a> Lowerer<'a> {
 
     fn span(&self, pair: &P) -> Span {
         let s = pair.as_span();
-        Span::new(
-            self.file,
-            (self.offset + s.start()) as u32,
-            (self.offset + s.end()) as u32,
-        )
+        let start = self.offset + s.start();
+        let end = trim_trivia(self.text, start, self.offset + s.end());
+        Span::new(self.file, start as u32, end as u32)
     }
 
     fn error(&mut self, d: Diagnostic) {
@@ -417,7 +415,8 @@ impl<'a> Lowerer<'a> {
         let year: u16 = text[0..4].parse().unwrap_or(0);
         let month: u8 = text[5..7].parse().unwrap_or(0);
         let day: u8 = text[8..10].parse().unwrap_or(0);
-        let leap = (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400);
+        let leap =
+            (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400);
         let days = match month {
             1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
             4 | 6 | 9 | 11 => 30,
@@ -1016,6 +1015,43 @@ fn scale(digits: &str, factor: u64) -> Option<u64> {
         total = total.checked_add(num / denom)?;
     }
     u64::try_from(total).ok()
+}
+
+/// pest spans of rules that end in an optional or repeated part include the
+/// whitespace and comments skipped before it; labels must not.
+fn trim_trivia(text: &str, start: usize, mut end: usize) -> usize {
+    loop {
+        let s = &text[start..end];
+        let trimmed = s.trim_end();
+        end = start + trimmed.len();
+        if trimmed.ends_with("*/") {
+            if let Some(open) = trimmed.rfind("/*") {
+                end = start + open;
+                continue;
+            }
+        }
+        // A line comment on the last line, outside any string.
+        let line_start = trimmed.rfind('\n').map_or(0, |i| i + 1);
+        let line = &trimmed[line_start..];
+        let mut in_string = false;
+        let mut prev = '\0';
+        let mut cut = None;
+        for (i, c) in line.char_indices() {
+            match c {
+                '"' if prev != '\\' => in_string = !in_string,
+                '/' if !in_string && prev == '/' => {
+                    cut = Some(i - 1);
+                    break;
+                }
+                _ => {}
+            }
+            prev = if prev == '\\' && c == '\\' { '\0' } else { c };
+        }
+        match cut {
+            Some(c) => end = start + line_start + c,
+            None => return end,
+        }
+    }
 }
 
 #[cfg(test)]

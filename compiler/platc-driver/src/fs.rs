@@ -1,0 +1,87 @@
+//! File access, as a trait so that the core does no IO of its own.
+
+use std::collections::BTreeMap;
+use std::io;
+use std::path::{Path, PathBuf};
+
+/// What the compiler needs from a file system.
+pub trait FileSystem: Sync {
+    fn read(&self, path: &Path) -> io::Result<Vec<u8>>;
+    /// The absolute path with symlinks resolved.
+    fn canonicalize(&self, path: &Path) -> io::Result<PathBuf>;
+    fn is_file(&self, path: &Path) -> bool;
+    fn is_dir(&self, path: &Path) -> bool;
+}
+
+/// The real file system.
+pub struct RealFs;
+
+impl FileSystem for RealFs {
+    fn read(&self, path: &Path) -> io::Result<Vec<u8>> {
+        std::fs::read(path)
+    }
+    fn canonicalize(&self, path: &Path) -> io::Result<PathBuf> {
+        std::fs::canonicalize(path)
+    }
+    fn is_file(&self, path: &Path) -> bool {
+        path.is_file()
+    }
+    fn is_dir(&self, path: &Path) -> bool {
+        path.is_dir()
+    }
+}
+
+/// An in-memory file system of absolute paths (no symlinks).
+#[derive(Default, Clone)]
+pub struct MemoryFs {
+    files: BTreeMap<PathBuf, Vec<u8>>,
+}
+
+impl MemoryFs {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn insert(&mut self, path: impl Into<PathBuf>, contents: impl Into<Vec<u8>>) {
+        self.files.insert(path.into(), contents.into());
+    }
+}
+
+impl FileSystem for MemoryFs {
+    fn read(&self, path: &Path) -> io::Result<Vec<u8>> {
+        self.files
+            .get(&normalize(path))
+            .cloned()
+            .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, "no such file"))
+    }
+    fn canonicalize(&self, path: &Path) -> io::Result<PathBuf> {
+        let p = normalize(path);
+        if self.files.contains_key(&p) || self.is_dir(&p) {
+            Ok(p)
+        } else {
+            Err(io::Error::new(io::ErrorKind::NotFound, "no such file"))
+        }
+    }
+    fn is_file(&self, path: &Path) -> bool {
+        self.files.contains_key(&normalize(path))
+    }
+    fn is_dir(&self, path: &Path) -> bool {
+        let p = normalize(path);
+        self.files.keys().any(|f| f.starts_with(&p) && *f != p)
+    }
+}
+
+/// Removes `.` and resolves `..` lexically.
+pub(crate) fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            c => out.push(c.as_os_str()),
+        }
+    }
+    out
+}

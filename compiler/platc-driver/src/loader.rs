@@ -1,0 +1,365 @@
+//! Loading a project: parse the root file, follow its imports (stdlib and
+//! relative files), report missing, escaping, unreadable and cyclic imports,
+//! then hand every parsed file to semantic analysis.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use platc_diag::{Diagnostic, FileId, SourceMap, Span};
+use platc_syntax::ast;
+
+use crate::fs::{normalize, FileSystem};
+use crate::{Compilation, Options};
+
+#[derive(Clone, PartialEq, Eq, Hash, Debug)]
+enum Key {
+    Std(String),
+    User(PathBuf),
+}
+
+struct Loaded {
+    file: FileId,
+    key: Key,
+    module: ast::Module,
+    imports: Vec<Option<FileId>>,
+}
+
+struct Loader<'a> {
+    fs: &'a dyn FileSystem,
+    root: PathBuf,
+    sources: SourceMap,
+    diagnostics: Vec<Diagnostic>,
+    loaded: HashMap<Key, FileId>,
+    units: Vec<Loaded>,
+    /// Files being loaded, outermost first, with the span of the import that
+    /// led to the next one.
+    stack: Vec<(Key, FileId)>,
+    syntax_errors: bool,
+}
+
+pub(crate) fn compile(
+    fs: &dyn FileSystem,
+    project_root: &Path,
+    root_file: &Path,
+    display: String,
+    text: String,
+    options: &Options,
+) -> Compilation {
+    let mut l = Loader {
+        fs,
+        root: project_root.to_path_buf(),
+        sources: SourceMap::new(),
+        diagnostics: Vec::new(),
+        loaded: HashMap::new(),
+        units: Vec::new(),
+        stack: Vec::new(),
+        syntax_errors: false,
+    };
+    let root_key = Key::User(normalize(root_file));
+    let root_id = l.load_text(root_key, display, text, false);
+    let mut diagnostics = std::mem::take(&mut l.diagnostics);
+    let mut platform = None;
+    // Semantic analysis on files with syntax errors would report names and
+    // types the broken text meant to define: noise. Report syntax first.
+    if !l.syntax_errors {
+        let units: Vec<platc_sema::SourceUnit> = l
+            .units
+            .iter()
+            .map(|u| platc_sema::SourceUnit {
+                file: u.file,
+                module: &u.module,
+                is_std: matches!(u.key, Key::Std(_)),
+                imports: u.imports.clone(),
+            })
+            .collect();
+        let program = platc_sema::Program {
+            units,
+            root: root_id,
+            today: options.today,
+            allow_missing_platform: options.allow_missing_platform,
+        };
+        let analysis = platc_sema::analyze(&program);
+        diagnostics.extend(analysis.diagnostics);
+        platform = analysis.platform;
+    }
+    platc_diag::sort_diagnostics(&mut diagnostics);
+    Compilation {
+        sources: l.sources,
+        diagnostics,
+        platform,
+    }
+}
+
+impl Loader<'_> {
+    fn load_text(&mut self, key: Key, display: String, text: String, _is_std: bool) -> FileId {
+        let id = self.sources.add(display, text);
+        self.loaded.insert(key.clone(), id);
+        let (module, diags) = {
+            let text = self.sources.get(id).text();
+            platc_syntax::parse(id, text)
+        };
+        if diags.iter().any(Diagnostic::is_error) {
+            self.syntax_errors = true;
+        }
+        self.diagnostics.extend(diags);
+        self.stack.push((key.clone(), id));
+        let mut imports = Vec::new();
+        for item in &module.items {
+            if let ast::Item::Import(decl) = item {
+                imports.push(self.import(id, &key, decl));
+            }
+        }
+        self.stack.pop();
+        self.units.push(Loaded {
+            file: id,
+            key,
+            module,
+            imports,
+        });
+        id
+    }
+
+    fn import(&mut self, from: FileId, from_key: &Key, decl: &ast::ImportDecl) -> Option<FileId> {
+        let span = decl.path.span;
+        let Some(path) = decl.path.as_plain() else {
+            self.diagnostics.push(
+                Diagnostic::error(
+                    "E0209",
+                    "an import path cannot contain an interpolation",
+                    span,
+                )
+                .with_label("must be a plain string")
+                .with_help("write the path literally, e.g. \"./apps\" or \"std/postgres\""),
+            );
+            return None;
+        };
+        let key = if let Some(name) = path.strip_prefix("std/") {
+            let module = format!("std/{name}");
+            if !crate::stdlib_modules().iter().any(|(n, _)| *n == module) {
+                let names: Vec<&str> = crate::stdlib_modules().iter().map(|(n, _)| *n).collect();
+                let mut d = Diagnostic::error(
+                    "E0206",
+                    format!("there is no stdlib module `{module}`"),
+                    span,
+                )
+                .with_label("unknown stdlib module");
+                d = match platc_diag::did_you_mean(&module, names.iter().copied()) {
+                    Some(s) => d.with_help(format!("did you mean `{s}`?")),
+                    None => d.with_help(format!("the stdlib modules are: {}", names.join(", "))),
+                };
+                self.diagnostics.push(d);
+                return None;
+            }
+            Key::Std(module)
+        } else if path.starts_with("./") || path.starts_with("../") {
+            let Key::User(from_path) = from_key else {
+                self.diagnostics.push(
+                    Diagnostic::error(
+                        "E0209",
+                        "a stdlib module can only import other stdlib modules",
+                        span,
+                    )
+                    .with_label("relative import in the stdlib"),
+                );
+                return None;
+            };
+            let mut target = from_path.parent().unwrap_or(Path::new("")).join(&path);
+            if target.extension().is_none() {
+                target.set_extension("plat");
+            }
+            let target = normalize(&target);
+            let escapes = |p: &Path| !p.starts_with(&self.root);
+            if escapes(&target) {
+                self.diagnostics.push(self.escape_diag(span, &path));
+                return None;
+            }
+            let canonical = match self.fs.canonicalize(&target) {
+                Ok(c) => c,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    self.diagnostics.push(
+                        Diagnostic::error(
+                            "E0203",
+                            format!("imported file `{path}` does not exist"),
+                            span,
+                        )
+                        .with_label(format!("looked for `{}`", self.display(&target)))
+                        .with_help("check the path; it is relative to the importing file"),
+                    );
+                    return None;
+                }
+                Err(e) => {
+                    self.diagnostics.push(
+                        Diagnostic::error(
+                            "E0208",
+                            format!("cannot read imported file `{path}`"),
+                            span,
+                        )
+                        .with_label(e.to_string()),
+                    );
+                    return None;
+                }
+            };
+            if escapes(&canonical) {
+                self.diagnostics
+                    .push(self.escape_diag(span, &path).with_note(format!(
+                        "`{path}` is a symbolic link to a file outside the project"
+                    )));
+                return None;
+            }
+            if !self.fs.is_file(&canonical) {
+                self.diagnostics.push(
+                    Diagnostic::error(
+                        "E0208",
+                        format!("imported path `{path}` is not a file"),
+                        span,
+                    )
+                    .with_label("not a regular file"),
+                );
+                return None;
+            }
+            Key::User(canonical)
+        } else {
+            self.diagnostics.push(
+                Diagnostic::error("E0209", format!("import path `{path}` is neither a stdlib module nor a relative path"), span)
+                    .with_label("unsupported import path")
+                    .with_help("write \"std/NAME\" for the stdlib, or start a file path with \"./\" or \"../\""),
+            );
+            return None;
+        };
+        // A cycle: the target is still being loaded.
+        if let Some(pos) = self.stack.iter().position(|(k, _)| *k == key) {
+            let chain: Vec<FileId> = self.stack[pos..].iter().map(|(_, f)| *f).collect();
+            let mut names: Vec<String> = chain
+                .iter()
+                .map(|f| self.sources.get(*f).name().to_string())
+                .collect();
+            names.push(names[0].clone());
+            let mut d = Diagnostic::error(
+                "E0204",
+                format!("import cycle: {}", names.join(" -> ")),
+                span,
+            )
+            .with_label(format!(
+                "this import closes the cycle back to `{}`",
+                names[0]
+            ));
+            for (i, f) in chain.iter().enumerate().take(chain.len() - 1) {
+                if let Some(s) = self.import_span_to(*f, chain[i + 1]) {
+                    d = d.with_secondary(
+                        s,
+                        format!("`{}` imports `{}` here", names[i], names[i + 1]),
+                    );
+                }
+            }
+            d = d.with_help("move the shared definitions into a file that both can import");
+            self.diagnostics.push(d);
+            let _ = from;
+            return None;
+        }
+        if let Some(id) = self.loaded.get(&key) {
+            return Some(*id);
+        }
+        let (display, text) = match &key {
+            Key::Std(name) => {
+                let text = crate::stdlib_modules()
+                    .iter()
+                    .find(|(n, _)| n == name)
+                    .map(|(_, t)| *t)
+                    .unwrap_or("");
+                (format!("{name}.plat"), text.to_string())
+            }
+            Key::User(p) => {
+                let bytes = match self.fs.read(p) {
+                    Ok(b) => b,
+                    Err(e) => {
+                        self.diagnostics.push(
+                            Diagnostic::error(
+                                "E0208",
+                                format!("cannot read imported file `{path}`"),
+                                span,
+                            )
+                            .with_label(e.to_string())
+                            .with_help("check the file's permissions"),
+                        );
+                        return None;
+                    }
+                };
+                match String::from_utf8(bytes) {
+                    Ok(t) => (self.display(p), t),
+                    Err(e) => {
+                        let at = e.utf8_error().valid_up_to();
+                        self.diagnostics.push(
+                            Diagnostic::error(
+                                "E0208",
+                                format!("imported file `{path}` is not valid UTF-8"),
+                                span,
+                            )
+                            .with_label(format!("invalid byte at offset {at} of that file"))
+                            .with_help("save the file as UTF-8"),
+                        );
+                        return None;
+                    }
+                }
+            }
+        };
+        let is_std = matches!(key, Key::Std(_));
+        Some(self.load_text(key, display, text, is_std))
+    }
+
+    /// The span of the import in `file` that loaded `target`, if any.
+    fn import_span_to(&self, file: FileId, target: FileId) -> Option<Span> {
+        // Imports of files on the stack are not finished yet: find the import
+        // whose path resolves to target by display name.
+        let target_name = self.sources.get(target).name().to_string();
+        let text = self.sources.get(file).text();
+        let (module, _) = platc_syntax::parse(file, text);
+        let file_name = self.sources.get(file).name().to_string();
+        let base = Path::new(&file_name)
+            .parent()
+            .unwrap_or(Path::new(""))
+            .to_path_buf();
+        for item in &module.items {
+            if let ast::Item::Import(d) = item {
+                let Some(p) = d.path.as_plain() else { continue };
+                let name = if let Some(n) = p.strip_prefix("std/") {
+                    format!("std/{n}.plat")
+                } else {
+                    let mut t = base.join(&p);
+                    if t.extension().is_none() {
+                        t.set_extension("plat");
+                    }
+                    normalize(&t).to_string_lossy().replace('\\', "/")
+                };
+                if name == target_name {
+                    return Some(d.path.span);
+                }
+            }
+        }
+        None
+    }
+
+    fn escape_diag(&self, span: Span, path: &str) -> Diagnostic {
+        Diagnostic::error(
+            "E0205",
+            format!("import `{path}` points outside the project root"),
+            span,
+        )
+        .with_label("escapes the project directory")
+        .with_note(format!(
+            "the project root is the directory of the root file: `{}`",
+            self.root
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default()
+        ))
+        .with_help("keep every imported file inside the project directory")
+    }
+
+    /// A path relative to the project root, with `/` separators.
+    fn display(&self, p: &Path) -> String {
+        p.strip_prefix(&self.root)
+            .unwrap_or(p)
+            .to_string_lossy()
+            .replace('\\', "/")
+    }
+}

@@ -1,0 +1,723 @@
+//! Constant evaluation of well-typed expressions, and constraint checks on
+//! the values. Runs after type checking; an expression that did not type
+//! check is never evaluated, and evaluation that meets something it cannot
+//! compute gives up silently (the type checker has reported it).
+
+use std::collections::{BTreeMap, HashMap};
+use std::rc::Rc;
+
+use platc_diag::{Diagnostic, Span};
+use platc_syntax::ast::{self, BinaryOp, ExprKind, QuantityKind, StrPart, UnaryOp};
+
+use crate::check::{Checker, Global};
+use crate::types::{Bound, Constraint, Ty};
+use crate::value::{InstId, SecretId, Value};
+
+/// Environment of one evaluation.
+#[derive(Default, Clone)]
+struct Env {
+    locals: HashMap<String, Value>,
+    self_inst: Option<usize>,
+}
+
+enum ArgsState {
+    Visiting,
+    Done(Option<Rc<BTreeMap<String, Value>>>),
+}
+
+pub(crate) struct Evaluator<'c, 'a> {
+    c: &'c Checker<'a>,
+    diagnostics: Vec<Diagnostic>,
+    args: HashMap<usize, ArgsState>,
+    /// The chain of instances being evaluated, for cycle reports.
+    stack: Vec<(usize, Span)>,
+    platform: Option<Value>,
+}
+
+/// Evaluates a constant expression (no instances involved) and checks it
+/// against the constraints of `ty`. Reports into the checker's sink.
+pub(crate) fn check_constant_against(c: &mut Checker, e: &ast::Expr, ty: &Ty) {
+    let diags = {
+        let mut ev = Evaluator::new(c);
+        if let Some(v) = ev.eval(e, &Env::default()) {
+            ev.check_value(&v, ty, e.span);
+        }
+        ev.diagnostics
+    };
+    c.sink.extend(diags);
+}
+
+impl<'c, 'a> Evaluator<'c, 'a> {
+    pub fn new(c: &'c Checker<'a>) -> Self {
+        Evaluator {
+            c,
+            diagnostics: vec![],
+            args: HashMap::new(),
+            stack: vec![],
+            platform: None,
+        }
+    }
+
+    pub fn into_diagnostics(self) -> Vec<Diagnostic> {
+        self.diagnostics
+    }
+
+    /// Evaluates every instance and builds the checked platform.
+    pub fn platform(&mut self) -> Option<crate::Platform> {
+        let mut instances = Vec::new();
+        for i in 0..self.c.instances.len() {
+            let args = self.instance_args(i, self.c.instances[i].0.name.span);
+            let (decl, _, comp) = self.c.instances[i];
+            let Some(comp) = comp else { continue };
+            let Some(args) = args else { continue };
+            let namespace = self.instance_namespace(i).unwrap_or_default();
+            instances.push(crate::Instance {
+                name: decl.name.name.clone(),
+                component: self.c.comps[comp.0 as usize].decl.name.name.clone(),
+                namespace,
+                args: (*args).clone(),
+                span: decl.name.span,
+            });
+        }
+        let p = self.c.platform?;
+        let pv = self.platform_value();
+        let field = |k: &str| match &pv {
+            Value::Map(m) => m.get(k).cloned(),
+            _ => None,
+        };
+        let secrets = self
+            .c
+            .secrets
+            .iter()
+            .map(|s| crate::Secret {
+                name: s.name.name.clone(),
+                source: s.source.func.name.clone(),
+                span: s.name.span,
+            })
+            .collect();
+        Some(crate::Platform {
+            name: p.name.as_plain().unwrap_or_default(),
+            domain: match field("domain") {
+                Some(Value::Str(s)) => Some(s),
+                _ => None,
+            },
+            namespace: match field("namespace") {
+                Some(Value::Str(s)) => s,
+                _ => String::new(),
+            },
+            instances,
+            secrets,
+            environments: self
+                .c
+                .environments
+                .iter()
+                .map(|e| e.name.name.clone())
+                .collect(),
+        })
+    }
+
+    fn platform_value(&mut self) -> Value {
+        if let Some(v) = &self.platform {
+            return v.clone();
+        }
+        let mut m = BTreeMap::new();
+        let mut domain = Value::None;
+        let mut namespace = None;
+        let name = self
+            .c
+            .platform
+            .and_then(|p| p.name.as_plain())
+            .unwrap_or_default();
+        if let Some(p) = self.c.platform {
+            for a in &p.attrs {
+                // Attributes are constants: evaluate without `platform`.
+                let v = self.eval_no_platform(&a.value);
+                match (a.name.name.as_str(), v) {
+                    ("domain", Some(v)) => domain = v,
+                    ("namespace", Some(v)) => namespace = Some(v),
+                    _ => {}
+                }
+            }
+        }
+        m.insert("name".to_string(), Value::Str(name.clone()));
+        m.insert("domain".to_string(), domain);
+        m.insert(
+            "namespace".to_string(),
+            namespace.unwrap_or(Value::Str(name)),
+        );
+        let v = Value::Map(m);
+        self.platform = Some(v.clone());
+        v
+    }
+
+    fn eval_no_platform(&mut self, e: &ast::Expr) -> Option<Value> {
+        if mentions_platform(e) {
+            return None;
+        }
+        self.eval(e, &Env::default())
+    }
+
+    fn instance_namespace(&mut self, i: usize) -> Option<String> {
+        let decl = self.c.instances[i].0;
+        if let Some(a) = decl.attrs.iter().find(|a| a.name.name == "namespace") {
+            if let Some(Value::Str(s)) = self.eval(&a.value, &Env::default()) {
+                return Some(s);
+            }
+            return None;
+        }
+        match self.platform_value() {
+            Value::Map(m) => match m.get("namespace") {
+                Some(Value::Str(s)) => Some(s.clone()),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    /// All parameter values of instance `i` (defaults filled in), checked
+    /// against their constraints. `None` when something could not be
+    /// evaluated (already reported).
+    fn instance_args(&mut self, i: usize, from: Span) -> Option<Rc<BTreeMap<String, Value>>> {
+        match self.args.get(&i) {
+            Some(ArgsState::Done(v)) => return v.clone(),
+            Some(ArgsState::Visiting) => {
+                self.report_cycle(i, from);
+                return None;
+            }
+            None => {}
+        }
+        self.args.insert(i, ArgsState::Visiting);
+        self.stack.push((i, from));
+        let result = self.compute_args(i);
+        self.stack.pop();
+        self.args.insert(i, ArgsState::Done(result.clone()));
+        result
+    }
+
+    fn compute_args(&mut self, i: usize) -> Option<Rc<BTreeMap<String, Value>>> {
+        let (decl, _, comp) = self.c.instances[i];
+        let comp = comp?;
+        let info = &self.c.comps[comp.0 as usize];
+        let mut out = BTreeMap::new();
+        let mut ok = true;
+        for p in &info.params {
+            let given = decl.attrs.iter().find(|a| a.name.name == p.name);
+            let v = match given {
+                Some(a) => {
+                    if !self.c.typed_args.contains(&(i, p.name.clone())) {
+                        ok = false;
+                        continue;
+                    }
+                    match self.eval(&a.value, &Env::default()) {
+                        Some(v) => {
+                            if !self.check_value(&v, &p.ty, a.value.span) {
+                                ok = false;
+                            }
+                            v
+                        }
+                        None => {
+                            ok = false;
+                            continue;
+                        }
+                    }
+                }
+                None => {
+                    let pdecl = info.decl.params.iter().find(|d| d.name.name == p.name);
+                    match pdecl.and_then(|d| d.default.as_ref()) {
+                        Some(d) => match self.eval(d, &Env::default()) {
+                            Some(v) => v,
+                            None => {
+                                ok = false;
+                                continue;
+                            }
+                        },
+                        None if !p.required => Value::None,
+                        None => {
+                            ok = false;
+                            continue;
+                        }
+                    }
+                }
+            };
+            out.insert(p.name.clone(), v);
+        }
+        ok.then(|| Rc::new(out))
+    }
+
+    fn report_cycle(&mut self, i: usize, from: Span) {
+        let start = self.stack.iter().position(|(j, _)| *j == i).unwrap_or(0);
+        let chain: Vec<(usize, Span)> = self.stack[start..].to_vec();
+        let names: Vec<String> = chain
+            .iter()
+            .map(|(j, _)| self.c.instances[*j].0.name.name.clone())
+            .chain(std::iter::once(self.c.instances[i].0.name.name.clone()))
+            .collect();
+        let mut d = Diagnostic::error(
+            "E0320",
+            format!(
+                "instances depend on each other in a cycle: {}",
+                names.join(" -> ")
+            ),
+            from,
+        )
+        .with_label(format!(
+            "`{}` is needed here while it is being evaluated",
+            self.c.instances[i].0.name.name
+        ));
+        for (j, span) in chain.iter().skip(1) {
+            d = d.with_secondary(
+                *span,
+                format!("`{}` is referenced here", self.c.instances[*j].0.name.name),
+            );
+        }
+        d = d.with_help("break the cycle: one of these references must go");
+        self.diagnostics.push(d);
+    }
+
+    /// Checks a value against the constraints inside `ty`. Reports and
+    /// returns false on a violation.
+    pub fn check_value(&mut self, v: &Value, ty: &Ty, span: Span) -> bool {
+        match (ty, v) {
+            (Ty::Constrained(inner, c), v) => {
+                if !self.check_value(v, inner, span) {
+                    return false;
+                }
+                self.check_constraint(v, inner, c, span)
+            }
+            (Ty::Optional(_), Value::None) => true,
+            (Ty::Optional(inner), v) => self.check_value(v, inner, span),
+            (Ty::List(elem), Value::List(items)) => {
+                items.iter().all(|i| self.check_value(i, elem, span))
+            }
+            (Ty::Map(elem), Value::Map(m)) => m.values().all(|i| self.check_value(i, elem, span)),
+            (Ty::Record(fields), Value::Map(m)) => fields.iter().all(|(n, t)| match m.get(n) {
+                Some(v) => self.check_value(v, t, span),
+                None => true,
+            }),
+            _ => true,
+        }
+    }
+
+    fn check_constraint(&mut self, v: &Value, base: &Ty, c: &Constraint, span: Span) -> bool {
+        match c {
+            Constraint::Pattern(re) => {
+                let Value::Str(s) = v else { return true };
+                if re.is_match(s) {
+                    return true;
+                }
+                self.diagnostics.push(
+                    Diagnostic::error(
+                        "E0305",
+                        format!("{s:?} does not match the pattern {:?}", re.as_str()),
+                        span,
+                    )
+                    .with_label("does not match")
+                    .with_help(format!("write a value that matches {:?}", re.as_str())),
+                );
+                false
+            }
+            Constraint::Range { lo, hi, text } => {
+                let n = match (v, base.base()) {
+                    (Value::Int(i), Ty::Cpu) => Bound::Int(*i as i128 * 1000),
+                    (Value::Float(f), Ty::Cpu) => Bound::Int((f * 1000.0) as i128),
+                    (Value::Int(i), Ty::Float) => Bound::Float(*i as f64),
+                    (Value::Int(i), _) => Bound::Int(*i as i128),
+                    (Value::Float(f), _) => Bound::Float(*f),
+                    (Value::Quantity { amount, .. }, _) => Bound::Int(*amount as i128),
+                    _ => return true,
+                };
+                let below = lo.is_some_and(|l| less(n, l));
+                let above = hi.is_some_and(|h| less(h, n));
+                if !below && !above {
+                    return true;
+                }
+                let shown = v.interpolate().unwrap_or_default();
+                let tname = match base.base() {
+                    Ty::Int => "int",
+                    Ty::Float => "float",
+                    Ty::Bytes => "bytes",
+                    Ty::Cpu => "cpu",
+                    _ => "duration",
+                };
+                self.diagnostics.push(
+                    Diagnostic::error(
+                        "E0304",
+                        format!("{shown} is outside the allowed range {text}"),
+                        span,
+                    )
+                    .with_label(if below { "too small" } else { "too large" })
+                    .with_note(format!("the type is `{tname}({text})`"))
+                    .with_help(format!("choose a value in {text}")),
+                );
+                false
+            }
+        }
+    }
+
+    // ------------------------------------------------------------ evaluation
+
+    fn eval(&mut self, e: &ast::Expr, env: &Env) -> Option<Value> {
+        Some(match &e.kind {
+            ExprKind::Int(i) => Value::Int(*i),
+            ExprKind::Float(f) => Value::Float(*f),
+            ExprKind::Bool(b) => Value::Bool(*b),
+            ExprKind::None => Value::None,
+            ExprKind::Quantity(q) => Value::Quantity {
+                kind: q.kind,
+                amount: q.amount,
+                text: Some(q.text.clone()),
+            },
+            ExprKind::Str(s) => {
+                let mut out = String::new();
+                for p in &s.parts {
+                    match p {
+                        StrPart::Text(t) => out.push_str(t),
+                        StrPart::Interp(x) => out.push_str(&self.eval(x, env)?.interpolate()?),
+                    }
+                }
+                Value::Str(out)
+            }
+            ExprKind::List(items) => Value::List(
+                items
+                    .iter()
+                    .map(|i| self.eval(i, env))
+                    .collect::<Option<_>>()?,
+            ),
+            ExprKind::Record(entries) => {
+                let mut m = BTreeMap::new();
+                for en in entries {
+                    m.insert(en.key.name.clone(), self.eval(&en.value, env)?);
+                }
+                Value::Map(m)
+            }
+            ExprKind::Name(n) => {
+                if let Some(v) = env.locals.get(n) {
+                    return Some(v.clone());
+                }
+                match self.c.globals.get(n)?.0 {
+                    Global::Instance(i) => Value::Instance(InstId(i as u32)),
+                    Global::Secret(s) => Value::Secret(SecretId(s as u32)),
+                }
+            }
+            ExprKind::SelfRef => {
+                let i = env.self_inst?;
+                Value::Instance(InstId(i as u32))
+            }
+            ExprKind::Platform => self.platform_value(),
+            ExprKind::Field(base, f) => {
+                let b = self.eval(base, env)?;
+                self.field(b, &f.name, base.span)?
+            }
+            ExprKind::Index(base, idx) => {
+                let b = self.eval(base, env)?;
+                let i = self.eval(idx, env)?;
+                match (b, i) {
+                    (Value::List(items), Value::Int(i)) => {
+                        match usize::try_from(i).ok().and_then(|i| items.get(i)) {
+                            Some(v) => v.clone(),
+                            None => {
+                                self.diagnostics.push(
+                                    Diagnostic::error(
+                                        "E0319",
+                                        format!(
+                                            "index {i} is out of range for a list of {} items",
+                                            items.len()
+                                        ),
+                                        idx.span,
+                                    )
+                                    .with_label("out of range"),
+                                );
+                                return None;
+                            }
+                        }
+                    }
+                    (Value::Map(m), Value::Str(k)) => match m.get(&k) {
+                        Some(v) => v.clone(),
+                        None => {
+                            self.diagnostics.push(
+                                Diagnostic::error(
+                                    "E0319",
+                                    format!("the map has no key {k:?}"),
+                                    idx.span,
+                                )
+                                .with_label("missing key"),
+                            );
+                            return None;
+                        }
+                    },
+                    _ => return None,
+                }
+            }
+            ExprKind::Call(call) => self.call(call, env)?,
+            ExprKind::Unary(op, inner) => {
+                let v = self.eval(inner, env)?;
+                match (op, v) {
+                    (UnaryOp::Not, Value::Bool(b)) => Value::Bool(!b),
+                    (UnaryOp::Neg, Value::Int(i)) => match i.checked_neg() {
+                        Some(n) => Value::Int(n),
+                        None => return self.overflow(e.span),
+                    },
+                    (UnaryOp::Neg, Value::Float(f)) => Value::Float(-f),
+                    _ => return None,
+                }
+            }
+            ExprKind::Binary(op, l, r) => self.binary(*op, l, r, e.span, env)?,
+        })
+    }
+
+    fn overflow(&mut self, span: Span) -> Option<Value> {
+        self.diagnostics.push(
+            Diagnostic::error("E0319", "arithmetic overflow", span)
+                .with_label("the result does not fit in a 64-bit integer"),
+        );
+        None
+    }
+
+    fn field(&mut self, b: Value, f: &str, span: Span) -> Option<Value> {
+        match b {
+            Value::Map(m) => m.get(f).cloned(),
+            Value::Secret(SecretId(s)) => {
+                let decl = self.c.secrets[s as usize];
+                let arg = |n: usize| match decl.source.args.get(n).map(|a| &a.kind) {
+                    Some(ExprKind::Str(lit)) => lit.as_plain(),
+                    _ => None,
+                };
+                let platform = self
+                    .c
+                    .platform
+                    .and_then(|p| p.name.as_plain())
+                    .unwrap_or_default();
+                let generated = format!("{platform}-{}", decl.name.name.replace('_', "-"));
+                Some(Value::Str(match (decl.source.func.name.as_str(), f) {
+                    ("kubernetes_secret", "secret_name") => arg(0)?,
+                    ("kubernetes_secret", "secret_key") => arg(1)?,
+                    ("external_secret", "secret_name") => generated,
+                    ("external_secret", "secret_key") => arg(2)?,
+                    (_, "secret_name") => generated,
+                    (_, "secret_key") => "value".to_string(),
+                    _ => return None,
+                }))
+            }
+            Value::Instance(InstId(i)) => {
+                let i = i as usize;
+                match f {
+                    "name" => Some(Value::Str(self.c.instances[i].0.name.name.clone())),
+                    "namespace" => self.instance_namespace(i).map(Value::Str),
+                    _ => {
+                        let comp = self.c.instances[i].2?;
+                        let info = &self.c.comps[comp.0 as usize];
+                        let expr = info
+                            .decl
+                            .provides
+                            .iter()
+                            .flat_map(|p| p.fields.iter())
+                            .find(|a| a.name.name == f)
+                            .map(|a| &a.value);
+                        let args = self.instance_args(i, span)?;
+                        let Some(expr) = expr else {
+                            // An optional interface field the component leaves unset.
+                            return Some(Value::None);
+                        };
+                        let env = Env {
+                            locals: args.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+                            self_inst: Some(i),
+                        };
+                        self.eval(expr, &env)
+                    }
+                }
+            }
+            _ => None,
+        }
+    }
+
+    fn call(&mut self, call: &ast::Call, env: &Env) -> Option<Value> {
+        let args: Vec<Value> = call
+            .args
+            .iter()
+            .map(|a| self.eval(a, env))
+            .collect::<Option<_>>()?;
+        Some(match (call.func.name.as_str(), args.as_slice()) {
+            ("len", [Value::List(l)]) => Value::Int(l.len() as i64),
+            ("len", [Value::Map(m)]) => Value::Int(m.len() as i64),
+            ("len", [Value::Str(s)]) => Value::Int(s.chars().count() as i64),
+            ("lower", [Value::Str(s)]) => Value::Str(s.to_lowercase()),
+            ("upper", [Value::Str(s)]) => Value::Str(s.to_uppercase()),
+            ("join", [Value::List(l), Value::Str(sep)]) => {
+                let parts: Vec<String> =
+                    l.iter().map(|v| v.interpolate()).collect::<Option<_>>()?;
+                Value::Str(parts.join(sep))
+            }
+            ("contains", [Value::List(l), x]) => Value::Bool(l.contains(x)),
+            ("default", [Value::None, d]) => d.clone(),
+            ("default", [v, _]) => v.clone(),
+            _ => return None,
+        })
+    }
+
+    fn binary(
+        &mut self,
+        op: BinaryOp,
+        l: &ast::Expr,
+        r: &ast::Expr,
+        span: Span,
+        env: &Env,
+    ) -> Option<Value> {
+        // Short-circuit boolean operators.
+        if matches!(op, BinaryOp::And | BinaryOp::Or) {
+            let Value::Bool(a) = self.eval(l, env)? else {
+                return None;
+            };
+            if (op == BinaryOp::And && !a) || (op == BinaryOp::Or && a) {
+                return Some(Value::Bool(a));
+            }
+            let Value::Bool(b) = self.eval(r, env)? else {
+                return None;
+            };
+            return Some(Value::Bool(b));
+        }
+        let a = self.eval(l, env)?;
+        let b = self.eval(r, env)?;
+        use BinaryOp::*;
+        Some(match (op, a, b) {
+            (Eq, a, b) => Value::Bool(values_equal(&a, &b)),
+            (Ne, a, b) => Value::Bool(!values_equal(&a, &b)),
+            (In, x, Value::List(l)) => Value::Bool(l.iter().any(|y| values_equal(&x, y))),
+            (In, Value::Str(k), Value::Map(m)) => Value::Bool(m.contains_key(&k)),
+            (Lt | Le | Gt | Ge, a, b) => {
+                let (x, y) = (as_number(&a)?, as_number(&b)?);
+                let ord = x.partial_cmp(&y)?;
+                Value::Bool(match op {
+                    Lt => ord.is_lt(),
+                    Le => ord.is_le(),
+                    Gt => ord.is_gt(),
+                    _ => ord.is_ge(),
+                })
+            }
+            (Add, Value::List(mut x), Value::List(y)) => {
+                x.extend(y);
+                Value::List(x)
+            }
+            (op, Value::Int(x), Value::Int(y)) => {
+                let res = match op {
+                    Add => x.checked_add(y),
+                    Sub => x.checked_sub(y),
+                    Mul => x.checked_mul(y),
+                    Div | Rem if y == 0 => {
+                        self.diagnostics.push(
+                            Diagnostic::error("E0319", "division by zero", span)
+                                .with_label("the right side is zero"),
+                        );
+                        return None;
+                    }
+                    Div => x.checked_div(y),
+                    Rem => x.checked_rem(y),
+                    _ => return None,
+                };
+                match res {
+                    Some(v) => Value::Int(v),
+                    None => return self.overflow(span),
+                }
+            }
+            (op, a, b) => {
+                let (x, y) = (as_float(&a)?, as_float(&b)?);
+                let v = match op {
+                    Add => x + y,
+                    Sub => x - y,
+                    Mul => x * y,
+                    Div | Rem if y == 0.0 => {
+                        self.diagnostics.push(
+                            Diagnostic::error("E0319", "division by zero", span)
+                                .with_label("the right side is zero"),
+                        );
+                        return None;
+                    }
+                    Div => x / y,
+                    Rem => x % y,
+                    _ => return None,
+                };
+                if !v.is_finite() {
+                    return self.overflow(span);
+                }
+                Value::Float(v)
+            }
+        })
+    }
+}
+
+fn less(a: Bound, b: Bound) -> bool {
+    match (a, b) {
+        (Bound::Int(a), Bound::Int(b)) => a < b,
+        (Bound::Float(a), Bound::Float(b)) => a < b,
+        (Bound::Int(a), Bound::Float(b)) => (a as f64) < b,
+        (Bound::Float(a), Bound::Int(b)) => a < b as f64,
+    }
+}
+
+fn as_float(v: &Value) -> Option<f64> {
+    match v {
+        Value::Int(i) => Some(*i as f64),
+        Value::Float(f) => Some(*f),
+        _ => None,
+    }
+}
+
+fn as_number(v: &Value) -> Option<f64> {
+    match v {
+        Value::Quantity { amount, .. } => Some(*amount as f64),
+        v => as_float(v),
+    }
+}
+
+fn values_equal(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (
+            Value::Quantity {
+                kind: k1,
+                amount: a1,
+                ..
+            },
+            Value::Quantity {
+                kind: k2,
+                amount: a2,
+                ..
+            },
+        ) => k1 == k2 && a1 == a2,
+        (Value::Int(x), Value::Float(y)) | (Value::Float(y), Value::Int(x)) => (*x as f64) == *y,
+        (
+            Value::Int(x),
+            Value::Quantity {
+                kind: QuantityKind::Cpu,
+                amount,
+                ..
+            },
+        )
+        | (
+            Value::Quantity {
+                kind: QuantityKind::Cpu,
+                amount,
+                ..
+            },
+            Value::Int(x),
+        ) => (*x as i128) * 1000 == *amount as i128,
+        (a, b) => a == b,
+    }
+}
+
+fn mentions_platform(e: &ast::Expr) -> bool {
+    match &e.kind {
+        ExprKind::Platform => true,
+        ExprKind::Str(s) => s
+            .parts
+            .iter()
+            .any(|p| matches!(p, StrPart::Interp(x) if mentions_platform(x))),
+        ExprKind::List(items) => items.iter().any(mentions_platform),
+        ExprKind::Record(entries) => entries.iter().any(|en| mentions_platform(&en.value)),
+        ExprKind::Field(b, _) => mentions_platform(b),
+        ExprKind::Index(a, b) | ExprKind::Binary(_, a, b) => {
+            mentions_platform(a) || mentions_platform(b)
+        }
+        ExprKind::Unary(_, a) => mentions_platform(a),
+        ExprKind::Call(c) => c.args.iter().any(mentions_platform),
+        _ => false,
+    }
+}

@@ -1,0 +1,108 @@
+//! Values: what expressions evaluate to. Secrets stay references: platc
+//! never knows, and so can never print, a secret's value.
+
+use std::collections::BTreeMap;
+
+use platc_syntax::ast::QuantityKind;
+
+/// Index of an instance in [`crate::Platform::instances`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct InstId(pub u32);
+/// Index of a secret in [`crate::Platform::secrets`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SecretId(pub u32);
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Value {
+    None,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(String),
+    /// A quantity in its base unit, with the literal text when it came from
+    /// one literal (used to print it as the user wrote it).
+    Quantity {
+        kind: QuantityKind,
+        amount: u64,
+        text: Option<String>,
+    },
+    List(Vec<Value>),
+    /// Records and maps; keys sorted.
+    Map(BTreeMap<String, Value>),
+    Instance(InstId),
+    Secret(SecretId),
+}
+
+impl Value {
+    /// The text of a value inside an interpolation, if it has one.
+    pub fn interpolate(&self) -> Option<String> {
+        Some(match self {
+            Value::Str(s) => s.clone(),
+            Value::Int(i) => i.to_string(),
+            Value::Float(f) => format_float(*f),
+            Value::Bool(b) => b.to_string(),
+            Value::Quantity { kind, amount, text } => match text {
+                Some(t) => t.clone(),
+                None => format_quantity(*kind, *amount),
+            },
+            _ => return None,
+        })
+    }
+}
+
+pub fn format_float(f: f64) -> String {
+    if f.fract() == 0.0 && f.abs() < 1e15 {
+        format!("{f:.1}")
+    } else {
+        format!("{f}")
+    }
+}
+
+/// The canonical text of a quantity: the largest unit that divides it.
+pub fn format_quantity(kind: QuantityKind, amount: u64) -> String {
+    let units: &[(&str, u64)] = match kind {
+        QuantityKind::Bytes => &[
+            ("Ei", 1 << 60),
+            ("Pi", 1 << 50),
+            ("Ti", 1 << 40),
+            ("Gi", 1 << 30),
+            ("Mi", 1 << 20),
+            ("Ki", 1 << 10),
+        ],
+        QuantityKind::Cpu => &[("", 1000), ("m", 1)],
+        QuantityKind::Duration => &[
+            ("d", 86_400_000),
+            ("h", 3_600_000),
+            ("min", 60_000),
+            ("s", 1000),
+            ("ms", 1),
+        ],
+    };
+    if amount == 0 {
+        return match kind {
+            QuantityKind::Bytes => "0".into(),
+            QuantityKind::Cpu => "0".into(),
+            QuantityKind::Duration => "0s".into(),
+        };
+    }
+    for (suffix, factor) in units {
+        if amount.is_multiple_of(*factor) {
+            return format!("{}{suffix}", amount / factor);
+        }
+    }
+    amount.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quantities_print_in_the_largest_exact_unit() {
+        assert_eq!(format_quantity(QuantityKind::Bytes, 20 << 30), "20Gi");
+        assert_eq!(format_quantity(QuantityKind::Bytes, 1500), "1500");
+        assert_eq!(format_quantity(QuantityKind::Cpu, 2000), "2");
+        assert_eq!(format_quantity(QuantityKind::Cpu, 500), "500m");
+        assert_eq!(format_quantity(QuantityKind::Duration, 90_000), "90s");
+    }
+}
