@@ -1516,7 +1516,7 @@ impl<'a> Checker<'a> {
                     ),
                     decl.name.span,
                 )
-                .with_label(format!("this `{}` needs a `{iname}`", cdecl.name.name))
+                .with_label(format!("this `{}` needs an instance providing `{iname}`", cdecl.name.name))
                 .with_secondary(r.span, "required here");
                 d = if providers.is_empty() {
                     d.with_help(format!(
@@ -2046,7 +2046,10 @@ impl<'a> Checker<'a> {
                     Ty::Unknown
                 }
             }
-            ExprKind::Platform => platform_ty(),
+            ExprKind::Platform => {
+                let has_domain = self.platform.is_some_and(|p| p.attrs.iter().any(|a| a.name.name == "domain"));
+                platform_ty(has_domain)
+            }
             ExprKind::Field(base, field) => {
                 let bt = self.infer(base, ctx);
                 self.field_type(&bt, field, base.span)
@@ -2646,10 +2649,13 @@ fn self_ty() -> Ty {
     Ty::Record(instance_base_fields())
 }
 
-pub(crate) fn platform_ty() -> Ty {
+/// `platform.domain` is a `string` when the platform block sets it, and
+/// `string?` when it does not.
+pub(crate) fn platform_ty(has_domain: bool) -> Ty {
+    let domain = if has_domain { Ty::String } else { Ty::Optional(Box::new(Ty::String)) };
     Ty::Record(vec![
         ("name".into(), Ty::String),
-        ("domain".into(), Ty::Optional(Box::new(Ty::String))),
+        ("domain".into(), domain),
         ("namespace".into(), Ty::String),
     ])
 }

@@ -174,9 +174,10 @@ fn syntax_error(
     offset: usize,
     err: &pest::error::Error<Rule>,
 ) -> Diagnostic {
-    let pos = match err.location {
-        pest::error::InputLocation::Pos(p) => p,
-        pest::error::InputLocation::Span((s, _)) => s,
+    let pos = match (err.parse_attempts(), &err.location) {
+        (Some(a), _) => a.max_position,
+        (None, pest::error::InputLocation::Pos(p)) => *p,
+        (None, pest::error::InputLocation::Span((s, _))) => *s,
     };
     let found = describe_found(chunk, pos);
     let mut expected: Vec<String> = Vec::new();
@@ -210,6 +211,14 @@ fn syntax_error(
                 push_unique(&mut expected, name);
             }
         }
+    }
+    // Every way to start an expression is an alternative: say so once.
+    if expected.iter().any(|e| e == "`[`") && expected.iter().any(|e| e == "`(`") {
+        expected = vec!["an expression".to_string()];
+    }
+    let item = describe_rule(Rule::file).unwrap_or_default();
+    if expected.len() > 1 {
+        expected.retain(|e| *e != item);
     }
     expected.sort();
     let message = match expected.len() {
