@@ -34,7 +34,13 @@ fn render(path: &Path) -> (String, BTreeSet<&'static str>) {
 fn ui_cases() {
     let mut seen: BTreeSet<&'static str> = BTreeSet::new();
     insta::glob!("ui/*/main.plat", |path| {
-        let case = path.parent().unwrap().file_name().unwrap().to_string_lossy().to_string();
+        let case = path
+            .parent()
+            .unwrap()
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .to_string();
         let (out, codes) = render(path);
         if let Some(ok) = case.strip_prefix("ok-") {
             assert!(
@@ -43,7 +49,10 @@ fn ui_cases() {
             );
         } else {
             let code = &case[..5];
-            assert!(codes.contains(code), "case {case} must report {code}:\n{out}");
+            assert!(
+                codes.contains(code),
+                "case {case} must report {code}:\n{out}"
+            );
         }
         seen.extend(codes);
         insta::assert_snapshot!(out);

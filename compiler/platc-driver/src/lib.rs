@@ -7,6 +7,8 @@
 
 mod fs;
 mod loader;
+#[doc(hidden)]
+pub mod synthetic;
 
 use std::path::{Path, PathBuf};
 

@@ -380,6 +380,23 @@ impl<'a> Checker<'a> {
                     self.used_imports.insert((unit.file, idx));
                     continue;
                 };
+                // A file that declares instances, secrets, environments or
+                // waivers joins the platform through its import: used.
+                let contributes = program.units.iter().any(|u| {
+                    u.file == *target
+                        && u.module.items.iter().any(|i| {
+                            matches!(
+                                i,
+                                ast::Item::Instance(_)
+                                    | ast::Item::Secret(_)
+                                    | ast::Item::Environment(_)
+                                    | ast::Item::Waiver(_)
+                            )
+                        })
+                });
+                if contributes {
+                    self.used_imports.insert((unit.file, idx));
+                }
                 if let Some(alias) = &decl.alias {
                     if let Some((_, span, _)) = scope.names.get(&alias.name) {
                         let span = *span;
@@ -1484,6 +1501,12 @@ impl<'a> Checker<'a> {
 
     fn check_requirements(&mut self) {
         let mut reported: HashSet<usize> = HashSet::new();
+        let provided: HashSet<IfaceId> = self
+            .instances
+            .iter()
+            .filter_map(|(_, _, c)| *c)
+            .flat_map(|c| self.comps[c.0 as usize].provides.iter().copied())
+            .collect();
         for idx in 0..self.instances.len() {
             let Some(comp) = self.instances[idx].2 else {
                 continue;
@@ -1494,9 +1517,7 @@ impl<'a> Checker<'a> {
                 let Ty::Interface(iid) = self.resolve_type_name_quiet(cfile, r) else {
                     continue;
                 };
-                let met = self.instances.iter().any(|(_, _, c)| {
-                    c.is_some_and(|c| self.comps[c.0 as usize].provides.contains(&iid))
-                });
+                let met = provided.contains(&iid);
                 if met || !reported.insert(comp.0 as usize) {
                     continue;
                 }
@@ -1516,7 +1537,10 @@ impl<'a> Checker<'a> {
                     ),
                     decl.name.span,
                 )
-                .with_label(format!("this `{}` needs an instance providing `{iname}`", cdecl.name.name))
+                .with_label(format!(
+                    "this `{}` needs an instance providing `{iname}`",
+                    cdecl.name.name
+                ))
                 .with_secondary(r.span, "required here");
                 d = if providers.is_empty() {
                     d.with_help(format!(
@@ -2047,7 +2071,9 @@ impl<'a> Checker<'a> {
                 }
             }
             ExprKind::Platform => {
-                let has_domain = self.platform.is_some_and(|p| p.attrs.iter().any(|a| a.name.name == "domain"));
+                let has_domain = self
+                    .platform
+                    .is_some_and(|p| p.attrs.iter().any(|a| a.name.name == "domain"));
                 platform_ty(has_domain)
             }
             ExprKind::Field(base, field) => {
@@ -2652,7 +2678,11 @@ fn self_ty() -> Ty {
 /// `platform.domain` is a `string` when the platform block sets it, and
 /// `string?` when it does not.
 pub(crate) fn platform_ty(has_domain: bool) -> Ty {
-    let domain = if has_domain { Ty::String } else { Ty::Optional(Box::new(Ty::String)) };
+    let domain = if has_domain {
+        Ty::String
+    } else {
+        Ty::Optional(Box::new(Ty::String))
+    };
     Ty::Record(vec![
         ("name".into(), Ty::String),
         ("domain".into(), domain),
@@ -2663,9 +2693,7 @@ pub(crate) fn platform_ty(has_domain: bool) -> Ty {
 pub(crate) fn dns_label_ty() -> Ty {
     Ty::Constrained(
         Box::new(Ty::String),
-        Rc::new(Constraint::Pattern(
-            regex::Regex::new(DNS_LABEL).expect("valid regex"),
-        )),
+        Rc::new(Constraint::Pattern(cached_regex(DNS_LABEL))),
     )
 }
 
@@ -2717,10 +2745,23 @@ fn collection_type(name: &str) -> Option<Ty> {
     })
 }
 
-pub(crate) fn regex_is_match(pattern: &str, text: &str) -> bool {
-    regex::Regex::new(pattern)
-        .map(|r| r.is_match(text))
-        .unwrap_or(false)
+/// Matches `text` against one of the compiler's own fixed patterns; each is
+/// compiled once per process.
+pub(crate) fn regex_is_match(pattern: &'static str, text: &str) -> bool {
+    cached_regex(pattern).is_match(text)
+}
+
+fn cached_regex(pattern: &'static str) -> regex::Regex {
+    use std::sync::{Mutex, OnceLock};
+    static CACHE: OnceLock<Mutex<HashMap<&'static str, regex::Regex>>> = OnceLock::new();
+    let mut cache = CACHE
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    cache
+        .entry(pattern)
+        .or_insert_with(|| regex::Regex::new(pattern).expect("the compiler's patterns are valid"))
+        .clone()
 }
 
 fn suggest_dns(name: &str) -> String {

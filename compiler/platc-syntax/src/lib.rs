@@ -51,7 +51,6 @@ pub fn parse(file: FileId, text: &str) -> (ast::Module, Vec<Diagnostic>) {
     if !scan.diagnostics.is_empty() {
         return (ast::Module::default(), scan.diagnostics);
     }
-    pest::set_error_detail(true);
     match PlatParser::parse(Rule::file, text) {
         Ok(mut pairs) => {
             let mut lowerer = lower::Lowerer::new(file, text);
@@ -65,6 +64,11 @@ pub fn parse(file: FileId, text: &str) -> (ast::Module, Vec<Diagnostic>) {
 /// Recovery: parses each top-level chunk on its own, so that one run reports
 /// the syntax errors of every broken item, not only the first.
 fn parse_chunks(file: FileId, text: &str, starts: &[usize]) -> (ast::Module, Vec<Diagnostic>) {
+    // Tracking parse attempts makes pest's errors precise (which tokens were
+    // expected) but slows every parse, so it is switched on at the first
+    // error only. It stays on: turning it off could race with another
+    // thread's error report and make messages depend on timing.
+    pest::set_error_detail(true);
     let mut bounds: Vec<usize> = starts.to_vec();
     if bounds.first() != Some(&0) {
         bounds.insert(0, 0);
