@@ -1,0 +1,84 @@
+//! The crate dependency rules of docs/architecture.md, checked from the
+//! manifests.
+
+use std::path::Path;
+
+fn platc_deps(krate: &str) -> Vec<String> {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../compiler")
+        .join(krate)
+        .join("Cargo.toml");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    let mut in_deps = false;
+    let mut out = Vec::new();
+    for line in text.lines() {
+        let line = line.trim();
+        if line.starts_with('[') {
+            in_deps = line == "[dependencies]";
+            continue;
+        }
+        if in_deps {
+            if let Some((name, _)) = line.split_once(['=', '.']) {
+                let name = name.trim();
+                if name.starts_with("platc") {
+                    out.push(name.to_string());
+                }
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn crates_depend_only_on_earlier_stages() {
+    let allowed: &[(&str, &[&str])] = &[
+        ("platc-diag", &[]),
+        ("platc-syntax", &["platc-diag"]),
+        ("platc-sema", &["platc-diag", "platc-syntax"]),
+        (
+            "platc-driver",
+            &["platc-diag", "platc-sema", "platc-syntax"],
+        ),
+        ("platc-render", &["platc-diag"]),
+        ("platc-cli", &["platc-diag", "platc-driver", "platc-render"]),
+    ];
+    for (krate, deps) in allowed {
+        let actual = platc_deps(krate);
+        for d in &actual {
+            assert!(deps.contains(&d.as_str()), "{krate} must not depend on {d}");
+        }
+    }
+}
+
+#[test]
+fn only_the_renderer_knows_codespan_and_only_the_cli_knows_clap() {
+    for krate in [
+        "platc-diag",
+        "platc-syntax",
+        "platc-sema",
+        "platc-driver",
+        "platc-render",
+        "platc-cli",
+    ] {
+        let text = std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../compiler")
+                .join(krate)
+                .join("Cargo.toml"),
+        )
+        .unwrap();
+        if krate != "platc-render" {
+            assert!(
+                !text.contains("codespan"),
+                "{krate} must not use codespan-reporting"
+            );
+        }
+        if krate != "platc-cli" {
+            assert!(
+                !text.contains("clap") && !text.contains("miette"),
+                "{krate} must not use clap or miette"
+            );
+        }
+    }
+}
