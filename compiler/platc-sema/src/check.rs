@@ -907,21 +907,12 @@ impl<'a> Checker<'a> {
             };
             let fields = self.ifaces[iid.0 as usize].fields.clone();
             let iface_name = self.ifaces[iid.0 as usize].decl.name.name.clone();
-            let mut seen: Vec<&str> = Vec::new();
+            let mut seen: Vec<&ast::Ident> = Vec::new();
             for attr in &p.fields {
-                if seen.contains(&attr.name.name.as_str()) {
-                    self.dup_assign(
-                        &attr.name,
-                        p.fields
-                            .iter()
-                            .find(|a| a.name.name == attr.name.name)
-                            .unwrap()
-                            .name
-                            .span,
-                    );
+                if self.is_repeated(&seen, &attr.name) {
                     continue;
                 }
-                seen.push(&attr.name.name);
+                seen.push(&attr.name);
                 match fields.iter().find(|(n, _)| *n == attr.name.name) {
                     Some((_, t)) => {
                         self.check_expr(&attr.value, t, &ctx);
@@ -945,7 +936,7 @@ impl<'a> Checker<'a> {
             let missing: Vec<&str> = fields
                 .iter()
                 .filter(|(n, t)| {
-                    !seen.contains(&n.as_str()) && !matches!(t.base(), Ty::Optional(_))
+                    !seen.iter().any(|s| s.name == *n) && !matches!(t.base(), Ty::Optional(_))
                 })
                 .map(|(n, _)| n.as_str())
                 .collect();
@@ -990,21 +981,12 @@ impl<'a> Checker<'a> {
                 }),
             );
             let mut has_port = false;
-            let mut seen: Vec<&str> = Vec::new();
+            let mut seen: Vec<&ast::Ident> = Vec::new();
             for a in &e.attrs {
-                if seen.contains(&a.name.name.as_str()) {
-                    self.dup_assign(
-                        &a.name,
-                        e.attrs
-                            .iter()
-                            .find(|b| b.name.name == a.name.name)
-                            .unwrap()
-                            .name
-                            .span,
-                    );
+                if self.is_repeated(&seen, &a.name) {
                     continue;
                 }
-                seen.push(&a.name.name);
+                seen.push(&a.name);
                 match a.name.name.as_str() {
                     "port" => {
                         has_port = true;
@@ -1104,6 +1086,19 @@ impl<'a> Checker<'a> {
                     "e.g. \"https://charts.example.com\" or \"oci://registry.example.com/charts\"",
                 ),
             ),
+        }
+    }
+
+    /// Reports `name` when an earlier entry of `seen` has its name (the first
+    /// assignment is the one that counts).
+    fn is_repeated(&mut self, seen: &[&ast::Ident], name: &ast::Ident) -> bool {
+        match seen.iter().find(|s| s.name == name.name) {
+            Some(first) => {
+                let first = first.span;
+                self.dup_assign(name, first);
+                true
+            }
+            None => false,
         }
     }
 
@@ -1238,17 +1233,12 @@ impl<'a> Checker<'a> {
             );
         }
         let ctx = Ctx::default();
-        let mut seen: Vec<&str> = Vec::new();
+        let mut seen: Vec<&ast::Ident> = Vec::new();
         for a in &p.attrs {
-            if let Some(first) = p
-                .attrs
-                .iter()
-                .find(|b| b.name.name == a.name.name && seen.contains(&b.name.name.as_str()))
-            {
-                self.dup_assign(&a.name, first.name.span);
+            if self.is_repeated(&seen, &a.name) {
                 continue;
             }
-            seen.push(&a.name.name);
+            seen.push(&a.name);
             match a.name.name.as_str() {
                 "domain" => {
                     self.check_expr(&a.value, &Ty::String, &ctx);
@@ -1351,20 +1341,12 @@ impl<'a> Checker<'a> {
             .iter()
             .map(|p| (p.name.clone(), p.ty.clone(), p.required, p.span))
             .collect();
-        let mut seen: Vec<&str> = Vec::new();
+        let mut seen: Vec<&ast::Ident> = Vec::new();
         for a in &decl.attrs {
-            if seen.contains(&a.name.name.as_str()) {
-                let first = decl
-                    .attrs
-                    .iter()
-                    .find(|b| b.name.name == a.name.name)
-                    .unwrap()
-                    .name
-                    .span;
-                self.dup_assign(&a.name, first);
+            if self.is_repeated(&seen, &a.name) {
                 continue;
             }
-            seen.push(&a.name.name);
+            seen.push(&a.name);
             let ty = match a.name.name.as_str() {
                 "namespace" => dns_label_ty(),
                 "values_files" => Ty::List(Box::new(Ty::Path)),
@@ -1401,7 +1383,7 @@ impl<'a> Checker<'a> {
             }
         }
         for (name, _, required, pspan) in &params {
-            if *required && !seen.contains(&name.as_str()) {
+            if *required && !seen.iter().any(|s| s.name == *name) {
                 let comp_name = self.comps[comp.0 as usize].decl.name.name.clone();
                 self.err(
                     Diagnostic::error(
@@ -1462,20 +1444,12 @@ impl<'a> Checker<'a> {
 
     fn check_expose_fields(&mut self, e: &ast::ExposeDecl, ctx: &Ctx) {
         let fields = expose_fields();
-        let mut seen: Vec<&str> = Vec::new();
+        let mut seen: Vec<&ast::Ident> = Vec::new();
         for a in &e.attrs {
-            if seen.contains(&a.name.name.as_str()) {
-                let first = e
-                    .attrs
-                    .iter()
-                    .find(|b| b.name.name == a.name.name)
-                    .unwrap()
-                    .name
-                    .span;
-                self.dup_assign(&a.name, first);
+            if self.is_repeated(&seen, &a.name) {
                 continue;
             }
-            seen.push(&a.name.name);
+            seen.push(&a.name);
             match fields.iter().find(|(n, _)| *n == a.name.name) {
                 Some((_, t)) => {
                     self.check_expr(&a.value, t, ctx);
@@ -1486,7 +1460,7 @@ impl<'a> Checker<'a> {
                 }
             }
         }
-        if !seen.contains(&"host") {
+        if !seen.iter().any(|s| s.name == "host") {
             self.err(
                 Diagnostic::error(
                     "E0302",
