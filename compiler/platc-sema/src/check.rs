@@ -21,7 +21,7 @@ const PLATFORM_FIELDS: &[&str] = &["domain", "namespace"];
 const FUNCTIONS: &[&str] = &["len", "lower", "upper", "join", "contains", "default"];
 pub(crate) const SECRET_SOURCES: &[&str] = &["env", "kubernetes_secret", "external_secret"];
 const COLLECTIONS: &[&str] = &["exposes", "instances", "secrets"];
-pub(crate) const DNS_LABEL: &str = "^[a-z]([-a-z0-9]*[a-z0-9])?$";
+pub(crate) const DNS_LABEL: &str = "^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$";
 const INSTANCE_NAME: &str = "^[a-z][a-z0-9_]*$";
 
 /// A definition that can be imported.
@@ -1018,8 +1018,9 @@ impl<'a> Checker<'a> {
             }
         }
         // values
+        // Several values blocks act as one: a key is set once in all of them.
+        let mut assigned: Vec<(Vec<String>, Span)> = Vec::new();
         for block in &decl.values {
-            let mut assigned: Vec<(Vec<String>, Span)> = Vec::new();
             self.check_value_stmts(&block.stmts, &mut ctx.clone(), &mut assigned);
         }
     }
@@ -1159,6 +1160,14 @@ impl<'a> Checker<'a> {
                         assigned.push((keys, path_span));
                     }
                     let t = self.infer(value, ctx);
+                    if t.contains_secret() && t.base() != &Ty::Secret {
+                        self.err(
+                            Diagnostic::error("E0307", "a secret inside a list or record cannot be a Helm value", value.span)
+                                .with_label("holds a secret")
+                                .with_note("only a secret on its own is delivered out of band; inside a structure it would be written in clear text")
+                                .with_help("assign the secret to its own values key"),
+                        );
+                    }
                     if matches!(t.base(), Ty::Component(_) | Ty::Interface(_)) {
                         self.err(
                             Diagnostic::error(
@@ -2045,9 +2054,12 @@ impl<'a> Checker<'a> {
                 }
             }
             ExprKind::Platform => {
-                let has_domain = self
-                    .platform
-                    .is_some_and(|p| p.attrs.iter().any(|a| a.name.name == "domain"));
+                // A component is checked once for every platform that may use
+                // it: there, the domain may be unset.
+                let has_domain = !ctx.in_component
+                    && self
+                        .platform
+                        .is_some_and(|p| p.attrs.iter().any(|a| a.name.name == "domain"));
                 platform_ty(has_domain)
             }
             ExprKind::Field(base, field) => {

@@ -501,7 +501,10 @@ impl<'c, 'a> Evaluator<'c, 'a> {
             Value::Instance(InstId(i)) => {
                 let i = i as usize;
                 match f {
-                    "name" => Some(Value::Str(self.c.instances[i].0.name.name.clone())),
+                    // The Kubernetes form of the name, which is also the release name.
+                    "name" => Some(Value::Str(
+                        self.c.instances[i].0.name.name.replace('_', "-"),
+                    )),
                     "namespace" => self.instance_namespace(i).map(Value::Str),
                     _ => {
                         let comp = self.c.instances[i].2?;
