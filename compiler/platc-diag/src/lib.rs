@@ -112,6 +112,21 @@ impl Diagnostic {
         self
     }
 
+    /// Adds the help "did you mean `x`?" when one of `candidates` is close to
+    /// `name`, and otherwise the help `fallback`, if any.
+    pub fn with_suggestion<'a>(
+        self,
+        name: &str,
+        candidates: impl IntoIterator<Item = &'a str>,
+        fallback: Option<String>,
+    ) -> Self {
+        match (did_you_mean(name, candidates), fallback) {
+            (Some(s), _) => self.with_help(format!("did you mean `{s}`?")),
+            (None, Some(h)) => self.with_help(h),
+            (None, None) => self,
+        }
+    }
+
     pub fn is_error(&self) -> bool {
         self.severity == Severity::Error
     }

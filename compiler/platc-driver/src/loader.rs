@@ -56,7 +56,7 @@ pub(crate) fn compile(
         syntax_errors: false,
     };
     let root_key = Key::User(normalize(root_file));
-    let root_id = l.load_text(root_key, display, text, false);
+    let root_id = l.load_text(root_key, display, text);
     let mut diagnostics = std::mem::take(&mut l.diagnostics);
     let mut platform = None;
     // Semantic analysis on files with syntax errors would report names and
@@ -91,7 +91,7 @@ pub(crate) fn compile(
 }
 
 impl Loader<'_> {
-    fn load_text(&mut self, key: Key, display: String, text: String, _is_std: bool) -> FileId {
+    fn load_text(&mut self, key: Key, display: String, text: String) -> FileId {
         let id = self.sources.add(display, text);
         self.loaded.insert(key.clone(), id);
         let (module, diags) = {
@@ -106,7 +106,7 @@ impl Loader<'_> {
         let mut imports = Vec::new();
         for item in &module.items {
             if let ast::Item::Import(decl) = item {
-                imports.push(self.import(id, &key, decl));
+                imports.push(self.import(&key, decl));
             }
         }
         self.stack.pop();
@@ -119,7 +119,7 @@ impl Loader<'_> {
         id
     }
 
-    fn import(&mut self, from: FileId, from_key: &Key, decl: &ast::ImportDecl) -> Option<FileId> {
+    fn import(&mut self, from_key: &Key, decl: &ast::ImportDecl) -> Option<FileId> {
         let span = decl.path.span;
         let Some(path) = decl.path.as_plain() else {
             self.diagnostics.push(
@@ -188,14 +188,7 @@ impl Loader<'_> {
                     return None;
                 }
                 Err(e) => {
-                    self.diagnostics.push(
-                        Diagnostic::error(
-                            "E0208",
-                            format!("cannot read imported file `{path}`"),
-                            span,
-                        )
-                        .with_label(e.to_string()),
-                    );
+                    self.diagnostics.push(unreadable(span, &path, &e));
                     return None;
                 }
             };
@@ -253,7 +246,6 @@ impl Loader<'_> {
             }
             d = d.with_help("move the shared definitions into a file that both can import");
             self.diagnostics.push(d);
-            let _ = from;
             return None;
         }
         if let Some(id) = self.loaded.get(&key) {
@@ -272,15 +264,7 @@ impl Loader<'_> {
                 let bytes = match self.fs.read(p) {
                     Ok(b) => b,
                     Err(e) => {
-                        self.diagnostics.push(
-                            Diagnostic::error(
-                                "E0208",
-                                format!("cannot read imported file `{path}`"),
-                                span,
-                            )
-                            .with_label(e.to_string())
-                            .with_help("check the file's permissions"),
-                        );
+                        self.diagnostics.push(unreadable(span, &path, &e));
                         return None;
                     }
                 };
@@ -302,8 +286,7 @@ impl Loader<'_> {
                 }
             }
         };
-        let is_std = matches!(key, Key::Std(_));
-        Some(self.load_text(key, display, text, is_std))
+        Some(self.load_text(key, display, text))
     }
 
     /// The span of the import in `file` that loaded `target`, if any.
@@ -362,4 +345,11 @@ impl Loader<'_> {
             .to_string_lossy()
             .replace('\\', "/")
     }
+}
+
+/// E0208 for an imported file the file system refuses to read.
+fn unreadable(span: Span, path: &str, e: &std::io::Error) -> Diagnostic {
+    Diagnostic::error("E0208", format!("cannot read imported file `{path}`"), span)
+        .with_label(e.to_string())
+        .with_help("check the file's permissions")
 }

@@ -471,13 +471,11 @@ impl<'a> Checker<'a> {
     ) {
         let mut d = Diagnostic::error("E0201", format!("unknown {what} `{name}`"), span)
             .with_label("not found in this scope");
-        let mut sorted = candidates;
-        sorted.sort();
-        if let Some(s) = did_you_mean(name, sorted.iter().map(String::as_str)) {
-            d = d.with_help(format!("did you mean `{s}`?"));
-        } else if let Some(h) = help {
-            d = d.with_help(h.to_string());
-        }
+        d = d.with_suggestion(
+            name,
+            candidates.iter().map(String::as_str),
+            help.map(str::to_string),
+        );
         self.err(d);
     }
 
@@ -924,11 +922,11 @@ impl<'a> Checker<'a> {
                             attr.name.span,
                         )
                         .with_label("not a field of the interface");
-                        if let Some(s) =
-                            did_you_mean(&attr.name.name, fields.iter().map(|(n, _)| n.as_str()))
-                        {
-                            d = d.with_help(format!("did you mean `{s}`?"));
-                        }
+                        d = d.with_suggestion(
+                            &attr.name.name,
+                            fields.iter().map(|(n, _)| n.as_str()),
+                            None,
+                        );
                         self.err(d);
                     }
                 }
@@ -1119,10 +1117,11 @@ impl<'a> Checker<'a> {
     fn unknown_field_of(&mut self, what: &str, name: &str, span: Span, known: &[&str]) {
         let mut d = Diagnostic::error("E0303", format!("{what} has no attribute `{name}`"), span)
             .with_label("unknown attribute");
-        match did_you_mean(name, known.iter().copied()) {
-            Some(s) => d = d.with_help(format!("did you mean `{s}`?")),
-            None => d = d.with_help(format!("the attributes are: {}", known.join(", "))),
-        }
+        d = d.with_suggestion(
+            name,
+            known.iter().copied(),
+            Some(format!("the attributes are: {}", known.join(", "))),
+        );
         self.err(d);
     }
 
@@ -1375,13 +1374,8 @@ impl<'a> Checker<'a> {
                             self.comps[comp.0 as usize].decl.name.span,
                             "component declared here",
                         );
-                        match did_you_mean(n, names.iter().copied()) {
-                            Some(s) => d = d.with_help(format!("did you mean `{s}`?")),
-                            None => {
-                                d = d
-                                    .with_help(format!("the parameters are: {}", names.join(", ")));
-                            }
-                        }
+                        let all = format!("the parameters are: {}", names.join(", "));
+                        d = d.with_suggestion(n, names.iter().copied(), Some(all));
                         self.err(d);
                         continue;
                     }
@@ -1438,13 +1432,16 @@ impl<'a> Checker<'a> {
                     e.name.span,
                 )
                 .with_label("unknown expose point");
-                d = match did_you_mean(&e.name.name, points.iter().map(String::as_str)) {
-                    Some(s) => d.with_help(format!("did you mean `{s}`?")),
-                    None if points.is_empty() => {
-                        d.with_help(format!("`{comp_name}` declares no expose points"))
-                    }
-                    None => d.with_help(format!("the expose points are: {}", points.join(", "))),
+                let fallback = if points.is_empty() {
+                    format!("`{comp_name}` declares no expose points")
+                } else {
+                    format!("the expose points are: {}", points.join(", "))
                 };
+                d = d.with_suggestion(
+                    &e.name.name,
+                    points.iter().map(String::as_str),
+                    Some(fallback),
+                );
                 self.err(d);
             }
             self.check_expose_fields(e, &ctx);
@@ -1649,9 +1646,7 @@ impl<'a> Checker<'a> {
                             field.span,
                         )
                         .with_label("unknown parameter");
-                        if let Some(s) = did_you_mean(n, names.iter().copied()) {
-                            d = d.with_help(format!("did you mean `{s}`?"));
-                        }
+                        d = d.with_suggestion(n, names.iter().copied(), None);
                         self.err(d);
                         continue;
                     }
@@ -1762,13 +1757,11 @@ impl<'a> Checker<'a> {
                 w.policy.span,
             )
             .with_label("unknown policy");
-            let mut sorted = names.clone();
-            sorted.sort();
-            if let Some(s) = did_you_mean(&w.policy.name, sorted.iter().map(String::as_str)) {
-                d = d.with_help(format!("did you mean `{s}`?"));
-            } else {
-                d = d.with_help("a waiver names a policy that is declared or imported");
-            }
+            d = d.with_suggestion(
+                &w.policy.name,
+                names.iter().map(String::as_str),
+                Some("a waiver names a policy that is declared or imported".to_string()),
+            );
             self.err(d);
         }
         let inst_name = &w.target[0];
@@ -1789,9 +1782,7 @@ impl<'a> Checker<'a> {
                         )
                         .with_label("unknown endpoint")
                         .with_secondary(decl.name.span, "instance declared here");
-                        if let Some(s) = did_you_mean(&point.name, names.iter().copied()) {
-                            d = d.with_help(format!("did you mean `{s}`?"));
-                        }
+                        d = d.with_suggestion(&point.name, names.iter().copied(), None);
                         self.err(d);
                     }
                 }
@@ -1803,17 +1794,13 @@ impl<'a> Checker<'a> {
                     .filter(|(_, (g, _))| matches!(g, Global::Instance(_)))
                     .map(|(n, _)| n.clone())
                     .collect();
-                let mut sorted = names;
-                sorted.sort();
                 let mut d = Diagnostic::error(
                     "E0502",
                     format!("no instance named `{}`", inst_name.name),
                     inst_name.span,
                 )
                 .with_label("unknown waiver target");
-                if let Some(s) = did_you_mean(&inst_name.name, sorted.iter().map(String::as_str)) {
-                    d = d.with_help(format!("did you mean `{s}`?"));
-                }
+                d = d.with_suggestion(&inst_name.name, names.iter().map(String::as_str), None);
                 self.err(d);
             }
         }
@@ -1903,11 +1890,11 @@ impl<'a> Checker<'a> {
                                 en.key.span,
                             )
                             .with_label("unknown field");
-                            if let Some(s) =
-                                did_you_mean(&en.key.name, fields.iter().map(|(n, _)| n.as_str()))
-                            {
-                                d = d.with_help(format!("did you mean `{s}`?"));
-                            }
+                            d = d.with_suggestion(
+                                &en.key.name,
+                                fields.iter().map(|(n, _)| n.as_str()),
+                                None,
+                            );
                             self.err(d);
                             ok = false;
                         }
@@ -2381,14 +2368,10 @@ impl<'a> Checker<'a> {
                 let mut d =
                     Diagnostic::error("E0308", format!("`{t}` has no field `{f}`"), field.span)
                         .with_label("unknown field");
-                match did_you_mean(f, fields.iter().map(|(n, _)| n.as_str())) {
-                    Some(s) => d = d.with_help(format!("did you mean `{s}`?")),
-                    None if !fields.is_empty() => {
-                        let names: Vec<&str> = fields.iter().map(|(n, _)| n.as_str()).collect();
-                        d = d.with_help(format!("the fields are: {}", names.join(", ")));
-                    }
-                    None => {}
-                }
+                let names: Vec<&str> = fields.iter().map(|(n, _)| n.as_str()).collect();
+                let all =
+                    (!names.is_empty()).then(|| format!("the fields are: {}", names.join(", ")));
+                d = d.with_suggestion(f, names.iter().copied(), all);
                 self.err(d);
                 Ty::Unknown
             }
@@ -2549,15 +2532,8 @@ impl<'a> Checker<'a> {
                     call.func.span,
                 )
                 .with_label("not a built-in function");
-                match did_you_mean(other, FUNCTIONS.iter().copied()) {
-                    Some(s) => d = d.with_help(format!("did you mean `{s}`?")),
-                    None => {
-                        d = d.with_help(format!(
-                            "the built-in functions are: {}",
-                            FUNCTIONS.join(", ")
-                        ))
-                    }
-                }
+                let all = format!("the built-in functions are: {}", FUNCTIONS.join(", "));
+                d = d.with_suggestion(other, FUNCTIONS.iter().copied(), Some(all));
                 self.err(d);
                 Ty::Unknown
             }
@@ -2579,10 +2555,8 @@ impl<'a> Checker<'a> {
                     call.func.span,
                 )
                 .with_label("not a secret source");
-                match did_you_mean(other, SECRET_SOURCES.iter().copied()) {
-                    Some(s) => d = d.with_help(format!("did you mean `{s}`?")),
-                    None => d = d.with_help("the sources are env(\"VAR\"), kubernetes_secret(\"name\", \"key\") and external_secret(\"store\", \"path\", \"property\")"),
-                }
+                let all = "the sources are env(\"VAR\"), kubernetes_secret(\"name\", \"key\") and external_secret(\"store\", \"path\", \"property\")";
+                d = d.with_suggestion(other, SECRET_SOURCES.iter().copied(), Some(all.to_string()));
                 self.err(d);
                 return;
             }
