@@ -16,6 +16,8 @@ pub(crate) const BUILTIN_TYPES: &[&str] = &[
     "string", "int", "float", "bool", "bytes", "cpu", "duration", "path", "secret",
 ];
 pub(crate) const RESERVED_ATTRS: &[&str] = &["namespace", "values_files"];
+/// Fields every instance reference has; interfaces cannot declare them.
+const RESERVED_FIELDS: &[&str] = &["name", "namespace"];
 const EXPOSE_POINT_FIELDS: &[&str] = &["port", "service"];
 const PLATFORM_FIELDS: &[&str] = &["domain", "namespace"];
 const FUNCTIONS: &[&str] = &["len", "lower", "upper", "join", "contains", "default"];
@@ -101,6 +103,8 @@ pub(crate) struct Checker<'a> {
     used_imports: HashSet<(FileId, usize)>,
     /// Instance args that type-checked, ready for evaluation.
     pub typed_args: HashSet<(usize, String)>,
+    /// Instances on a reference cycle (reported): never evaluated.
+    pub on_cycle: HashSet<usize>,
 }
 
 impl TypeNames for Checker<'_> {
@@ -135,6 +139,7 @@ impl<'a> Checker<'a> {
             scopes: HashMap::new(),
             used_imports: HashSet::new(),
             typed_args: HashSet::new(),
+            on_cycle: HashSet::new(),
         };
         c.collect();
         c.build_scopes();
@@ -153,6 +158,7 @@ impl<'a> Checker<'a> {
         for i in 0..c.environments.len() {
             c.check_environment(i);
         }
+        c.on_cycle = crate::refs::check_cycles(&mut c);
         for i in 0..c.policies.len() {
             c.check_policy(i);
         }
@@ -233,6 +239,7 @@ impl<'a> Checker<'a> {
                         if let Some(prev) = local(&d.name, &mut seen_defs) {
                             self.duplicate(&d.name, prev);
                         }
+                        self.not_a_builtin_type(&d.name);
                         self.comps.push(CompInfo {
                             decl: d,
                             file: unit.file,
@@ -244,6 +251,7 @@ impl<'a> Checker<'a> {
                         if let Some(prev) = local(&d.name, &mut seen_defs) {
                             self.duplicate(&d.name, prev);
                         }
+                        self.not_a_builtin_type(&d.name);
                         self.ifaces.push(IfaceInfo {
                             decl: d,
                             fields: vec![],
@@ -251,6 +259,14 @@ impl<'a> Checker<'a> {
                     }
                     ast::Item::Policy(d) => {
                         if let Some(prev) = local(&d.name, &mut seen_defs) {
+                            self.duplicate(&d.name, prev);
+                        } else if let Some((prev, _)) = self
+                            .policies
+                            .iter()
+                            .find(|(p, _)| p.name.name == d.name.name)
+                        {
+                            // Waivers name policies without imports: unique platform-wide.
+                            let prev = prev.name.span;
                             self.duplicate(&d.name, prev);
                         }
                         self.policies.push((d, unit.file));
@@ -298,6 +314,22 @@ impl<'a> Checker<'a> {
                 )
                 .with_label("expected a platform block in this file")
                 .with_help("add `platform \"name\" { domain = \"example.com\" }` to the root file"),
+            );
+        }
+    }
+
+    /// Components and interfaces are types: they must not shadow a built-in.
+    fn not_a_builtin_type(&mut self, name: &ast::Ident) {
+        if BUILTIN_TYPES.contains(&name.name.as_str()) || name.name == "list" || name.name == "map"
+        {
+            self.err(
+                Diagnostic::error(
+                    "E0202",
+                    format!("`{}` is the name of a built-in type", name.name),
+                    name.span,
+                )
+                .with_label("cannot be redefined")
+                .with_help("choose another name"),
             );
         }
     }
@@ -388,6 +420,7 @@ impl<'a> Checker<'a> {
                             matches!(
                                 i,
                                 ast::Item::Instance(_)
+                                    | ast::Item::Policy(_)
                                     | ast::Item::Secret(_)
                                     | ast::Item::Environment(_)
                                     | ast::Item::Waiver(_)
@@ -772,6 +805,21 @@ impl<'a> Checker<'a> {
                     self.duplicate(&f.name, prev.name.span);
                     continue;
                 }
+                if RESERVED_FIELDS.contains(&f.name.name.as_str()) {
+                    self.err(
+                        Diagnostic::error(
+                            "E0202",
+                            format!("`{}` is a field every instance has already", f.name.name),
+                            f.name.span,
+                        )
+                        .with_label("reserved field name")
+                        .with_note(
+                            "`name` and `namespace` of an instance come from the instance itself",
+                        )
+                        .with_help("choose another name"),
+                    );
+                    continue;
+                }
                 let t = self.resolve_type(file, &f.ty);
                 fields.push((f.name.name.clone(), t));
             }
@@ -781,6 +829,7 @@ impl<'a> Checker<'a> {
             let decl = self.comps[i].decl;
             let file = self.comps[i].file;
             let mut provides = Vec::new();
+            let mut provides_at: Vec<Span> = Vec::new();
             for p in &decl.provides {
                 match self.resolve_type_name(file, &p.interface) {
                     Ty::Interface(id) => {
@@ -795,6 +844,7 @@ impl<'a> Checker<'a> {
                             );
                         }
                         provides.push(id);
+                        provides_at.push(p.interface.span);
                     }
                     Ty::Unknown => {}
                     other => {
@@ -837,6 +887,40 @@ impl<'a> Checker<'a> {
                 });
             }
             self.comps[i].params = params;
+            // `instance.field` must name one field: provided interfaces may
+            // not share field names.
+            let mut owner: HashMap<String, (IfaceId, Span)> = HashMap::new();
+            for (at, id) in provides_at.iter().zip(&provides) {
+                let fields: Vec<String> = self.ifaces[id.0 as usize]
+                    .fields
+                    .iter()
+                    .map(|(f, _)| f.clone())
+                    .collect();
+                for field in fields {
+                    match owner.get(&field) {
+                        Some((other, other_at)) if other != id => {
+                            let (other, other_at) = (*other, *other_at);
+                            let (a, b) = (
+                                self.interface_name(other).to_string(),
+                                self.interface_name(*id).to_string(),
+                            );
+                            self.err(
+                                Diagnostic::error(
+                                    "E0202",
+                                    format!("`{a}` and `{b}` both have a field `{field}`"),
+                                    *at,
+                                )
+                                .with_label(format!("`{}.{field}` would be ambiguous", decl.name.name))
+                                .with_secondary(other_at, format!("`{a}` is provided here"))
+                                .with_help("a component can only provide interfaces whose field names differ; rename one field"),
+                            );
+                        }
+                        _ => {
+                            owner.insert(field, (*id, *at));
+                        }
+                    }
+                }
+            }
             self.comps[i].provides = provides;
         }
     }
@@ -1133,7 +1217,7 @@ impl<'a> Checker<'a> {
     ) {
         for s in stmts {
             match s {
-                ast::ValueStmt::Assign { path, value, span } => {
+                ast::ValueStmt::Assign { path, value, .. } => {
                     let keys: Vec<String> = path.iter().map(|k| k.name.clone()).collect();
                     let path_span = path.first().unwrap().span.to(path.last().unwrap().span);
                     if let Some((other, first)) = assigned.iter().find(|(p, _)| {
@@ -1167,6 +1251,18 @@ impl<'a> Checker<'a> {
                                 .with_help("assign the secret to its own values key"),
                         );
                     }
+                    if matches!(t.base(), Ty::Optional(_) | Ty::NoneLit) {
+                        self.err(
+                            Diagnostic::error(
+                                "E0310",
+                                format!("the optional `{}` cannot be a Helm value", self.ty(&t)),
+                                value.span,
+                            )
+                            .with_label("this may be `none`")
+                            .with_note("a `null` Helm value deletes the chart's default for the key")
+                            .with_help("set the key inside `if value != none { ... }`, or use `default(value, fallback)`"),
+                        );
+                    }
                     if matches!(t.base(), Ty::Component(_) | Ty::Interface(_)) {
                         self.err(
                             Diagnostic::error(
@@ -1180,7 +1276,6 @@ impl<'a> Checker<'a> {
                             ),
                         );
                     }
-                    let _ = span;
                 }
                 ast::ValueStmt::If {
                     cond,
@@ -2006,6 +2101,10 @@ impl<'a> Checker<'a> {
                             let t = self.infer(i, ctx);
                             elem = Some(if t == Ty::NoneLit { Ty::Unknown } else { t });
                         }
+                        Some(Ty::Int) if matches!(i.kind, ExprKind::Float(_)) => {
+                            // int and float elements have the common type float
+                            elem = Some(Ty::Float);
+                        }
                         Some(t) => {
                             let t = t.clone();
                             self.check_expr(i, &t, ctx);
@@ -2166,9 +2265,29 @@ impl<'a> Checker<'a> {
                     || (rt == Ty::NoneLit && matches!(lt.base(), Ty::Optional(_)))
                     || assignable(&lt, &rt, self).is_ok()
                     || assignable(&rt, &lt, self).is_ok();
+                let impossible =
+                    enum_literal_mismatch(&lt, r).or_else(|| enum_literal_mismatch(&rt, l));
                 if lt.base() == &Ty::Secret || rt.base() == &Ty::Secret {
                     let which = if lt.base() == &Ty::Secret { l } else { r };
                     self.operand_error(which, &Ty::Secret, op.symbol());
+                } else if let Some((lit, variants)) = impossible {
+                    let list = variants
+                        .iter()
+                        .map(|v| format!("{v:?}"))
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    let d = Diagnostic::error(
+                        "E0301",
+                        format!("{lit:?} is not one of the values this can hold"),
+                        span,
+                    )
+                    .with_label(format!("the comparison is always {}", op == BinaryOp::Ne))
+                    .with_note(format!("the allowed values are {list}"));
+                    let d = match did_you_mean(&lit, variants.iter().map(String::as_str)) {
+                        Some(s) => d.with_help(format!("did you mean {s:?}?")),
+                        None => d,
+                    };
+                    self.err(d);
                 } else if !comparable {
                     let (a, b) = (self.ty(&lt), self.ty(&rt));
                     let mut d = Diagnostic::error(
@@ -2542,6 +2661,26 @@ impl<'a> Checker<'a> {
 
     /// Checks a secret declaration's source call.
     pub fn check_secret_source(&mut self, s: &ast::SecretDecl) {
+        if !regex_is_match(INSTANCE_NAME, &s.name.name) {
+            self.err(
+                Diagnostic::error(
+                    "E0305",
+                    format!(
+                        "secret name `{}` is not usable as a Kubernetes name",
+                        s.name.name
+                    ),
+                    s.name.span,
+                )
+                .with_label("must be lowercase letters, digits and `_`, start with a letter")
+                .with_note(
+                    "the name becomes part of the generated Secret's name (`_` turns into `-`)",
+                )
+                .with_help(format!(
+                    "e.g. `{}`",
+                    suggest_dns(&s.name.name).replace('-', "_")
+                )),
+            );
+        }
         let call = &s.source;
         let name = call.func.name.as_str();
         let expected = match name {
@@ -2622,6 +2761,20 @@ fn narrowings(cond: &ast::Expr) -> (Vec<String>, Vec<String>) {
         }
         _ => (vec![], vec![]),
     }
+}
+
+/// When `ty` is an enum (or optional enum) and `other` a string literal that
+/// is none of its values: the literal and the values.
+fn enum_literal_mismatch(ty: &Ty, other: &ast::Expr) -> Option<(String, Vec<String>)> {
+    let inner = match ty.base() {
+        Ty::Optional(t) => t.base(),
+        t => t,
+    };
+    let (Ty::Enum(variants), ExprKind::Str(lit)) = (inner, &other.kind) else {
+        return None;
+    };
+    let lit = lit.as_plain()?;
+    (!variants.contains(&lit)).then(|| (lit, variants.clone()))
 }
 
 fn instance_base_fields() -> Vec<(String, Ty)> {

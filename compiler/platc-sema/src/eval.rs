@@ -64,8 +64,18 @@ impl<'c, 'a> Evaluator<'c, 'a> {
 
     /// Evaluates every instance and builds the checked platform.
     pub fn platform(&mut self) -> Option<crate::Platform> {
+        let mut references: Vec<Vec<crate::Reference>> = vec![Vec::new(); self.c.instances.len()];
+        for refs in crate::refs::base_references(self.c).into_values() {
+            for r in refs {
+                references[r.from].push(crate::Reference {
+                    target: self.c.instances[r.to].0.name.name.clone(),
+                    attr: r.attr,
+                    span: r.span,
+                });
+            }
+        }
         let mut instances = Vec::new();
-        for i in 0..self.c.instances.len() {
+        for (i, refs) in references.into_iter().enumerate() {
             let args = self.instance_args(i, self.c.instances[i].0.name.span);
             let (decl, _, comp) = self.c.instances[i];
             let Some(comp) = comp else { continue };
@@ -76,6 +86,7 @@ impl<'c, 'a> Evaluator<'c, 'a> {
                 component: self.c.comps[comp.0 as usize].decl.name.name.clone(),
                 namespace,
                 args: (*args).clone(),
+                references: refs,
                 span: decl.name.span,
             });
         }
@@ -195,6 +206,9 @@ impl<'c, 'a> Evaluator<'c, 'a> {
     }
 
     fn compute_args(&mut self, i: usize) -> Option<Rc<BTreeMap<String, Value>>> {
+        if self.c.on_cycle.contains(&i) {
+            return None;
+        }
         let (decl, _, comp) = self.c.instances[i];
         let comp = comp?;
         let info = &self.c.comps[comp.0 as usize];
@@ -294,8 +308,55 @@ impl<'c, 'a> Evaluator<'c, 'a> {
                 Some(v) => self.check_value(v, t, span),
                 None => true,
             }),
+            (Ty::Cpu, v) => self.check_quantity(
+                v,
+                1000,
+                "cpu",
+                "a whole number of millicores, e.g. 500m or 2",
+                span,
+            ),
+            (Ty::Bytes, v) => {
+                self.check_quantity(v, 1, "bytes", "a whole number of bytes, e.g. 512Mi", span)
+            }
             _ => true,
         }
+    }
+
+    /// A plain number given for a quantity (`2` cores, `0.5` cores, `1024`
+    /// bytes) must be a whole, non-negative number of the base unit.
+    fn check_quantity(
+        &mut self,
+        v: &Value,
+        per_unit: i128,
+        tname: &str,
+        what: &str,
+        span: Span,
+    ) -> bool {
+        let ok = match v {
+            Value::Int(i) => *i >= 0,
+            Value::Float(f) => {
+                let base = f * per_unit as f64;
+                *f >= 0.0 && base.fract() == 0.0 && base < u64::MAX as f64
+            }
+            _ => true,
+        };
+        if !ok {
+            let shown = v.interpolate().unwrap_or_default();
+            self.diagnostics.push(
+                Diagnostic::error(
+                    "E0304",
+                    format!("{shown} is not a valid `{tname}` value"),
+                    span,
+                )
+                .with_label(if shown.starts_with('-') {
+                    "negative"
+                } else {
+                    "not a whole number of the base unit"
+                })
+                .with_help(format!("write {what}")),
+            );
+        }
+        ok
     }
 
     fn check_constraint(&mut self, v: &Value, base: &Ty, c: &Constraint, span: Span) -> bool {

@@ -10,6 +10,7 @@
 
 mod check;
 mod eval;
+mod refs;
 pub mod types;
 pub mod value;
 
@@ -67,6 +68,18 @@ pub struct Instance {
     pub namespace: String,
     /// Every parameter's value (defaults filled in).
     pub args: BTreeMap<String, Value>,
+    /// The instances this one refers to (edges of the platform graph), in
+    /// attribute order, then source order.
+    pub references: Vec<Reference>,
+    pub span: Span,
+}
+
+/// A reference from one instance to another, written in attribute `attr`
+/// (`expose.NAME.FIELD` inside an expose block).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reference {
+    pub target: String,
+    pub attr: String,
     pub span: Span,
 }
 

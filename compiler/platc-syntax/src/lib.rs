@@ -47,6 +47,16 @@ pub fn parse(file: FileId, text: &str) -> (ast::Module, Vec<Diagnostic>) {
         .with_help("split the platform into several files joined by `import`");
         return (ast::Module::default(), vec![d]);
     }
+    if text.starts_with('\u{feff}') {
+        let d = Diagnostic::error(
+            "E0101",
+            "the file starts with a byte order mark",
+            Span::new(file, 0, 3),
+        )
+        .with_label("invisible U+FEFF character")
+        .with_help("save the file as UTF-8 without a byte order mark");
+        return (ast::Module::default(), vec![d]);
+    }
     let scan = scan::scan(file, text);
     if !scan.diagnostics.is_empty() {
         return (ast::Module::default(), scan.diagnostics);

@@ -1,0 +1,214 @@
+//! References between instances: which instance's attributes, expose blocks
+//! and environment overrides name which other instance. They are the edges
+//! of the platform graph; a cycle among them is an error (E0320).
+
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+
+use platc_diag::{Diagnostic, Span};
+use platc_syntax::ast::{self, ExprKind, StrPart};
+
+use crate::check::{Checker, Global};
+
+/// One reference: instance `from` names instance `to` at `span`, in the
+/// value of attribute `attr` (`expose.NAME.FIELD` for expose blocks).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reference {
+    pub from: usize,
+    pub to: usize,
+    pub attr: String,
+    pub span: Span,
+}
+
+/// Every instance named inside `e`, in source order.
+fn named_instances(c: &Checker, e: &ast::Expr, out: &mut Vec<(usize, Span)>) {
+    match &e.kind {
+        ExprKind::Name(n) => {
+            if let Some((Global::Instance(i), _)) = c.globals.get(n) {
+                out.push((*i, e.span));
+            }
+        }
+        ExprKind::Str(s) => {
+            for p in &s.parts {
+                if let StrPart::Interp(x) = p {
+                    named_instances(c, x, out);
+                }
+            }
+        }
+        ExprKind::List(items) => items.iter().for_each(|x| named_instances(c, x, out)),
+        ExprKind::Record(entries) => entries
+            .iter()
+            .for_each(|en| named_instances(c, &en.value, out)),
+        ExprKind::Field(b, _) | ExprKind::Unary(_, b) => named_instances(c, b, out),
+        ExprKind::Index(a, b) | ExprKind::Binary(_, a, b) => {
+            named_instances(c, a, out);
+            named_instances(c, b, out);
+        }
+        ExprKind::Call(call) => call.args.iter().for_each(|x| named_instances(c, x, out)),
+        _ => {}
+    }
+}
+
+/// References by (instance, attribute).
+pub(crate) type RefMap = BTreeMap<(usize, String), Vec<Reference>>;
+
+/// The references written in the instances themselves, keyed by
+/// (instance, attribute) so that an environment can replace them.
+pub(crate) fn base_references(c: &Checker) -> RefMap {
+    let mut map = RefMap::new();
+    for (from, (decl, _, _)) in c.instances.iter().enumerate() {
+        let attrs = decl.attrs.iter().map(|a| (a.name.name.clone(), &a.value));
+        let exposes = decl.exposes.iter().flat_map(|e| {
+            e.attrs
+                .iter()
+                .map(move |a| (format!("expose.{}.{}", e.name.name, a.name.name), &a.value))
+        });
+        for (attr, value) in attrs.chain(exposes) {
+            let mut found = Vec::new();
+            named_instances(c, value, &mut found);
+            let refs = found
+                .into_iter()
+                .map(|(to, span)| Reference {
+                    from,
+                    to,
+                    attr: attr.clone(),
+                    span,
+                })
+                .collect();
+            map.insert((from, attr), refs);
+        }
+    }
+    map
+}
+
+/// Reports every cycle in the base graph and in each environment's graph.
+/// Returns the instances that lie on a cycle.
+pub(crate) fn check_cycles(c: &mut Checker) -> HashSet<usize> {
+    let base = base_references(c);
+    let mut on_cycle = HashSet::new();
+    let mut reported: BTreeSet<Vec<usize>> = BTreeSet::new();
+    let mut graphs: Vec<(Option<String>, RefMap)> = vec![(None, base.clone())];
+    for env in &c.environments {
+        let mut g = base.clone();
+        for o in &env.overrides {
+            let (Some(head), Some(field)) = (o.target.first(), o.target.get(1)) else {
+                continue;
+            };
+            let Some((Global::Instance(from), _)) = c.globals.get(&head.name) else {
+                continue;
+            };
+            let mut found = Vec::new();
+            named_instances(c, &o.value, &mut found);
+            let refs = found
+                .into_iter()
+                .map(|(to, span)| Reference {
+                    from: *from,
+                    to,
+                    attr: field.name.clone(),
+                    span,
+                })
+                .collect();
+            g.insert((*from, field.name.clone()), refs);
+        }
+        graphs.push((Some(env.name.name.clone()), g));
+    }
+    for (env, g) in graphs {
+        for cycle in find_cycles(c.instances.len(), &g) {
+            let mut key: Vec<usize> = cycle.iter().map(|r| r.from).collect();
+            key.sort();
+            on_cycle.extend(key.iter().copied());
+            if !reported.insert(key) {
+                continue;
+            }
+            let name = |i: usize| c.instances[i].0.name.name.clone();
+            let mut names: Vec<String> = cycle.iter().map(|r| name(r.from)).collect();
+            names.push(name(cycle[0].from));
+            let last = cycle.last().expect("a cycle has an edge");
+            let mut d = Diagnostic::error(
+                "E0320",
+                format!(
+                    "instances refer to each other in a cycle: {}",
+                    names.join(" -> ")
+                ),
+                last.span,
+            )
+            .with_label(format!(
+                "`{}` refers to `{}` here, closing the cycle",
+                name(last.from),
+                name(last.to)
+            ));
+            for r in &cycle[..cycle.len() - 1] {
+                d = d.with_secondary(
+                    r.span,
+                    format!("`{}` refers to `{}` here", name(r.from), name(r.to)),
+                );
+            }
+            if let Some(env) = &env {
+                d = d.with_note(format!("with the overrides of environment `{env}`"));
+            }
+            d = d
+                .with_note("an instance is deployed after every instance it refers to, so a cycle has no order")
+                .with_help("remove one of these references");
+            c.sink.push(d);
+        }
+    }
+    on_cycle
+}
+
+/// Cycles of the graph, each as its edges in order, found by depth-first
+/// search from each instance in declaration order (deterministic).
+fn find_cycles(n: usize, g: &RefMap) -> Vec<Vec<Reference>> {
+    let mut adj: Vec<Vec<&Reference>> = vec![Vec::new(); n];
+    for refs in g.values() {
+        for r in refs {
+            adj[r.from].push(r);
+        }
+    }
+    for edges in &mut adj {
+        edges.sort_by_key(|r| (r.span.file, r.span.start));
+    }
+    #[derive(Clone, Copy, PartialEq)]
+    enum Color {
+        White,
+        Gray,
+        Black,
+    }
+    let mut color = vec![Color::White; n];
+    let mut cycles = Vec::new();
+    for start in 0..n {
+        if color[start] != Color::White {
+            continue;
+        }
+        // Iterative DFS: (node, next edge index), and the edges taken.
+        let mut stack: Vec<(usize, usize)> = vec![(start, 0)];
+        let mut path: Vec<&Reference> = Vec::new();
+        color[start] = Color::Gray;
+        while let Some(&mut (node, ref mut next)) = stack.last_mut() {
+            if let Some(edge) = adj[node].get(*next) {
+                *next += 1;
+                match color[edge.to] {
+                    Color::White => {
+                        color[edge.to] = Color::Gray;
+                        path.push(edge);
+                        stack.push((edge.to, 0));
+                    }
+                    Color::Gray => {
+                        let begin = path
+                            .iter()
+                            .position(|r| r.from == edge.to)
+                            .unwrap_or(path.len());
+                        let mut cycle: Vec<Reference> =
+                            path[begin..].iter().map(|r| (*r).clone()).collect();
+                        cycle.push((*edge).clone());
+                        cycles.push(cycle);
+                    }
+                    Color::Black => {}
+                }
+            } else {
+                color[node] = Color::Black;
+                stack.pop();
+                path.pop();
+            }
+        }
+    }
+    cycles
+}
