@@ -18,6 +18,7 @@ fn options() -> Options {
             day: 1,
         },
         allow_missing_platform: false,
+        environment: None,
     }
 }
 

@@ -38,6 +38,8 @@ pub struct Options {
     /// Treat a root file without a `platform` block as a library (for
     /// snippets such as the spec's examples).
     pub allow_missing_platform: bool,
+    /// Apply this environment's overrides to the checked platform.
+    pub environment: Option<String>,
 }
 
 impl Default for Options {
@@ -45,6 +47,7 @@ impl Default for Options {
         Options {
             today: today(),
             allow_missing_platform: false,
+            environment: None,
         }
     }
 }
@@ -56,6 +59,8 @@ pub struct Compilation {
     pub diagnostics: Vec<Diagnostic>,
     /// The checked platform, when there is no error.
     pub platform: Option<Platform>,
+    /// The environments the program declares, when it parsed.
+    pub environments: Option<Vec<String>>,
 }
 
 impl Compilation {
@@ -72,6 +77,11 @@ pub enum InputError {
     NoRootFile(PathBuf),
     Unreadable(PathBuf, std::io::Error),
     NotUtf8(PathBuf),
+    /// `--env NAME` names no environment of the platform.
+    UnknownEnvironment {
+        name: String,
+        known: Vec<String>,
+    },
 }
 
 impl std::fmt::Display for InputError {
@@ -85,6 +95,9 @@ impl std::fmt::Display for InputError {
             ),
             InputError::Unreadable(p, e) => write!(f, "cannot read `{}`: {e}", p.display()),
             InputError::NotUtf8(p) => write!(f, "`{}` is not valid UTF-8 text", p.display()),
+            InputError::UnknownEnvironment { name, .. } => {
+                write!(f, "the platform has no environment `{name}`")
+            }
         }
     }
 }
@@ -103,6 +116,12 @@ impl InputError {
             }
             InputError::Unreadable(..) => "check the file's permissions".into(),
             InputError::NotUtf8(_) => "save the file as UTF-8".into(),
+            InputError::UnknownEnvironment { known, .. } if known.is_empty() => {
+                "the platform declares no environments; add `environment NAME { ... }`".into()
+            }
+            InputError::UnknownEnvironment { known, .. } => {
+                format!("the environments are: {}", known.join(", "))
+            }
         }
     }
 }
@@ -128,9 +147,17 @@ pub fn check_path(
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| ROOT_FILE.to_string());
-    Ok(run_on_big_stack(|| {
-        loader::compile(fs, &project_root, &root_file, display, text, options)
-    }))
+    let compilation =
+        run_on_big_stack(|| loader::compile(fs, &project_root, &root_file, display, text, options));
+    if let (Some(name), Some(known)) = (&options.environment, &compilation.environments) {
+        if !known.contains(name) {
+            return Err(InputError::UnknownEnvironment {
+                name: name.clone(),
+                known: known.clone(),
+            });
+        }
+    }
+    Ok(compilation)
 }
 
 /// Checks one source text as the root file of a project with no other files

@@ -59,6 +59,7 @@ pub(crate) fn compile(
     let root_id = l.load_text(root_key, display, text);
     let mut diagnostics = std::mem::take(&mut l.diagnostics);
     let mut platform = None;
+    let mut environments = None;
     // Semantic analysis on files with syntax errors would report names and
     // types the broken text meant to define: noise. Report syntax first.
     if !l.syntax_errors {
@@ -77,16 +78,28 @@ pub(crate) fn compile(
             root: root_id,
             today: options.today,
             allow_missing_platform: options.allow_missing_platform,
+            environment: options.environment.clone(),
         };
         let analysis = platc_sema::analyze(&program);
         diagnostics.extend(analysis.diagnostics);
         platform = analysis.platform;
+        environments = Some(
+            l.units
+                .iter()
+                .flat_map(|u| u.module.items.iter())
+                .filter_map(|i| match i {
+                    ast::Item::Environment(e) => Some(e.name.name.clone()),
+                    _ => None,
+                })
+                .collect(),
+        );
     }
     platc_diag::sort_diagnostics(&mut diagnostics);
     Compilation {
         sources: l.sources,
         diagnostics,
         platform,
+        environments,
     }
 }
 

@@ -168,7 +168,11 @@ impl<'a> Checker<'a> {
         }
         c.report_unused_imports();
         let platform = {
-            let mut ev = Evaluator::new(&c);
+            let env = program
+                .environment
+                .as_ref()
+                .and_then(|n| c.environments.iter().find(|e| e.name.name == *n).copied());
+            let mut ev = Evaluator::new(&c).with_environment(env);
             let p = ev.platform();
             let diags = ev.into_diagnostics();
             c.sink.extend(diags);

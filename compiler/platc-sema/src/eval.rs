@@ -32,6 +32,8 @@ pub(crate) struct Evaluator<'c, 'a> {
     /// The chain of instances being evaluated, for cycle reports.
     stack: Vec<(usize, Span)>,
     platform: Option<Value>,
+    /// The environment whose overrides apply.
+    env: Option<&'a ast::EnvironmentDecl>,
 }
 
 /// Evaluates a constant expression (no instances involved) and checks it
@@ -55,7 +57,14 @@ impl<'c, 'a> Evaluator<'c, 'a> {
             args: HashMap::new(),
             stack: vec![],
             platform: None,
+            env: None,
         }
+    }
+
+    /// Applies the overrides of `env` to everything evaluated from now on.
+    pub fn with_environment(mut self, env: Option<&'a ast::EnvironmentDecl>) -> Self {
+        self.env = env;
+        self
     }
 
     pub fn into_diagnostics(self) -> Vec<Diagnostic> {
@@ -65,30 +74,22 @@ impl<'c, 'a> Evaluator<'c, 'a> {
     /// Evaluates every instance and builds the checked platform.
     pub fn platform(&mut self) -> Option<crate::Platform> {
         let mut references: Vec<Vec<crate::Reference>> = vec![Vec::new(); self.c.instances.len()];
-        for refs in crate::refs::base_references(self.c).into_values() {
+        for refs in crate::refs::references(self.c, self.env).into_values() {
             for r in refs {
+                let flows = self.flows(r.from, &r.attr);
                 references[r.from].push(crate::Reference {
                     target: self.c.instances[r.to].0.name.name.clone(),
                     attr: r.attr,
+                    flows,
                     span: r.span,
                 });
             }
         }
         let mut instances = Vec::new();
         for (i, refs) in references.into_iter().enumerate() {
-            let args = self.instance_args(i, self.c.instances[i].0.name.span);
-            let (decl, _, comp) = self.c.instances[i];
-            let Some(comp) = comp else { continue };
-            let Some(args) = args else { continue };
-            let namespace = self.instance_namespace(i).unwrap_or_default();
-            instances.push(crate::Instance {
-                name: decl.name.name.clone(),
-                component: self.c.comps[comp.0 as usize].decl.name.name.clone(),
-                namespace,
-                args: (*args).clone(),
-                references: refs,
-                span: decl.name.span,
-            });
+            if let Some(inst) = self.instance_ir(i, refs) {
+                instances.push(inst);
+            }
         }
         let p = self.c.platform?;
         let pv = self.platform_value();
@@ -96,16 +97,37 @@ impl<'c, 'a> Evaluator<'c, 'a> {
             Value::Map(m) => m.get(k).cloned(),
             _ => None,
         };
-        let secrets = self
-            .c
-            .secrets
-            .iter()
-            .map(|s| crate::Secret {
+        let mut secrets = Vec::new();
+        for (i, s) in self.c.secrets.iter().enumerate() {
+            let arg = |n: usize| match s.source.args.get(n).map(|a| &a.kind) {
+                Some(ExprKind::Str(lit)) => lit.as_plain(),
+                _ => None,
+            };
+            let source = match s.source.func.name.as_str() {
+                "env" => crate::SecretSource::Env { variable: arg(0)? },
+                "kubernetes_secret" => crate::SecretSource::KubernetesSecret {
+                    name: arg(0)?,
+                    key: arg(1)?,
+                },
+                _ => crate::SecretSource::ExternalSecret {
+                    store: arg(0)?,
+                    path: arg(1)?,
+                    property: arg(2)?,
+                },
+            };
+            let sid = Value::Secret(SecretId(i as u32));
+            let str_field = |ev: &mut Self, f: &str| match ev.field(sid.clone(), f, s.name.span) {
+                Some(Value::Str(v)) => Some(v),
+                _ => None,
+            };
+            secrets.push(crate::Secret {
                 name: s.name.name.clone(),
-                source: s.source.func.name.clone(),
+                source,
+                secret_name: str_field(self, "secret_name")?,
+                secret_key: str_field(self, "secret_key")?,
                 span: s.name.span,
-            })
-            .collect();
+            });
+        }
         Some(crate::Platform {
             name: p.name.as_plain().unwrap_or_default(),
             domain: match field("domain") {
@@ -116,15 +138,204 @@ impl<'c, 'a> Evaluator<'c, 'a> {
                 Some(Value::Str(s)) => s,
                 _ => String::new(),
             },
-            instances,
-            secrets,
+            environment: self.env.map(|e| e.name.name.clone()),
             environments: self
                 .c
                 .environments
                 .iter()
                 .map(|e| e.name.name.clone())
                 .collect(),
+            instances,
+            secrets,
         })
+    }
+
+    /// What flows along a reference written in `attr` of instance `i`.
+    fn flows(&self, i: usize, attr: &str) -> String {
+        let Some(comp) = self.c.instances[i].2 else {
+            return "value".into();
+        };
+        match self.c.comps[comp.0 as usize]
+            .params
+            .iter()
+            .find(|p| p.name == attr)
+        {
+            Some(p) => match p.ty.base() {
+                Ty::Optional(t) => match t.base() {
+                    t @ (Ty::Component(_) | Ty::Interface(_)) => self.c.ty(t),
+                    _ => "value".into(),
+                },
+                t @ (Ty::Component(_) | Ty::Interface(_)) => self.c.ty(t),
+                _ => "value".into(),
+            },
+            None => "value".into(),
+        }
+    }
+
+    /// The expression that sets attribute `name` of instance `i`: the
+    /// environment's override, else the instance's own attribute.
+    fn attr_expr(&self, i: usize, name: &str) -> Option<&'a ast::Expr> {
+        let decl = self.c.instances[i].0;
+        if let Some(env) = self.env {
+            if let Some(o) = env.overrides.iter().find(|o| {
+                o.target.len() == 2
+                    && o.target[0].name == decl.name.name
+                    && o.target[1].name == name
+            }) {
+                return Some(&o.value);
+            }
+        }
+        decl.attrs
+            .iter()
+            .find(|a| a.name.name == name)
+            .map(|a| &a.value)
+    }
+
+    fn instance_ir(
+        &mut self,
+        i: usize,
+        references: Vec<crate::Reference>,
+    ) -> Option<crate::Instance> {
+        let args = self.instance_args(i, self.c.instances[i].0.name.span);
+        let (decl, _, comp) = self.c.instances[i];
+        let comp = comp?;
+        let args = args?;
+        let info = &self.c.comps[comp.0 as usize];
+        let cdecl = info.decl;
+        let namespace = self.instance_namespace(i).unwrap_or_default();
+        let env = Env {
+            locals: args.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+            self_inst: Some(i),
+        };
+        let mut values = BTreeMap::new();
+        let mut sensitive = Vec::new();
+        for block in &cdecl.values {
+            self.eval_values(&block.stmts, &env, &mut values, &mut sensitive)?;
+        }
+        let mut values_files = Vec::new();
+        if let Some(e) = self.attr_expr(i, "values_files") {
+            if let ExprKind::List(items) = &e.kind {
+                for item in items {
+                    if let Some(Value::Str(path)) = self.eval(item, &Env::default()) {
+                        values_files.push(crate::ValuesFile {
+                            path,
+                            span: item.span,
+                        });
+                    }
+                }
+            }
+        }
+        let mut provides = Vec::new();
+        for p in &cdecl.provides {
+            let mut fields = BTreeMap::new();
+            for f in &p.fields {
+                fields.insert(f.name.name.clone(), self.eval(&f.value, &env)?);
+            }
+            provides.push(crate::Provided {
+                interface: p.interface.name.name.clone(),
+                fields,
+            });
+        }
+        let mut exposes = Vec::new();
+        for e in &decl.exposes {
+            let Some(point) = cdecl.exposes.iter().find(|p| p.name.name == e.name.name) else {
+                continue;
+            };
+            let mut port = 0;
+            let mut service = decl.name.name.replace('_', "-");
+            for a in &point.attrs {
+                match (a.name.name.as_str(), self.eval(&a.value, &env)) {
+                    ("port", Some(Value::Int(p))) => port = p,
+                    ("service", Some(Value::Str(s))) => service = s,
+                    _ => {}
+                }
+            }
+            let mut x = crate::Expose {
+                name: e.name.name.clone(),
+                host: String::new(),
+                path: "/".into(),
+                auth: None,
+                tls: true,
+                audit: false,
+                public: false,
+                port,
+                service,
+                span: e.name.span,
+            };
+            for a in &e.attrs {
+                let v = self.eval(&a.value, &Env::default())?;
+                match (a.name.name.as_str(), v) {
+                    ("host", Value::Str(s)) => x.host = s,
+                    ("path", Value::Str(s)) => x.path = s,
+                    ("auth", Value::Str(s)) => x.auth = Some(s),
+                    ("tls", Value::Bool(b)) => x.tls = b,
+                    ("audit", Value::Bool(b)) => x.audit = b,
+                    ("public", Value::Bool(b)) => x.public = b,
+                    _ => {}
+                }
+            }
+            exposes.push(x);
+        }
+        let chart = cdecl.charts.first().map(|c| crate::Chart {
+            name: c.name.as_plain().unwrap_or_default(),
+            version: c.version.as_plain().unwrap_or_default(),
+            repository: c.repository.as_plain().unwrap_or_default(),
+        });
+        Some(crate::Instance {
+            name: decl.name.name.clone(),
+            k8s_name: decl.name.name.replace('_', "-"),
+            component: cdecl.name.name.clone(),
+            namespace,
+            chart,
+            args: (*args).clone(),
+            values,
+            sensitive_values: sensitive,
+            values_files,
+            provides,
+            requires: cdecl.requires.iter().map(|r| r.name.name.clone()).collect(),
+            exposes,
+            references,
+            span: decl.name.span,
+        })
+    }
+
+    /// Evaluates values statements into a nested map; secrets go to
+    /// `sensitive`, `none` leaves the key unset.
+    fn eval_values(
+        &mut self,
+        stmts: &[ast::ValueStmt],
+        env: &Env,
+        out: &mut BTreeMap<String, Value>,
+        sensitive: &mut Vec<crate::SensitiveValue>,
+    ) -> Option<()> {
+        for stmt in stmts {
+            match stmt {
+                ast::ValueStmt::Assign { path, value, .. } => {
+                    let keys: Vec<String> = path.iter().map(|k| k.name.clone()).collect();
+                    match self.eval(value, env)? {
+                        Value::None => {}
+                        Value::Secret(SecretId(s)) => sensitive.push(crate::SensitiveValue {
+                            path: keys,
+                            secret: self.c.secrets[s as usize].name.name.clone(),
+                        }),
+                        v => insert_path(out, &keys, v),
+                    }
+                }
+                ast::ValueStmt::If {
+                    cond,
+                    then,
+                    otherwise,
+                    ..
+                } => {
+                    let Value::Bool(b) = self.eval(cond, env)? else {
+                        return None;
+                    };
+                    let branch = if b { then } else { otherwise };
+                    self.eval_values(branch, env, out, sensitive)?;
+                }
+            }
+        }
+        Some(())
     }
 
     fn platform_value(&mut self) -> Value {
@@ -140,10 +351,22 @@ impl<'c, 'a> Evaluator<'c, 'a> {
             .and_then(|p| p.name.as_plain())
             .unwrap_or_default();
         if let Some(p) = self.c.platform {
-            for a in &p.attrs {
+            let overrides = self.env.into_iter().flat_map(|e| {
+                e.overrides
+                    .iter()
+                    .filter(|o| o.target.len() == 2 && o.target[0].name == "platform")
+                    .map(|o| (&o.target[1], &o.value))
+            });
+            let attrs: Vec<(&ast::Ident, &ast::Expr)> = p
+                .attrs
+                .iter()
+                .map(|a| (&a.name, &a.value))
+                .chain(overrides)
+                .collect();
+            for (name, value) in attrs {
                 // Attributes are constants: evaluate without `platform`.
-                let v = self.eval_no_platform(&a.value);
-                match (a.name.name.as_str(), v) {
+                let v = self.eval_no_platform(value);
+                match (name.name.as_str(), v) {
                     ("domain", Some(v)) => domain = v,
                     ("namespace", Some(v)) => namespace = Some(v),
                     _ => {}
@@ -169,9 +392,8 @@ impl<'c, 'a> Evaluator<'c, 'a> {
     }
 
     fn instance_namespace(&mut self, i: usize) -> Option<String> {
-        let decl = self.c.instances[i].0;
-        if let Some(a) = decl.attrs.iter().find(|a| a.name.name == "namespace") {
-            if let Some(Value::Str(s)) = self.eval(&a.value, &Env::default()) {
+        if let Some(e) = self.attr_expr(i, "namespace") {
+            if let Some(Value::Str(s)) = self.eval(e, &Env::default()) {
                 return Some(s);
             }
             return None;
@@ -215,16 +437,24 @@ impl<'c, 'a> Evaluator<'c, 'a> {
         let mut out = BTreeMap::new();
         let mut ok = true;
         for p in &info.params {
-            let given = decl.attrs.iter().find(|a| a.name.name == p.name);
+            let own = decl
+                .attrs
+                .iter()
+                .find(|a| a.name.name == p.name)
+                .map(|a| &a.value);
+            let given = self.attr_expr(i, &p.name);
             let v = match given {
-                Some(a) => {
-                    if !self.c.typed_args.contains(&(i, p.name.clone())) {
+                Some(value) => {
+                    // An override was checked with its environment; an own
+                    // attribute is evaluated only when it type-checked.
+                    let is_own = own.is_some_and(|o| std::ptr::eq(o, value));
+                    if is_own && !self.c.typed_args.contains(&(i, p.name.clone())) {
                         ok = false;
                         continue;
                     }
-                    match self.eval(&a.value, &Env::default()) {
+                    match self.eval(value, &Env::default()) {
                         Some(v) => {
-                            if !self.check_value(&v, &p.ty, a.value.span) {
+                            if !self.check_value(&v, &p.ty, value.span) {
                                 ok = false;
                             }
                             v
@@ -784,4 +1014,24 @@ fn mentions_platform(e: &ast::Expr) -> bool {
         ExprKind::Call(c) => c.args.iter().any(mentions_platform),
         _ => false,
     }
+}
+
+/// Sets `keys` in a nested map, creating the maps on the way (the type
+/// checker has ruled out conflicting paths).
+fn insert_path(out: &mut BTreeMap<String, Value>, keys: &[String], v: Value) {
+    let Some((last, init)) = keys.split_last() else {
+        return;
+    };
+    let mut cur = out;
+    for k in init {
+        let entry = cur
+            .entry(k.clone())
+            .or_insert_with(|| Value::Map(BTreeMap::new()));
+        if !matches!(entry, Value::Map(_)) {
+            *entry = Value::Map(BTreeMap::new());
+        }
+        let Value::Map(m) = entry else { unreachable!() };
+        cur = m;
+    }
+    cur.insert(last.clone(), v);
 }

@@ -10,13 +10,12 @@
 
 mod check;
 mod eval;
+mod ir;
 mod refs;
 pub mod types;
 pub mod value;
 
-use std::collections::BTreeMap;
-
-use platc_diag::{Diagnostic, FileId, Span};
+use platc_diag::{Diagnostic, FileId};
 use platc_syntax::ast::{self, Date};
 
 pub use value::{InstId, SecretId, Value};
@@ -41,6 +40,9 @@ pub struct Program<'a> {
     /// Check snippets that have no `platform` block without reporting it
     /// (used for library files and spec examples).
     pub allow_missing_platform: bool,
+    /// The environment whose overrides the checked platform reflects
+    /// (`None`: the platform as written). Must be one the program declares.
+    pub environment: Option<String>,
 }
 
 /// The result of analysis.
@@ -50,45 +52,7 @@ pub struct Analysis {
     pub platform: Option<Platform>,
 }
 
-/// The checked platform: what later stages (graph, policy, emit) consume.
-#[derive(Debug, Clone)]
-pub struct Platform {
-    pub name: String,
-    pub domain: Option<String>,
-    pub namespace: String,
-    pub instances: Vec<Instance>,
-    pub secrets: Vec<Secret>,
-    pub environments: Vec<String>,
-}
-
-#[derive(Debug, Clone)]
-pub struct Instance {
-    pub name: String,
-    pub component: String,
-    pub namespace: String,
-    /// Every parameter's value (defaults filled in).
-    pub args: BTreeMap<String, Value>,
-    /// The instances this one refers to (edges of the platform graph), in
-    /// attribute order, then source order.
-    pub references: Vec<Reference>,
-    pub span: Span,
-}
-
-/// A reference from one instance to another, written in attribute `attr`
-/// (`expose.NAME.FIELD` inside an expose block).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Reference {
-    pub target: String,
-    pub attr: String,
-    pub span: Span,
-}
-
-#[derive(Debug, Clone)]
-pub struct Secret {
-    pub name: String,
-    pub source: String,
-    pub span: Span,
-}
+pub use ir::*;
 
 /// Runs name resolution, type checking and constant evaluation.
 pub fn analyze(program: &Program) -> Analysis {

@@ -80,36 +80,42 @@ pub(crate) fn base_references(c: &Checker) -> RefMap {
     map
 }
 
+/// The references of the platform under environment `env`: the base
+/// references, with each overridden attribute's references replaced.
+pub(crate) fn references(c: &Checker, env: Option<&ast::EnvironmentDecl>) -> RefMap {
+    let mut g = base_references(c);
+    let Some(env) = env else { return g };
+    for o in &env.overrides {
+        let (Some(head), Some(field)) = (o.target.first(), o.target.get(1)) else {
+            continue;
+        };
+        let Some((Global::Instance(from), _)) = c.globals.get(&head.name) else {
+            continue;
+        };
+        let mut found = Vec::new();
+        named_instances(c, &o.value, &mut found);
+        let refs = found
+            .into_iter()
+            .map(|(to, span)| Reference {
+                from: *from,
+                to,
+                attr: field.name.clone(),
+                span,
+            })
+            .collect();
+        g.insert((*from, field.name.clone()), refs);
+    }
+    g
+}
+
 /// Reports every cycle in the base graph and in each environment's graph.
 /// Returns the instances that lie on a cycle.
 pub(crate) fn check_cycles(c: &mut Checker) -> HashSet<usize> {
-    let base = base_references(c);
     let mut on_cycle = HashSet::new();
     let mut reported: BTreeSet<Vec<usize>> = BTreeSet::new();
-    let mut graphs: Vec<(Option<String>, RefMap)> = vec![(None, base.clone())];
+    let mut graphs: Vec<(Option<String>, RefMap)> = vec![(None, references(c, None))];
     for env in &c.environments {
-        let mut g = base.clone();
-        for o in &env.overrides {
-            let (Some(head), Some(field)) = (o.target.first(), o.target.get(1)) else {
-                continue;
-            };
-            let Some((Global::Instance(from), _)) = c.globals.get(&head.name) else {
-                continue;
-            };
-            let mut found = Vec::new();
-            named_instances(c, &o.value, &mut found);
-            let refs = found
-                .into_iter()
-                .map(|(to, span)| Reference {
-                    from: *from,
-                    to,
-                    attr: field.name.clone(),
-                    span,
-                })
-                .collect();
-            g.insert((*from, field.name.clone()), refs);
-        }
-        graphs.push((Some(env.name.name.clone()), g));
+        graphs.push((Some(env.name.name.clone()), references(c, Some(env))));
     }
     for (env, g) in graphs {
         for cycle in find_cycles(c.instances.len(), &g) {

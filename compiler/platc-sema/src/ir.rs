@@ -1,0 +1,147 @@
+//! The checked platform: everything later stages (graph, policy, emit)
+//! need, evaluated, with the chosen environment's overrides applied. Later
+//! stages read this and never the AST.
+
+use std::collections::BTreeMap;
+
+use platc_diag::Span;
+
+use crate::value::Value;
+
+/// The checked platform.
+#[derive(Debug, Clone)]
+pub struct Platform {
+    pub name: String,
+    pub domain: Option<String>,
+    /// The default namespace of instances.
+    pub namespace: String,
+    /// The environment applied, if any.
+    pub environment: Option<String>,
+    /// Every environment the program declares, in source order.
+    pub environments: Vec<String>,
+    /// In declaration order (root file first, then imports depth-first).
+    pub instances: Vec<Instance>,
+    pub secrets: Vec<Secret>,
+}
+
+impl Platform {
+    pub fn instance(&self, name: &str) -> Option<&Instance> {
+        self.instances.iter().find(|i| i.name == name)
+    }
+
+    pub fn secret(&self, name: &str) -> Option<&Secret> {
+        self.secrets.iter().find(|s| s.name == name)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Instance {
+    /// The name as written (`meta_db`).
+    pub name: String,
+    /// The Kubernetes form, also the Helm release name (`meta-db`).
+    pub k8s_name: String,
+    pub component: String,
+    pub namespace: String,
+    /// The chart the component deploys, if it has one.
+    pub chart: Option<Chart>,
+    /// Every parameter's value (defaults filled in).
+    pub args: BTreeMap<String, Value>,
+    /// The Helm values the component's values blocks produce: nested
+    /// `Value::Map`s, never secrets (those are in `sensitive_values`).
+    pub values: BTreeMap<String, Value>,
+    /// Values entries whose value is a secret: delivered out of band.
+    pub sensitive_values: Vec<SensitiveValue>,
+    /// The user's own values files, in order, as written (relative to the
+    /// file that declares them: `span.file`).
+    pub values_files: Vec<ValuesFile>,
+    /// The interfaces the component provides, with their evaluated fields.
+    pub provides: Vec<Provided>,
+    /// Interfaces the component requires from some other instance.
+    pub requires: Vec<String>,
+    pub exposes: Vec<Expose>,
+    /// The instances this one refers to (edges of the platform graph), in
+    /// attribute order, then source order.
+    pub references: Vec<Reference>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Chart {
+    pub name: String,
+    pub version: String,
+    pub repository: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SensitiveValue {
+    /// The values key path, e.g. `["auth", "password"]`.
+    pub path: Vec<String>,
+    /// The name of the secret (see [`Platform::secret`]).
+    pub secret: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValuesFile {
+    pub path: String,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub struct Provided {
+    pub interface: String,
+    pub fields: BTreeMap<String, Value>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Expose {
+    /// The expose point's name.
+    pub name: String,
+    pub host: String,
+    pub path: String,
+    pub auth: Option<String>,
+    pub tls: bool,
+    pub audit: bool,
+    pub public: bool,
+    /// From the component's expose point.
+    pub port: i64,
+    pub service: String,
+    pub span: Span,
+}
+
+/// A reference from one instance to another, written in attribute `attr`
+/// (`expose.NAME.FIELD` inside an expose block).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reference {
+    pub target: String,
+    pub attr: String,
+    /// What flows along the edge: the type of the parameter the reference
+    /// is passed to (an interface or component name), or `value` when the
+    /// reference only reads a field.
+    pub flows: String,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub struct Secret {
+    pub name: String,
+    pub source: SecretSource,
+    /// The Kubernetes Secret that holds the value, and the key in it.
+    pub secret_name: String,
+    pub secret_key: String,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SecretSource {
+    /// An environment variable at deploy time; platc's Terraform creates
+    /// the Kubernetes Secret from a sensitive variable.
+    Env { variable: String },
+    /// An existing Kubernetes Secret.
+    KubernetesSecret { name: String, key: String },
+    /// An External Secrets Operator store.
+    ExternalSecret {
+        store: String,
+        path: String,
+        property: String,
+    },
+}
