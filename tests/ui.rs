@@ -1,4 +1,4 @@
-//! UI tests: every `tests/ui/<case>/main.plat` is checked as a project and
+//! UI tests: every `tests/ui/<case>/main.plat` is built (in memory) and
 //! its diagnostics are snapshotted in both output forms (human, without
 //! colour, and JSON lines). A case named after a code (`E0301-...`) must
 //! report that code; a case named `ok-...` must have no error. Together the
@@ -7,7 +7,7 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use platc_driver::{check_path, Options, RealFs};
+use platc_driver::{build_path, Options, RealFs};
 use platc_syntax::ast::Date;
 
 fn options() -> Options {
@@ -23,7 +23,10 @@ fn options() -> Options {
 }
 
 fn render(path: &Path) -> (String, BTreeSet<&'static str>) {
-    let c = check_path(&RealFs, path, &options()).expect("fixture is readable");
+    // Build (in memory): checking, then reading the values files.
+    let c = build_path(&RealFs, path, &options())
+        .expect("fixture is readable")
+        .compilation;
     let human = platc_render::render_human(&c.sources, &c.diagnostics, false);
     let json = platc_render::render_json(&c.sources, &c.diagnostics);
     let summary = platc_render::summary(&c.diagnostics).unwrap_or_else(|| "clean".to_string());

@@ -8,7 +8,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use platc_driver::{check_path, Options, RealFs};
+use platc_driver::{build_path, check_path, Compilation, Options, RealFs};
+
+mod output;
 
 #[derive(Parser)]
 #[command(
@@ -21,6 +23,17 @@ struct Cli {
     command: Command,
 }
 
+/// How diagnostics are printed.
+#[derive(clap::Args)]
+struct DiagnosticArgs {
+    /// How to print diagnostics.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    format: Format,
+    /// When to use colour in human output (NO_COLOR is honoured).
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    color: ColorChoice,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Check a platform and report every problem found.
@@ -28,10 +41,40 @@ enum Command {
         /// A `.plat` file, or a project directory holding `main.plat`.
         #[arg(default_value = ".")]
         path: PathBuf,
-        /// How to print diagnostics.
-        #[arg(long, value_enum, default_value_t = Format::Human)]
-        format: Format,
-        /// When to use colour in human output (NO_COLOR is honoured).
+        /// Also apply this environment's overrides while checking.
+        #[arg(long = "env", value_name = "NAME")]
+        env: Option<String>,
+        #[command(flatten)]
+        diagnostics: DiagnosticArgs,
+    },
+    /// Check a platform and write its Helm values, Kubernetes manifests and
+    /// Terraform into one output tree.
+    Build {
+        /// A `.plat` file, or a project directory holding `main.plat`.
+        #[arg(default_value = ".")]
+        path: PathBuf,
+        /// The output directory (default: `out` in the project directory).
+        /// platc only replaces a directory it created itself.
+        #[arg(short = 'o', long = "out", value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// Apply this environment's overrides.
+        #[arg(long = "env", value_name = "NAME")]
+        env: Option<String>,
+        #[command(flatten)]
+        diagnostics: DiagnosticArgs,
+    },
+    /// Print the platform graph: instances and the typed references between them.
+    Graph {
+        /// A `.plat` file, or a project directory holding `main.plat`.
+        #[arg(default_value = ".")]
+        path: PathBuf,
+        /// The graph's format.
+        #[arg(long = "format", value_enum, default_value_t = GraphFormat::Dot)]
+        graph_format: GraphFormat,
+        /// Apply this environment's overrides.
+        #[arg(long = "env", value_name = "NAME")]
+        env: Option<String>,
+        /// When to use colour in diagnostics (NO_COLOR is honoured).
         #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
         color: ColorChoice,
     },
@@ -40,6 +83,18 @@ enum Command {
         /// The code, e.g. E0301.
         code: String,
     },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum GraphFormat {
+    /// Graphviz DOT.
+    Dot,
+    /// A Mermaid flowchart.
+    Mermaid,
+    /// Nodes, edges, namespaces and chart coordinates as JSON.
+    Json,
+    /// An SVG picture, laid out by platc.
+    Svg,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -62,32 +117,133 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Check {
             path,
-            format,
+            env,
+            diagnostics,
+        } => check(path, env, diagnostics),
+        Command::Build {
+            path,
+            out,
+            env,
+            diagnostics,
+        } => build(path, out, env, diagnostics),
+        Command::Graph {
+            path,
+            graph_format,
+            env,
             color,
-        } => check(path, format, color),
+        } => graph(path, graph_format, env, color),
         Command::Explain { code } => explain(&code),
     }
 }
 
-fn check(path: PathBuf, format: Format, color: ColorChoice) -> ExitCode {
-    let options = Options::default();
-    let compilation = match check_path(&RealFs, &path, &options) {
+fn options(env: Option<String>) -> Options {
+    Options {
+        environment: env,
+        ..Options::default()
+    }
+}
+
+/// A failure without a place in the user's source: exit code 2.
+fn fail(message: impl std::fmt::Display, help: String) -> ExitCode {
+    let report = miette::miette!(help = help, "{message}");
+    eprintln!("{report:?}");
+    ExitCode::from(2)
+}
+
+fn check(path: PathBuf, env: Option<String>, args: DiagnosticArgs) -> ExitCode {
+    let compilation = match check_path(&RealFs, &path, &options(env)) {
         Ok(c) => c,
-        Err(e) => {
-            let report = miette::miette!(help = e.help(), "{e}");
-            eprintln!("{report:?}");
-            return ExitCode::from(2);
-        }
+        Err(e) => return fail(&e, e.help()),
     };
-    let diags = &compilation.diagnostics;
-    let result = match format {
+    let clean = |p: &platc_driver::Platform| {
+        let n = p.instances.len();
+        format!(
+            "platform `{}` is clean: {n} instance{} checked",
+            p.name,
+            if n == 1 { "" } else { "s" }
+        )
+    };
+    finish(&compilation, &args, clean)
+}
+
+fn build(
+    path: PathBuf,
+    out: Option<PathBuf>,
+    env: Option<String>,
+    args: DiagnosticArgs,
+) -> ExitCode {
+    let build = match build_path(&RealFs, &path, &options(env)) {
+        Ok(b) => b,
+        Err(e) => return fail(&e, e.help()),
+    };
+    let c = &build.compilation;
+    if c.has_errors() {
+        return finish(c, &args, |_| String::new());
+    }
+    let target = out.unwrap_or_else(|| c.root.join("out"));
+    if let Err(e) = output::write_tree(&target, &build.files) {
+        // Warnings still reach the user before the failure.
+        let _ = print_diagnostics(c, &args);
+        return fail(&e, e.help());
+    }
+    let written = format!("{} files in `{}`", build.files.len(), target.display());
+    finish(c, &args, |p| {
+        let env = p
+            .environment
+            .as_ref()
+            .map(|e| format!(" (environment `{e}`)"))
+            .unwrap_or_default();
+        format!("built platform `{}`{env}: {written}", p.name)
+    })
+}
+
+fn graph(path: PathBuf, format: GraphFormat, env: Option<String>, color: ColorChoice) -> ExitCode {
+    let args = DiagnosticArgs {
+        format: Format::Human,
+        color,
+    };
+    let (compilation, graph) = match platc_driver::graph_path(&RealFs, &path, &options(env)) {
+        Ok(r) => r,
+        Err(e) => return fail(&e, e.help()),
+    };
+    let (Some(platform), Some(graph)) = (compilation.platform.as_ref(), graph) else {
+        return finish(&compilation, &args, |_| String::new());
+    };
+    let format = match format {
+        GraphFormat::Dot => platc_driver::graph::Format::Dot,
+        GraphFormat::Mermaid => platc_driver::graph::Format::Mermaid,
+        GraphFormat::Json => platc_driver::graph::Format::Json,
+        GraphFormat::Svg => platc_driver::graph::Format::Svg,
+    };
+    let text = platc_driver::graph::render(&graph, platform, format);
+    let mut stdout = std::io::stdout().lock();
+    if let Err(e) = stdout
+        .write_all(text.as_bytes())
+        .and_then(|_| stdout.flush())
+    {
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            return fail(
+                format!("cannot write the graph: {e}"),
+                "check standard output".into(),
+            );
+        }
+    }
+    if !compilation.diagnostics.is_empty() {
+        let _ = print_diagnostics(&compilation, &args);
+    }
+    ExitCode::SUCCESS
+}
+
+fn print_diagnostics(c: &Compilation, args: &DiagnosticArgs) -> std::io::Result<()> {
+    let diags = &c.diagnostics;
+    match args.format {
         Format::Json => {
             let mut out = std::io::stdout().lock();
-            platc_render::write_json(&mut out, &compilation.sources, diags)
-                .and_then(|_| out.flush())
+            platc_render::write_json(&mut out, &c.sources, diags)?;
+            out.flush()
         }
         Format::Human => {
-            let use_color = match color {
+            let use_color = match args.color {
                 ColorChoice::Always => true,
                 ColorChoice::Never => false,
                 ColorChoice::Auto => {
@@ -96,32 +252,39 @@ fn check(path: PathBuf, format: Format, color: ColorChoice) -> ExitCode {
                 }
             };
             let mut err = std::io::stderr().lock();
-            let mut r = platc_render::write_human(&mut err, &compilation.sources, diags, use_color);
-            if r.is_ok() {
-                r = match platc_render::summary(diags) {
-                    Some(s) => writeln!(err, "{s}"),
-                    None => match &compilation.platform {
-                        Some(p) => writeln!(
-                            err,
-                            "platform `{}` is clean: {} instance{} checked",
-                            p.name,
-                            p.instances.len(),
-                            if p.instances.len() == 1 { "" } else { "s" }
-                        ),
-                        None => writeln!(err, "no problems found"),
-                    },
-                };
+            platc_render::write_human(&mut err, &c.sources, diags, use_color)?;
+            if let Some(s) = platc_render::summary(diags) {
+                writeln!(err, "{s}")?;
             }
-            r
-        }
-    };
-    if let Err(e) = result {
-        if e.kind() != std::io::ErrorKind::BrokenPipe {
-            eprintln!("{:?}", miette::miette!("cannot write diagnostics: {e}"));
-            return ExitCode::from(2);
+            Ok(())
         }
     }
-    if compilation.has_errors() {
+}
+
+/// Prints the diagnostics (or, for human output without errors, the
+/// success line) and picks the exit code.
+fn finish(
+    c: &Compilation,
+    args: &DiagnosticArgs,
+    success: impl Fn(&platc_driver::Platform) -> String,
+) -> ExitCode {
+    let mut result = print_diagnostics(c, args);
+    if result.is_ok() && matches!(args.format, Format::Human) && !c.has_errors() {
+        let line = match &c.platform {
+            Some(p) => success(p),
+            None => "no problems found".to_string(),
+        };
+        result = writeln!(std::io::stderr(), "{line}");
+    }
+    if let Err(e) = result {
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            return fail(
+                format!("cannot write diagnostics: {e}"),
+                "check standard output and error".into(),
+            );
+        }
+    }
+    if c.has_errors() {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS

@@ -90,3 +90,175 @@ fn explain_prints_the_code_page() {
     assert_eq!(out.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("# E0307"));
 }
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("platc-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            if p.file_name().is_some_and(|n| n == "out") {
+                continue;
+            }
+            copy_dir(&p, &to.join(e.file_name()));
+        } else {
+            std::fs::copy(&p, to.join(e.file_name())).unwrap();
+        }
+    }
+}
+
+/// Every file under `dir`, with its contents, sorted.
+fn tree(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push((
+                    p.strip_prefix(dir).unwrap().to_path_buf(),
+                    std::fs::read(&p).unwrap(),
+                ));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn build_writes_a_tree_and_a_failed_build_leaves_it_untouched() {
+    let dir = scratch("atomic");
+    let project = dir.join("project");
+    copy_dir(&repo().join("examples/quickstart"), &project);
+    let out_dir = dir.join("out");
+    let ok = platc()
+        .args(["build", "-o"])
+        .arg(&out_dir)
+        .arg(&project)
+        .output()
+        .unwrap();
+    assert_eq!(
+        ok.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    let before = tree(&out_dir);
+    assert!(before.iter().any(|(p, _)| p.ends_with(".platc-output")));
+    assert!(before.iter().any(|(p, _)| p.starts_with("terraform")));
+    // Break the project: the next build fails and must not touch the tree.
+    let main = project.join("main.plat");
+    let text = std::fs::read_to_string(&main).unwrap();
+    std::fs::write(
+        &main,
+        text.replacen("storage = 10Gi", "storage = 10", 1).replacen(
+            "database = metadb",
+            "database = lake",
+            1,
+        ),
+    )
+    .unwrap();
+    let failed = platc()
+        .args(["build", "-o"])
+        .arg(&out_dir)
+        .arg(&project)
+        .output()
+        .unwrap();
+    assert_eq!(
+        failed.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&failed.stderr)
+    );
+    assert_eq!(
+        tree(&out_dir),
+        before,
+        "a failed build changed the previous output"
+    );
+    // Building again gives byte-identical output.
+    std::fs::write(&main, text).unwrap();
+    let again = platc()
+        .args(["build", "-o"])
+        .arg(&out_dir)
+        .arg(&project)
+        .output()
+        .unwrap();
+    assert_eq!(again.status.code(), Some(0));
+    assert_eq!(tree(&out_dir), before);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn build_refuses_a_directory_it_did_not_create() {
+    let dir = scratch("foreign");
+    std::fs::write(dir.join("notes.txt"), "keep me").unwrap();
+    let out = platc()
+        .args(["build", "-o"])
+        .arg(&dir)
+        .arg(repo().join("examples/quickstart"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("refusing to replace"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.join("notes.txt")).unwrap(),
+        "keep me"
+    );
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn an_unknown_environment_is_a_usage_error() {
+    let out = platc()
+        .args(["build", "--env", "staging", "-o"])
+        .arg(scratch("env").join("out"))
+        .arg(repo().join("examples/quickstart"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("no environment `staging`") && stderr.contains("prod"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn graph_prints_every_format() {
+    for (format, needle) in [
+        ("dot", "digraph"),
+        ("mermaid", "flowchart"),
+        ("json", "\"nodes\""),
+        ("svg", "<svg"),
+    ] {
+        let out = platc()
+            .args(["graph", "--format", format])
+            .arg(repo().join("examples/quickstart"))
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{format}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            String::from_utf8_lossy(&out.stdout).contains(needle),
+            "{format}"
+        );
+    }
+}

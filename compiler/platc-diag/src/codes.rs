@@ -81,6 +81,10 @@ codes! {
     "E0502" "unknown-waiver-target" Error "a waiver targets an instance or endpoint that does not exist";
     "E0503" "invalid-policy" Error "a policy declaration is malformed";
     "E0504" "empty-reason" Error "a waiver has an empty reason";
+    // E06xx: build
+    "E0601" "values-file-not-found" Error "a values file named in values_files does not exist";
+    "E0602" "invalid-values-file" Error "a values file cannot be read or is not a YAML map";
+    "E0603" "values-file-outside-root" Error "a values file lies outside the project root";
     // Warnings
     "W0201" "unused-import" Warning "an import brings in nothing that is used";
     "W0501" "expired-waiver" Warning "a waiver's expiry date has passed";

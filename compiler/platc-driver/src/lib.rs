@@ -5,6 +5,7 @@
 //! CLI crate. It returns data (sources, diagnostics, the checked platform);
 //! printing and exit codes are the caller's business.
 
+mod build;
 mod fs;
 mod loader;
 #[doc(hidden)]
@@ -15,7 +16,10 @@ use std::path::{Path, PathBuf};
 use platc_diag::{Diagnostic, SourceMap};
 use platc_syntax::ast::Date;
 
+pub use build::{build_path, graph_path, Build};
 pub use fs::{FileSystem, MemoryFs, RealFs};
+pub use platc_emit::OutputFile;
+pub use platc_graph as graph;
 pub use platc_sema::Platform;
 
 mod stdlib {
@@ -61,6 +65,8 @@ pub struct Compilation {
     pub platform: Option<Platform>,
     /// The environments the program declares, when it parsed.
     pub environments: Option<Vec<String>>,
+    /// The project root: the directory of the root file.
+    pub root: PathBuf,
 }
 
 impl Compilation {

@@ -100,6 +100,7 @@ pub(crate) fn compile(
         diagnostics,
         platform,
         environments,
+        root: project_root.to_path_buf(),
     }
 }
 

@@ -1,1 +1,233 @@
-//! Emitters.
+//! Emitters: the checked platform → Helm values, Kubernetes manifests and
+//! Terraform JSON, as in-memory files.
+//!
+//! Architecture invariant: platc-emit depends only on platc-sema. It never
+//! touches the disk, never sees the AST, and knows no service by name: every
+//! file comes from generic concepts (instance, chart, values, expose,
+//! secret). The output tree is documented in `docs/output.md`.
+//!
+//! Everything is deterministic: key order follows the values (which the
+//! checker keeps sorted) or is sorted where order has no meaning, and no
+//! file holds a timestamp or an absolute path.
+
+pub mod helm;
+mod kubernetes;
+pub mod terraform;
+pub mod yaml;
+
+use std::collections::BTreeSet;
+
+use platc_sema::{Instance, Platform, SecretSource, Value};
+
+/// One file of the output tree.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OutputFile {
+    /// Relative to the output directory, `/`-separated.
+    pub path: String,
+    pub contents: String,
+}
+
+/// What [`emit`] needs besides the platform: the graph's order and edges,
+/// and the values of every instance after the user's values files.
+pub struct EmitInput<'a> {
+    pub platform: &'a Platform,
+    /// Indices into `platform.instances`, dependencies first (a stable
+    /// topological order).
+    pub order: &'a [usize],
+    /// The direct dependencies of each instance (indices), indexed like
+    /// `platform.instances`.
+    pub dependencies: &'a [Vec<usize>],
+    /// The final Helm values of each instance (the generated values with the
+    /// user's values files merged on top, see [`helm::merge`]), indexed like
+    /// `platform.instances`.
+    pub values: &'a [serde_json::Value],
+}
+
+/// Every output file, sorted by path.
+pub fn emit(input: &EmitInput) -> Vec<OutputFile> {
+    let plan = Plan::new(input);
+    let mut files = Vec::new();
+    for &i in &plan.order {
+        let inst = &input.platform.instances[i];
+        if inst.chart.is_some() {
+            files.push(OutputFile {
+                path: format!("helm/{}.values.yaml", file_name(&inst.k8s_name)),
+                contents: helm::values_file(inst, &plan.values(i)),
+            });
+        }
+    }
+    files.extend(kubernetes::files(&plan));
+    files.extend(terraform::files(&plan));
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    files
+}
+
+/// A name made safe as one path component. The names platc puts in paths
+/// (Kubernetes names, namespaces) are DNS labels already; this only guards
+/// against a future caller passing something else.
+pub(crate) fn file_name(s: &str) -> String {
+    let cleaned: String = s
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if cleaned.is_empty() || cleaned.chars().all(|c| c == '.') {
+        format!("_{cleaned}")
+    } else {
+        cleaned
+    }
+}
+
+/// The labels of everything platc creates in the cluster, sorted.
+pub(crate) fn common_labels(p: &Platform) -> serde_json::Map<String, serde_json::Value> {
+    let mut m = serde_json::Map::new();
+    m.insert("app.kubernetes.io/managed-by".into(), "platc".into());
+    m.insert("app.kubernetes.io/part-of".into(), p.name.clone().into());
+    m
+}
+
+/// What the emitters share: the order, the values, and where each secret
+/// is used.
+pub(crate) struct Plan<'a> {
+    pub input: &'a EmitInput<'a>,
+    pub platform: &'a Platform,
+    /// Every instance once, dependencies first: `input.order`, then any
+    /// instance it misses, in declaration order.
+    pub order: Vec<usize>,
+    /// For each secret (indexed like `platform.secrets`), the instances that
+    /// use it: in a parameter, a provided field or a sensitive value.
+    pub secret_users: Vec<BTreeSet<usize>>,
+    /// For each secret, the namespaces where its Kubernetes Secret must
+    /// exist (when platc creates it): those of its users, or every
+    /// instance namespace when no instance is known to use it.
+    pub secret_namespaces: Vec<BTreeSet<String>>,
+}
+
+impl<'a> Plan<'a> {
+    fn new(input: &'a EmitInput<'a>) -> Self {
+        let p = input.platform;
+        let mut order: Vec<usize> = Vec::with_capacity(p.instances.len());
+        let mut seen = vec![false; p.instances.len()];
+        for i in input.order.iter().copied().chain(0..p.instances.len()) {
+            if i < seen.len() && !seen[i] {
+                seen[i] = true;
+                order.push(i);
+            }
+        }
+        let mut secret_users = vec![BTreeSet::new(); p.secrets.len()];
+        for (i, inst) in p.instances.iter().enumerate() {
+            for id in secrets_of(p, inst) {
+                if let Some(users) = secret_users.get_mut(id) {
+                    users.insert(i);
+                }
+            }
+        }
+        let all: BTreeSet<String> = if p.instances.is_empty() {
+            BTreeSet::from([p.namespace.clone()])
+        } else {
+            p.instances.iter().map(|i| i.namespace.clone()).collect()
+        };
+        let secret_namespaces = secret_users
+            .iter()
+            .map(|users| {
+                if users.is_empty() {
+                    all.clone()
+                } else {
+                    users
+                        .iter()
+                        .map(|&u| p.instances[u].namespace.clone())
+                        .collect()
+                }
+            })
+            .collect();
+        Plan {
+            input,
+            platform: p,
+            order,
+            secret_users,
+            secret_namespaces,
+        }
+    }
+
+    /// The final values of instance `i`.
+    pub fn values(&self, i: usize) -> serde_json::Value {
+        match self.input.values.get(i) {
+            Some(v) => v.clone(),
+            None => helm::generated_values(&self.platform.instances[i]),
+        }
+    }
+
+    /// Whether platc creates the Kubernetes Secret of secret `s` (from an
+    /// environment variable, through Terraform).
+    pub fn is_env(&self, s: usize) -> bool {
+        matches!(self.platform.secrets[s].source, SecretSource::Env { .. })
+    }
+
+    /// Every namespace platc creates: those of the instances, and those its
+    /// secrets are created in.
+    pub fn namespaces(&self) -> BTreeSet<String> {
+        let mut out: BTreeSet<String> = self
+            .platform
+            .instances
+            .iter()
+            .map(|i| i.namespace.clone())
+            .collect();
+        for (s, ns) in self.secret_namespaces.iter().enumerate() {
+            if !matches!(
+                self.platform.secrets[s].source,
+                SecretSource::KubernetesSecret { .. }
+            ) {
+                out.extend(ns.iter().cloned());
+            }
+        }
+        if out.is_empty() {
+            out.insert(self.platform.namespace.clone());
+        }
+        out
+    }
+}
+
+/// The indices of the secrets an instance uses.
+fn secrets_of(p: &Platform, inst: &Instance) -> BTreeSet<usize> {
+    fn walk(v: &Value, out: &mut BTreeSet<usize>) {
+        match v {
+            Value::Secret(id) => {
+                out.insert(id.0 as usize);
+            }
+            Value::List(items) => items.iter().for_each(|v| walk(v, out)),
+            Value::Map(m) => m.values().for_each(|v| walk(v, out)),
+            _ => {}
+        }
+    }
+    let mut out = BTreeSet::new();
+    inst.args.values().for_each(|v| walk(v, &mut out));
+    for prov in &inst.provides {
+        prov.fields.values().for_each(|v| walk(v, &mut out));
+    }
+    for sv in &inst.sensitive_values {
+        if let Some(i) = p.secrets.iter().position(|s| s.name == sv.secret) {
+            out.insert(i);
+        }
+    }
+    out
+}
+
+/// The URL of an exposed endpoint.
+pub(crate) fn endpoint_url(e: &platc_sema::Expose) -> String {
+    let scheme = if e.tls { "https" } else { "http" };
+    let slash = if e.path.starts_with('/') { "" } else { "/" };
+    format!("{scheme}://{}{slash}{}", e.host, e.path)
+}
+
+/// The in-cluster address of an exposed endpoint's Service.
+pub(crate) fn service_address(inst: &Instance, e: &platc_sema::Expose) -> String {
+    format!(
+        "{}.{}.svc.cluster.local:{}",
+        e.service, inst.namespace, e.port
+    )
+}

@@ -1,1 +1,423 @@
-//! The platform graph.
+//! The platform graph: one node per instance, one edge per dependency,
+//! a stable deployment order, and renderings (DOT, Mermaid, JSON, SVG).
+//!
+//! An edge goes from the instance that depends (the one that refers, or
+//! that requires an interface) to the instance it depends on. Edges come
+//! from two sources:
+//!
+//! - every [`Reference`](platc_sema::Reference) of an instance: labelled with
+//!   what flows along it (the param's interface or component type, or
+//!   `value`) and the attribute that holds it;
+//! - every `requires INTERFACE` of an instance's component: one edge to each
+//!   instance that provides the interface, labelled with the interface name
+//!   and the attribute `requires`. An instance that provides what it
+//!   requires gets no edge to itself.
+//!
+//! Edges with the same `(from, to, flows)` are merged; the merged edge keeps
+//! the attribute of the first one (references in the platform's order, then
+//! requires edges).
+//!
+//! Architecture invariant: the public API speaks instance indices (positions
+//! in [`Platform::instances`]) and names; petgraph types never leave the
+//! crate. The renderers draw arrows in the direction things flow and are
+//! deployed — from the dependency to the dependent — while [`Edge::from`] is
+//! always the dependent.
+
+pub mod dot;
+pub mod json;
+pub mod mermaid;
+pub mod svg;
+
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap, HashMap};
+use std::fmt;
+
+use petgraph::graph::{DiGraph, NodeIndex};
+use petgraph::Direction;
+use platc_sema::Platform;
+
+/// The attribute of an edge that comes from a `requires` of the component.
+pub const REQUIRES_ATTR: &str = "requires";
+
+/// A dependency: instance `from` depends on instance `to`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Edge {
+    /// The dependent: the instance that refers or requires.
+    pub from: usize,
+    /// The dependency: the instance referred to, or that provides.
+    pub to: usize,
+    /// What flows along the edge: an interface or component name, or
+    /// `value` when the reference only reads fields.
+    pub flows: String,
+    /// The attribute that holds the reference (`database`,
+    /// `expose.web.host`), or [`REQUIRES_ATTR`].
+    pub attr: String,
+}
+
+/// The label petgraph carries on each edge.
+#[derive(Debug, Clone)]
+struct Label {
+    flows: String,
+    attr: String,
+}
+
+/// The platform graph of one checked platform.
+#[derive(Debug, Clone)]
+pub struct PlatformGraph {
+    /// Node `i` is instance `i`: nodes are added in declaration order and
+    /// never removed, so `NodeIndex::new(i)` is instance `i`.
+    graph: DiGraph<(), Label>,
+    names: Vec<String>,
+    order: Vec<usize>,
+    layers: Vec<usize>,
+}
+
+/// A dependency cycle. Sema rejects cycles of references (E0320); one can
+/// still arise through `requires` edges.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cycle {
+    names: Vec<String>,
+    edges: Vec<Edge>,
+}
+
+impl Cycle {
+    /// The instances on the cycle, each depending on the next and the last
+    /// on the first; starts at the instance declared first. Never empty.
+    pub fn names(&self) -> &[String] {
+        &self.names
+    }
+
+    /// The edges of the cycle: `edges()[k]` goes from `names()[k]` to
+    /// `names()[(k + 1) % len]` (its attribute is `requires` or the
+    /// attribute holding a reference, whose span is in the platform).
+    pub fn edges(&self) -> &[Edge] {
+        &self.edges
+    }
+}
+
+impl fmt::Display for Cycle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "instances depend on each other in a cycle: ")?;
+        for name in &self.names {
+            write!(f, "{name} -> ")?;
+        }
+        match self.names.first() {
+            Some(first) => write!(f, "{first}"),
+            None => Ok(()),
+        }
+    }
+}
+
+impl std::error::Error for Cycle {}
+
+/// Builds the graph of `platform` and its deployment order.
+pub fn build(platform: &Platform) -> Result<PlatformGraph, Cycle> {
+    let n = platform.instances.len();
+    let index: HashMap<&str, usize> = platform
+        .instances
+        .iter()
+        .enumerate()
+        .map(|(i, inst)| (inst.name.as_str(), i))
+        .collect();
+
+    // (from, to, flows) -> attr, first writer wins; the BTreeMap also gives
+    // the stable edge order.
+    let mut edges: BTreeMap<(usize, usize, String), String> = BTreeMap::new();
+    for (from, inst) in platform.instances.iter().enumerate() {
+        for r in &inst.references {
+            let Some(&to) = index.get(r.target.as_str()) else {
+                debug_assert!(false, "reference to unknown instance `{}`", r.target);
+                continue;
+            };
+            edges
+                .entry((from, to, r.flows.clone()))
+                .or_insert_with(|| r.attr.clone());
+        }
+    }
+    for (from, inst) in platform.instances.iter().enumerate() {
+        for interface in &inst.requires {
+            for (to, provider) in platform.instances.iter().enumerate() {
+                if to != from && provider.provides.iter().any(|p| &p.interface == interface) {
+                    edges
+                        .entry((from, to, interface.clone()))
+                        .or_insert_with(|| REQUIRES_ATTR.to_string());
+                }
+            }
+        }
+    }
+
+    let mut graph = DiGraph::with_capacity(n, edges.len());
+    for _ in 0..n {
+        graph.add_node(());
+    }
+    for ((from, to, flows), attr) in edges {
+        graph.add_edge(
+            NodeIndex::new(from),
+            NodeIndex::new(to),
+            Label { flows, attr },
+        );
+    }
+
+    let mut g = PlatformGraph {
+        graph,
+        names: platform.instances.iter().map(|i| i.name.clone()).collect(),
+        order: Vec::new(),
+        layers: Vec::new(),
+    };
+    g.order = g.kahn()?;
+    g.layers = g.longest_path_layers();
+    Ok(g)
+}
+
+impl PlatformGraph {
+    /// The number of instances (nodes).
+    pub fn len(&self) -> usize {
+        self.names.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.names.is_empty()
+    }
+
+    /// The name of instance `i`.
+    pub fn name(&self, i: usize) -> &str {
+        &self.names[i]
+    }
+
+    /// The index of the instance called `name`.
+    pub fn index_of(&self, name: &str) -> Option<usize> {
+        self.names.iter().position(|n| n == name)
+    }
+
+    /// Every instance, dependencies before their dependents; among instances
+    /// whose dependencies are all placed, the one declared first comes
+    /// first. Emitters deploy in this order.
+    pub fn order(&self) -> &[usize] {
+        &self.order
+    }
+
+    /// The instances `i` depends on directly, sorted by declaration index.
+    pub fn dependencies(&self, i: usize) -> Vec<usize> {
+        self.neighbors(i, Direction::Outgoing)
+    }
+
+    /// The instances that depend on `i` directly, sorted by declaration index.
+    pub fn dependents(&self, i: usize) -> Vec<usize> {
+        self.neighbors(i, Direction::Incoming)
+    }
+
+    /// Every edge, sorted by `(from, to, flows)`.
+    pub fn edges(&self) -> Vec<Edge> {
+        let mut edges: Vec<Edge> = self
+            .graph
+            .edge_indices()
+            .filter_map(|e| {
+                let (a, b) = self.graph.edge_endpoints(e)?;
+                let label = &self.graph[e];
+                Some(Edge {
+                    from: a.index(),
+                    to: b.index(),
+                    flows: label.flows.clone(),
+                    attr: label.attr.clone(),
+                })
+            })
+            .collect();
+        edges.sort();
+        edges
+    }
+
+    /// The layer of instance `i`: 0 without dependencies, else one more than
+    /// the deepest of its dependencies (the longest path to an instance
+    /// without dependencies). Instances of one layer never depend on each
+    /// other and can be deployed together.
+    pub fn layer(&self, i: usize) -> usize {
+        self.layers[i]
+    }
+
+    fn neighbors(&self, i: usize, dir: Direction) -> Vec<usize> {
+        let mut out: Vec<usize> = self
+            .graph
+            .neighbors_directed(NodeIndex::new(i), dir)
+            .map(|n| n.index())
+            .collect();
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
+    /// Kahn's algorithm with a min-heap of ready instances: the smallest
+    /// declaration index whose dependencies are all placed goes next.
+    fn kahn(&self) -> Result<Vec<usize>, Cycle> {
+        let n = self.len();
+        let mut missing: Vec<usize> = (0..n).map(|i| self.dependencies(i).len()).collect();
+        let mut ready: BinaryHeap<Reverse<usize>> =
+            (0..n).filter(|&i| missing[i] == 0).map(Reverse).collect();
+        let mut order = Vec::with_capacity(n);
+        while let Some(Reverse(i)) = ready.pop() {
+            order.push(i);
+            for d in self.dependents(i) {
+                missing[d] -= 1;
+                if missing[d] == 0 {
+                    ready.push(Reverse(d));
+                }
+            }
+        }
+        if order.len() == n {
+            Ok(order)
+        } else {
+            Err(self.find_cycle(&missing))
+        }
+    }
+
+    /// A cycle among the instances Kahn's algorithm could not place. Each of
+    /// them has a dependency that is not placed either, so walking from one
+    /// to its first unplaced dependency must revisit an instance.
+    fn find_cycle(&self, missing: &[usize]) -> Cycle {
+        let start = (0..self.len())
+            .find(|&i| missing[i] > 0)
+            .expect("an unplaced instance");
+        let mut path = vec![start];
+        let mut seen = HashMap::from([(start, 0usize)]);
+        let begin = loop {
+            let here = *path.last().expect("non-empty path");
+            let next = self
+                .dependencies(here)
+                .into_iter()
+                .find(|&d| missing[d] > 0)
+                .expect("an unplaced instance has an unplaced dependency");
+            if let Some(&at) = seen.get(&next) {
+                break at;
+            }
+            seen.insert(next, path.len());
+            path.push(next);
+        };
+        let mut cycle = path.split_off(begin);
+        let first = cycle
+            .iter()
+            .enumerate()
+            .min_by_key(|&(_, &i)| i)
+            .map(|(k, _)| k)
+            .unwrap_or(0);
+        cycle.rotate_left(first);
+        let all = self.edges();
+        let edges = (0..cycle.len())
+            .map(|k| {
+                let (from, to) = (cycle[k], cycle[(k + 1) % cycle.len()]);
+                all.iter()
+                    .find(|e| e.from == from && e.to == to)
+                    .cloned()
+                    .expect("the cycle follows edges")
+            })
+            .collect();
+        Cycle {
+            names: cycle.iter().map(|&i| self.names[i].clone()).collect(),
+            edges,
+        }
+    }
+
+    fn longest_path_layers(&self) -> Vec<usize> {
+        let mut layers = vec![0; self.len()];
+        for &i in &self.order {
+            layers[i] = self
+                .dependencies(i)
+                .into_iter()
+                .map(|d| layers[d] + 1)
+                .max()
+                .unwrap_or(0);
+        }
+        layers
+    }
+}
+
+/// An output format of [`render`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Format {
+    /// Graphviz DOT.
+    Dot,
+    /// A Mermaid flowchart.
+    Mermaid,
+    /// JSON, schema version 1 (see [`json`]).
+    Json,
+    /// A standalone SVG drawing, laid out by platc.
+    Svg,
+}
+
+impl Format {
+    pub const ALL: [Format; 4] = [Format::Dot, Format::Mermaid, Format::Json, Format::Svg];
+
+    /// The name used on the command line: `dot`, `mermaid`, `json`, `svg`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Dot => "dot",
+            Format::Mermaid => "mermaid",
+            Format::Json => "json",
+            Format::Svg => "svg",
+        }
+    }
+
+    /// The usual file extension, without the dot.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Dot => "dot",
+            Format::Mermaid => "mmd",
+            Format::Json => "json",
+            Format::Svg => "svg",
+        }
+    }
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for Format {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Format::ALL
+            .into_iter()
+            .find(|f| f.name() == s)
+            .ok_or_else(|| {
+                format!("unknown graph format `{s}` (expected dot, mermaid, json or svg)")
+            })
+    }
+}
+
+/// Renders the graph of `platform` (built by [`build`] from the same
+/// platform). Every format ends with a newline and is deterministic.
+pub fn render(graph: &PlatformGraph, platform: &Platform, format: Format) -> String {
+    debug_assert_eq!(graph.len(), platform.instances.len());
+    match format {
+        Format::Dot => dot::render(graph, platform),
+        Format::Mermaid => mermaid::render(graph, platform),
+        Format::Json => json::render(graph, platform),
+        Format::Svg => svg::render(graph, platform),
+    }
+}
+
+/// The namespaces of the instances, sorted and unique.
+pub(crate) fn namespaces(platform: &Platform) -> Vec<&str> {
+    let mut out: Vec<&str> = platform
+        .instances
+        .iter()
+        .map(|i| i.namespace.as_str())
+        .collect();
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+/// The edges grouped per (from, to) pair, with the flows of each pair in
+/// edge order: what the drawings show as one arrow.
+pub(crate) fn connections(graph: &PlatformGraph) -> Vec<(usize, usize, Vec<String>)> {
+    let mut out: Vec<(usize, usize, Vec<String>)> = Vec::new();
+    for e in graph.edges() {
+        match out.last_mut() {
+            Some((f, t, flows)) if *f == e.from && *t == e.to => flows.push(e.flows),
+            _ => out.push((e.from, e.to, vec![e.flows])),
+        }
+    }
+    out
+}

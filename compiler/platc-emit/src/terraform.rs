@@ -1,0 +1,680 @@
+//! `terraform/`: a root module (providers, secrets, one module block per
+//! Helm release, outputs) and one self-contained submodule per release, in
+//! Terraform's JSON syntax.
+//!
+//! Terraform reads most JSON strings as string templates, object keys in
+//! expressions included. Every string that comes from the user goes through
+//! [`escape`] there; the interpolations platc writes on purpose (`var.x`,
+//! `file(...)`) are written as they are, and never concatenated with a user
+//! string. Strings Terraform takes literally (variable defaults and
+//! descriptions, output descriptions, module sources, the `terraform`
+//! block) are not escaped.
+
+use std::collections::BTreeMap;
+
+use serde_json::{json, Map, Value as Json};
+
+use platc_sema::value::format_float;
+use platc_sema::{Instance, Platform, SecretSource, Value};
+
+use crate::{common_labels, endpoint_url, file_name, helm, service_address, OutputFile, Plan};
+
+/// The provider versions the output is written for (see
+/// `../shared/terraform-docs`): hashicorp/helm 3.1 and
+/// hashicorp/kubernetes 3.2, within their major version.
+const HELM_PROVIDER: (&str, &str) = ("hashicorp/helm", "~> 3.1");
+const KUBERNETES_PROVIDER: (&str, &str) = ("hashicorp/kubernetes", "~> 3.2");
+
+/// A user string made literal inside a Terraform string template: `${`
+/// becomes `$${` and `%{` becomes `%%{`, so Terraform reads back exactly
+/// the original text.
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        out.push(c);
+        if (c == '$' || c == '%') && chars.peek() == Some(&'{') {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// A user string as a Terraform expression.
+fn lit(s: &str) -> Json {
+    Json::String(escape(s))
+}
+
+/// A value built from user strings (keys included) as a Terraform
+/// expression.
+fn lit_tree(v: Json) -> Json {
+    match v {
+        Json::String(s) => lit(&s),
+        Json::Array(items) => Json::Array(items.into_iter().map(lit_tree).collect()),
+        Json::Object(m) => Json::Object(
+            m.into_iter()
+                .map(|(k, v)| (escape(&k), lit_tree(v)))
+                .collect(),
+        ),
+        other => other,
+    }
+}
+
+fn to_file(path: String, v: &Json) -> OutputFile {
+    let mut contents = serde_json::to_string_pretty(v).expect("JSON values always serialize");
+    contents.push('\n');
+    OutputFile { path, contents }
+}
+
+/// The Terraform name of the module of an instance.
+fn module_name(inst: &Instance) -> String {
+    inst.k8s_name.replace('-', "_")
+}
+
+/// The root variable holding a secret's value.
+fn secret_variable(name: &str) -> String {
+    format!("secret_{name}")
+}
+
+/// The `kubernetes_manifest` that creates secret `name` in `namespace`.
+/// Secret names have no `-` and namespaces no `_`, so names never collide.
+fn secret_manifest_name(name: &str, namespace: &str) -> String {
+    format!("{name}-{namespace}")
+}
+
+pub(crate) fn files(plan: &Plan) -> Vec<OutputFile> {
+    let mut files = vec![
+        to_file("terraform/versions.tf.json".into(), &versions()),
+        to_file("terraform/main.tf.json".into(), &root_main(plan)),
+        to_file("terraform/outputs.tf.json".into(), &root_outputs(plan)),
+    ];
+    for &i in &plan.order {
+        let inst = &plan.platform.instances[i];
+        if inst.chart.is_some() {
+            files.push(to_file(
+                format!(
+                    "terraform/modules/{}/main.tf.json",
+                    file_name(&inst.k8s_name)
+                ),
+                &module_main(plan.platform, inst),
+            ));
+        }
+    }
+    files
+}
+
+fn required_providers(which: &[(&str, (&str, &str))]) -> Json {
+    let mut m = Map::new();
+    for (name, (source, version)) in which {
+        m.insert(
+            (*name).into(),
+            json!({"source": source, "version": version}),
+        );
+    }
+    Json::Object(m)
+}
+
+fn versions() -> Json {
+    json!({
+        "terraform": {
+            "required_version": ">= 1.5.0",
+            "required_providers": required_providers(&[
+                ("helm", HELM_PROVIDER),
+                ("kubernetes", KUBERNETES_PROVIDER),
+            ]),
+        }
+    })
+}
+
+/// The secrets Terraform needs the value of: every `env` secret (it
+/// creates their Kubernetes Secrets), and every secret that is a sensitive
+/// Helm value (Helm needs the value itself).
+fn secrets_with_values(plan: &Plan) -> Vec<usize> {
+    let p = plan.platform;
+    (0..p.secrets.len())
+        .filter(|&s| {
+            plan.is_env(s)
+                || p.instances.iter().any(|i| {
+                    i.chart.is_some()
+                        && i.sensitive_values
+                            .iter()
+                            .any(|v| v.secret == p.secrets[s].name)
+                })
+        })
+        .collect()
+}
+
+fn secret_description(p: &Platform, s: usize) -> String {
+    let secret = &p.secrets[s];
+    let var = secret_variable(&secret.name);
+    match &secret.source {
+        SecretSource::Env { variable } => format!(
+            "Secret `{}`, declared as the environment variable {variable}: set TF_VAR_{var} to its value (export TF_VAR_{var}=\"${variable}\"). Terraform stores it in the Kubernetes Secret {} (key {}).",
+            secret.name, secret.secret_name, secret.secret_key
+        ),
+        SecretSource::KubernetesSecret { name, key } => format!(
+            "Secret `{}`, key {key} of the existing Kubernetes Secret {name}: a chart takes it as a Helm value, so set TF_VAR_{var} to the same value.",
+            secret.name
+        ),
+        SecretSource::ExternalSecret { store, path, property } => format!(
+            "Secret `{}`, property {property} of {path} in the secret store {store}: a chart takes it as a Helm value, so set TF_VAR_{var} to the same value.",
+            secret.name
+        ),
+    }
+}
+
+fn root_main(plan: &Plan) -> Json {
+    let p = plan.platform;
+    let mut root = Map::new();
+    root.insert(
+        "//".into(),
+        json!(format!(
+            "Platform {}, generated by platc: do not edit. See docs/output.md of platc.",
+            p.name
+        )),
+    );
+    root.insert(
+        "provider".into(),
+        json!({
+            "helm": {
+                "kubernetes": {
+                    "config_path": "${pathexpand(var.kubeconfig)}",
+                    "config_context": "${var.kube_context}",
+                }
+            },
+            "kubernetes": {
+                "config_path": "${pathexpand(var.kubeconfig)}",
+                "config_context": "${var.kube_context}",
+            },
+        }),
+    );
+
+    let mut variables = Map::new();
+    variables.insert(
+        "kubeconfig".into(),
+        json!({
+            "type": "string",
+            "default": "~/.kube/config",
+            "description": "Path of the kubeconfig file of the target cluster.",
+        }),
+    );
+    variables.insert(
+        "kube_context".into(),
+        json!({
+            "type": "string",
+            "default": null,
+            "description": "Context of the kubeconfig to use; null uses its current context.",
+        }),
+    );
+    let valued = secrets_with_values(plan);
+    for &s in &valued {
+        variables.insert(
+            secret_variable(&p.secrets[s].name),
+            json!({
+                "type": "string",
+                "sensitive": true,
+                "nullable": false,
+                "description": secret_description(p, s),
+            }),
+        );
+    }
+    root.insert("variable".into(), Json::Object(variables));
+
+    // One Kubernetes Secret per env secret and namespace.
+    let mut manifests = Map::new();
+    for s in (0..p.secrets.len()).filter(|&s| plan.is_env(s)) {
+        let secret = &p.secrets[s];
+        for ns in &plan.secret_namespaces[s] {
+            let mut data = Map::new();
+            data.insert(
+                escape(&secret.secret_key),
+                json!(format!(
+                    "${{base64encode(var.{})}}",
+                    secret_variable(&secret.name)
+                )),
+            );
+            let metadata = lit_tree(json!({
+                "name": secret.secret_name,
+                "namespace": ns,
+                "labels": common_labels(p),
+            }));
+            manifests.insert(
+                secret_manifest_name(&secret.name, ns),
+                json!({
+                    "manifest": {
+                        "apiVersion": "v1",
+                        "kind": "Secret",
+                        "metadata": metadata,
+                        "type": "Opaque",
+                        "data": data,
+                    }
+                }),
+            );
+        }
+    }
+    if !manifests.is_empty() {
+        root.insert(
+            "resource".into(),
+            json!({ "kubernetes_manifest": manifests }),
+        );
+    }
+
+    let mut modules = Map::new();
+    for &i in &plan.order {
+        let inst = &p.instances[i];
+        if inst.chart.is_none() {
+            continue;
+        }
+        let mut m = Map::new();
+        m.insert(
+            "source".into(),
+            json!(format!("./modules/{}", file_name(&inst.k8s_name))),
+        );
+        m.insert("release_name".into(), lit(&inst.k8s_name));
+        m.insert("namespace".into(), lit(&inst.namespace));
+        m.insert(
+            "values".into(),
+            json!([format!(
+                "${{file(\"${{path.module}}/../helm/{}.values.yaml\")}}",
+                file_name(&inst.k8s_name)
+            )]),
+        );
+        m.insert("extra_values".into(), json!([]));
+        for (var, sv) in sensitive_variables(inst) {
+            m.insert(
+                var,
+                json!(format!("${{var.{}}}", secret_variable(&sv.secret))),
+            );
+        }
+        let depends = module_dependencies(plan, i);
+        if !depends.is_empty() {
+            m.insert("depends_on".into(), json!(depends));
+        }
+        modules.insert(module_name(inst), Json::Object(m));
+    }
+    if !modules.is_empty() {
+        root.insert("module".into(), Json::Object(modules));
+    }
+    Json::Object(root)
+}
+
+/// What the module of instance `i` waits for: the modules of its direct
+/// dependencies (through instances without a chart, which have no module,
+/// to their own dependencies), and the Kubernetes Secrets it uses.
+fn module_dependencies(plan: &Plan, i: usize) -> Vec<String> {
+    let p = plan.platform;
+    let mut out = Vec::new();
+    let mut seen = vec![false; p.instances.len()];
+    let mut stack: Vec<usize> = plan
+        .input
+        .dependencies
+        .get(i)
+        .map(|d| d.iter().rev().copied().collect())
+        .unwrap_or_default();
+    while let Some(d) = stack.pop() {
+        if d >= seen.len() || seen[d] || d == i {
+            continue;
+        }
+        seen[d] = true;
+        let dep = &p.instances[d];
+        if dep.chart.is_some() {
+            out.push(format!("module.{}", module_name(dep)));
+        } else if let Some(next) = plan.input.dependencies.get(d) {
+            stack.extend(next.iter().rev());
+        }
+    }
+    out.sort();
+    out.dedup();
+    let inst = &p.instances[i];
+    let mut secrets = Vec::new();
+    for s in (0..p.secrets.len()).filter(|&s| plan.is_env(s)) {
+        let users = &plan.secret_users[s];
+        let used = users.contains(&i) || users.is_empty();
+        if used && plan.secret_namespaces[s].contains(&inst.namespace) {
+            secrets.push(format!(
+                "kubernetes_manifest.{}",
+                secret_manifest_name(&p.secrets[s].name, &inst.namespace)
+            ));
+        }
+    }
+    secrets.sort();
+    out.extend(secrets);
+    out
+}
+
+/// The module variable of each sensitive value, in order: `sensitive_`
+/// and the key path, made an identifier (and numbered if two collide).
+fn sensitive_variables(inst: &Instance) -> Vec<(String, &platc_sema::SensitiveValue)> {
+    let mut used = std::collections::BTreeSet::new();
+    let mut out = Vec::new();
+    for sv in &inst.sensitive_values {
+        let base: String = std::iter::once("sensitive".to_string())
+            .chain(sv.path.iter().map(|k| {
+                k.chars()
+                    .map(|c| {
+                        if c.is_ascii_alphanumeric() || c == '_' {
+                            c
+                        } else {
+                            '_'
+                        }
+                    })
+                    .collect()
+            }))
+            .collect::<Vec<_>>()
+            .join("_");
+        let mut name = base.clone();
+        let mut n = 2;
+        while !used.insert(name.clone()) {
+            name = format!("{base}_{n}");
+            n += 1;
+        }
+        out.push((name, sv));
+    }
+    out
+}
+
+/// A value of a provided field as Terraform output: scalars as strings,
+/// lists and maps of them, a secret as the name and key of its Kubernetes
+/// Secret (never its value), an instance as its name; `none` is left out.
+fn provided_value(p: &Platform, v: &Value) -> Option<Json> {
+    Some(match v {
+        Value::None => return None,
+        Value::Bool(b) => Json::String(b.to_string()),
+        Value::Int(i) => Json::String(i.to_string()),
+        Value::Float(f) => Json::String(format_float(*f)),
+        Value::Str(_) | Value::Quantity { .. } => Json::String(v.interpolate()?),
+        Value::List(items) => {
+            Json::Array(items.iter().filter_map(|v| provided_value(p, v)).collect())
+        }
+        Value::Map(m) => Json::Object(
+            m.iter()
+                .filter_map(|(k, v)| Some((k.clone(), provided_value(p, v)?)))
+                .collect(),
+        ),
+        Value::Instance(id) => Json::String(p.instances.get(id.0 as usize)?.name.clone()),
+        Value::Secret(id) => {
+            let s = p.secrets.get(id.0 as usize)?;
+            json!({"secret_name": s.secret_name, "secret_key": s.secret_key})
+        }
+    })
+}
+
+/// Every provided field of an instance, by field name (the interfaces of
+/// a component never share a field name).
+fn provided(p: &Platform, inst: &Instance) -> Map<String, Json> {
+    let mut fields = BTreeMap::new();
+    for prov in &inst.provides {
+        for (k, v) in &prov.fields {
+            if let Some(j) = provided_value(p, v) {
+                fields.insert(k.clone(), j);
+            }
+        }
+    }
+    fields.into_iter().collect()
+}
+
+fn output(description: &str, value: Json) -> Json {
+    json!({"description": description, "value": value})
+}
+
+fn module_main(p: &Platform, inst: &Instance) -> Json {
+    let chart = inst
+        .chart
+        .as_ref()
+        .expect("modules are emitted for charts only");
+    let mut root = Map::new();
+    root.insert(
+        "//".into(),
+        json!(format!(
+            "Helm release of instance {} (component {}), generated by platc: do not edit.",
+            inst.name, inst.component
+        )),
+    );
+    root.insert(
+        "terraform".into(),
+        json!({"required_providers": required_providers(&[("helm", HELM_PROVIDER)])}),
+    );
+    let mut variables = Map::new();
+    variables.insert(
+        "release_name".into(),
+        json!({
+            "type": "string",
+            "default": inst.k8s_name,
+            "description": "Name of the Helm release.",
+        }),
+    );
+    variables.insert(
+        "namespace".into(),
+        json!({
+            "type": "string",
+            "default": inst.namespace,
+            "description": "Namespace of the release; it must exist (platc's kubernetes/ manifests create it).",
+        }),
+    );
+    variables.insert(
+        "values".into(),
+        json!({
+            "type": "list(string)",
+            "default": [],
+            "description": "Helm values documents (YAML), merged in order: the generated values.",
+        }),
+    );
+    variables.insert(
+        "extra_values".into(),
+        json!({
+            "type": "list(string)",
+            "default": [],
+            "description": "More Helm values documents (YAML), merged after `values`, in order.",
+        }),
+    );
+    let sensitive = sensitive_variables(inst);
+    for (var, sv) in &sensitive {
+        variables.insert(
+            var.clone(),
+            json!({
+                "type": "string",
+                "sensitive": true,
+                "nullable": false,
+                "description": format!(
+                    "Sensitive Helm value at `{}` (secret `{}`), passed with set_sensitive.",
+                    helm::set_path(&sv.path),
+                    sv.secret
+                ),
+            }),
+        );
+    }
+    root.insert("variable".into(), Json::Object(variables));
+
+    let mut release = Map::new();
+    release.insert("name".into(), json!("${var.release_name}"));
+    release.insert("namespace".into(), json!("${var.namespace}"));
+    release.insert("repository".into(), lit(&chart.repository));
+    release.insert("chart".into(), lit(&chart.name));
+    release.insert("version".into(), lit(&chart.version));
+    release.insert("create_namespace".into(), json!(false));
+    release.insert(
+        "values".into(),
+        json!("${concat(var.values, var.extra_values)}"),
+    );
+    if !sensitive.is_empty() {
+        let sets: Vec<Json> = sensitive
+            .iter()
+            .map(|(var, sv)| {
+                json!({
+                    "name": lit(&helm::set_path(&sv.path)),
+                    // The provider parses `name=value` with Helm's --set
+                    // parser: a `\`, `,` or `{` in the value must be escaped.
+                    "value": format!(
+                        r#"${{replace(replace(replace(var.{var}, "\\", "\\\\"), ",", "\\,"), "{{", "\\{{")}}"#
+                    ),
+                    "type": "string",
+                })
+            })
+            .collect();
+        release.insert("set_sensitive".into(), Json::Array(sets));
+    }
+    release.insert("atomic".into(), json!(true));
+    release.insert("wait".into(), json!(true));
+    root.insert(
+        "resource".into(),
+        json!({"helm_release": {"this": Json::Object(release)}}),
+    );
+
+    let mut endpoints = Map::new();
+    let mut services = Map::new();
+    for e in &inst.exposes {
+        endpoints.insert(e.name.clone(), json!(endpoint_url(e)));
+        services.insert(e.name.clone(), json!(service_address(inst, e)));
+    }
+    endpoints.sort_keys();
+    services.sort_keys();
+    root.insert(
+        "output".into(),
+        json!({
+            "release_name": output("Name of the Helm release.", json!("${helm_release.this.name}")),
+            "namespace": output("Namespace of the Helm release.", json!("${helm_release.this.namespace}")),
+            "provided": output(
+                "The fields of the interfaces the instance provides, as platc computed them for the default release name and namespace.",
+                lit_tree(Json::Object(provided(p, inst))),
+            ),
+            "endpoints": output(
+                "URL of each exposed endpoint, by expose point.",
+                lit_tree(Json::Object(endpoints)),
+            ),
+            "services": output(
+                "In-cluster address (service.namespace.svc.cluster.local:port) of each exposed endpoint, by expose point.",
+                lit_tree(Json::Object(services)),
+            ),
+        }),
+    );
+    Json::Object(root)
+}
+
+fn root_outputs(plan: &Plan) -> Json {
+    let p = plan.platform;
+    let mut endpoints = Map::new();
+    let mut services = Map::new();
+    let mut provides = Map::new();
+    for inst in &p.instances {
+        for e in &inst.exposes {
+            let key = format!("{}.{}", inst.name, e.name);
+            endpoints.insert(key.clone(), json!(endpoint_url(e)));
+            services.insert(key, json!(service_address(inst, e)));
+        }
+        let fields = provided(p, inst);
+        if !fields.is_empty() {
+            provides.insert(inst.name.clone(), Json::Object(fields));
+        }
+    }
+    let mut secret_names = Map::new();
+    for s in &p.secrets {
+        secret_names.insert(s.name.clone(), json!(s.secret_name));
+    }
+    for m in [
+        &mut endpoints,
+        &mut services,
+        &mut provides,
+        &mut secret_names,
+    ] {
+        m.sort_keys();
+    }
+    json!({
+        "output": {
+            "endpoints": output(
+                "URL of every exposed endpoint, keyed instance.expose.",
+                lit_tree(Json::Object(endpoints)),
+            ),
+            "services": output(
+                "In-cluster address (service.namespace.svc.cluster.local:port) of every exposed endpoint, keyed instance.expose.",
+                lit_tree(Json::Object(services)),
+            ),
+            "provided": output(
+                "The fields of the interfaces each instance provides (endpoints, bucket names, Secret names), by instance.",
+                lit_tree(Json::Object(provides)),
+            ),
+            "secret_names": output(
+                "Name of the Kubernetes Secret that holds each secret, by secret (names only, never values).",
+                lit_tree(Json::Object(secret_names)),
+            ),
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escape_makes_user_text_literal() {
+        let cases = [
+            ("plain", "plain"),
+            ("${var.x}", "$${var.x}"),
+            ("%{ if true }x%{ endif }", "%%{ if true }x%%{ endif }"),
+            ("$${already}", "$$${already}"),
+            ("%%{x}", "%%%{x}"),
+            ("$ {x} % {y}", "$ {x} % {y}"),
+            ("a$", "a$"),
+            ("{}$%", "{}$%"),
+            ("${${x}}", "$${$${x}}"),
+            ("\"quoted\" \\ back", "\"quoted\" \\ back"),
+            ("é${ü}", "é$${ü}"),
+            ("", ""),
+        ];
+        for (input, want) in cases {
+            assert_eq!(escape(input), want, "{input:?}");
+        }
+    }
+
+    /// Reads a Terraform template the way HCL's scanner does for literal
+    /// text: `$${` and `%%{` are escapes, any other `${` or `%{` starts an
+    /// interpolation (an error here).
+    fn unescape_template(s: &str) -> Result<String, String> {
+        let b: Vec<char> = s.chars().collect();
+        let mut out = String::new();
+        let mut i = 0;
+        while i < b.len() {
+            let c = b[i];
+            if (c == '$' || c == '%') && i + 2 < b.len() + 1 {
+                if b.get(i + 1) == Some(&c) && b.get(i + 2) == Some(&'{') {
+                    out.push(c);
+                    out.push('{');
+                    i += 3;
+                    continue;
+                }
+                if b.get(i + 1) == Some(&'{') {
+                    return Err(format!("template sequence at {i} in {s:?}"));
+                }
+            }
+            out.push(c);
+            i += 1;
+        }
+        Ok(out)
+    }
+
+    #[test]
+    fn escaped_text_reads_back_as_itself() {
+        for s in [
+            "${x}",
+            "%{x}",
+            "$${x}",
+            "%%{x}",
+            "$$$${x}",
+            "a${b}c%{d}e",
+            "${",
+            "%{",
+            "$",
+            "%",
+            "${}${}",
+            "x$%{y",
+            "$%${z",
+        ] {
+            assert_eq!(unescape_template(&escape(s)).as_deref(), Ok(s), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn lit_tree_escapes_keys_and_values() {
+        let v = lit_tree(json!({"${k}": ["%{v}", 1, {"x": "${y}"}]}));
+        assert_eq!(v, json!({"$${k}": ["%%{v}", 1, {"x": "$${y}"}]}));
+    }
+}

@@ -1,0 +1,575 @@
+//! A deterministic YAML writer for JSON values.
+//!
+//! The output is block style (lists of maps included), keeps the key order
+//! of the value, and is read identically by YAML 1.1 parsers (Helm, via
+//! go-yaml) and YAML 1.2 parsers: every string that either would read as
+//! something else (`yes`, `on`, `null`, `0o17`, `1:20`, `1e3`, …) is
+//! double-quoted. Strings with control or invisible characters are quoted
+//! with escapes, so nothing in the file is hidden from a reader. Long
+//! strings that contain spaces are folded over several lines (within 80
+//! columns where the words allow), so the files pass yamllint.
+
+use serde_json::{Map, Value};
+
+/// The column limit that long strings are folded to.
+const WIDTH: usize = 80;
+/// YAML limits implicit keys to 1024 characters; longer keys are written
+/// as explicit keys (`? key`).
+const MAX_IMPLICIT_KEY: usize = 1000;
+
+/// The YAML document of `v`, ending in a newline.
+pub fn to_string(v: &Value) -> String {
+    let mut out = String::new();
+    match v {
+        Value::Object(m) if !m.is_empty() => write_map(&mut out, m, 0, false),
+        Value::Array(a) if !a.is_empty() => write_seq(&mut out, a, 0, false),
+        _ => {
+            out.push_str(&inline(v, 0, 2));
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// Several documents in one stream, separated by `---`.
+pub fn to_string_multi(docs: &[Value]) -> String {
+    let mut out = String::new();
+    for (i, d) in docs.iter().enumerate() {
+        if i > 0 {
+            out.push_str("---\n");
+        }
+        out.push_str(&to_string(d));
+    }
+    out
+}
+
+/// A string as a YAML scalar on one line: plain when it reads back as the
+/// same string in YAML 1.1 and 1.2, double-quoted with escapes otherwise.
+pub fn scalar(s: &str) -> String {
+    if is_plain_safe(s) {
+        s.to_string()
+    } else {
+        double_quoted(s)
+    }
+}
+
+/// Text safe to put after `# ` in a comment: line breaks, control and
+/// invisible characters are shown as escapes, so a comment stays one line.
+pub fn comment_text(s: &str) -> String {
+    let mut out = String::new();
+    for c in s.chars() {
+        if must_escape(c) {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn pad(out: &mut String, indent: usize) {
+    out.extend(std::iter::repeat_n(' ', indent));
+}
+
+/// Scalars and empty collections. `col` is the column where the value
+/// starts; a long string with spaces folds onto lines indented by `cont`.
+fn inline(v: &Value, col: usize, cont: usize) -> String {
+    match v {
+        Value::Null => "null".into(),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) => number(n),
+        Value::String(s) => string_value(s, col, cont),
+        Value::Object(_) => "{}".into(),
+        Value::Array(_) => "[]".into(),
+    }
+}
+
+fn string_value(s: &str, col: usize, cont: usize) -> String {
+    let plain = scalar(s);
+    if col + plain.chars().count() <= WIDTH || !s.contains(' ') {
+        return plain;
+    }
+    folded(s, col, cont)
+}
+
+fn number(n: &serde_json::Number) -> String {
+    if let Some(f) = n.as_f64().filter(|_| n.is_f64()) {
+        // Rust prints the shortest text that reads back as the same f64,
+        // never in exponent form; YAML needs a `.` to read a float.
+        let mut s = format!("{f}");
+        if !s.contains('.') && f.is_finite() {
+            s.push_str(".0");
+        }
+        s
+    } else {
+        n.to_string()
+    }
+}
+
+fn write_map(out: &mut String, m: &Map<String, Value>, indent: usize, first_inline: bool) {
+    for (i, (k, v)) in m.iter().enumerate() {
+        if i > 0 || !first_inline {
+            pad(out, indent);
+        }
+        // The column just after the `:`.
+        let colon_col;
+        if k.chars().count() > MAX_IMPLICIT_KEY {
+            out.push_str("? ");
+            out.push_str(&scalar(k));
+            out.push('\n');
+            pad(out, indent);
+            out.push(':');
+            colon_col = indent + 1;
+        } else {
+            let key = scalar(k);
+            colon_col = indent + key.chars().count() + 1;
+            out.push_str(&key);
+            out.push(':');
+        }
+        match v {
+            Value::Object(inner) if !inner.is_empty() => {
+                out.push('\n');
+                write_map(out, inner, indent + 2, false);
+            }
+            Value::Array(items) if !items.is_empty() => {
+                out.push('\n');
+                write_seq(out, items, indent + 2, false);
+            }
+            _ => {
+                out.push(' ');
+                out.push_str(&inline(v, colon_col + 1, indent + 2));
+                out.push('\n');
+            }
+        }
+    }
+}
+
+fn write_seq(out: &mut String, items: &[Value], indent: usize, first_inline: bool) {
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 || !first_inline {
+            pad(out, indent);
+        }
+        out.push_str("- ");
+        match item {
+            Value::Object(m) if !m.is_empty() => write_map(out, m, indent + 2, true),
+            Value::Array(a) if !a.is_empty() => write_seq(out, a, indent + 2, true),
+            _ => {
+                out.push_str(&inline(item, indent + 2, indent + 2));
+                out.push('\n');
+            }
+        }
+    }
+}
+
+/// A long string as a double-quoted scalar folded at single spaces: in a
+/// double-quoted scalar a line break between two words reads as one space.
+/// Only spaces with a non-space on both sides are used, so no whitespace
+/// is lost to the folding.
+fn folded(s: &str, col: usize, cont: usize) -> String {
+    let chars: Vec<char> = s.chars().collect();
+    let mut words: Vec<String> = vec![String::new()];
+    for (i, &c) in chars.iter().enumerate() {
+        let breakable = c == ' '
+            && i > 0
+            && i + 1 < chars.len()
+            && !chars[i - 1].is_whitespace()
+            && !chars[i + 1].is_whitespace();
+        if breakable {
+            words.push(String::new());
+        } else {
+            push_escaped(words.last_mut().expect("one word"), c);
+        }
+    }
+    let mut out = String::from("\"");
+    let mut width = col + 1;
+    for (i, w) in words.iter().enumerate() {
+        let len = w.chars().count();
+        let closing = usize::from(i + 1 == words.len());
+        if i > 0 {
+            if width + 1 + len + closing > WIDTH {
+                out.push('\n');
+                pad(&mut out, cont);
+                width = cont;
+            } else {
+                out.push(' ');
+                width += 1;
+            }
+        }
+        out.push_str(w);
+        width += len;
+    }
+    out.push('"');
+    out
+}
+
+fn double_quoted(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        push_escaped(&mut out, c);
+    }
+    out.push('"');
+    out
+}
+
+fn push_escaped(out: &mut String, c: char) {
+    match c {
+        '\\' => out.push_str("\\\\"),
+        '"' => out.push_str("\\\""),
+        '\n' => out.push_str("\\n"),
+        '\t' => out.push_str("\\t"),
+        '\r' => out.push_str("\\r"),
+        '\0' => out.push_str("\\0"),
+        c if must_escape(c) => {
+            let n = c as u32;
+            if n <= 0xFF {
+                out.push_str(&format!("\\x{n:02X}"));
+            } else if n <= 0xFFFF {
+                out.push_str(&format!("\\u{n:04X}"));
+            } else {
+                out.push_str(&format!("\\U{n:08X}"));
+            }
+        }
+        c => out.push(c),
+    }
+}
+
+/// Characters never written as themselves: C0 and C1 controls, DEL, line
+/// and paragraph separators (line breaks in YAML 1.1), the byte order
+/// mark, non-characters, and invisible formatting characters (zero-width
+/// and bidirectional controls) that would hide what a file says.
+fn must_escape(c: char) -> bool {
+    matches!(c,
+        '\u{0}'..='\u{1F}'
+        | '\u{7F}'..='\u{9F}'
+        | '\u{AD}'
+        | '\u{200B}'..='\u{200F}'
+        | '\u{2028}'..='\u{202E}'
+        | '\u{2060}'..='\u{2069}'
+        | '\u{FEFF}'
+        | '\u{FFF9}'..='\u{FFFB}'
+        | '\u{FFFE}'
+        | '\u{FFFF}'
+    ) || (c as u32 & 0xFFFE) == 0xFFFE
+        || ('\u{FDD0}'..='\u{FDEF}').contains(&c)
+        || ('\u{E0000}'..='\u{E007F}').contains(&c)
+}
+
+/// Scalars that YAML 1.1 or 1.2 reads as something other than a string
+/// (case-insensitively, which also catches forms neither version has but
+/// that some parser might).
+const SPECIAL: &[&str] = &[
+    "y", "yes", "n", "no", "true", "false", "on", "off", "null", "~", ".inf", "+.inf", "-.inf",
+    ".nan", "<<", "=",
+];
+
+/// Whether `s` may be written as a plain scalar.
+fn is_plain_safe(s: &str) -> bool {
+    let Some(first) = s.chars().next() else {
+        return false;
+    };
+    if "-?:,[]{}#&*!|>'\"%@`".contains(first) {
+        return false;
+    }
+    // `...` and `---` at the start of a line end or start a document.
+    if s.starts_with(' ') || s.ends_with(' ') || s.ends_with(':') || s.starts_with("...") {
+        return false;
+    }
+    if s.contains(": ") || s.contains(" #") || s.chars().any(must_escape) {
+        return false;
+    }
+    let lower = s.to_ascii_lowercase();
+    if SPECIAL.contains(&lower.as_str()) {
+        return false;
+    }
+    !looks_numeric(s)
+}
+
+/// Anything that a YAML 1.1 or 1.2 resolver might read as a number (or a
+/// timestamp): an optional sign, then a digit or `.`, then only
+/// characters of numbers in any base, exponents, `_`, `:` (sexagesimal),
+/// and `-`, `t`, `z` and spaces (timestamps). Over-approximates on purpose
+/// (`1.2.3` is quoted).
+fn looks_numeric(s: &str) -> bool {
+    let body = s.strip_prefix(['+', '-']).unwrap_or(s);
+    let Some(first) = body.chars().next() else {
+        return false;
+    };
+    if !(first.is_ascii_digit() || first == '.') {
+        return false;
+    }
+    if first == '.' && !body[1..].starts_with(|c: char| c.is_ascii_digit()) {
+        return false;
+    }
+    body.chars()
+        .all(|c| c.is_ascii_hexdigit() || "xXoO_.:+-tTzZ ".contains(c))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn reads_back(v: &Value) {
+        let text = to_string(v);
+        let back: Value = serde_yaml_ng::from_str(&text)
+            .unwrap_or_else(|e| panic!("does not parse: {e}\n{text}"));
+        assert_eq!(&back, v, "round trip of\n{text}");
+    }
+
+    /// Strings that YAML 1.1 (Helm) or 1.2 would read as non-strings, or
+    /// that break the syntax when plain.
+    const HOSTILE: &[&str] = &[
+        "",
+        " ",
+        " lead",
+        "trail ",
+        "y",
+        "Y",
+        "yes",
+        "Yes",
+        "YES",
+        "n",
+        "N",
+        "no",
+        "No",
+        "NO",
+        "true",
+        "True",
+        "TRUE",
+        "false",
+        "False",
+        "FALSE",
+        "on",
+        "On",
+        "ON",
+        "off",
+        "Off",
+        "OFF",
+        "null",
+        "Null",
+        "NULL",
+        "~",
+        ".inf",
+        "-.inf",
+        "+.inf",
+        ".Inf",
+        ".nan",
+        ".NaN",
+        "0",
+        "-1",
+        "+1",
+        "007",
+        "0o17",
+        "017",
+        "0x1F",
+        "0b101",
+        "1e3",
+        "1E-3",
+        "1.5",
+        ".5",
+        "1_000",
+        "1:20",
+        "1:20.5",
+        "2001-12-14",
+        "2001-12-14t21:59:43.10-05:00",
+        "2001-12-14 21:59:43.10 -5",
+        "2001-12-14T21:59:43Z",
+        "1.2.3",
+        "- item",
+        "-",
+        "?",
+        "? x",
+        ":",
+        ":x",
+        ",",
+        "[a]",
+        "]",
+        "{a: 1}",
+        "}",
+        "#c",
+        "&a",
+        "*a",
+        "!tag",
+        "|",
+        ">",
+        "'q'",
+        "\"q\"",
+        "%x",
+        "@x",
+        "`x`",
+        "a: b",
+        "a #b",
+        "a:",
+        "<<",
+        "=",
+        "line\nbreak",
+        "tab\there",
+        "cr\rhere",
+        "nul\0",
+        "bell\u{7}",
+        "del\u{7f}",
+        "nel\u{85}",
+        "ls\u{2028}",
+        "bom\u{feff}",
+        "zw\u{200b}",
+        "rlo\u{202e}",
+        "---",
+        "...",
+        "%{x}",
+    ];
+
+    /// Strings that look tricky but are fine plain.
+    const PLAIN_TRICKY: &[&str] = &["\\back", "quote\"inside", "${x}", "a'b", "C:\\dir", "50%"];
+
+    #[test]
+    fn hostile_strings_are_quoted() {
+        for s in HOSTILE {
+            let out = scalar(s);
+            assert!(
+                out.starts_with('"') && out.ends_with('"'),
+                "{s:?} must be quoted, got {out}"
+            );
+            assert!(
+                !out[1..out.len() - 1].contains('\n'),
+                "{s:?} stays on one line"
+            );
+        }
+    }
+
+    #[test]
+    fn ordinary_strings_stay_plain() {
+        for s in [
+            "hello",
+            "20Gi",
+            "500m",
+            "1h",
+            "3min",
+            "KubernetesExecutor",
+            "a b",
+            "a:b",
+            "a#b",
+            "https://example.com/x?y=1",
+            "é",
+            "s3://bucket/key",
+            "metadb-rw.demo.svc",
+            "app.kubernetes.io/name",
+            "yess",
+            "nope",
+            "+",
+            "a-b",
+            ".",
+            "v1.2.3",
+        ] {
+            assert_eq!(scalar(s), s, "{s:?} can be plain");
+        }
+    }
+
+    #[test]
+    fn escapes_are_yaml_escapes() {
+        assert_eq!(scalar("a\nb\tc\"d\\"), r#""a\nb\tc\"d\\""#);
+        assert_eq!(scalar("x\u{7}"), r#""x\x07""#);
+        assert_eq!(scalar("x\u{202e}"), r#""x\u202E""#);
+        assert_eq!(scalar("x\u{E0001}"), r#""x\U000E0001""#);
+        assert_eq!(comment_text("a\nb"), "a\\nb");
+    }
+
+    #[test]
+    fn hostile_strings_read_back_as_themselves() {
+        let mut m = Map::new();
+        for s in HOSTILE.iter().chain(PLAIN_TRICKY) {
+            m.insert((*s).to_string(), Value::String((*s).to_string()));
+        }
+        let v = Value::Object(m);
+        reads_back(&v);
+        reads_back(&json!({"list": HOSTILE, "plain": PLAIN_TRICKY}));
+        for s in PLAIN_TRICKY {
+            assert_eq!(scalar(s), *s);
+        }
+    }
+
+    #[test]
+    fn nested_values_read_back() {
+        let v = json!({
+            "replicaCount": 2,
+            "ratio": 0.5,
+            "whole": 3.0,
+            "big": 1e300,
+            "tiny": 1e-7,
+            "neg": -4,
+            "u": u64::MAX,
+            "enabled": true,
+            "nothing": null,
+            "empty_map": {},
+            "empty_list": [],
+            "env": [
+                {"name": "A", "value": "yes"},
+                {"name": "B", "value": {"nested": [1, 2]}},
+                {},
+                [],
+                [[1, 2], [], {"k": "v"}],
+                "plain",
+            ],
+            "a.b": {"c/d": {"e": [{"f": [{"g": 1}]}]}},
+            "podLabels": {"app.kubernetes.io/tier": "web"},
+        });
+        reads_back(&v);
+        reads_back(&json!({}));
+        reads_back(&json!([]));
+        reads_back(&json!([1, {"a": [2]}]));
+        reads_back(&json!("yes"));
+        reads_back(&json!(null));
+    }
+
+    #[test]
+    fn long_keys_become_explicit_keys() {
+        let long = "k".repeat(1500);
+        let v = json!({ long.clone(): {"a": 1}, "list": [{ long: 2 }] });
+        let text = to_string(&v);
+        assert!(text.starts_with("? "));
+        reads_back(&v);
+    }
+
+    #[test]
+    fn long_strings_fold_within_the_width_and_read_back() {
+        let sentence = "the quick brown fox jumps over the lazy dog ".repeat(6);
+        let odd =
+            "two  spaces and\ttabs and a very long word ".repeat(5) + &"x".repeat(120) + " end ";
+        let v = json!({
+            "description": sentence.trim_end(),
+            "spaced": sentence,
+            "odd": odd,
+            "nested": {"deeper": {"list": [sentence.trim_end(), {"k": odd}]}},
+        });
+        let text = to_string(&v);
+        for line in text.lines() {
+            let long_word = line.trim().split(' ').any(|w| w.chars().count() > 40);
+            assert!(
+                line.chars().count() <= WIDTH || long_word,
+                "too long: {line}"
+            );
+        }
+        reads_back(&v);
+    }
+
+    #[test]
+    fn block_style_snapshot() {
+        let v = json!({
+            "image": {"repository": "nginx", "tag": "1.25"},
+            "replicaCount": 3,
+            "ratio": 1.0,
+            "country": "NO",
+            "version": "1.10",
+            "env": [
+                {"name": "MODE", "value": "on"},
+                {"name": "EMPTY", "value": ""},
+            ],
+            "matrix": [[1, 2], ["a"]],
+            "annotations": {},
+            "args": [],
+            "script": "echo hi\nexit 0\n",
+            "nothing": null,
+        });
+        insta::assert_snapshot!(to_string(&v));
+    }
+}

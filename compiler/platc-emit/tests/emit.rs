@@ -1,0 +1,496 @@
+//! A whole emit of a small platform compiled by the real compiler: every
+//! file is snapshotted, every Terraform file parses and uses only arguments
+//! the pinned providers have, every YAML file parses, and the output is
+//! deterministic.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use platc_emit::{emit, helm, EmitInput, OutputFile};
+use serde_json::{json, Value};
+
+const SRC: &str = r#"
+platform "shop" {
+  domain = "shop.example.com"
+}
+
+interface SqlDatabase {
+  host: string
+  port: int
+  connection_secret: string
+}
+
+interface ObjectStore {
+  endpoint: string
+  region: string?
+  buckets: list<string>
+  credentials: secret
+}
+
+/// A database with a chart.
+component db {
+  chart "postgresql" version "16.4.1" from "oci://registry-1.docker.io/bitnamicharts"
+  param storage: bytes = 8Gi
+  param password: secret
+  provides SqlDatabase {
+    host = "${self.name}-postgresql.${self.namespace}.svc"
+    port = 5432
+    connection_secret = password.secret_name
+  }
+  values {
+    primary.persistence.size = storage
+    auth.existingSecret = password.secret_name
+    auth."admin.password" = password
+    "grafana.ini".auth."disable,login" = true
+  }
+}
+
+/// An external object store: no chart.
+component store {
+  param root: secret
+  param buckets: list<string> = []
+  param catalog: SqlDatabase? = none
+  provides ObjectStore {
+    endpoint = "https://s3.example.com"
+    region = none
+    buckets = buckets
+    credentials = root
+  }
+  expose api { port = 443 service = "s3-gateway" }
+}
+
+component web {
+  chart "web" version "1.0.0" from "https://charts.example.com/stable"
+  param database: SqlDatabase
+  param store: ObjectStore
+  param greeting: string = "yes"
+  param token: secret
+  expose web { port = 8080 service = "${self.name}-web" }
+  expose admin { port = 9090 }
+  values {
+    env.DB_HOST = database.host
+    env.GREETING = greeting
+    config.country = "NO"
+    config.version = "1.10"
+    config.motd = "line one\nline two"
+    config.template = "\${not_interpolated} and %{ if x }"
+    config.ratio = 0.5
+    config.cpu = 500m
+    config.timeout = 30s
+    config.buckets = store.buckets
+    extraEnv = [{ name = "A", value = "on" }, { name = "B", value = "0o17" }]
+    apiToken = token
+    podLabels."app.kubernetes.io/tier" = "web"
+  }
+}
+
+/// A job that reaches the database only through the store (no chart).
+component job {
+  chart "job" version "0.1.0" from "https://charts.example.com/stable"
+  param store: ObjectStore
+  values {
+    endpoint = store.endpoint
+  }
+}
+
+secret db_password from env("DB_PASSWORD")
+secret smtp_password from env("SMTP_PASSWORD")
+secret lake_root from kubernetes_secret("lake-root", "rootPassword")
+secret api_token from external_secret("vault", "shop/web", "token")
+
+db metadb {
+  storage = 20Gi
+  password = db_password
+}
+
+store lake {
+  root = lake_root
+  catalog = metadb
+  buckets = ["raw", "curated"]
+}
+
+job nightly {
+  store = lake
+}
+
+web shop_web {
+  namespace = "web"
+  database = metadb
+  store = lake
+  token = api_token
+  values_files = ["values/web.yaml"]
+  expose web {
+    host = "shop.${platform.domain}"
+    auth = "sso"
+    audit = true
+    public = true
+  }
+  expose admin {
+    host = "admin.\${platform.domain}"
+    path = "/admin"
+    tls = false
+  }
+}
+"#;
+
+/// The user's values file of `shop_web`, as the driver would merge it.
+fn user_values() -> Value {
+    json!({
+        "config": {"country": null, "extra": "from the user"},
+        "replicaCount": 3,
+        "apiToken": "must never reach a file",
+    })
+}
+
+struct Emitted {
+    platform: platc_sema::Platform,
+    files: Vec<OutputFile>,
+}
+
+fn build() -> Emitted {
+    let c = platc_driver::check_source("main.plat", SRC, &platc_driver::Options::default());
+    let errors: Vec<String> = c
+        .diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .map(|d| format!("{d:?}"))
+        .collect();
+    assert!(errors.is_empty(), "the platform must check: {errors:#?}");
+    let platform = c.platform.expect("a checked platform");
+    let n = platform.instances.len();
+    let index = |name: &str| {
+        platform
+            .instances
+            .iter()
+            .position(|i| i.name == name)
+            .unwrap()
+    };
+    let dependencies: Vec<Vec<usize>> = platform
+        .instances
+        .iter()
+        .map(|inst| {
+            let set: BTreeSet<usize> = inst.references.iter().map(|r| index(&r.target)).collect();
+            set.into_iter().collect()
+        })
+        .collect();
+    // Dependencies first, stable: repeatedly take the first instance whose
+    // dependencies are all placed.
+    let mut order = Vec::new();
+    while order.len() < n {
+        let next = (0..n)
+            .find(|i| !order.contains(i) && dependencies[*i].iter().all(|d| order.contains(d)))
+            .expect("acyclic");
+        order.push(next);
+    }
+    let values: Vec<Value> = platform
+        .instances
+        .iter()
+        .map(|inst| {
+            let mut v = helm::generated_values(inst);
+            if inst.name == "shop_web" {
+                helm::merge(&mut v, user_values());
+            }
+            v
+        })
+        .collect();
+    let files = emit(&EmitInput {
+        platform: &platform,
+        order: &order,
+        dependencies: &dependencies,
+        values: &values,
+    });
+    Emitted { platform, files }
+}
+
+fn file<'a>(e: &'a Emitted, path: &str) -> &'a str {
+    &e.files
+        .iter()
+        .find(|f| f.path == path)
+        .unwrap_or_else(|| panic!("no file {path}"))
+        .contents
+}
+
+#[test]
+fn every_file_matches_its_snapshot() {
+    let e = build();
+    let paths: Vec<&str> = e.files.iter().map(|f| f.path.as_str()).collect();
+    insta::assert_snapshot!("tree", paths.join("\n"));
+    for f in &e.files {
+        let name = f.path.replace('/', "__");
+        insta::assert_snapshot!(name, &f.contents);
+    }
+}
+
+#[test]
+fn emit_is_deterministic_and_sorted() {
+    let a = build().files;
+    let b = build().files;
+    assert_eq!(a, b);
+    let mut sorted = a.clone();
+    sorted.sort_by(|x, y| x.path.cmp(&y.path));
+    assert_eq!(a, sorted);
+    for f in &a {
+        assert!(
+            !f.path.starts_with('/') && !f.path.contains(".."),
+            "{}",
+            f.path
+        );
+        assert!(
+            !f.contents.contains("/snippet"),
+            "{} holds an absolute path",
+            f.path
+        );
+    }
+}
+
+#[test]
+fn helm_values_files_hold_the_merged_values_without_secrets() {
+    let e = build();
+    let text = file(&e, "helm/shop-web.values.yaml");
+    assert!(text.starts_with("# Helm values for release shop-web (chart web 1.0.0),\n"));
+    assert!(!text.contains("must never reach a file"));
+    let parsed: Value = serde_yaml_ng::from_str(text).unwrap();
+    let inst = e.platform.instance("shop_web").unwrap();
+    let mut want = helm::generated_values(inst);
+    helm::merge(&mut want, user_values());
+    want.as_object_mut().unwrap().remove("apiToken");
+    assert_eq!(parsed, want);
+    assert_eq!(
+        parsed["config"]["country"],
+        Value::Null,
+        "a null from the user stays for Helm"
+    );
+    assert_eq!(parsed["config"]["version"], json!("1.10"));
+    assert_eq!(parsed["extraEnv"][0]["value"], json!("on"));
+
+    let db: Value = serde_yaml_ng::from_str(file(&e, "helm/metadb.values.yaml")).unwrap();
+    assert_eq!(db["primary"]["persistence"]["size"], json!("20Gi"));
+    assert!(db["auth"].get("admin.password").is_none());
+}
+
+#[test]
+fn every_yaml_file_parses() {
+    let e = build();
+    for f in e.files.iter().filter(|f| f.path.ends_with(".yaml")) {
+        for doc in f.contents.split("\n---\n") {
+            let v = serde_yaml_ng::from_str::<Value>(doc);
+            assert!(v.is_ok(), "{}: {:?}", f.path, v.err());
+        }
+    }
+}
+
+#[test]
+fn kustomization_lists_every_manifest() {
+    let e = build();
+    let k: Value = serde_yaml_ng::from_str(file(&e, "kubernetes/kustomization.yaml")).unwrap();
+    let listed: Vec<&str> = k["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    let present: Vec<String> = e
+        .files
+        .iter()
+        .filter_map(|f| f.path.strip_prefix("kubernetes/"))
+        .filter(|p| *p != "kustomization.yaml")
+        .map(str::to_string)
+        .collect();
+    assert_eq!(listed, present);
+}
+
+fn schemas() -> Option<Value> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/terraform-docs/provider-schemas.json");
+    match std::fs::read_to_string(&path) {
+        Ok(text) => Some(serde_json::from_str(&text).expect("provider-schemas.json parses")),
+        Err(_) if std::env::var("CI").as_deref() == Ok("true") => {
+            panic!("{} is missing", path.display())
+        }
+        Err(_) => {
+            eprintln!("skipped: {} not found", path.display());
+            None
+        }
+    }
+}
+
+/// The argument names of a block in provider-schemas.json.
+fn arguments(block: &Value) -> BTreeSet<String> {
+    ["required", "optional"]
+        .iter()
+        .filter_map(|k| block.get(*k).and_then(Value::as_object))
+        .flat_map(|m| m.keys().cloned())
+        .collect()
+}
+
+fn assert_known(what: &str, used: &serde_json::Map<String, Value>, known: &BTreeSet<String>) {
+    for k in used.keys() {
+        assert!(
+            known.contains(k),
+            "{what}: `{k}` is not an argument of the pinned provider"
+        );
+    }
+}
+
+fn assert_required(what: &str, used: &serde_json::Map<String, Value>, block: &Value) {
+    if let Some(req) = block.get("required").and_then(Value::as_object) {
+        for k in req.keys() {
+            assert!(used.contains_key(k), "{what}: required `{k}` is missing");
+        }
+    }
+}
+
+#[test]
+fn terraform_parses_and_uses_only_pinned_provider_arguments() {
+    let e = build();
+    let tf: Vec<(&str, Value)> = e
+        .files
+        .iter()
+        .filter(|f| f.path.ends_with(".tf.json"))
+        .map(|f| (f.path.as_str(), serde_json::from_str(&f.contents).unwrap()))
+        .collect();
+    assert_eq!(tf.len(), 6, "versions, main, outputs and three modules");
+    let Some(schemas) = schemas() else { return };
+    let helm_release = &schemas["helm"]["helm_release"];
+    let manifest = &schemas["kubernetes"]["kubernetes_manifest"];
+    let mut checked = BTreeSet::new();
+    for (path, v) in &tf {
+        if let Some(providers) = v.get("provider") {
+            for (name, config) in providers.as_object().unwrap() {
+                let p = &schemas[name.as_str()]["provider"];
+                let mut known: BTreeSet<String> = BTreeSet::new();
+                for key in ["argument_names", "nested_attributes"] {
+                    known.extend(
+                        p[key]
+                            .as_array()
+                            .unwrap()
+                            .iter()
+                            .map(|s| s.as_str().unwrap().to_string()),
+                    );
+                }
+                let config = config.as_object().unwrap();
+                assert_known(&format!("{path}: provider {name}"), config, &known);
+                for nested in p["nested_attributes"].as_array().unwrap() {
+                    if let Some(inner) = config.get(nested.as_str().unwrap()) {
+                        let args: BTreeSet<String> = p["argument_names"]
+                            .as_array()
+                            .unwrap()
+                            .iter()
+                            .map(|s| s.as_str().unwrap().to_string())
+                            .collect();
+                        assert_known(
+                            &format!("{path}: provider {name}.{nested}"),
+                            inner.as_object().unwrap(),
+                            &args,
+                        );
+                    }
+                }
+                checked.insert(format!("provider.{name}"));
+            }
+        }
+        let Some(resources) = v.get("resource").and_then(Value::as_object) else {
+            continue;
+        };
+        for (kind, instances) in resources {
+            for (name, body) in instances.as_object().unwrap() {
+                let body = body.as_object().unwrap();
+                let what = format!("{path}: {kind}.{name}");
+                match kind.as_str() {
+                    "helm_release" => {
+                        assert_known(&what, body, &arguments(&helm_release["."]));
+                        assert_required(&what, body, &helm_release["."]);
+                        for set in body
+                            .get("set_sensitive")
+                            .and_then(Value::as_array)
+                            .into_iter()
+                            .flatten()
+                        {
+                            let set = set.as_object().unwrap();
+                            assert_known(&what, set, &arguments(&helm_release["set_sensitive"]));
+                            assert_required(&what, set, &helm_release["set_sensitive"]);
+                        }
+                    }
+                    "kubernetes_manifest" => {
+                        assert_known(&what, body, &arguments(&manifest["."]));
+                        assert_required(&what, body, &manifest["."]);
+                    }
+                    other => panic!("{what}: resource type {other} is not in the pinned set"),
+                }
+                checked.insert(kind.clone());
+            }
+        }
+    }
+    assert_eq!(
+        checked.into_iter().collect::<Vec<_>>(),
+        [
+            "helm_release",
+            "kubernetes_manifest",
+            "provider.helm",
+            "provider.kubernetes"
+        ]
+    );
+}
+
+#[test]
+fn terraform_wires_modules_secrets_and_outputs() {
+    let e = build();
+    let main: Value = serde_json::from_str(file(&e, "terraform/main.tf.json")).unwrap();
+    let web = &main["module"]["shop_web"];
+    assert_eq!(web["source"], "./modules/shop-web");
+    // smtp_password has no known user: its Secret is in every namespace,
+    // and every release waits for it.
+    assert_eq!(
+        web["depends_on"],
+        json!(["module.metadb", "kubernetes_manifest.smtp_password-web"])
+    );
+    assert_eq!(web["sensitive_apiToken"], "${var.secret_api_token}");
+    assert_eq!(
+        main["module"]["metadb"]["depends_on"],
+        json!([
+            "kubernetes_manifest.db_password-shop",
+            "kubernetes_manifest.smtp_password-shop"
+        ])
+    );
+    // Through `lake`, which has no chart and so no module.
+    assert_eq!(
+        main["module"]["nightly"]["depends_on"],
+        json!(["module.metadb", "kubernetes_manifest.smtp_password-shop"])
+    );
+    let secret = &main["resource"]["kubernetes_manifest"]["db_password-shop"]["manifest"];
+    assert_eq!(secret["metadata"]["name"], "shop-db-password");
+    assert_eq!(
+        secret["data"]["value"],
+        "${base64encode(var.secret_db_password)}"
+    );
+    assert_eq!(main["variable"]["secret_db_password"]["sensitive"], true);
+
+    let module: Value =
+        serde_json::from_str(file(&e, "terraform/modules/metadb/main.tf.json")).unwrap();
+    let release = &module["resource"]["helm_release"]["this"];
+    assert_eq!(release["set_sensitive"][0]["name"], r"auth.admin\.password");
+    assert_eq!(release["version"], "16.4.1");
+
+    let outputs: Value = serde_json::from_str(file(&e, "terraform/outputs.tf.json")).unwrap();
+    let out = &outputs["output"];
+    assert_eq!(
+        out["endpoints"]["value"]["shop_web.web"],
+        "https://shop.shop.example.com/"
+    );
+    // A literal `${` from the user is escaped for Terraform.
+    assert_eq!(
+        out["endpoints"]["value"]["shop_web.admin"],
+        "http://admin.$${platform.domain}/admin"
+    );
+    assert_eq!(
+        out["services"]["value"]["shop_web.admin"],
+        "shop-web.web.svc.cluster.local:9090"
+    );
+    assert_eq!(
+        out["provided"]["value"]["lake"]["buckets"],
+        json!(["raw", "curated"])
+    );
+    assert_eq!(out["secret_names"]["value"]["lake_root"], "lake-root");
+    for o in out.as_object().unwrap().values() {
+        assert!(o.get("sensitive").is_none());
+    }
+}
