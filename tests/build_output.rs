@@ -95,3 +95,103 @@ fn builds_are_deterministic() {
         }
     }
 }
+
+/// User strings that mean something to YAML or Terraform stay data.
+#[test]
+fn hostile_strings_are_escaped_for_each_target() {
+    let dir = std::env::temp_dir().join(format!("platc-hostile-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let hostile = [
+        "${var.kubeconfig}",
+        "%{ if true }x%{ endif }",
+        "yes",
+        "no",
+        "on",
+        "null",
+        "~",
+        "*star",
+        "&anchor",
+        "key: value",
+        "# not a comment",
+        "0x1F",
+        "017",
+        "1e3",
+        "- dash",
+        "tab\there",
+        "line\nbreak",
+        "trailing ",
+        "\u{202e}rtl",
+    ];
+    let entries: Vec<String> = hostile
+        .iter()
+        .enumerate()
+        .map(|(i, h)| {
+            let escaped = h
+                .replace('\\', "\\\\")
+                .replace('"', "\\\"")
+                .replace('\n', "\\n")
+                .replace('\t', "\\t")
+                .replace("${", "\\${");
+            format!("    k{i} = \"{escaped}\"")
+        })
+        .collect();
+    let source = format!(
+        r#"platform "hostile" {{
+  domain = "example.com"
+}}
+
+interface Named {{
+  label: string
+}}
+
+component app {{
+  chart "app" version "1.0.0" from "https://charts.example.com"
+  param label: string
+  provides Named {{ label = label }}
+  values {{
+{}
+  }}
+}}
+
+app web {{
+  label = "\${{x}} %{{y}}"
+}}
+"#,
+        entries.join("\n")
+    );
+    std::fs::write(dir.join("main.plat"), source).unwrap();
+    let files = build(&dir, None);
+    std::fs::remove_dir_all(&dir).unwrap();
+    let values = files
+        .iter()
+        .find(|f| f.path == "helm/web.values.yaml")
+        .unwrap();
+    let parsed: serde_json::Value = serde_yaml_ng::from_str(&values.contents).unwrap();
+    for (i, h) in hostile.iter().enumerate() {
+        assert_eq!(
+            parsed[format!("k{i}")],
+            serde_json::Value::String(h.to_string()),
+            "k{i} in\n{}",
+            values.contents
+        );
+    }
+    // Helm reads YAML 1.1: these must be quoted, not plain.
+    for word in ["yes", "no", "on", "null"] {
+        assert!(
+            values.contents.contains(&format!("\"{word}\""))
+                || values.contents.contains(&format!("'{word}'")),
+            "{word} unquoted"
+        );
+    }
+    let module = files
+        .iter()
+        .find(|f| f.path == "terraform/modules/web/main.tf.json")
+        .unwrap();
+    assert!(
+        module.contents.contains("$${x} %%{y}"),
+        "Terraform templates are escaped:\n{}",
+        module.contents
+    );
+    assert!(!module.contents.contains("\"${x}"));
+}

@@ -105,6 +105,8 @@ pub(crate) struct Checker<'a> {
     pub typed_args: HashSet<(usize, String)>,
     /// Instances on a reference cycle (reported): never evaluated.
     pub on_cycle: HashSet<usize>,
+    /// The type of namespaces, built once (its regex keeps a match cache).
+    dns_label: Ty,
 }
 
 impl TypeNames for Checker<'_> {
@@ -140,6 +142,7 @@ impl<'a> Checker<'a> {
             used_imports: HashSet::new(),
             typed_args: HashSet::new(),
             on_cycle: HashSet::new(),
+            dns_label: dns_label_ty(),
         };
         c.collect();
         c.build_scopes();
@@ -1352,7 +1355,8 @@ impl<'a> Checker<'a> {
                 }
                 "namespace" => {
                     if self.check_expr(&a.value, &Ty::String, &ctx) {
-                        crate::eval::check_constant_against(self, &a.value, &dns_label_ty());
+                        let ty = self.dns_label.clone();
+                        crate::eval::check_constant_against(self, &a.value, &ty);
                     }
                 }
                 other => {
@@ -1455,7 +1459,7 @@ impl<'a> Checker<'a> {
             }
             seen.push(&a.name);
             let ty = match a.name.name.as_str() {
-                "namespace" => dns_label_ty(),
+                "namespace" => self.dns_label.clone(),
                 "values_files" => Ty::List(Box::new(Ty::Path)),
                 n => match params.iter().find(|p| p.0 == n) {
                     Some(p) => p.1.clone(),
@@ -1677,7 +1681,7 @@ impl<'a> Checker<'a> {
             if head.name == "platform" {
                 let ty = match field.name.as_str() {
                     "domain" => Ty::String,
-                    "namespace" => dns_label_ty(),
+                    "namespace" => self.dns_label.clone(),
                     other => {
                         self.unknown_field_of(
                             "the platform block",
@@ -1723,7 +1727,7 @@ impl<'a> Checker<'a> {
                 continue;
             };
             let ty = match field.name.as_str() {
-                "namespace" => dns_label_ty(),
+                "namespace" => self.dns_label.clone(),
                 "values_files" => Ty::List(Box::new(Ty::Path)),
                 n => match self.comps[comp.0 as usize]
                     .params
@@ -2807,10 +2811,10 @@ pub(crate) fn platform_ty(has_domain: bool) -> Ty {
     ])
 }
 
-pub(crate) fn dns_label_ty() -> Ty {
+fn dns_label_ty() -> Ty {
     Ty::Constrained(
         Box::new(Ty::String),
-        Rc::new(Constraint::Pattern(cached_regex(DNS_LABEL))),
+        Rc::new(Constraint::Pattern(cached_regex(DNS_LABEL).clone())),
     )
 }
 
@@ -2868,17 +2872,20 @@ pub(crate) fn regex_is_match(pattern: &'static str, text: &str) -> bool {
     cached_regex(pattern).is_match(text)
 }
 
-fn cached_regex(pattern: &'static str) -> regex::Regex {
+fn cached_regex(pattern: &'static str) -> &'static regex::Regex {
     use std::sync::{Mutex, OnceLock};
-    static CACHE: OnceLock<Mutex<HashMap<&'static str, regex::Regex>>> = OnceLock::new();
+    // A handful of fixed patterns: each is compiled once and kept for the
+    // life of the process (a clone would rebuild the regex's match cache).
+    static CACHE: OnceLock<Mutex<HashMap<&'static str, &'static regex::Regex>>> = OnceLock::new();
     let mut cache = CACHE
         .get_or_init(Default::default)
         .lock()
         .unwrap_or_else(|e| e.into_inner());
-    cache
-        .entry(pattern)
-        .or_insert_with(|| regex::Regex::new(pattern).expect("the compiler's patterns are valid"))
-        .clone()
+    cache.entry(pattern).or_insert_with(|| {
+        Box::leak(Box::new(
+            regex::Regex::new(pattern).expect("the compiler's patterns are valid"),
+        ))
+    })
 }
 
 fn suggest_dns(name: &str) -> String {
