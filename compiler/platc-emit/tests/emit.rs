@@ -351,75 +351,7 @@ fn terraform_parses_and_uses_only_pinned_provider_arguments() {
         .collect();
     assert_eq!(tf.len(), 6, "versions, main, outputs and three modules");
     let Some(schemas) = schemas() else { return };
-    let helm_release = &schemas["helm"]["helm_release"];
-    let manifest = &schemas["kubernetes"]["kubernetes_manifest"];
-    let mut checked = BTreeSet::new();
-    for (path, v) in &tf {
-        if let Some(providers) = v.get("provider") {
-            for (name, config) in providers.as_object().unwrap() {
-                let p = &schemas[name.as_str()]["provider"];
-                let mut known: BTreeSet<String> = BTreeSet::new();
-                for key in ["argument_names", "nested_attributes"] {
-                    known.extend(
-                        p[key]
-                            .as_array()
-                            .unwrap()
-                            .iter()
-                            .map(|s| s.as_str().unwrap().to_string()),
-                    );
-                }
-                let config = config.as_object().unwrap();
-                assert_known(&format!("{path}: provider {name}"), config, &known);
-                for nested in p["nested_attributes"].as_array().unwrap() {
-                    if let Some(inner) = config.get(nested.as_str().unwrap()) {
-                        let args: BTreeSet<String> = p["argument_names"]
-                            .as_array()
-                            .unwrap()
-                            .iter()
-                            .map(|s| s.as_str().unwrap().to_string())
-                            .collect();
-                        assert_known(
-                            &format!("{path}: provider {name}.{nested}"),
-                            inner.as_object().unwrap(),
-                            &args,
-                        );
-                    }
-                }
-                checked.insert(format!("provider.{name}"));
-            }
-        }
-        let Some(resources) = v.get("resource").and_then(Value::as_object) else {
-            continue;
-        };
-        for (kind, instances) in resources {
-            for (name, body) in instances.as_object().unwrap() {
-                let body = body.as_object().unwrap();
-                let what = format!("{path}: {kind}.{name}");
-                match kind.as_str() {
-                    "helm_release" => {
-                        assert_known(&what, body, &arguments(&helm_release["."]));
-                        assert_required(&what, body, &helm_release["."]);
-                        for set in body
-                            .get("set_sensitive")
-                            .and_then(Value::as_array)
-                            .into_iter()
-                            .flatten()
-                        {
-                            let set = set.as_object().unwrap();
-                            assert_known(&what, set, &arguments(&helm_release["set_sensitive"]));
-                            assert_required(&what, set, &helm_release["set_sensitive"]);
-                        }
-                    }
-                    "kubernetes_manifest" => {
-                        assert_known(&what, body, &arguments(&manifest["."]));
-                        assert_required(&what, body, &manifest["."]);
-                    }
-                    other => panic!("{what}: resource type {other} is not in the pinned set"),
-                }
-                checked.insert(kind.clone());
-            }
-        }
-    }
+    let checked = check_provider_arguments(&tf, &schemas);
     assert_eq!(
         checked.into_iter().collect::<Vec<_>>(),
         [
@@ -493,4 +425,120 @@ fn terraform_wires_modules_secrets_and_outputs() {
     for o in out.as_object().unwrap().values() {
         assert!(o.get("sensitive").is_none());
     }
+}
+
+/// Checks every provider configuration and resource of `tf` against the
+/// pinned provider schemas; returns what was checked.
+fn check_provider_arguments(tf: &[(&str, Value)], schemas: &Value) -> BTreeSet<String> {
+    let helm_release = &schemas["helm"]["helm_release"];
+    let manifest = &schemas["kubernetes"]["kubernetes_manifest"];
+    let mut checked = BTreeSet::new();
+    for (path, v) in tf {
+        if let Some(providers) = v.get("provider") {
+            for (name, config) in providers.as_object().unwrap() {
+                let p = &schemas[name.as_str()]["provider"];
+                let mut known: BTreeSet<String> = BTreeSet::new();
+                for key in ["argument_names", "nested_attributes"] {
+                    known.extend(
+                        p[key]
+                            .as_array()
+                            .unwrap()
+                            .iter()
+                            .map(|s| s.as_str().unwrap().to_string()),
+                    );
+                }
+                let config = config.as_object().unwrap();
+                assert_known(&format!("{path}: provider {name}"), config, &known);
+                for nested in p["nested_attributes"].as_array().unwrap() {
+                    if let Some(inner) = config.get(nested.as_str().unwrap()) {
+                        let args: BTreeSet<String> = p["argument_names"]
+                            .as_array()
+                            .unwrap()
+                            .iter()
+                            .map(|s| s.as_str().unwrap().to_string())
+                            .collect();
+                        assert_known(
+                            &format!("{path}: provider {name}.{nested}"),
+                            inner.as_object().unwrap(),
+                            &args,
+                        );
+                    }
+                }
+                checked.insert(format!("provider.{name}"));
+            }
+        }
+        let Some(resources) = v.get("resource").and_then(Value::as_object) else {
+            continue;
+        };
+        for (kind, instances) in resources {
+            for (name, body) in instances.as_object().unwrap() {
+                let body = body.as_object().unwrap();
+                let what = format!("{path}: {kind}.{name}");
+                match kind.as_str() {
+                    "helm_release" => {
+                        assert_known(&what, body, &arguments(&helm_release["."]));
+                        assert_required(&what, body, &helm_release["."]);
+                        for set in body
+                            .get("set_sensitive")
+                            .and_then(Value::as_array)
+                            .into_iter()
+                            .flatten()
+                        {
+                            let set = set.as_object().unwrap();
+                            assert_known(&what, set, &arguments(&helm_release["set_sensitive"]));
+                            assert_required(&what, set, &helm_release["set_sensitive"]);
+                        }
+                    }
+                    "kubernetes_manifest" => {
+                        assert_known(&what, body, &arguments(&manifest["."]));
+                        assert_required(&what, body, &manifest["."]);
+                    }
+                    other => panic!("{what}: resource type {other} is not in the pinned set"),
+                }
+                checked.insert(kind.clone());
+            }
+        }
+    }
+    checked
+}
+
+/// The same check on the output of every example project.
+#[test]
+fn examples_use_only_pinned_provider_arguments() {
+    let Some(schemas) = schemas() else { return };
+    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples");
+    let mut dirs: Vec<_> = std::fs::read_dir(examples)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    dirs.sort();
+    let mut seen = 0;
+    for dir in dirs.into_iter().filter(|d| d.join("main.plat").is_file()) {
+        let build = platc_driver::build_path(
+            &platc_driver::RealFs,
+            &dir,
+            &platc_driver::Options::default(),
+        )
+        .unwrap();
+        assert!(
+            !build.compilation.has_errors(),
+            "{} must build",
+            dir.display()
+        );
+        let tf: Vec<(&str, Value)> = build
+            .files
+            .iter()
+            .filter(|f| f.path.ends_with(".tf.json"))
+            .map(|f| (f.path.as_str(), serde_json::from_str(&f.contents).unwrap()))
+            .collect();
+        let checked = check_provider_arguments(&tf, &schemas);
+        assert!(
+            checked.contains("helm_release"),
+            "{}: no helm_release checked",
+            dir.display()
+        );
+        seen += 1;
+    }
+    assert!(seen > 0);
 }
