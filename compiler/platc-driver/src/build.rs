@@ -108,20 +108,24 @@ pub(crate) fn platform_graph(
     platc_graph::build(platform).map_err(|cycle| {
         let names = cycle.names();
         let span_of = |n: &str| platform.instance(n).map(|i| i.span);
+        let why = |k: usize| {
+            let edge = &cycle.edges()[k];
+            let next = &names[(k + 1) % names.len()];
+            if edge.attr == platc_graph::REQUIRES_ATTR {
+                format!("`{}` requires a `{}`, which `{next}` provides", names[k], edge.flows)
+            } else {
+                format!("`{}` refers to `{next}` in `{}`", names[k], edge.attr)
+            }
+        };
         let mut d = Diagnostic::error(
             "E0320",
-            format!("instances depend on each other in a cycle: {}", names.join(" -> ")),
+            format!("instances depend on each other in a cycle: {} -> {}", names.join(" -> "), names[0]),
             span_of(&names[0]).unwrap_or(Span::new(platc_diag::FileId(0), 0, 0)),
         )
-        .with_label(format!("`{}` is on the cycle", names[0]));
-        for (edge, name) in cycle.edges().iter().zip(names) {
+        .with_label(why(0));
+        for (k, name) in names.iter().enumerate().skip(1) {
             if let Some(span) = span_of(name) {
-                let why = if edge.attr == platc_graph::REQUIRES_ATTR {
-                    format!("`{name}` requires a `{}` from the next instance", edge.flows)
-                } else {
-                    format!("`{name}` refers to the next instance in `{}`", edge.attr)
-                };
-                d = d.with_secondary(span, why);
+                d = d.with_secondary(span, why(k));
             }
         }
         Box::new(d.with_help("a required interface must be provided by an instance that does not itself depend on the requirer"))
