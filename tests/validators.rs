@@ -73,6 +73,31 @@ fn find_chart(charts: &Path, name: &str, version: &str) -> Option<PathBuf> {
     })
 }
 
+/// Every emitted values file of every example, with the reference copy of
+/// its chart: (example, values file, chart directory). The caller removes
+/// the returned build directories.
+fn values_files_with_charts(
+    tag: &str,
+    charts: &Path,
+) -> (Vec<(String, PathBuf, PathBuf)>, Vec<PathBuf>) {
+    let mut out = Vec::new();
+    let mut dirs = Vec::new();
+    for (name, dir) in built_examples(tag) {
+        for f in files_under(&dir.join("helm"), ".values.yaml") {
+            let (chart, version) = chart_of(&f);
+            let Some(source) = find_chart(charts, &chart, &version) else {
+                panic!(
+                    "{name}: chart {chart} {version} of {} is not in ../shared/charts",
+                    f.display()
+                );
+            };
+            out.push((name.clone(), f, source));
+        }
+        dirs.push(dir);
+    }
+    (out, dirs)
+}
+
 /// Builds every example into a fresh directory; returns (example, dir).
 fn built_examples(tag: &str) -> Vec<(String, PathBuf)> {
     let mut out = Vec::new();
@@ -169,30 +194,23 @@ fn helm_values_match_the_charts_schemas() {
     };
     let Some(charts) = charts_dir() else { return };
     let mut checked = 0;
-    for (name, dir) in built_examples("schema") {
-        for f in files_under(&dir.join("helm"), ".values.yaml") {
-            let (chart, version) = chart_of(&f);
-            let Some(source) = find_chart(&charts, &chart, &version) else {
-                panic!(
-                    "{name}: chart {chart} {version} of {} is not in ../shared/charts",
-                    f.display()
-                );
-            };
-            let schema = source.join("values.schema.json");
-            if !schema.is_file() {
-                continue;
-            }
-            let (ok, out) = run(Command::new(&cj).arg("--schemafile").arg(&schema).arg(&f));
-            assert!(
-                ok,
-                "{name}: {} does not match {}:\n{out}",
-                f.display(),
-                schema.display()
-            );
-            checked += 1;
+    let (files, dirs) = values_files_with_charts("schema", &charts);
+    for (name, f, source) in files {
+        let schema = source.join("values.schema.json");
+        if !schema.is_file() {
+            continue;
         }
-        std::fs::remove_dir_all(&dir).unwrap();
+        let (ok, out) = run(Command::new(&cj).arg("--schemafile").arg(&schema).arg(&f));
+        assert!(
+            ok,
+            "{name}: {} does not match {}:\n{out}",
+            f.display(),
+            schema.display()
+        );
+        checked += 1;
     }
+    dirs.iter()
+        .for_each(|d| std::fs::remove_dir_all(d).unwrap());
     assert!(checked > 0, "no values file was checked against a schema");
 }
 
@@ -224,45 +242,39 @@ fn helm_template_accepts_the_values() {
     let Some(helm) = tool("helm") else { return };
     let Some(charts) = charts_dir() else { return };
     let mut rendered = 0;
-    for (name, dir) in built_examples("helm") {
-        for f in files_under(&dir.join("helm"), ".values.yaml") {
-            let (chart, version) = chart_of(&f);
-            let Some(source) = find_chart(&charts, &chart, &version) else {
-                panic!(
-                    "{name}: chart {chart} {version} of {} is not in ../shared/charts",
-                    f.display()
-                );
-            };
-            let local = dir.join(format!("chart-{chart}"));
-            std::fs::create_dir_all(local.join("templates")).unwrap();
-            std::fs::write(
-                local.join("Chart.yaml"),
-                format!("apiVersion: v2\nname: {chart}\nversion: {version}\n"),
+    let (files, dirs) = values_files_with_charts("helm", &charts);
+    for (name, f, source) in files {
+        let (chart, version) = chart_of(&f);
+        let local = f.parent().unwrap().join(format!("chart-{chart}"));
+        std::fs::create_dir_all(local.join("templates")).unwrap();
+        std::fs::write(
+            local.join("Chart.yaml"),
+            format!("apiVersion: v2\nname: {chart}\nversion: {version}\n"),
+        )
+        .unwrap();
+        std::fs::copy(source.join("values.yaml"), local.join("values.yaml")).unwrap();
+        if source.join("values.schema.json").is_file() {
+            std::fs::copy(
+                source.join("values.schema.json"),
+                local.join("values.schema.json"),
             )
             .unwrap();
-            std::fs::copy(source.join("values.yaml"), local.join("values.yaml")).unwrap();
-            if source.join("values.schema.json").is_file() {
-                std::fs::copy(
-                    source.join("values.schema.json"),
-                    local.join("values.schema.json"),
-                )
-                .unwrap();
-            }
-            let release = f
-                .file_name()
-                .unwrap()
-                .to_string_lossy()
-                .trim_end_matches(".values.yaml")
-                .to_string();
-            let (ok, out) = run(Command::new(&helm)
-                .args(["template", &release])
-                .arg(&local)
-                .arg("-f")
-                .arg(&f));
-            assert!(ok, "{name}: helm template rejects {}:\n{out}", f.display());
-            rendered += 1;
         }
-        std::fs::remove_dir_all(&dir).unwrap();
+        let release = f
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .trim_end_matches(".values.yaml")
+            .to_string();
+        let (ok, out) = run(Command::new(&helm)
+            .args(["template", &release])
+            .arg(&local)
+            .arg("-f")
+            .arg(&f));
+        assert!(ok, "{name}: helm template rejects {}:\n{out}", f.display());
+        rendered += 1;
     }
+    dirs.iter()
+        .for_each(|d| std::fs::remove_dir_all(d).unwrap());
     assert!(rendered > 0);
 }

@@ -113,6 +113,16 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
+/// `platc build -o out project`.
+fn build_into(out: &Path, project: &Path) -> std::process::Output {
+    platc()
+        .args(["build", "-o"])
+        .arg(out)
+        .arg(project)
+        .output()
+        .unwrap()
+}
+
 /// Every file under `dir`, with its contents, sorted.
 fn tree(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
     let mut out = Vec::new();
@@ -140,12 +150,7 @@ fn build_writes_a_tree_and_a_failed_build_leaves_it_untouched() {
     let project = dir.join("project");
     copy_dir(&repo().join("examples/quickstart"), &project);
     let out_dir = dir.join("out");
-    let ok = platc()
-        .args(["build", "-o"])
-        .arg(&out_dir)
-        .arg(&project)
-        .output()
-        .unwrap();
+    let ok = build_into(&out_dir, &project);
     assert_eq!(
         ok.status.code(),
         Some(0),
@@ -167,12 +172,7 @@ fn build_writes_a_tree_and_a_failed_build_leaves_it_untouched() {
         ),
     )
     .unwrap();
-    let failed = platc()
-        .args(["build", "-o"])
-        .arg(&out_dir)
-        .arg(&project)
-        .output()
-        .unwrap();
+    let failed = build_into(&out_dir, &project);
     assert_eq!(
         failed.status.code(),
         Some(1),
@@ -186,12 +186,7 @@ fn build_writes_a_tree_and_a_failed_build_leaves_it_untouched() {
     );
     // Building again gives byte-identical output.
     std::fs::write(&main, text).unwrap();
-    let again = platc()
-        .args(["build", "-o"])
-        .arg(&out_dir)
-        .arg(&project)
-        .output()
-        .unwrap();
+    let again = build_into(&out_dir, &project);
     assert_eq!(again.status.code(), Some(0));
     assert_eq!(tree(&out_dir), before);
     std::fs::remove_dir_all(&dir).unwrap();
