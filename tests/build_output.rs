@@ -195,3 +195,45 @@ app web {{
     );
     assert!(!module.contents.contains("\"${x}"));
 }
+
+/// A user's values file is read as Helm reads it (YAML 1.1): a plain `yes`
+/// is a boolean and `0755` an octal number, while quoted strings stay
+/// strings; the merged values file says so explicitly.
+#[test]
+fn user_values_files_are_read_with_helms_yaml_rules() {
+    let dir = std::env::temp_dir().join(format!("platc-yaml11-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("main.plat"),
+        r#"platform "yaml" {}
+
+component app {
+  chart "app" version "1.0.0" from "https://charts.example.com"
+}
+
+app web {
+  values_files = ["web.yaml"]
+}
+"#,
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("web.yaml"),
+        "ingress:\n  enabled: yes\nmode: 0755\nname: 'yes'\nlevel: on\n",
+    )
+    .unwrap();
+    let files = build(&dir, None);
+    std::fs::remove_dir_all(&dir).unwrap();
+    let values = files
+        .iter()
+        .find(|f| f.path == "helm/web.values.yaml")
+        .unwrap();
+    let parsed: serde_json::Value = serde_yaml_ng::from_str(&values.contents).unwrap();
+    assert_eq!(
+        parsed,
+        serde_json::json!({"ingress": {"enabled": true}, "mode": 493, "name": "yes", "level": true}),
+        "{}",
+        values.contents
+    );
+}

@@ -202,6 +202,9 @@ fn read_values_file(
             .with_help("fix the YAML; Helm would reject this file too"),
         )
     })?;
+    // The YAML 1.2 reading above gives the precise errors; Helm reads the
+    // file with YAML 1.1 rules (`yes` is a boolean), and so does platc.
+    let value = crate::yaml11::parse(&text).unwrap_or(value);
     match value {
         serde_json::Value::Null => Ok(None),
         serde_json::Value::Object(_) => Ok(Some(value)),

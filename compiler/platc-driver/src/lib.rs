@@ -10,6 +10,7 @@ mod fs;
 mod loader;
 #[doc(hidden)]
 pub mod synthetic;
+mod yaml11;
 
 use std::path::{Path, PathBuf};
 
