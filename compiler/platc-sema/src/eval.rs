@@ -9,7 +9,7 @@ use std::rc::Rc;
 use platc_diag::{Diagnostic, Span};
 use platc_syntax::ast::{self, BinaryOp, ExprKind, QuantityKind, StrPart, UnaryOp};
 
-use crate::check::{Checker, Global};
+use crate::tables::{Global, Tables};
 use crate::types::{Bound, Constraint, Ty};
 use crate::value::{InstId, SecretId, Value};
 
@@ -25,8 +25,9 @@ enum ArgsState {
     Done(Option<Rc<BTreeMap<String, Value>>>),
 }
 
-pub(crate) struct Evaluator<'c, 'a> {
-    c: &'c Checker<'a>,
+pub(crate) struct Evaluator<'t, 'a> {
+    /// The finished tables of the checked program.
+    t: &'t Tables<'a>,
     diagnostics: Vec<Diagnostic>,
     args: HashMap<usize, ArgsState>,
     /// The chain of instances being evaluated, for cycle reports.
@@ -37,22 +38,20 @@ pub(crate) struct Evaluator<'c, 'a> {
 }
 
 /// Evaluates a constant expression (no instances involved) and checks it
-/// against the constraints of `ty`. Reports into the checker's sink.
-pub(crate) fn check_constant_against(c: &mut Checker, e: &ast::Expr, ty: &Ty) {
-    let diags = {
-        let mut ev = Evaluator::new(c);
-        if let Some(v) = ev.eval(e, &Env::default()) {
-            ev.check_value(&v, ty, e.span);
-        }
-        ev.diagnostics
-    };
-    c.sink.extend(diags);
+/// against the constraints of `ty`, for the checker while it checks (the
+/// definitions in `t` are complete by then). Returns what it reports.
+pub(crate) fn check_constant_against(t: &Tables, e: &ast::Expr, ty: &Ty) -> Vec<Diagnostic> {
+    let mut ev = Evaluator::new(t);
+    if let Some(v) = ev.eval(e, &Env::default()) {
+        ev.check_value(&v, ty, e.span);
+    }
+    ev.diagnostics
 }
 
-impl<'c, 'a> Evaluator<'c, 'a> {
-    pub fn new(c: &'c Checker<'a>) -> Self {
+impl<'t, 'a> Evaluator<'t, 'a> {
+    pub fn new(t: &'t Tables<'a>) -> Self {
         Evaluator {
-            c,
+            t,
             diagnostics: vec![],
             args: HashMap::new(),
             stack: vec![],
@@ -73,12 +72,12 @@ impl<'c, 'a> Evaluator<'c, 'a> {
 
     /// Evaluates every instance and builds the checked platform.
     pub fn platform(&mut self) -> Option<crate::Platform> {
-        let mut references: Vec<Vec<crate::Reference>> = vec![Vec::new(); self.c.instances.len()];
-        for refs in crate::refs::references(self.c, self.env).into_values() {
+        let mut references: Vec<Vec<crate::Reference>> = vec![Vec::new(); self.t.instances.len()];
+        for refs in crate::refs::references(self.t, self.env).into_values() {
             for r in refs {
                 let flows = self.flows(r.from, &r.attr);
                 references[r.from].push(crate::Reference {
-                    target: self.c.instances[r.to].0.name.name.clone(),
+                    target: self.t.instances[r.to].0.name.name.clone(),
                     attr: r.attr,
                     flows,
                     span: r.span,
@@ -91,14 +90,14 @@ impl<'c, 'a> Evaluator<'c, 'a> {
                 instances.push(inst);
             }
         }
-        let p = self.c.platform?;
+        let p = self.t.platform?;
         let pv = self.platform_value();
         let field = |k: &str| match &pv {
             Value::Map(m) => m.get(k).cloned(),
             _ => None,
         };
         let mut secrets = Vec::new();
-        for (i, s) in self.c.secrets.iter().enumerate() {
+        for (i, s) in self.t.secrets.iter().enumerate() {
             let arg = |n: usize| match s.source.args.get(n).map(|a| &a.kind) {
                 Some(ExprKind::Str(lit)) => lit.as_plain(),
                 _ => None,
@@ -140,7 +139,7 @@ impl<'c, 'a> Evaluator<'c, 'a> {
             },
             environment: self.env.map(|e| e.name.name.clone()),
             environments: self
-                .c
+                .t
                 .environments
                 .iter()
                 .map(|e| e.name.name.clone())
@@ -152,20 +151,20 @@ impl<'c, 'a> Evaluator<'c, 'a> {
 
     /// What flows along a reference written in `attr` of instance `i`.
     fn flows(&self, i: usize, attr: &str) -> String {
-        let Some(comp) = self.c.instances[i].2 else {
+        let Some(comp) = self.t.instances[i].2 else {
             return "value".into();
         };
-        match self.c.comps[comp.0 as usize]
+        match self.t.comps[comp.0 as usize]
             .params
             .iter()
             .find(|p| p.name == attr)
         {
             Some(p) => match p.ty.base() {
                 Ty::Optional(t) => match t.base() {
-                    t @ (Ty::Component(_) | Ty::Interface(_)) => self.c.ty(t),
+                    t @ (Ty::Component(_) | Ty::Interface(_)) => self.t.ty(t),
                     _ => "value".into(),
                 },
-                t @ (Ty::Component(_) | Ty::Interface(_)) => self.c.ty(t),
+                t @ (Ty::Component(_) | Ty::Interface(_)) => self.t.ty(t),
                 _ => "value".into(),
             },
             None => "value".into(),
@@ -175,7 +174,7 @@ impl<'c, 'a> Evaluator<'c, 'a> {
     /// The expression that sets attribute `name` of instance `i`: the
     /// environment's override, else the instance's own attribute.
     fn attr_expr(&self, i: usize, name: &str) -> Option<&'a ast::Expr> {
-        let decl = self.c.instances[i].0;
+        let decl = self.t.instances[i].0;
         if let Some(env) = self.env {
             if let Some(o) = env.overrides.iter().find(|o| {
                 o.target.len() == 2
@@ -196,11 +195,11 @@ impl<'c, 'a> Evaluator<'c, 'a> {
         i: usize,
         references: Vec<crate::Reference>,
     ) -> Option<crate::Instance> {
-        let args = self.instance_args(i, self.c.instances[i].0.name.span);
-        let (decl, _, comp) = self.c.instances[i];
+        let args = self.instance_args(i, self.t.instances[i].0.name.span);
+        let (decl, _, comp) = self.t.instances[i];
         let comp = comp?;
         let args = args?;
-        let info = &self.c.comps[comp.0 as usize];
+        let info = &self.t.comps[comp.0 as usize];
         let cdecl = info.decl;
         let namespace = self.instance_namespace(i).unwrap_or_default();
         let env = Env {
@@ -316,7 +315,7 @@ impl<'c, 'a> Evaluator<'c, 'a> {
                         Value::None => {}
                         Value::Secret(SecretId(s)) => sensitive.push(crate::SensitiveValue {
                             path: keys,
-                            secret: self.c.secrets[s as usize].name.name.clone(),
+                            secret: self.t.secrets[s as usize].name.name.clone(),
                         }),
                         v => insert_path(out, &keys, v),
                     }
@@ -346,11 +345,11 @@ impl<'c, 'a> Evaluator<'c, 'a> {
         let mut domain = Value::None;
         let mut namespace = None;
         let name = self
-            .c
+            .t
             .platform
             .and_then(|p| p.name.as_plain())
             .unwrap_or_default();
-        if let Some(p) = self.c.platform {
+        if let Some(p) = self.t.platform {
             let overrides = self.env.into_iter().flat_map(|e| {
                 e.overrides
                     .iter()
@@ -428,12 +427,12 @@ impl<'c, 'a> Evaluator<'c, 'a> {
     }
 
     fn compute_args(&mut self, i: usize) -> Option<Rc<BTreeMap<String, Value>>> {
-        if self.c.on_cycle.contains(&i) {
+        if self.t.on_cycle.contains(&i) {
             return None;
         }
-        let (decl, _, comp) = self.c.instances[i];
+        let (decl, _, comp) = self.t.instances[i];
         let comp = comp?;
-        let info = &self.c.comps[comp.0 as usize];
+        let info = &self.t.comps[comp.0 as usize];
         let mut out = BTreeMap::new();
         let mut ok = true;
         for p in &info.params {
@@ -448,7 +447,7 @@ impl<'c, 'a> Evaluator<'c, 'a> {
                     // An override was checked with its environment; an own
                     // attribute is evaluated only when it type-checked.
                     let is_own = own.is_some_and(|o| std::ptr::eq(o, value));
-                    if is_own && !self.c.typed_args.contains(&(i, p.name.clone())) {
+                    if is_own && !self.t.typed_args.contains(&(i, p.name.clone())) {
                         ok = false;
                         continue;
                     }
@@ -493,8 +492,8 @@ impl<'c, 'a> Evaluator<'c, 'a> {
         let chain: Vec<(usize, Span)> = self.stack[start..].to_vec();
         let names: Vec<String> = chain
             .iter()
-            .map(|(j, _)| self.c.instances[*j].0.name.name.clone())
-            .chain(std::iter::once(self.c.instances[i].0.name.name.clone()))
+            .map(|(j, _)| self.t.instances[*j].0.name.name.clone())
+            .chain(std::iter::once(self.t.instances[i].0.name.name.clone()))
             .collect();
         let mut d = Diagnostic::error(
             "E0320",
@@ -506,12 +505,12 @@ impl<'c, 'a> Evaluator<'c, 'a> {
         )
         .with_label(format!(
             "`{}` is needed here while it is being evaluated",
-            self.c.instances[i].0.name.name
+            self.t.instances[i].0.name.name
         ));
         for (j, span) in chain.iter().skip(1) {
             d = d.with_secondary(
                 *span,
-                format!("`{}` is referenced here", self.c.instances[*j].0.name.name),
+                format!("`{}` is referenced here", self.t.instances[*j].0.name.name),
             );
         }
         d = d.with_help("break the cycle: one of these references must go");
@@ -685,7 +684,7 @@ impl<'c, 'a> Evaluator<'c, 'a> {
                 if let Some(v) = env.locals.get(n) {
                     return Some(v.clone());
                 }
-                match self.c.globals.get(n)?.0 {
+                match self.t.globals.get(n)?.0 {
                     Global::Instance(i) => Value::Instance(InstId(i as u32)),
                     Global::Secret(s) => Value::Secret(SecretId(s as u32)),
                 }
@@ -768,13 +767,13 @@ impl<'c, 'a> Evaluator<'c, 'a> {
         match b {
             Value::Map(m) => m.get(f).cloned(),
             Value::Secret(SecretId(s)) => {
-                let decl = self.c.secrets[s as usize];
+                let decl = self.t.secrets[s as usize];
                 let arg = |n: usize| match decl.source.args.get(n).map(|a| &a.kind) {
                     Some(ExprKind::Str(lit)) => lit.as_plain(),
                     _ => None,
                 };
                 let platform = self
-                    .c
+                    .t
                     .platform
                     .and_then(|p| p.name.as_plain())
                     .unwrap_or_default();
@@ -794,12 +793,12 @@ impl<'c, 'a> Evaluator<'c, 'a> {
                 match f {
                     // The Kubernetes form of the name, which is also the release name.
                     "name" => Some(Value::Str(
-                        self.c.instances[i].0.name.name.replace('_', "-"),
+                        self.t.instances[i].0.name.name.replace('_', "-"),
                     )),
                     "namespace" => self.instance_namespace(i).map(Value::Str),
                     _ => {
-                        let comp = self.c.instances[i].2?;
-                        let info = &self.c.comps[comp.0 as usize];
+                        let comp = self.t.instances[i].2?;
+                        let info = &self.t.comps[comp.0 as usize];
                         let expr = info
                             .decl
                             .provides

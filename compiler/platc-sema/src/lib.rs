@@ -8,12 +8,18 @@
 //! knows generic concepts (component, chart, values, expose, secret, policy)
 //! and no service by name.
 
-mod check;
+mod analyze;
 mod eval;
+mod expr;
 mod ir;
+mod items;
 mod refs;
+mod resolve;
+mod tables;
+mod typeres;
 pub mod types;
 pub mod value;
+mod vocab;
 
 use platc_diag::{Diagnostic, FileId};
 use platc_syntax::ast::{self, Date};
@@ -56,5 +62,5 @@ pub use ir::*;
 
 /// Runs name resolution, type checking and constant evaluation.
 pub fn analyze(program: &Program) -> Analysis {
-    check::Checker::run(program)
+    analyze::Checker::run(program)
 }

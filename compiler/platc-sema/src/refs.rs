@@ -4,10 +4,10 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
-use platc_diag::{Diagnostic, Span};
+use platc_diag::{Diagnostic, Sink, Span};
 use platc_syntax::ast::{self, ExprKind, StrPart};
 
-use crate::check::{Checker, Global};
+use crate::tables::{Global, Tables};
 
 /// One reference: instance `from` names instance `to` at `span`, in the
 /// value of attribute `attr` (`expose.NAME.FIELD` for expose blocks).
@@ -20,30 +20,30 @@ pub struct Reference {
 }
 
 /// Every instance named inside `e`, in source order.
-fn named_instances(c: &Checker, e: &ast::Expr, out: &mut Vec<(usize, Span)>) {
+fn named_instances(t: &Tables, e: &ast::Expr, out: &mut Vec<(usize, Span)>) {
     match &e.kind {
         ExprKind::Name(n) => {
-            if let Some((Global::Instance(i), _)) = c.globals.get(n) {
+            if let Some((Global::Instance(i), _)) = t.globals.get(n) {
                 out.push((*i, e.span));
             }
         }
         ExprKind::Str(s) => {
             for p in &s.parts {
                 if let StrPart::Interp(x) = p {
-                    named_instances(c, x, out);
+                    named_instances(t, x, out);
                 }
             }
         }
-        ExprKind::List(items) => items.iter().for_each(|x| named_instances(c, x, out)),
+        ExprKind::List(items) => items.iter().for_each(|x| named_instances(t, x, out)),
         ExprKind::Record(entries) => entries
             .iter()
-            .for_each(|en| named_instances(c, &en.value, out)),
-        ExprKind::Field(b, _) | ExprKind::Unary(_, b) => named_instances(c, b, out),
+            .for_each(|en| named_instances(t, &en.value, out)),
+        ExprKind::Field(b, _) | ExprKind::Unary(_, b) => named_instances(t, b, out),
         ExprKind::Index(a, b) | ExprKind::Binary(_, a, b) => {
-            named_instances(c, a, out);
-            named_instances(c, b, out);
+            named_instances(t, a, out);
+            named_instances(t, b, out);
         }
-        ExprKind::Call(call) => call.args.iter().for_each(|x| named_instances(c, x, out)),
+        ExprKind::Call(call) => call.args.iter().for_each(|x| named_instances(t, x, out)),
         _ => {}
     }
 }
@@ -53,9 +53,9 @@ pub(crate) type RefMap = BTreeMap<(usize, String), Vec<Reference>>;
 
 /// The references written in the instances themselves, keyed by
 /// (instance, attribute) so that an environment can replace them.
-pub(crate) fn base_references(c: &Checker) -> RefMap {
+pub(crate) fn base_references(t: &Tables) -> RefMap {
     let mut map = RefMap::new();
-    for (from, (decl, _, _)) in c.instances.iter().enumerate() {
+    for (from, (decl, _, _)) in t.instances.iter().enumerate() {
         let attrs = decl.attrs.iter().map(|a| (a.name.name.clone(), &a.value));
         let exposes = decl.exposes.iter().flat_map(|e| {
             e.attrs
@@ -64,7 +64,7 @@ pub(crate) fn base_references(c: &Checker) -> RefMap {
         });
         for (attr, value) in attrs.chain(exposes) {
             let mut found = Vec::new();
-            named_instances(c, value, &mut found);
+            named_instances(t, value, &mut found);
             let refs = found
                 .into_iter()
                 .map(|(to, span)| Reference {
@@ -82,18 +82,18 @@ pub(crate) fn base_references(c: &Checker) -> RefMap {
 
 /// The references of the platform under environment `env`: the base
 /// references, with each overridden attribute's references replaced.
-pub(crate) fn references(c: &Checker, env: Option<&ast::EnvironmentDecl>) -> RefMap {
-    let mut g = base_references(c);
+pub(crate) fn references(t: &Tables, env: Option<&ast::EnvironmentDecl>) -> RefMap {
+    let mut g = base_references(t);
     let Some(env) = env else { return g };
     for o in &env.overrides {
         let (Some(head), Some(field)) = (o.target.first(), o.target.get(1)) else {
             continue;
         };
-        let Some((Global::Instance(from), _)) = c.globals.get(&head.name) else {
+        let Some((Global::Instance(from), _)) = t.globals.get(&head.name) else {
             continue;
         };
         let mut found = Vec::new();
-        named_instances(c, &o.value, &mut found);
+        named_instances(t, &o.value, &mut found);
         let refs = found
             .into_iter()
             .map(|(to, span)| Reference {
@@ -108,24 +108,24 @@ pub(crate) fn references(c: &Checker, env: Option<&ast::EnvironmentDecl>) -> Ref
     g
 }
 
-/// Reports every cycle in the base graph and in each environment's graph.
-/// Returns the instances that lie on a cycle.
-pub(crate) fn check_cycles(c: &mut Checker) -> HashSet<usize> {
+/// Reports every cycle in the base graph and in each environment's graph
+/// into `sink`. Returns the instances that lie on a cycle.
+pub(crate) fn check_cycles(t: &Tables, sink: &mut Sink) -> HashSet<usize> {
     let mut on_cycle = HashSet::new();
     let mut reported: BTreeSet<Vec<usize>> = BTreeSet::new();
-    let mut graphs: Vec<(Option<String>, RefMap)> = vec![(None, references(c, None))];
-    for env in &c.environments {
-        graphs.push((Some(env.name.name.clone()), references(c, Some(env))));
+    let mut graphs: Vec<(Option<String>, RefMap)> = vec![(None, references(t, None))];
+    for env in &t.environments {
+        graphs.push((Some(env.name.name.clone()), references(t, Some(env))));
     }
     for (env, g) in graphs {
-        for cycle in find_cycles(c.instances.len(), &g) {
+        for cycle in find_cycles(t.instances.len(), &g) {
             let mut key: Vec<usize> = cycle.iter().map(|r| r.from).collect();
             key.sort();
             on_cycle.extend(key.iter().copied());
             if !reported.insert(key) {
                 continue;
             }
-            let name = |i: usize| c.instances[i].0.name.name.clone();
+            let name = |i: usize| t.instances[i].0.name.name.clone();
             let mut names: Vec<String> = cycle.iter().map(|r| name(r.from)).collect();
             names.push(name(cycle[0].from));
             let last = cycle.last().expect("a cycle has an edge");
@@ -154,7 +154,7 @@ pub(crate) fn check_cycles(c: &mut Checker) -> HashSet<usize> {
             d = d
                 .with_note("an instance is deployed after every instance it refers to, so a cycle has no order")
                 .with_help("remove one of these references");
-            c.sink.push(d);
+            sink.push(d);
         }
     }
     on_cycle

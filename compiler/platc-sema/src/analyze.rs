@@ -1,0 +1,102 @@
+//! The analysis driver: the checker's state, and the order of its phases.
+//!
+//! Each phase is an `impl Checker` block in its own module: `resolve`
+//! (definitions, globals, scopes, imports), `typeres` (type expressions and
+//! signatures), `items` (one module per item kind) and `expr`
+//! (expressions). Once checking is done, evaluation reads the finished
+//! [`Tables`] and never the checker.
+
+use platc_diag::{Diagnostic, FileId, Sink};
+use platc_syntax::ast;
+
+use crate::eval::Evaluator;
+use crate::resolve::Scopes;
+use crate::tables::Tables;
+use crate::types::{CompId, Ty};
+use crate::vocab::dns_label_ty;
+use crate::{Analysis, Program};
+
+/// The state of checking one program.
+pub(crate) struct Checker<'a> {
+    pub program: &'a Program<'a>,
+    pub sink: Sink,
+    /// What evaluation needs, filled in phase by phase.
+    pub tables: Tables<'a>,
+    pub policies: Vec<(&'a ast::PolicyDecl, FileId)>,
+    pub waivers: Vec<&'a ast::WaiverDecl>,
+    pub scopes: Scopes,
+    /// The type of namespaces, built once (its regex keeps a match cache).
+    pub dns_label: Ty,
+}
+
+impl<'a> Checker<'a> {
+    pub fn run(program: &'a Program<'a>) -> Analysis {
+        let mut c = Checker {
+            program,
+            sink: Sink::new(),
+            tables: Tables::default(),
+            policies: vec![],
+            waivers: vec![],
+            scopes: Scopes::default(),
+            dns_label: dns_label_ty(),
+        };
+        c.collect();
+        c.build_scopes();
+        c.resolve_signatures();
+        for i in 0..c.tables.comps.len() {
+            c.check_component(CompId(i as u32));
+        }
+        c.check_platform_block();
+        for s in c.tables.secrets.clone() {
+            c.check_secret_source(s);
+        }
+        for i in 0..c.tables.instances.len() {
+            c.check_instance(i);
+        }
+        c.check_requirements();
+        for i in 0..c.tables.environments.len() {
+            c.check_environment(i);
+        }
+        c.tables.on_cycle = crate::refs::check_cycles(&c.tables, &mut c.sink);
+        for i in 0..c.policies.len() {
+            c.check_policy(i);
+        }
+        c.check_policy_codes();
+        for i in 0..c.waivers.len() {
+            c.check_waiver(i);
+        }
+        c.report_unused_imports();
+        // Checking is done: evaluation reads the finished tables.
+        let Checker {
+            tables, mut sink, ..
+        } = c;
+        let platform = {
+            let env = program.environment.as_ref().and_then(|n| {
+                tables
+                    .environments
+                    .iter()
+                    .find(|e| e.name.name == *n)
+                    .copied()
+            });
+            let mut ev = Evaluator::new(&tables).with_environment(env);
+            let p = ev.platform();
+            let diags = ev.into_diagnostics();
+            sink.extend(diags);
+            p
+        };
+        let has_errors = sink.has_errors();
+        Analysis {
+            diagnostics: sink.finish(),
+            platform: if has_errors { None } else { platform },
+        }
+    }
+
+    /// A type as the user writes it.
+    pub fn ty(&self, t: &Ty) -> String {
+        self.tables.ty(t)
+    }
+
+    pub fn err(&mut self, d: Diagnostic) {
+        self.sink.push(d);
+    }
+}

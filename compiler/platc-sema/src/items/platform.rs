@@ -1,0 +1,59 @@
+//! The platform block: its name and attributes (`domain`, `namespace`).
+
+use platc_diag::Diagnostic;
+use platc_syntax::ast;
+
+use super::PLATFORM_FIELDS;
+use crate::analyze::Checker;
+use crate::expr::Ctx;
+use crate::types::Ty;
+use crate::vocab::{regex_is_match, suggest_dns, DNS_LABEL};
+
+impl Checker<'_> {
+    pub(crate) fn check_platform_block(&mut self) {
+        let Some(p) = self.tables.platform else {
+            return;
+        };
+        if let Some(name) = p.name.as_plain() {
+            if !regex_is_match(DNS_LABEL, &name) || name.len() > 63 {
+                self.err(
+                    Diagnostic::error("E0305", format!("platform name {name:?} is not a valid Kubernetes label value"), p.name.span)
+                        .with_label("must be lowercase letters, digits and `-`, start with a letter, at most 63 characters")
+                        .with_note("the name becomes the `app.kubernetes.io/part-of` label")
+                        .with_help(format!("e.g. {:?}", suggest_dns(&name))),
+                );
+            }
+        } else {
+            self.err(
+                Diagnostic::error(
+                    "E0301",
+                    "the platform name must be a plain string",
+                    p.name.span,
+                )
+                .with_label("interpolation not allowed here"),
+            );
+        }
+        let ctx = Ctx::default();
+        let mut seen: Vec<&ast::Ident> = Vec::new();
+        for a in &p.attrs {
+            if self.is_repeated(&seen, &a.name) {
+                continue;
+            }
+            seen.push(&a.name);
+            match a.name.name.as_str() {
+                "domain" => {
+                    self.check_expr(&a.value, &Ty::String, &ctx);
+                }
+                "namespace" => {
+                    if self.check_expr(&a.value, &Ty::String, &ctx) {
+                        let ty = self.dns_label.clone();
+                        self.check_constant(&a.value, &ty);
+                    }
+                }
+                other => {
+                    self.unknown_field_of("the platform block", other, a.name.span, PLATFORM_FIELDS)
+                }
+            }
+        }
+    }
+}

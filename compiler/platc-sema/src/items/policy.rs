@@ -1,0 +1,130 @@
+//! Policies: their codes (well-formed and unique) and rules over the
+//! platform's collections.
+
+use std::collections::HashMap;
+
+use platc_diag::{Diagnostic, Span};
+
+use crate::analyze::Checker;
+use crate::expr::Ctx;
+use crate::types::Ty;
+use crate::vocab::{regex_is_match, SECRET_SOURCES};
+
+const COLLECTIONS: &[&str] = &["exposes", "instances", "secrets"];
+
+impl Checker<'_> {
+    pub(crate) fn check_policy(&mut self, idx: usize) {
+        let (p, _) = self.policies[idx];
+        match p.code.as_plain() {
+            Some(c) if regex_is_match("^P[0-9]{4}$", &c) => {}
+            _ => self.err(
+                Diagnostic::error("E0503", "a policy code must look like `P0101`", p.code.span)
+                    .with_label("not a policy code")
+                    .with_help("write `P` followed by four digits"),
+            ),
+        }
+        if p.rules.is_empty() {
+            self.err(
+                Diagnostic::error(
+                    "E0503",
+                    format!("policy `{}` has no rules", p.name.name),
+                    p.name.span,
+                )
+                .with_label("empty policy")
+                .with_help("add a rule: `for e in exposes where ... fail e \"message\"`"),
+            );
+        }
+        for r in &p.rules {
+            let Some(elem) = collection_type(&r.collection.name) else {
+                self.unknown_name(
+                    "collection",
+                    &r.collection.name,
+                    r.collection.span,
+                    COLLECTIONS.iter().map(|s| s.to_string()).collect(),
+                    Some("the collections are exposes, instances and secrets"),
+                );
+                continue;
+            };
+            let ctx = Ctx {
+                locals: vec![(r.var.name.clone(), elem)],
+                ..Ctx::default()
+            };
+            if let Some(f) = &r.filter {
+                self.check_expr(f, &Ty::Bool, &ctx);
+            }
+            if r.subject.name != r.var.name {
+                self.err(
+                    Diagnostic::error(
+                        "E0503",
+                        format!("`fail` must name the loop variable `{}`", r.var.name),
+                        r.subject.span,
+                    )
+                    .with_label("not the loop variable")
+                    .with_secondary(r.var.span, "the loop variable"),
+                );
+            }
+            self.check_expr(&r.message, &Ty::String, &ctx);
+            if let Some(h) = &r.help {
+                self.check_expr(h, &Ty::String, &ctx);
+            }
+        }
+    }
+
+    pub(crate) fn check_policy_codes(&mut self) {
+        let mut seen: HashMap<String, Span> = HashMap::new();
+        for (p, _) in self.policies.clone() {
+            let Some(code) = p.code.as_plain() else {
+                continue;
+            };
+            if let Some(prev) = seen.get(&code) {
+                let prev = *prev;
+                self.err(
+                    Diagnostic::error(
+                        "E0202",
+                        format!("policy code `{code}` is used twice"),
+                        p.code.span,
+                    )
+                    .with_label("used again here")
+                    .with_secondary(prev, "first used here")
+                    .with_help("every policy needs its own code"),
+                );
+            } else {
+                seen.insert(code, p.code.span);
+            }
+        }
+    }
+}
+
+fn collection_type(name: &str) -> Option<Ty> {
+    let s = || Ty::String;
+    Some(match name {
+        "exposes" => Ty::Record(vec![
+            ("instance".into(), s()),
+            ("name".into(), s()),
+            ("host".into(), s()),
+            ("path".into(), s()),
+            (
+                "auth".into(),
+                Ty::Optional(Box::new(Ty::Enum(vec!["sso".into(), "basic".into()]))),
+            ),
+            ("tls".into(), Ty::Bool),
+            ("audit".into(), Ty::Bool),
+            ("public".into(), Ty::Bool),
+        ]),
+        "instances" => Ty::Record(vec![
+            ("name".into(), s()),
+            ("component".into(), s()),
+            ("namespace".into(), s()),
+            ("provides".into(), Ty::List(Box::new(s()))),
+            ("chart".into(), Ty::Optional(Box::new(s()))),
+        ]),
+        "secrets" => Ty::Record(vec![
+            ("name".into(), s()),
+            (
+                "source".into(),
+                Ty::Enum(SECRET_SOURCES.iter().map(|s| s.to_string()).collect()),
+            ),
+        ]),
+        _ => return None,
+    })
+}

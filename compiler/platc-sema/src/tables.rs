@@ -1,0 +1,80 @@
+//! The tables of a checked program: its definitions, and what checking
+//! learned about them (param types, resolved components, the args that
+//! type-checked, the instances on a cycle).
+//!
+//! The checker fills them phase by phase. Evaluation and reference finding
+//! read them, and nothing else of the checker.
+
+use std::collections::{HashMap, HashSet};
+
+use platc_diag::{FileId, Span};
+use platc_syntax::ast;
+
+use crate::types::{CompId, Display, IfaceId, Provides, Ty, TypeNames};
+
+/// A name visible platform-wide.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum Global {
+    Instance(usize),
+    Secret(usize),
+}
+
+pub(crate) struct ParamInfo {
+    pub name: String,
+    pub ty: Ty,
+    pub required: bool,
+    pub span: Span,
+}
+
+pub(crate) struct CompInfo<'a> {
+    pub decl: &'a ast::ComponentDecl,
+    pub file: FileId,
+    pub params: Vec<ParamInfo>,
+    pub provides: Vec<IfaceId>,
+}
+
+pub(crate) struct IfaceInfo<'a> {
+    pub decl: &'a ast::InterfaceDecl,
+    pub fields: Vec<(String, Ty)>,
+}
+
+/// Definitions of the program and the facts checking established about
+/// them.
+#[derive(Default)]
+pub(crate) struct Tables<'a> {
+    pub comps: Vec<CompInfo<'a>>,
+    pub ifaces: Vec<IfaceInfo<'a>>,
+    /// Each instance, its file, and its component once resolved.
+    pub instances: Vec<(&'a ast::InstanceDecl, FileId, Option<CompId>)>,
+    pub secrets: Vec<&'a ast::SecretDecl>,
+    pub environments: Vec<&'a ast::EnvironmentDecl>,
+    pub platform: Option<&'a ast::PlatformDecl>,
+    /// Instances and secrets by name.
+    pub globals: HashMap<String, (Global, Span)>,
+    /// Instance args that type-checked, ready for evaluation.
+    pub typed_args: HashSet<(usize, String)>,
+    /// Instances on a reference cycle (reported): never evaluated.
+    pub on_cycle: HashSet<usize>,
+}
+
+impl Tables<'_> {
+    /// A type as the user writes it.
+    pub fn ty(&self, t: &Ty) -> String {
+        Display(t, self).to_string()
+    }
+}
+
+impl TypeNames for Tables<'_> {
+    fn component_name(&self, id: CompId) -> &str {
+        &self.comps[id.0 as usize].decl.name.name
+    }
+    fn interface_name(&self, id: IfaceId) -> &str {
+        &self.ifaces[id.0 as usize].decl.name.name
+    }
+}
+
+impl Provides for Tables<'_> {
+    fn provides(&self, comp: CompId, iface: IfaceId) -> bool {
+        self.comps[comp.0 as usize].provides.contains(&iface)
+    }
+}

@@ -1,0 +1,73 @@
+//! The language's fixed vocabulary: built-in type names, reserved instance
+//! attributes, secret sources, and the name patterns Kubernetes imposes
+//! (each compiled once per process).
+
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use crate::types::{Constraint, Ty};
+
+pub(crate) const BUILTIN_TYPES: &[&str] = &[
+    "string", "int", "float", "bool", "bytes", "cpu", "duration", "path", "secret",
+];
+pub(crate) const RESERVED_ATTRS: &[&str] = &["namespace", "values_files"];
+pub(crate) const SECRET_SOURCES: &[&str] = &["env", "kubernetes_secret", "external_secret"];
+pub(crate) const DNS_LABEL: &str = "^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$";
+pub(crate) const INSTANCE_NAME: &str = "^[a-z][a-z0-9_]*$";
+
+pub(crate) fn dns_label_ty() -> Ty {
+    Ty::Constrained(
+        Box::new(Ty::String),
+        Rc::new(Constraint::Pattern(cached_regex(DNS_LABEL).clone())),
+    )
+}
+
+/// Matches `text` against one of the compiler's own fixed patterns; each is
+/// compiled once per process.
+pub(crate) fn regex_is_match(pattern: &'static str, text: &str) -> bool {
+    cached_regex(pattern).is_match(text)
+}
+
+fn cached_regex(pattern: &'static str) -> &'static regex::Regex {
+    use std::sync::{Mutex, OnceLock};
+    // A handful of fixed patterns: each is compiled once and kept for the
+    // life of the process (a clone would rebuild the regex's match cache).
+    static CACHE: OnceLock<Mutex<HashMap<&'static str, &'static regex::Regex>>> = OnceLock::new();
+    let mut cache = CACHE
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    cache.entry(pattern).or_insert_with(|| {
+        Box::leak(Box::new(
+            regex::Regex::new(pattern).expect("the compiler's patterns are valid"),
+        ))
+    })
+}
+
+pub(crate) fn suggest_dns(name: &str) -> String {
+    let mut s: String = name
+        .to_ascii_lowercase()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect();
+    while s.contains("--") {
+        s = s.replace("--", "-");
+    }
+    let s = s.trim_matches('-').to_string();
+    if s.is_empty() || !s.starts_with(|c: char| c.is_ascii_alphabetic()) {
+        format!("p-{s}").trim_end_matches('-').to_string()
+    } else {
+        s.chars().take(63).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dns_suggestions() {
+        assert_eq!(suggest_dns("My Platform"), "my-platform");
+        assert_eq!(suggest_dns("9lives"), "p-9lives");
+    }
+}
