@@ -2,6 +2,10 @@
 //! the values. Runs after type checking; an expression that did not type
 //! check is never evaluated, and evaluation that meets something it cannot
 //! compute gives up silently (the type checker has reported it).
+//!
+//! Evaluation reads the checker's finished [`Tables`], never the checker.
+//! `build` turns the evaluated instances into the checked platform;
+//! `constraints` checks values against the constraints of their types.
 
 use std::collections::{BTreeMap, HashMap};
 use std::rc::Rc;
@@ -10,8 +14,11 @@ use platc_diag::{Diagnostic, Span};
 use platc_syntax::ast::{self, BinaryOp, ExprKind, QuantityKind, StrPart, UnaryOp};
 
 use crate::tables::{Global, Tables};
-use crate::types::{Bound, Constraint, Ty};
+use crate::types::Ty;
 use crate::value::{InstId, SecretId, Value};
+
+mod build;
+mod constraints;
 
 /// Environment of one evaluation.
 #[derive(Default, Clone)]
@@ -38,12 +45,13 @@ pub(crate) struct Evaluator<'t, 'a> {
 }
 
 /// Evaluates a constant expression (no instances involved) and checks it
-/// against the constraints of `ty`, for the checker while it checks (the
-/// definitions in `t` are complete by then). Returns what it reports.
+/// against the constraints of `ty`: for the checker, which calls it while
+/// it checks (definitions are collected by then, and a constant names no
+/// instance). Returns what it reports.
 pub(crate) fn check_constant_against(t: &Tables, e: &ast::Expr, ty: &Ty) -> Vec<Diagnostic> {
     let mut ev = Evaluator::new(t);
     if let Some(v) = ev.eval(e, &Env::default()) {
-        ev.check_value(&v, ty, e.span);
+        constraints::check_value(&mut ev.diagnostics, &v, ty, e.span);
     }
     ev.diagnostics
 }
@@ -70,107 +78,6 @@ impl<'t, 'a> Evaluator<'t, 'a> {
         self.diagnostics
     }
 
-    /// Evaluates every instance and builds the checked platform.
-    pub fn platform(&mut self) -> Option<crate::Platform> {
-        let mut references: Vec<Vec<crate::Reference>> = vec![Vec::new(); self.t.instances.len()];
-        for refs in crate::refs::references(self.t, self.env).into_values() {
-            for r in refs {
-                let flows = self.flows(r.from, &r.attr);
-                references[r.from].push(crate::Reference {
-                    target: self.t.instances[r.to].0.name.name.clone(),
-                    attr: r.attr,
-                    flows,
-                    span: r.span,
-                });
-            }
-        }
-        let mut instances = Vec::new();
-        for (i, refs) in references.into_iter().enumerate() {
-            if let Some(inst) = self.instance_ir(i, refs) {
-                instances.push(inst);
-            }
-        }
-        let p = self.t.platform?;
-        let pv = self.platform_value();
-        let field = |k: &str| match &pv {
-            Value::Map(m) => m.get(k).cloned(),
-            _ => None,
-        };
-        let mut secrets = Vec::new();
-        for (i, s) in self.t.secrets.iter().enumerate() {
-            let arg = |n: usize| match s.source.args.get(n).map(|a| &a.kind) {
-                Some(ExprKind::Str(lit)) => lit.as_plain(),
-                _ => None,
-            };
-            let source = match s.source.func.name.as_str() {
-                "env" => crate::SecretSource::Env { variable: arg(0)? },
-                "kubernetes_secret" => crate::SecretSource::KubernetesSecret {
-                    name: arg(0)?,
-                    key: arg(1)?,
-                },
-                _ => crate::SecretSource::ExternalSecret {
-                    store: arg(0)?,
-                    path: arg(1)?,
-                    property: arg(2)?,
-                },
-            };
-            let sid = Value::Secret(SecretId(i as u32));
-            let str_field = |ev: &mut Self, f: &str| match ev.field(sid.clone(), f, s.name.span) {
-                Some(Value::Str(v)) => Some(v),
-                _ => None,
-            };
-            secrets.push(crate::Secret {
-                name: s.name.name.clone(),
-                source,
-                secret_name: str_field(self, "secret_name")?,
-                secret_key: str_field(self, "secret_key")?,
-                span: s.name.span,
-            });
-        }
-        Some(crate::Platform {
-            name: p.name.as_plain().unwrap_or_default(),
-            domain: match field("domain") {
-                Some(Value::Str(s)) => Some(s),
-                _ => None,
-            },
-            namespace: match field("namespace") {
-                Some(Value::Str(s)) => s,
-                _ => String::new(),
-            },
-            environment: self.env.map(|e| e.name.name.clone()),
-            environments: self
-                .t
-                .environments
-                .iter()
-                .map(|e| e.name.name.clone())
-                .collect(),
-            instances,
-            secrets,
-        })
-    }
-
-    /// What flows along a reference written in `attr` of instance `i`.
-    fn flows(&self, i: usize, attr: &str) -> String {
-        let Some(comp) = self.t.instances[i].2 else {
-            return "value".into();
-        };
-        match self.t.comps[comp.0 as usize]
-            .params
-            .iter()
-            .find(|p| p.name == attr)
-        {
-            Some(p) => match p.ty.base() {
-                Ty::Optional(t) => match t.base() {
-                    t @ (Ty::Component(_) | Ty::Interface(_)) => self.t.ty(t),
-                    _ => "value".into(),
-                },
-                t @ (Ty::Component(_) | Ty::Interface(_)) => self.t.ty(t),
-                _ => "value".into(),
-            },
-            None => "value".into(),
-        }
-    }
-
     /// The expression that sets attribute `name` of instance `i`: the
     /// environment's override, else the instance's own attribute.
     fn attr_expr(&self, i: usize, name: &str) -> Option<&'a ast::Expr> {
@@ -188,153 +95,6 @@ impl<'t, 'a> Evaluator<'t, 'a> {
             .iter()
             .find(|a| a.name.name == name)
             .map(|a| &a.value)
-    }
-
-    fn instance_ir(
-        &mut self,
-        i: usize,
-        references: Vec<crate::Reference>,
-    ) -> Option<crate::Instance> {
-        let args = self.instance_args(i, self.t.instances[i].0.name.span);
-        let (decl, _, comp) = self.t.instances[i];
-        let comp = comp?;
-        let args = args?;
-        let info = &self.t.comps[comp.0 as usize];
-        let cdecl = info.decl;
-        let namespace = self.instance_namespace(i).unwrap_or_default();
-        let env = Env {
-            locals: args.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
-            self_inst: Some(i),
-        };
-        let mut values = BTreeMap::new();
-        let mut sensitive = Vec::new();
-        for block in &cdecl.values {
-            self.eval_values(&block.stmts, &env, &mut values, &mut sensitive)?;
-        }
-        let mut values_files = Vec::new();
-        if let Some(e) = self.attr_expr(i, "values_files") {
-            if let ExprKind::List(items) = &e.kind {
-                for item in items {
-                    if let Some(Value::Str(path)) = self.eval(item, &Env::default()) {
-                        values_files.push(crate::ValuesFile {
-                            path,
-                            span: item.span,
-                        });
-                    }
-                }
-            }
-        }
-        let mut provides = Vec::new();
-        for p in &cdecl.provides {
-            let mut fields = BTreeMap::new();
-            for f in &p.fields {
-                fields.insert(f.name.name.clone(), self.eval(&f.value, &env)?);
-            }
-            provides.push(crate::Provided {
-                interface: p.interface.name.name.clone(),
-                fields,
-            });
-        }
-        let mut exposes = Vec::new();
-        for e in &decl.exposes {
-            let Some(point) = cdecl.exposes.iter().find(|p| p.name.name == e.name.name) else {
-                continue;
-            };
-            let mut port = 0;
-            let mut service = decl.name.name.replace('_', "-");
-            for a in &point.attrs {
-                match (a.name.name.as_str(), self.eval(&a.value, &env)) {
-                    ("port", Some(Value::Int(p))) => port = p,
-                    ("service", Some(Value::Str(s))) => service = s,
-                    _ => {}
-                }
-            }
-            let mut x = crate::Expose {
-                name: e.name.name.clone(),
-                host: String::new(),
-                path: "/".into(),
-                auth: None,
-                tls: true,
-                audit: false,
-                public: false,
-                port,
-                service,
-                span: e.name.span,
-            };
-            for a in &e.attrs {
-                let v = self.eval(&a.value, &Env::default())?;
-                match (a.name.name.as_str(), v) {
-                    ("host", Value::Str(s)) => x.host = s,
-                    ("path", Value::Str(s)) => x.path = s,
-                    ("auth", Value::Str(s)) => x.auth = Some(s),
-                    ("tls", Value::Bool(b)) => x.tls = b,
-                    ("audit", Value::Bool(b)) => x.audit = b,
-                    ("public", Value::Bool(b)) => x.public = b,
-                    _ => {}
-                }
-            }
-            exposes.push(x);
-        }
-        let chart = cdecl.charts.first().map(|c| crate::Chart {
-            name: c.name.as_plain().unwrap_or_default(),
-            version: c.version.as_plain().unwrap_or_default(),
-            repository: c.repository.as_plain().unwrap_or_default(),
-        });
-        Some(crate::Instance {
-            name: decl.name.name.clone(),
-            k8s_name: decl.name.name.replace('_', "-"),
-            component: cdecl.name.name.clone(),
-            namespace,
-            chart,
-            args: (*args).clone(),
-            values,
-            sensitive_values: sensitive,
-            values_files,
-            provides,
-            requires: cdecl.requires.iter().map(|r| r.name.name.clone()).collect(),
-            exposes,
-            references,
-            span: decl.name.span,
-        })
-    }
-
-    /// Evaluates values statements into a nested map; secrets go to
-    /// `sensitive`, `none` leaves the key unset.
-    fn eval_values(
-        &mut self,
-        stmts: &[ast::ValueStmt],
-        env: &Env,
-        out: &mut BTreeMap<String, Value>,
-        sensitive: &mut Vec<crate::SensitiveValue>,
-    ) -> Option<()> {
-        for stmt in stmts {
-            match stmt {
-                ast::ValueStmt::Assign { path, value, .. } => {
-                    let keys: Vec<String> = path.iter().map(|k| k.name.clone()).collect();
-                    match self.eval(value, env)? {
-                        Value::None => {}
-                        Value::Secret(SecretId(s)) => sensitive.push(crate::SensitiveValue {
-                            path: keys,
-                            secret: self.t.secrets[s as usize].name.name.clone(),
-                        }),
-                        v => insert_path(out, &keys, v),
-                    }
-                }
-                ast::ValueStmt::If {
-                    cond,
-                    then,
-                    otherwise,
-                    ..
-                } => {
-                    let Value::Bool(b) = self.eval(cond, env)? else {
-                        return None;
-                    };
-                    let branch = if b { then } else { otherwise };
-                    self.eval_values(branch, env, out, sensitive)?;
-                }
-            }
-        }
-        Some(())
     }
 
     fn platform_value(&mut self) -> Value {
@@ -453,7 +213,12 @@ impl<'t, 'a> Evaluator<'t, 'a> {
                     }
                     match self.eval(value, &Env::default()) {
                         Some(v) => {
-                            if !self.check_value(&v, &p.ty, value.span) {
+                            if !constraints::check_value(
+                                &mut self.diagnostics,
+                                &v,
+                                &p.ty,
+                                value.span,
+                            ) {
                                 ok = false;
                             }
                             v
@@ -515,133 +280,6 @@ impl<'t, 'a> Evaluator<'t, 'a> {
         }
         d = d.with_help("break the cycle: one of these references must go");
         self.diagnostics.push(d);
-    }
-
-    /// Checks a value against the constraints inside `ty`. Reports and
-    /// returns false on a violation.
-    pub fn check_value(&mut self, v: &Value, ty: &Ty, span: Span) -> bool {
-        match (ty, v) {
-            (Ty::Constrained(inner, c), v) => {
-                if !self.check_value(v, inner, span) {
-                    return false;
-                }
-                self.check_constraint(v, inner, c, span)
-            }
-            (Ty::Optional(_), Value::None) => true,
-            (Ty::Optional(inner), v) => self.check_value(v, inner, span),
-            (Ty::List(elem), Value::List(items)) => {
-                items.iter().all(|i| self.check_value(i, elem, span))
-            }
-            (Ty::Map(elem), Value::Map(m)) => m.values().all(|i| self.check_value(i, elem, span)),
-            (Ty::Record(fields), Value::Map(m)) => fields.iter().all(|(n, t)| match m.get(n) {
-                Some(v) => self.check_value(v, t, span),
-                None => true,
-            }),
-            (Ty::Cpu, v) => self.check_quantity(
-                v,
-                1000,
-                "cpu",
-                "a whole number of millicores, e.g. 500m or 2",
-                span,
-            ),
-            (Ty::Bytes, v) => {
-                self.check_quantity(v, 1, "bytes", "a whole number of bytes, e.g. 512Mi", span)
-            }
-            _ => true,
-        }
-    }
-
-    /// A plain number given for a quantity (`2` cores, `0.5` cores, `1024`
-    /// bytes) must be a whole, non-negative number of the base unit.
-    fn check_quantity(
-        &mut self,
-        v: &Value,
-        per_unit: i128,
-        tname: &str,
-        what: &str,
-        span: Span,
-    ) -> bool {
-        let ok = match v {
-            Value::Int(i) => *i >= 0,
-            Value::Float(f) => {
-                let base = f * per_unit as f64;
-                *f >= 0.0 && base.fract() == 0.0 && base < u64::MAX as f64
-            }
-            _ => true,
-        };
-        if !ok {
-            let shown = v.interpolate().unwrap_or_default();
-            self.diagnostics.push(
-                Diagnostic::error(
-                    "E0304",
-                    format!("{shown} is not a valid `{tname}` value"),
-                    span,
-                )
-                .with_label(if shown.starts_with('-') {
-                    "negative"
-                } else {
-                    "not a whole number of the base unit"
-                })
-                .with_help(format!("write {what}")),
-            );
-        }
-        ok
-    }
-
-    fn check_constraint(&mut self, v: &Value, base: &Ty, c: &Constraint, span: Span) -> bool {
-        match c {
-            Constraint::Pattern(re) => {
-                let Value::Str(s) = v else { return true };
-                if re.is_match(s) {
-                    return true;
-                }
-                self.diagnostics.push(
-                    Diagnostic::error(
-                        "E0305",
-                        format!("{s:?} does not match the pattern {:?}", re.as_str()),
-                        span,
-                    )
-                    .with_label("does not match")
-                    .with_help(format!("write a value that matches {:?}", re.as_str())),
-                );
-                false
-            }
-            Constraint::Range { lo, hi, text } => {
-                let n = match (v, base.base()) {
-                    (Value::Int(i), Ty::Cpu) => Bound::Int(*i as i128 * 1000),
-                    (Value::Float(f), Ty::Cpu) => Bound::Int((f * 1000.0) as i128),
-                    (Value::Int(i), Ty::Float) => Bound::Float(*i as f64),
-                    (Value::Int(i), _) => Bound::Int(*i as i128),
-                    (Value::Float(f), _) => Bound::Float(*f),
-                    (Value::Quantity { amount, .. }, _) => Bound::Int(*amount as i128),
-                    _ => return true,
-                };
-                let below = lo.is_some_and(|l| less(n, l));
-                let above = hi.is_some_and(|h| less(h, n));
-                if !below && !above {
-                    return true;
-                }
-                let shown = v.interpolate().unwrap_or_default();
-                let tname = match base.base() {
-                    Ty::Int => "int",
-                    Ty::Float => "float",
-                    Ty::Bytes => "bytes",
-                    Ty::Cpu => "cpu",
-                    _ => "duration",
-                };
-                self.diagnostics.push(
-                    Diagnostic::error(
-                        "E0304",
-                        format!("{shown} is outside the allowed range {text}"),
-                        span,
-                    )
-                    .with_label(if below { "too small" } else { "too large" })
-                    .with_note(format!("the type is `{tname}({text})`"))
-                    .with_help(format!("choose a value in {text}")),
-                );
-                false
-            }
-        }
     }
 
     // ------------------------------------------------------------ evaluation
@@ -937,15 +575,6 @@ impl<'t, 'a> Evaluator<'t, 'a> {
     }
 }
 
-fn less(a: Bound, b: Bound) -> bool {
-    match (a, b) {
-        (Bound::Int(a), Bound::Int(b)) => a < b,
-        (Bound::Float(a), Bound::Float(b)) => a < b,
-        (Bound::Int(a), Bound::Float(b)) => (a as f64) < b,
-        (Bound::Float(a), Bound::Int(b)) => a < b as f64,
-    }
-}
-
 fn as_float(v: &Value) -> Option<f64> {
     match v {
         Value::Int(i) => Some(*i as f64),
@@ -1013,24 +642,4 @@ fn mentions_platform(e: &ast::Expr) -> bool {
         ExprKind::Call(c) => c.args.iter().any(mentions_platform),
         _ => false,
     }
-}
-
-/// Sets `keys` in a nested map, creating the maps on the way (the type
-/// checker has ruled out conflicting paths).
-fn insert_path(out: &mut BTreeMap<String, Value>, keys: &[String], v: Value) {
-    let Some((last, init)) = keys.split_last() else {
-        return;
-    };
-    let mut cur = out;
-    for k in init {
-        let entry = cur
-            .entry(k.clone())
-            .or_insert_with(|| Value::Map(BTreeMap::new()));
-        if !matches!(entry, Value::Map(_)) {
-            *entry = Value::Map(BTreeMap::new());
-        }
-        let Value::Map(m) = entry else { unreachable!() };
-        cur = m;
-    }
-    cur.insert(last.clone(), v);
 }

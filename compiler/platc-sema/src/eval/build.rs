@@ -1,0 +1,281 @@
+//! Building the checked platform: every instance evaluated into its
+//! arguments, Helm values, provides, expose blocks and references, and the
+//! platform's secrets.
+
+use std::collections::BTreeMap;
+
+use platc_syntax::ast::{self, ExprKind};
+
+use super::{Env, Evaluator};
+use crate::types::Ty;
+use crate::value::{SecretId, Value};
+
+impl Evaluator<'_, '_> {
+    /// Evaluates every instance and builds the checked platform.
+    pub fn platform(&mut self) -> Option<crate::Platform> {
+        let mut references: Vec<Vec<crate::Reference>> = vec![Vec::new(); self.t.instances.len()];
+        for refs in crate::refs::references(self.t, self.env).into_values() {
+            for r in refs {
+                let flows = self.flows(r.from, &r.attr);
+                references[r.from].push(crate::Reference {
+                    target: self.t.instances[r.to].0.name.name.clone(),
+                    attr: r.attr,
+                    flows,
+                    span: r.span,
+                });
+            }
+        }
+        let mut instances = Vec::new();
+        for (i, refs) in references.into_iter().enumerate() {
+            if let Some(inst) = self.instance_ir(i, refs) {
+                instances.push(inst);
+            }
+        }
+        let p = self.t.platform?;
+        let pv = self.platform_value();
+        let field = |k: &str| match &pv {
+            Value::Map(m) => m.get(k).cloned(),
+            _ => None,
+        };
+        let mut secrets = Vec::new();
+        for (i, s) in self.t.secrets.iter().enumerate() {
+            let arg = |n: usize| match s.source.args.get(n).map(|a| &a.kind) {
+                Some(ExprKind::Str(lit)) => lit.as_plain(),
+                _ => None,
+            };
+            let source = match s.source.func.name.as_str() {
+                "env" => crate::SecretSource::Env { variable: arg(0)? },
+                "kubernetes_secret" => crate::SecretSource::KubernetesSecret {
+                    name: arg(0)?,
+                    key: arg(1)?,
+                },
+                _ => crate::SecretSource::ExternalSecret {
+                    store: arg(0)?,
+                    path: arg(1)?,
+                    property: arg(2)?,
+                },
+            };
+            let sid = Value::Secret(SecretId(i as u32));
+            let str_field = |ev: &mut Self, f: &str| match ev.field(sid.clone(), f, s.name.span) {
+                Some(Value::Str(v)) => Some(v),
+                _ => None,
+            };
+            secrets.push(crate::Secret {
+                name: s.name.name.clone(),
+                source,
+                secret_name: str_field(self, "secret_name")?,
+                secret_key: str_field(self, "secret_key")?,
+                span: s.name.span,
+            });
+        }
+        Some(crate::Platform {
+            name: p.name.as_plain().unwrap_or_default(),
+            domain: match field("domain") {
+                Some(Value::Str(s)) => Some(s),
+                _ => None,
+            },
+            namespace: match field("namespace") {
+                Some(Value::Str(s)) => s,
+                _ => String::new(),
+            },
+            environment: self.env.map(|e| e.name.name.clone()),
+            environments: self
+                .t
+                .environments
+                .iter()
+                .map(|e| e.name.name.clone())
+                .collect(),
+            instances,
+            secrets,
+        })
+    }
+
+    /// What flows along a reference written in `attr` of instance `i`.
+    fn flows(&self, i: usize, attr: &str) -> String {
+        let Some(comp) = self.t.instances[i].2 else {
+            return "value".into();
+        };
+        match self.t.comps[comp.0 as usize]
+            .params
+            .iter()
+            .find(|p| p.name == attr)
+        {
+            Some(p) => match p.ty.base() {
+                Ty::Optional(t) => match t.base() {
+                    t @ (Ty::Component(_) | Ty::Interface(_)) => self.t.ty(t),
+                    _ => "value".into(),
+                },
+                t @ (Ty::Component(_) | Ty::Interface(_)) => self.t.ty(t),
+                _ => "value".into(),
+            },
+            None => "value".into(),
+        }
+    }
+
+    fn instance_ir(
+        &mut self,
+        i: usize,
+        references: Vec<crate::Reference>,
+    ) -> Option<crate::Instance> {
+        let args = self.instance_args(i, self.t.instances[i].0.name.span);
+        let (decl, _, comp) = self.t.instances[i];
+        let comp = comp?;
+        let args = args?;
+        let info = &self.t.comps[comp.0 as usize];
+        let cdecl = info.decl;
+        let namespace = self.instance_namespace(i).unwrap_or_default();
+        let env = Env {
+            locals: args.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+            self_inst: Some(i),
+        };
+        let mut values = BTreeMap::new();
+        let mut sensitive = Vec::new();
+        for block in &cdecl.values {
+            self.eval_values(&block.stmts, &env, &mut values, &mut sensitive)?;
+        }
+        let mut values_files = Vec::new();
+        if let Some(e) = self.attr_expr(i, "values_files") {
+            if let ExprKind::List(items) = &e.kind {
+                for item in items {
+                    if let Some(Value::Str(path)) = self.eval(item, &Env::default()) {
+                        values_files.push(crate::ValuesFile {
+                            path,
+                            span: item.span,
+                        });
+                    }
+                }
+            }
+        }
+        let mut provides = Vec::new();
+        for p in &cdecl.provides {
+            let mut fields = BTreeMap::new();
+            for f in &p.fields {
+                fields.insert(f.name.name.clone(), self.eval(&f.value, &env)?);
+            }
+            provides.push(crate::Provided {
+                interface: p.interface.name.name.clone(),
+                fields,
+            });
+        }
+        let mut exposes = Vec::new();
+        for e in &decl.exposes {
+            let Some(point) = cdecl.exposes.iter().find(|p| p.name.name == e.name.name) else {
+                continue;
+            };
+            let mut port = 0;
+            let mut service = decl.name.name.replace('_', "-");
+            for a in &point.attrs {
+                match (a.name.name.as_str(), self.eval(&a.value, &env)) {
+                    ("port", Some(Value::Int(p))) => port = p,
+                    ("service", Some(Value::Str(s))) => service = s,
+                    _ => {}
+                }
+            }
+            let mut x = crate::Expose {
+                name: e.name.name.clone(),
+                host: String::new(),
+                path: "/".into(),
+                auth: None,
+                tls: true,
+                audit: false,
+                public: false,
+                port,
+                service,
+                span: e.name.span,
+            };
+            for a in &e.attrs {
+                let v = self.eval(&a.value, &Env::default())?;
+                match (a.name.name.as_str(), v) {
+                    ("host", Value::Str(s)) => x.host = s,
+                    ("path", Value::Str(s)) => x.path = s,
+                    ("auth", Value::Str(s)) => x.auth = Some(s),
+                    ("tls", Value::Bool(b)) => x.tls = b,
+                    ("audit", Value::Bool(b)) => x.audit = b,
+                    ("public", Value::Bool(b)) => x.public = b,
+                    _ => {}
+                }
+            }
+            exposes.push(x);
+        }
+        let chart = cdecl.charts.first().map(|c| crate::Chart {
+            name: c.name.as_plain().unwrap_or_default(),
+            version: c.version.as_plain().unwrap_or_default(),
+            repository: c.repository.as_plain().unwrap_or_default(),
+        });
+        Some(crate::Instance {
+            name: decl.name.name.clone(),
+            k8s_name: decl.name.name.replace('_', "-"),
+            component: cdecl.name.name.clone(),
+            namespace,
+            chart,
+            args: (*args).clone(),
+            values,
+            sensitive_values: sensitive,
+            values_files,
+            provides,
+            requires: cdecl.requires.iter().map(|r| r.name.name.clone()).collect(),
+            exposes,
+            references,
+            span: decl.name.span,
+        })
+    }
+
+    /// Evaluates values statements into a nested map; secrets go to
+    /// `sensitive`, `none` leaves the key unset.
+    fn eval_values(
+        &mut self,
+        stmts: &[ast::ValueStmt],
+        env: &Env,
+        out: &mut BTreeMap<String, Value>,
+        sensitive: &mut Vec<crate::SensitiveValue>,
+    ) -> Option<()> {
+        for stmt in stmts {
+            match stmt {
+                ast::ValueStmt::Assign { path, value, .. } => {
+                    let keys: Vec<String> = path.iter().map(|k| k.name.clone()).collect();
+                    match self.eval(value, env)? {
+                        Value::None => {}
+                        Value::Secret(SecretId(s)) => sensitive.push(crate::SensitiveValue {
+                            path: keys,
+                            secret: self.t.secrets[s as usize].name.name.clone(),
+                        }),
+                        v => insert_path(out, &keys, v),
+                    }
+                }
+                ast::ValueStmt::If {
+                    cond,
+                    then,
+                    otherwise,
+                    ..
+                } => {
+                    let Value::Bool(b) = self.eval(cond, env)? else {
+                        return None;
+                    };
+                    let branch = if b { then } else { otherwise };
+                    self.eval_values(branch, env, out, sensitive)?;
+                }
+            }
+        }
+        Some(())
+    }
+}
+
+/// Sets `keys` in a nested map, creating the maps on the way (the type
+/// checker has ruled out conflicting paths).
+fn insert_path(out: &mut BTreeMap<String, Value>, keys: &[String], v: Value) {
+    let Some((last, init)) = keys.split_last() else {
+        return;
+    };
+    let mut cur = out;
+    for k in init {
+        let entry = cur
+            .entry(k.clone())
+            .or_insert_with(|| Value::Map(BTreeMap::new()));
+        if !matches!(entry, Value::Map(_)) {
+            *entry = Value::Map(BTreeMap::new());
+        }
+        let Value::Map(m) = entry else { unreachable!() };
+        cur = m;
+    }
+    cur.insert(last.clone(), v);
+}
