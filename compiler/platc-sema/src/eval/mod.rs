@@ -46,8 +46,8 @@ pub(crate) struct Evaluator<'t, 'a> {
 
 /// Evaluates a constant expression (no instances involved) and checks it
 /// against the constraints of `ty`: for the checker, which calls it while
-/// it checks (definitions are collected by then, and a constant names no
-/// instance). Returns what it reports.
+/// it checks, with the tables as far as they are filled in (definitions
+/// are all collected by then). Returns what it reports.
 pub(crate) fn check_constant_against(t: &Tables, e: &ast::Expr, ty: &Ty) -> Vec<Diagnostic> {
     let mut ev = Evaluator::new(t);
     if let Some(v) = ev.eval(e, &Env::default()) {
