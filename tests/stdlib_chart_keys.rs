@@ -366,7 +366,11 @@ fn value_paths(component: &ComponentDecl) -> Vec<(Vec<String>, usize)> {
         for stmt in stmts {
             match stmt {
                 ValueStmt::Assign { path, span, .. } => {
-                    let keys = path.iter().map(|s| s.name.clone()).collect();
+                    // Checked up to the first computed or index segment.
+                    let keys = path
+                        .iter()
+                        .map_while(|s| s.name().map(str::to_string))
+                        .collect();
                     out.push((keys, span.start as usize));
                 }
                 ValueStmt::If {

@@ -22,16 +22,25 @@ fn options() -> Options {
     }
 }
 
-fn render(path: &Path) -> (String, BTreeSet<&'static str>) {
+fn render(path: &Path, emit: bool) -> (String, BTreeSet<&'static str>) {
     // Build (in memory): checking, then reading the values files.
-    let c = build_path(&RealFs, path, &options())
-        .expect("fixture is readable")
-        .compilation;
+    let b = build_path(&RealFs, path, &options()).expect("fixture is readable");
+    let mut files = String::new();
+    if emit {
+        // `ok-emit-*` cases show the Helm values they produce, too.
+        for f in b.files.iter().filter(|f| f.path.starts_with("helm/")) {
+            files.push_str(&format!("\n----- {}\n{}", f.path, f.contents));
+        }
+    }
+    let c = b.compilation;
     let human = platc_render::render_human(&c.sources, &c.diagnostics, false);
     let json = platc_render::render_json(&c.sources, &c.diagnostics);
     let summary = platc_render::summary(&c.diagnostics).unwrap_or_else(|| "clean".to_string());
     let codes = c.diagnostics.iter().map(|d| d.code).collect();
-    (format!("{human}{summary}\n\n----- json\n{json}"), codes)
+    (
+        format!("{human}{summary}\n\n----- json\n{json}{files}"),
+        codes,
+    )
 }
 
 #[test]
@@ -45,7 +54,7 @@ fn ui_cases() {
             .unwrap()
             .to_string_lossy()
             .to_string();
-        let (out, codes) = render(path);
+        let (out, codes) = render(path, case.starts_with("ok-emit-"));
         if let Some(ok) = case.strip_prefix("ok-") {
             assert!(
                 !codes.iter().any(|c| c.starts_with('E')),

@@ -76,6 +76,9 @@ codes! {
     "E0319" "evaluation-error" Error "an expression cannot be evaluated (overflow, division by zero)";
     "E0320" "reference-cycle" Error "values of instances depend on each other in a cycle";
     "E0321" "invalid-constraint" Error "a constraint does not fit the type it is attached to";
+    "E0322" "evaluation-limit" Error "evaluation would build more values than the compiler allows";
+    "E0323" "definition-cycle" Error "lets and param defaults of a component depend on each other in a cycle";
+    "E0324" "assertion-failed" Error "an assertion of a component is false for an instance";
     // E05xx: policies and waivers
     "E0501" "unknown-policy" Error "a waiver names a policy that does not exist";
     "E0502" "unknown-waiver-target" Error "a waiver targets an instance or endpoint that does not exist";

@@ -192,10 +192,18 @@ pub fn resolve_input(fs: &dyn FileSystem, path: &Path) -> Result<(PathBuf, PathB
         let canonical = fs
             .canonicalize(path)
             .map_err(|e| InputError::Unreadable(path.to_path_buf(), e))?;
-        let root = canonical
+        let dir = canonical
             .parent()
             .map(Path::to_path_buf)
             .unwrap_or_default();
+        // A file inside a project (a library file, say) belongs to the
+        // nearest directory above it that holds a root file, so its imports
+        // of sibling directories stay inside the project root.
+        let root = dir
+            .ancestors()
+            .find(|d| fs.is_file(&d.join(ROOT_FILE)))
+            .map(Path::to_path_buf)
+            .unwrap_or(dir);
         Ok((canonical, root))
     } else {
         Err(InputError::NotFound(path.to_path_buf()))

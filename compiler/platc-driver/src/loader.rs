@@ -37,6 +37,21 @@ struct Loader<'a> {
     syntax_errors: bool,
 }
 
+/// A library file: definitions only (no platform block, instances,
+/// secrets, environments or waivers). Checked on its own, it is checked as
+/// a library: its definitions, without asking for a platform block.
+fn is_library(module: &ast::Module) -> bool {
+    module.items.iter().all(|i| {
+        matches!(
+            i,
+            ast::Item::Import(_)
+                | ast::Item::Component(_)
+                | ast::Item::Interface(_)
+                | ast::Item::Policy(_)
+        )
+    })
+}
+
 pub(crate) fn compile(
     fs: &dyn FileSystem,
     project_root: &Path,
@@ -73,11 +88,16 @@ pub(crate) fn compile(
                 imports: u.imports.clone(),
             })
             .collect();
+        let library = root_file.file_name().is_some_and(|n| n != crate::ROOT_FILE)
+            && l.units
+                .iter()
+                .find(|u| u.file == root_id)
+                .is_some_and(|u| is_library(&u.module));
         let program = platc_sema::Program {
             units,
             root: root_id,
             today: options.today,
-            allow_missing_platform: options.allow_missing_platform,
+            allow_missing_platform: options.allow_missing_platform || library,
             environment: options.environment.clone(),
         };
         let analysis = platc_sema::analyze(&program);

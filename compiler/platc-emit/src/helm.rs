@@ -1,45 +1,20 @@
 //! Helm values: the generated values of an instance, Helm's merge of
 //! values files, and the `--set` key syntax for sensitive values.
 
-use platc_sema::value::{format_float, format_quantity};
-use platc_sema::{Instance, Value};
+use platc_sema::Instance;
 use serde_json::{Map, Value as Json};
 
 /// The Helm values an instance's values blocks produce, as a JSON object in
-/// key order (the source is sorted). Quantities become their text
-/// (`"20Gi"`, `"500m"`), ints and floats numbers, `none` null. Secrets are
-/// never here (they are in [`Instance::sensitive_values`]); an instance or
-/// secret reference, which the checker never lets through, is left out.
+/// key order (the source is sorted); see [`Value::to_json`]: a key whose
+/// value is `none` is left out. Secrets are never here (they are in
+/// [`Instance::sensitive_values`]).
 pub fn generated_values(inst: &Instance) -> Json {
     Json::Object(
         inst.values
             .iter()
-            .filter_map(|(k, v)| Some((k.clone(), to_json(v)?)))
+            .filter_map(|(k, v)| Some((k.clone(), v.to_json()?)))
             .collect(),
     )
-}
-
-fn to_json(v: &Value) -> Option<Json> {
-    Some(match v {
-        Value::None => Json::Null,
-        Value::Bool(b) => Json::Bool(*b),
-        Value::Int(i) => Json::from(*i),
-        Value::Float(f) => serde_json::Number::from_f64(*f)
-            .map(Json::Number)
-            .unwrap_or_else(|| Json::String(format_float(*f))),
-        Value::Str(s) => Json::String(s.clone()),
-        Value::Quantity { kind, amount, text } => Json::String(match text {
-            Some(t) => t.clone(),
-            None => format_quantity(*kind, *amount),
-        }),
-        Value::List(items) => Json::Array(items.iter().filter_map(to_json).collect()),
-        Value::Map(m) => Json::Object(
-            m.iter()
-                .filter_map(|(k, v)| Some((k.clone(), to_json(v)?)))
-                .collect(),
-        ),
-        Value::Instance(_) | Value::Secret(_) => return None,
-    })
 }
 
 /// Merges `overlay` into `base` as Helm merges values files given with

@@ -13,7 +13,7 @@
 pub mod helm;
 mod kubernetes;
 pub mod terraform;
-pub mod yaml;
+pub use platc_yaml as yaml;
 
 use std::collections::BTreeSet;
 

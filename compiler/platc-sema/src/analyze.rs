@@ -70,20 +70,35 @@ impl<'a> Checker<'a> {
         let Checker {
             tables, mut sink, ..
         } = c;
-        let platform = {
-            let env = program.environment.as_ref().and_then(|n| {
-                tables
-                    .environments
-                    .iter()
-                    .find(|e| e.name.name == *n)
-                    .copied()
-            });
+        // The base platform and every environment are evaluated: each may
+        // fail an assertion or a constraint of its own. A diagnostic the
+        // base platform already gives is not repeated for an environment.
+        let mut platform = None;
+        let mut seen: std::collections::HashSet<(&'static str, String, u32, u32, u32)> =
+            std::collections::HashSet::new();
+        let checked_clean = !sink.has_errors();
+        let variants = std::iter::once(None).chain(tables.environments.iter().copied().map(Some));
+        for env in variants {
             let mut ev = Evaluator::new(&tables).with_environment(env);
+            ev.checked_clean = checked_clean && seen.is_empty();
             let p = ev.platform();
-            let diags = ev.into_diagnostics();
-            sink.extend(diags);
-            p
-        };
+            for d in ev.into_diagnostics() {
+                let sp = d.primary.span;
+                let key = (d.code, d.message.clone(), sp.file.0, sp.start, sp.end);
+                if seen.insert(key) {
+                    let d = match env {
+                        Some(e) if !d.notes.iter().any(|n| n.starts_with("in environment")) => {
+                            d.with_note(format!("in environment `{}`", e.name.name))
+                        }
+                        _ => d,
+                    };
+                    sink.push(d);
+                }
+            }
+            if env.map(|e| &e.name.name) == program.environment.as_ref() {
+                platform = p;
+            }
+        }
         let has_errors = sink.has_errors();
         Analysis {
             diagnostics: sink.finish(),

@@ -34,6 +34,10 @@ pub enum Ty {
     /// A type with a range or pattern constraint; assignability ignores it,
     /// values are checked against it.
     Constrained(Box<Ty>, Rc<Constraint>),
+    /// Open data: lists and records of mixed shapes, in `values` blocks
+    /// and from mixed concatenations. Opaque: usable as data (a values
+    /// entry, an element, `to_json`), never as a typed value.
+    Data,
     /// The type of the literal `none`.
     NoneLit,
     /// The type of an expression that already has an error: accepted
@@ -160,6 +164,7 @@ impl<N: TypeNames> fmt::Display for Display<'_, N> {
                     write!(f, "{}(matches {:?})", Display(t, n), re.as_str())
                 }
             },
+            Ty::Data => f.write_str("data"),
             Ty::NoneLit => f.write_str("none"),
             Ty::Unknown => f.write_str("unknown"),
         }
@@ -188,6 +193,51 @@ pub trait Provides {
     fn provides(&self, comp: CompId, iface: IfaceId) -> bool;
 }
 
+/// The common type of two values (list elements, branches of a
+/// conditional): the one the other is assignable to, `int`+`float` is
+/// `float`, `T`+`none` is `T?`; `None` when they have none.
+pub fn common(a: &Ty, b: &Ty, p: &dyn Provides) -> Option<Ty> {
+    use Ty::*;
+    match (a.base(), b.base()) {
+        (Unknown, _) => Some(b.clone()),
+        (_, Unknown) => Some(a.clone()),
+        (NoneLit, NoneLit) => Some(NoneLit),
+        (NoneLit, Optional(_)) => Some(b.clone()),
+        (Optional(_), NoneLit) => Some(a.clone()),
+        (NoneLit, t) | (t, NoneLit) => Some(Optional(Box::new(t.clone()))),
+        (Int, Float) | (Float, Int) => Some(Float),
+        (List(x), List(y)) => common(x, y, p).map(|t| List(Box::new(t))),
+        (Map(x), Map(y)) => common(x, y, p).map(|t| Map(Box::new(t))),
+        (Optional(x), y) | (y, Optional(x)) if !matches!(y, Optional(_)) => {
+            common(x, y, p).map(|t| match t {
+                Optional(_) => t,
+                t => Optional(Box::new(t)),
+            })
+        }
+        (Enum(x), Enum(y)) => {
+            let mut all = x.clone();
+            all.extend(y.iter().filter(|v| !x.contains(v)).cloned());
+            Some(Enum(all))
+        }
+        (Enum(_), String) | (String, Enum(_)) => Some(String),
+        (Record(x), Record(y)) => {
+            // Records of the same fields with common field types.
+            if x.len() != y.len() || !x.iter().all(|(n, _)| y.iter().any(|(m, _)| m == n)) {
+                return None;
+            }
+            let mut fields = Vec::new();
+            for (n, t) in x {
+                let u = &y.iter().find(|(m, _)| m == n)?.1;
+                fields.push((n.clone(), common(t, u, p)?));
+            }
+            Some(Record(fields))
+        }
+        (x, y) if assignable(y, x, p).is_ok() => Some(a.clone()),
+        (x, y) if assignable(x, y, p).is_ok() => Some(b.clone()),
+        _ => None,
+    }
+}
+
 /// Can a value of type `actual` be used where `expected` is required?
 pub fn assignable(actual: &Ty, expected: &Ty, p: &dyn Provides) -> Result<(), Mismatch> {
     let (actual, expected) = (actual.base(), expected.base());
@@ -203,6 +253,9 @@ pub fn assignable(actual: &Ty, expected: &Ty, p: &dyn Provides) -> Result<(), Mi
         (String, String) | (Int, Int) | (Float, Float) | (Bool, Bool) | (Path, Path) => Ok(()),
         (Int, Float) | (Int, Cpu) | (Float, Cpu) | (Int, Bytes) => Ok(()),
         (String, Path) => Ok(()),
+        (Data, Data) => Ok(()),
+        // Anything but a reference is data (secrets were handled above).
+        (a, Data) if !matches!(a, Component(_) | Interface(_)) => Ok(()),
         (Enum(_), String) => Ok(()),
         (Enum(a), Enum(e)) => {
             if a.iter().all(|v| e.contains(v)) {

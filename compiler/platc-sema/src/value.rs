@@ -50,6 +50,38 @@ impl Value {
     }
 }
 
+impl Value {
+    /// The value as data (Helm values, `to_json`, `to_yaml`): quantities
+    /// become their text (`"20Gi"`, `"500m"`), ints and floats numbers.
+    /// `none` means absent: a map entry or list element that is `none` is
+    /// left out, and a `none` on its own gives `None`. Secrets and instance
+    /// references have no data form (the checker never lets them through
+    /// as data) and are left out too.
+    pub fn to_json(&self) -> Option<serde_json::Value> {
+        use serde_json::Value as Json;
+        Some(match self {
+            Value::None => return None,
+            Value::Bool(b) => Json::Bool(*b),
+            Value::Int(i) => Json::from(*i),
+            Value::Float(f) => serde_json::Number::from_f64(*f)
+                .map(Json::Number)
+                .unwrap_or_else(|| Json::String(format_float(*f))),
+            Value::Str(s) => Json::String(s.clone()),
+            Value::Quantity { kind, amount, text } => Json::String(match text {
+                Some(t) => t.clone(),
+                None => format_quantity(*kind, *amount),
+            }),
+            Value::List(items) => Json::Array(items.iter().filter_map(Value::to_json).collect()),
+            Value::Map(m) => Json::Object(
+                m.iter()
+                    .filter_map(|(k, v)| Some((k.clone(), v.to_json()?)))
+                    .collect(),
+            ),
+            Value::Instance(_) | Value::Secret(_) => return None,
+        })
+    }
+}
+
 pub fn format_float(f: f64) -> String {
     if f.fract() == 0.0 && f.abs() < 1e15 {
         format!("{f:.1}")

@@ -79,10 +79,38 @@ pub struct ComponentDecl {
     pub doc: Option<String>,
     pub charts: Vec<ChartDecl>,
     pub provides: Vec<ProvidesDecl>,
-    pub requires: Vec<TypeName>,
+    pub requires: Vec<RequiresDecl>,
     pub params: Vec<ParamDecl>,
+    /// `let` bindings, in source order.
+    pub lets: Vec<LetDecl>,
+    pub asserts: Vec<AssertDecl>,
     pub exposes: Vec<ExposePoint>,
     pub values: Vec<ValuesBlock>,
+    pub span: Span,
+}
+
+/// `requires Interface (if cond)?`
+#[derive(Clone, Debug, PartialEq)]
+pub struct RequiresDecl {
+    pub interface: TypeName,
+    pub cond: Option<Expr>,
+    pub span: Span,
+}
+
+/// `let name = expr` inside a component.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LetDecl {
+    pub name: Ident,
+    pub doc: Option<String>,
+    pub value: Expr,
+    pub span: Span,
+}
+
+/// `assert cond message "text"` inside a component.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AssertDecl {
+    pub cond: Expr,
+    pub message: Expr,
     pub span: Span,
 }
 
@@ -95,10 +123,11 @@ pub struct ChartDecl {
     pub span: Span,
 }
 
-/// `provides Interface { field = expr ... }`
+/// `provides Interface (if cond)? { field = expr ... }`
 #[derive(Clone, Debug, PartialEq)]
 pub struct ProvidesDecl {
     pub interface: TypeName,
+    pub cond: Option<Expr>,
     pub fields: Vec<Attr>,
     pub span: Span,
 }
@@ -146,10 +175,31 @@ pub enum ValueStmt {
     },
 }
 
+/// One segment of a values key path.
 #[derive(Clone, Debug, PartialEq)]
 pub struct KeySegment {
-    pub name: String,
+    pub kind: KeyKind,
     pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum KeyKind {
+    /// A word or a string without interpolation.
+    Name(String),
+    /// A string with interpolation: the key is computed.
+    Computed(StringLit),
+    /// `[expr]`: an element of a list.
+    Index(Expr),
+}
+
+impl KeySegment {
+    /// The key when it is fixed text.
+    pub fn name(&self) -> Option<&str> {
+        match &self.kind {
+            KeyKind::Name(n) => Some(n),
+            _ => None,
+        }
+    }
 }
 
 /// `secret name from source(args)`
@@ -380,12 +430,56 @@ pub enum ExprKind {
     Call(Call),
     Unary(UnaryOp, Box<Expr>),
     Binary(BinaryOp, Box<Expr>, Box<Expr>),
+    /// `if cond { then } else { otherwise }`
+    If(Box<Expr>, Box<Expr>, Box<Expr>),
+    /// `[for ...: body]` or `{for ...: key = body}`
+    Comprehension(Box<Comprehension>),
+}
+
+/// `for a (, b)? in source (if filter)?: (key =)? value`
+#[derive(Clone, Debug, PartialEq)]
+pub struct Comprehension {
+    /// The first variable when two are given: the index of a list, the key
+    /// of a map.
+    pub key_var: Option<Ident>,
+    /// The element (of a list) or value (of a map).
+    pub var: Ident,
+    pub source: Expr,
+    pub filter: Option<Expr>,
+    /// The key expression of a map comprehension; `None` for a list.
+    pub key: Option<Expr>,
+    pub value: Expr,
 }
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct RecordEntry {
-    pub key: Ident,
+    pub key: RecordKey,
     pub value: Expr,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum RecordKey {
+    /// A name or a string without interpolation.
+    Plain(Ident),
+    /// A string with interpolation.
+    Computed(StringLit),
+}
+
+impl RecordKey {
+    pub fn span(&self) -> Span {
+        match self {
+            RecordKey::Plain(i) => i.span,
+            RecordKey::Computed(s) => s.span,
+        }
+    }
+
+    /// The key when it is fixed text.
+    pub fn plain(&self) -> Option<&Ident> {
+        match self {
+            RecordKey::Plain(i) => Some(i),
+            RecordKey::Computed(_) => None,
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -141,6 +141,9 @@ pub(crate) fn is_keyword_token(rule: Rule) -> bool {
             | Rule::kw_reason
             | Rule::kw_until
             | Rule::kw_matches
+            | Rule::kw_let
+            | Rule::kw_assert
+            | Rule::kw_message
     )
 }
 
@@ -176,6 +179,9 @@ fn keyword_text(rule: Rule) -> Option<&'static str> {
         Rule::kw_reason => "reason",
         Rule::kw_until => "until",
         Rule::kw_matches => "matches",
+        Rule::kw_let => "let",
+        Rule::kw_assert => "assert",
+        Rule::kw_message => "message",
         _ => return None,
     })
 }

@@ -158,6 +158,8 @@ impl<'a> Lowerer<'a> {
             provides: vec![],
             requires: vec![],
             params: vec![],
+            lets: vec![],
+            asserts: vec![],
             exposes: vec![],
             values: vec![],
             span,
@@ -178,18 +180,53 @@ impl<'a> Lowerer<'a> {
                     });
                 }
                 Rule::provides_decl => {
-                    let mut it = kids(member);
+                    let mut it = kids(member).peekable();
                     let interface = self.type_name(it.next().unwrap());
+                    let cond = match it.peek() {
+                        Some(p) if p.as_rule() == Rule::member_cond => {
+                            Some(self.member_cond(it.next().unwrap()))
+                        }
+                        _ => None,
+                    };
                     let fields = it.map(|p| self.attr(p)).collect();
                     c.provides.push(ProvidesDecl {
                         interface,
+                        cond,
                         fields,
                         span: mspan,
                     });
                 }
                 Rule::requires_decl => {
-                    let name = self.type_name(kids(member).next().unwrap());
-                    c.requires.push(name);
+                    let mut it = kids(member);
+                    let interface = self.type_name(it.next().unwrap());
+                    let cond = it.next().map(|p| self.member_cond(p));
+                    c.requires.push(RequiresDecl {
+                        interface,
+                        cond,
+                        span: mspan,
+                    });
+                }
+                Rule::let_decl => {
+                    let doc = self.doc_before(mspan.start as usize);
+                    let mut it = kids(member);
+                    let name = self.ident(it.next().unwrap());
+                    let value = self.expr(it.next().unwrap());
+                    c.lets.push(LetDecl {
+                        name,
+                        doc,
+                        value,
+                        span: mspan,
+                    });
+                }
+                Rule::assert_decl => {
+                    let mut it = kids(member);
+                    let cond = self.expr(it.next().unwrap());
+                    let message = self.expr(it.next().unwrap());
+                    c.asserts.push(AssertDecl {
+                        cond,
+                        message,
+                        span: mspan,
+                    });
                 }
                 Rule::param_decl => {
                     let doc = self.doc_before(mspan.start as usize);
@@ -227,6 +264,10 @@ impl<'a> Lowerer<'a> {
         c
     }
 
+    fn member_cond(&mut self, pair: P) -> Expr {
+        self.expr(kids(pair).next().unwrap())
+    }
+
     fn value_stmt(&mut self, pair: P) -> ValueStmt {
         let span = self.span(&pair);
         match pair.as_rule() {
@@ -236,28 +277,18 @@ impl<'a> Lowerer<'a> {
                 let mut path = Vec::new();
                 for seg in kids(path_pair) {
                     let sspan = self.span(&seg);
-                    let name = match seg.as_rule() {
-                        Rule::word => seg.as_str().to_string(),
+                    let kind = match seg.as_rule() {
+                        Rule::word => KeyKind::Name(seg.as_str().to_string()),
+                        Rule::key_index => KeyKind::Index(self.expr(kids(seg).next().unwrap())),
                         _ => {
                             let lit = self.string(seg);
                             match lit.as_plain() {
-                                Some(s) => s,
-                                None => {
-                                    self.error(
-                                        Diagnostic::error(
-                                            "E0101",
-                                            "a values key cannot contain an interpolation",
-                                            sspan,
-                                        )
-                                        .with_label("interpolation in a key")
-                                        .with_help("write the key as a plain string; compute values, not keys"),
-                                    );
-                                    String::new()
-                                }
+                                Some(s) => KeyKind::Name(s),
+                                None => KeyKind::Computed(lit),
                             }
                         }
                     };
-                    path.push(KeySegment { name, span: sspan });
+                    path.push(KeySegment { kind, span: sspan });
                 }
                 let value = self.expr(it.next().unwrap());
                 ValueStmt::Assign { path, value, span }
@@ -778,32 +809,63 @@ impl<'a> Lowerer<'a> {
                     .map(|entry| {
                         let mut it = kids(entry);
                         let k = it.next().unwrap();
-                        let key = if k.as_rule() == Rule::ident {
-                            self.ident(k)
+                        let key = if matches!(k.as_rule(), Rule::ident | Rule::word) {
+                            RecordKey::Plain(self.ident(k))
                         } else {
                             let kspan = self.span(&k);
                             let lit = self.string(k);
-                            let name = match lit.as_plain() {
-                                Some(s) => s,
-                                None => {
-                                    self.error(
-                                        Diagnostic::error(
-                                            "E0101",
-                                            "a record key cannot contain an interpolation",
-                                            kspan,
-                                        )
-                                        .with_label("interpolation in a key"),
-                                    );
-                                    String::new()
-                                }
-                            };
-                            Ident { name, span: kspan }
+                            match lit.as_plain() {
+                                Some(name) => RecordKey::Plain(Ident { name, span: kspan }),
+                                None => RecordKey::Computed(lit),
+                            }
                         };
                         let value = self.expr(it.next().unwrap());
                         RecordEntry { key, value }
                     })
                     .collect(),
             ),
+            Rule::cond_expr => {
+                let mut it = kids(pair);
+                let cond = self.expr(it.next().unwrap());
+                let then = self.expr(it.next().unwrap());
+                let other = it.next().unwrap();
+                let otherwise = if other.as_rule() == Rule::cond_expr {
+                    self.primary(other)
+                } else {
+                    self.expr(other)
+                };
+                ExprKind::If(Box::new(cond), Box::new(then), Box::new(otherwise))
+            }
+            Rule::list_comp | Rule::map_comp => {
+                let is_map = pair.as_rule() == Rule::map_comp;
+                let mut it = kids(pair);
+                let mut head = kids(it.next().unwrap());
+                let first = self.ident(head.next().unwrap());
+                let mut rest: Vec<P> = head.collect();
+                let (key_var, var) = if rest.first().map(|p| p.as_rule()) == Some(Rule::ident) {
+                    let second = rest.remove(0);
+                    (Some(first), self.ident(second))
+                } else {
+                    (None, first)
+                };
+                let mut rest = rest.into_iter();
+                let source = self.expr(rest.next().unwrap());
+                let filter = rest.next().map(|p| self.expr(p));
+                let first_body = self.expr(it.next().unwrap());
+                let (key, value) = if is_map {
+                    (Some(first_body), self.expr(it.next().unwrap()))
+                } else {
+                    (None, first_body)
+                };
+                ExprKind::Comprehension(Box::new(Comprehension {
+                    key_var,
+                    var,
+                    source,
+                    filter,
+                    key,
+                    value,
+                }))
+            }
             Rule::call => ExprKind::Call(self.call(pair)),
             Rule::string => ExprKind::Str(self.string(pair)),
             Rule::number => return self.number(pair),
@@ -1072,5 +1134,121 @@ mod tests {
         assert_eq!(unescape("\\u{1F600}"), Some('😀'));
         assert_eq!(unescape("\\q"), None);
         assert_eq!(unescape("\\u{D800}"), None);
+    }
+}
+
+/// Parse tests of the v0.2 constructs: what each lowers to.
+#[cfg(test)]
+mod v02 {
+    use crate::ast::*;
+    use platc_diag::FileId;
+
+    fn component(body: &str) -> ComponentDecl {
+        let text = format!("component c {{\n{body}\n}}");
+        let (m, diags) = crate::parse(FileId(0), &text);
+        assert!(diags.is_empty(), "{diags:?}");
+        match m.items.into_iter().next() {
+            Some(Item::Component(c)) => c,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    fn expr(text: &str) -> Expr {
+        let c = component(&format!("let x = {text}"));
+        c.lets.into_iter().next().unwrap().value
+    }
+
+    #[test]
+    fn conditional_expressions_chain_through_else_if() {
+        let e = expr("if a { 1 } else if b { 2 } else { 3 }");
+        let ExprKind::If(cond, then, other) = e.kind else {
+            panic!()
+        };
+        assert_eq!(cond.kind, ExprKind::Name("a".into()));
+        assert_eq!(then.kind, ExprKind::Int(1));
+        assert!(matches!(other.kind, ExprKind::If(..)));
+        // A conditional is a primary: `+` applies to the whole of it.
+        let e = expr("if a { 1 } else { 2 } + 3");
+        assert!(matches!(e.kind, ExprKind::Binary(BinaryOp::Add, ..)));
+    }
+
+    #[test]
+    fn comprehensions_lower_variables_filter_and_key() {
+        let e = expr("[for i, b in buckets if i > 0: { name = b }]");
+        let ExprKind::Comprehension(c) = e.kind else {
+            panic!()
+        };
+        assert_eq!(c.key_var.as_ref().map(|v| v.name.as_str()), Some("i"));
+        assert_eq!(c.var.name, "b");
+        assert_eq!(c.source.kind, ExprKind::Name("buckets".into()));
+        assert!(c.filter.is_some() && c.key.is_none());
+        assert!(matches!(c.value.kind, ExprKind::Record(_)));
+
+        let e = expr("{for b in buckets: \"${b}-x\" = b}");
+        let ExprKind::Comprehension(c) = e.kind else {
+            panic!()
+        };
+        assert!(c.key_var.is_none() && c.filter.is_none());
+        assert!(matches!(c.key.as_ref().unwrap().kind, ExprKind::Str(_)));
+        assert_eq!(c.value.kind, ExprKind::Name("b".into()));
+    }
+
+    #[test]
+    fn record_keys_may_be_computed() {
+        let e = expr("{ plain = 1, \"a.b\" = 2, \"${n}\" = 3 }");
+        let ExprKind::Record(entries) = e.kind else {
+            panic!()
+        };
+        assert_eq!(entries[0].key.plain().unwrap().name, "plain");
+        assert_eq!(entries[1].key.plain().unwrap().name, "a.b");
+        assert!(matches!(entries[2].key, RecordKey::Computed(_)));
+    }
+
+    #[test]
+    fn key_paths_take_indices_and_computed_segments() {
+        let c = component("values { a[0].\"${n}\".\"c.d\"[i + 1] = 1 }");
+        let ValueStmt::Assign { path, .. } = &c.values[0].stmts[0] else {
+            panic!()
+        };
+        assert_eq!(path.len(), 5);
+        assert_eq!(path[0].name(), Some("a"));
+        assert!(matches!(&path[1].kind, KeyKind::Index(e) if e.kind == ExprKind::Int(0)));
+        assert!(matches!(path[2].kind, KeyKind::Computed(_)));
+        assert_eq!(path[3].name(), Some("c.d"));
+        assert!(matches!(path[4].kind, KeyKind::Index(_)));
+    }
+
+    #[test]
+    fn members_let_assert_and_conditional_interfaces() {
+        let c = component(
+            "/// doc\nlet rw = \"x\"\nassert n > 1 message \"too few\"\n\
+             provides A if n > 1 { f = 1 }\nprovides B\nrequires C if ha\nrequires D",
+        );
+        assert_eq!(c.lets[0].name.name, "rw");
+        assert_eq!(c.lets[0].doc.as_deref(), Some("doc"));
+        assert!(matches!(
+            c.asserts[0].cond.kind,
+            ExprKind::Binary(BinaryOp::Gt, ..)
+        ));
+        assert!(matches!(c.asserts[0].message.kind, ExprKind::Str(_)));
+        assert!(c.provides[0].cond.is_some() && c.provides[0].fields.len() == 1);
+        assert!(c.provides[1].cond.is_none());
+        assert!(c.requires[0].cond.is_some() && c.requires[1].cond.is_none());
+    }
+
+    #[test]
+    fn new_contextual_keywords_stay_names() {
+        let text = "component c { param let: int = 1 param message: string = \"m\" \
+                    param assert: bool = true values { let = let message = message } }\n\
+                    c let { message = \"x\" }";
+        let (m, diags) = crate::parse(FileId(0), text);
+        assert!(diags.is_empty(), "{diags:?}");
+        assert_eq!(m.items.len(), 2);
+    }
+
+    #[test]
+    fn a_conditional_without_else_is_a_syntax_error() {
+        let (_, diags) = crate::parse(FileId(0), "component c { let x = if a { 1 } }");
+        assert_eq!(diags[0].code, "E0101");
     }
 }

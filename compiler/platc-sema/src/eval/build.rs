@@ -2,8 +2,9 @@
 //! arguments, Helm values, provides, expose blocks and references, and the
 //! platform's secrets.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
+use platc_diag::Diagnostic;
 use platc_syntax::ast::{self, ExprKind};
 
 use super::{Env, Evaluator};
@@ -27,8 +28,25 @@ impl Evaluator<'_, '_> {
         }
         let mut instances = Vec::new();
         for (i, refs) in references.into_iter().enumerate() {
-            if let Some(inst) = self.instance_ir(i, refs) {
-                instances.push(inst);
+            let before = self.diagnostics.len();
+            match self.instance_ir(i, refs) {
+                Some(inst) => instances.push(inst),
+                // Never drop an instance silently: an evaluation that gives
+                // up without saying why is reported here.
+                None if self.checked_clean && self.diagnostics.len() == before => {
+                    let decl = self.t.instances[i].0;
+                    self.diagnostics.push(
+                        Diagnostic::error(
+                            "E0319",
+                            format!("instance `{}` could not be evaluated", decl.name.name),
+                            decl.name.span,
+                        )
+                        .with_label("evaluation of this instance failed")
+                        .with_note("this is a bug in platc: an error went unreported")
+                        .with_help("please report it with this platform"),
+                    );
+                }
+                None => {}
             }
         }
         let p = self.t.platform?;
@@ -124,14 +142,23 @@ impl Evaluator<'_, '_> {
         let info = &self.t.comps[comp.0 as usize];
         let cdecl = info.decl;
         let namespace = self.instance_namespace(i).unwrap_or_default();
+        let _ = &args;
         let env = Env {
-            locals: args.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+            locals: HashMap::new(),
             self_inst: Some(i),
         };
         let mut values = BTreeMap::new();
         let mut sensitive = Vec::new();
+        self.check_asserts(i, cdecl, &env)?;
+        let mut assigned = Vec::new();
         for block in &cdecl.values {
-            self.eval_values(&block.stmts, &env, &mut values, &mut sensitive)?;
+            self.eval_values(
+                &block.stmts,
+                &env,
+                &mut values,
+                &mut sensitive,
+                &mut assigned,
+            )?;
         }
         let mut values_files = Vec::new();
         if let Some(e) = self.attr_expr(i, "values_files") {
@@ -213,11 +240,44 @@ impl Evaluator<'_, '_> {
             sensitive_values: sensitive,
             values_files,
             provides,
-            requires: cdecl.requires.iter().map(|r| r.name.name.clone()).collect(),
+            requires: cdecl
+                .requires
+                .iter()
+                .map(|r| r.interface.name.name.clone())
+                .collect(),
             exposes,
             references,
             span: decl.name.span,
         })
+    }
+
+    /// The component's assertions, for instance `i` (E0324).
+    fn check_asserts(&mut self, i: usize, cdecl: &ast::ComponentDecl, env: &Env) -> Option<()> {
+        let mut ok = true;
+        for a in &cdecl.asserts {
+            match self.eval(&a.cond, env)? {
+                Value::Bool(true) => {}
+                Value::Bool(false) => {
+                    let Value::Str(message) = self.eval(&a.message, env)? else {
+                        return None;
+                    };
+                    let decl = self.t.instances[i].0;
+                    let mut d = Diagnostic::error("E0324", message, decl.name.span)
+                        .with_label(format!(
+                            "an assertion of `{}` fails for this instance",
+                            cdecl.name.name
+                        ))
+                        .with_secondary(a.cond.span, "this is false");
+                    if let Some(env) = self.env {
+                        d = d.with_note(format!("in environment `{}`", env.name.name));
+                    }
+                    self.diagnostics.push(d);
+                    ok = false;
+                }
+                _ => return None,
+            }
+        }
+        ok.then_some(())
     }
 
     /// Evaluates values statements into a nested map; secrets go to
@@ -228,18 +288,39 @@ impl Evaluator<'_, '_> {
         env: &Env,
         out: &mut BTreeMap<String, Value>,
         sensitive: &mut Vec<crate::SensitiveValue>,
+        assigned: &mut Vec<super::paths::Assigned>,
     ) -> Option<()> {
         for stmt in stmts {
             match stmt {
-                ast::ValueStmt::Assign { path, value, .. } => {
-                    let keys: Vec<String> = path.iter().map(|k| k.name.clone()).collect();
+                ast::ValueStmt::Assign { path, value, span } => {
+                    let keys = self.key_path(path, env)?;
                     match self.eval(value, env)? {
                         Value::None => {}
-                        Value::Secret(SecretId(s)) => sensitive.push(crate::SensitiveValue {
-                            path: keys,
-                            secret: self.t.secrets[s as usize].name.name.clone(),
-                        }),
-                        v => insert_path(out, &keys, v),
+                        Value::Secret(SecretId(s)) => {
+                            let mut names = Vec::new();
+                            for k in &keys {
+                                match k {
+                                    super::paths::Key::Name(n) => names.push(n.clone()),
+                                    super::paths::Key::Index(_) => {
+                                        self.diagnostics.push(
+                                            Diagnostic::error(
+                                                "E0307",
+                                                "a secret cannot be set inside a list element",
+                                                *span,
+                                            )
+                                            .with_label("secret at a list index")
+                                            .with_help("set the secret at a key path of names"),
+                                        );
+                                        return None;
+                                    }
+                                }
+                            }
+                            sensitive.push(crate::SensitiveValue {
+                                path: names,
+                                secret: self.t.secrets[s as usize].name.name.clone(),
+                            })
+                        }
+                        v => self.set_path(out, assigned, path, keys, v)?,
                     }
                 }
                 ast::ValueStmt::If {
@@ -252,30 +333,10 @@ impl Evaluator<'_, '_> {
                         return None;
                     };
                     let branch = if b { then } else { otherwise };
-                    self.eval_values(branch, env, out, sensitive)?;
+                    self.eval_values(branch, env, out, sensitive, assigned)?;
                 }
             }
         }
         Some(())
     }
-}
-
-/// Sets `keys` in a nested map, creating the maps on the way (the type
-/// checker has ruled out conflicting paths).
-fn insert_path(out: &mut BTreeMap<String, Value>, keys: &[String], v: Value) {
-    let Some((last, init)) = keys.split_last() else {
-        return;
-    };
-    let mut cur = out;
-    for k in init {
-        let entry = cur
-            .entry(k.clone())
-            .or_insert_with(|| Value::Map(BTreeMap::new()));
-        if !matches!(entry, Value::Map(_)) {
-            *entry = Value::Map(BTreeMap::new());
-        }
-        let Value::Map(m) = entry else { unreachable!() };
-        cur = m;
-    }
-    cur.insert(last.clone(), v);
 }

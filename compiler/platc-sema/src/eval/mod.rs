@@ -18,7 +18,25 @@ use crate::types::Ty;
 use crate::value::{InstId, SecretId, Value};
 
 mod build;
+mod builtins;
 mod constraints;
+mod paths;
+
+/// Most values one evaluation of a platform may build (list elements, map
+/// entries, 64-byte pieces of strings): beyond it, evaluation stops with
+/// E0322 instead of running out of memory or time.
+pub const EVALUATION_BUDGET: u64 = 10_000_000;
+
+/// A param or `let` of one instance: computed when first read.
+#[derive(Clone)]
+enum Slot<'a> {
+    Value(Value),
+    /// Not computed yet: the expression, and the type to check it against
+    /// (a default).
+    Pending(&'a ast::Expr, Option<Ty>),
+    Visiting,
+    Failed,
+}
 
 /// Environment of one evaluation.
 #[derive(Default, Clone)]
@@ -42,6 +60,14 @@ pub(crate) struct Evaluator<'t, 'a> {
     platform: Option<Value>,
     /// The environment whose overrides apply.
     env: Option<&'a ast::EnvironmentDecl>,
+    /// The params and lets of each instance, computed on demand.
+    frames: HashMap<usize, HashMap<String, Slot<'a>>>,
+    /// What is left of [`EVALUATION_BUDGET`].
+    budget: u64,
+    /// Set once the budget is spent (and reported).
+    exhausted: bool,
+    /// Checking found no error: every instance must evaluate, or say why.
+    pub(crate) checked_clean: bool,
 }
 
 /// Evaluates a constant expression (no instances involved) and checks it
@@ -65,6 +91,75 @@ impl<'t, 'a> Evaluator<'t, 'a> {
             stack: vec![],
             platform: None,
             env: None,
+            frames: HashMap::new(),
+            budget: EVALUATION_BUDGET,
+            exhausted: false,
+            checked_clean: false,
+        }
+    }
+
+    /// Spends `n` of the budget on building values at `span`; `None` (and
+    /// one E0322) once it is spent.
+    fn charge(&mut self, n: u64, span: Span) -> Option<()> {
+        if self.exhausted {
+            return None;
+        }
+        if n <= self.budget {
+            self.budget -= n;
+            return Some(());
+        }
+        self.exhausted = true;
+        self.diagnostics.push(
+            Diagnostic::error(
+                "E0322",
+                "evaluation would build more than 10,000,000 values",
+                span,
+            )
+            .with_label("the limit is reached here")
+            .with_note(
+                "nested comprehensions multiply: each level builds its body once per element",
+            )
+            .with_help(
+                "build less: filter before nesting, or compute the data outside the platform",
+            ),
+        );
+        None
+    }
+
+    /// The value of param or `let` `name` of instance `i`, computing it on
+    /// first use. `None` when `i` has no such member; `Some(None)` when it
+    /// could not be computed (reported).
+    fn member(&mut self, i: usize, name: &str) -> Option<Option<Value>> {
+        let slot = self.frames.get_mut(&i)?.get_mut(name)?;
+        match std::mem::replace(slot, Slot::Visiting) {
+            Slot::Value(v) => {
+                *slot = Slot::Value(v.clone());
+                Some(Some(v))
+            }
+            Slot::Pending(e, ty) => {
+                let env = Env {
+                    locals: HashMap::new(),
+                    self_inst: Some(i),
+                };
+                let mut v = self.eval(e, &env);
+                if let (Some(val), Some(ty)) = (&v, &ty) {
+                    if !constraints::check_value(&mut self.diagnostics, val, ty, e.span) {
+                        v = None;
+                    }
+                }
+                let slot = self.frames.get_mut(&i)?.get_mut(name)?;
+                *slot = match &v {
+                    Some(v) => Slot::Value(v.clone()),
+                    None => Slot::Failed,
+                };
+                Some(v)
+            }
+            // A cycle among definitions (reported by the checker).
+            Slot::Visiting => Some(None),
+            Slot::Failed => {
+                *slot = Slot::Failed;
+                Some(None)
+            }
         }
     }
 
@@ -135,6 +230,13 @@ impl<'t, 'a> Evaluator<'t, 'a> {
         m.insert("name".to_string(), Value::Str(name.clone()));
         m.insert("domain".to_string(), domain);
         m.insert(
+            "environment".to_string(),
+            match self.env {
+                Some(e) => Value::Str(e.name.name.clone()),
+                None => Value::None,
+            },
+        );
+        m.insert(
             "namespace".to_string(),
             namespace.unwrap_or(Value::Str(name)),
         );
@@ -193,7 +295,7 @@ impl<'t, 'a> Evaluator<'t, 'a> {
         let (decl, _, comp) = self.t.instances[i];
         let comp = comp?;
         let info = &self.t.comps[comp.0 as usize];
-        let mut out = BTreeMap::new();
+        let mut frame: HashMap<String, Slot<'a>> = HashMap::new();
         let mut ok = true;
         for p in &info.params {
             let own = decl
@@ -201,53 +303,61 @@ impl<'t, 'a> Evaluator<'t, 'a> {
                 .iter()
                 .find(|a| a.name.name == p.name)
                 .map(|a| &a.value);
-            let given = self.attr_expr(i, &p.name);
-            let v = match given {
+            let slot = match self.attr_expr(i, &p.name) {
                 Some(value) => {
                     // An override was checked with its environment; an own
                     // attribute is evaluated only when it type-checked.
                     let is_own = own.is_some_and(|o| std::ptr::eq(o, value));
                     if is_own && !self.t.typed_args.contains(&(i, p.name.clone())) {
-                        ok = false;
-                        continue;
-                    }
-                    match self.eval(value, &Env::default()) {
-                        Some(v) => {
-                            if !constraints::check_value(
-                                &mut self.diagnostics,
-                                &v,
-                                &p.ty,
-                                value.span,
-                            ) {
-                                ok = false;
+                        Slot::Failed
+                    } else {
+                        match self.eval(value, &Env::default()) {
+                            Some(v)
+                                if constraints::check_value(
+                                    &mut self.diagnostics,
+                                    &v,
+                                    &p.ty,
+                                    value.span,
+                                ) =>
+                            {
+                                Slot::Value(v)
                             }
-                            v
-                        }
-                        None => {
-                            ok = false;
-                            continue;
+                            _ => Slot::Failed,
                         }
                     }
                 }
                 None => {
                     let pdecl = info.decl.params.iter().find(|d| d.name.name == p.name);
                     match pdecl.and_then(|d| d.default.as_ref()) {
-                        Some(d) => match self.eval(d, &Env::default()) {
-                            Some(v) => v,
-                            None => {
-                                ok = false;
-                                continue;
-                            }
-                        },
-                        None if !p.required => Value::None,
-                        None => {
-                            ok = false;
-                            continue;
+                        // A default is checked against the type's
+                        // constraints here only when it reads other names
+                        // (a constant one was checked at the component).
+                        Some(d) => {
+                            let mut names = Vec::new();
+                            crate::expr::free_names(d, &mut names);
+                            Slot::Pending(d, (!names.is_empty()).then(|| p.ty.clone()))
                         }
+                        None if !p.required => Slot::Value(Value::None),
+                        None => Slot::Failed,
                     }
                 }
             };
-            out.insert(p.name.clone(), v);
+            frame.insert(p.name.clone(), slot);
+        }
+        for l in &info.decl.lets {
+            frame
+                .entry(l.name.name.clone())
+                .or_insert(Slot::Pending(&l.value, None));
+        }
+        self.frames.insert(i, frame);
+        let mut out = BTreeMap::new();
+        for p in &info.params {
+            match self.member(i, &p.name) {
+                Some(Some(v)) => {
+                    out.insert(p.name.clone(), v);
+                }
+                _ => ok = false,
+            }
         }
         ok.then(|| Rc::new(out))
     }
@@ -303,24 +413,59 @@ impl<'t, 'a> Evaluator<'t, 'a> {
                         StrPart::Interp(x) => out.push_str(&self.eval(x, env)?.interpolate()?),
                     }
                 }
+                self.charge(1 + out.len() as u64 / 64, e.span)?;
                 Value::Str(out)
             }
-            ExprKind::List(items) => Value::List(
-                items
-                    .iter()
-                    .map(|i| self.eval(i, env))
-                    .collect::<Option<_>>()?,
-            ),
+            ExprKind::List(items) => {
+                self.charge(items.len() as u64 + 1, e.span)?;
+                Value::List(
+                    items
+                        .iter()
+                        .map(|i| self.eval(i, env))
+                        .collect::<Option<_>>()?,
+                )
+            }
             ExprKind::Record(entries) => {
+                self.charge(entries.len() as u64 + 1, e.span)?;
                 let mut m = BTreeMap::new();
                 for en in entries {
-                    m.insert(en.key.name.clone(), self.eval(&en.value, env)?);
+                    let (key, kspan) = match &en.key {
+                        ast::RecordKey::Plain(k) => (k.name.clone(), k.span),
+                        ast::RecordKey::Computed(lit) => {
+                            let k = self.eval(
+                                &ast::Expr {
+                                    kind: ExprKind::Str(lit.clone()),
+                                    span: lit.span,
+                                },
+                                env,
+                            )?;
+                            let Value::Str(k) = k else { return None };
+                            (k, lit.span)
+                        }
+                    };
+                    let v = self.eval(&en.value, env)?;
+                    if m.insert(key.clone(), v).is_some() {
+                        self.diagnostics.push(duplicate_key(&key, kspan, e.span));
+                        return None;
+                    }
                 }
                 Value::Map(m)
             }
+            ExprKind::If(cond, then, other) => {
+                let Value::Bool(b) = self.eval(cond, env)? else {
+                    return None;
+                };
+                return self.eval(if b { then } else { other }, env);
+            }
+            ExprKind::Comprehension(c) => return self.comprehension(c, e.span, env),
             ExprKind::Name(n) => {
                 if let Some(v) = env.locals.get(n) {
                     return Some(v.clone());
+                }
+                if let Some(i) = env.self_inst {
+                    if let Some(v) = self.member(i, n) {
+                        return v;
+                    }
                 }
                 match self.t.globals.get(n)?.0 {
                     Global::Instance(i) => Value::Instance(InstId(i as u32)),
@@ -449,8 +594,9 @@ impl<'t, 'a> Evaluator<'t, 'a> {
                             // An optional interface field the component leaves unset.
                             return Some(Value::None);
                         };
+                        let _ = args;
                         let env = Env {
-                            locals: args.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+                            locals: HashMap::new(),
                             self_inst: Some(i),
                         };
                         self.eval(expr, &env)
@@ -459,30 +605,6 @@ impl<'t, 'a> Evaluator<'t, 'a> {
             }
             _ => None,
         }
-    }
-
-    fn call(&mut self, call: &ast::Call, env: &Env) -> Option<Value> {
-        let args: Vec<Value> = call
-            .args
-            .iter()
-            .map(|a| self.eval(a, env))
-            .collect::<Option<_>>()?;
-        Some(match (call.func.name.as_str(), args.as_slice()) {
-            ("len", [Value::List(l)]) => Value::Int(l.len() as i64),
-            ("len", [Value::Map(m)]) => Value::Int(m.len() as i64),
-            ("len", [Value::Str(s)]) => Value::Int(s.chars().count() as i64),
-            ("lower", [Value::Str(s)]) => Value::Str(s.to_lowercase()),
-            ("upper", [Value::Str(s)]) => Value::Str(s.to_uppercase()),
-            ("join", [Value::List(l), Value::Str(sep)]) => {
-                let parts: Vec<String> =
-                    l.iter().map(|v| v.interpolate()).collect::<Option<_>>()?;
-                Value::Str(parts.join(sep))
-            }
-            ("contains", [Value::List(l), x]) => Value::Bool(l.contains(x)),
-            ("default", [Value::None, d]) => d.clone(),
-            ("default", [v, _]) => v.clone(),
-            _ => return None,
-        })
     }
 
     fn binary(
@@ -525,8 +647,15 @@ impl<'t, 'a> Evaluator<'t, 'a> {
                 })
             }
             (Add, Value::List(mut x), Value::List(y)) => {
+                self.charge((x.len() + y.len()) as u64, span)?;
                 x.extend(y);
                 Value::List(x)
+            }
+            (Add, Value::Map(mut x), Value::Map(y)) => {
+                // Merge: the right side wins.
+                self.charge((x.len() + y.len()) as u64, span)?;
+                x.extend(y);
+                Value::Map(x)
             }
             (op, Value::Int(x), Value::Int(y)) => {
                 let res = match op {
@@ -642,4 +771,16 @@ fn mentions_platform(e: &ast::Expr) -> bool {
         ExprKind::Call(c) => c.args.iter().any(mentions_platform),
         _ => false,
     }
+}
+
+/// Two entries of one map with the same key.
+fn duplicate_key(key: &str, at: Span, whole: Span) -> Diagnostic {
+    Diagnostic::error(
+        "E0311",
+        format!("the key {key:?} is produced more than once"),
+        at,
+    )
+    .with_label("this key was already set")
+    .with_secondary(whole, "in this map")
+    .with_help("make the keys unique, e.g. by including a unique field in them")
 }

@@ -15,6 +15,8 @@ pub(crate) struct Ctx {
     pub in_component: bool,
     /// Instances and secrets are visible.
     pub globals: bool,
+    /// Open data (values blocks): lists may mix element types.
+    pub open: bool,
 }
 
 impl Ctx {
@@ -56,6 +58,13 @@ pub(crate) fn narrowings(cond: &ast::Expr) -> (Vec<String>, Vec<String>) {
             let (b, _) = narrowings(r);
             a.extend(b);
             (a, vec![])
+        }
+        // `!(a || b)` is rare; `a || b` is false only when both are false.
+        ExprKind::Binary(BinaryOp::Or, l, r) => {
+            let (_, mut a) = narrowings(l);
+            let (_, b) = narrowings(r);
+            a.extend(b);
+            (vec![], a)
         }
         _ => (vec![], vec![]),
     }

@@ -93,5 +93,6 @@ pub(crate) fn platform_ty(has_domain: bool) -> Ty {
         ("name".into(), Ty::String),
         ("domain".into(), domain),
         ("namespace".into(), Ty::String),
+        ("environment".into(), Ty::Optional(Box::new(Ty::String))),
     ])
 }

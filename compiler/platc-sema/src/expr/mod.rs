@@ -9,18 +9,19 @@ use platc_syntax::ast::{self, BinaryOp, ExprKind, StrPart, UnaryOp};
 use crate::analyze::Checker;
 use crate::resolve::Def;
 use crate::tables::Global;
-use crate::types::{assignable, Mismatch, Ty};
-use crate::vocab::SECRET_SOURCES;
+use crate::types::{assignable, common, Mismatch, Ty};
 
+mod calls;
+mod comprehension;
 mod ctx;
 mod fields;
+mod names;
 mod report;
 
 pub(crate) use ctx::{narrowings, Ctx};
 use fields::{platform_ty, self_ty};
+pub(crate) use names::free_names;
 use report::enum_literal_mismatch;
-
-const FUNCTIONS: &[&str] = &["len", "lower", "upper", "join", "contains", "default"];
 
 impl Checker<'_> {
     /// Checks `e` against `expected`; reports and returns false on mismatch.
@@ -68,6 +69,9 @@ impl Checker<'_> {
             (ExprKind::Record(entries), Ty::Map(elem)) => {
                 let mut ok = self.check_record_keys(entries);
                 for en in entries {
+                    if let ast::RecordKey::Computed(k) = &en.key {
+                        self.check_string(k, ctx);
+                    }
                     ok &= self.check_expr(&en.value, elem, ctx);
                 }
                 return ok;
@@ -75,17 +79,30 @@ impl Checker<'_> {
             (ExprKind::Record(entries), Ty::Record(fields)) => {
                 let mut ok = self.check_record_keys(entries);
                 for en in entries {
-                    match fields.iter().find(|(n, _)| *n == en.key.name) {
+                    let Some(key) = en.key.plain() else {
+                        self.err(
+                            Diagnostic::error(
+                                "E0308",
+                                "a computed key cannot name a field of a record type",
+                                en.key.span(),
+                            )
+                            .with_label("computed key")
+                            .with_help("write the field's name, or use a `map<T>` type"),
+                        );
+                        ok = false;
+                        continue;
+                    };
+                    match fields.iter().find(|(n, _)| *n == key.name) {
                         Some((_, t)) => ok &= self.check_expr(&en.value, t, ctx),
                         None => {
                             let mut d = Diagnostic::error(
                                 "E0308",
-                                format!("the record type has no field `{}`", en.key.name),
-                                en.key.span,
+                                format!("the record type has no field `{}`", key.name),
+                                key.span,
                             )
                             .with_label("unknown field");
                             d = d.with_suggestion(
-                                &en.key.name,
+                                &key.name,
                                 fields.iter().map(|(n, _)| n.as_str()),
                                 None,
                             );
@@ -96,7 +113,9 @@ impl Checker<'_> {
                 }
                 for (n, t) in fields {
                     if !matches!(t.base(), Ty::Optional(_))
-                        && !entries.iter().any(|en| en.key.name == *n)
+                        && !entries
+                            .iter()
+                            .any(|en| en.key.plain().is_some_and(|k| k.name == *n))
                     {
                         self.err(
                             Diagnostic::error(
@@ -139,6 +158,21 @@ impl Checker<'_> {
                 self.check_string(s, ctx);
                 Ty::String
             }
+            ExprKind::List(items) if ctx.open => {
+                // Open data: elements may have different shapes.
+                let mut elem: Option<Ty> = None;
+                for i in items {
+                    let t = self.infer(i, ctx);
+                    elem = Some(match elem {
+                        None => t,
+                        Some(e) => common(&e, &t, &self.tables).unwrap_or(Ty::Data),
+                    });
+                }
+                Ty::List(Box::new(match elem {
+                    None | Some(Ty::NoneLit) => Ty::Unknown,
+                    Some(t) => t,
+                }))
+            }
             ExprKind::List(items) => {
                 let mut elem: Option<Ty> = None;
                 for i in items {
@@ -161,13 +195,69 @@ impl Checker<'_> {
             }
             ExprKind::Record(entries) => {
                 self.check_record_keys(entries);
+                let computed = entries.iter().any(|en| en.key.plain().is_none());
                 let mut fields = Vec::new();
                 for en in entries {
+                    if let ast::RecordKey::Computed(k) = &en.key {
+                        self.check_string(k, ctx);
+                    }
                     let t = self.infer(&en.value, ctx);
-                    fields.push((en.key.name.clone(), t));
+                    let name = en.key.plain().map(|k| k.name.clone()).unwrap_or_default();
+                    fields.push((name, t));
+                }
+                if computed {
+                    // Keys known only when evaluated: a map.
+                    let mut elem = Ty::Unknown;
+                    for (_, t) in &fields {
+                        elem = common(&elem, t, &self.tables).unwrap_or(Ty::Data);
+                    }
+                    if !ctx.open && elem == Ty::Data {
+                        self.err(
+                            Diagnostic::error(
+                                "E0301",
+                                "a record with computed keys needs values of one type",
+                                e.span,
+                            )
+                            .with_label("the values have different types")
+                            .with_note("a computed key makes the record a `map<T>`"),
+                        );
+                        return Ty::Unknown;
+                    }
+                    return Ty::Map(Box::new(elem));
                 }
                 Ty::Record(fields)
             }
+            ExprKind::If(cond, then, other) => {
+                self.check_expr(cond, &Ty::Bool, ctx);
+                let (pos, neg) = narrowings(cond);
+                let mut then_ctx = ctx.clone();
+                self.narrow(&mut then_ctx, &pos);
+                let mut else_ctx = ctx.clone();
+                self.narrow(&mut else_ctx, &neg);
+                let a = self.infer(then, &then_ctx);
+                let b = self.infer(other, &else_ctx);
+                match common(&a, &b, &self.tables) {
+                    Some(t) => t,
+                    None if ctx.open => Ty::Data,
+                    None => {
+                        let (x, y) = (self.ty(&a), self.ty(&b));
+                        self.err(
+                            Diagnostic::error(
+                                "E0301",
+                                format!("the branches have different types: `{x}` and `{y}`"),
+                                other.span,
+                            )
+                            .with_label(format!("this is a `{y}`"))
+                            .with_secondary(then.span, format!("this is a `{x}`"))
+                            .with_help(
+                                "both branches of a conditional must give values of one type",
+                            ),
+                        );
+                        Ty::Unknown
+                    }
+                }
+            }
+            ExprKind::Comprehension(c) => self.infer_comprehension(c, ctx),
             ExprKind::Name(n) => self.infer_name(n, e.span, ctx),
             ExprKind::SelfRef => {
                 if ctx.in_component {
@@ -266,18 +356,36 @@ impl Checker<'_> {
         match op {
             BinaryOp::And | BinaryOp::Or => {
                 self.check_expr(l, &Ty::Bool, ctx);
-                self.check_expr(r, &Ty::Bool, ctx);
+                // The right side runs only when the left did not decide:
+                // `x != none && x.f`, `x == none || x.f`.
+                let (pos, neg) = narrowings(l);
+                let mut rctx = ctx.clone();
+                self.narrow(&mut rctx, if op == BinaryOp::And { &pos } else { &neg });
+                self.check_expr(r, &Ty::Bool, &rctx);
                 Ty::Bool
             }
             BinaryOp::Eq | BinaryOp::Ne => {
                 let lt = self.infer(l, ctx);
                 let rt = self.infer(r, ctx);
+                // An optional compares with a value of its inner type; an
+                // enum with a string literal (checked just below).
+                let strip = |t: &Ty| match t.base() {
+                    Ty::Optional(inner) => inner.base().clone(),
+                    t => t.clone(),
+                };
+                let (lb, rb) = (strip(&lt), strip(&rt));
+                let literal =
+                    |e: &ast::Expr| matches!(&e.kind, ExprKind::Str(s) if s.as_plain().is_some());
                 let comparable = lt.is_unknown()
                     || rt.is_unknown()
                     || (lt == Ty::NoneLit && matches!(rt.base(), Ty::Optional(_) | Ty::NoneLit))
                     || (rt == Ty::NoneLit && matches!(lt.base(), Ty::Optional(_)))
-                    || assignable(&lt, &rt, &self.tables).is_ok()
-                    || assignable(&rt, &lt, &self.tables).is_ok();
+                    || (lt != Ty::NoneLit
+                        && rt != Ty::NoneLit
+                        && (assignable(&lb, &rb, &self.tables).is_ok()
+                            || assignable(&rb, &lb, &self.tables).is_ok()
+                            || (matches!(lb, Ty::Enum(_)) && literal(r))
+                            || (matches!(rb, Ty::Enum(_)) && literal(l))));
                 let impossible =
                     enum_literal_mismatch(&lt, r).or_else(|| enum_literal_mismatch(&rt, l));
                 if lt.base() == &Ty::Secret || rt.base() == &Ty::Secret {
@@ -378,22 +486,44 @@ impl Checker<'_> {
                     (Ty::Int, Ty::Int) => Ty::Int,
                     (Ty::Int | Ty::Float, Ty::Int | Ty::Float) => Ty::Float,
                     (Ty::List(a), Ty::List(b)) if op == BinaryOp::Add => {
-                        if assignable(b, a, &self.tables).is_ok() {
-                            lt.base().clone()
-                        } else if assignable(a, b, &self.tables).is_ok() {
-                            rt.base().clone()
-                        } else {
+                        // Concatenation of any element types: a list of
+                        // data when they have nothing in common.
+                        if a.contains_secret() != b.contains_secret() {
                             let (x, y) = (self.ty(&lt), self.ty(&rt));
                             self.err(
                                 Diagnostic::error(
-                                    "E0301",
+                                    "E0307",
                                     format!("cannot join `{x}` and `{y}`"),
                                     span,
                                 )
-                                .with_label("the lists hold different types"),
+                                .with_label("only one of the lists holds secrets"),
                             );
-                            Ty::Unknown
+                            return Ty::Unknown;
                         }
+                        Ty::List(Box::new(common(a, b, &self.tables).unwrap_or(Ty::Data)))
+                    }
+                    (Ty::Record(a), Ty::Record(b)) if op == BinaryOp::Add => {
+                        // Merge: the right side wins.
+                        let mut fields: Vec<(String, Ty)> = a
+                            .iter()
+                            .filter(|(n, _)| !b.iter().any(|(m, _)| m == n))
+                            .cloned()
+                            .collect();
+                        fields.extend(b.iter().cloned());
+                        Ty::Record(fields)
+                    }
+                    (Ty::Record(_) | Ty::Map(_), Ty::Record(_) | Ty::Map(_))
+                        if op == BinaryOp::Add =>
+                    {
+                        let elem = |t: &Ty| match t {
+                            Ty::Map(e) => (**e).clone(),
+                            Ty::Record(fs) => fs.iter().fold(Ty::Unknown, |acc, (_, t)| {
+                                common(&acc, t, &self.tables).unwrap_or(Ty::Data)
+                            }),
+                            _ => Ty::Unknown,
+                        };
+                        let (x, y) = (elem(lt.base()), elem(rt.base()));
+                        Ty::Map(Box::new(common(&x, &y, &self.tables).unwrap_or(Ty::Data)))
                     }
                     (a, b) => {
                         let numeric = |t: &Ty| matches!(t, Ty::Int | Ty::Float);
@@ -477,138 +607,6 @@ impl Checker<'_> {
                     }
                     self.err(d);
                 }
-            }
-        }
-    }
-
-    fn infer_call(&mut self, call: &ast::Call, ctx: &Ctx) -> Ty {
-        let name = call.func.name.as_str();
-        let arity = |this: &mut Self, n: usize, sig: &str| -> bool {
-            if call.args.len() != n {
-                this.err(
-                    Diagnostic::error(
-                        "E0315",
-                        format!(
-                            "`{name}` takes {n} argument{}, found {}",
-                            if n == 1 { "" } else { "s" },
-                            call.args.len()
-                        ),
-                        call.span,
-                    )
-                    .with_label("wrong number of arguments")
-                    .with_help(format!("the signature is `{sig}`")),
-                );
-                false
-            } else {
-                true
-            }
-        };
-        match name {
-            "len" => {
-                if arity(self, 1, "len(list | map | string) -> int") {
-                    let t = self.infer(&call.args[0], ctx);
-                    if !matches!(
-                        t.base(),
-                        Ty::List(_) | Ty::Map(_) | Ty::String | Ty::Record(_) | Ty::Unknown
-                    ) {
-                        let ts = self.ty(&t);
-                        self.err(
-                            Diagnostic::error(
-                                "E0315",
-                                format!("`len` needs a list, map or string, found `{ts}`"),
-                                call.args[0].span,
-                            )
-                            .with_label("wrong argument type"),
-                        );
-                    }
-                }
-                Ty::Int
-            }
-            "lower" | "upper" => {
-                if arity(self, 1, &format!("{name}(string) -> string")) {
-                    self.check_expr(&call.args[0], &Ty::String, ctx);
-                }
-                Ty::String
-            }
-            "join" => {
-                if arity(self, 2, "join(list<string>, string) -> string") {
-                    self.check_expr(&call.args[0], &Ty::List(Box::new(Ty::String)), ctx);
-                    self.check_expr(&call.args[1], &Ty::String, ctx);
-                }
-                Ty::String
-            }
-            "contains" => {
-                if arity(self, 2, "contains(list<T>, T) -> bool") {
-                    let t = self.infer(&call.args[0], ctx);
-                    match t.base().clone() {
-                        Ty::List(elem) => {
-                            self.check_expr(&call.args[1], &elem, ctx);
-                        }
-                        Ty::Unknown => {}
-                        other => {
-                            let ts = self.ty(&other);
-                            self.err(
-                                Diagnostic::error(
-                                    "E0315",
-                                    format!("`contains` needs a list, found `{ts}`"),
-                                    call.args[0].span,
-                                )
-                                .with_label("wrong argument type"),
-                            );
-                        }
-                    }
-                }
-                Ty::Bool
-            }
-            "default" => {
-                if arity(self, 2, "default(T?, T) -> T") {
-                    let t = self.infer(&call.args[0], ctx);
-                    match t.base().clone() {
-                        Ty::Optional(inner) => {
-                            self.check_expr(&call.args[1], &inner, ctx);
-                            return *inner;
-                        }
-                        Ty::Unknown => return Ty::Unknown,
-                        other => {
-                            let ts = self.ty(&other);
-                            self.err(
-                                Diagnostic::error(
-                                    "E0315",
-                                    format!("`default` needs an optional value, found `{ts}`"),
-                                    call.args[0].span,
-                                )
-                                .with_label("this is never `none`")
-                                .with_help("use the value directly"),
-                            );
-                            return other;
-                        }
-                    }
-                }
-                Ty::Unknown
-            }
-            s if SECRET_SOURCES.contains(&s) => {
-                self.err(
-                    Diagnostic::error(
-                        "E0315",
-                        format!("`{s}` can only be used in a secret declaration"),
-                        call.func.span,
-                    )
-                    .with_label("not allowed in an expression")
-                    .with_help(format!("declare `secret NAME from {s}(...)` and use NAME")),
-                );
-                Ty::Unknown
-            }
-            other => {
-                let mut d = Diagnostic::error(
-                    "E0315",
-                    format!("unknown function `{other}`"),
-                    call.func.span,
-                )
-                .with_label("not a built-in function");
-                let all = format!("the built-in functions are: {}", FUNCTIONS.join(", "));
-                d = d.with_suggestion(other, FUNCTIONS.iter().copied(), Some(all));
-                self.err(d);
-                Ty::Unknown
             }
         }
     }

@@ -9,11 +9,18 @@ use crate::analyze::Checker;
 use crate::types::{Mismatch, Ty, TypeNames};
 
 impl Checker<'_> {
+    /// Reports a plain key written twice in one record literal (computed
+    /// keys are compared when evaluated).
     pub(crate) fn check_record_keys(&mut self, entries: &[ast::RecordEntry]) -> bool {
         let mut ok = true;
         for (i, en) in entries.iter().enumerate() {
-            if let Some(prev) = entries[..i].iter().find(|p| p.key.name == en.key.name) {
-                self.dup_assign(&en.key, prev.key.span);
+            let Some(key) = en.key.plain() else { continue };
+            if let Some(prev) = entries[..i]
+                .iter()
+                .filter_map(|p| p.key.plain())
+                .find(|p| p.name == key.name)
+            {
+                self.dup_assign(key, prev.span);
                 ok = false;
             }
         }

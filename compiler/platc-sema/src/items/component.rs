@@ -13,6 +13,23 @@ use crate::vocab::regex_is_match;
 
 const EXPOSE_POINT_FIELDS: &[&str] = &["port", "service"];
 
+/// A values path already assigned: its fixed keys (all of them, or the
+/// prefix before the first computed or index segment).
+#[derive(Clone)]
+struct Assigned {
+    keys: Vec<String>,
+    fixed: bool,
+    span: Span,
+}
+
+/// True when `e` reads none of the component's names (nor `self`): a
+/// default that is the same for every instance.
+fn is_constant(e: &ast::Expr) -> bool {
+    let mut names = Vec::new();
+    crate::expr::free_names(e, &mut names);
+    names.is_empty()
+}
+
 impl Checker<'_> {
     pub(crate) fn check_component(&mut self, id: CompId) {
         let decl = self.tables.comps[id.0 as usize].decl;
@@ -39,7 +56,12 @@ impl Checker<'_> {
             .iter()
             .map(|p| (p.name.clone(), p.ty.clone()))
             .collect();
-        // defaults: checked without other params in scope
+        ctx.locals = params.clone();
+        // lets, in the order they depend on each other (cycles: E0323)
+        self.check_lets(decl, &mut ctx);
+        // defaults: may use params, lets, `self` and `platform`. One that
+        // uses none of the component's names is a constant, checked here
+        // once; the others are checked for every instance that uses them.
         for p in &decl.params {
             if let Some(default) = &p.default {
                 let Some(ty) = params
@@ -49,28 +71,41 @@ impl Checker<'_> {
                 else {
                     continue;
                 };
-                let default_ctx = Ctx::default();
-                if self.check_expr(default, &ty, &default_ctx) {
+                if self.check_expr(default, &ty, &ctx) && is_constant(default) {
                     self.check_constant(default, &ty);
                 }
             }
         }
-        ctx.locals = params;
-        // requires
+        // requires (if COND)
         for r in &decl.requires {
-            match self.resolve_type_name(file, r) {
+            match self.resolve_type_name(file, &r.interface) {
                 Ty::Interface(_) | Ty::Unknown => {}
                 other => {
                     let t = self.ty(&other);
                     self.err(
-                        Diagnostic::error("E0301", format!("`{t}` is not an interface"), r.span)
-                            .with_label("expected an interface"),
+                        Diagnostic::error(
+                            "E0301",
+                            format!("`{t}` is not an interface"),
+                            r.interface.span,
+                        )
+                        .with_label("expected an interface"),
                     );
                 }
             }
+            if let Some(c) = &r.cond {
+                self.check_expr(c, &Ty::Bool, &ctx);
+            }
+        }
+        // assertions
+        for a in &decl.asserts {
+            self.check_expr(&a.cond, &Ty::Bool, &ctx);
+            self.check_expr(&a.message, &Ty::String, &ctx);
         }
         // provides
         for p in &decl.provides {
+            if let Some(c) = &p.cond {
+                self.check_expr(c, &Ty::Bool, &ctx);
+            }
             let Ty::Interface(iid) = self.resolve_type_name_quiet(file, &p.interface) else {
                 continue;
             };
@@ -188,9 +223,11 @@ impl Checker<'_> {
         }
         // values
         // Several values blocks act as one: a key is set once in all of them.
-        let mut assigned: Vec<(Vec<String>, Span)> = Vec::new();
+        let mut assigned: Vec<Assigned> = Vec::new();
+        let mut values_ctx = ctx.clone();
+        values_ctx.open = true;
         for block in &decl.values {
-            self.check_value_stmts(&block.stmts, &mut ctx.clone(), &mut assigned);
+            self.check_value_stmts(&block.stmts, &mut values_ctx.clone(), &mut assigned);
         }
     }
 
@@ -255,34 +292,82 @@ impl Checker<'_> {
         &mut self,
         stmts: &[ast::ValueStmt],
         ctx: &mut Ctx,
-        assigned: &mut Vec<(Vec<String>, Span)>,
+        assigned: &mut Vec<Assigned>,
     ) {
         for s in stmts {
             match s {
                 ast::ValueStmt::Assign { path, value, .. } => {
-                    let keys: Vec<String> = path.iter().map(|k| k.name.clone()).collect();
+                    for seg in path {
+                        match &seg.kind {
+                            ast::KeyKind::Name(_) => {}
+                            ast::KeyKind::Computed(k) => {
+                                self.check_expr(
+                                    &ast::Expr {
+                                        kind: ast::ExprKind::Str(k.clone()),
+                                        span: k.span,
+                                    },
+                                    &Ty::String,
+                                    ctx,
+                                );
+                            }
+                            ast::KeyKind::Index(i) => {
+                                self.check_expr(i, &Ty::Int, ctx);
+                            }
+                        }
+                    }
+                    // Conflicts between fixed paths are found here; a path
+                    // with a computed or index segment is compared by its
+                    // fixed prefix here, and in full when evaluated.
+                    let prefix: Vec<String> = path
+                        .iter()
+                        .map_while(|k| k.name().map(str::to_string))
+                        .collect();
+                    let fixed = prefix.len() == path.len();
                     let path_span = path.first().unwrap().span.to(path.last().unwrap().span);
-                    if let Some((other, first)) = assigned.iter().find(|(p, _)| {
-                        let n = p.len().min(keys.len());
-                        p[..n] == keys[..n]
-                    }) {
-                        let what = if *other == keys {
-                            format!("values key `{}` is set more than once", keys.join("."))
+                    let clash = assigned.iter().find(|a| {
+                        let n = a.keys.len().min(prefix.len());
+                        match (a.fixed, fixed) {
+                            (true, true) => a.keys[..n] == prefix[..n],
+                            // the fixed path sets a value at or above the other's prefix
+                            (true, false) => {
+                                a.keys.len() <= prefix.len() && a.keys[..] == prefix[..n]
+                            }
+                            (false, true) => {
+                                prefix.len() <= a.keys.len() && prefix[..] == a.keys[..n]
+                            }
+                            (false, false) => false,
+                        }
+                    });
+                    if let Some(other) = clash {
+                        let show = |keys: &[String], fixed: bool| {
+                            if fixed {
+                                keys.join(".")
+                            } else {
+                                format!("{}...", keys.join("."))
+                            }
+                        };
+                        let what = if other.fixed && fixed && other.keys == prefix {
+                            format!("values key `{}` is set more than once", prefix.join("."))
                         } else {
                             format!(
                                 "values keys `{}` and `{}` overlap",
-                                other.join("."),
-                                keys.join(".")
+                                show(&other.keys, other.fixed),
+                                show(&prefix, fixed)
                             )
                         };
+                        let first = other.span;
                         self.err(
                             Diagnostic::error("E0311", what, path_span)
                                 .with_label("set here")
-                                .with_secondary(*first, "also set here")
+                                .with_secondary(first, "also set here")
                                 .with_help("a key holds either one value or nested keys; set each key once"),
                         );
                     } else {
-                        assigned.push((keys, path_span));
+                        assigned.push(Assigned {
+                            keys: prefix,
+                            fixed,
+                            span: path_span,
+                        });
                     }
                     let t = self.infer(value, ctx);
                     if t.contains_secret() && t.base() != &Ty::Secret {
@@ -291,18 +376,6 @@ impl Checker<'_> {
                                 .with_label("holds a secret")
                                 .with_note("only a secret on its own is delivered out of band; inside a structure it would be written in clear text")
                                 .with_help("assign the secret to its own values key"),
-                        );
-                    }
-                    if matches!(t.base(), Ty::Optional(_) | Ty::NoneLit) {
-                        self.err(
-                            Diagnostic::error(
-                                "E0310",
-                                format!("the optional `{}` cannot be a Helm value", self.ty(&t)),
-                                value.span,
-                            )
-                            .with_label("this may be `none`")
-                            .with_note("a `null` Helm value deletes the chart's default for the key")
-                            .with_help("set the key inside `if value != none { ... }`, or use `default(value, fallback)`"),
                         );
                     }
                     if matches!(t.base(), Ty::Component(_) | Ty::Interface(_)) {
@@ -337,7 +410,10 @@ impl Checker<'_> {
                     self.check_value_stmts(otherwise, &mut else_ctx, &mut else_assigned);
                     // keys set in either branch count as set afterwards
                     for entry in then_assigned.into_iter().chain(else_assigned) {
-                        if !assigned.iter().any(|(p, _)| *p == entry.0) {
+                        if !assigned
+                            .iter()
+                            .any(|a| a.keys == entry.keys && a.fixed == entry.fixed)
+                        {
                             assigned.push(entry);
                         }
                     }

@@ -18,7 +18,7 @@ impl Checker<'_> {
         if !regex_is_match(INSTANCE_NAME, &decl.name.name) || decl.name.name.len() > 53 {
             self.err(
                 Diagnostic::error("E0305", format!("instance name `{}` is not usable as a Kubernetes name", decl.name.name), decl.name.span)
-                    .with_label("must be lowercase letters, digits and `_`, start with a letter, at most 53 characters")
+                    .with_label("must be lowercase letters, digits and `_`, start with a letter, end with a letter or digit, at most 53 characters")
                     .with_note("the name becomes the Helm release name (`_` turns into `-`)")
                     .with_help(format!("e.g. `{}`", suggest_dns(&decl.name.name).replace('-', "_"))),
             );
@@ -236,7 +236,12 @@ impl Checker<'_> {
             let cdecl = self.tables.comps[comp.0 as usize].decl;
             let cfile = self.tables.comps[comp.0 as usize].file;
             for r in &cdecl.requires {
-                let Ty::Interface(iid) = self.resolve_type_name_quiet(cfile, r) else {
+                // A conditional requirement is checked per instance when
+                // evaluated.
+                if r.cond.is_some() {
+                    continue;
+                }
+                let Ty::Interface(iid) = self.resolve_type_name_quiet(cfile, &r.interface) else {
                     continue;
                 };
                 let met = provided.contains(&iid);
@@ -264,7 +269,7 @@ impl Checker<'_> {
                     "this `{}` needs an instance providing `{iname}`",
                     cdecl.name.name
                 ))
-                .with_secondary(r.span, "required here");
+                .with_secondary(r.interface.span, "required here");
                 d = if providers.is_empty() {
                     d.with_help(format!(
                         "add an instance of a component that provides `{iname}`"

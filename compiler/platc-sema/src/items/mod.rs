@@ -11,6 +11,7 @@ use crate::types::Ty;
 mod component;
 mod environment;
 mod instance;
+mod members;
 mod platform;
 mod policy;
 mod secret;

@@ -1,0 +1,167 @@
+//! Evaluation of built-in function calls and of comprehensions.
+
+use std::collections::BTreeMap;
+
+use platc_diag::{Diagnostic, Span};
+use platc_syntax::ast;
+use sha2::{Digest, Sha256};
+
+use super::{duplicate_key, Env, Evaluator};
+use crate::value::Value;
+
+impl Evaluator<'_, '_> {
+    pub(super) fn call(&mut self, call: &ast::Call, env: &Env) -> Option<Value> {
+        let args: Vec<Value> = call
+            .args
+            .iter()
+            .map(|a| self.eval(a, env))
+            .collect::<Option<_>>()?;
+        let arg_span = |n: usize| call.args.get(n).map(|a| a.span).unwrap_or(call.span);
+        let value = match (call.func.name.as_str(), args.as_slice()) {
+            ("len", [Value::List(l)]) => Value::Int(l.len() as i64),
+            ("len", [Value::Map(m)]) => Value::Int(m.len() as i64),
+            ("len", [Value::Str(s)]) => Value::Int(s.chars().count() as i64),
+            ("lower", [Value::Str(s)]) => Value::Str(s.to_lowercase()),
+            ("upper", [Value::Str(s)]) => Value::Str(s.to_uppercase()),
+            ("join", [Value::List(l), Value::Str(sep)]) => {
+                let parts: Vec<String> =
+                    l.iter().map(|v| v.interpolate()).collect::<Option<_>>()?;
+                Value::Str(parts.join(sep))
+            }
+            ("contains", [Value::List(l), x]) => Value::Bool(l.contains(x)),
+            ("contains", [Value::Str(s), Value::Str(x)]) => Value::Bool(s.contains(x.as_str())),
+            ("default", [Value::None, d]) => d.clone(),
+            ("default", [v, _]) => v.clone(),
+            ("replace", [Value::Str(s), Value::Str(from), Value::Str(to)]) => {
+                if from.is_empty() {
+                    return self.fail(arg_span(1), "`replace` needs a non-empty text to replace");
+                }
+                // Bound the result before building it.
+                let n = s.matches(from.as_str()).count() as u64;
+                let len = s.len() as u64 + n * to.len() as u64;
+                self.charge(1 + len / 64, call.span)?;
+                Value::Str(s.replace(from.as_str(), to))
+            }
+            ("split", [Value::Str(s), Value::Str(sep)]) => {
+                if sep.is_empty() {
+                    return self.fail(arg_span(1), "`split` needs a non-empty separator");
+                }
+                let parts: Vec<Value> = s
+                    .split(sep.as_str())
+                    .map(|p| Value::Str(p.into()))
+                    .collect();
+                self.charge(parts.len() as u64, call.span)?;
+                Value::List(parts)
+            }
+            ("trim", [Value::Str(s)]) => Value::Str(s.trim().to_string()),
+            ("starts_with", [Value::Str(s), Value::Str(p)]) => {
+                Value::Bool(s.starts_with(p.as_str()))
+            }
+            ("ends_with", [Value::Str(s), Value::Str(p)]) => Value::Bool(s.ends_with(p.as_str())),
+            ("pad_left", [Value::Str(s), Value::Int(width), Value::Str(fill)]) => {
+                let mut chars = fill.chars();
+                let (Some(c), None) = (chars.next(), chars.next()) else {
+                    return self.fail(
+                        arg_span(2),
+                        "`pad_left` needs a fill of exactly one character",
+                    );
+                };
+                let have = s.chars().count() as i64;
+                let missing = (*width - have).max(0) as u64;
+                self.charge(1 + missing / 64, call.span)?;
+                let mut out: String = std::iter::repeat_n(c, missing as usize).collect();
+                out.push_str(s);
+                Value::Str(out)
+            }
+            ("sha256", [Value::Str(s)]) => {
+                let digest = Sha256::digest(s.as_bytes());
+                Value::Str(digest.iter().map(|b| format!("{b:02x}")).collect())
+            }
+            ("to_json", [v]) => {
+                let json = v.to_json().unwrap_or(serde_json::Value::Null);
+                let text = serde_json::to_string(&json).ok()?;
+                self.charge(1 + text.len() as u64 / 64, call.span)?;
+                Value::Str(text)
+            }
+            ("to_yaml", [v]) => {
+                let json = v.to_json().unwrap_or(serde_json::Value::Null);
+                let text = platc_yaml::to_string(&json);
+                self.charge(1 + text.len() as u64 / 64, call.span)?;
+                Value::Str(text)
+            }
+            ("keys", [Value::Map(m)]) => {
+                self.charge(m.len() as u64, call.span)?;
+                Value::List(m.keys().map(|k| Value::Str(k.clone())).collect())
+            }
+            _ => return None,
+        };
+        Some(value)
+    }
+
+    fn fail(&mut self, span: Span, what: &str) -> Option<Value> {
+        self.diagnostics.push(
+            Diagnostic::error("E0319", what.to_string(), span).with_label("invalid argument"),
+        );
+        None
+    }
+
+    /// `[for ...: body]` and `{for ...: key = body}`: the body once per
+    /// element (of a map, in key order) for which the filter holds.
+    pub(super) fn comprehension(
+        &mut self,
+        c: &ast::Comprehension,
+        span: Span,
+        env: &Env,
+    ) -> Option<Value> {
+        let source = self.eval(&c.source, env)?;
+        let items: Vec<(Value, Value)> = match source {
+            Value::List(l) => {
+                self.charge(l.len() as u64, c.source.span)?;
+                l.into_iter()
+                    .enumerate()
+                    .map(|(i, v)| (Value::Int(i as i64), v))
+                    .collect()
+            }
+            Value::Map(m) => {
+                self.charge(m.len() as u64, c.source.span)?;
+                m.into_iter().map(|(k, v)| (Value::Str(k), v)).collect()
+            }
+            _ => return None,
+        };
+        let mut inner = env.clone();
+        let mut list = Vec::new();
+        let mut map = BTreeMap::new();
+        for (k, v) in items {
+            if let Some(kv) = &c.key_var {
+                inner.locals.insert(kv.name.clone(), k);
+            }
+            inner.locals.insert(c.var.name.clone(), v);
+            if let Some(f) = &c.filter {
+                match self.eval(f, &inner)? {
+                    Value::Bool(true) => {}
+                    Value::Bool(false) => continue,
+                    _ => return None,
+                }
+            }
+            self.charge(1, span)?;
+            let value = self.eval(&c.value, &inner)?;
+            match &c.key {
+                None => list.push(value),
+                Some(key) => {
+                    let Value::Str(k) = self.eval(key, &inner)? else {
+                        return None;
+                    };
+                    if map.insert(k.clone(), value).is_some() {
+                        self.diagnostics.push(duplicate_key(&k, key.span, span));
+                        return None;
+                    }
+                }
+            }
+        }
+        Some(if c.key.is_some() {
+            Value::Map(map)
+        } else {
+            Value::List(list)
+        })
+    }
+}
