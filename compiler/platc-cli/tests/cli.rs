@@ -257,3 +257,276 @@ fn graph_prints_every_format() {
         );
     }
 }
+
+/// A scratch project from `(path, contents)` pairs.
+fn project(name: &str, files: &[(&str, &str)]) -> PathBuf {
+    let dir = scratch(name);
+    for (path, text) in files {
+        let p = dir.join(path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+    dir
+}
+
+/// `platc check --format json ARGS`: the exit code and the diagnostics.
+fn check_json(args: &[&str], path: &Path) -> (Option<i32>, Vec<serde_json::Value>) {
+    let out = platc()
+        .args(["check", "--format", "json"])
+        .args(args)
+        .arg(path)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let diags = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    (out.status.code(), diags)
+}
+
+/// `(code, notes)` of each diagnostic.
+fn codes(diags: &[serde_json::Value]) -> Vec<(String, Vec<String>)> {
+    diags
+        .iter()
+        .map(|d| {
+            let notes = d["notes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|n| n.as_str().unwrap().to_string())
+                .collect();
+            (d["code"].as_str().unwrap().to_string(), notes)
+        })
+        .collect()
+}
+
+fn web_platform(values_files: &str, environments: &str) -> String {
+    format!(
+        r#"platform "demo" {{
+  domain = "example.com"
+}}
+
+component app {{
+  chart "app" version "1.0.0" from "https://charts.example.com"
+  param replicas: int = 1
+  values {{
+    replicaCount = replicas
+  }}
+}}
+
+app web {{
+  values_files = {values_files}
+}}
+
+{environments}
+"#
+    )
+}
+
+#[test]
+fn check_reports_values_files_that_build_could_not_read() {
+    let cases = [
+        ("missing", "E0601", vec![]),
+        ("bad-yaml", "E0602", vec![("values/web.yaml", "a: [1, 2\n")]),
+        (
+            "not-a-map",
+            "E0602",
+            vec![("values/web.yaml", "just text\n")],
+        ),
+    ];
+    for (name, code, extra) in cases {
+        let main = web_platform(r#"["values/web.yaml"]"#, "");
+        let mut files = vec![("main.plat", main.as_str())];
+        files.extend(extra);
+        let dir = project(&format!("values-{name}"), &files);
+        let (status, diags) = check_json(&[], &dir);
+        assert_eq!(status, Some(1), "{name}: {diags:?}");
+        assert_eq!(codes(&diags), [(code.to_string(), vec![])], "{name}");
+        assert_eq!(diags[0]["location"]["file"], "main.plat");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+    // Outside the project root: E0603, even when the file exists.
+    let dir = scratch("values-outside");
+    let inner = dir.join("project");
+    std::fs::create_dir_all(&inner).unwrap();
+    std::fs::write(dir.join("web.yaml"), "replicaCount: 2\n").unwrap();
+    std::fs::write(
+        inner.join("main.plat"),
+        web_platform(r#"["../web.yaml"]"#, ""),
+    )
+    .unwrap();
+    let (status, diags) = check_json(&[], &inner);
+    assert_eq!(status, Some(1));
+    assert_eq!(codes(&diags), [("E0603".to_string(), vec![])]);
+    // Human output says the same on stderr.
+    let out = platc().arg("check").arg(&inner).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("error[E0603]"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn check_reads_the_values_files_of_every_environment() {
+    let main = web_platform(
+        r#"["values/web.yaml"]"#,
+        "environment prod {\n  web.values_files = [\"values/prod.yaml\"]\n}\n",
+    );
+    let dir = project(
+        "values-env",
+        &[
+            ("main.plat", &main),
+            ("values/web.yaml", "replicaCount: 2\n"),
+        ],
+    );
+    // Plain `check`, without `--env prod`, reads prod's file too.
+    for args in [&[][..], &["--env", "prod"][..]] {
+        let (status, diags) = check_json(args, &dir);
+        assert_eq!(status, Some(1), "{args:?}");
+        assert_eq!(
+            codes(&diags),
+            [(
+                "E0601".to_string(),
+                vec!["in environment `prod`".to_string()]
+            )],
+            "{args:?}"
+        );
+        assert!(diags[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("values/prod.yaml"));
+    }
+    let out = platc().arg("check").arg(&dir).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("error[E0601]") && stderr.contains("note: in environment `prod`"),
+        "{stderr}"
+    );
+    // With the file in place the project is clean, and stays unwritten.
+    std::fs::write(dir.join("values/prod.yaml"), "replicaCount: 5\n").unwrap();
+    let before = tree(&dir);
+    let out = platc().arg("check").arg(&dir).output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is clean"));
+    assert!(out.stdout.is_empty());
+    assert_eq!(tree(&dir), before, "check wrote something");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn check_reports_a_requires_cycle() {
+    let main = r#"platform "demo" {
+  domain = "example.com"
+}
+
+interface Queue {}
+
+interface Store {}
+
+component broker {
+  provides Queue
+  requires Store
+}
+
+component storage {
+  provides Store
+  requires Queue
+}
+
+broker events {}
+
+storage blobs {}
+"#;
+    let dir = project("requires-cycle", &[("main.plat", main)]);
+    let before = tree(&dir);
+    let (status, diags) = check_json(&[], &dir);
+    assert_eq!(status, Some(1));
+    assert_eq!(codes(&diags), [("E0320".to_string(), vec![])]);
+    assert!(diags[0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("events -> blobs -> events"));
+    assert_eq!(tree(&dir), before, "check wrote something");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn check_writes_nothing_for_a_clean_project() {
+    let dir = scratch("check-writes-nothing");
+    let project = dir.join("project");
+    copy_dir(&repo().join("examples/two-teams"), &project);
+    let before = tree(&project);
+    for args in [&[][..], &["--env", "prod"][..]] {
+        let out = platc()
+            .arg("check")
+            .args(args)
+            .arg(&project)
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(out.stdout.is_empty());
+    }
+    assert_eq!(tree(&project), before, "check wrote something");
+    assert!(!project.join("out").exists());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_library_file_checks_on_its_own_with_imports_of_its_project() {
+    let dir = project(
+        "library",
+        &[
+            (
+                "main.plat",
+                "platform \"demo\" {\n  domain = \"example.com\"\n}\n\nimport \"./lib/x\"\n\nworker jobs {}\n",
+            ),
+            (
+                "common.plat",
+                "/// What a worker provides.\ninterface Queue {\n  topic: string\n}\n",
+            ),
+            (
+                "lib/x.plat",
+                "import \"../common.plat\"\n\n/// A background worker.\ncomponent worker {\n  provides Queue {\n    topic = \"jobs\"\n  }\n}\n",
+            ),
+        ],
+    );
+    let out = platc()
+        .arg("check")
+        .arg(dir.join("lib/x.plat"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains("error"), "{stderr}");
+    // Relative to the working directory, too.
+    let out = platc()
+        .current_dir(dir.join("lib"))
+        .args(["check", "x.plat"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // And the whole project checks clean.
+    let out = platc().arg("check").arg(&dir).output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

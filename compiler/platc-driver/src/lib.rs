@@ -6,22 +6,24 @@
 //! printing and exit codes are the caller's business.
 
 mod build;
+mod checks;
 mod fs;
 mod loader;
 #[doc(hidden)]
 pub mod synthetic;
 mod yaml11;
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use platc_diag::{Diagnostic, SourceMap};
+use platc_diag::{Diagnostic, SourceMap, Span};
 use platc_syntax::ast::Date;
 
 pub use build::{build_path, graph_path, Build};
 pub use fs::{FileSystem, MemoryFs, RealFs};
 pub use platc_emit::OutputFile;
 pub use platc_graph as graph;
-pub use platc_sema::Platform;
+pub use platc_sema::{Platform, ValuesFile};
 
 mod stdlib {
     include!(concat!(env!("OUT_DIR"), "/stdlib.rs"));
@@ -64,6 +66,18 @@ pub struct Compilation {
     pub diagnostics: Vec<Diagnostic>,
     /// The checked platform, when there is no error.
     pub platform: Option<Platform>,
+    /// The platform under the other environments (and the base platform
+    /// when an environment is selected), when there is no error. The check
+    /// reads their values files and builds their graphs too.
+    pub others: Vec<Platform>,
+    /// The deployment graph of `platform`, when there is no error.
+    pub graph: Option<graph::PlatformGraph>,
+    /// The user's values files of `platform`, read and validated by the
+    /// check, keyed by where each is named and its path as written (see
+    /// [`Compilation::values_file`]): `None` for an empty file. `build`
+    /// merges these without reading the disk again. Empty when there is an
+    /// error, and for [`check_source`] (a snippet has no files beside it).
+    pub values: BTreeMap<(Span, String), Option<serde_json::Value>>,
     /// The environments the program declares, when it parsed.
     pub environments: Option<Vec<String>>,
     /// The project root: the directory of the root file.
@@ -73,6 +87,14 @@ pub struct Compilation {
 impl Compilation {
     pub fn has_errors(&self) -> bool {
         self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+
+    /// The parsed contents of one of `platform`'s values files: `None` for
+    /// an empty file (or one the check did not read).
+    pub fn values_file(&self, vf: &ValuesFile) -> Option<&serde_json::Value> {
+        self.values
+            .get(&checks::values_key(vf))
+            .and_then(Option::as_ref)
     }
 }
 
@@ -134,7 +156,9 @@ impl InputError {
 }
 
 /// Checks the project at `path` (a `.plat` file, or a directory holding
-/// `main.plat`).
+/// `main.plat`): analysis, then, when it finds no error, for the base
+/// platform and every environment, the user's values files (E0601, E0602,
+/// E0603) and the deployment graph (a `requires` cycle is E0320).
 pub fn check_path(
     fs: &dyn FileSystem,
     path: &Path,
@@ -154,7 +178,7 @@ pub fn check_path(
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| ROOT_FILE.to_string());
-    let compilation =
+    let mut compilation =
         run_on_big_stack(|| loader::compile(fs, &project_root, &root_file, display, text, options));
     if let (Some(name), Some(known)) = (&options.environment, &compilation.environments) {
         if !known.contains(name) {
@@ -164,17 +188,23 @@ pub fn check_path(
             });
         }
     }
+    checks::run(fs, &mut compilation, checks::ValuesFiles::Read);
     Ok(compilation)
 }
 
 /// Checks one source text as the root file of a project with no other files
-/// (snippets, spec examples, fuzzing).
+/// (snippets, spec examples, fuzzing). As with [`check_path`], a `requires`
+/// cycle is reported, for every environment; values files are not read:
+/// a snippet has none beside it.
 pub fn check_source(name: &str, text: &str, options: &Options) -> Compilation {
     let fs = MemoryFs::default();
     let root = PathBuf::from("/snippet");
     let file = root.join(name);
     let text = text.to_string();
-    run_on_big_stack(|| loader::compile(&fs, &root, &file, name.to_string(), text, options))
+    let mut compilation =
+        run_on_big_stack(|| loader::compile(&fs, &root, &file, name.to_string(), text, options));
+    checks::run(&fs, &mut compilation, checks::ValuesFiles::Skip);
+    compilation
 }
 
 /// The root file and project root of an input path.

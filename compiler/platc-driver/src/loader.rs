@@ -74,6 +74,7 @@ pub(crate) fn compile(
     let root_id = l.load_text(root_key, display, text);
     let mut diagnostics = std::mem::take(&mut l.diagnostics);
     let mut platform = None;
+    let mut others = Vec::new();
     let mut environments = None;
     // Semantic analysis on files with syntax errors would report names and
     // types the broken text meant to define: noise. Report syntax first.
@@ -103,6 +104,7 @@ pub(crate) fn compile(
         let analysis = platc_sema::analyze(&program);
         diagnostics.extend(analysis.diagnostics);
         platform = analysis.platform;
+        others = analysis.others;
         environments = Some(
             l.units
                 .iter()
@@ -119,6 +121,9 @@ pub(crate) fn compile(
         sources: l.sources,
         diagnostics,
         platform,
+        others,
+        graph: None,
+        values: Default::default(),
         environments,
         root: project_root.to_path_buf(),
     }
