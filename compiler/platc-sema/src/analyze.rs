@@ -74,6 +74,7 @@ impl<'a> Checker<'a> {
         // fail an assertion or a constraint of its own. A diagnostic the
         // base platform already gives is not repeated for an environment.
         let mut platform = None;
+        let mut others = Vec::new();
         let mut seen: std::collections::HashSet<(&'static str, String, u32, u32, u32)> =
             std::collections::HashSet::new();
         let checked_clean = !sink.has_errors();
@@ -97,12 +98,15 @@ impl<'a> Checker<'a> {
             }
             if env.map(|e| &e.name.name) == program.environment.as_ref() {
                 platform = p;
+            } else {
+                others.extend(p);
             }
         }
         let has_errors = sink.has_errors();
         Analysis {
             diagnostics: sink.finish(),
             platform: if has_errors { None } else { platform },
+            others: if has_errors { Vec::new() } else { others },
         }
     }
 

@@ -54,8 +54,14 @@ pub struct Program<'a> {
 /// The result of analysis.
 pub struct Analysis {
     pub diagnostics: Vec<Diagnostic>,
-    /// The checked platform, when there is no error and a platform block.
+    /// The checked platform, when there is no error and a platform block:
+    /// the one of [`Program::environment`].
     pub platform: Option<Platform>,
+    /// The platform under every other environment (and the base platform
+    /// when an environment is selected), in declaration order, for checks
+    /// that span them all (values files, the deployment graph). Empty when
+    /// there is an error.
+    pub others: Vec<Platform>,
 }
 
 pub use ir::*;

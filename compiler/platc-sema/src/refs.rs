@@ -21,30 +21,68 @@ pub struct Reference {
 
 /// Every instance named inside `e`, in source order.
 fn named_instances(t: &Tables, e: &ast::Expr, out: &mut Vec<(usize, Span)>) {
+    walk(t, e, &mut Vec::new(), out);
+}
+
+fn walk_str(t: &Tables, s: &ast::StringLit, bound: &mut Vec<String>, out: &mut Vec<(usize, Span)>) {
+    for p in &s.parts {
+        if let StrPart::Interp(x) = p {
+            walk(t, x, bound, out);
+        }
+    }
+}
+
+/// `bound`: names of comprehension variables in scope, which shadow
+/// instances.
+fn walk(t: &Tables, e: &ast::Expr, bound: &mut Vec<String>, out: &mut Vec<(usize, Span)>) {
     match &e.kind {
         ExprKind::Name(n) => {
+            if bound.contains(n) {
+                return;
+            }
             if let Some((Global::Instance(i), _)) = t.globals.get(n) {
                 out.push((*i, e.span));
             }
         }
-        ExprKind::Str(s) => {
-            for p in &s.parts {
-                if let StrPart::Interp(x) = p {
-                    named_instances(t, x, out);
+        ExprKind::Str(s) => walk_str(t, s, bound, out),
+        ExprKind::List(items) => items.iter().for_each(|x| walk(t, x, bound, out)),
+        ExprKind::Record(entries) => {
+            for en in entries {
+                if let ast::RecordKey::Computed(k) = &en.key {
+                    walk_str(t, k, bound, out);
                 }
+                walk(t, &en.value, bound, out);
             }
         }
-        ExprKind::List(items) => items.iter().for_each(|x| named_instances(t, x, out)),
-        ExprKind::Record(entries) => entries
-            .iter()
-            .for_each(|en| named_instances(t, &en.value, out)),
-        ExprKind::Field(b, _) | ExprKind::Unary(_, b) => named_instances(t, b, out),
+        ExprKind::Field(b, _) | ExprKind::Unary(_, b) => walk(t, b, bound, out),
         ExprKind::Index(a, b) | ExprKind::Binary(_, a, b) => {
-            named_instances(t, a, out);
-            named_instances(t, b, out);
+            walk(t, a, bound, out);
+            walk(t, b, bound, out);
         }
-        ExprKind::Call(call) => call.args.iter().for_each(|x| named_instances(t, x, out)),
-        _ => {}
+        ExprKind::Call(call) => call.args.iter().for_each(|x| walk(t, x, bound, out)),
+        ExprKind::If(c, a, b) => {
+            walk(t, c, bound, out);
+            walk(t, a, bound, out);
+            walk(t, b, bound, out);
+        }
+        ExprKind::Comprehension(c) => {
+            walk(t, &c.source, bound, out);
+            let n = bound.len();
+            bound.extend(c.key_var.iter().map(|k| k.name.clone()));
+            bound.push(c.var.name.clone());
+            for x in c.filter.iter().chain(c.key.iter()) {
+                walk(t, x, bound, out);
+            }
+            walk(t, &c.value, bound, out);
+            bound.truncate(n);
+        }
+        ExprKind::Int(_)
+        | ExprKind::Float(_)
+        | ExprKind::Bool(_)
+        | ExprKind::None
+        | ExprKind::Quantity(_)
+        | ExprKind::SelfRef
+        | ExprKind::Platform => {}
     }
 }
 
@@ -86,11 +124,17 @@ pub(crate) fn references(t: &Tables, env: Option<&ast::EnvironmentDecl>) -> RefM
     let mut g = base_references(t);
     let Some(env) = env else { return g };
     for o in &env.overrides {
-        let (Some(head), Some(field)) = (o.target.first(), o.target.get(1)) else {
+        let (Some(head), Some(_)) = (o.target.first(), o.target.get(1)) else {
             continue;
         };
         let Some((Global::Instance(from), _)) = t.globals.get(&head.name) else {
             continue;
+        };
+        // `inst.attr`, or `inst.point.field` for a field of an expose block.
+        let attr = match &o.target[1..] {
+            [field] => field.name.clone(),
+            [point, field] => format!("expose.{}.{}", point.name, field.name),
+            _ => continue,
         };
         let mut found = Vec::new();
         named_instances(t, &o.value, &mut found);
@@ -99,11 +143,11 @@ pub(crate) fn references(t: &Tables, env: Option<&ast::EnvironmentDecl>) -> RefM
             .map(|(to, span)| Reference {
                 from: *from,
                 to,
-                attr: field.name.clone(),
+                attr: attr.clone(),
                 span,
             })
             .collect();
-        g.insert((*from, field.name.clone()), refs);
+        g.insert((*from, attr), refs);
     }
     g
 }

@@ -345,7 +345,9 @@ impl Checker<'_> {
                             p.name.span,
                         )
                         .with_label("cannot be a parameter name")
-                        .with_note("every instance has `namespace` and `values_files` already")
+                        .with_note(
+                            "every instance has `namespace`, `values_files` and `enabled` already",
+                        )
                         .with_help("choose another name"),
                     );
                     continue;

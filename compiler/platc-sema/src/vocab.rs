@@ -10,7 +10,7 @@ use crate::types::{Constraint, Ty};
 pub(crate) const BUILTIN_TYPES: &[&str] = &[
     "string", "int", "float", "bool", "bytes", "cpu", "duration", "path", "secret",
 ];
-pub(crate) const RESERVED_ATTRS: &[&str] = &["namespace", "values_files"];
+pub(crate) const RESERVED_ATTRS: &[&str] = &["namespace", "values_files", "enabled"];
 pub(crate) const SECRET_SOURCES: &[&str] = &["env", "kubernetes_secret", "external_secret"];
 pub(crate) const DNS_LABEL: &str = "^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$";
 pub(crate) const INSTANCE_NAME: &str = "^[a-z]([a-z0-9_]*[a-z0-9])?$";

@@ -26,8 +26,55 @@ impl Evaluator<'_, '_> {
                 });
             }
         }
+        // Instances an environment switches off take no part: nothing may
+        // refer to them (E0325).
+        let n = self.t.instances.len();
+        let mut enabled = vec![true; n];
+        let mut off_at = vec![None; n];
+        for i in 0..n {
+            (enabled[i], off_at[i]) = self.enabled(i);
+        }
+        for (i, refs) in references.iter().enumerate() {
+            if !enabled[i] {
+                continue;
+            }
+            for r in refs {
+                let Some(j) = self.t.globals.get(&r.target).and_then(|(g, _)| match g {
+                    crate::tables::Global::Instance(j) => Some(*j),
+                    _ => None,
+                }) else {
+                    continue;
+                };
+                if enabled[j] {
+                    continue;
+                }
+                let mut d = Diagnostic::error(
+                    "E0325",
+                    format!(
+                        "`{}` refers to `{}`, which is switched off",
+                        self.t.instances[i].0.name.name, r.target
+                    ),
+                    r.span,
+                )
+                .with_label(format!("`{}` is not deployed here", r.target));
+                if let Some(at) = off_at[j] {
+                    d = d.with_secondary(at, format!("`{}` is switched off here", r.target));
+                }
+                if let Some(env) = self.env {
+                    d = d.with_note(format!("in environment `{}`", env.name.name));
+                }
+                self.diagnostics.push(d.with_help(format!(
+                    "keep `{}` enabled, or give `{}` something else in this environment",
+                    r.target, self.t.instances[i].0.name.name
+                )));
+            }
+        }
+        self.check_requirements(&enabled, &off_at);
         let mut instances = Vec::new();
         for (i, refs) in references.into_iter().enumerate() {
+            if !enabled[i] {
+                continue;
+            }
             let before = self.diagnostics.len();
             match self.instance_ir(i, refs) {
                 Some(inst) => instances.push(inst),
@@ -174,7 +221,10 @@ impl Evaluator<'_, '_> {
             }
         }
         let mut provides = Vec::new();
-        for p in &cdecl.provides {
+        for (k, p) in cdecl.provides.iter().enumerate() {
+            if !self.provides_active(i, k)? {
+                continue;
+            }
             let mut fields = BTreeMap::new();
             for f in &p.fields {
                 fields.insert(f.name.name.clone(), self.eval(&f.value, &env)?);
@@ -210,9 +260,27 @@ impl Evaluator<'_, '_> {
                 service,
                 span: e.name.span,
             };
-            for a in &e.attrs {
-                let v = self.eval(&a.value, &Env::default())?;
-                match (a.name.name.as_str(), v) {
+            // The block's fields, then the environment's overrides of them.
+            let overrides = self.env.into_iter().flat_map(|env| {
+                env.overrides.iter().filter(|o| {
+                    o.target.len() == 3
+                        && o.target[0].name == decl.name.name
+                        && o.target[1].name == e.name.name
+                })
+            });
+            let fields: Vec<(&str, &ast::Expr)> = e
+                .attrs
+                .iter()
+                .map(|a| (a.name.name.as_str(), &a.value))
+                .chain(overrides.map(|o| (o.target[2].name.as_str(), &o.value)))
+                .collect();
+            for (name, value) in fields {
+                let v = self.eval(value, &Env::default())?;
+                if v == Value::None && name == "auth" {
+                    x.auth = None;
+                    continue;
+                }
+                match (name, v) {
                     ("host", Value::Str(s)) => x.host = s,
                     ("path", Value::Str(s)) => x.path = s,
                     ("auth", Value::Str(s)) => x.auth = Some(s),
@@ -223,6 +291,12 @@ impl Evaluator<'_, '_> {
                 }
             }
             exposes.push(x);
+        }
+        let mut requires = Vec::new();
+        for (k, r) in cdecl.requires.iter().enumerate() {
+            if self.requires_active(i, k)? {
+                requires.push(r.interface.name.name.clone());
+            }
         }
         let chart = cdecl.charts.first().map(|c| crate::Chart {
             name: c.name.as_plain().unwrap_or_default(),
@@ -240,11 +314,7 @@ impl Evaluator<'_, '_> {
             sensitive_values: sensitive,
             values_files,
             provides,
-            requires: cdecl
-                .requires
-                .iter()
-                .map(|r| r.interface.name.name.clone())
-                .collect(),
+            requires,
             exposes,
             references,
             span: decl.name.span,

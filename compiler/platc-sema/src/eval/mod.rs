@@ -21,6 +21,7 @@ mod build;
 mod builtins;
 mod constraints;
 mod paths;
+mod shape;
 
 /// Most values one evaluation of a platform may build (list elements, map
 /// entries, 64-byte pieces of strings): beyond it, evaluation stops with
@@ -318,7 +319,7 @@ impl<'t, 'a> Evaluator<'t, 'a> {
                                     &v,
                                     &p.ty,
                                     value.span,
-                                ) =>
+                                ) && self.check_provided(&v, &p.ty, value.span) =>
                             {
                                 Slot::Value(v)
                             }
@@ -581,6 +582,21 @@ impl<'t, 'a> Evaluator<'t, 'a> {
                     "namespace" => self.instance_namespace(i).map(Value::Str),
                     _ => {
                         let comp = self.t.instances[i].2?;
+                        let info = &self.t.comps[comp.0 as usize];
+                        // The interface the field belongs to must be
+                        // provided for real.
+                        let owner = info.provides.iter().find(|iid| {
+                            self.t.ifaces[iid.0 as usize]
+                                .fields
+                                .iter()
+                                .any(|(n, _)| n == f)
+                        });
+                        if let Some(iid) = owner {
+                            let iface = self.t.ifaces[iid.0 as usize].decl.name.name.clone();
+                            if !self.require_provided(i, &iface, span) {
+                                return None;
+                            }
+                        }
                         let info = &self.t.comps[comp.0 as usize];
                         let expr = info
                             .decl

@@ -4,7 +4,8 @@
 use platc_syntax::ast::{self, ExprKind, RecordKey, StrPart};
 
 /// Every name `e` reads that is not bound inside it, with `self` as
-/// `"self"`, in order of appearance (repeats included).
+/// `"self"` and `platform` as `"platform"`, in order of appearance
+/// (repeats included).
 pub(crate) fn free_names(e: &ast::Expr, out: &mut Vec<String>) {
     walk(e, &mut Vec::new(), out);
 }
@@ -25,6 +26,7 @@ fn walk(e: &ast::Expr, bound: &mut Vec<String>, out: &mut Vec<String>) {
             }
         }
         ExprKind::SelfRef => out.push("self".into()),
+        ExprKind::Platform => out.push("platform".into()),
         ExprKind::Str(s) => string(s, bound, out),
         ExprKind::List(items) => items.iter().for_each(|i| walk(i, bound, out)),
         ExprKind::Record(entries) => {
@@ -61,7 +63,6 @@ fn walk(e: &ast::Expr, bound: &mut Vec<String>, out: &mut Vec<String>) {
         | ExprKind::Float(_)
         | ExprKind::Bool(_)
         | ExprKind::None
-        | ExprKind::Quantity(_)
-        | ExprKind::Platform => {}
+        | ExprKind::Quantity(_) => {}
     }
 }

@@ -22,8 +22,9 @@ struct Assigned {
     span: Span,
 }
 
-/// True when `e` reads none of the component's names (nor `self`): a
-/// default that is the same for every instance.
+/// True when `e` reads none of the component's names (nor `self` or
+/// `platform`): a default that is the same for every instance and every
+/// environment.
 fn is_constant(e: &ast::Expr) -> bool {
     let mut names = Vec::new();
     crate::expr::free_names(e, &mut names);

@@ -2,6 +2,7 @@
 //! parameter, and its value is checked against that field's type.
 
 use platc_diag::{Diagnostic, Span};
+use platc_syntax::ast;
 
 use super::PLATFORM_FIELDS;
 use crate::analyze::Checker;
@@ -43,11 +44,15 @@ impl Checker<'_> {
                 continue;
             }
             seen.push((key.clone(), tspan));
+            if o.target.len() == 3 && o.target[0].name != "platform" {
+                self.check_expose_override(o, &ctx);
+                continue;
+            }
             if o.target.len() != 2 {
                 self.err(
                     Diagnostic::error("E0318", format!("`{}` cannot be overridden", key.join(".")), tspan)
-                        .with_label("expected `instance.parameter` or `platform.field`")
-                        .with_help("an environment overrides one parameter of one instance, e.g. `metadb.storage = 100Gi`"),
+                        .with_label("expected `instance.parameter`, `instance.expose.field` or `platform.field`")
+                        .with_help("an environment overrides one parameter of one instance, e.g. `metadb.storage = 100Gi`, or one field of an expose block, e.g. `web.ui.auth = \"sso\"`"),
                 );
                 continue;
             }
@@ -104,6 +109,7 @@ impl Checker<'_> {
             let ty = match field.name.as_str() {
                 "namespace" => self.dns_label.clone(),
                 "values_files" => Ty::List(Box::new(Ty::Path)),
+                "enabled" => Ty::Bool,
                 n => match self.tables.comps[comp.0 as usize]
                     .params
                     .iter()
@@ -132,6 +138,100 @@ impl Checker<'_> {
             };
             if self.check_expr(&o.value, &ty, &ctx) {
                 self.check_constant(&o.value, &ty);
+            }
+        }
+    }
+
+    /// `INSTANCE.POINT.FIELD = value`: one field of an expose block of the
+    /// instance, in this environment.
+    fn check_expose_override(&mut self, o: &ast::Override, ctx: &Ctx) {
+        let (head, point, field) = (&o.target[0], &o.target[1], &o.target[2]);
+        let inst = match self.tables.globals.get(&head.name) {
+            Some((Global::Instance(i), _)) => *i,
+            Some((Global::Secret(_), _)) => {
+                self.err(
+                    Diagnostic::error(
+                        "E0318",
+                        format!("`{}` is a secret; secrets cannot be overridden", head.name),
+                        head.span,
+                    )
+                    .with_label("not an instance"),
+                );
+                return;
+            }
+            None => {
+                let names: Vec<String> = self
+                    .tables
+                    .globals
+                    .iter()
+                    .filter(|(_, (g, _))| matches!(g, Global::Instance(_)))
+                    .map(|(n, _)| n.clone())
+                    .collect();
+                self.unknown_name("instance", &head.name, head.span, names, None);
+                return;
+            }
+        };
+        let decl = self.tables.instances[inst].0;
+        let is_param = RESERVED_ATTRS.contains(&point.name.as_str())
+            || self.tables.instances[inst].2.is_some_and(|c| {
+                self.tables.comps[c.0 as usize]
+                    .params
+                    .iter()
+                    .any(|p| p.name == point.name)
+            });
+        if is_param && !decl.exposes.iter().any(|e| e.name.name == point.name) {
+            let key: Vec<&str> = o.target.iter().map(|i| i.name.as_str()).collect();
+            let tspan = head.span.to(field.span);
+            self.err(
+                Diagnostic::error(
+                    "E0318",
+                    format!("`{}` cannot be overridden", key.join(".")),
+                    tspan,
+                )
+                .with_label(format!(
+                    "`{}` is a parameter: an environment sets it whole",
+                    point.name
+                ))
+                .with_help(format!(
+                    "override the whole parameter, e.g. `{}.{} = ...`",
+                    head.name, point.name
+                )),
+            );
+            return;
+        }
+        if !decl.exposes.iter().any(|e| e.name.name == point.name) {
+            let exposed: Vec<&str> = decl.exposes.iter().map(|e| e.name.name.as_str()).collect();
+            let mut d = Diagnostic::error(
+                "E0314",
+                format!(
+                    "instance `{}` has no expose block `{}`",
+                    head.name, point.name
+                ),
+                point.span,
+            )
+            .with_label("not exposed by this instance")
+            .with_secondary(decl.name.span, "the instance is declared here");
+            d = d.with_suggestion(
+                &point.name,
+                exposed.iter().copied(),
+                Some(
+                    "an environment can change the fields of an expose block the instance has; add the block to the instance first"
+                        .to_string(),
+                ),
+            );
+            self.err(d);
+            return;
+        }
+        let fields = super::instance::expose_fields();
+        match fields.iter().find(|(n, _)| *n == field.name) {
+            Some((_, t)) => {
+                if self.check_expr(&o.value, t, ctx) {
+                    self.check_constant(&o.value, t);
+                }
+            }
+            None => {
+                let names: Vec<&str> = fields.iter().map(|(n, _)| n.as_str()).collect();
+                self.unknown_field_of("an expose block", &field.name, field.span, &names);
             }
         }
     }

@@ -99,6 +99,7 @@ impl Checker<'_> {
             let ty = match a.name.name.as_str() {
                 "namespace" => self.dns_label.clone(),
                 "values_files" => Ty::List(Box::new(Ty::Path)),
+                "enabled" => Ty::Bool,
                 n => match params.iter().find(|p| p.0 == n) {
                     Some(p) => p.1.clone(),
                     None => {
@@ -189,7 +190,7 @@ impl Checker<'_> {
         }
     }
 
-    fn check_expose_fields(&mut self, e: &ast::ExposeDecl, ctx: &Ctx) {
+    pub(crate) fn check_expose_fields(&mut self, e: &ast::ExposeDecl, ctx: &Ctx) {
         let fields = expose_fields();
         let mut seen: Vec<&ast::Ident> = Vec::new();
         for a in &e.attrs {
@@ -283,7 +284,7 @@ impl Checker<'_> {
     }
 }
 
-fn expose_fields() -> Vec<(String, Ty)> {
+pub(crate) fn expose_fields() -> Vec<(String, Ty)> {
     vec![
         ("host".into(), Ty::String),
         ("path".into(), Ty::String),

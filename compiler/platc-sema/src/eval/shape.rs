@@ -1,0 +1,211 @@
+//! What an environment switches on and off: instances (`enabled`), the
+//! interfaces a component provides or requires under a condition, and the
+//! checks that follow from them (E0325, E0326, E0316).
+
+use std::collections::HashSet;
+
+use platc_diag::{Diagnostic, Span};
+
+use super::{Env, Evaluator};
+use crate::types::Ty;
+use crate::value::{InstId, Value};
+
+impl Evaluator<'_, '_> {
+    /// Whether instance `i` takes part in this evaluation (its `enabled`
+    /// attribute, after the environment's override), and where it is
+    /// switched off.
+    pub(super) fn enabled(&mut self, i: usize) -> (bool, Option<Span>) {
+        match self.attr_expr(i, "enabled") {
+            Some(e) => match self.eval(e, &Env::default()) {
+                Some(Value::Bool(false)) => (false, Some(e.span)),
+                _ => (true, None),
+            },
+            None => (true, None),
+        }
+    }
+
+    /// Whether `provides` declaration `p` of instance `i`'s component is in
+    /// effect for `i` (its `if` condition holds).
+    pub(super) fn provides_active(&mut self, i: usize, p: usize) -> Option<bool> {
+        let comp = self.t.instances[i].2?;
+        let decl = &self.t.comps[comp.0 as usize].decl.provides[p];
+        let Some(cond) = &decl.cond else {
+            return Some(true);
+        };
+        self.instance_args(i, self.t.instances[i].0.name.span)?;
+        let env = Env {
+            locals: Default::default(),
+            self_inst: Some(i),
+        };
+        match self.eval(cond, &env)? {
+            Value::Bool(b) => Some(b),
+            _ => None,
+        }
+    }
+
+    /// Whether `requires` declaration `r` applies to instance `i`.
+    pub(super) fn requires_active(&mut self, i: usize, r: usize) -> Option<bool> {
+        let comp = self.t.instances[i].2?;
+        let decl = &self.t.comps[comp.0 as usize].decl.requires[r];
+        let Some(cond) = &decl.cond else {
+            return Some(true);
+        };
+        let env = Env {
+            locals: Default::default(),
+            self_inst: Some(i),
+        };
+        match self.eval(cond, &env)? {
+            Value::Bool(b) => Some(b),
+            _ => None,
+        }
+    }
+
+    /// The `provides` declaration of instance `i`'s component for the
+    /// interface named `iface`.
+    fn provides_decl(&self, i: usize, iface: &str) -> Option<usize> {
+        let comp = self.t.instances[i].2?;
+        self.t.comps[comp.0 as usize]
+            .decl
+            .provides
+            .iter()
+            .position(|p| p.interface.name.name == iface)
+    }
+
+    /// Checks that every instance inside `v`, where `ty` expects an
+    /// interface, provides it for real (its condition holds): E0326.
+    pub(super) fn check_provided(&mut self, v: &Value, ty: &Ty, span: Span) -> bool {
+        match (ty.base(), v) {
+            (Ty::Optional(t), v) => self.check_provided(v, t, span),
+            (Ty::List(t), Value::List(items)) => {
+                items.iter().all(|x| self.check_provided(x, t, span))
+            }
+            (Ty::Map(t), Value::Map(m)) => m.values().all(|x| self.check_provided(x, t, span)),
+            (Ty::Record(fs), Value::Map(m)) => fs.iter().all(|(n, t)| match m.get(n) {
+                Some(x) => self.check_provided(x, t, span),
+                None => true,
+            }),
+            (Ty::Interface(iid), Value::Instance(InstId(j))) => {
+                let iface = self.t.ifaces[iid.0 as usize].decl.name.name.clone();
+                self.require_provided(*j as usize, &iface, span)
+            }
+            _ => true,
+        }
+    }
+
+    /// Reports (E0326) and returns false when instance `j` is used as
+    /// `iface` but its component's `provides iface if ...` is false for it.
+    pub(super) fn require_provided(&mut self, j: usize, iface: &str, span: Span) -> bool {
+        let Some(p) = self.provides_decl(j, iface) else {
+            return true;
+        };
+        match self.provides_active(j, p) {
+            Some(false) => {}
+            _ => return true,
+        }
+        let comp = self.t.instances[j].2.expect("resolved");
+        let pdecl = &self.t.comps[comp.0 as usize].decl.provides[p];
+        let name = &self.t.instances[j].0.name.name;
+        let mut d = Diagnostic::error(
+            "E0326",
+            format!("`{name}` does not provide `{iface}` here"),
+            span,
+        )
+        .with_label(format!("used as a `{iface}`"))
+        .with_secondary(
+            pdecl.cond.as_ref().map(|c| c.span).unwrap_or(pdecl.span),
+            format!("`{iface}` is provided only when this holds, and it is false for `{name}`"),
+        )
+        .with_help(format!(
+            "set `{name}`'s parameters so that it provides `{iface}`, or pass another instance"
+        ));
+        if let Some(env) = self.env {
+            d = d.with_note(format!("in environment `{}`", env.name.name));
+        }
+        self.diagnostics.push(d);
+        false
+    }
+
+    /// Each requirement in effect must be met by an instance that is
+    /// switched on and provides the interface for real (E0316), and not only
+    /// by instances switched off (E0325). Once per component.
+    pub(super) fn check_requirements(&mut self, enabled: &[bool], off_at: &[Option<Span>]) {
+        let n = self.t.instances.len();
+        let mut reported: HashSet<usize> = HashSet::new();
+        for i in 0..n {
+            let Some(comp) = self.t.instances[i].2 else {
+                continue;
+            };
+            if !enabled[i] || reported.contains(&(comp.0 as usize)) {
+                continue;
+            }
+            let cdecl = self.t.comps[comp.0 as usize].decl;
+            for (r, req) in cdecl.requires.iter().enumerate() {
+                if self.requires_active(i, r) != Some(true) {
+                    continue;
+                }
+                let iface = req.interface.name.name.clone();
+                let mut declared = Vec::new();
+                let mut met = false;
+                for (j, &on) in enabled.iter().enumerate() {
+                    let Some(p) = self.provides_decl(j, &iface) else {
+                        continue;
+                    };
+                    declared.push(j);
+                    if on && self.provides_active(j, p) == Some(true) {
+                        met = true;
+                        break;
+                    }
+                }
+                if met {
+                    continue;
+                }
+                let decl = self.t.instances[i].0;
+                let off: Vec<usize> = declared.iter().copied().filter(|j| !enabled[*j]).collect();
+                let mut d = if let Some(&j) = off.first() {
+                    let jname = &self.t.instances[j].0.name.name;
+                    let mut d = Diagnostic::error(
+                        "E0325",
+                        format!(
+                            "`{}` requires a `{iface}`, and the only ones are switched off",
+                            cdecl.name.name
+                        ),
+                        decl.name.span,
+                    )
+                    .with_label(format!(
+                        "this `{}` needs an instance providing `{iface}`",
+                        cdecl.name.name
+                    ))
+                    .with_secondary(req.interface.span, "required here");
+                    if let Some(at) = off_at[j] {
+                        d = d.with_secondary(at, format!("`{jname}` is switched off here"));
+                    }
+                    d.with_help(format!(
+                        "keep `{jname}` enabled, or add another instance that provides `{iface}`"
+                    ))
+                } else if req.cond.is_some() || !declared.is_empty() {
+                    Diagnostic::error(
+                        "E0316",
+                        format!(
+                            "`{}` requires an instance that provides `{iface}`, and there is none",
+                            cdecl.name.name
+                        ),
+                        decl.name.span,
+                    )
+                    .with_label(format!("this `{}` needs an instance providing `{iface}`", cdecl.name.name))
+                    .with_secondary(req.interface.span, "required here")
+                    .with_help(format!(
+                        "add an instance of a component that provides `{iface}`, with the settings under which it provides it"
+                    ))
+                } else {
+                    // No component provides it at all: reported by the checker.
+                    continue;
+                };
+                if let Some(env) = self.env {
+                    d = d.with_note(format!("in environment `{}`", env.name.name));
+                }
+                self.diagnostics.push(d);
+                reported.insert(comp.0 as usize);
+            }
+        }
+    }
+}
