@@ -3,10 +3,14 @@
 //! Targets, on one core (the pipeline is single-threaded): checking 10,000
 //! instances over 100 files under 0.5 s and 200 MB; building them (all
 //! output files in memory) under 1.5 s, with output size growing linearly.
+//!
+//! Then the shared workload (`../shared/bench/gen.py`, the same platform in
+//! KCL, Pkl and Jsonnet, with their measured times in its README) at 10,000
+//! services, read from disk: check, and build with the output in memory.
 
 use std::time::{Duration, Instant};
 
-use platc_driver::{build_path, check_path, synthetic, Options};
+use platc_driver::{build_path, check_path, synthetic, Options, RealFs};
 
 fn peak_rss_mib() -> Option<f64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
@@ -76,4 +80,45 @@ fn main() {
             peak_rss_mib().unwrap_or(f64::NAN),
         );
     }
+    shared_workload(if quick { 200 } else { 10_000 }, runs.min(5));
+}
+
+/// `../shared/bench/gen.py N`: checked and built from a temporary directory.
+fn shared_workload(n: usize, runs: usize) {
+    let gen = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/bench/gen.py");
+    if !gen.is_file() {
+        println!("shared-workload: skipped, {} not found", gen.display());
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("platc-bench-shared-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let ok = std::process::Command::new("python3")
+        .arg(&gen)
+        .arg(n.to_string())
+        .arg(&dir)
+        .stdout(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(ok, "gen.py failed");
+    let root = dir.join("platc");
+    let options = Options::default();
+    let mut check_times = Vec::new();
+    let mut build_times = Vec::new();
+    for _ in 0..runs {
+        let start = Instant::now();
+        let c = check_path(&RealFs, &root, &options).expect("generated project");
+        check_times.push(start.elapsed());
+        assert!(!c.has_errors(), "the shared workload must check clean");
+        let start = Instant::now();
+        let b = build_path(&RealFs, &root, &options).expect("generated project");
+        build_times.push(start.elapsed());
+        assert!(!b.compilation.has_errors());
+    }
+    let (cm, cmin, _) = median(check_times);
+    let (bm, bmin, _) = median(build_times);
+    println!(
+        "shared-workload/{n}-services: check median {cm:.1} ms (min {cmin:.1}), build median {bm:.1} ms (min {bmin:.1}) over {runs} runs; peak RSS {:.1} MiB",
+        peak_rss_mib().unwrap_or(f64::NAN),
+    );
+    let _ = std::fs::remove_dir_all(&dir);
 }
