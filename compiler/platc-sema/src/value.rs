@@ -2,6 +2,7 @@
 //! never knows, and so can never print, a secret's value.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use platc_syntax::ast::QuantityKind;
 
@@ -26,9 +27,12 @@ pub enum Value {
         amount: u64,
         text: Option<String>,
     },
-    List(Vec<Value>),
+    /// Lists and maps are shared, not copied, when a value is read again
+    /// (a param used in every element of a comprehension): evaluation stays
+    /// linear in what it builds.
+    List(Arc<Vec<Value>>),
     /// Records and maps; keys sorted.
-    Map(BTreeMap<String, Value>),
+    Map(Arc<BTreeMap<String, Value>>),
     Instance(InstId),
     Secret(SecretId),
 }

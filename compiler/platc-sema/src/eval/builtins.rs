@@ -1,6 +1,7 @@
 //! Evaluation of built-in function calls and of comprehensions.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use platc_diag::{Diagnostic, Span};
 use platc_syntax::ast;
@@ -51,7 +52,7 @@ impl Evaluator<'_, '_> {
                     .map(|p| Value::Str(p.into()))
                     .collect();
                 self.charge(parts.len() as u64, call.span)?;
-                Value::List(parts)
+                Value::List(Arc::new(parts))
             }
             ("trim", [Value::Str(s)]) => Value::Str(s.trim().to_string()),
             ("starts_with", [Value::Str(s), Value::Str(p)]) => {
@@ -91,7 +92,7 @@ impl Evaluator<'_, '_> {
             }
             ("keys", [Value::Map(m)]) => {
                 self.charge(m.len() as u64, call.span)?;
-                Value::List(m.keys().map(|k| Value::Str(k.clone())).collect())
+                Value::List(Arc::new(m.keys().map(|k| Value::Str(k.clone())).collect()))
             }
             _ => return None,
         };
@@ -117,14 +118,17 @@ impl Evaluator<'_, '_> {
         let items: Vec<(Value, Value)> = match source {
             Value::List(l) => {
                 self.charge(l.len() as u64, c.source.span)?;
-                l.into_iter()
+                l.iter()
+                    .cloned()
                     .enumerate()
                     .map(|(i, v)| (Value::Int(i as i64), v))
                     .collect()
             }
             Value::Map(m) => {
                 self.charge(m.len() as u64, c.source.span)?;
-                m.into_iter().map(|(k, v)| (Value::Str(k), v)).collect()
+                m.iter()
+                    .map(|(k, v)| (Value::Str(k.clone()), v.clone()))
+                    .collect()
             }
             _ => return None,
         };
@@ -159,9 +163,9 @@ impl Evaluator<'_, '_> {
             }
         }
         Some(if c.key.is_some() {
-            Value::Map(map)
+            Value::Map(Arc::new(map))
         } else {
-            Value::List(list)
+            Value::List(Arc::new(list))
         })
     }
 }

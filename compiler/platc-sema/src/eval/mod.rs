@@ -9,6 +9,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::rc::Rc;
+use std::sync::Arc;
 
 use platc_diag::{Diagnostic, Span};
 use platc_syntax::ast::{self, BinaryOp, ExprKind, QuantityKind, StrPart, UnaryOp};
@@ -241,7 +242,7 @@ impl<'t, 'a> Evaluator<'t, 'a> {
             "namespace".to_string(),
             namespace.unwrap_or(Value::Str(name)),
         );
-        let v = Value::Map(m);
+        let v = Value::Map(Arc::new(m));
         self.platform = Some(v.clone());
         v
     }
@@ -419,12 +420,12 @@ impl<'t, 'a> Evaluator<'t, 'a> {
             }
             ExprKind::List(items) => {
                 self.charge(items.len() as u64 + 1, e.span)?;
-                Value::List(
+                Value::List(Arc::new(
                     items
                         .iter()
                         .map(|i| self.eval(i, env))
                         .collect::<Option<_>>()?,
-                )
+                ))
             }
             ExprKind::Record(entries) => {
                 self.charge(entries.len() as u64 + 1, e.span)?;
@@ -450,7 +451,7 @@ impl<'t, 'a> Evaluator<'t, 'a> {
                         return None;
                     }
                 }
-                Value::Map(m)
+                Value::Map(Arc::new(m))
             }
             ExprKind::If(cond, then, other) => {
                 let Value::Bool(b) = self.eval(cond, env)? else {
@@ -662,16 +663,18 @@ impl<'t, 'a> Evaluator<'t, 'a> {
                     _ => ord.is_ge(),
                 })
             }
-            (Add, Value::List(mut x), Value::List(y)) => {
+            (Add, Value::List(x), Value::List(y)) => {
                 self.charge((x.len() + y.len()) as u64, span)?;
-                x.extend(y);
-                Value::List(x)
+                let mut x = Arc::unwrap_or_clone(x);
+                x.extend(y.iter().cloned());
+                Value::List(Arc::new(x))
             }
-            (Add, Value::Map(mut x), Value::Map(y)) => {
+            (Add, Value::Map(x), Value::Map(y)) => {
                 // Merge: the right side wins.
                 self.charge((x.len() + y.len()) as u64, span)?;
-                x.extend(y);
-                Value::Map(x)
+                let mut x = Arc::unwrap_or_clone(x);
+                x.extend(y.iter().map(|(k, v)| (k.clone(), v.clone())));
+                Value::Map(Arc::new(x))
             }
             (op, Value::Int(x), Value::Int(y)) => {
                 let res = match op {

@@ -3,6 +3,7 @@
 //! evaluation can see (E0311) and indices out of range (E0319).
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use platc_diag::{Diagnostic, Span};
 use platc_syntax::ast::{self, ExprKind, KeyKind};
@@ -63,10 +64,10 @@ impl Evaluator<'_, '_> {
     ) -> Option<()> {
         let fixed = path.iter().all(|s| matches!(s.kind, KeyKind::Name(_)));
         let span = path.first()?.span.to(path.last()?.span);
-        let mut root = Value::Map(std::mem::take(out));
+        let mut root = Value::Map(Arc::new(std::mem::take(out)));
         let result = place(&mut root, &keys, v);
         let Value::Map(m) = root else { unreachable!() };
-        *out = m;
+        *out = Arc::unwrap_or_clone(m);
         match result {
             Ok(()) => {
                 assigned.push(Assigned { keys, fixed, span });
@@ -125,11 +126,12 @@ fn place(cur: &mut Value, keys: &[Key], v: Value) -> Result<(), Clash> {
     for (n, k) in keys.iter().enumerate() {
         let last = n + 1 == keys.len();
         let fresh = || match keys.get(n + 1) {
-            Some(Key::Index(_)) => Value::List(Vec::new()),
-            _ => Value::Map(BTreeMap::new()),
+            Some(Key::Index(_)) => Value::List(Arc::new(Vec::new())),
+            _ => Value::Map(Arc::new(BTreeMap::new())),
         };
         cur = match (cur, k) {
             (Value::Map(m), Key::Name(name)) => {
+                let m = Arc::make_mut(m);
                 if last {
                     if m.contains_key(name) {
                         return Err(Clash::Taken);
@@ -144,6 +146,7 @@ fn place(cur: &mut Value, keys: &[Key], v: Value) -> Result<(), Clash> {
                 entry
             }
             (Value::List(l), Key::Index(i)) => {
+                let l = Arc::make_mut(l);
                 let len = l.len();
                 let idx = match usize::try_from(*i) {
                     Ok(idx) if idx <= len => idx,
