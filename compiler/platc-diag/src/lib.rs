@@ -167,6 +167,11 @@ impl Sink {
         self.diagnostics.is_empty()
     }
 
+    /// The diagnostics collected so far, in the order they were pushed.
+    pub fn diagnostics(&self) -> &[Diagnostic] {
+        &self.diagnostics
+    }
+
     /// The diagnostics in a stable order: by file, position, then code, with
     /// exact duplicates removed.
     pub fn finish(mut self) -> Vec<Diagnostic> {

@@ -78,15 +78,23 @@ impl<'a> Checker<'a> {
         let mut seen: std::collections::HashSet<(&'static str, String, u32, u32, u32)> =
             std::collections::HashSet::new();
         let checked_clean = !sink.has_errors();
+        // What checking reported (e.g. an override's constant outside its
+        // range) is not reported again by an evaluation.
+        for d in sink.diagnostics() {
+            let sp = d.primary.span;
+            seen.insert((d.code, d.message.clone(), sp.file.0, sp.start, sp.end));
+        }
         let variants = std::iter::once(None).chain(tables.environments.iter().copied().map(Some));
+        let mut reported_any = false;
         for env in variants {
             let mut ev = Evaluator::new(&tables).with_environment(env);
-            ev.checked_clean = checked_clean && seen.is_empty();
+            ev.checked_clean = checked_clean && !reported_any;
             let p = ev.platform();
             for d in ev.into_diagnostics() {
                 let sp = d.primary.span;
                 let key = (d.code, d.message.clone(), sp.file.0, sp.start, sp.end);
                 if seen.insert(key) {
+                    reported_any = true;
                     let d = match env {
                         Some(e) if !d.notes.iter().any(|n| n.starts_with("in environment")) => {
                             d.with_note(format!("in environment `{}`", e.name.name))
