@@ -27,6 +27,9 @@ pub(crate) struct Checker<'a> {
     pub scopes: Scopes,
     /// The type of namespaces, built once (its regex keeps a match cache).
     pub dns_label: Ty,
+    /// The evaluation budget of the constants checked while checking (param
+    /// defaults, ports, overrides), shared by all of them.
+    pub const_budget: u64,
 }
 
 impl<'a> Checker<'a> {
@@ -39,6 +42,7 @@ impl<'a> Checker<'a> {
             waivers: vec![],
             scopes: Scopes::default(),
             dns_label: dns_label_ty(),
+            const_budget: crate::eval::EVALUATION_BUDGET,
         };
         c.collect();
         c.build_scopes();
@@ -86,10 +90,18 @@ impl<'a> Checker<'a> {
         }
         let variants = std::iter::once(None).chain(tables.environments.iter().copied().map(Some));
         let mut reported_any = false;
+        let mut budget = crate::eval::EVALUATION_BUDGET;
         for env in variants {
+            // One budget for all of them: with many environments, memory
+            // and time stay bounded by it too.
+            if budget == 0 {
+                break;
+            }
             let mut ev = Evaluator::new(&tables).with_environment(env);
             ev.checked_clean = checked_clean && !reported_any;
+            ev.budget = budget;
             let p = ev.platform();
+            budget = ev.remaining_budget();
             for d in ev.into_diagnostics() {
                 let sp = d.primary.span;
                 let key = (d.code, d.message.clone(), sp.file.0, sp.start, sp.end);

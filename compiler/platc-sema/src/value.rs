@@ -30,14 +30,102 @@ pub enum Value {
     /// Lists and maps are shared, not copied, when a value is read again
     /// (a param used in every element of a comprehension): evaluation stays
     /// linear in what it builds.
-    List(Arc<Vec<Value>>),
+    List(Arc<List>),
     /// Records and maps; keys sorted.
-    Map(Arc<BTreeMap<String, Value>>),
+    Map(Arc<Map>),
     Instance(InstId),
     Secret(SecretId),
 }
 
+/// The elements of a list value, and its weight (see [`Value::weight`]).
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct List {
+    items: Vec<Value>,
+    weight: u64,
+}
+
+/// The entries of a map or record value, and its weight.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct Map {
+    entries: BTreeMap<String, Value>,
+    weight: u64,
+}
+
+impl std::ops::Deref for List {
+    type Target = Vec<Value>;
+    fn deref(&self) -> &Vec<Value> {
+        &self.items
+    }
+}
+
+impl std::ops::Deref for Map {
+    type Target = BTreeMap<String, Value>;
+    fn deref(&self) -> &BTreeMap<String, Value> {
+        &self.entries
+    }
+}
+
+impl List {
+    pub fn new(items: Vec<Value>) -> Self {
+        let weight = items.iter().fold(1u64, |w, v| w.saturating_add(v.weight()));
+        List { items, weight }
+    }
+
+    pub fn weight(&self) -> u64 {
+        self.weight
+    }
+
+    /// For building a tree in place (values key paths); the weight is then
+    /// that of the list when it was made.
+    pub fn items_mut(&mut self) -> &mut Vec<Value> {
+        &mut self.items
+    }
+}
+
+impl Map {
+    pub fn new(entries: BTreeMap<String, Value>) -> Self {
+        let weight = entries
+            .values()
+            .fold(1u64, |w, v| w.saturating_add(v.weight()));
+        Map { entries, weight }
+    }
+
+    pub fn weight(&self) -> u64 {
+        self.weight
+    }
+
+    pub fn entries_mut(&mut self) -> &mut BTreeMap<String, Value> {
+        &mut self.entries
+    }
+
+    pub fn into_entries(self) -> BTreeMap<String, Value> {
+        self.entries
+    }
+}
+
 impl Value {
+    pub fn list(items: Vec<Value>) -> Value {
+        Value::List(Arc::new(List::new(items)))
+    }
+
+    pub fn map(entries: BTreeMap<String, Value>) -> Value {
+        Value::Map(Arc::new(Map::new(entries)))
+    }
+
+    /// How much the value weighs against the evaluation budget: 1 for a
+    /// scalar, 1 and a unit per 64 bytes for a string, and for a list or
+    /// map 1 plus the weight of every element, counted as often as it
+    /// appears (sharing saves memory, but writing the value out costs its
+    /// full size).
+    pub fn weight(&self) -> u64 {
+        match self {
+            Value::Str(s) => 1 + s.len() as u64 / 64,
+            Value::List(l) => l.weight,
+            Value::Map(m) => m.weight,
+            _ => 1,
+        }
+    }
+
     /// The text of a value inside an interpolation, if it has one.
     pub fn interpolate(&self) -> Option<String> {
         Some(match self {

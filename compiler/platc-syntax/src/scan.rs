@@ -5,6 +5,13 @@
 //! and nesting deeper than the compiler accepts (so that no later recursive
 //! stage can overflow its stack). It also yields the top-level chunk starts
 //! used to recover after a syntax error.
+//!
+//! Nesting counts brackets, braces and interpolations, and the `if`s that
+//! nest without braces of their own: an `if` in the condition of another
+//! (`if if c {..} ..`), and each arm of an `else if` chain, count one level
+//! each until the construct ends (the `}` of its last branch), as they nest
+//! in the parser. An `if` whose condition has no branch after it
+//! (`requires X if c`, a comprehension's filter) ends with that condition.
 
 use platc_diag::{Diagnostic, FileId, Span};
 
@@ -16,6 +23,22 @@ pub struct ScanResult {
     /// Byte offsets of lines that start (at column 0, outside any bracket,
     /// string or comment) with a letter: candidate starts of top-level items.
     pub item_starts: Vec<usize>,
+}
+
+/// Where an `if` construct is: in its condition, in a branch, or between a
+/// branch and the `else` that follows it.
+#[derive(Clone, Copy, PartialEq)]
+enum IfState {
+    Cond,
+    Body,
+    Else,
+}
+
+#[derive(Clone, Copy)]
+struct IfMark {
+    /// The bracket depth the `if` is written at.
+    depth: usize,
+    state: IfState,
 }
 
 #[derive(Clone, Copy)]
@@ -34,6 +57,11 @@ pub fn scan(file: FileId, text: &str) -> ScanResult {
     let mut line_start = true;
     // Inside a string literal: its start offset.
     let mut in_string: Option<usize> = None;
+    let mut ifs: Vec<IfMark> = Vec::new();
+    // The last token ends an operand (a `{` after it opens an `if`'s branch,
+    // not a record), and the last token was the word `else`.
+    let mut after_operand = false;
+    let mut after_else = false;
     let span = |s: usize, e: usize| Span::new(file, s as u32, e as u32);
 
     while i < bytes.len() {
@@ -42,6 +70,7 @@ pub fn scan(file: FileId, text: &str) -> ScanResult {
             match b {
                 b'"' => {
                     in_string = None;
+                    after_operand = true;
                     i += 1;
                 }
                 b'\\' => i += 2,
@@ -52,7 +81,7 @@ pub fn scan(file: FileId, text: &str) -> ScanResult {
                     i += 1;
                 }
                 b'$' if bytes.get(i + 1) == Some(&b'{') => {
-                    if stack.len() >= MAX_DEPTH {
+                    if stack.len() + open_ifs(&ifs) >= MAX_DEPTH {
                         diagnostics.push(too_deep(span(i, i + 2)));
                         return ScanResult {
                             diagnostics,
@@ -61,6 +90,8 @@ pub fn scan(file: FileId, text: &str) -> ScanResult {
                     }
                     stack.push((Open::Interp, start));
                     in_string = None;
+                    after_operand = false;
+                    after_else = false;
                     i += 2;
                 }
                 _ => i += 1,
@@ -71,6 +102,53 @@ pub fn scan(file: FileId, text: &str) -> ScanResult {
             item_starts.push(i);
         }
         line_start = false;
+        if b.is_ascii_alphanumeric() || b == b'_' {
+            let start = i;
+            while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
+                i += 1;
+            }
+            let word = &text[start..i];
+            match word {
+                "if" => {
+                    if stack.len() + open_ifs(&ifs) >= MAX_DEPTH {
+                        diagnostics.push(too_deep(span(start, i)));
+                        return ScanResult {
+                            diagnostics,
+                            item_starts,
+                        };
+                    }
+                    ifs.push(IfMark {
+                        depth: stack.len(),
+                        state: IfState::Cond,
+                    });
+                    after_operand = false;
+                    after_else = false;
+                }
+                "else" => {
+                    after_operand = false;
+                    after_else = true;
+                }
+                "in" | "for" | "where" | "fail" | "help" | "message" | "matches" => {
+                    after_operand = false;
+                    after_else = false;
+                }
+                _ => {
+                    // A word right after an operand starts something new:
+                    // an `if` still in its condition here had no braces
+                    // (`requires X if c` followed by the next member).
+                    if after_operand {
+                        if let Some(top) = ifs.last() {
+                            if top.depth == stack.len() && top.state == IfState::Cond {
+                                ifs.pop();
+                            }
+                        }
+                    }
+                    after_operand = true;
+                    after_else = false;
+                }
+            }
+            continue;
+        }
         match b {
             b'\n' => {
                 line_start = true;
@@ -98,8 +176,22 @@ pub fn scan(file: FileId, text: &str) -> ScanResult {
                 in_string = Some(i);
                 i += 1;
             }
+            b' ' | b'\t' | b'\r' => i += 1,
             b'(' | b'[' | b'{' => {
-                if stack.len() >= MAX_DEPTH {
+                if b == b'{' {
+                    // The brace of a branch of the innermost `if` here.
+                    if let Some(top) = ifs.last_mut() {
+                        if top.depth == stack.len()
+                            && ((top.state == IfState::Cond && after_operand)
+                                || (top.state == IfState::Else && after_else))
+                        {
+                            top.state = IfState::Body;
+                        }
+                    }
+                }
+                after_operand = false;
+                after_else = false;
+                if stack.len() + open_ifs(&ifs) >= MAX_DEPTH {
                     diagnostics.push(too_deep(span(i, i + 1)));
                     return ScanResult {
                         diagnostics,
@@ -122,8 +214,38 @@ pub fn scan(file: FileId, text: &str) -> ScanResult {
                     _ => {}
                 }
                 i += 1;
+                after_operand = true;
+                after_else = false;
+                // The `if`s inside the closed bracket have ended.
+                let depth = stack.len();
+                while ifs.last().is_some_and(|m| m.depth > depth) {
+                    ifs.pop();
+                }
+                // A branch closed: the construct goes on with `else`, or
+                // ends, and with it the chain of `else if`s it ends.
+                if b == b'}' && in_string.is_none() {
+                    if let Some(top) = ifs.last_mut() {
+                        if top.depth == depth && top.state == IfState::Body {
+                            if next_word_is_else(bytes, i) {
+                                top.state = IfState::Else;
+                            } else {
+                                ifs.pop();
+                                while ifs
+                                    .last()
+                                    .is_some_and(|m| m.depth == depth && m.state == IfState::Else)
+                                {
+                                    ifs.pop();
+                                }
+                            }
+                        }
+                    }
+                }
             }
-            _ => i += 1,
+            _ => {
+                after_operand = false;
+                after_else = false;
+                i += 1;
+            }
         }
     }
     if let Some(start) = in_string {
@@ -147,6 +269,38 @@ pub fn scan(file: FileId, text: &str) -> ScanResult {
         diagnostics,
         item_starts,
     }
+}
+
+/// The `if`s that nest without a brace of their own open: in their
+/// condition, or waiting for the next arm of their chain. (One in a branch
+/// is counted by the branch's brace.)
+fn open_ifs(ifs: &[IfMark]) -> usize {
+    ifs.iter().filter(|m| m.state != IfState::Body).count()
+}
+
+/// Whether the next word after `i` (past white space and comments) is `else`.
+fn next_word_is_else(bytes: &[u8], mut i: usize) -> bool {
+    loop {
+        while i < bytes.len() && bytes[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        if bytes[i..].starts_with(b"//") {
+            while i < bytes.len() && bytes[i] != b'\n' {
+                i += 1;
+            }
+        } else if bytes[i..].starts_with(b"/*") {
+            match bytes[i + 2..].windows(2).position(|w| w == b"*/") {
+                Some(end) => i += 2 + end + 2,
+                None => return false,
+            }
+        } else {
+            break;
+        }
+    }
+    bytes[i..].starts_with(b"else")
+        && !bytes
+            .get(i + 4)
+            .is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'_')
 }
 
 fn unterminated_string(span: Span) -> Diagnostic {
@@ -211,5 +365,54 @@ mod tests {
     fn item_starts_are_top_level_lines() {
         let r = scan(FileId(0), "a {\n  b = 1\nc\n}\nd {}\n");
         assert_eq!(r.item_starts, vec![0, 16]);
+    }
+
+    fn nested_ifs(n: usize) -> String {
+        format!(
+            "component c {{ let v = {}true{} }}",
+            "if ".repeat(n),
+            " { true } else { false }".repeat(n)
+        )
+    }
+
+    fn chain(n: usize) -> String {
+        let arms: String = (0..n)
+            .map(|i| format!("if k == {i} {{ {i} }} else "))
+            .collect();
+        format!("component c {{ let v = {arms}{{ -1 }} }}")
+    }
+
+    #[test]
+    fn ifs_nest_like_brackets() {
+        // The component's braces are one level; the innermost `if` has its
+        // branch open, which counts instead of it.
+        assert!(codes(&nested_ifs(MAX_DEPTH - 1)).is_empty());
+        assert_eq!(codes(&nested_ifs(MAX_DEPTH)), ["E0105"]);
+        assert!(codes(&chain(MAX_DEPTH - 1)).is_empty());
+        assert_eq!(codes(&chain(MAX_DEPTH)), ["E0105"]);
+        assert_eq!(codes(&chain(100_000)), ["E0105"]);
+    }
+
+    #[test]
+    fn ifs_one_after_another_do_not_nest() {
+        let stmts: String = (0..1000)
+            .map(|i| format!("if a == {i} {{ x{i} = 1 }} else if b {{ y{i} = 2 }}\n"))
+            .collect();
+        assert!(codes(&format!("component c {{ values {{ {stmts} }} }}")).is_empty());
+        // `requires ... if` has no braces: it ends with its component.
+        let members: String = (0..100).map(|i| format!("requires I{i} if c\n")).collect();
+        let comps = format!("component a {{ {members} }}\n").repeat(3);
+        assert!(codes(&comps).is_empty());
+    }
+
+    #[test]
+    fn records_in_conditions_do_not_end_the_if() {
+        // `{}` inside a condition is a record, not the branch: still nested.
+        let text = format!(
+            "component c {{ let v = {}true{} }}",
+            "if {} == ".repeat(100),
+            " { 1 } else { 2 }".repeat(100)
+        );
+        assert_eq!(codes(&text), ["E0105"]);
     }
 }

@@ -80,7 +80,12 @@ impl Evaluator<'_, '_> {
                 Some(inst) => instances.push(inst),
                 // Never drop an instance silently: an evaluation that gives
                 // up without saying why is reported here.
-                None if self.checked_clean && self.diagnostics.len() == before => {
+                // (Once the budget is spent, evaluation stops everywhere:
+                // that was reported once.)
+                None if self.checked_clean
+                    && !self.exhausted
+                    && self.diagnostics.len() == before =>
+                {
                     let decl = self.t.instances[i].0;
                     self.diagnostics.push(
                         Diagnostic::error(

@@ -1,7 +1,6 @@
 //! Evaluation of built-in function calls and of comprehensions.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use platc_diag::{Diagnostic, Span};
 use platc_syntax::ast;
@@ -27,6 +26,10 @@ impl Evaluator<'_, '_> {
             ("join", [Value::List(l), Value::Str(sep)]) => {
                 let parts: Vec<String> =
                     l.iter().map(|v| v.interpolate()).collect::<Option<_>>()?;
+                // Charged before the text is built.
+                let len = parts.iter().map(|p| p.len() as u64).sum::<u64>()
+                    + (sep.len() as u64).saturating_mul(parts.len().saturating_sub(1) as u64);
+                self.charge(1 + len / 64, call.span)?;
                 Value::Str(parts.join(sep))
             }
             ("contains", [Value::List(l), x]) => Value::Bool(l.contains(x)),
@@ -47,12 +50,14 @@ impl Evaluator<'_, '_> {
                 if sep.is_empty() {
                     return self.fail(arg_span(1), "`split` needs a non-empty separator");
                 }
+                // Charged before it is built: a piece each, and the text.
+                let pieces = s.matches(sep.as_str()).count() as u64 + 1;
+                self.charge(pieces.saturating_mul(2) + s.len() as u64 / 64, call.span)?;
                 let parts: Vec<Value> = s
                     .split(sep.as_str())
                     .map(|p| Value::Str(p.into()))
                     .collect();
-                self.charge(parts.len() as u64, call.span)?;
-                Value::List(Arc::new(parts))
+                Value::list(parts)
             }
             ("trim", [Value::Str(s)]) => Value::Str(s.trim().to_string()),
             ("starts_with", [Value::Str(s), Value::Str(p)]) => {
@@ -68,8 +73,9 @@ impl Evaluator<'_, '_> {
                     );
                 };
                 let have = s.chars().count() as i64;
-                let missing = (*width - have).max(0) as u64;
-                self.charge(1 + missing / 64, call.span)?;
+                let missing = width.saturating_sub(have).max(0) as u64;
+                let bytes = missing.saturating_mul(c.len_utf8() as u64);
+                self.charge(1 + bytes / 64, call.span)?;
                 let mut out: String = std::iter::repeat_n(c, missing as usize).collect();
                 out.push_str(s);
                 Value::Str(out)
@@ -92,7 +98,7 @@ impl Evaluator<'_, '_> {
             }
             ("keys", [Value::Map(m)]) => {
                 self.charge(m.len() as u64, call.span)?;
-                Value::List(Arc::new(m.keys().map(|k| Value::Str(k.clone())).collect()))
+                Value::list(m.keys().map(|k| Value::Str(k.clone())).collect())
             }
             _ => return None,
         };
@@ -147,8 +153,8 @@ impl Evaluator<'_, '_> {
                     _ => return None,
                 }
             }
-            self.charge(1, span)?;
             let value = self.eval(&c.value, &inner)?;
+            self.charge(value.weight(), span)?;
             match &c.key {
                 None => list.push(value),
                 Some(key) => {
@@ -163,9 +169,9 @@ impl Evaluator<'_, '_> {
             }
         }
         Some(if c.key.is_some() {
-            Value::Map(Arc::new(map))
+            Value::map(map)
         } else {
-            Value::List(Arc::new(list))
+            Value::list(list)
         })
     }
 }

@@ -9,7 +9,6 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::rc::Rc;
-use std::sync::Arc;
 
 use platc_diag::{Diagnostic, Span};
 use platc_syntax::ast::{self, BinaryOp, ExprKind, QuantityKind, StrPart, UnaryOp};
@@ -65,7 +64,7 @@ pub(crate) struct Evaluator<'t, 'a> {
     /// The params and lets of each instance, computed on demand.
     frames: HashMap<usize, HashMap<String, Slot<'a>>>,
     /// What is left of [`EVALUATION_BUDGET`].
-    budget: u64,
+    pub(crate) budget: u64,
     /// Set once the budget is spent (and reported).
     exhausted: bool,
     /// Checking found no error: every instance must evaluate, or say why.
@@ -76,11 +75,25 @@ pub(crate) struct Evaluator<'t, 'a> {
 /// against the constraints of `ty`: for the checker, which calls it while
 /// it checks, with the tables as far as they are filled in (definitions
 /// are all collected by then). Returns what it reports.
-pub(crate) fn check_constant_against(t: &Tables, e: &ast::Expr, ty: &Ty) -> Vec<Diagnostic> {
+///
+/// `budget` is what is left of the evaluation budget for all the constants
+/// of one check; once it is spent (and reported), constants are not
+/// evaluated any more.
+pub(crate) fn check_constant_against(
+    t: &Tables,
+    e: &ast::Expr,
+    ty: &Ty,
+    budget: &mut u64,
+) -> Vec<Diagnostic> {
+    if *budget == 0 {
+        return Vec::new();
+    }
     let mut ev = Evaluator::new(t);
+    ev.budget = *budget;
     if let Some(v) = ev.eval(e, &Env::default()) {
         constraints::check_value(&mut ev.diagnostics, &v, ty, e.span);
     }
+    *budget = if ev.exhausted { 0 } else { ev.budget };
     ev.diagnostics
 }
 
@@ -97,6 +110,15 @@ impl<'t, 'a> Evaluator<'t, 'a> {
             budget: EVALUATION_BUDGET,
             exhausted: false,
             checked_clean: false,
+        }
+    }
+
+    /// What is left of the budget (zero once it is spent).
+    pub fn remaining_budget(&self) -> u64 {
+        if self.exhausted {
+            0
+        } else {
+            self.budget
         }
     }
 
@@ -126,6 +148,14 @@ impl<'t, 'a> Evaluator<'t, 'a> {
             ),
         );
         None
+    }
+
+    /// Reading a string copies it: charged by its length.
+    fn charge_read(&mut self, v: &Value, span: Span) -> Option<()> {
+        match v {
+            Value::Str(s) if s.len() >= 64 => self.charge(s.len() as u64 / 64, span),
+            _ => Some(()),
+        }
     }
 
     /// The value of param or `let` `name` of instance `i`, computing it on
@@ -242,7 +272,7 @@ impl<'t, 'a> Evaluator<'t, 'a> {
             "namespace".to_string(),
             namespace.unwrap_or(Value::Str(name)),
         );
-        let v = Value::Map(Arc::new(m));
+        let v = Value::map(m);
         self.platform = Some(v.clone());
         v
     }
@@ -408,27 +438,31 @@ impl<'t, 'a> Evaluator<'t, 'a> {
                 text: Some(q.text.clone()),
             },
             ExprKind::Str(s) => {
+                // Charged piece by piece, before the text grows.
+                self.charge(1, e.span)?;
                 let mut out = String::new();
                 for p in &s.parts {
                     match p {
                         StrPart::Text(t) => out.push_str(t),
-                        StrPart::Interp(x) => out.push_str(&self.eval(x, env)?.interpolate()?),
+                        StrPart::Interp(x) => {
+                            let text = self.eval(x, env)?.interpolate()?;
+                            self.charge(text.len() as u64 / 64, x.span)?;
+                            out.push_str(&text);
+                        }
                     }
                 }
-                self.charge(1 + out.len() as u64 / 64, e.span)?;
                 Value::Str(out)
             }
             ExprKind::List(items) => {
-                self.charge(items.len() as u64 + 1, e.span)?;
-                Value::List(Arc::new(
-                    items
-                        .iter()
-                        .map(|i| self.eval(i, env))
-                        .collect::<Option<_>>()?,
-                ))
+                let items: Vec<Value> = items
+                    .iter()
+                    .map(|i| self.eval(i, env))
+                    .collect::<Option<_>>()?;
+                let v = Value::list(items);
+                self.charge(v.weight(), e.span)?;
+                v
             }
             ExprKind::Record(entries) => {
-                self.charge(entries.len() as u64 + 1, e.span)?;
                 let mut m = BTreeMap::new();
                 for en in entries {
                     let (key, kspan) = match &en.key {
@@ -451,7 +485,9 @@ impl<'t, 'a> Evaluator<'t, 'a> {
                         return None;
                     }
                 }
-                Value::Map(Arc::new(m))
+                let v = Value::map(m);
+                self.charge(v.weight(), e.span)?;
+                v
             }
             ExprKind::If(cond, then, other) => {
                 let Value::Bool(b) = self.eval(cond, env)? else {
@@ -461,12 +497,18 @@ impl<'t, 'a> Evaluator<'t, 'a> {
             }
             ExprKind::Comprehension(c) => return self.comprehension(c, e.span, env),
             ExprKind::Name(n) => {
+                // Lists and maps are shared; a string is copied, so reading
+                // one costs what copying it does.
                 if let Some(v) = env.locals.get(n) {
-                    return Some(v.clone());
+                    let v = v.clone();
+                    self.charge_read(&v, e.span)?;
+                    return Some(v);
                 }
                 if let Some(i) = env.self_inst {
                     if let Some(v) = self.member(i, n) {
-                        return v;
+                        let v = v?;
+                        self.charge_read(&v, e.span)?;
+                        return Some(v);
                     }
                 }
                 match self.t.globals.get(n)?.0 {
@@ -664,17 +706,18 @@ impl<'t, 'a> Evaluator<'t, 'a> {
                 })
             }
             (Add, Value::List(x), Value::List(y)) => {
-                self.charge((x.len() + y.len()) as u64, span)?;
-                let mut x = Arc::unwrap_or_clone(x);
-                x.extend(y.iter().cloned());
-                Value::List(Arc::new(x))
+                self.charge(x.weight().saturating_add(y.weight()), span)?;
+                let mut items: Vec<Value> = x.iter().cloned().collect();
+                items.extend(y.iter().cloned());
+                Value::list(items)
             }
             (Add, Value::Map(x), Value::Map(y)) => {
                 // Merge: the right side wins.
-                self.charge((x.len() + y.len()) as u64, span)?;
-                let mut x = Arc::unwrap_or_clone(x);
-                x.extend(y.iter().map(|(k, v)| (k.clone(), v.clone())));
-                Value::Map(Arc::new(x))
+                let mut m: BTreeMap<String, Value> = (**x).clone();
+                m.extend(y.iter().map(|(k, v)| (k.clone(), v.clone())));
+                let v = Value::map(m);
+                self.charge(v.weight(), span)?;
+                v
             }
             (op, Value::Int(x), Value::Int(y)) => {
                 let res = match op {

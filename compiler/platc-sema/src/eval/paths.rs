@@ -64,10 +64,10 @@ impl Evaluator<'_, '_> {
     ) -> Option<()> {
         let fixed = path.iter().all(|s| matches!(s.kind, KeyKind::Name(_)));
         let span = path.first()?.span.to(path.last()?.span);
-        let mut root = Value::Map(Arc::new(std::mem::take(out)));
+        let mut root = Value::map(std::mem::take(out));
         let result = place(&mut root, &keys, v);
         let Value::Map(m) = root else { unreachable!() };
-        *out = Arc::unwrap_or_clone(m);
+        *out = Arc::unwrap_or_clone(m).into_entries();
         match result {
             Ok(()) => {
                 assigned.push(Assigned { keys, fixed, span });
@@ -126,12 +126,12 @@ fn place(cur: &mut Value, keys: &[Key], v: Value) -> Result<(), Clash> {
     for (n, k) in keys.iter().enumerate() {
         let last = n + 1 == keys.len();
         let fresh = || match keys.get(n + 1) {
-            Some(Key::Index(_)) => Value::List(Arc::new(Vec::new())),
-            _ => Value::Map(Arc::new(BTreeMap::new())),
+            Some(Key::Index(_)) => Value::list(Vec::new()),
+            _ => Value::map(BTreeMap::new()),
         };
         cur = match (cur, k) {
             (Value::Map(m), Key::Name(name)) => {
-                let m = Arc::make_mut(m);
+                let m = Arc::make_mut(m).entries_mut();
                 if last {
                     if m.contains_key(name) {
                         return Err(Clash::Taken);
@@ -146,7 +146,7 @@ fn place(cur: &mut Value, keys: &[Key], v: Value) -> Result<(), Clash> {
                 entry
             }
             (Value::List(l), Key::Index(i)) => {
-                let l = Arc::make_mut(l);
+                let l = Arc::make_mut(l).items_mut();
                 let len = l.len();
                 let idx = match usize::try_from(*i) {
                     Ok(idx) if idx <= len => idx,

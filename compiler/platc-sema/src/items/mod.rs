@@ -24,7 +24,8 @@ impl Checker<'_> {
     /// Evaluates the constant `e` (a param default, a port, a namespace) and
     /// checks it against the constraints of `ty`.
     fn check_constant(&mut self, e: &ast::Expr, ty: &Ty) {
-        let diags = crate::eval::check_constant_against(&self.tables, e, ty);
+        let diags =
+            crate::eval::check_constant_against(&self.tables, e, ty, &mut self.const_budget);
         self.sink.extend(diags);
     }
 }
