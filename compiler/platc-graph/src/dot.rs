@@ -55,6 +55,16 @@ pub fn render(graph: &PlatformGraph, platform: &Platform) -> String {
             quote(&flows.join(", "))
         );
     }
+    // Observing (`all(...)`): dashed, and no constraint on the ranks.
+    for e in graph.observes() {
+        let _ = writeln!(
+            out,
+            "  {} -> {} [label={}, style=dashed, constraint=false];",
+            quote(graph.name(e.to)),
+            quote(graph.name(e.from)),
+            quote(&format!("observes {}", e.flows))
+        );
+    }
     out.push_str("}\n");
     out
 }

@@ -26,6 +26,9 @@
 //!       "attr": string                // the attribute holding the reference, or "requires"
 //!     }
 //!   ],
+//!   "observes": [                     // `all(...)`: not dependencies; sorted likewise
+//!     { "from": string, "to": string, "interface": string }   // `from` observes `to`
+//!   ],
 //!   "namespaces": [string],           // sorted, unique
 //!   "order": [string]                 // instance names, dependencies first (deployment order)
 //! }
@@ -78,6 +81,17 @@ pub fn to_value(graph: &PlatformGraph, platform: &Platform) -> Value {
             })
         })
         .collect();
+    let observes: Vec<Value> = graph
+        .observes()
+        .iter()
+        .map(|e| {
+            json!({
+                "from": graph.name(e.from),
+                "to": graph.name(e.to),
+                "interface": e.flows,
+            })
+        })
+        .collect();
     let order: Vec<&str> = graph.order().iter().map(|&i| graph.name(i)).collect();
     json!({
         "version": SCHEMA_VERSION,
@@ -85,6 +99,7 @@ pub fn to_value(graph: &PlatformGraph, platform: &Platform) -> Value {
         "environment": platform.environment,
         "nodes": nodes,
         "edges": edges,
+        "observes": observes,
         "namespaces": namespaces(platform),
         "order": order,
     })

@@ -17,6 +17,13 @@
 //! the attribute of the first one (references in the platform's order, then
 //! requires edges).
 //!
+//! Apart from them, an instance that reads `all(INTERFACE)` *observes* every
+//! instance in the list ([`PlatformGraph::observes`], attribute
+//! [`OBSERVES_ATTR`]). Observing does not order deployment (a Prometheus that
+//! scrapes a database whose chart ships a ServiceMonitor is no cycle), so
+//! these edges take no part in the order, the layers or cycles; the
+//! renderings draw them dashed.
+//!
 //! Architecture invariant: the public API speaks instance indices (positions
 //! in [`Platform::instances`]) and names; petgraph types never leave the
 //! crate. The renderers draw arrows in the direction things flow and are
@@ -38,6 +45,9 @@ use platc_sema::Platform;
 
 /// The attribute of an edge that comes from a `requires` of the component.
 pub const REQUIRES_ATTR: &str = "requires";
+/// The attribute of an edge from `all(INTERFACE)`: the instance observes
+/// the other, and is not ordered after it.
+pub const OBSERVES_ATTR: &str = "observes";
 
 /// A dependency: instance `from` depends on instance `to`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -70,6 +80,8 @@ pub struct PlatformGraph {
     names: Vec<String>,
     order: Vec<usize>,
     layers: Vec<usize>,
+    /// `all(...)` edges, sorted; not in `graph`.
+    observes: Vec<Edge>,
 }
 
 /// A dependency cycle. Sema rejects cycles of references (E0320); one can
@@ -158,11 +170,31 @@ pub fn build(platform: &Platform) -> Result<PlatformGraph, Cycle> {
         );
     }
 
+    let mut observes: Vec<Edge> = Vec::new();
+    for (from, inst) in platform.instances.iter().enumerate() {
+        for o in &inst.observes {
+            let Some(&to) = index.get(o.target.as_str()) else {
+                continue;
+            };
+            if to != from {
+                observes.push(Edge {
+                    from,
+                    to,
+                    flows: o.interface.clone(),
+                    attr: OBSERVES_ATTR.to_string(),
+                });
+            }
+        }
+    }
+    observes.sort();
+    observes.dedup();
+
     let mut g = PlatformGraph {
         graph,
         names: platform.instances.iter().map(|i| i.name.clone()).collect(),
         order: Vec::new(),
         layers: Vec::new(),
+        observes,
     };
     g.order = g.kahn()?;
     g.layers = g.longest_path_layers();
@@ -224,6 +256,13 @@ impl PlatformGraph {
             .collect();
         edges.sort();
         edges
+    }
+
+    /// The `all(...)` edges: `from` observes `to`, with the interface as
+    /// `flows` and [`OBSERVES_ATTR`] as `attr`; sorted. They are not
+    /// dependencies: not in [`Self::edges`], the order or the layers.
+    pub fn observes(&self) -> &[Edge] {
+        &self.observes
     }
 
     /// The layer of instance `i`: 0 without dependencies, else one more than

@@ -53,6 +53,16 @@ pub fn render(graph: &PlatformGraph, platform: &Platform) -> String {
             ids[from]
         );
     }
+    // Observing (`all(...)`): a dotted arrow.
+    for e in graph.observes() {
+        let _ = writeln!(
+            out,
+            "  {} -.->|\"{}\"| {}",
+            ids[e.to],
+            label(&format!("observes {}", e.flows)),
+            ids[e.from]
+        );
+    }
     out
 }
 

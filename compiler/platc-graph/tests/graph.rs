@@ -307,3 +307,56 @@ fn formats_parse_by_name() {
     assert!("png".parse::<Format>().is_err());
     assert_eq!(Format::Mermaid.extension(), "mmd");
 }
+
+#[test]
+fn observing_is_drawn_but_does_not_order_deployment() {
+    // `db` refers to `prom`; `prom` observes `db` through `all(...)`.
+    let p = platform(
+        r#"
+platform "p" {}
+interface Source {}
+interface Store { url: string }
+component scraper {
+  param targets: list<Source> = all(Source)
+  provides Store { url = "http://${self.name}" }
+  values { n = len(targets) }
+}
+component db {
+  param store: Store
+  provides Source
+}
+scraper prom {}
+db orders { store = prom }
+"#,
+    );
+    let g = build(&p).expect("observing is not a cycle");
+    let (prom, orders) = (g.index_of("prom").unwrap(), g.index_of("orders").unwrap());
+    assert_eq!(g.order(), [prom, orders]);
+    assert_eq!(g.dependencies(prom), Vec::<usize>::new());
+    assert_eq!(
+        g.observes(),
+        [platc_graph::Edge {
+            from: prom,
+            to: orders,
+            flows: "Source".into(),
+            attr: platc_graph::OBSERVES_ATTR.into(),
+        }]
+    );
+    let dot = platc_graph::render(&g, &p, Format::Dot);
+    assert!(
+        dot.contains(
+            r#""orders" -> "prom" [label="observes Source", style=dashed, constraint=false];"#
+        ),
+        "{dot}"
+    );
+    let mermaid = platc_graph::render(&g, &p, Format::Mermaid);
+    assert!(mermaid.contains("-.->|\"observes Source\"|"), "{mermaid}");
+    let json = platc_graph::render(&g, &p, Format::Json);
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(
+        v["observes"],
+        serde_json::json!([{ "from": "prom", "to": "orders", "interface": "Source" }])
+    );
+    let svg = platc_graph::render(&g, &p, Format::Svg);
+    assert!(svg.contains("stroke-dasharray") && svg.contains("prom observes orders (Source)"));
+}

@@ -55,6 +55,7 @@ fn json_snapshot() {
             "environment",
             "nodes",
             "edges",
+            "observes",
             "namespaces",
             "order"
         ]

@@ -62,7 +62,17 @@ pub struct Instance {
     /// The instances this one refers to (edges of the platform graph), in
     /// attribute order, then source order.
     pub references: Vec<Reference>,
+    /// The instances it observes through `all(Interface)`: they do not
+    /// order deployment (6.9).
+    pub observes: Vec<Observed>,
     pub span: Span,
+}
+
+/// An instance observed through `all(INTERFACE)`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Observed {
+    pub target: String,
+    pub interface: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -55,6 +55,9 @@ pub(crate) struct Tables<'a> {
     pub typed_args: HashSet<(usize, String)>,
     /// Instances on a reference cycle (reported): never evaluated.
     pub on_cycle: HashSet<usize>,
+    /// The interface of each `all(Interface)` call, by the call's span
+    /// (file, start).
+    pub all_calls: HashMap<(u32, u32), IfaceId>,
 }
 
 impl Tables<'_> {

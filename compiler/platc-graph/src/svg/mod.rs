@@ -167,6 +167,37 @@ pub fn render(graph: &PlatformGraph, platform: &Platform) -> String {
     }
     out.push_str("</g>\n");
 
+    // Observing (`all(...)`): a dashed line from the observed instance to
+    // the observer, outside the deployment routes.
+    if !graph.observes().is_empty() {
+        out.push_str("<g class=\"observes\" fill=\"none\">\n");
+        for e in graph.observes() {
+            let (a, b) = (lay.nodes[e.to], lay.nodes[e.from]);
+            let (x0, y0) = (a.x + a.w / 2.0, a.y + a.h);
+            let (x1, y1) = (b.x + b.w / 2.0, b.y + b.h);
+            let dip = 24.0 + (x1 - x0).abs() / 8.0;
+            let _ = writeln!(
+                out,
+                "<path d=\"M {} {} C {} {} {} {} {} {}\" stroke=\"{MUTED_COLOR}\" stroke-width=\"1.2\" stroke-dasharray=\"5 4\" marker-end=\"url(#arrow)\"><title>{}</title></path>",
+                num(x0),
+                num(y0),
+                num(x0),
+                num(y0 + dip),
+                num(x1),
+                num(y1 + dip),
+                num(x1),
+                num(y1),
+                esc(&format!(
+                    "{} observes {} ({})",
+                    graph.name(e.from),
+                    graph.name(e.to),
+                    e.flows
+                ))
+            );
+        }
+        out.push_str("</g>\n");
+    }
+
     out.push_str("<g class=\"labels\">\n");
     for r in &lay.routes {
         let b = r.label_box;

@@ -101,6 +101,17 @@ impl Evaluator<'_, '_> {
                 None => {}
             }
         }
+        // What each instance observes through `all(...)`.
+        let mut observes = std::mem::take(&mut self.observes);
+        observes.sort();
+        observes.dedup();
+        for (from, to, interface) in observes {
+            let from = &self.t.instances[from].0.name.name;
+            let target = self.t.instances[to].0.name.name.clone();
+            if let Some(inst) = instances.iter_mut().find(|i| &i.name == from) {
+                inst.observes.push(crate::Observed { target, interface });
+            }
+        }
         let p = self.t.platform?;
         let pv = self.platform_value();
         let field = |k: &str| match &pv {
@@ -322,6 +333,7 @@ impl Evaluator<'_, '_> {
             requires,
             exposes,
             references,
+            observes: Vec::new(),
             span: decl.name.span,
         })
     }

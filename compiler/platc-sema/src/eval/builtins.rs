@@ -11,6 +11,9 @@ use crate::value::Value;
 
 impl Evaluator<'_, '_> {
     pub(super) fn call(&mut self, call: &ast::Call, env: &Env) -> Option<Value> {
+        if call.func.name == "all" {
+            return self.all(call, env);
+        }
         let args: Vec<Value> = call
             .args
             .iter()
@@ -103,6 +106,43 @@ impl Evaluator<'_, '_> {
             _ => return None,
         };
         Some(value)
+    }
+
+    /// `all(Interface)`: every instance switched on whose component
+    /// provides the interface for real, by name. The instance evaluating it
+    /// observes them.
+    fn all(&mut self, call: &ast::Call, env: &Env) -> Option<Value> {
+        let iid = *self.t.all_calls.get(&(call.span.file.0, call.span.start))?;
+        let iface = self.t.ifaces[iid.0 as usize].decl.name.name.clone();
+        let n = self.t.instances.len();
+        self.charge(1 + n as u64, call.span)?;
+        let mut order: Vec<usize> = (0..n).collect();
+        order.sort_by(|a, b| {
+            self.t.instances[*a]
+                .0
+                .name
+                .name
+                .cmp(&self.t.instances[*b].0.name.name)
+        });
+        let mut out = Vec::new();
+        for j in order {
+            if !self.is_enabled(j) {
+                continue;
+            }
+            let Some(p) = self.provides_decl(j, &iface) else {
+                continue;
+            };
+            if self.provides_active(j, p) != Some(true) {
+                continue;
+            }
+            if let Some(from) = env.self_inst {
+                if from != j {
+                    self.observes.push((from, j, iface.clone()));
+                }
+            }
+            out.push(Value::Instance(crate::value::InstId(j as u32)));
+        }
+        Some(Value::list(out))
     }
 
     fn fail(&mut self, span: Span, what: &str) -> Option<Value> {

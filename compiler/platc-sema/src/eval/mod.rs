@@ -69,6 +69,10 @@ pub(crate) struct Evaluator<'t, 'a> {
     exhausted: bool,
     /// Checking found no error: every instance must evaluate, or say why.
     pub(crate) checked_clean: bool,
+    /// Whether each instance is switched on (computed on demand).
+    enabled_memo: HashMap<usize, bool>,
+    /// (observer, observed, interface) of every `all(...)` evaluated.
+    observes: Vec<(usize, usize, String)>,
 }
 
 /// Evaluates a constant expression (no instances involved) and checks it
@@ -110,6 +114,8 @@ impl<'t, 'a> Evaluator<'t, 'a> {
             budget: EVALUATION_BUDGET,
             exhausted: false,
             checked_clean: false,
+            enabled_memo: HashMap::new(),
+            observes: Vec::new(),
         }
     }
 

@@ -24,6 +24,16 @@ impl Evaluator<'_, '_> {
         }
     }
 
+    /// Whether instance `j` is switched on in this evaluation (memoised).
+    pub(super) fn is_enabled(&mut self, j: usize) -> bool {
+        if let Some(&b) = self.enabled_memo.get(&j) {
+            return b;
+        }
+        let b = self.enabled(j).0;
+        self.enabled_memo.insert(j, b);
+        b
+    }
+
     /// Whether `provides` declaration `p` of instance `i`'s component is in
     /// effect for `i` (its `if` condition holds).
     pub(super) fn provides_active(&mut self, i: usize, p: usize) -> Option<bool> {
@@ -62,7 +72,7 @@ impl Evaluator<'_, '_> {
 
     /// The `provides` declaration of instance `i`'s component for the
     /// interface named `iface`.
-    fn provides_decl(&self, i: usize, iface: &str) -> Option<usize> {
+    pub(super) fn provides_decl(&self, i: usize, iface: &str) -> Option<usize> {
         let comp = self.t.instances[i].2?;
         self.t.comps[comp.0 as usize]
             .decl

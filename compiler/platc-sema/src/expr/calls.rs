@@ -26,6 +26,7 @@ pub(crate) const FUNCTIONS: &[&str] = &[
     "to_yaml",
     "sha256",
     "keys",
+    "all",
 ];
 
 impl Checker<'_> {
@@ -219,6 +220,7 @@ impl Checker<'_> {
                 }
                 Ty::List(Box::new(Ty::String))
             }
+            "all" => self.infer_all(call, ctx),
             s if SECRET_SOURCES.contains(&s) => {
                 self.err(
                     Diagnostic::error(
@@ -241,6 +243,89 @@ impl Checker<'_> {
                 let all = format!("the built-in functions are: {}", FUNCTIONS.join(", "));
                 d = d.with_suggestion(other, FUNCTIONS.iter().copied(), Some(all));
                 self.err(d);
+                Ty::Unknown
+            }
+        }
+    }
+
+    /// `all(Interface)`: every instance of the platform that provides the
+    /// interface, as a list. Only inside components, whose instances it
+    /// observes.
+    fn infer_all(&mut self, call: &ast::Call, ctx: &Ctx) -> Ty {
+        let sig = "all(Interface) -> list<Interface>";
+        if call.args.len() != 1 {
+            self.err(
+                Diagnostic::error(
+                    "E0315",
+                    format!("`all` takes 1 argument, found {}", call.args.len()),
+                    call.span,
+                )
+                .with_label("wrong number of arguments")
+                .with_help(format!("the signature is `{sig}`")),
+            );
+            return Ty::Unknown;
+        }
+        let (Some(file), true) = (ctx.file, ctx.in_component) else {
+            self.err(
+                Diagnostic::error(
+                    "E0315",
+                    "`all` is only available inside a component",
+                    call.span,
+                )
+                .with_label("not inside a component")
+                .with_help("give the component a parameter whose default is `all(Interface)`"),
+            );
+            return Ty::Unknown;
+        };
+        let arg = &call.args[0];
+        let name = match &arg.kind {
+            ast::ExprKind::Name(n) => ast::TypeName {
+                module: None,
+                name: ast::Ident {
+                    name: n.clone(),
+                    span: arg.span,
+                },
+                span: arg.span,
+            },
+            ast::ExprKind::Field(base, field) if matches!(base.kind, ast::ExprKind::Name(_)) => {
+                let ast::ExprKind::Name(m) = &base.kind else {
+                    unreachable!()
+                };
+                ast::TypeName {
+                    module: Some(ast::Ident {
+                        name: m.clone(),
+                        span: base.span,
+                    }),
+                    name: field.clone(),
+                    span: arg.span,
+                }
+            }
+            _ => {
+                self.err(
+                    Diagnostic::error("E0315", "`all` takes the name of an interface", arg.span)
+                        .with_label("not an interface name")
+                        .with_help(format!(
+                            "the signature is `{sig}`, e.g. `all(MetricsSource)`"
+                        )),
+                );
+                return Ty::Unknown;
+            }
+        };
+        match self.resolve_type_name(file, &name) {
+            Ty::Interface(iid) => {
+                self.tables
+                    .all_calls
+                    .insert((call.span.file.0, call.span.start), iid);
+                Ty::List(Box::new(Ty::Interface(iid)))
+            }
+            Ty::Unknown => Ty::Unknown,
+            other => {
+                let t = self.ty(&other);
+                self.err(
+                    Diagnostic::error("E0315", format!("`{t}` is not an interface"), arg.span)
+                        .with_label("`all` takes an interface")
+                        .with_help("name an interface, such as `MetricsSource`"),
+                );
                 Ty::Unknown
             }
         }

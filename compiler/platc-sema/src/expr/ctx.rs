@@ -17,6 +17,9 @@ pub(crate) struct Ctx {
     pub globals: bool,
     /// Open data (values blocks): lists may mix element types.
     pub open: bool,
+    /// The file the expression is in (to resolve type names, as in
+    /// `all(Interface)`), inside a component.
+    pub file: Option<platc_diag::FileId>,
 }
 
 impl Ctx {

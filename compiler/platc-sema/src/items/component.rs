@@ -50,6 +50,7 @@ impl Checker<'_> {
         }
         let mut ctx = Ctx {
             in_component: true,
+            file: Some(file),
             ..Ctx::default()
         };
         let params: Vec<(String, Ty)> = self.tables.comps[id.0 as usize]
