@@ -81,6 +81,37 @@ fn main() {
         );
     }
     shared_workload(if quick { 200 } else { 10_000 }, runs.min(5));
+    observers(if quick { 500 } else { 10_000 }, runs.min(5));
+}
+
+/// A wide platform: `n` services that require one operator and provide a
+/// metrics interface, and 100 observers each listing them with `all(...)`
+/// (the requirements and the observing must stay linear).
+fn observers(n: usize, runs: usize) {
+    let mut text = String::from(
+        "platform \"wide\" {}\ninterface Op {}\ninterface Src { port: int }\n\
+         component op { provides Op }\n\
+         component scraper { param t: list<Src> = all(Src)  values { n = len(t) } }\n\
+         component svc { requires Op  provides Src { port = 1 } }\nop o {}\n",
+    );
+    for i in 0..n {
+        text.push_str(&format!("svc s{i} {{}}\n"));
+    }
+    for i in 0..100 {
+        text.push_str(&format!("scraper sc{i} {{}}\n"));
+    }
+    let mut fs = platc_driver::MemoryFs::new();
+    fs.insert("/wide/main.plat", text);
+    let root = std::path::Path::new("/wide");
+    let mut times = Vec::new();
+    for _ in 0..runs {
+        let start = Instant::now();
+        let c = check_path(&fs, root, &Options::default()).expect("generated project");
+        times.push(start.elapsed());
+        assert!(!c.has_errors());
+    }
+    let (med, min, _) = median(times);
+    println!("observers/{n}-services-100-observers: check median {med:.1} ms (min {min:.1}) over {runs} runs");
 }
 
 /// `../shared/bench/gen.py N`: checked and built from a temporary directory.

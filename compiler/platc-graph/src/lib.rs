@@ -146,10 +146,21 @@ pub fn build(platform: &Platform) -> Result<PlatformGraph, Cycle> {
                 .or_insert_with(|| r.attr.clone());
         }
     }
+    // The providers of each interface, in declaration order.
+    let mut providers: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (to, provider) in platform.instances.iter().enumerate() {
+        for p in &provider.provides {
+            providers.entry(p.interface.as_str()).or_default().push(to);
+        }
+    }
     for (from, inst) in platform.instances.iter().enumerate() {
         for interface in &inst.requires {
-            for (to, provider) in platform.instances.iter().enumerate() {
-                if to != from && provider.provides.iter().any(|p| &p.interface == interface) {
+            for &to in providers
+                .get(interface.as_str())
+                .map(Vec::as_slice)
+                .unwrap_or(&[])
+            {
+                if to != from {
                     edges
                         .entry((from, to, interface.clone()))
                         .or_insert_with(|| REQUIRES_ATTR.to_string());

@@ -105,12 +105,21 @@ impl Evaluator<'_, '_> {
         let mut observes = std::mem::take(&mut self.observes);
         observes.sort();
         observes.dedup();
+        let position: HashMap<&str, usize> = instances
+            .iter()
+            .enumerate()
+            .map(|(k, inst)| (inst.name.as_str(), k))
+            .collect();
+        let mut found: Vec<(usize, crate::Observed)> = Vec::new();
         for (from, to, interface) in observes {
-            let from = &self.t.instances[from].0.name.name;
+            let from = self.t.instances[from].0.name.name.as_str();
             let target = self.t.instances[to].0.name.name.clone();
-            if let Some(inst) = instances.iter_mut().find(|i| &i.name == from) {
-                inst.observes.push(crate::Observed { target, interface });
+            if let Some(&k) = position.get(from) {
+                found.push((k, crate::Observed { target, interface }));
             }
+        }
+        for (k, o) in found {
+            instances[k].observes.push(o);
         }
         let p = self.t.platform?;
         let pv = self.platform_value();

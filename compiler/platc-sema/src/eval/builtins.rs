@@ -114,27 +114,10 @@ impl Evaluator<'_, '_> {
     fn all(&mut self, call: &ast::Call, env: &Env) -> Option<Value> {
         let iid = *self.t.all_calls.get(&(call.span.file.0, call.span.start))?;
         let iface = self.t.ifaces[iid.0 as usize].decl.name.name.clone();
-        let n = self.t.instances.len();
-        self.charge(1 + n as u64, call.span)?;
-        let mut order: Vec<usize> = (0..n).collect();
-        order.sort_by(|a, b| {
-            self.t.instances[*a]
-                .0
-                .name
-                .name
-                .cmp(&self.t.instances[*b].0.name.name)
-        });
-        let mut out = Vec::new();
-        for j in order {
-            if !self.is_enabled(j) {
-                continue;
-            }
-            let Some(p) = self.provides_decl(j, &iface) else {
-                continue;
-            };
-            if self.provides_active(j, p) != Some(true) {
-                continue;
-            }
+        let providers = self.providers(&iface);
+        self.charge(1 + providers.len() as u64, call.span)?;
+        let mut out = Vec::with_capacity(providers.len());
+        for j in providers {
             if let Some(from) = env.self_inst {
                 if from != j {
                     self.observes.push((from, j, iface.clone()));

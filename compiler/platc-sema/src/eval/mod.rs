@@ -73,6 +73,9 @@ pub(crate) struct Evaluator<'t, 'a> {
     enabled_memo: HashMap<usize, bool>,
     /// (observer, observed, interface) of every `all(...)` evaluated.
     observes: Vec<(usize, usize, String)>,
+    /// The instances that provide each interface for real, by name: what
+    /// `all(...)` gives and what meets a `requires` (computed once).
+    providers_memo: HashMap<String, Vec<usize>>,
 }
 
 /// Evaluates a constant expression (no instances involved) and checks it
@@ -116,6 +119,7 @@ impl<'t, 'a> Evaluator<'t, 'a> {
             checked_clean: false,
             enabled_memo: HashMap::new(),
             observes: Vec::new(),
+            providers_memo: HashMap::new(),
         }
     }
 

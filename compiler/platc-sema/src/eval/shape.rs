@@ -24,6 +24,38 @@ impl Evaluator<'_, '_> {
         }
     }
 
+    /// The instances switched on that provide `iface` for real, in the
+    /// order of their names (memoised).
+    pub(super) fn providers(&mut self, iface: &str) -> Vec<usize> {
+        if let Some(v) = self.providers_memo.get(iface) {
+            return v.clone();
+        }
+        let mut order: Vec<usize> = (0..self.t.instances.len())
+            .filter(|&j| self.provides_decl(j, iface).is_some())
+            .collect();
+        order.sort_by(|a, b| {
+            self.t.instances[*a]
+                .0
+                .name
+                .name
+                .cmp(&self.t.instances[*b].0.name.name)
+        });
+        let mut out = Vec::new();
+        for j in order {
+            if !self.is_enabled(j) {
+                continue;
+            }
+            let Some(p) = self.provides_decl(j, iface) else {
+                continue;
+            };
+            if self.provides_active(j, p) == Some(true) {
+                out.push(j);
+            }
+        }
+        self.providers_memo.insert(iface.to_string(), out.clone());
+        out
+    }
+
     /// Whether instance `j` is switched on in this evaluation (memoised).
     pub(super) fn is_enabled(&mut self, j: usize) -> bool {
         if let Some(&b) = self.enabled_memo.get(&j) {
@@ -154,21 +186,12 @@ impl Evaluator<'_, '_> {
                     continue;
                 }
                 let iface = req.interface.name.name.clone();
-                let mut declared = Vec::new();
-                let mut met = false;
-                for (j, &on) in enabled.iter().enumerate() {
-                    let Some(p) = self.provides_decl(j, &iface) else {
-                        continue;
-                    };
-                    declared.push(j);
-                    if on && self.provides_active(j, p) == Some(true) {
-                        met = true;
-                        break;
-                    }
-                }
-                if met {
+                if !self.providers(&iface).is_empty() {
                     continue;
                 }
+                let declared: Vec<usize> = (0..enabled.len())
+                    .filter(|&j| self.provides_decl(j, &iface).is_some())
+                    .collect();
                 let decl = self.t.instances[i].0;
                 let off: Vec<usize> = declared.iter().copied().filter(|j| !enabled[*j]).collect();
                 let mut d = if let Some(&j) = off.first() {
