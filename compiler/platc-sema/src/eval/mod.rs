@@ -602,7 +602,9 @@ impl<'t, 'a> Evaluator<'t, 'a> {
 
     fn field(&mut self, b: Value, f: &str, span: Span) -> Option<Value> {
         match b {
-            Value::Map(m) => m.get(f).cloned(),
+            // A record field that is not there is an optional one left out
+            // (the checker has made sure of the required ones): `none`.
+            Value::Map(m) => Some(m.get(f).cloned().unwrap_or(Value::None)),
             Value::Secret(SecretId(s)) => {
                 let decl = self.t.secrets[s as usize];
                 let arg = |n: usize| match decl.source.args.get(n).map(|a| &a.kind) {
