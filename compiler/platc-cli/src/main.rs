@@ -295,11 +295,20 @@ fn explain(code: &str) -> ExitCode {
     match platc_diag::lookup(code) {
         Some(info) => {
             let mut out = std::io::stdout().lock();
-            let _ = out.write_all(info.explanation.as_bytes());
-            if !info.explanation.ends_with('\n') {
-                let _ = writeln!(out);
+            let mut text = info.explanation.to_string();
+            if !text.ends_with('\n') {
+                text.push('\n');
             }
-            ExitCode::SUCCESS
+            // A failed write (a full disk, a closed pipe other than by the
+            // reader) is an I/O error: exit 2, never a silent success.
+            match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+                Err(e) => fail(
+                    format!("cannot write the explanation: {e}"),
+                    "check standard output".into(),
+                ),
+            }
         }
         None => {
             let known: Vec<&str> = platc_diag::CODES.iter().map(|c| c.code).collect();

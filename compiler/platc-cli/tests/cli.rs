@@ -530,3 +530,19 @@ fn a_library_file_checks_on_its_own_with_imports_of_its_project() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn a_failed_write_to_standard_output_is_exit_2() {
+    // /dev/full accepts the open and fails every write (Linux).
+    let Ok(full) = std::fs::OpenOptions::new().write(true).open("/dev/full") else {
+        eprintln!("skipped: no /dev/full on this system");
+        return;
+    };
+    let out = platc()
+        .args(["explain", "E0301"])
+        .stdout(full)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot write"));
+}

@@ -290,6 +290,25 @@ impl<'a> Lowerer<'a> {
                     };
                     path.push(KeySegment { kind, span: sspan });
                 }
+                // A values tree is as deep as its longest path: bounded like
+                // any other nesting, so that no later stage recurses without
+                // limit.
+                if path.len() > crate::MAX_DEPTH {
+                    self.error(
+                        Diagnostic::error(
+                            "E0105",
+                            format!(
+                                "key path has {} segments; at most {} are accepted",
+                                path.len(),
+                                crate::MAX_DEPTH
+                            ),
+                            path[crate::MAX_DEPTH].span.to(path[path.len() - 1].span),
+                        )
+                        .with_label("these segments are too many")
+                        .with_help("set a record value at a shorter path instead"),
+                    );
+                    path.truncate(crate::MAX_DEPTH);
+                }
                 let value = self.expr(it.next().unwrap());
                 ValueStmt::Assign { path, value, span }
             }

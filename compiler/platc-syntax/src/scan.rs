@@ -44,6 +44,8 @@ struct IfMark {
 #[derive(Clone, Copy)]
 enum Open {
     Bracket,
+    /// `<` of `list<` or `map<`: type arguments nest like brackets.
+    Angle,
     /// `${` inside a string: closing `}` returns into the string.
     Interp,
 }
@@ -62,6 +64,8 @@ pub fn scan(file: FileId, text: &str) -> ScanResult {
     // not a record), and the last token was the word `else`.
     let mut after_operand = false;
     let mut after_else = false;
+    // The last token was the word `list` or `map`.
+    let mut after_type_word = false;
     let span = |s: usize, e: usize| Span::new(file, s as u32, e as u32);
 
     while i < bytes.len() {
@@ -108,6 +112,7 @@ pub fn scan(file: FileId, text: &str) -> ScanResult {
                 i += 1;
             }
             let word = &text[start..i];
+            after_type_word = word == "list" || word == "map";
             match word {
                 "if" => {
                     if stack.len() + open_ifs(&ifs) >= MAX_DEPTH {
@@ -177,6 +182,26 @@ pub fn scan(file: FileId, text: &str) -> ScanResult {
                 i += 1;
             }
             b' ' | b'\t' | b'\r' => i += 1,
+            b'<' if after_type_word => {
+                if stack.len() + open_ifs(&ifs) >= MAX_DEPTH {
+                    diagnostics.push(too_deep(span(i, i + 1)));
+                    return ScanResult {
+                        diagnostics,
+                        item_starts,
+                    };
+                }
+                stack.push((Open::Angle, i));
+                after_type_word = false;
+                after_operand = false;
+                after_else = false;
+                i += 1;
+            }
+            b'>' if matches!(stack.last(), Some((Open::Angle, _))) => {
+                stack.pop();
+                after_operand = true;
+                after_else = false;
+                i += 1;
+            }
             b'(' | b'[' | b'{' => {
                 if b == b'{' {
                     // The brace of a branch of the innermost `if` here.
@@ -202,6 +227,11 @@ pub fn scan(file: FileId, text: &str) -> ScanResult {
                 i += 1;
             }
             b')' | b']' | b'}' => {
+                // A `<` after `list` or `map` that was a comparison, not a
+                // type, never closed: it ends with the bracket around it.
+                while matches!(stack.last(), Some((Open::Angle, _))) {
+                    stack.pop();
+                }
                 match stack.last() {
                     Some((Open::Interp, string_start)) if b == b'}' => {
                         in_string = Some(*string_start);
@@ -244,6 +274,7 @@ pub fn scan(file: FileId, text: &str) -> ScanResult {
             _ => {
                 after_operand = false;
                 after_else = false;
+                after_type_word = false;
                 i += 1;
             }
         }
@@ -414,5 +445,23 @@ mod tests {
             " { 1 } else { 2 }".repeat(100)
         );
         assert_eq!(codes(&text), ["E0105"]);
+    }
+
+    #[test]
+    fn type_arguments_nest_like_brackets() {
+        let nested = |n: usize| {
+            format!(
+                "component c {{ param p: {}int{} }}",
+                "list<\n".repeat(n),
+                ">".repeat(n)
+            )
+        };
+        assert!(codes(&nested(MAX_DEPTH - 1)).is_empty());
+        assert_eq!(codes(&nested(MAX_DEPTH)), ["E0105"]);
+        assert_eq!(codes(&nested(400_000)), ["E0105"]);
+        // A param called `list` compared with `<` is no type argument.
+        let text =
+            "component c { param list: int = 1 values { a = if list < 2 { 1 } else { 2 } } }";
+        assert!(codes(&text.repeat(100)).is_empty());
     }
 }

@@ -90,6 +90,20 @@ impl Checker<'_> {
                 if arity(self, 2, "contains(list<T>, T) -> bool") {
                     let t = self.infer(&call.args[0], ctx);
                     match t.base().clone() {
+                        Ty::List(elem) if elem.contains_secret() => {
+                            self.err(
+                                Diagnostic::error(
+                                    "E0307",
+                                    "`contains` cannot look for a secret",
+                                    call.args[0].span,
+                                )
+                                .with_label("a list of secrets")
+                                .with_note(
+                                    "comparing secrets would reveal something of their values",
+                                )
+                                .with_help("compare `.secret_name` or `.secret_key` instead"),
+                            );
+                        }
                         Ty::List(elem) => {
                             self.check_expr(&call.args[1], &elem, ctx);
                         }

@@ -455,6 +455,16 @@ impl Checker<'_> {
             BinaryOp::In => {
                 let rt = self.infer(r, ctx);
                 match rt.base().clone() {
+                    Ty::List(elem) if elem.contains_secret() => {
+                        self.err(
+                            Diagnostic::error("E0307", "`in` cannot look for a secret", r.span)
+                                .with_label("a list of secrets")
+                                .with_note(
+                                    "comparing secrets would reveal something of their values",
+                                )
+                                .with_help("compare `.secret_name` or `.secret_key` instead"),
+                        );
+                    }
                     Ty::List(elem) => {
                         self.check_expr(l, &elem, ctx);
                     }

@@ -73,7 +73,19 @@ impl Checker<'_> {
                 self.err(d);
             }
         }
-        if w.reason.as_plain().is_some_and(|r| r.trim().is_empty()) {
+        if w.reason.as_plain().is_none() {
+            // A reason is a record for people reading the platform later:
+            // fixed text, never computed.
+            self.err(
+                Diagnostic::error(
+                    "E0504",
+                    "a waiver's reason cannot contain an interpolation",
+                    w.reason.span,
+                )
+                .with_label("interpolation in the reason")
+                .with_help("write the reason as plain text"),
+            );
+        } else if w.reason.as_plain().is_some_and(|r| r.trim().is_empty()) {
             self.err(
                 Diagnostic::error("E0504", "a waiver needs a reason", w.reason.span)
                     .with_label("empty reason")
