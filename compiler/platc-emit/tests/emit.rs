@@ -126,8 +126,8 @@ web shop_web {
     public = true
   }
   expose admin {
-    host = "admin.\${platform.domain}"
-    path = "/admin"
+    host = "admin.shop.example.com"
+    path = "/admin/\${platform.domain}"
     tls = false
   }
 }
@@ -411,7 +411,7 @@ fn terraform_wires_modules_secrets_and_outputs() {
     // A literal `${` from the user is escaped for Terraform.
     assert_eq!(
         out["endpoints"]["value"]["shop_web.admin"],
-        "http://admin.$${platform.domain}/admin"
+        "http://admin.shop.example.com/admin/$${platform.domain}"
     );
     assert_eq!(
         out["services"]["value"]["shop_web.admin"],

@@ -15,6 +15,21 @@ pub(crate) const SECRET_SOURCES: &[&str] = &["env", "kubernetes_secret", "extern
 pub(crate) const DNS_LABEL: &str = "^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$";
 pub(crate) const INSTANCE_NAME: &str = "^[a-z]([a-z0-9_]*[a-z0-9])?$";
 
+/// A host name an Ingress accepts: DNS labels of at most 63 characters,
+/// optionally under a `*.` wildcard.
+pub(crate) const HOST: &str =
+    "^(\\*\\.)?[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$";
+/// An HTTP path prefix.
+pub(crate) const URL_PATH: &str = "^/[^\\s]*$";
+
+/// `string` constrained by one of the compiler's fixed patterns.
+pub(crate) fn pattern_ty(pattern: &'static str) -> Ty {
+    Ty::Constrained(
+        Box::new(Ty::String),
+        Rc::new(Constraint::Pattern(cached_regex(pattern).clone())),
+    )
+}
+
 pub(crate) fn dns_label_ty() -> Ty {
     Ty::Constrained(
         Box::new(Ty::String),

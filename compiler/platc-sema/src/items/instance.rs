@@ -125,6 +125,12 @@ impl Checker<'_> {
             };
             if self.check_expr(&a.value, &ty, &ctx) {
                 self.tables.typed_args.insert((idx, a.name.name.clone()));
+                // A namespace is written into manifests and file names:
+                // it must be a DNS label, checked here (params are checked
+                // when evaluated).
+                if a.name.name == "namespace" {
+                    self.check_constant(&a.value, &ty);
+                }
             }
         }
         for (name, _, required, pspan) in &params {
@@ -200,7 +206,10 @@ impl Checker<'_> {
             seen.push(&a.name);
             match fields.iter().find(|(n, _)| *n == a.name.name) {
                 Some((_, t)) => {
-                    self.check_expr(&a.value, t, ctx);
+                    // Hosts and paths go into Ingress objects: checked here.
+                    if self.check_expr(&a.value, t, ctx) && matches!(t, Ty::Constrained(..)) {
+                        self.check_constant(&a.value, t);
+                    }
                 }
                 None => {
                     let names: Vec<&str> = fields.iter().map(|(n, _)| n.as_str()).collect();
@@ -286,8 +295,11 @@ impl Checker<'_> {
 
 pub(crate) fn expose_fields() -> Vec<(String, Ty)> {
     vec![
-        ("host".into(), Ty::String),
-        ("path".into(), Ty::String),
+        ("host".into(), crate::vocab::pattern_ty(crate::vocab::HOST)),
+        (
+            "path".into(),
+            crate::vocab::pattern_ty(crate::vocab::URL_PATH),
+        ),
         (
             "auth".into(),
             Ty::Optional(Box::new(Ty::Enum(vec!["sso".into(), "basic".into()]))),

@@ -7,6 +7,13 @@ use platc_syntax::ast::{self, ExprKind};
 use crate::analyze::Checker;
 use crate::vocab::{regex_is_match, suggest_dns, INSTANCE_NAME, SECRET_SOURCES};
 
+/// An environment variable a shell can export.
+const ENV_VAR: &str = "^[A-Za-z_][A-Za-z0-9_]*$";
+/// A Kubernetes object name (RFC 1123 subdomain; the length is checked apart).
+const DNS_SUBDOMAIN: &str = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$";
+/// A key of a Secret's data.
+const SECRET_KEY: &str = "^[-._a-zA-Z0-9]+$";
+
 impl Checker<'_> {
     /// Checks a secret declaration's source call.
     pub(crate) fn check_secret_source(&mut self, s: &ast::SecretDecl) {
@@ -70,9 +77,30 @@ impl Checker<'_> {
             );
             return;
         }
-        for a in &call.args {
+        for (k, a) in call.args.iter().enumerate() {
             match &a.kind {
-                ExprKind::Str(lit) if lit.as_plain().is_some_and(|s| !s.is_empty()) => {}
+                ExprKind::Str(lit) if lit.as_plain().is_some_and(|s| !s.is_empty()) => {
+                    let text = lit.as_plain().unwrap_or_default();
+                    // What each argument names must be valid where platc
+                    // writes it: a shell variable in the deploy hint, a
+                    // Kubernetes Secret name, a key of a Secret's data.
+                    let (pattern, what): (&'static str, &str) = match (name, k) {
+                        ("env", 0) => (ENV_VAR, "an environment variable name: letters, digits and `_`, not starting with a digit"),
+                        ("kubernetes_secret", 0) | ("external_secret", 0) => (DNS_SUBDOMAIN, "a Kubernetes name: lowercase letters, digits, `-` and `.`, at most 253 characters"),
+                        ("kubernetes_secret", 1) | ("external_secret", 2) => (SECRET_KEY, "a key of a Secret's data: letters, digits, `-`, `_` and `.`, at most 253 characters"),
+                        _ => continue,
+                    };
+                    if text.len() > 253 || !regex_is_match(pattern, &text) {
+                        self.err(
+                            Diagnostic::error(
+                                "E0315",
+                                format!("{text:?} is not a valid argument of `{name}`"),
+                                a.span,
+                            )
+                            .with_label(format!("must be {what}")),
+                        );
+                    }
+                }
                 _ => self.err(
                     Diagnostic::error(
                         "E0315",
