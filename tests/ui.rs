@@ -27,8 +27,13 @@ fn render(path: &Path, emit: bool) -> (String, BTreeSet<&'static str>) {
     let b = build_path(&RealFs, path, &options()).expect("fixture is readable");
     let mut files = String::new();
     if emit {
-        // `ok-emit-*` cases show the Helm values they produce, too.
-        for f in b.files.iter().filter(|f| f.path.starts_with("helm/")) {
+        // `ok-emit-*` cases show the Helm values and the resources they
+        // produce, too.
+        for f in b
+            .files
+            .iter()
+            .filter(|f| f.path.starts_with("helm/") || f.path.starts_with("kubernetes/resources/"))
+        {
             files.push_str(&format!("\n----- {}\n{}", f.path, f.contents));
         }
     }

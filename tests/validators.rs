@@ -278,3 +278,140 @@ fn helm_template_accepts_the_values() {
         .for_each(|d| std::fs::remove_dir_all(d).unwrap());
     assert!(rendered > 0);
 }
+
+/// Every object the components of `tests/ui/ok-emit-resources` declare
+/// validates: custom resources against their CRD in ../shared/crds/by-kind
+/// (the CRD's schema made strict the way the API server prunes: a field it
+/// does not know is an error), built-in kinds with kubernetes-validate
+/// --strict. A cluster-scoped CRD's objects have no namespace and the others
+/// have one, and `kubectl kustomize` accepts kubernetes/resources/.
+#[test]
+fn resources_validate_against_their_crds_and_kubernetes() {
+    let (Some(kv), Some(cj), Some(kubectl)) = (
+        tool("kubernetes-validate"),
+        tool("check-jsonschema"),
+        tool("kubectl"),
+    ) else {
+        return;
+    };
+    let crds = repo().join("../shared/crds/by-kind");
+    if !crds.is_dir() {
+        if std::env::var("CI").as_deref() == Ok("true") {
+            panic!("../shared/crds/by-kind is missing");
+        }
+        eprintln!("skipped: ../shared/crds/by-kind not found");
+        return;
+    }
+    let fixture = repo().join("tests/ui/ok-emit-resources");
+    let build = build_path(&RealFs, &fixture, &Options::default()).unwrap();
+    assert!(!build.compilation.has_errors(), "the fixture must build");
+    let dir = std::env::temp_dir().join(format!("platc-validate-resources-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    for f in &build.files {
+        let p = dir.join(&f.path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, &f.contents).unwrap();
+    }
+    let resources = dir.join("kubernetes/resources");
+    let (ok, text) = run(Command::new(&kubectl).arg("kustomize").arg(&resources));
+    assert!(ok, "kubectl kustomize kubernetes/resources:\n{text}");
+
+    let mut checked = 0;
+    for file in files_under(&resources, ".yaml") {
+        if file.ends_with("kustomization.yaml") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&file).unwrap();
+        for (n, doc) in serde_yaml_ng::Deserializer::from_str(&text).enumerate() {
+            let doc: serde_json::Value = serde::Deserialize::deserialize(doc).unwrap();
+            let api = doc["apiVersion"].as_str().unwrap();
+            let kind = doc["kind"].as_str().unwrap();
+            let (group, version) = api.rsplit_once('/').unwrap_or(("", api));
+            let one = dir.join(format!("doc-{checked}.json"));
+            std::fs::write(&one, serde_json::to_string(&doc).unwrap()).unwrap();
+            if group.contains('.') {
+                let crd_file = crds.join(format!("{group}__{kind}.yaml"));
+                let crd: serde_json::Value =
+                    serde_yaml_ng::from_str(&std::fs::read_to_string(&crd_file).unwrap_or_else(
+                        |_| panic!("no CRD for {api} {kind} in ../shared/crds/by-kind"),
+                    ))
+                    .unwrap();
+                let cluster = crd["spec"]["scope"] == "Cluster";
+                assert_eq!(
+                    doc["metadata"].get("namespace").is_none(),
+                    cluster,
+                    "{kind} is {}-scoped: {}",
+                    if cluster { "cluster" } else { "namespace" },
+                    file.display()
+                );
+                let schema = crd["spec"]["versions"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .find(|v| v["name"] == version)
+                    .unwrap_or_else(|| panic!("the CRD of {kind} serves no {version}"))["schema"]
+                    ["openAPIV3Schema"]
+                    .clone();
+                let schema_file = dir.join(format!("schema-{checked}.json"));
+                std::fs::write(&schema_file, strict(schema).to_string()).unwrap();
+                let (ok, out) = run(Command::new(&cj)
+                    .arg("--schemafile")
+                    .arg(&schema_file)
+                    .arg(&one));
+                assert!(
+                    ok,
+                    "{kind} #{n} in {} against its CRD:\n{out}",
+                    file.display()
+                );
+            } else {
+                let (ok, out) = run(Command::new(&kv)
+                    .args(["--strict", "-k", "1.31.0"])
+                    .arg(&one));
+                assert!(ok, "{kind} #{n} in {}:\n{out}", file.display());
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= 5, "only {checked} objects were checked");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A CRD schema as the API server applies it: an object with `properties`
+/// and no `additionalProperties` or `x-kubernetes-preserve-unknown-fields`
+/// knows no other field (the server would drop it silently: a mistake).
+/// `metadata` is the server's own and stays open.
+fn strict(mut schema: serde_json::Value) -> serde_json::Value {
+    fn walk(v: &mut serde_json::Value, top: bool) {
+        let Some(obj) = v.as_object_mut() else {
+            return;
+        };
+        let open = obj.contains_key("additionalProperties")
+            || obj.get("x-kubernetes-preserve-unknown-fields")
+                == Some(&serde_json::Value::Bool(true));
+        if obj.contains_key("properties") && !open {
+            obj.insert(
+                "additionalProperties".into(),
+                serde_json::Value::Bool(false),
+            );
+        }
+        if let Some(serde_json::Value::Object(props)) = obj.get_mut("properties") {
+            for (name, p) in props.iter_mut() {
+                if !(top && name == "metadata") {
+                    walk(p, false);
+                }
+            }
+        }
+        for key in ["items", "additionalProperties"] {
+            if let Some(inner) = obj.get_mut(key) {
+                walk(inner, false);
+            }
+        }
+        for key in ["allOf", "anyOf", "oneOf"] {
+            if let Some(serde_json::Value::Array(xs)) = obj.get_mut(key) {
+                xs.iter_mut().for_each(|x| walk(x, false));
+            }
+        }
+    }
+    walk(&mut schema, true);
+    schema
+}

@@ -91,6 +91,58 @@ pub(crate) fn common_labels(p: &Platform) -> serde_json::Map<String, serde_json:
     m
 }
 
+/// The whole object of a resource: `apiVersion`, `kind`, `metadata` (its
+/// name, namespace, the recommended labels under the body's own labels,
+/// and the body's other metadata), then the rest of the body.
+pub(crate) fn resource_manifest(
+    p: &Platform,
+    inst: &Instance,
+    r: &platc_sema::Resource,
+) -> serde_json::Value {
+    use serde_json::Value as Json;
+    let mut body = match Value::map(r.body.clone()).to_json() {
+        Some(Json::Object(m)) => m,
+        _ => serde_json::Map::new(),
+    };
+    let mut metadata = match body.remove("metadata") {
+        Some(Json::Object(m)) => m,
+        _ => serde_json::Map::new(),
+    };
+    let mut labels = common_labels(p);
+    labels.insert(
+        "app.kubernetes.io/instance".into(),
+        inst.k8s_name.clone().into(),
+    );
+    labels.insert(
+        "app.kubernetes.io/name".into(),
+        inst.component.replace('_', "-").into(),
+    );
+    if let Some(Json::Object(own)) = metadata.remove("labels") {
+        labels.extend(own);
+    }
+    labels.sort_keys();
+    let mut meta = serde_json::Map::new();
+    meta.insert("name".into(), r.object_name.clone().into());
+    if let Some(ns) = &r.namespace {
+        meta.insert("namespace".into(), ns.clone().into());
+    }
+    meta.insert("labels".into(), Json::Object(labels));
+    metadata.remove("name");
+    metadata.remove("namespace");
+    meta.extend(metadata);
+    let mut out = serde_json::Map::new();
+    out.insert("apiVersion".into(), r.api_version.clone().into());
+    out.insert("kind".into(), r.kind.clone().into());
+    out.insert("metadata".into(), Json::Object(meta));
+    out.extend(body);
+    Json::Object(out)
+}
+
+/// The Terraform name of a resource's `kubernetes_manifest`.
+pub(crate) fn resource_address(inst: &Instance, r: &platc_sema::Resource) -> String {
+    format!("{}__{}", inst.k8s_name.replace('-', "_"), r.name)
+}
+
 /// What the emitters share: the order, the values, and where each secret
 /// is used.
 pub(crate) struct Plan<'a> {

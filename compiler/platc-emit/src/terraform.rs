@@ -252,6 +252,27 @@ fn root_main(plan: &Plan) -> Json {
             );
         }
     }
+    // The objects the components declare: after their own chart (its
+    // CRDs) and after what their instance depends on.
+    for &i in &plan.order {
+        let inst = &p.instances[i];
+        for r in &inst.resources {
+            let mut depends = Vec::new();
+            if inst.chart.is_some() {
+                depends.push(format!("module.{}", module_name(inst)));
+            }
+            depends.extend(module_dependencies(plan, i));
+            let mut m = Map::new();
+            m.insert(
+                "manifest".into(),
+                lit_tree(crate::resource_manifest(p, inst, r)),
+            );
+            if !depends.is_empty() {
+                m.insert("depends_on".into(), json!(depends));
+            }
+            manifests.insert(crate::resource_address(inst, r), Json::Object(m));
+        }
+    }
     if !manifests.is_empty() {
         root.insert(
             "resource".into(),
@@ -317,6 +338,13 @@ fn module_dependencies(plan: &Plan, i: usize) -> Vec<String> {
         }
         seen[d] = true;
         let dep = &p.instances[d];
+        // A dependency is ready once its chart and its resources are.
+        for r in &dep.resources {
+            out.push(format!(
+                "kubernetes_manifest.{}",
+                crate::resource_address(dep, r)
+            ));
+        }
         if dep.chart.is_some() {
             out.push(format!("module.{}", module_name(dep)));
         } else if let Some(next) = plan.input.dependencies.get(d) {

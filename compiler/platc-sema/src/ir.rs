@@ -65,6 +65,27 @@ pub struct Instance {
     /// The instances it observes through `all(Interface)`: they do not
     /// order deployment (6.9).
     pub observes: Vec<Observed>,
+    /// The Kubernetes objects its component declares (those whose `if`
+    /// holds), in declaration order.
+    pub resources: Vec<Resource>,
+    pub span: Span,
+}
+
+/// A Kubernetes object of an instance. The emitters write it whole:
+/// `apiVersion`, `kind`, `metadata.name`, `metadata.namespace` (unless
+/// cluster-scoped) and the recommended labels, then `body`.
+#[derive(Debug, Clone)]
+pub struct Resource {
+    /// The name in the component (`issuer`).
+    pub name: String,
+    pub api_version: String,
+    pub kind: String,
+    /// `metadata.name`: the body's, or `<instance>-<name>`.
+    pub object_name: String,
+    /// `None` for a cluster-scoped object.
+    pub namespace: Option<String>,
+    /// Everything the body sets (`metadata.labels` and the like included).
+    pub body: BTreeMap<String, Value>,
     pub span: Span,
 }
 

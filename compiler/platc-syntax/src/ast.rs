@@ -84,6 +84,7 @@ pub struct ComponentDecl {
     /// `let` bindings, in source order.
     pub lets: Vec<LetDecl>,
     pub asserts: Vec<AssertDecl>,
+    pub resources: Vec<ResourceDecl>,
     pub exposes: Vec<ExposePoint>,
     pub values: Vec<ValuesBlock>,
     pub span: Span,
@@ -103,6 +104,21 @@ pub struct LetDecl {
     pub name: Ident,
     pub doc: Option<String>,
     pub value: Expr,
+    pub span: Span,
+}
+
+/// `cluster? resource name "apiVersion" Kind (if cond)? { body }`: a
+/// Kubernetes object the component deploys, its body written like values.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ResourceDecl {
+    pub name: Ident,
+    pub doc: Option<String>,
+    pub api_version: StringLit,
+    pub kind: Ident,
+    /// A cluster-scoped object: no namespace.
+    pub cluster: bool,
+    pub cond: Option<Expr>,
+    pub body: Vec<ValueStmt>,
     pub span: Span,
 }
 

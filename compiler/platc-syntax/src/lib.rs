@@ -144,6 +144,8 @@ pub(crate) fn is_keyword_token(rule: Rule) -> bool {
             | Rule::kw_let
             | Rule::kw_assert
             | Rule::kw_message
+            | Rule::kw_resource
+            | Rule::kw_cluster
     )
 }
 
@@ -182,6 +184,8 @@ fn keyword_text(rule: Rule) -> Option<&'static str> {
         Rule::kw_let => "let",
         Rule::kw_assert => "assert",
         Rule::kw_message => "message",
+        Rule::kw_resource => "resource",
+        Rule::kw_cluster => "cluster",
         _ => return None,
     })
 }

@@ -160,6 +160,7 @@ impl<'a> Lowerer<'a> {
             params: vec![],
             lets: vec![],
             asserts: vec![],
+            resources: vec![],
             exposes: vec![],
             values: vec![],
             span,
@@ -215,6 +216,37 @@ impl<'a> Lowerer<'a> {
                         name,
                         doc,
                         value,
+                        span: mspan,
+                    });
+                }
+                Rule::resource_decl => {
+                    let doc = self.doc_before(mspan.start as usize);
+                    let mut it = kids(member).peekable();
+                    let cluster = match it.peek() {
+                        Some(p) if p.as_rule() == Rule::cluster_scope => {
+                            it.next();
+                            true
+                        }
+                        _ => false,
+                    };
+                    let name = self.ident(it.next().unwrap());
+                    let api_version = self.string(it.next().unwrap());
+                    let kind = self.ident(it.next().unwrap());
+                    let cond = match it.peek() {
+                        Some(p) if p.as_rule() == Rule::member_cond => {
+                            Some(self.member_cond(it.next().unwrap()))
+                        }
+                        _ => None,
+                    };
+                    let body = it.map(|p| self.value_stmt(p)).collect();
+                    c.resources.push(ResourceDecl {
+                        name,
+                        doc,
+                        api_version,
+                        kind,
+                        cluster,
+                        cond,
+                        body,
                         span: mspan,
                     });
                 }
@@ -1253,6 +1285,34 @@ mod v02 {
         assert!(c.provides[0].cond.is_some() && c.provides[0].fields.len() == 1);
         assert!(c.provides[1].cond.is_none());
         assert!(c.requires[0].cond.is_some() && c.requires[1].cond.is_none());
+    }
+
+    #[test]
+    fn resources_lower_scope_kind_condition_and_body() {
+        let c = component(
+            "/// The issuer.\ncluster resource issuer \"cert-manager.io/v1\" ClusterIssuer { spec.selfSigned = {} }\n\
+             resource mon \"monitoring.coreos.com/v1\" ServiceMonitor if ha { spec.endpoints[0].port = \"m\" }",
+        );
+        let (a, b) = (&c.resources[0], &c.resources[1]);
+        assert!(a.cluster && !b.cluster);
+        assert_eq!(a.doc.as_deref(), Some("The issuer."));
+        assert_eq!(
+            a.api_version.as_plain().as_deref(),
+            Some("cert-manager.io/v1")
+        );
+        assert_eq!(
+            (a.kind.name.as_str(), b.kind.name.as_str()),
+            ("ClusterIssuer", "ServiceMonitor")
+        );
+        assert!(a.cond.is_none() && b.cond.is_some());
+        assert_eq!(a.body.len(), 1);
+        // `resource` and `cluster` stay names elsewhere.
+        let (m, diags) = crate::parse(
+            FileId(0),
+            "component c { param resource: int = 1 param cluster: int = 2 }",
+        );
+        assert!(diags.is_empty(), "{diags:?}");
+        assert_eq!(m.items.len(), 1);
     }
 
     #[test]

@@ -11,6 +11,9 @@ use super::{Env, Evaluator};
 use crate::types::Ty;
 use crate::value::{SecretId, Value};
 
+/// A Kubernetes object name (an RFC 1123 subdomain).
+const OBJECT_NAME: &str = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$";
+
 impl Evaluator<'_, '_> {
     /// Evaluates every instance and builds the checked platform.
     pub fn platform(&mut self) -> Option<crate::Platform> {
@@ -317,6 +320,7 @@ impl Evaluator<'_, '_> {
             }
             exposes.push(x);
         }
+        let resources = self.resources(i, cdecl, &namespace, &env)?;
         let mut requires = Vec::new();
         for (k, r) in cdecl.requires.iter().enumerate() {
             if self.requires_active(i, k)? {
@@ -343,8 +347,63 @@ impl Evaluator<'_, '_> {
             exposes,
             references,
             observes: Vec::new(),
+            resources,
             span: decl.name.span,
         })
+    }
+
+    /// The resources of instance `i` whose condition holds.
+    fn resources(
+        &mut self,
+        i: usize,
+        cdecl: &ast::ComponentDecl,
+        namespace: &str,
+        env: &Env,
+    ) -> Option<Vec<crate::Resource>> {
+        let k8s_name = self.t.instances[i].0.name.name.replace('_', "-");
+        let mut out = Vec::new();
+        for r in &cdecl.resources {
+            if let Some(c) = &r.cond {
+                match self.eval(c, env)? {
+                    Value::Bool(true) => {}
+                    Value::Bool(false) => continue,
+                    _ => return None,
+                }
+            }
+            let mut body = BTreeMap::new();
+            let mut sensitive = Vec::new();
+            let mut assigned = Vec::new();
+            self.eval_values(&r.body, env, &mut body, &mut sensitive, &mut assigned)?;
+            let object_name = match body.get("metadata") {
+                Some(Value::Map(m)) => match m.get("name") {
+                    Some(Value::Str(s)) => s.clone(),
+                    _ => format!("{k8s_name}-{}", r.name.name.replace('_', "-")),
+                },
+                _ => format!("{k8s_name}-{}", r.name.name.replace('_', "-")),
+            };
+            if object_name.len() > 253 || !crate::vocab::regex_is_match(OBJECT_NAME, &object_name) {
+                self.diagnostics.push(
+                    Diagnostic::error(
+                        "E0305",
+                        format!("{object_name:?} is not a valid Kubernetes object name"),
+                        r.name.span,
+                    )
+                    .with_label("the name of this resource's object")
+                    .with_help("lowercase letters, digits, `-` and `.`, at most 253 characters; set `metadata.name` or rename the resource"),
+                );
+                return None;
+            }
+            out.push(crate::Resource {
+                name: r.name.name.clone(),
+                api_version: r.api_version.as_plain().unwrap_or_default(),
+                kind: r.kind.name.clone(),
+                object_name,
+                namespace: (!r.cluster).then(|| namespace.to_string()),
+                body,
+                span: r.name.span,
+            });
+        }
+        Some(out)
     }
 
     /// The component's assertions, for instance `i` (E0324).

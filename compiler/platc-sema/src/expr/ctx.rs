@@ -17,6 +17,9 @@ pub(crate) struct Ctx {
     pub globals: bool,
     /// Open data (values blocks): lists may mix element types.
     pub open: bool,
+    /// In a resource body: no secret at all (a manifest is written out in
+    /// full; only Helm values have an out-of-band channel).
+    pub in_resource: bool,
     /// The file the expression is in (to resolve type names, as in
     /// `all(Interface)`), inside a component.
     pub file: Option<platc_diag::FileId>,

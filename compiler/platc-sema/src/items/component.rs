@@ -16,7 +16,7 @@ const EXPOSE_POINT_FIELDS: &[&str] = &["port", "service"];
 /// A values path already assigned: its fixed keys (all of them, or the
 /// prefix before the first computed or index segment).
 #[derive(Clone)]
-struct Assigned {
+pub(super) struct Assigned {
     keys: Vec<String>,
     fixed: bool,
     span: Span,
@@ -103,6 +103,8 @@ impl Checker<'_> {
             self.check_expr(&a.cond, &Ty::Bool, &ctx);
             self.check_expr(&a.message, &Ty::String, &ctx);
         }
+        // resources
+        self.check_resources(decl, &ctx);
         // provides
         for p in &decl.provides {
             if let Some(c) = &p.cond {
@@ -290,7 +292,7 @@ impl Checker<'_> {
         }
     }
 
-    fn check_value_stmts(
+    pub(super) fn check_value_stmts(
         &mut self,
         stmts: &[ast::ValueStmt],
         ctx: &mut Ctx,
@@ -372,7 +374,14 @@ impl Checker<'_> {
                         });
                     }
                     let t = self.infer(value, ctx);
-                    if t.contains_secret() && t.base() != &Ty::Secret {
+                    if ctx.in_resource && t.contains_secret() {
+                        self.err(
+                            Diagnostic::error("E0307", "a secret cannot be written into a resource", value.span)
+                                .with_label("holds a secret")
+                                .with_note("a resource is written out in full, in clear text")
+                                .with_help("refer to the Kubernetes Secret that holds it instead: `.secret_name` and `.secret_key`"),
+                        );
+                    } else if t.contains_secret() && t.base() != &Ty::Secret {
                         self.err(
                             Diagnostic::error("E0307", "a secret inside a list or record cannot be a Helm value", value.span)
                                 .with_label("holds a secret")

@@ -14,6 +14,7 @@ mod instance;
 mod members;
 mod platform;
 mod policy;
+mod resource;
 mod secret;
 mod waiver;
 
