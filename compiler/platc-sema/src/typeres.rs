@@ -85,6 +85,7 @@ impl Checker<'_> {
                 "duration" => Some(Ty::Duration),
                 "path" => Some(Ty::Path),
                 "secret" => Some(Ty::Secret),
+                "secret_name" => Some(Ty::SecretName),
                 _ => None,
             };
             if let Some(t) = t {

@@ -23,6 +23,9 @@ pub enum Ty {
     Duration,
     Path,
     Secret,
+    /// The name of a Kubernetes Secret in the namespace of the instance
+    /// that gives it: a string that only readers in that namespace may use.
+    SecretName,
     List(Box<Ty>),
     Map(Box<Ty>),
     /// Fields in declaration order.
@@ -136,6 +139,7 @@ impl<N: TypeNames> fmt::Display for Display<'_, N> {
             Ty::Duration => f.write_str("duration"),
             Ty::Path => f.write_str("path"),
             Ty::Secret => f.write_str("secret"),
+            Ty::SecretName => f.write_str("secret_name"),
             Ty::List(t) => write!(f, "list<{}>", Display(t, n)),
             Ty::Map(t) => write!(f, "map<{}>", Display(t, n)),
             Ty::Record(fields) => {
@@ -253,6 +257,7 @@ pub fn assignable(actual: &Ty, expected: &Ty, p: &dyn Provides) -> Result<(), Mi
         (String, String) | (Int, Int) | (Float, Float) | (Bool, Bool) | (Path, Path) => Ok(()),
         (Int, Float) | (Int, Cpu) | (Float, Cpu) | (Int, Bytes) => Ok(()),
         (String, Path) => Ok(()),
+        (SecretName, SecretName) | (SecretName, String) | (String, SecretName) => Ok(()),
         (Data, Data) => Ok(()),
         // Anything but a reference is data (secrets were handled above).
         (a, Data) if !matches!(a, Component(_) | Interface(_)) => Ok(()),

@@ -8,7 +8,16 @@ use std::rc::Rc;
 use crate::types::{Constraint, Ty};
 
 pub(crate) const BUILTIN_TYPES: &[&str] = &[
-    "string", "int", "float", "bool", "bytes", "cpu", "duration", "path", "secret",
+    "string",
+    "int",
+    "float",
+    "bool",
+    "bytes",
+    "cpu",
+    "duration",
+    "path",
+    "secret",
+    "secret_name",
 ];
 pub(crate) const RESERVED_ATTRS: &[&str] = &["namespace", "values_files", "enabled"];
 pub(crate) const SECRET_SOURCES: &[&str] = &["env", "kubernetes_secret", "external_secret"];

@@ -20,6 +20,7 @@ impl Evaluator<'_, '_> {
         let mut references: Vec<Vec<crate::Reference>> = vec![Vec::new(); self.t.instances.len()];
         for refs in crate::refs::references(self.t, self.env).into_values() {
             for r in refs {
+                self.ref_spans.entry((r.from, r.to)).or_insert(r.span);
                 let flows = self.flows(r.from, &r.attr);
                 references[r.from].push(crate::Reference {
                     target: self.t.instances[r.to].0.name.name.clone(),
@@ -221,6 +222,7 @@ impl Evaluator<'_, '_> {
         let env = Env {
             locals: HashMap::new(),
             self_inst: Some(i),
+            reader: None,
         };
         let mut values = BTreeMap::new();
         let mut sensitive = Vec::new();

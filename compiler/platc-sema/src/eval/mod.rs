@@ -44,6 +44,9 @@ enum Slot<'a> {
 struct Env {
     locals: HashMap<String, Value>,
     self_inst: Option<usize>,
+    /// The instance the value is computed for, when it is not `self_inst`
+    /// (an instance's own attributes): who reads a `secret_name`.
+    reader: Option<usize>,
 }
 
 enum ArgsState {
@@ -76,6 +79,10 @@ pub(crate) struct Evaluator<'t, 'a> {
     /// The instances that provide each interface for real, by name: what
     /// `all(...)` gives and what meets a `requires` (computed once).
     providers_memo: HashMap<String, Vec<usize>>,
+    /// Where instance `from` refers to instance `to` (the first place).
+    ref_spans: HashMap<(usize, usize), Span>,
+    /// `secret_name` reads across namespaces already reported.
+    secret_reads: std::collections::HashSet<(usize, usize, String)>,
 }
 
 /// Evaluates a constant expression (no instances involved) and checks it
@@ -120,6 +127,8 @@ impl<'t, 'a> Evaluator<'t, 'a> {
             enabled_memo: HashMap::new(),
             observes: Vec::new(),
             providers_memo: HashMap::new(),
+            ref_spans: HashMap::new(),
+            secret_reads: std::collections::HashSet::new(),
         }
     }
 
@@ -182,6 +191,7 @@ impl<'t, 'a> Evaluator<'t, 'a> {
                 let env = Env {
                     locals: HashMap::new(),
                     self_inst: Some(i),
+                    reader: None,
                 };
                 let mut v = self.eval(e, &env);
                 if let (Some(val), Some(ty)) = (&v, &ty) {
@@ -353,7 +363,11 @@ impl<'t, 'a> Evaluator<'t, 'a> {
                     if is_own && !self.t.typed_args.contains(&(i, p.name.clone())) {
                         Slot::Failed
                     } else {
-                        match self.eval(value, &Env::default()) {
+                        let reading = Env {
+                            reader: Some(i),
+                            ..Env::default()
+                        };
+                        match self.eval(value, &reading) {
                             Some(v)
                                 if constraints::check_value(
                                     &mut self.diagnostics,
@@ -533,7 +547,12 @@ impl<'t, 'a> Evaluator<'t, 'a> {
             ExprKind::Platform => self.platform_value(),
             ExprKind::Field(base, f) => {
                 let b = self.eval(base, env)?;
-                self.field(b, &f.name, base.span)?
+                let reader = env.reader.or(env.self_inst);
+                let v = self.field(b.clone(), &f.name, base.span)?;
+                if let Value::Instance(InstId(j)) = b {
+                    self.check_secret_name_read(reader, j as usize, &f.name, e.span);
+                }
+                v
             }
             ExprKind::Index(base, idx) => {
                 let b = self.eval(base, env)?;
@@ -669,6 +688,7 @@ impl<'t, 'a> Evaluator<'t, 'a> {
                         let env = Env {
                             locals: HashMap::new(),
                             self_inst: Some(i),
+                            reader: None,
                         };
                         self.eval(expr, &env)
                     }

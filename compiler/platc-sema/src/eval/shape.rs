@@ -78,6 +78,7 @@ impl Evaluator<'_, '_> {
         let env = Env {
             locals: Default::default(),
             self_inst: Some(i),
+            reader: None,
         };
         match self.eval(cond, &env)? {
             Value::Bool(b) => Some(b),
@@ -95,6 +96,7 @@ impl Evaluator<'_, '_> {
         let env = Env {
             locals: Default::default(),
             self_inst: Some(i),
+            reader: None,
         };
         match self.eval(cond, &env)? {
             Value::Bool(b) => Some(b),
@@ -240,5 +242,65 @@ impl Evaluator<'_, '_> {
                 reported.insert(comp.0 as usize);
             }
         }
+    }
+
+    /// A `secret_name` field names a Secret in the namespace of the
+    /// instance that gives it: an instance in another namespace cannot read
+    /// that Secret (E0327).
+    pub(super) fn check_secret_name_read(
+        &mut self,
+        reader: Option<usize>,
+        j: usize,
+        field: &str,
+        span: Span,
+    ) {
+        let Some(i) = reader else { return };
+        if i == j {
+            return;
+        }
+        let Some(comp) = self.t.instances[j].2 else {
+            return;
+        };
+        let is_secret_name = self.t.comps[comp.0 as usize].provides.iter().any(|iid| {
+            self.t.ifaces[iid.0 as usize]
+                .fields
+                .iter()
+                .any(|(n, t)| n == field && t.base() == &Ty::SecretName)
+        });
+        if !is_secret_name || !self.secret_reads.insert((i, j, field.to_string())) {
+            return;
+        }
+        let (Some(ns_i), Some(ns_j)) = (self.instance_namespace(i), self.instance_namespace(j))
+        else {
+            return;
+        };
+        if ns_i == ns_j {
+            return;
+        }
+        let (reader_name, provider) = (
+            self.t.instances[i].0.name.name.clone(),
+            self.t.instances[j].0.name.name.clone(),
+        );
+        let at = self
+            .ref_spans
+            .get(&(i, j))
+            .copied()
+            .unwrap_or(self.t.instances[i].0.name.span);
+        let mut d = Diagnostic::error(
+            "E0327",
+            format!(
+                "`{reader_name}` in namespace `{ns_i}` reads the Secret `{provider}.{field}`, which is in namespace `{ns_j}`"
+            ),
+            at,
+        )
+        .with_label(format!("`{provider}` is in namespace `{ns_j}`"))
+        .with_secondary(span, format!("the Secret's name is read here, for a pod in `{ns_i}`"))
+        .with_note("a pod can only read Secrets of its own namespace");
+        if let Some(env) = self.env {
+            d = d.with_note(format!("in environment `{}`", env.name.name));
+        }
+        self.diagnostics.push(d.with_help(format!(
+            "put `{reader_name}` and `{provider}` in one namespace (`namespace = \"{ns_j}\"` on `{reader_name}`)"
+        )));
     }
 }

@@ -596,7 +596,7 @@ impl Checker<'_> {
             let StrPart::Interp(e) = part else { continue };
             let t = self.infer(e, ctx);
             match t.base() {
-                Ty::String | Ty::Int | Ty::Float | Ty::Bool | Ty::Bytes | Ty::Cpu | Ty::Duration | Ty::Path | Ty::Enum(_) | Ty::Unknown => {}
+                Ty::String | Ty::SecretName | Ty::Int | Ty::Float | Ty::Bool | Ty::Bytes | Ty::Cpu | Ty::Duration | Ty::Path | Ty::Enum(_) | Ty::Unknown => {}
                 Ty::Secret => self.err(
                     Diagnostic::error("E0307", "a secret cannot be interpolated into a string", e.span)
                         .with_label("this is a secret")
