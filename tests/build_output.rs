@@ -237,3 +237,35 @@ app web {
         values.contents
     );
 }
+
+/// Invisible and bidirectional characters in the user's strings reach no
+/// output file raw: YAML quotes them with escapes, Terraform JSON escapes
+/// them, so what a reviewer reads is what the tools see.
+#[test]
+fn no_output_file_carries_hidden_characters() {
+    let text = "platform \"p\" {}\n\
+        component c {\n  chart \"c\" version \"1.0.0\" from \"https://charts.example.com\"\n  \
+        param note: string = \"\"\n  values { note = note }\n  expose ui { port = 80 }\n}\n\
+        c x {\n  note = \"safe \u{202E} evil \u{2066}x\u{2069}\"\n  \
+        expose ui { host = \"x.example.com\" path = \"/a\u{200B}b\" }\n}\n";
+    let mut fs = platc_driver::MemoryFs::new();
+    fs.insert("/project/main.plat", text);
+    let b = build_path(&fs, Path::new("/project"), &Options::default()).unwrap();
+    assert!(!b.compilation.has_errors());
+    let hidden = |c: char| matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}');
+    for f in &b.files {
+        assert!(
+            !f.contents.chars().any(hidden),
+            "{} carries a hidden character",
+            f.path
+        );
+    }
+    // And it is all still there, escaped.
+    let tf = &b
+        .files
+        .iter()
+        .find(|f| f.path == "terraform/outputs.tf.json")
+        .unwrap()
+        .contents;
+    assert!(tf.contains("\\u200b"), "{tf}");
+}

@@ -61,7 +61,19 @@ fn lit_tree(v: Json) -> Json {
 }
 
 fn to_file(path: String, v: &Json) -> OutputFile {
-    let mut contents = serde_json::to_string_pretty(v).expect("JSON values always serialize");
+    let text = serde_json::to_string_pretty(v).expect("JSON values always serialize");
+    // serde_json escapes control characters; the invisible and
+    // bidirectional ones are escaped too, so that what a reviewer reads in
+    // the file is what Terraform sees (they can only occur inside strings).
+    let mut contents = String::with_capacity(text.len() + 1);
+    for c in text.chars() {
+        if matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{2028}' | '\u{2029}' | '\u{FEFF}')
+        {
+            contents.push_str(&format!("\\u{:04x}", c as u32));
+        } else {
+            contents.push(c);
+        }
+    }
     contents.push('\n');
     OutputFile { path, contents }
 }

@@ -54,7 +54,10 @@ pub fn write_human(
         chars: term::Chars::ascii(),
         ..term::Config::default()
     };
-    let files = MapFiles(map);
+    let clean: Vec<Option<String>> = (0..map.len())
+        .map(|i| displayable_source(map.get(FileId(i as u32)).text()))
+        .collect();
+    let files = MapFiles(map, clean);
     let mut buffer = Vec::new();
     for diag in diags {
         buffer.clear();
@@ -169,7 +172,7 @@ fn to_codespan(map: &SourceMap, diag: &Diagnostic) -> cs::Diagnostic<FileId> {
         let file = map.get(label.span.file);
         let range = clamp_offset(file, label.span.start)
             ..clamp_offset(file, label.span.end.max(label.span.start));
-        cs::Label::new(style, label.span.file, range).with_message(label.message.clone())
+        cs::Label::new(style, label.span.file, range).with_message(displayable(&label.message))
     };
     let mut labels = vec![label(cs::LabelStyle::Primary, &diag.primary)];
     labels.extend(
@@ -177,17 +180,72 @@ fn to_codespan(map: &SourceMap, diag: &Diagnostic) -> cs::Diagnostic<FileId> {
             .iter()
             .map(|l| label(cs::LabelStyle::Secondary, l)),
     );
-    let mut notes: Vec<String> = diag.notes.iter().map(|n| format!("note: {n}")).collect();
-    notes.extend(diag.help.iter().map(|h| format!("help: {h}")));
+    let mut notes: Vec<String> = diag
+        .notes
+        .iter()
+        .map(|n| format!("note: {}", displayable(n)))
+        .collect();
+    notes.extend(
+        diag.help
+            .iter()
+            .map(|h| format!("help: {}", displayable(h))),
+    );
     cs::Diagnostic::new(severity)
         .with_code(diag.code)
-        .with_message(diag.message.clone())
+        .with_message(displayable(&diag.message))
         .with_labels(labels)
         .with_notes(notes)
 }
 
-/// codespan's view of a [`SourceMap`].
-struct MapFiles<'m>(&'m SourceMap);
+/// Characters that must not reach a terminal as they are: control
+/// characters (an ESC starts an escape sequence), and the invisible and
+/// bidirectional ones that make text read other than it is.
+fn hidden(c: char) -> bool {
+    (c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+        || matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{2028}' | '\u{2029}' | '\u{FEFF}')
+}
+
+/// A message with every hidden character written as an escape (`\u{202e}`).
+fn displayable(text: &str) -> String {
+    if !text.chars().any(hidden) {
+        return text.to_string();
+    }
+    text.chars()
+        .map(|c| {
+            if hidden(c) {
+                c.escape_unicode().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
+/// A source text safe to print, with every byte where it was (the labels'
+/// offsets stay right): a hidden character becomes a visible one of the
+/// same UTF-8 length (`?`, `¿` or `\u{FFFD}`). `None` when nothing is hidden.
+fn displayable_source(text: &str) -> Option<String> {
+    if !text.chars().any(hidden) {
+        return None;
+    }
+    Some(
+        text.chars()
+            .map(|c| {
+                if !hidden(c) {
+                    return c;
+                }
+                match c.len_utf8() {
+                    1 => '?',
+                    2 => '\u{BF}',
+                    _ => '\u{FFFD}',
+                }
+            })
+            .collect(),
+    )
+}
+
+/// codespan's view of a [`SourceMap`], with the texts made displayable.
+struct MapFiles<'m>(&'m SourceMap, Vec<Option<String>>);
 
 impl MapFiles<'_> {
     fn file(&self, id: FileId) -> Result<&SourceFile, cs_files::Error> {
@@ -209,7 +267,10 @@ impl<'a> Files<'a> for MapFiles<'_> {
     }
 
     fn source(&'a self, id: FileId) -> Result<&'a str, cs_files::Error> {
-        Ok(self.file(id)?.text())
+        match self.1.get(id.0 as usize) {
+            Some(Some(clean)) => Ok(clean),
+            _ => Ok(self.file(id)?.text()),
+        }
     }
 
     fn line_index(&'a self, id: FileId, byte_index: usize) -> Result<usize, cs_files::Error> {
@@ -251,6 +312,36 @@ impl<'a> Files<'a> for MapFiles<'_> {
 mod tests {
     use super::*;
     use crate::fixtures;
+
+    #[test]
+    fn hidden_characters_never_reach_the_terminal() {
+        let mut map = SourceMap::new();
+        let text = "x = \"a\u{202E}b\" y = \"\x1b[31mred\u{200B}\"\n";
+        let file = map.add("main.plat", text.to_string());
+        let start = text.find("\"\x1b").unwrap() as u32;
+        let d = Diagnostic::error(
+            "E0301",
+            "bad \u{202E}message",
+            platc_diag::Span::new(file, start, start + 10),
+        )
+        .with_label("label \x1b[2J")
+        .with_help("help \u{2066}");
+        let out = render_human(&map, &[d], false);
+        assert!(!out.chars().any(hidden), "{out:?}");
+        assert!(out.contains("bad \\u{202e}message"), "{out}");
+        // The label still points under the string it names.
+        let source_line = out.lines().find(|l| l.contains("x = ")).unwrap();
+        let caret_line = out.lines().find(|l| l.contains('^')).unwrap();
+        let column = |l: &str, c: char| {
+            l.char_indices()
+                .find(|&(_, x)| x == c)
+                .map(|(i, _)| l[..i].chars().count())
+        };
+        assert_eq!(
+            column(source_line, '?'),
+            column(caret_line, '^').map(|c| c + 1)
+        );
+    }
 
     #[test]
     fn multi_file() {
