@@ -546,3 +546,57 @@ fn a_failed_write_to_standard_output_is_exit_2() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot write"));
 }
+
+#[test]
+fn a_fifo_as_values_file_is_an_error_not_a_hang() {
+    let dir = project(
+        "fifo",
+        &[(
+            "main.plat",
+            "platform \"p\" {}\ncomponent c { chart \"c\" version \"1.0.0\" from \"https://charts.example.com\" }\nc x { values_files = [\"values.yaml\"] }\n",
+        )],
+    );
+    let fifo = dir.join("values.yaml");
+    let made = Command::new("mkfifo").arg(&fifo).status();
+    if !made.is_ok_and(|s| s.success()) {
+        eprintln!("skipped: mkfifo is not available");
+        return;
+    }
+    let mut child = platc()
+        .args(["check"])
+        .arg(&dir)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if start.elapsed() > std::time::Duration::from_secs(60) {
+            let _ = child.kill();
+            panic!("platc check blocked on a FIFO");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("E0602") && stderr.contains("not a regular file"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_huge_sparse_source_is_refused_without_reading_it() {
+    // 2 GiB that take no disk: read whole, they would take 2 GiB of memory.
+    let dir = project("sparse", &[]);
+    let file = std::fs::File::create(dir.join("main.plat")).unwrap();
+    file.set_len(2 << 30).unwrap();
+    drop(file);
+    let (code, diags) = check_json(&[], &dir);
+    assert_eq!(code, Some(1));
+    assert_eq!(diags[0]["code"], "E0107", "{diags:?}");
+}

@@ -12,6 +12,9 @@
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 
+/// The largest values file read, as for source files (8 MiB).
+const MAX_VALUES_FILE: usize = platc_syntax::MAX_FILE_SIZE;
+
 use platc_diag::{Diagnostic, SourceMap, Span};
 use platc_sema::{Platform, ValuesFile};
 
@@ -181,8 +184,14 @@ fn read_values_file(
         ))));
     }
     let bytes = fs
-        .read(&canonical)
+        .read_limited(&canonical, MAX_VALUES_FILE)
         .map_err(|e| Box::new(unreadable(vf, &e.to_string())))?;
+    if bytes.len() > MAX_VALUES_FILE {
+        return Err(Box::new(unreadable(
+            vf,
+            &format!("larger than {MAX_VALUES_FILE} bytes, the most platc reads"),
+        )));
+    }
     let text = String::from_utf8(bytes).map_err(|_| Box::new(unreadable(vf, "not valid UTF-8")))?;
     if text.trim().is_empty() {
         return Ok(None);

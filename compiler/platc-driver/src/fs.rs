@@ -7,6 +7,14 @@ use std::path::{Path, PathBuf};
 /// What the compiler needs from a file system.
 pub trait FileSystem: Sync {
     fn read(&self, path: &Path) -> io::Result<Vec<u8>>;
+    /// Reads at most `limit + 1` bytes, so that a caller learns that a file
+    /// is too large without reading it whole; only regular files are read
+    /// (a FIFO would block, a device never end).
+    fn read_limited(&self, path: &Path, limit: usize) -> io::Result<Vec<u8>> {
+        let mut bytes = self.read(path)?;
+        bytes.truncate(limit.saturating_add(1));
+        Ok(bytes)
+    }
     /// The absolute path with symlinks resolved.
     fn canonicalize(&self, path: &Path) -> io::Result<PathBuf>;
     fn is_file(&self, path: &Path) -> bool;
@@ -19,6 +27,21 @@ pub struct RealFs;
 impl FileSystem for RealFs {
     fn read(&self, path: &Path) -> io::Result<Vec<u8>> {
         std::fs::read(path)
+    }
+    fn read_limited(&self, path: &Path, limit: usize) -> io::Result<Vec<u8>> {
+        use std::io::Read;
+        // Looked at before it is opened: opening a FIFO blocks.
+        if !std::fs::metadata(path)?.is_file() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "not a regular file",
+            ));
+        }
+        let mut bytes = Vec::new();
+        std::fs::File::open(path)?
+            .take(limit as u64 + 1)
+            .read_to_end(&mut bytes)?;
+        Ok(bytes)
     }
     fn canonicalize(&self, path: &Path) -> io::Result<PathBuf> {
         std::fs::canonicalize(path)

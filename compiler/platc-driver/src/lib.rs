@@ -165,7 +165,11 @@ pub fn check_path(
     options: &Options,
 ) -> Result<Compilation, InputError> {
     let (root_file, project_root) = resolve_input(fs, path)?;
-    let text = match fs.read(&root_file) {
+    let text = match fs.read_limited(&root_file, platc_syntax::MAX_FILE_SIZE) {
+        // Too large: parsing reports it (E0107), whatever the bytes are.
+        Ok(bytes) if bytes.len() > platc_syntax::MAX_FILE_SIZE => {
+            String::from_utf8_lossy(&bytes).into_owned()
+        }
         Ok(bytes) => {
             String::from_utf8(bytes).map_err(|_| InputError::NotUtf8(root_file.clone()))?
         }

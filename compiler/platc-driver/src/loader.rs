@@ -300,7 +300,11 @@ impl Loader<'_> {
                 (format!("{name}.plat"), text.to_string())
             }
             Key::User(p) => {
-                let bytes = match self.fs.read(p) {
+                let bytes = match self.fs.read_limited(p, platc_syntax::MAX_FILE_SIZE) {
+                    // Too large: parsing reports it (E0107).
+                    Ok(b) if b.len() > platc_syntax::MAX_FILE_SIZE => {
+                        String::from_utf8_lossy(&b).into_owned().into_bytes()
+                    }
                     Ok(b) => b,
                     Err(e) => {
                         self.diagnostics.push(unreadable(span, &path, &e));

@@ -36,11 +36,7 @@ pub fn parse(file: FileId, text: &str) -> (ast::Module, Vec<Diagnostic>) {
     if text.len() > MAX_FILE_SIZE {
         let d = Diagnostic::error(
             "E0107",
-            format!(
-                "file is {} bytes; at most {} bytes are accepted",
-                text.len(),
-                MAX_FILE_SIZE
-            ),
+            format!("file is larger than {MAX_FILE_SIZE} bytes, the most accepted"),
             Span::new(file, 0, 0),
         )
         .with_label("this file is too large")
