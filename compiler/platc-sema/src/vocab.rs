@@ -31,6 +31,17 @@ pub(crate) const HOST: &str =
 /// An HTTP path prefix.
 pub(crate) const URL_PATH: &str = "^/[^\\s]*$";
 
+/// What one of the compiler's fixed patterns asks for, in words (a user's
+/// own pattern is shown as written).
+pub(crate) fn describe_pattern(pattern: &str) -> Option<(&'static str, &'static str)> {
+    Some(match pattern {
+        DNS_LABEL => ("a DNS label", "use lowercase letters, digits and `-`, start with a letter, end with a letter or digit, at most 63 characters"),
+        HOST => ("a host name", "use DNS labels of lowercase letters, digits and `-` (at most 63 characters each) joined by `.`, optionally after `*.`"),
+        URL_PATH => ("a URL path", "start with `/`, without white space"),
+        _ => return None,
+    })
+}
+
 /// `string` constrained by one of the compiler's fixed patterns.
 pub(crate) fn pattern_ty(pattern: &'static str) -> Ty {
     Ty::Constrained(

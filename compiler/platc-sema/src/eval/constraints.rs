@@ -96,15 +96,21 @@ fn check_constraint(
             if re.is_match(s) {
                 return true;
             }
-            diags.push(
-                Diagnostic::error(
+            let d = match crate::vocab::describe_pattern(re.as_str()) {
+                Some((what, how)) => {
+                    Diagnostic::error("E0305", format!("{s:?} is not {what}"), span)
+                        .with_label(format!("not {what}"))
+                        .with_help(how)
+                }
+                None => Diagnostic::error(
                     "E0305",
                     format!("{s:?} does not match the pattern {:?}", re.as_str()),
                     span,
                 )
                 .with_label("does not match")
                 .with_help(format!("write a value that matches {:?}", re.as_str())),
-            );
+            };
+            diags.push(d);
             false
         }
         Constraint::Range { lo, hi, text } => {
