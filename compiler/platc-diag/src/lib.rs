@@ -212,6 +212,11 @@ pub fn did_you_mean<'a>(
         if candidate == name {
             continue;
         }
+        // The distance is at least the difference of the lengths: far
+        // longer or shorter names are not compared at all.
+        if candidate.len().abs_diff(name.len()) > limit.max(3) {
+            continue;
+        }
         let distance = edit_distance(name, candidate);
         let close = distance <= limit
             || (candidate.eq_ignore_ascii_case(name))

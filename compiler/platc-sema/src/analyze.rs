@@ -30,6 +30,9 @@ pub(crate) struct Checker<'a> {
     /// The evaluation budget of the constants checked while checking (param
     /// defaults, ports, overrides), shared by all of them.
     pub const_budget: u64,
+    /// How many more unknown names get "did you mean" over every instance
+    /// and secret of the platform.
+    pub suggestions_left: usize,
 }
 
 impl<'a> Checker<'a> {
@@ -43,6 +46,7 @@ impl<'a> Checker<'a> {
             scopes: Scopes::default(),
             dns_label: dns_label_ty(),
             const_budget: crate::eval::EVALUATION_BUDGET,
+            suggestions_left: 100,
         };
         c.collect();
         c.build_scopes();

@@ -575,7 +575,10 @@ impl Checker<'_> {
             }
         }
         let mut candidates: Vec<String> = ctx.locals.iter().map(|(n, _)| n.clone()).collect();
-        if ctx.globals {
+        // Suggestions cost a pass over every global: after the first ones,
+        // a file of thousands of unknown names gets its errors without them.
+        if ctx.globals && self.suggestions_left > 0 {
+            self.suggestions_left -= 1;
             candidates.extend(self.tables.globals.keys().cloned());
         }
         candidates.push("platform".into());
