@@ -76,32 +76,8 @@ impl Checker<'_> {
                 }
                 continue;
             }
-            let inst = match self.tables.globals.get(&head.name) {
-                Some((Global::Instance(i), _)) => *i,
-                Some((Global::Secret(_), _)) => {
-                    self.err(
-                        Diagnostic::error(
-                            "E0318",
-                            format!("`{}` is a secret; secrets cannot be overridden", head.name),
-                            head.span,
-                        )
-                        .with_label("not an instance")
-                        .with_help("declare a second secret and pass it to the instance instead"),
-                    );
-                    continue;
-                }
-                None => {
-                    let names: Vec<String> = self
-                        .tables
-                        .globals
-                        .iter()
-                        .filter(|(_, (g, _))| matches!(g, Global::Instance(_)))
-                        .map(|(n, _)| n.clone())
-                        .chain(std::iter::once("platform".to_string()))
-                        .collect();
-                    self.unknown_name("instance", &head.name, head.span, names, None);
-                    continue;
-                }
+            let Some(inst) = self.override_instance(head, true) else {
+                continue;
             };
             let Some(comp) = self.tables.instances[inst].2 else {
                 continue;
@@ -146,30 +122,8 @@ impl Checker<'_> {
     /// instance, in this environment.
     fn check_expose_override(&mut self, o: &ast::Override, ctx: &Ctx) {
         let (head, point, field) = (&o.target[0], &o.target[1], &o.target[2]);
-        let inst = match self.tables.globals.get(&head.name) {
-            Some((Global::Instance(i), _)) => *i,
-            Some((Global::Secret(_), _)) => {
-                self.err(
-                    Diagnostic::error(
-                        "E0318",
-                        format!("`{}` is a secret; secrets cannot be overridden", head.name),
-                        head.span,
-                    )
-                    .with_label("not an instance"),
-                );
-                return;
-            }
-            None => {
-                let names: Vec<String> = self
-                    .tables
-                    .globals
-                    .iter()
-                    .filter(|(_, (g, _))| matches!(g, Global::Instance(_)))
-                    .map(|(n, _)| n.clone())
-                    .collect();
-                self.unknown_name("instance", &head.name, head.span, names, None);
-                return;
-            }
+        let Some(inst) = self.override_instance(head, false) else {
+            return;
         };
         let decl = self.tables.instances[inst].0;
         let is_param = RESERVED_ATTRS.contains(&point.name.as_str())
@@ -232,6 +186,41 @@ impl Checker<'_> {
             None => {
                 let names: Vec<&str> = fields.iter().map(|(n, _)| n.as_str()).collect();
                 self.unknown_field_of("an expose block", &field.name, field.span, &names);
+            }
+        }
+    }
+
+    /// The instance an override names first, or the report of what else it
+    /// names (a secret: E0318; nothing: E0201, with `platform` among the
+    /// suggestions where a platform field may follow).
+    fn override_instance(&mut self, head: &ast::Ident, platform_too: bool) -> Option<usize> {
+        match self.tables.globals.get(&head.name) {
+            Some((Global::Instance(i), _)) => Some(*i),
+            Some((Global::Secret(_), _)) => {
+                self.err(
+                    Diagnostic::error(
+                        "E0318",
+                        format!("`{}` is a secret; secrets cannot be overridden", head.name),
+                        head.span,
+                    )
+                    .with_label("not an instance")
+                    .with_help("declare a second secret and pass it to the instance instead"),
+                );
+                None
+            }
+            None => {
+                let mut names: Vec<String> = self
+                    .tables
+                    .globals
+                    .iter()
+                    .filter(|(_, (g, _))| matches!(g, Global::Instance(_)))
+                    .map(|(n, _)| n.clone())
+                    .collect();
+                if platform_too {
+                    names.push("platform".to_string());
+                }
+                self.unknown_name("instance", &head.name, head.span, names, None);
+                None
             }
         }
     }
