@@ -5,6 +5,7 @@
 use std::collections::HashSet;
 
 use platc_diag::{Diagnostic, Span};
+use platc_syntax::ast;
 
 use super::{Env, Evaluator};
 use crate::types::Ty;
@@ -70,29 +71,25 @@ impl Evaluator<'_, '_> {
     /// effect for `i` (its `if` condition holds).
     pub(super) fn provides_active(&mut self, i: usize, p: usize) -> Option<bool> {
         let comp = self.t.instances[i].2?;
-        let decl = &self.t.comps[comp.0 as usize].decl.provides[p];
-        let Some(cond) = &decl.cond else {
-            return Some(true);
-        };
-        self.instance_args(i, self.t.instances[i].0.name.span)?;
-        let env = Env {
-            locals: Default::default(),
-            self_inst: Some(i),
-            reader: None,
-        };
-        match self.eval(cond, &env)? {
-            Value::Bool(b) => Some(b),
-            _ => None,
-        }
+        let cond = self.t.comps[comp.0 as usize].decl.provides[p].cond.as_ref();
+        self.member_cond_holds(i, cond)
     }
 
     /// Whether `requires` declaration `r` applies to instance `i`.
     pub(super) fn requires_active(&mut self, i: usize, r: usize) -> Option<bool> {
         let comp = self.t.instances[i].2?;
-        let decl = &self.t.comps[comp.0 as usize].decl.requires[r];
-        let Some(cond) = &decl.cond else {
+        let cond = self.t.comps[comp.0 as usize].decl.requires[r].cond.as_ref();
+        self.member_cond_holds(i, cond)
+    }
+
+    /// The `if` of a component member, for instance `i` (no condition:
+    /// true). The condition reads the instance's params and lets, so they
+    /// are computed first.
+    fn member_cond_holds(&mut self, i: usize, cond: Option<&ast::Expr>) -> Option<bool> {
+        let Some(cond) = cond else {
             return Some(true);
         };
+        self.instance_args(i, self.t.instances[i].0.name.span)?;
         let env = Env {
             locals: Default::default(),
             self_inst: Some(i),
