@@ -86,12 +86,7 @@ pub(crate) fn files(plan: &Plan) -> Vec<OutputFile> {
         });
     }
     for (s, secret) in p.secrets.iter().enumerate() {
-        let SecretSource::ExternalSecret {
-            store,
-            path,
-            property,
-        } = &secret.source
-        else {
+        let SecretSource::ExternalSecret { store, path } = &secret.source else {
             continue;
         };
         let docs: Vec<Json> = plan.secret_namespaces[s]
@@ -108,10 +103,10 @@ pub(crate) fn files(plan: &Plan) -> Vec<OutputFile> {
                     "spec": {
                         "secretStoreRef": {"name": store, "kind": "ClusterSecretStore"},
                         "target": {"name": secret.secret_name},
-                        "data": [{
-                            "secretKey": secret.secret_key,
-                            "remoteRef": {"key": path, "property": property},
-                        }],
+                        "data": secret.keys.iter().map(|key| json!({
+                            "secretKey": key,
+                            "remoteRef": {"key": path, "property": key},
+                        })).collect::<Vec<_>>(),
                     },
                 })
             })

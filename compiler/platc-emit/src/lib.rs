@@ -249,7 +249,7 @@ fn secrets_of(p: &Platform, inst: &Instance) -> BTreeSet<usize> {
     fn walk(v: &Value, out: &mut BTreeSet<usize>) {
         match v {
             Value::Secret(id) => {
-                out.insert(id.0 as usize);
+                out.insert(id.secret as usize);
             }
             Value::List(items) => items.iter().for_each(|v| walk(v, out)),
             Value::Map(m) => m.values().for_each(|v| walk(v, out)),

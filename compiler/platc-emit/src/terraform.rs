@@ -83,9 +83,9 @@ fn module_name(inst: &Instance) -> String {
     inst.k8s_name.replace('-', "_")
 }
 
-/// The root variable holding a secret's value.
-fn secret_variable(name: &str) -> String {
-    format!("secret_{name}")
+/// The root variable holding key `key` of secret `s`.
+fn secret_variable(s: &platc_sema::Secret, key: &str) -> String {
+    platc_sema::secret_variable(&s.name, s.lists_keys, key)
 }
 
 /// The `kubernetes_manifest` that creates secret `name` in `namespace`.
@@ -138,38 +138,52 @@ fn versions() -> Json {
     })
 }
 
-/// The secrets Terraform needs the value of: every `env` secret (it
-/// creates their Kubernetes Secrets), and every secret that is a sensitive
-/// Helm value (Helm needs the value itself).
-fn secrets_with_values(plan: &Plan) -> Vec<usize> {
+/// The secret keys Terraform needs the value of, as (secret, key) in
+/// declaration order: every key of an `env` secret (it creates their
+/// Kubernetes Secrets), and every key that is a sensitive Helm value (Helm
+/// needs the value itself).
+fn secrets_with_values<'a>(plan: &Plan<'a>) -> Vec<(usize, &'a str)> {
     let p = plan.platform;
-    (0..p.secrets.len())
-        .filter(|&s| {
-            plan.is_env(s)
+    let mut out = Vec::new();
+    for (s, secret) in p.secrets.iter().enumerate() {
+        for key in &secret.keys {
+            let used = plan.is_env(s)
                 || p.instances.iter().any(|i| {
                     i.chart.is_some()
                         && i.sensitive_values
                             .iter()
-                            .any(|v| v.secret == p.secrets[s].name)
-                })
-        })
-        .collect()
+                            .any(|v| v.secret == secret.name && v.key == *key)
+                });
+            if used {
+                out.push((s, key.as_str()));
+            }
+        }
+    }
+    out
 }
 
-fn secret_description(p: &Platform, s: usize) -> String {
+fn secret_description(p: &Platform, s: usize, key: &str) -> String {
     let secret = &p.secrets[s];
-    let var = secret_variable(&secret.name);
+    let var = secret_variable(secret, key);
     match &secret.source {
-        SecretSource::Env { variable } => format!(
-            "Secret `{}`, declared as the environment variable {variable}: set TF_VAR_{var} to its value (export TF_VAR_{var}=\"${variable}\"). Terraform stores it in the Kubernetes Secret {} (key {}).",
-            secret.name, secret.secret_name, secret.secret_key
-        ),
-        SecretSource::KubernetesSecret { name, key } => format!(
+        SecretSource::Env { variables } => {
+            let variable = secret
+                .keys
+                .iter()
+                .position(|k| k == key)
+                .and_then(|k| variables.get(k))
+                .map_or("", String::as_str);
+            format!(
+                "Secret `{}`, declared as the environment variable {variable}: set TF_VAR_{var} to its value (export TF_VAR_{var}=\"${variable}\"). Terraform stores it in the Kubernetes Secret {} (key {key}).",
+                secret.name, secret.secret_name
+            )
+        }
+        SecretSource::KubernetesSecret { name } => format!(
             "Secret `{}`, key {key} of the existing Kubernetes Secret {name}: a chart takes it as a Helm value, so set TF_VAR_{var} to the same value.",
             secret.name
         ),
-        SecretSource::ExternalSecret { store, path, property } => format!(
-            "Secret `{}`, property {property} of {path} in the secret store {store}: a chart takes it as a Helm value, so set TF_VAR_{var} to the same value.",
+        SecretSource::ExternalSecret { store, path } => format!(
+            "Secret `{}`, property {key} of {path} in the secret store {store}: a chart takes it as a Helm value, so set TF_VAR_{var} to the same value.",
             secret.name
         ),
     }
@@ -218,15 +232,14 @@ fn root_main(plan: &Plan) -> Json {
             "description": "Context of the kubeconfig to use; null uses its current context.",
         }),
     );
-    let valued = secrets_with_values(plan);
-    for &s in &valued {
+    for (s, key) in secrets_with_values(plan) {
         variables.insert(
-            secret_variable(&p.secrets[s].name),
+            secret_variable(&p.secrets[s], key),
             json!({
                 "type": "string",
                 "sensitive": true,
                 "nullable": false,
-                "description": secret_description(p, s),
+                "description": secret_description(p, s, key),
             }),
         );
     }
@@ -238,13 +251,15 @@ fn root_main(plan: &Plan) -> Json {
         let secret = &p.secrets[s];
         for ns in &plan.secret_namespaces[s] {
             let mut data = Map::new();
-            data.insert(
-                escape(&secret.secret_key),
-                json!(format!(
-                    "${{base64encode(var.{})}}",
-                    secret_variable(&secret.name)
-                )),
-            );
+            for key in &secret.keys {
+                data.insert(
+                    escape(key),
+                    json!(format!(
+                        "${{base64encode(var.{})}}",
+                        secret_variable(secret, key)
+                    )),
+                );
+            }
             let metadata = lit_tree(json!({
                 "name": secret.secret_name,
                 "namespace": ns,
@@ -314,9 +329,12 @@ fn root_main(plan: &Plan) -> Json {
         );
         m.insert("extra_values".into(), json!([]));
         for (var, sv) in sensitive_variables(inst) {
+            let Some(secret) = p.secret(&sv.secret) else {
+                continue;
+            };
             m.insert(
                 var,
-                json!(format!("${{var.{}}}", secret_variable(&sv.secret))),
+                json!(format!("${{var.{}}}", secret_variable(secret, &sv.key))),
             );
         }
         let depends = module_dependencies(plan, i);
@@ -433,8 +451,11 @@ fn provided_value(p: &Platform, v: &Value) -> Option<Json> {
         ),
         Value::Instance(id) => Json::String(p.instances.get(id.0 as usize)?.name.clone()),
         Value::Secret(id) => {
-            let s = p.secrets.get(id.0 as usize)?;
-            json!({"secret_name": s.secret_name, "secret_key": s.secret_key})
+            let s = p.secrets.get(id.secret as usize)?;
+            match s.key(id.key) {
+                Some(key) => json!({"secret_name": s.secret_name, "secret_key": key}),
+                None => json!({"secret_name": s.secret_name, "secret_keys": s.keys}),
+            }
         }
     })
 }

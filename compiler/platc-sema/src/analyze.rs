@@ -58,6 +58,7 @@ impl<'a> Checker<'a> {
         for s in c.tables.secrets.clone() {
             c.check_secret_source(s);
         }
+        c.check_secret_variables();
         for i in 0..c.tables.instances.len() {
             c.check_instance(i);
         }

@@ -109,6 +109,8 @@ pub struct SensitiveValue {
     pub path: Vec<String>,
     /// The name of the secret (see [`Platform::secret`]).
     pub secret: String,
+    /// The key of the secret's data that holds the value.
+    pub key: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -156,23 +158,37 @@ pub struct Reference {
 pub struct Secret {
     pub name: String,
     pub source: SecretSource,
-    /// The Kubernetes Secret that holds the value, and the key in it.
+    /// The Kubernetes Secret that holds the value.
     pub secret_name: String,
-    pub secret_key: String,
+    /// The keys of its data, in the order declared: one for the plain
+    /// forms (`value` for `env("VAR")`), or those listed.
+    pub keys: Vec<String>,
+    /// Whether the declaration lists its keys (`["a", "b"]`, `{ a = "VAR" }`)
+    /// rather than naming the one key of a plain form.
+    pub lists_keys: bool,
     pub span: Span,
+}
+
+impl Secret {
+    /// The key a use of the secret reads: the one chosen, or the only one.
+    pub fn key(&self, chosen: Option<u32>) -> Option<&str> {
+        match chosen {
+            Some(k) => self.keys.get(k as usize).map(String::as_str),
+            None if self.keys.len() == 1 => Some(&self.keys[0]),
+            None => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SecretSource {
-    /// An environment variable at deploy time; platc's Terraform creates
-    /// the Kubernetes Secret from a sensitive variable.
-    Env { variable: String },
+    /// Environment variables at deploy time, one per key (in the order of
+    /// [`Secret::keys`]); platc's Terraform creates the Kubernetes Secret
+    /// from sensitive variables.
+    Env { variables: Vec<String> },
     /// An existing Kubernetes Secret.
-    KubernetesSecret { name: String, key: String },
-    /// An External Secrets Operator store.
-    ExternalSecret {
-        store: String,
-        path: String,
-        property: String,
-    },
+    KubernetesSecret { name: String },
+    /// An External Secrets Operator store: the properties of `path` are the
+    /// keys of [`Secret::keys`].
+    ExternalSecret { store: String, path: String },
 }

@@ -24,6 +24,7 @@ mod vocab;
 use platc_diag::{Diagnostic, FileId};
 use platc_syntax::ast::{self, Date};
 
+pub use items::secret::secret_variable;
 pub use value::{InstId, SecretId, Value};
 
 /// One parsed file and where each of its `import`s led.

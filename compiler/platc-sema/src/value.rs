@@ -9,9 +9,20 @@ use platc_syntax::ast::QuantityKind;
 /// Index of an instance in [`crate::Platform::instances`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct InstId(pub u32);
-/// Index of a secret in [`crate::Platform::secrets`].
+/// A secret: its index in [`crate::Platform::secrets`], and the key chosen
+/// with `secret["key"]` (an index into [`crate::Secret::keys`]), if any.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct SecretId(pub u32);
+pub struct SecretId {
+    pub secret: u32,
+    pub key: Option<u32>,
+}
+
+impl SecretId {
+    /// The whole secret, no key chosen.
+    pub fn whole(secret: u32) -> SecretId {
+        SecretId { secret, key: None }
+    }
+}
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value {

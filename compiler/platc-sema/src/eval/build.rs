@@ -137,28 +137,28 @@ impl Evaluator<'_, '_> {
                 Some(ExprKind::Str(lit)) => lit.as_plain(),
                 _ => None,
             };
+            let keyed = crate::items::secret::secret_keys(s)?;
+            let keys: Vec<String> = keyed.iter().map(|(k, _)| k.clone()).collect();
             let source = match s.source.func.name.as_str() {
-                "env" => crate::SecretSource::Env { variable: arg(0)? },
-                "kubernetes_secret" => crate::SecretSource::KubernetesSecret {
-                    name: arg(0)?,
-                    key: arg(1)?,
+                "env" => crate::SecretSource::Env {
+                    variables: keyed.into_iter().map(|(_, v)| v).collect(),
                 },
+                "kubernetes_secret" => crate::SecretSource::KubernetesSecret { name: arg(0)? },
                 _ => crate::SecretSource::ExternalSecret {
                     store: arg(0)?,
                     path: arg(1)?,
-                    property: arg(2)?,
                 },
             };
-            let sid = Value::Secret(SecretId(i as u32));
-            let str_field = |ev: &mut Self, f: &str| match ev.field(sid.clone(), f, s.name.span) {
-                Some(Value::Str(v)) => Some(v),
-                _ => None,
+            let sid = Value::Secret(SecretId::whole(i as u32));
+            let Some(Value::Str(secret_name)) = self.field(sid, "secret_name", s.name.span) else {
+                return None;
             };
             secrets.push(crate::Secret {
                 name: s.name.name.clone(),
                 source,
-                secret_name: str_field(self, "secret_name")?,
-                secret_key: str_field(self, "secret_key")?,
+                secret_name,
+                keys,
+                lists_keys: crate::items::secret::lists_keys(s),
                 span: s.name.span,
             });
         }
@@ -453,7 +453,8 @@ impl Evaluator<'_, '_> {
                     let keys = self.key_path(path, env)?;
                     match self.eval(value, env)? {
                         Value::None => {}
-                        Value::Secret(SecretId(s)) => {
+                        Value::Secret(id) => {
+                            let key = self.secret_key(id, value.span)?;
                             let mut names = Vec::new();
                             for k in &keys {
                                 match k {
@@ -474,7 +475,8 @@ impl Evaluator<'_, '_> {
                             }
                             sensitive.push(crate::SensitiveValue {
                                 path: names,
-                                secret: self.t.secrets[s as usize].name.name.clone(),
+                                secret: self.t.secrets[id.secret as usize].name.name.clone(),
+                                key,
                             })
                         }
                         v => self.set_path(out, assigned, path, keys, v)?,

@@ -537,7 +537,7 @@ impl<'t, 'a> Evaluator<'t, 'a> {
                 }
                 match self.t.globals.get(n)?.0 {
                     Global::Instance(i) => Value::Instance(InstId(i as u32)),
-                    Global::Secret(s) => Value::Secret(SecretId(s as u32)),
+                    Global::Secret(s) => Value::Secret(SecretId::whole(s as u32)),
                 }
             }
             ExprKind::SelfRef => {
@@ -577,6 +577,9 @@ impl<'t, 'a> Evaluator<'t, 'a> {
                             }
                         }
                     }
+                    (Value::Secret(id), Value::Str(k)) => {
+                        Value::Secret(self.choose_secret_key(id, &k, idx.span)?)
+                    }
                     (Value::Map(m), Value::Str(k)) => match m.get(&k) {
                         Some(v) => v.clone(),
                         None => {
@@ -611,6 +614,75 @@ impl<'t, 'a> Evaluator<'t, 'a> {
         })
     }
 
+    /// The key a use of secret `id` reads: the chosen one, or the only
+    /// one; a secret with several keys and none chosen is E0328.
+    pub(super) fn secret_key(&mut self, id: SecretId, span: Span) -> Option<String> {
+        let decl = self.t.secrets[id.secret as usize];
+        let keys = crate::items::secret::secret_keys(decl)?;
+        match id.key {
+            Some(k) => Some(keys.get(k as usize)?.0.clone()),
+            None if keys.len() == 1 => Some(keys[0].0.clone()),
+            None => {
+                let name = &decl.name.name;
+                let listed: Vec<String> = keys.iter().map(|(k, _)| format!("{k:?}")).collect();
+                self.diagnostics.push(
+                    Diagnostic::error(
+                        "E0328",
+                        format!(
+                            "secret `{name}` has {} keys, and this needs one",
+                            keys.len()
+                        ),
+                        span,
+                    )
+                    .with_label("which key?")
+                    .with_note(format!("its keys are {}", listed.join(", ")))
+                    .with_help(format!(
+                        "choose the key with an index, e.g. `{name}[{}]`",
+                        listed[0]
+                    )),
+                );
+                None
+            }
+        }
+    }
+
+    /// `secret["key"]`: the key must be one the secret declares (E0308).
+    fn choose_secret_key(&mut self, id: SecretId, key: &str, span: Span) -> Option<SecretId> {
+        let decl = self.t.secrets[id.secret as usize];
+        let keys = crate::items::secret::secret_keys(decl)?;
+        let found = keys.iter().position(|(k, _)| k == key);
+        match (found, id.key) {
+            (Some(k), None) => Some(SecretId {
+                secret: id.secret,
+                key: Some(k as u32),
+            }),
+            (Some(k), Some(chosen)) if k as u32 == chosen => Some(id),
+            _ => {
+                let name = &decl.name.name;
+                let available: Vec<&str> = match id.key {
+                    Some(k) => vec![keys.get(k as usize)?.0.as_str()],
+                    None => keys.iter().map(|(k, _)| k.as_str()).collect(),
+                };
+                let listed: Vec<String> = available.iter().map(|k| format!("{k:?}")).collect();
+                let d =
+                    Diagnostic::error("E0308", format!("secret `{name}` has no key {key:?}"), span)
+                        .with_label("no such key")
+                        .with_note(format!(
+                            "{} {}",
+                            if available.len() == 1 {
+                                "its key is"
+                            } else {
+                                "its keys are"
+                            },
+                            listed.join(", ")
+                        ))
+                        .with_suggestion(key, available.iter().copied(), None);
+                self.diagnostics.push(d);
+                None
+            }
+        }
+    }
+
     fn overflow(&mut self, span: Span) -> Option<Value> {
         self.diagnostics.push(
             Diagnostic::error("E0319", "arithmetic overflow", span)
@@ -624,27 +696,32 @@ impl<'t, 'a> Evaluator<'t, 'a> {
             // A record field that is not there is an optional one left out
             // (the checker has made sure of the required ones): `none`.
             Value::Map(m) => Some(m.get(f).cloned().unwrap_or(Value::None)),
-            Value::Secret(SecretId(s)) => {
-                let decl = self.t.secrets[s as usize];
-                let arg = |n: usize| match decl.source.args.get(n).map(|a| &a.kind) {
-                    Some(ExprKind::Str(lit)) => lit.as_plain(),
-                    _ => None,
-                };
+            Value::Secret(id) => {
+                let decl = self.t.secrets[id.secret as usize];
                 let platform = self
                     .t
                     .platform
                     .and_then(|p| p.name.as_plain())
                     .unwrap_or_default();
-                let generated = format!("{platform}-{}", decl.name.name.replace('_', "-"));
-                Some(Value::Str(match (decl.source.func.name.as_str(), f) {
-                    ("kubernetes_secret", "secret_name") => arg(0)?,
-                    ("kubernetes_secret", "secret_key") => arg(1)?,
-                    ("external_secret", "secret_name") => generated,
-                    ("external_secret", "secret_key") => arg(2)?,
-                    (_, "secret_name") => generated,
-                    (_, "secret_key") => "value".to_string(),
-                    _ => return None,
-                }))
+                match f {
+                    "secret_name" => Some(Value::Str(match decl.source.func.name.as_str() {
+                        "kubernetes_secret" => match decl.source.args.first().map(|a| &a.kind) {
+                            Some(ExprKind::Str(lit)) => lit.as_plain()?,
+                            _ => return None,
+                        },
+                        _ => format!("{platform}-{}", decl.name.name.replace('_', "-")),
+                    })),
+                    "secret_key" => Some(Value::Str(self.secret_key(id, span)?)),
+                    "secret_keys" => {
+                        let keys = crate::items::secret::secret_keys(decl)?;
+                        let chosen: Vec<Value> = match id.key {
+                            Some(k) => vec![Value::Str(keys.get(k as usize)?.0.clone())],
+                            None => keys.into_iter().map(|(k, _)| Value::Str(k)).collect(),
+                        };
+                        Some(Value::list(chosen))
+                    }
+                    _ => None,
+                }
             }
             Value::Instance(InstId(i)) => {
                 let i = i as usize;

@@ -29,6 +29,7 @@ impl Checker<'_> {
             Ty::Secret => vec![
                 ("secret_name".into(), Ty::String),
                 ("secret_key".into(), Ty::String),
+                ("secret_keys".into(), Ty::List(Box::new(Ty::String))),
             ],
             Ty::Optional(_) => {
                 let t = self.ty(bt);

@@ -300,6 +300,12 @@ impl Checker<'_> {
                         self.check_expr(index, &Ty::String, ctx);
                         *elem
                     }
+                    // One key of a secret with several.
+                    Ty::Secret => {
+                        self.check_expr(index, &Ty::String, ctx);
+                        self.check_secret_index(base, index, ctx);
+                        Ty::Secret
+                    }
                     Ty::Unknown => Ty::Unknown,
                     Ty::Optional(_) => {
                         self.report_mismatch(
@@ -547,6 +553,47 @@ impl Checker<'_> {
                 }
             }
         }
+    }
+
+    /// `secret["key"]` on a secret named directly, with a literal key: the
+    /// key must be one the declaration lists (E0308). Through a parameter
+    /// the evaluator checks it per instance.
+    fn check_secret_index(&mut self, base: &ast::Expr, index: &ast::Expr, ctx: &Ctx) {
+        let (ExprKind::Name(n), ExprKind::Str(lit)) = (&base.kind, &index.kind) else {
+            return;
+        };
+        let Some(key) = lit.as_plain() else { return };
+        if ctx.lookup(n.as_str()).is_some() || !ctx.globals {
+            return;
+        }
+        let Some((Global::Secret(s), _)) = self.tables.globals.get(n.as_str()) else {
+            return;
+        };
+        let decl = self.tables.secrets[*s];
+        let Some(keys) = crate::items::secret::secret_keys(decl) else {
+            return;
+        };
+        if keys.iter().any(|(k, _)| *k == key) {
+            return;
+        }
+        let listed: Vec<String> = keys.iter().map(|(k, _)| format!("{k:?}")).collect();
+        let d = Diagnostic::error(
+            "E0308",
+            format!("secret `{n}` has no key {key:?}"),
+            index.span,
+        )
+        .with_label("no such key")
+        .with_note(format!(
+            "{} {}",
+            if keys.len() == 1 {
+                "its key is"
+            } else {
+                "its keys are"
+            },
+            listed.join(", ")
+        ))
+        .with_suggestion(&key, keys.iter().map(|(k, _)| k.as_str()), None);
+        self.err(d);
     }
 
     fn infer_name(&mut self, n: &str, span: Span, ctx: &Ctx) -> Ty {

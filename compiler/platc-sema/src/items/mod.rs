@@ -15,7 +15,7 @@ mod members;
 mod platform;
 mod policy;
 mod resource;
-mod secret;
+pub(crate) mod secret;
 mod waiver;
 
 /// The attributes of the platform block (and of `platform.` overrides).

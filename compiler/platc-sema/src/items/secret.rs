@@ -1,8 +1,8 @@
 //! Secrets: their names and their sources (`env`, `kubernetes_secret`,
-//! `external_secret`).
+//! `external_secret`), each with one key or several.
 
-use platc_diag::Diagnostic;
-use platc_syntax::ast::{self, ExprKind};
+use platc_diag::{Diagnostic, Span};
+use platc_syntax::ast::{self, Expr, ExprKind, RecordKey};
 
 use crate::analyze::Checker;
 use crate::vocab::{regex_is_match, suggest_dns, INSTANCE_NAME, SECRET_SOURCES};
@@ -13,8 +13,132 @@ const ENV_VAR: &str = "^[A-Za-z_][A-Za-z0-9_]*$";
 const DNS_SUBDOMAIN: &str = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$";
 /// A key of a Secret's data.
 const SECRET_KEY: &str = "^[-._a-zA-Z0-9]+$";
+/// The most keys one secret may have.
+pub(crate) const MAX_SECRET_KEYS: usize = 64;
+
+/// The keys of a secret declaration, in the order written, each with what
+/// fills it: the environment variable (`env`), or the key itself (a key of
+/// an existing Secret, a property of an external store). `None` when the
+/// source is malformed (the checker reports it).
+pub(crate) fn secret_keys(s: &ast::SecretDecl) -> Option<Vec<(String, String)>> {
+    let call = &s.source;
+    let plain = |e: &Expr| match &e.kind {
+        ExprKind::Str(lit) => lit.as_plain().filter(|t| !t.is_empty()),
+        _ => None,
+    };
+    let list = |e: &Expr| match &e.kind {
+        ExprKind::List(items) if !items.is_empty() => items
+            .iter()
+            .map(|i| plain(i).map(|k| (k.clone(), k)))
+            .collect::<Option<Vec<_>>>(),
+        _ => plain(e).map(|k| vec![(k.clone(), k)]),
+    };
+    match (call.func.name.as_str(), call.args.as_slice()) {
+        ("env", [a]) => match &a.kind {
+            ExprKind::Record(entries) if !entries.is_empty() => entries
+                .iter()
+                .map(|en| Some((plain_key(&en.key)?, plain(&en.value)?)))
+                .collect(),
+            _ => plain(a).map(|v| vec![("value".to_string(), v)]),
+        },
+        ("kubernetes_secret", [_, keys]) => list(keys),
+        ("external_secret", [_, _, props]) => list(props),
+        _ => None,
+    }
+}
+
+/// Whether the declaration lists its keys (a list or a map), rather than
+/// naming the one key of the plain forms.
+pub(crate) fn lists_keys(s: &ast::SecretDecl) -> bool {
+    s.source
+        .args
+        .last()
+        .is_some_and(|a| matches!(a.kind, ExprKind::List(_) | ExprKind::Record(_)))
+}
+
+fn plain_key(k: &RecordKey) -> Option<String> {
+    match k {
+        RecordKey::Plain(i) => Some(i.name.clone()),
+        RecordKey::Computed(_) => None,
+    }
+}
+
+/// The name of the deploy-time variable that carries key `key` of secret
+/// `secret` (spec 6.5): `secret_NAME` for the plain forms, and
+/// `secret_NAME__KEY` (the key's punctuation made `_`) when the
+/// declaration lists its keys. Terraform reads it as `TF_VAR_...`.
+pub fn secret_variable(secret: &str, lists_keys: bool, key: &str) -> String {
+    if lists_keys {
+        format!("secret_{secret}__{}", key_identifier(key))
+    } else {
+        format!("secret_{secret}")
+    }
+}
+
+/// The Terraform-variable form of a key: letters, digits and `_`.
+fn key_identifier(key: &str) -> String {
+    key.chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect()
+}
+
+/// What an argument of a secret source must be.
+#[derive(Clone, Copy)]
+enum Arg {
+    EnvVar,
+    SecretName,
+    Key,
+    /// Anything non-empty (a remote path).
+    Text,
+}
+
+impl Arg {
+    fn rule(self) -> Option<(&'static str, &'static str)> {
+        match self {
+            Arg::EnvVar => Some((ENV_VAR, "an environment variable name: letters, digits and `_`, not starting with a digit")),
+            Arg::SecretName => Some((DNS_SUBDOMAIN, "a Kubernetes name: lowercase letters, digits, `-` and `.`, at most 253 characters")),
+            Arg::Key => Some((SECRET_KEY, "a key of a Secret's data: letters, digits, `-`, `_` and `.`, at most 253 characters")),
+            Arg::Text => None,
+        }
+    }
+}
 
 impl Checker<'_> {
+    /// Two secrets whose deploy-time variables would have the same name
+    /// (`a__b`, and `a` with a listed key `b`) are an error (E0202).
+    pub(crate) fn check_secret_variables(&mut self) {
+        let mut seen: std::collections::HashMap<String, (String, Span)> = Default::default();
+        for s in self.tables.secrets.clone() {
+            let Some(keys) = secret_keys(s) else { continue };
+            let lists = lists_keys(s);
+            for (key, _) in keys {
+                let var = secret_variable(&s.name.name, lists, &key);
+                match seen.get(&var) {
+                    Some((other, span)) if *other != s.name.name => {
+                        self.err(
+                            Diagnostic::error(
+                                "E0202",
+                                format!(
+                                    "secrets `{other}` and `{}` would share the deploy-time variable `{var}`",
+                                    s.name.name
+                                ),
+                                s.name.span,
+                            )
+                            .with_label("this secret's variable clashes")
+                            .with_secondary(*span, "with this secret's")
+                            .with_help("rename one of the secrets"),
+                        );
+                        break;
+                    }
+                    Some(_) => {}
+                    None => {
+                        seen.insert(var, (s.name.name.clone(), s.name.span));
+                    }
+                }
+            }
+        }
+    }
+
     /// Checks a secret declaration's source call.
     pub(crate) fn check_secret_source(&mut self, s: &ast::SecretDecl) {
         if !regex_is_match(INSTANCE_NAME, &s.name.name) {
@@ -39,10 +163,10 @@ impl Checker<'_> {
         }
         let call = &s.source;
         let name = call.func.name.as_str();
-        let expected = match name {
-            "env" => 1,
-            "kubernetes_secret" => 2,
-            "external_secret" => 3,
+        let (expected, sig) = match name {
+            "env" => (1, "env(\"VARIABLE\") or env({ \"key\" = \"VARIABLE\", ... })"),
+            "kubernetes_secret" => (2, "kubernetes_secret(\"secret-name\", \"key\") or kubernetes_secret(\"secret-name\", [\"key\", ...])"),
+            "external_secret" => (3, "external_secret(\"store\", \"remote/path\", \"property\") or external_secret(\"store\", \"remote/path\", [\"property\", ...])"),
             other => {
                 let mut d = Diagnostic::error(
                     "E0315",
@@ -57,11 +181,6 @@ impl Checker<'_> {
             }
         };
         if call.args.len() != expected {
-            let sig = match name {
-                "env" => "env(\"VARIABLE\")",
-                "kubernetes_secret" => "kubernetes_secret(\"secret-name\", \"key\")",
-                _ => "external_secret(\"store\", \"remote/path\", \"property\")",
-            };
             self.err(
                 Diagnostic::error(
                     "E0315",
@@ -77,39 +196,156 @@ impl Checker<'_> {
             );
             return;
         }
+        let last = call.args.len() - 1;
         for (k, a) in call.args.iter().enumerate() {
-            match &a.kind {
-                ExprKind::Str(lit) if lit.as_plain().is_some_and(|s| !s.is_empty()) => {
-                    let text = lit.as_plain().unwrap_or_default();
-                    // What each argument names must be valid where platc
-                    // writes it: a shell variable in the deploy hint, a
-                    // Kubernetes Secret name, a key of a Secret's data.
-                    let (pattern, what): (&'static str, &str) = match (name, k) {
-                        ("env", 0) => (ENV_VAR, "an environment variable name: letters, digits and `_`, not starting with a digit"),
-                        ("kubernetes_secret", 0) | ("external_secret", 0) => (DNS_SUBDOMAIN, "a Kubernetes name: lowercase letters, digits, `-` and `.`, at most 253 characters"),
-                        ("kubernetes_secret", 1) | ("external_secret", 2) => (SECRET_KEY, "a key of a Secret's data: letters, digits, `-`, `_` and `.`, at most 253 characters"),
-                        _ => continue,
-                    };
-                    if text.len() > 253 || !regex_is_match(pattern, &text) {
-                        self.err(
-                            Diagnostic::error(
-                                "E0315",
-                                format!("{text:?} is not a valid argument of `{name}`"),
-                                a.span,
-                            )
-                            .with_label(format!("must be {what}")),
-                        );
+            let rule = match (name, k) {
+                ("env", _) => Arg::EnvVar,
+                (_, 0) => Arg::SecretName,
+                (_, k) if k == last => Arg::Key,
+                _ => Arg::Text,
+            };
+            match (&a.kind, name) {
+                // The keys: a list of them, or for `env` a map from key to
+                // variable.
+                (ExprKind::List(items), "kubernetes_secret" | "external_secret") if k == last => {
+                    if !self.check_key_count(name, items.len(), a.span) {
+                        continue;
                     }
+                    let mut keys = Vec::new();
+                    for item in items {
+                        if self.check_secret_arg(name, item, Arg::Key) {
+                            if let ExprKind::Str(lit) = &item.kind {
+                                keys.push((lit.as_plain().unwrap_or_default(), item.span));
+                            }
+                        }
+                    }
+                    self.check_distinct_keys(name, &keys);
                 }
-                _ => self.err(
+                (ExprKind::Record(entries), "env") => {
+                    if !self.check_key_count(name, entries.len(), a.span) {
+                        continue;
+                    }
+                    let mut keys = Vec::new();
+                    for en in entries {
+                        match (&en.key, plain_key(&en.key)) {
+                            (_, Some(key)) if valid(Arg::Key, &key) => {
+                                keys.push((key, en.key.span()));
+                            }
+                            (key, Some(text)) => self.bad_arg(name, &text, key.span(), Arg::Key),
+                            (key, None) => self.err(
+                                Diagnostic::error(
+                                    "E0315",
+                                    format!("the keys of `{name}` must be fixed text"),
+                                    key.span(),
+                                )
+                                .with_label("interpolated key"),
+                            ),
+                        }
+                        self.check_secret_arg(name, &en.value, Arg::EnvVar);
+                    }
+                    self.check_distinct_keys(name, &keys);
+                }
+                _ => {
+                    self.check_secret_arg(name, a, rule);
+                }
+            }
+        }
+    }
+
+    fn check_key_count(&mut self, name: &str, n: usize, span: Span) -> bool {
+        if (1..=MAX_SECRET_KEYS).contains(&n) {
+            return true;
+        }
+        self.err(
+            Diagnostic::error(
+                "E0315",
+                format!("`{name}` takes 1 to {MAX_SECRET_KEYS} keys, found {n}"),
+                span,
+            )
+            .with_label(if n == 0 { "no keys" } else { "too many keys" }),
+        );
+        false
+    }
+
+    /// Two keys that are the same, or that become the same Terraform
+    /// variable name, are an error.
+    fn check_distinct_keys(&mut self, name: &str, keys: &[(String, Span)]) {
+        for (k, (key, span)) in keys.iter().enumerate() {
+            let Some((first, first_span)) = keys[..k]
+                .iter()
+                .find(|(other, _)| key_identifier(other) == key_identifier(key))
+            else {
+                continue;
+            };
+            let d = if first == key {
+                Diagnostic::error(
+                    "E0311",
+                    format!("key {key:?} of `{name}` is listed twice"),
+                    *span,
+                )
+                .with_label("listed again here")
+                .with_secondary(*first_span, "first listed here")
+            } else {
+                Diagnostic::error(
+                    "E0315",
+                    format!("keys {first:?} and {key:?} of `{name}` differ only in punctuation"),
+                    *span,
+                )
+                .with_label("clashes with an earlier key")
+                .with_secondary(*first_span, "this key")
+                .with_note(format!(
+                    "each key has its own Terraform variable, and both would be `{}`",
+                    key_identifier(key)
+                ))
+            };
+            self.err(d.with_help("give every key a distinct name"));
+        }
+    }
+
+    /// Checks one argument that must be a string literal; true when valid.
+    fn check_secret_arg(&mut self, name: &str, a: &Expr, rule: Arg) -> bool {
+        match &a.kind {
+            ExprKind::Str(lit) if lit.as_plain().is_some_and(|s| !s.is_empty()) => {
+                let text = lit.as_plain().unwrap_or_default();
+                if valid(rule, &text) {
+                    return true;
+                }
+                self.bad_arg(name, &text, a.span, rule);
+                false
+            }
+            _ => {
+                self.err(
                     Diagnostic::error(
                         "E0315",
                         format!("the arguments of `{name}` must be non-empty string literals"),
                         a.span,
                     )
                     .with_label("expected a string literal"),
-                ),
+                );
+                false
             }
         }
+    }
+
+    fn bad_arg(&mut self, name: &str, text: &str, span: Span, rule: Arg) {
+        let what = rule.rule().map_or("non-empty", |(_, what)| what);
+        self.err(
+            Diagnostic::error(
+                "E0315",
+                format!("{text:?} is not a valid argument of `{name}`"),
+                span,
+            )
+            .with_label(format!("must be {what}")),
+        );
+    }
+}
+
+/// What each argument names must be valid where platc writes it: a shell
+/// variable in the deploy hint, a Kubernetes Secret name, a key of a
+/// Secret's data.
+fn valid(rule: Arg, text: &str) -> bool {
+    match rule.rule() {
+        Some((pattern, _)) => text.len() <= 253 && regex_is_match(pattern, text),
+        None => !text.is_empty(),
     }
 }
