@@ -1,0 +1,475 @@
+//! The facts of one chart as a graph of nodes, and the walks over it:
+//! [`Facts::check`] for a whole values tree and [`Facts::knows`] for one path.
+//!
+//! A node stands for the value at some key path. Its children are the keys
+//! the chart lists there; what happens to a key it does not list is its
+//! [`Other`]. Nodes are shared: every use of a schema definition (say
+//! Kubernetes' `Affinity`) points at the same nodes, and a recursive schema
+//! gives a cycle. Walks therefore follow the value being checked, which is
+//! finite, and never the graph alone.
+//!
+//! One flag is contextual: below a node marked `open` (a map that the chart
+//! leaves free-form, such as `podAnnotations: {}`), keys the chart does not
+//! list are accepted, unless a schema forbids them outright. See
+//! [`Other::Unlisted`].
+
+use serde_json::Value as Json;
+
+/// One step of a key path: a map key, or a list index.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Seg {
+    Key(String),
+    Index(usize),
+}
+
+impl std::fmt::Display for Seg {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Seg::Key(k) => f.write_str(k),
+            Seg::Index(i) => write!(f, "[{i}]"),
+        }
+    }
+}
+
+/// Something in a values tree that the chart does not accept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Violation {
+    /// Where: the offending key itself, or the value of the wrong type.
+    pub path: Vec<Seg>,
+    pub kind: ViolationKind,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ViolationKind {
+    /// The chart has no such key here; `known` = the keys it does have at
+    /// that level (sorted), for did-you-mean.
+    UnknownKey { known: Vec<String> },
+    /// The chart's schema wants another type; strings like "integer",
+    /// "string", "boolean", "object", "array", "number", "null", joined
+    /// "integer or string".
+    WrongType { expected: String, found: String },
+    /// Not one of the chart's enum values (rendered as JSON, e.g.
+    /// "\"CeleryExecutor\"").
+    NotInEnum { allowed: Vec<String> },
+}
+
+/// Index of a node in [`Facts::nodes`].
+pub(crate) type NodeId = u32;
+
+/// A set of JSON types, as a bit set; [`Types::ANY`] when the chart does
+/// not constrain the type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(crate) struct Types(pub(crate) u8);
+
+impl Types {
+    pub(crate) const NULL: u8 = 1;
+    pub(crate) const BOOLEAN: u8 = 2;
+    pub(crate) const INTEGER: u8 = 4;
+    pub(crate) const NUMBER: u8 = 8;
+    pub(crate) const STRING: u8 = 16;
+    pub(crate) const ARRAY: u8 = 32;
+    pub(crate) const OBJECT: u8 = 64;
+    pub(crate) const ANY: Types = Types(127);
+
+    /// Names in the order they are written, as JSON Schema spells them.
+    pub(crate) const NAMES: [(u8, &'static str); 7] = [
+        (Types::NULL, "null"),
+        (Types::BOOLEAN, "boolean"),
+        (Types::INTEGER, "integer"),
+        (Types::NUMBER, "number"),
+        (Types::STRING, "string"),
+        (Types::ARRAY, "array"),
+        (Types::OBJECT, "object"),
+    ];
+
+    pub(crate) fn from_name(name: &str) -> Option<u8> {
+        Types::NAMES
+            .iter()
+            .find(|(_, n)| *n == name)
+            .map(|(bit, _)| *bit)
+    }
+
+    /// `number` includes `integer`; the set is kept without the redundant bit.
+    pub(crate) fn normalized(bits: u8) -> Types {
+        let bits = bits & Types::ANY.0;
+        if bits == 0 || bits == Types::ANY.0 {
+            return Types::ANY;
+        }
+        if bits & Types::NUMBER != 0 {
+            let bits = bits & !Types::INTEGER;
+            if bits | Types::INTEGER == Types::ANY.0 {
+                return Types::ANY;
+            }
+            return Types(bits);
+        }
+        Types(bits)
+    }
+
+    pub(crate) fn is_any(self) -> bool {
+        self == Types::ANY
+    }
+
+    pub(crate) fn allows(self, bit: u8) -> bool {
+        self.0 & bit != 0 || (bit == Types::INTEGER && self.0 & Types::NUMBER != 0)
+    }
+
+    /// The type bit of a JSON value: an integer-valued number is an
+    /// `integer` (also when written `2.0`), any other number a `number`.
+    pub(crate) fn of(value: &Json) -> u8 {
+        match value {
+            Json::Null => Types::NULL,
+            Json::Bool(_) => Types::BOOLEAN,
+            Json::Number(n) => {
+                if n.is_i64() || n.is_u64() || n.as_f64().is_some_and(|f| f.fract() == 0.0) {
+                    Types::INTEGER
+                } else {
+                    Types::NUMBER
+                }
+            }
+            Json::String(_) => Types::STRING,
+            Json::Array(_) => Types::ARRAY,
+            Json::Object(_) => Types::OBJECT,
+        }
+    }
+
+    pub(crate) fn name_of(bit: u8) -> &'static str {
+        Types::NAMES
+            .iter()
+            .find(|(b, _)| *b == bit)
+            .map_or("value", |(_, n)| n)
+    }
+
+    /// The names of the set, in [`Types::NAMES`] order.
+    pub(crate) fn names(self) -> impl Iterator<Item = &'static str> {
+        Types::NAMES
+            .iter()
+            .filter(move |(bit, _)| self.0 & bit != 0)
+            .map(|(_, n)| *n)
+    }
+}
+
+/// What a node does with a key it does not list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(crate) enum Other {
+    /// Rejected, also below a free-form map: the schema says
+    /// `additionalProperties: false`, or the value is not an object.
+    Forbid,
+    /// Rejected, unless a node on the way down is `open`: a values.yaml map
+    /// with content, or a schema that lists properties and says nothing
+    /// about others.
+    Unlisted,
+    /// Accepted with anything below it.
+    Any,
+    /// Accepted, and checked against this node (`additionalProperties: {…}`).
+    Node(NodeId),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) struct Node {
+    pub(crate) types: Types,
+    /// The allowed values, when the schema has an `enum` or `const`.
+    pub(crate) enum_values: Option<Box<[Json]>>,
+    /// Listed keys, sorted by their UTF-8 bytes.
+    pub(crate) keys: Box<[(Box<str>, NodeId)]>,
+    pub(crate) other: Other,
+    /// The shape of list elements; `None` accepts any element.
+    pub(crate) items: Option<NodeId>,
+    /// Below this node, [`Other::Unlisted`] keys are accepted.
+    pub(crate) open: bool,
+}
+
+impl Node {
+    /// A node that accepts anything.
+    pub(crate) fn any() -> Node {
+        Node {
+            types: Types::ANY,
+            enum_values: None,
+            keys: Box::new([]),
+            other: Other::Any,
+            items: None,
+            open: false,
+        }
+    }
+
+    /// Accepts every value and every path below it, whatever the context.
+    pub(crate) fn is_any(&self) -> bool {
+        self.types.is_any()
+            && self.enum_values.is_none()
+            && self.keys.is_empty()
+            && self.other == Other::Any
+            && self.items.is_none()
+    }
+
+    pub(crate) fn child(&self, key: &str) -> Option<NodeId> {
+        self.keys
+            .binary_search_by(|(k, _)| k.as_ref().cmp(key))
+            .ok()
+            .map(|i| self.keys[i].1)
+    }
+}
+
+/// What platc knows about one chart version: its name and version, and every
+/// values key path with its type, enum values and whether it is free-form.
+///
+/// Built by [`Facts::generate`] from a chart's files, or read back by
+/// [`Facts::parse`] from the text that [`Facts::to_text`] writes. Both give
+/// the same canonical graph, so `parse(to_text(f)) == f`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Facts {
+    pub(crate) chart: String,
+    pub(crate) version: String,
+    /// Node 0 is the root: the whole values tree.
+    pub(crate) nodes: Vec<Node>,
+}
+
+/// A path segment that borrows from the values being checked.
+#[derive(Clone, Copy)]
+enum SegRef<'v> {
+    Key(&'v str),
+    Index(usize),
+}
+
+impl SegRef<'_> {
+    fn to_seg(self) -> Seg {
+        match self {
+            SegRef::Key(k) => Seg::Key(k.to_string()),
+            SegRef::Index(i) => Seg::Index(i),
+        }
+    }
+}
+
+/// One pending step of [`Facts::check`]'s walk.
+struct Frame<'v> {
+    step: Step<'v>,
+    /// The number of path segments that lead here.
+    depth: usize,
+    seg: Option<SegRef<'v>>,
+}
+
+enum Step<'v> {
+    /// Check `value` against `node`.
+    Visit {
+        value: &'v Json,
+        node: NodeId,
+        open: bool,
+    },
+    /// Report the key that `seg` names as unknown in `node`.
+    Unknown { node: NodeId },
+}
+
+impl Facts {
+    /// The chart's name (the `name:` of its Chart.yaml).
+    pub fn chart(&self) -> &str {
+        &self.chart
+    }
+
+    /// The chart's version (the `version:` of its Chart.yaml).
+    pub fn version(&self) -> &str {
+        &self.version
+    }
+
+    /// How many nodes the facts have (for size reports).
+    pub fn node_count(&self) -> usize {
+        self.nodes.len()
+    }
+
+    fn node(&self, id: NodeId) -> &Node {
+        &self.nodes[id as usize]
+    }
+
+    /// Every violation in `values` (a whole Helm values tree as JSON), in a
+    /// deterministic order (document order by path). Never panics on any
+    /// JSON: the walk keeps its own stack, so depth costs heap, not stack.
+    ///
+    /// `null` is Helm's "delete this key" and is always accepted. Below an
+    /// unknown key or a value of the wrong type nothing more is reported.
+    pub fn check(&self, values: &Json) -> Vec<Violation> {
+        let mut out = Vec::new();
+        if self.nodes.is_empty() {
+            return out;
+        }
+        let mut path: Vec<SegRef<'_>> = Vec::new();
+        let here = |path: &[SegRef<'_>]| path.iter().map(|s| s.to_seg()).collect::<Vec<_>>();
+        let mut stack = vec![Frame {
+            step: Step::Visit {
+                value: values,
+                node: 0,
+                open: false,
+            },
+            depth: 0,
+            seg: None,
+        }];
+        // The children of one value, pushed onto `stack` in reverse so that
+        // they pop in document order.
+        let mut children: Vec<Frame<'_>> = Vec::new();
+        while let Some(frame) = stack.pop() {
+            path.truncate(frame.depth.saturating_sub(1));
+            if let Some(seg) = frame.seg {
+                path.push(seg);
+            }
+            let (value, id, open) = match frame.step {
+                Step::Unknown { node } => {
+                    let known = self
+                        .node(node)
+                        .keys
+                        .iter()
+                        .map(|(k, _)| k.to_string())
+                        .collect();
+                    out.push(Violation {
+                        path: here(&path),
+                        kind: ViolationKind::UnknownKey { known },
+                    });
+                    continue;
+                }
+                Step::Visit { value, node, open } => (value, node, open),
+            };
+            if value.is_null() {
+                continue;
+            }
+            let node = self.node(id);
+            let open = open || node.open;
+            let found = Types::of(value);
+            if !node.types.allows(found) {
+                out.push(Violation {
+                    path: here(&path),
+                    kind: ViolationKind::WrongType {
+                        expected: node.types.names().collect::<Vec<_>>().join(" or "),
+                        found: Types::name_of(found).to_string(),
+                    },
+                });
+                continue;
+            }
+            if let Some(allowed) = &node.enum_values {
+                if !allowed.iter().any(|a| json_eq(a, value)) {
+                    out.push(Violation {
+                        path: here(&path),
+                        kind: ViolationKind::NotInEnum {
+                            allowed: allowed.iter().map(Json::to_string).collect(),
+                        },
+                    });
+                    continue;
+                }
+            }
+            let depth = frame.depth + 1;
+            match value {
+                Json::Object(map) => {
+                    for (key, child) in map {
+                        // Helm deletes a key set to null: nothing to check.
+                        if child.is_null() {
+                            continue;
+                        }
+                        let seg = Some(SegRef::Key(key.as_str()));
+                        let target = match node.child(key) {
+                            Some(target) => target,
+                            None => match node.other {
+                                Other::Node(target) => target,
+                                Other::Any => continue,
+                                Other::Unlisted if open => continue,
+                                Other::Unlisted | Other::Forbid => {
+                                    children.push(Frame {
+                                        step: Step::Unknown { node: id },
+                                        depth,
+                                        seg,
+                                    });
+                                    continue;
+                                }
+                            },
+                        };
+                        children.push(Frame {
+                            step: Step::Visit {
+                                value: child,
+                                node: target,
+                                open,
+                            },
+                            depth,
+                            seg,
+                        });
+                    }
+                }
+                Json::Array(items) => {
+                    if let Some(target) = node.items {
+                        for (i, child) in items.iter().enumerate() {
+                            children.push(Frame {
+                                step: Step::Visit {
+                                    value: child,
+                                    node: target,
+                                    open,
+                                },
+                                depth,
+                                seg: Some(SegRef::Index(i)),
+                            });
+                        }
+                    }
+                }
+                _ => {}
+            }
+            stack.extend(children.drain(..).rev());
+        }
+        out
+    }
+
+    /// Whether the chart has a value at `path`, or `path` lies below a
+    /// free-form part. The empty path (the whole values tree) is known.
+    pub fn knows(&self, path: &[Seg]) -> bool {
+        if self.nodes.is_empty() {
+            return false;
+        }
+        let mut id: NodeId = 0;
+        let mut open = false;
+        for seg in path {
+            let node = self.node(id);
+            open |= node.open;
+            id = match seg {
+                Seg::Key(key) => {
+                    if !node.types.allows(Types::OBJECT) {
+                        return false;
+                    }
+                    match node.child(key) {
+                        Some(next) => next,
+                        None => match node.other {
+                            Other::Node(next) => next,
+                            Other::Any => return true,
+                            Other::Unlisted => return open,
+                            Other::Forbid => return false,
+                        },
+                    }
+                }
+                Seg::Index(_) => {
+                    if !node.types.allows(Types::ARRAY) {
+                        return false;
+                    }
+                    match node.items {
+                        Some(next) => next,
+                        None => return true,
+                    }
+                }
+            };
+        }
+        true
+    }
+}
+
+/// JSON equality as JSON Schema's `enum` means it: numbers compare by value
+/// (`1` equals `1.0`).
+pub(crate) fn json_eq(a: &Json, b: &Json) -> bool {
+    match (a, b) {
+        (Json::Number(x), Json::Number(y)) => {
+            if x == y {
+                return true;
+            }
+            match (x.as_f64(), y.as_f64()) {
+                (Some(x), Some(y)) => x == y,
+                _ => false,
+            }
+        }
+        (Json::Array(x), Json::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(x, y)| json_eq(x, y))
+        }
+        (Json::Object(x), Json::Object(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(k, v)| y.get(k).is_some_and(|w| json_eq(v, w)))
+        }
+        _ => a == b,
+    }
+}
