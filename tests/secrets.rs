@@ -17,7 +17,7 @@ secret lake from external_secret("vault", "data/lake", ["access-key", "secret-ke
 secret token from env("API_TOKEN")
 
 component proxy {
-  chart "oauth2-proxy" version "10.7.0" from "https://oauth2-proxy.github.io/manifests"
+  chart "proxy" version "1.0.0" from "https://charts.example.com"
   param client: secret
   param mail: secret
   assert "cookie-secret" in client.secret_keys message "the client Secret must hold a cookie-secret"

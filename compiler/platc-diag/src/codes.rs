@@ -92,9 +92,14 @@ codes! {
     "E0601" "values-file-not-found" Error "a values file named in values_files does not exist";
     "E0602" "invalid-values-file" Error "a values file cannot be read or is not a YAML map";
     "E0603" "values-file-outside-root" Error "a values file lies outside the project root";
+    "E0604" "unknown-values-key" Error "a Helm value sets a key that its chart does not have";
+    "E0605" "invalid-values-type" Error "a Helm value has a type or a value that its chart does not accept";
+    "E0606" "chart-schema-violation" Error "the Helm values do not validate against the chart's full values schema";
+    "E0607" "invalid-chart-schema" Error "a chart schema named in chart_schemas cannot be read or is not a JSON Schema";
     // Warnings
     "W0201" "unused-import" Warning "an import brings in nothing that is used";
     "W0501" "expired-waiver" Warning "a waiver's expiry date has passed";
+    "W0601" "parameter-overridden" Warning "a values file overrides a value that a typed parameter controls";
 }
 
 /// The registry entry of `code`, if it exists (case-insensitive).

@@ -9,15 +9,16 @@
 //! and one that only an environment's platform gives carries the note
 //! ``in environment `NAME` ``, as analysis does for evaluation.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 /// The largest values file read, as for source files (8 MiB).
 const MAX_VALUES_FILE: usize = platc_syntax::MAX_FILE_SIZE;
 
 use platc_diag::{Diagnostic, SourceMap, Span};
-use platc_sema::{Platform, ValuesFile};
+use platc_sema::{ChartSchema, Platform, ValuesFile};
 
+use crate::charts::{ReadFile, UserSchema};
 use crate::fs::{normalize, FileSystem};
 use crate::Compilation;
 
@@ -56,8 +57,10 @@ pub(crate) fn run(fs: &dyn FileSystem, c: &mut Compilation, values_files: Values
     let mut diagnostics = Vec::new();
     let mut reported: HashSet<(&'static str, String, Span)> = HashSet::new();
     let mut attempted: HashSet<ValuesKey> = HashSet::new();
-    let mut read: BTreeMap<ValuesKey, Option<serde_json::Value>> = BTreeMap::new();
+    let mut read: BTreeMap<ValuesKey, ReadFile> = BTreeMap::new();
+    let mut schemas: HashMap<(Span, String), Option<UserSchema>> = HashMap::new();
     let mut graph = None;
+    let sources = &mut c.sources;
     for p in variants {
         let mut report = |d: Diagnostic| {
             if reported.insert((d.code, d.message.clone(), d.primary.span)) {
@@ -73,13 +76,39 @@ pub(crate) fn run(fs: &dyn FileSystem, c: &mut Compilation, values_files: Values
                 if !attempted.insert(key.clone()) {
                     continue;
                 }
-                match read_values_file(fs, &c.sources, &c.root, vf) {
-                    Ok(value) => {
-                        read.insert(key, value);
+                match read_values_file(fs, sources, &c.root, vf) {
+                    Ok(file) => {
+                        read.insert(key, file);
                     }
                     Err(d) => report(*d),
                 }
             }
+            for cs in &p.chart_schemas {
+                let key = (cs.span, cs.path.clone());
+                if schemas.contains_key(&key) {
+                    continue;
+                }
+                let schema = match read_chart_schema(fs, sources, &c.root, cs) {
+                    Ok(schema) => Some(schema),
+                    Err(d) => {
+                        report(*d);
+                        None
+                    }
+                };
+                schemas.insert(key, schema);
+            }
+        }
+        for inst in &p.instances {
+            let files: Vec<&ReadFile> = inst
+                .values_files
+                .iter()
+                .filter_map(|vf| read.get(&values_key(vf)))
+                .collect();
+            let schema = inst.chart.as_ref().and_then(|chart| {
+                let cs = p.chart_schemas.iter().find(|cs| cs.chart == chart.name)?;
+                schemas.get(&(cs.span, cs.path.clone()))?.as_ref()
+            });
+            crate::charts::check_instance(inst, &files, schema, &mut report);
         }
         match platform_graph(p) {
             Ok(g) if selected.is_some_and(|s| std::ptr::eq(s, p)) => graph = Some(g),
@@ -102,7 +131,7 @@ pub(crate) fn run(fs: &dyn FileSystem, c: &mut Compilation, values_files: Values
         c.others.clear();
     } else {
         c.graph = graph;
-        c.values = read;
+        c.values = read.into_iter().map(|(k, f)| (k, f.value)).collect();
     }
 }
 
@@ -136,65 +165,105 @@ fn platform_graph(platform: &Platform) -> Result<platc_graph::PlatformGraph, Box
     })
 }
 
-/// Reads one values file: `Ok(None)` for an empty file.
-fn read_values_file(
+/// Why a file a program names cannot be read.
+enum ReadError {
+    /// Outside the project root (through a symbolic link when `true`).
+    Outside(bool),
+    NotFound,
+    Unreadable(String),
+}
+
+/// Reads a file named at `span` by a path relative to the file that names
+/// it, inside the project root, at most `max` bytes of UTF-8: its name
+/// relative to the root, and its text.
+fn read_project_file(
     fs: &dyn FileSystem,
     sources: &SourceMap,
     root: &Path,
-    vf: &ValuesFile,
-) -> Result<Option<serde_json::Value>, Box<Diagnostic>> {
-    let declaring = sources.get(vf.span.file).name();
+    span: Span,
+    path: &str,
+    max: usize,
+) -> Result<(String, String), ReadError> {
+    let declaring = sources.get(span.file).name();
     let relative = Path::new(declaring)
         .parent()
         .unwrap_or(Path::new(""))
-        .join(&vf.path);
+        .join(path);
+    let name = normalize(&relative).to_string_lossy().into_owned();
     let target = normalize(&root.join(relative));
     let outside = |p: &Path| !p.starts_with(root);
-    let escape = || {
-        Diagnostic::error(
-            "E0603",
-            format!("values file `{}` lies outside the project root", vf.path),
-            vf.span,
-        )
-        .with_label("outside the project directory")
-        .with_help("keep values files inside the project directory")
-    };
     if outside(&target) {
-        return Err(Box::new(escape()));
+        return Err(ReadError::Outside(false));
     }
     let canonical: PathBuf = match fs.canonicalize(&target) {
         Ok(p) => p,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Err(Box::new(
-                Diagnostic::error(
-                    "E0601",
-                    format!("values file `{}` does not exist", vf.path),
-                    vf.span,
-                )
-                .with_label("no such file")
-                .with_help("the path is relative to the file that names it"),
-            ));
-        }
-        Err(e) => return Err(Box::new(unreadable(vf, &e.to_string()))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(ReadError::NotFound),
+        Err(e) => return Err(ReadError::Unreadable(e.to_string())),
     };
     if outside(&canonical) {
-        return Err(Box::new(escape().with_note(format!(
-            "`{}` is a symbolic link to a file outside the project",
-            vf.path
-        ))));
+        return Err(ReadError::Outside(true));
     }
     let bytes = fs
-        .read_limited(&canonical, MAX_VALUES_FILE)
-        .map_err(|e| Box::new(unreadable(vf, &e.to_string())))?;
-    if bytes.len() > MAX_VALUES_FILE {
-        return Err(Box::new(unreadable(
-            vf,
-            &format!("larger than {MAX_VALUES_FILE} bytes, the most platc reads"),
+        .read_limited(&canonical, max)
+        .map_err(|e| ReadError::Unreadable(e.to_string()))?;
+    if bytes.len() > max {
+        return Err(ReadError::Unreadable(format!(
+            "larger than {max} bytes, the most platc reads"
         )));
     }
-    let text = String::from_utf8(bytes).map_err(|_| Box::new(unreadable(vf, "not valid UTF-8")))?;
+    let text =
+        String::from_utf8(bytes).map_err(|_| ReadError::Unreadable("not valid UTF-8".into()))?;
+    Ok((name, text))
+}
+
+/// Reads one values file (its value is `None` when it is empty) and adds
+/// it to the sources, for diagnostics inside it.
+fn read_values_file(
+    fs: &dyn FileSystem,
+    sources: &mut SourceMap,
+    root: &Path,
+    vf: &ValuesFile,
+) -> Result<ReadFile, Box<Diagnostic>> {
+    let (name, text) =
+        match read_project_file(fs, sources, root, vf.span, &vf.path, MAX_VALUES_FILE) {
+            Ok(read) => read,
+            Err(ReadError::Outside(symlink)) => {
+                let d = Diagnostic::error(
+                    "E0603",
+                    format!("values file `{}` lies outside the project root", vf.path),
+                    vf.span,
+                )
+                .with_label("outside the project directory")
+                .with_help("keep values files inside the project directory");
+                return Err(Box::new(if symlink {
+                    d.with_note(format!(
+                        "`{}` is a symbolic link to a file outside the project",
+                        vf.path
+                    ))
+                } else {
+                    d
+                }));
+            }
+            Err(ReadError::NotFound) => {
+                return Err(Box::new(
+                    Diagnostic::error(
+                        "E0601",
+                        format!("values file `{}` does not exist", vf.path),
+                        vf.span,
+                    )
+                    .with_label("no such file")
+                    .with_help("the path is relative to the file that names it"),
+                ))
+            }
+            Err(ReadError::Unreadable(why)) => return Err(Box::new(unreadable(vf, &why))),
+        };
     if text.trim().is_empty() {
-        return Ok(None);
+        let file = sources.add(name, text);
+        return Ok(ReadFile {
+            value: None,
+            file,
+            positions: Default::default(),
+        });
     }
     let value: serde_json::Value = serde_yaml_ng::from_str(&text).map_err(|e| {
         let at = e
@@ -215,17 +284,18 @@ fn read_values_file(
     })?;
     // The YAML 1.2 reading above gives the precise errors; Helm reads the
     // file with YAML 1.1 rules (`yes` is a boolean), and so does platc.
-    let value = crate::yaml11::parse(&text).unwrap_or(value);
-    match value {
-        serde_json::Value::Null => Ok(None),
-        serde_json::Value::Object(_) => Ok(Some(value)),
+    let (value, positions) =
+        crate::yaml11::parse_located(&text).unwrap_or((value, Default::default()));
+    let value = match value {
+        serde_json::Value::Null => None,
+        serde_json::Value::Object(_) => Some(value),
         other => {
             let kind = match other {
                 serde_json::Value::Array(_) => "a list",
                 serde_json::Value::String(_) => "a string",
                 _ => "a plain value",
             };
-            Err(Box::new(
+            return Err(Box::new(
                 Diagnostic::error(
                     "E0602",
                     format!("values file `{}` is {kind}, not a map of values", vf.path),
@@ -233,9 +303,15 @@ fn read_values_file(
                 )
                 .with_label("the top level must be a map")
                 .with_help("Helm values files map keys to values: `replicaCount: 2`"),
-            ))
+            ));
         }
-    }
+    };
+    let file = sources.add(name, text);
+    Ok(ReadFile {
+        value,
+        file,
+        positions,
+    })
 }
 
 fn unreadable(vf: &ValuesFile, why: &str) -> Diagnostic {
@@ -246,4 +322,44 @@ fn unreadable(vf: &ValuesFile, why: &str) -> Diagnostic {
     )
     .with_label(why.to_string())
     .with_help("check the file and its permissions")
+}
+
+/// The largest chart schema read (airflow's is about 0.5 MiB).
+const MAX_SCHEMA_FILE: usize = 16 << 20;
+
+/// Reads and compiles a chart schema the platform names (E0607).
+fn read_chart_schema(
+    fs: &dyn FileSystem,
+    sources: &SourceMap,
+    root: &Path,
+    cs: &ChartSchema,
+) -> Result<UserSchema, Box<Diagnostic>> {
+    let fail = |label: String| {
+        Box::new(
+            Diagnostic::error(
+                "E0607",
+                format!(
+                    "cannot use `{}` as the schema of chart `{}`",
+                    cs.path, cs.chart
+                ),
+                cs.span,
+            )
+            .with_label(label)
+            .with_help(
+                "point at the chart's values.schema.json, relative to the file that names it",
+            ),
+        )
+    };
+    let text = match read_project_file(fs, sources, root, cs.span, &cs.path, MAX_SCHEMA_FILE) {
+        Ok((_, text)) => text,
+        Err(ReadError::Outside(_)) => return Err(fail("outside the project directory".into())),
+        Err(ReadError::NotFound) => return Err(fail("no such file".into())),
+        Err(ReadError::Unreadable(why)) => return Err(fail(why)),
+    };
+    let schema = platc_charts::Schema::parse(&text).map_err(fail)?;
+    Ok(UserSchema {
+        schema,
+        span: cs.span,
+        path: cs.path.clone(),
+    })
 }

@@ -6,6 +6,7 @@
 //! printing and exit codes are the caller's business.
 
 mod build;
+mod charts;
 mod checks;
 mod fs;
 mod loader;

@@ -9,6 +9,7 @@
 
 use std::collections::HashMap;
 
+use platc_charts::Seg;
 use serde_json::{Map, Number, Value};
 use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser, Tag};
 use yaml_rust2::scanner::{Marker, TScalarStyle};
@@ -16,29 +17,81 @@ use yaml_rust2::scanner::{Marker, TScalarStyle};
 /// The first document of `text` as JSON values with YAML 1.1 scalar
 /// resolution, or `None` when this parser cannot read it (the caller then
 /// keeps its YAML 1.2 reading).
+#[cfg(test)]
 pub(crate) fn parse(text: &str) -> Option<Value> {
-    let mut builder = Builder::default();
+    parse_located(text).map(|(v, _)| v)
+}
+
+/// Where a node of a YAML document is: byte ranges in the text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Located {
+    /// The key of a map entry (none for list elements and the root).
+    pub key: Option<(usize, usize)>,
+    /// The value: a scalar's text, or the first character of a list or map.
+    pub value: (usize, usize),
+    /// Whether the value is a scalar.
+    pub scalar: bool,
+}
+
+/// Every node of a document by its path (later occurrences of a repeated
+/// key win, as in the value).
+pub(crate) type Positions = HashMap<Vec<Seg>, Located>;
+
+/// [`parse`], with where every node is.
+pub(crate) fn parse_located(text: &str) -> Option<(Value, Positions)> {
+    let mut builder = Builder {
+        offsets: Offsets::new(text),
+        text,
+        ..Builder::default()
+    };
     Parser::new_from_str(text).load(&mut builder, false).ok()?;
     if builder.failed {
         return None;
     }
-    Some(builder.root.unwrap_or(Value::Null))
+    Some((builder.root.unwrap_or(Value::Null), builder.positions))
+}
+
+/// Char index (what the parser's marks count) to byte offset.
+#[derive(Default)]
+struct Offsets(Option<Vec<usize>>);
+
+impl Offsets {
+    fn new(text: &str) -> Offsets {
+        if text.is_ascii() {
+            Offsets(None)
+        } else {
+            Offsets(Some(text.char_indices().map(|(b, _)| b).collect()))
+        }
+    }
+
+    fn byte(&self, char_index: usize, len: usize) -> usize {
+        match &self.0 {
+            None => char_index.min(len),
+            Some(v) => v.get(char_index).copied().unwrap_or(len),
+        }
+    }
 }
 
 enum Frame {
     Seq(Vec<Value>, usize),
-    Map(Map<String, Value>, Option<String>, usize),
+    /// The map, the key waiting for its value (and where it is), the anchor.
+    Map(Map<String, Value>, Option<(String, (usize, usize))>, usize),
 }
 
 #[derive(Default)]
-struct Builder {
+struct Builder<'t> {
     stack: Vec<Frame>,
     root: Option<Value>,
     anchors: HashMap<usize, Value>,
     failed: bool,
+    text: &'t str,
+    offsets: Offsets,
+    /// The path of the node being read.
+    path: Vec<Seg>,
+    positions: Positions,
 }
 
-impl Builder {
+impl Builder<'_> {
     fn push_value(&mut self, v: Value, anchor: usize) {
         if anchor > 0 {
             self.anchors.insert(anchor, v.clone());
@@ -51,25 +104,113 @@ impl Builder {
             }
             Some(Frame::Seq(items, _)) => items.push(v),
             Some(Frame::Map(map, key, _)) => match key.take() {
-                None => *key = Some(key_string(&v)),
-                Some(k) if k == "<<" => merge_keys(map, v),
-                Some(k) => {
+                None => self.failed = true,
+                Some((k, _)) if k == "<<" => merge_keys(map, v),
+                Some((k, _)) => {
                     map.insert(k, v);
                 }
             },
         }
     }
+
+    /// The byte range of the node that starts at `mark`: a scalar's text
+    /// as written (quotes included), else one character.
+    fn range(&self, mark: Marker, scalar: Option<(&str, TScalarStyle)>) -> (usize, usize) {
+        let len = self.text.len();
+        let start = self.offsets.byte(mark.index(), len);
+        let rest = &self.text[start..];
+        let line_end = rest.find(['\n', '\r']).unwrap_or(rest.len());
+        let width = match scalar {
+            Some((t, TScalarStyle::Plain)) if rest.starts_with(t) && !t.is_empty() => t.len(),
+            Some((_, TScalarStyle::SingleQuoted | TScalarStyle::DoubleQuoted)) => {
+                let quote = rest.chars().next().unwrap_or('"');
+                let body = &rest[quote.len_utf8().min(rest.len())..line_end.max(1).min(rest.len())];
+                match body.find(quote) {
+                    Some(i) => i + 2 * quote.len_utf8(),
+                    None => line_end,
+                }
+            }
+            _ => rest.chars().next().map_or(0, char::len_utf8),
+        };
+        (start, start + width.min(rest.len()))
+    }
+
+    /// A node starts at `mark`: either the key of a map entry (remembered
+    /// until its value comes) or a value, whose position is recorded.
+    /// Returns whether it is a key.
+    fn on_node(
+        &mut self,
+        mark: Marker,
+        scalar: Option<(&str, TScalarStyle)>,
+        key: Option<&Value>,
+    ) -> bool {
+        let range = self.range(mark, scalar);
+        let seg = match self.stack.last_mut() {
+            None => None,
+            Some(Frame::Seq(items, _)) => Some((Seg::Index(items.len()), None)),
+            Some(Frame::Map(_, pending, _)) => match pending {
+                None => {
+                    // A key; collections as keys are not Helm's business.
+                    let k = key.map(key_string).unwrap_or_default();
+                    *pending = Some((k, range));
+                    return true;
+                }
+                Some((k, at)) => Some((Seg::Key(k.clone()), Some(*at))),
+            },
+        };
+        let mut path = self.path.clone();
+        let key_at = match seg {
+            Some((s, at)) => {
+                path.push(s);
+                at
+            }
+            None => None,
+        };
+        self.positions.insert(
+            path,
+            Located {
+                key: key_at,
+                value: range,
+                scalar: scalar.is_some(),
+            },
+        );
+        false
+    }
+
+    /// Entering a list or map: its children's paths start with its own.
+    fn enter(&mut self) {
+        match self.stack.last() {
+            Some(Frame::Seq(items, _)) => self.path.push(Seg::Index(items.len())),
+            Some(Frame::Map(_, Some((k, _)), _)) => self.path.push(Seg::Key(k.clone())),
+            _ => {}
+        }
+    }
 }
 
-impl MarkedEventReceiver for Builder {
-    fn on_event(&mut self, ev: Event, _mark: Marker) {
+impl MarkedEventReceiver for Builder<'_> {
+    fn on_event(&mut self, ev: Event, mark: Marker) {
         match ev {
             Event::Scalar(text, style, anchor, tag) => {
-                let v = resolve(text, style, tag.as_ref());
-                self.push_value(v, anchor);
+                let v = resolve(text.clone(), style, tag.as_ref());
+                if !self.on_node(mark, Some((&text, style)), Some(&v)) {
+                    self.push_value(v, anchor);
+                } else if anchor > 0 {
+                    self.anchors.insert(anchor, v);
+                }
             }
-            Event::SequenceStart(anchor, _) => self.stack.push(Frame::Seq(Vec::new(), anchor)),
-            Event::MappingStart(anchor, _) => self.stack.push(Frame::Map(Map::new(), None, anchor)),
+            Event::SequenceStart(anchor, _) | Event::MappingStart(anchor, _) => {
+                if self.on_node(mark, None, None) {
+                    // A collection as a key: Helm cannot read it either.
+                    self.failed = true;
+                    return;
+                }
+                self.enter();
+                self.stack.push(if matches!(ev, Event::SequenceStart(..)) {
+                    Frame::Seq(Vec::new(), anchor)
+                } else {
+                    Frame::Map(Map::new(), None, anchor)
+                });
+            }
             Event::SequenceEnd | Event::MappingEnd => {
                 let (v, anchor) = match self.stack.pop() {
                     Some(Frame::Seq(items, a)) => (Value::Array(items), a),
@@ -79,10 +220,17 @@ impl MarkedEventReceiver for Builder {
                         return;
                     }
                 };
+                if !self.stack.is_empty() {
+                    self.path.pop();
+                }
                 self.push_value(v, anchor);
             }
             Event::Alias(id) => match self.anchors.get(&id).cloned() {
-                Some(v) => self.push_value(v, 0),
+                Some(v) => {
+                    if !self.on_node(mark, None, Some(&v)) {
+                        self.push_value(v, 0);
+                    }
+                }
                 None => self.failed = true,
             },
             _ => {}
@@ -252,6 +400,34 @@ mod tests {
             v,
             json!({"base": {"x": 1, "z": 2}, "child": {"x": 1, "z": 3}, "copy": {"x": 1, "z": 2}})
         );
+    }
+
+    #[test]
+    fn every_node_has_its_place() {
+        let text = "# é comment\nworkers:\n  replicas: two\n  'quoted key': \"x\"\nlist:\n  - a\n  - {b: no}\n";
+        let (_, at) = parse_located(text).unwrap();
+        let path = |p: &[&str]| -> Vec<Seg> {
+            p.iter()
+                .map(|s| match s.parse::<usize>() {
+                    Ok(i) => Seg::Index(i),
+                    Err(_) => Seg::Key(s.to_string()),
+                })
+                .collect()
+        };
+        let slice = |r: (usize, usize)| &text[r.0..r.1];
+        let replicas = at[&path(&["workers", "replicas"])];
+        assert_eq!(slice(replicas.key.unwrap()), "replicas");
+        assert_eq!(slice(replicas.value), "two");
+        assert!(replicas.scalar);
+        let quoted = at[&path(&["workers", "quoted key"])];
+        assert_eq!(slice(quoted.key.unwrap()), "'quoted key'");
+        assert_eq!(slice(quoted.value), "\"x\"");
+        assert_eq!(slice(at[&path(&["list", "0"])].value), "a");
+        assert_eq!(at[&path(&["list", "0"])].key, None);
+        let b = at[&path(&["list", "1", "b"])];
+        assert_eq!(slice(b.key.unwrap()), "b");
+        assert_eq!(slice(b.value), "no");
+        assert!(!at[&path(&["workers"])].scalar);
     }
 
     #[test]

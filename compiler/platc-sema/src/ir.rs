@@ -3,6 +3,7 @@
 //! stages read this and never the AST.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use platc_diag::Span;
 
@@ -22,6 +23,18 @@ pub struct Platform {
     /// In declaration order (root file first, then imports depth-first).
     pub instances: Vec<Instance>,
     pub secrets: Vec<Secret>,
+    /// The charts whose full `values.schema.json` the user points at
+    /// (`chart_schemas`), in source order.
+    pub chart_schemas: Vec<ChartSchema>,
+}
+
+/// `chart_schemas = { "CHART" = "PATH" }`: a chart's full values schema,
+/// relative to the file that names it (`span.file`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChartSchema {
+    pub chart: String,
+    pub path: String,
+    pub span: Span,
 }
 
 impl Platform {
@@ -51,6 +64,9 @@ pub struct Instance {
     pub values: BTreeMap<String, Value>,
     /// Values entries whose value is a secret: delivered out of band.
     pub sensitive_values: Vec<SensitiveValue>,
+    /// Where the values come from: every values statement of the
+    /// component, in source order (shared by its instances).
+    pub value_sources: Arc<[ValueSource]>,
     /// The user's own values files, in order, as written (relative to the
     /// file that declares them: `span.file`).
     pub values_files: Vec<ValuesFile>,
@@ -101,6 +117,21 @@ pub struct Chart {
     pub name: String,
     pub version: String,
     pub repository: String,
+}
+
+/// One values statement of a component: what it writes and what decides it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValueSource {
+    /// The fixed start of its key path (up to the first computed key or
+    /// list index): `["config", "core"]` for `config.core."${k}" = ...`.
+    pub path: Vec<String>,
+    /// Whether `path` is the whole key path.
+    pub exact: bool,
+    /// The statement.
+    pub span: Span,
+    /// The component's params that decide the value: read by the value's
+    /// expression or by an enclosing `if`, directly or through lets; sorted.
+    pub params: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

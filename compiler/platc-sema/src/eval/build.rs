@@ -181,6 +181,25 @@ impl Evaluator<'_, '_> {
                 .collect(),
             instances,
             secrets,
+            chart_schemas: p
+                .attrs
+                .iter()
+                .filter(|a| a.name.name == "chart_schemas")
+                .flat_map(|a| match &a.value.kind {
+                    ExprKind::Record(entries) => entries.as_slice(),
+                    _ => &[],
+                })
+                .filter_map(|e| {
+                    let ExprKind::Str(path) = &e.value.kind else {
+                        return None;
+                    };
+                    Some(crate::ChartSchema {
+                        chart: e.key.plain()?.name.clone(),
+                        path: path.as_plain()?,
+                        span: e.value.span,
+                    })
+                })
+                .collect(),
         })
     }
 
@@ -343,6 +362,7 @@ impl Evaluator<'_, '_> {
             args: (*args).clone(),
             values,
             sensitive_values: sensitive,
+            value_sources: self.value_sources(comp.0),
             values_files,
             provides,
             requires,

@@ -22,6 +22,7 @@ mod builtins;
 mod constraints;
 mod paths;
 mod shape;
+mod sources;
 
 /// Most values one evaluation of a platform may build (list elements, map
 /// entries, 64-byte pieces of strings): beyond it, evaluation stops with
@@ -83,6 +84,8 @@ pub(crate) struct Evaluator<'t, 'a> {
     ref_spans: HashMap<(usize, usize), Span>,
     /// `secret_name` reads across namespaces already reported.
     secret_reads: std::collections::HashSet<(usize, usize, String)>,
+    /// The value sources of each component (computed once).
+    sources_memo: HashMap<u32, std::sync::Arc<[crate::ValueSource]>>,
 }
 
 /// Evaluates a constant expression (no instances involved) and checks it
@@ -129,6 +132,7 @@ impl<'t, 'a> Evaluator<'t, 'a> {
             providers_memo: HashMap::new(),
             ref_spans: HashMap::new(),
             secret_reads: std::collections::HashSet::new(),
+            sources_memo: HashMap::new(),
         }
     }
 
@@ -681,6 +685,15 @@ impl<'t, 'a> Evaluator<'t, 'a> {
                 None
             }
         }
+    }
+
+    /// The value sources of component `comp`, shared by its instances.
+    fn value_sources(&mut self, comp: u32) -> std::sync::Arc<[crate::ValueSource]> {
+        let decl = self.t.comps[comp as usize].decl;
+        self.sources_memo
+            .entry(comp)
+            .or_insert_with(|| sources::value_sources(decl).into())
+            .clone()
     }
 
     fn overflow(&mut self, span: Span) -> Option<Value> {

@@ -19,7 +19,7 @@ pub(crate) mod secret;
 mod waiver;
 
 /// The attributes of the platform block (and of `platform.` overrides).
-const PLATFORM_FIELDS: &[&str] = &["domain", "namespace"];
+const PLATFORM_FIELDS: &[&str] = &["domain", "namespace", "chart_schemas"];
 
 impl Checker<'_> {
     /// Evaluates the constant `e` (a param default, a port, a namespace) and

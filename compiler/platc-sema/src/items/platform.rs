@@ -1,4 +1,5 @@
-//! The platform block: its name and attributes (`domain`, `namespace`).
+//! The platform block: its name and attributes (`domain`, `namespace`,
+//! `chart_schemas`).
 
 use platc_diag::Diagnostic;
 use platc_syntax::ast;
@@ -48,6 +49,32 @@ impl Checker<'_> {
                     if self.check_expr(&a.value, &Ty::String, &ctx) {
                         let ty = self.dns_label.clone();
                         self.check_constant(&a.value, &ty);
+                    }
+                }
+                // Chart name -> path of the chart's full values.schema.json,
+                // written out (the driver reads the files).
+                "chart_schemas" => {
+                    let ty = Ty::Map(Box::new(Ty::Path));
+                    if !self.check_expr(&a.value, &ty, &ctx) {
+                        continue;
+                    }
+                    let literal = match &a.value.kind {
+                        ast::ExprKind::Record(entries) => entries.iter().all(|e| {
+                            e.key.plain().is_some()
+                                && matches!(&e.value.kind, ast::ExprKind::Str(s) if s.as_plain().is_some())
+                        }),
+                        _ => false,
+                    };
+                    if !literal {
+                        self.err(
+                            Diagnostic::error(
+                                "E0301",
+                                "`chart_schemas` must be written as a map of fixed strings",
+                                a.value.span,
+                            )
+                            .with_label("not a literal map")
+                            .with_help("write `chart_schemas = { \"airflow\" = \"charts/airflow/values.schema.json\" }`"),
+                        );
                     }
                 }
                 other => {
