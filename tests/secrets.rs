@@ -151,3 +151,135 @@ fn keys_that_collide_or_repeat_are_rejected() {
     let codes: Vec<&str> = c.diagnostics.iter().map(|d| d.code).collect();
     assert_eq!(codes, ["E0202"]);
 }
+
+const TEMPLATED: &str = r#"
+platform "lab" {}
+
+interface Db { host: string }
+
+component pg {
+  chart "pg" version "1.0.0" from "https://charts.example.com"
+  provides Db { host = "${self.name}-rw.${self.namespace}.svc" }
+}
+
+component app {
+  chart "app" version "1.0.0" from "https://charts.example.com"
+  param dsn: secret
+  param s3: secret
+  values {
+    env = [
+      { name = "DATABASE_URL", valueFrom = { secretKeyRef = { name = dsn.secret_name, key = dsn.secret_key } } },
+      { name = "S3_URI", valueFrom = { secretKeyRef = { name = s3.secret_name, key = s3["uri"].secret_key } } },
+    ]
+  }
+}
+
+secret db_password from env("DB_PASSWORD")
+secret lake from kubernetes_secret("lake", ["access", "secret"])
+secret vault_token from external_secret("vault", "data/app", "token")
+
+secret dsn from template("postgresql://app:{{ .password }}@${orders_db.host}:5432/app?token={{.token}}", {
+  password = db_password
+  token = vault_token
+})
+secret s3 from template({ "uri" = "s3://{{ .a }}:{{ .s }}@lake", "region" = "eu-{{ .a }}" }, {
+  a = lake["access"]
+  s = lake["secret"]
+})
+
+pg orders_db { namespace = "db" }
+app orders { dsn = dsn s3 = s3 namespace = "shop" }
+"#;
+
+#[test]
+fn a_template_secret_is_assembled_where_it_is_read() {
+    let files = build(TEMPLATED);
+    let dsn: Value =
+        serde_yaml_ng::from_str(&files["kubernetes/externalsecret-lab-dsn.yaml"]).unwrap();
+    assert_eq!(dsn["metadata"]["namespace"], "shop");
+    assert_eq!(
+        dsn["spec"]["target"]["template"]["data"],
+        json!({"value": "postgresql://app:{{ .password }}@orders-db-rw.db.svc:5432/app?token={{.token}}"})
+    );
+    assert_eq!(
+        dsn["spec"]["data"],
+        json!([
+            {"secretKey": "password", "remoteRef": {"key": "lab-db-password", "property": "value"},
+             "sourceRef": {"storeRef": {"name": "platc-local-secrets", "kind": "SecretStore"}}},
+            {"secretKey": "token", "remoteRef": {"key": "data/app", "property": "token"},
+             "sourceRef": {"storeRef": {"name": "vault", "kind": "ClusterSecretStore"}}},
+        ])
+    );
+    let s3: Value =
+        serde_yaml_ng::from_str(&files["kubernetes/externalsecret-lab-s3.yaml"]).unwrap();
+    assert_eq!(
+        s3["spec"]["target"]["template"]["data"],
+        json!({"uri": "s3://{{ .a }}:{{ .s }}@lake", "region": "eu-{{ .a }}"})
+    );
+    // The env input is created where the template is read, by Terraform.
+    let main = json_file(&files, "terraform/main.tf.json");
+    let manifests = main["resource"]["kubernetes_manifest"].as_object().unwrap();
+    assert!(manifests.contains_key("db_password-shop"), "{manifests:?}");
+    // The store that reads the namespace's own Secrets.
+    let store = &files["kubernetes/secretstore-shop.yaml"];
+    assert!(store.contains("kind: SecretStore"), "{store}");
+    assert!(store.contains("remoteNamespace: shop"), "{store}");
+    let kustomization = &files["kubernetes/kustomization.yaml"];
+    for f in [
+        "externalsecret-lab-dsn.yaml",
+        "externalsecret-lab-s3.yaml",
+        "secretstore-shop.yaml",
+    ] {
+        assert!(kustomization.contains(f), "{kustomization}");
+    }
+    let values = &files["helm/orders.values.yaml"];
+    assert!(values.contains("name: lab-dsn"), "{values}");
+    assert!(values.contains("key: uri"), "{values}");
+    assert!(!values.contains("{{"), "{values}");
+}
+
+#[test]
+fn template_texts_read_only_their_inputs() {
+    let cases = [
+        (r#"template("x{{ .pw }}", { password = p })"#, "E0315"),
+        (
+            r#"template("x{{ .password }}", { password = p, extra = p })"#,
+            "E0315",
+        ),
+        (
+            r#"template("x{{ .password | b64enc }}", { password = p })"#,
+            "E0315",
+        ),
+        (
+            r#"template("x}}{{ .password }}", { password = p })"#,
+            "E0315",
+        ),
+        (r#"template("x{{ .password }}", { password = q })"#, "E0328"),
+        (
+            r#"template("x{{ .password }}", { password = q["nope"] })"#,
+            "E0308",
+        ),
+        (r#"template("x{{ .password }}", { password = t })"#, "E0315"),
+        (
+            r#"template("x{{ .password }}", { password = "p" })"#,
+            "E0315",
+        ),
+        (
+            r#"template("x{{ .password }}", { password = nobody })"#,
+            "E0201",
+        ),
+        (r#"template("x{{ .password }}", [p])"#, "E0315"),
+        (
+            r#"template("${p}{{ .password }}", { password = p })"#,
+            "E0307",
+        ),
+    ];
+    for (source, code) in cases {
+        let text = format!(
+            "platform \"lab\" {{}}\nsecret p from env(\"P\")\nsecret q from env({{ \"a\" = \"A\", \"b\" = \"B\" }})\nsecret t from template(\"{{{{ .x }}}}\", {{ x = p }})\nsecret s from {source}\n"
+        );
+        let c = platc_driver::check_source("main.plat", &text, &Options::default());
+        let codes: Vec<&str> = c.diagnostics.iter().map(|d| d.code).collect();
+        assert_eq!(codes, [code], "{source}");
+    }
+}

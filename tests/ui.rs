@@ -27,13 +27,18 @@ fn render(path: &Path, emit: bool) -> (String, BTreeSet<&'static str>) {
     let b = build_path(&RealFs, path, &options()).expect("fixture is readable");
     let mut files = String::new();
     if emit {
-        // `ok-emit-*` cases show the Helm values and the resources they
-        // produce, too.
-        for f in b
-            .files
+        // `ok-emit-*` cases show the Helm values, the resources and the
+        // External Secrets they produce, too.
+        for f in b.files.iter().filter(|f| {
+            [
+                "helm/",
+                "kubernetes/resources/",
+                "kubernetes/externalsecret-",
+                "kubernetes/secretstore-",
+            ]
             .iter()
-            .filter(|f| f.path.starts_with("helm/") || f.path.starts_with("kubernetes/resources/"))
-        {
+            .any(|p| f.path.starts_with(p))
+        }) {
             files.push_str(&format!("\n----- {}\n{}", f.path, f.contents));
         }
     }

@@ -279,7 +279,9 @@ fn helm_template_accepts_the_values() {
     assert!(rendered > 0);
 }
 
-/// Every object the components of `tests/ui/ok-emit-resources` declare
+/// Every object the components of `tests/ui/ok-emit-resources` declare,
+/// and every manifest platc writes for `tests/ui/ok-emit-template-secrets`
+/// (External Secrets, the SecretStore of template secrets and its RBAC),
 /// validates: custom resources against their CRD in ../shared/crds/by-kind
 /// (the CRD's schema made strict the way the API server prunes: a field it
 /// does not know is an error), built-in kinds with kubernetes-validate
@@ -302,77 +304,89 @@ fn resources_validate_against_their_crds_and_kubernetes() {
         eprintln!("skipped: ../shared/crds/by-kind not found");
         return;
     }
-    let fixture = repo().join("tests/ui/ok-emit-resources");
-    let build = build_path(&RealFs, &fixture, &Options::default()).unwrap();
-    assert!(!build.compilation.has_errors(), "the fixture must build");
     let dir = std::env::temp_dir().join(format!("platc-validate-resources-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    for f in &build.files {
-        let p = dir.join(&f.path);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(p, &f.contents).unwrap();
-    }
-    let resources = dir.join("kubernetes/resources");
-    let (ok, text) = run(Command::new(&kubectl).arg("kustomize").arg(&resources));
-    assert!(ok, "kubectl kustomize kubernetes/resources:\n{text}");
-
+    // The objects components declare, and the External Secrets (with the
+    // store and RBAC of template secrets) that platc writes itself.
     let mut checked = 0;
-    for file in files_under(&resources, ".yaml") {
-        if file.ends_with("kustomization.yaml") {
-            continue;
+    for (case, under) in [
+        ("ok-emit-resources", "kubernetes/resources"),
+        ("ok-emit-template-secrets", "kubernetes"),
+    ] {
+        let fixture = repo().join("tests/ui").join(case);
+        let build = build_path(&RealFs, &fixture, &Options::default()).unwrap();
+        assert!(
+            !build.compilation.has_errors(),
+            "the fixture {case} must build"
+        );
+        let out = dir.join(case);
+        for f in &build.files {
+            let p = out.join(&f.path);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, &f.contents).unwrap();
         }
-        let text = std::fs::read_to_string(&file).unwrap();
-        for (n, doc) in serde_yaml_ng::Deserializer::from_str(&text).enumerate() {
-            let doc: serde_json::Value = serde::Deserialize::deserialize(doc).unwrap();
-            let api = doc["apiVersion"].as_str().unwrap();
-            let kind = doc["kind"].as_str().unwrap();
-            let (group, version) = api.rsplit_once('/').unwrap_or(("", api));
-            let one = dir.join(format!("doc-{checked}.json"));
-            std::fs::write(&one, serde_json::to_string(&doc).unwrap()).unwrap();
-            if group.contains('.') {
-                let crd_file = crds.join(format!("{group}__{kind}.yaml"));
-                let crd: serde_json::Value =
-                    serde_yaml_ng::from_str(&std::fs::read_to_string(&crd_file).unwrap_or_else(
-                        |_| panic!("no CRD for {api} {kind} in ../shared/crds/by-kind"),
-                    ))
-                    .unwrap();
-                let cluster = crd["spec"]["scope"] == "Cluster";
-                assert_eq!(
-                    doc["metadata"].get("namespace").is_none(),
-                    cluster,
-                    "{kind} is {}-scoped: {}",
-                    if cluster { "cluster" } else { "namespace" },
-                    file.display()
-                );
-                let schema = crd["spec"]["versions"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .find(|v| v["name"] == version)
-                    .unwrap_or_else(|| panic!("the CRD of {kind} serves no {version}"))["schema"]
-                    ["openAPIV3Schema"]
-                    .clone();
-                let schema_file = dir.join(format!("schema-{checked}.json"));
-                std::fs::write(&schema_file, strict(schema).to_string()).unwrap();
-                let (ok, out) = run(Command::new(&cj)
-                    .arg("--schemafile")
-                    .arg(&schema_file)
-                    .arg(&one));
-                assert!(
-                    ok,
-                    "{kind} #{n} in {} against its CRD:\n{out}",
-                    file.display()
-                );
-            } else {
-                let (ok, out) = run(Command::new(&kv)
-                    .args(["--strict", "-k", "1.31.0"])
-                    .arg(&one));
-                assert!(ok, "{kind} #{n} in {}:\n{out}", file.display());
+        let resources = out.join(under);
+        let (ok, text) = run(Command::new(&kubectl).arg("kustomize").arg(&resources));
+        assert!(ok, "kubectl kustomize {case}/{under}:\n{text}");
+
+        for file in files_under(&resources, ".yaml") {
+            if file.ends_with("kustomization.yaml") {
+                continue;
             }
-            checked += 1;
+            let text = std::fs::read_to_string(&file).unwrap();
+            for (n, doc) in serde_yaml_ng::Deserializer::from_str(&text).enumerate() {
+                let doc: serde_json::Value = serde::Deserialize::deserialize(doc).unwrap();
+                let api = doc["apiVersion"].as_str().unwrap();
+                let kind = doc["kind"].as_str().unwrap();
+                let (group, version) = api.rsplit_once('/').unwrap_or(("", api));
+                let one = dir.join(format!("doc-{checked}.json"));
+                std::fs::write(&one, serde_json::to_string(&doc).unwrap()).unwrap();
+                if group.contains('.') && !group.ends_with(".k8s.io") {
+                    let crd_file = crds.join(format!("{group}__{kind}.yaml"));
+                    let crd: serde_json::Value = serde_yaml_ng::from_str(
+                        &std::fs::read_to_string(&crd_file).unwrap_or_else(|_| {
+                            panic!("no CRD for {api} {kind} in ../shared/crds/by-kind")
+                        }),
+                    )
+                    .unwrap();
+                    let cluster = crd["spec"]["scope"] == "Cluster";
+                    assert_eq!(
+                        doc["metadata"].get("namespace").is_none(),
+                        cluster,
+                        "{kind} is {}-scoped: {}",
+                        if cluster { "cluster" } else { "namespace" },
+                        file.display()
+                    );
+                    let schema = crd["spec"]["versions"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .find(|v| v["name"] == version)
+                        .unwrap_or_else(|| panic!("the CRD of {kind} serves no {version}"))
+                        ["schema"]["openAPIV3Schema"]
+                        .clone();
+                    let schema_file = dir.join(format!("schema-{checked}.json"));
+                    std::fs::write(&schema_file, strict(schema).to_string()).unwrap();
+                    let (ok, out) = run(Command::new(&cj)
+                        .arg("--schemafile")
+                        .arg(&schema_file)
+                        .arg(&one));
+                    assert!(
+                        ok,
+                        "{kind} #{n} in {} against its CRD:\n{out}",
+                        file.display()
+                    );
+                } else {
+                    let (ok, out) = run(Command::new(&kv)
+                        .args(["--strict", "-k", "1.31.0"])
+                        .arg(&one));
+                    assert!(ok, "{kind} #{n} in {}:\n{out}", file.display());
+                }
+                checked += 1;
+            }
         }
     }
-    assert!(checked >= 5, "only {checked} objects were checked");
+    assert!(checked >= 15, "only {checked} objects were checked");
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

@@ -1,6 +1,8 @@
 //! `kubernetes/`: the manifests applied with `kubectl apply -k` before
-//! Terraform runs: namespaces, External Secrets, and the kustomization
-//! listing them.
+//! Terraform runs: namespaces, External Secrets (those that fetch secrets
+//! from a store, and those that assemble template secrets, with the
+//! SecretStore that reads the namespace's own Secrets), and the
+//! kustomization listing them.
 
 use serde_json::{json, Value as Json};
 
@@ -119,6 +121,7 @@ pub(crate) fn files(plan: &Plan) -> Vec<OutputFile> {
             contents: format!("{HEADER}{}", yaml::to_string_multi(&docs)),
         });
     }
+    files.extend(template_files(plan));
     let mut resources: Vec<String> = files
         .iter()
         .map(|f| f.path.trim_start_matches("kubernetes/").to_string())
@@ -135,4 +138,138 @@ pub(crate) fn files(plan: &Plan) -> Vec<OutputFile> {
         contents: format!("{HEADER}{}", yaml::to_string(&kustomization)),
     });
     files
+}
+
+/// The SecretStore (and its ServiceAccount and RBAC) through which the
+/// External Secrets Operator reads Secrets of a namespace, for template
+/// secrets whose inputs are Kubernetes Secrets.
+pub(crate) const LOCAL_STORE: &str = "platc-local-secrets";
+
+/// Template secrets: per namespace that needs one, an ExternalSecret whose
+/// template assembles the value from its inputs: Kubernetes Secrets of the
+/// namespace (through [`LOCAL_STORE`]) and properties of external stores.
+fn template_files(plan: &Plan) -> Vec<OutputFile> {
+    let p = plan.platform;
+    let mut files = Vec::new();
+    let mut local_namespaces = std::collections::BTreeSet::new();
+    for (s, secret) in p.secrets.iter().enumerate() {
+        let SecretSource::Template { texts, inputs } = &secret.source else {
+            continue;
+        };
+        let mut template_data = serde_json::Map::new();
+        for (key, text) in secret.keys.iter().zip(texts) {
+            template_data.insert(key.clone(), json!(text));
+        }
+        let mut reads_local = false;
+        let data: Vec<Json> = inputs
+            .iter()
+            .filter_map(|input| {
+                let from = p.secret(&input.secret)?;
+                Some(match &from.source {
+                    SecretSource::ExternalSecret { store, path } => json!({
+                        "secretKey": input.name,
+                        "remoteRef": {"key": path, "property": input.key},
+                        "sourceRef": {"storeRef": {"name": store, "kind": "ClusterSecretStore"}},
+                    }),
+                    _ => {
+                        reads_local = true;
+                        json!({
+                            "secretKey": input.name,
+                            "remoteRef": {"key": from.secret_name, "property": input.key},
+                            "sourceRef": {"storeRef": {"name": LOCAL_STORE, "kind": "SecretStore"}},
+                        })
+                    }
+                })
+            })
+            .collect();
+        let docs: Vec<Json> = plan.secret_namespaces[s]
+            .iter()
+            .map(|ns| {
+                if reads_local {
+                    local_namespaces.insert(ns.clone());
+                }
+                json!({
+                    "apiVersion": "external-secrets.io/v1",
+                    "kind": "ExternalSecret",
+                    "metadata": {
+                        "name": secret.secret_name,
+                        "namespace": ns,
+                        "labels": common_labels(p),
+                    },
+                    "spec": {
+                        "refreshInterval": "1h",
+                        "target": {
+                            "name": secret.secret_name,
+                            "creationPolicy": "Owner",
+                            "template": {
+                                "engineVersion": "v2",
+                                "type": "Opaque",
+                                "data": template_data,
+                            },
+                        },
+                        "data": data,
+                    },
+                })
+            })
+            .collect();
+        files.push(OutputFile {
+            path: format!(
+                "kubernetes/externalsecret-{}.yaml",
+                file_name(&secret.secret_name)
+            ),
+            contents: format!("{HEADER}{}", yaml::to_string_multi(&docs)),
+        });
+    }
+    for ns in local_namespaces {
+        files.push(OutputFile {
+            path: format!("kubernetes/secretstore-{}.yaml", file_name(&ns)),
+            contents: format!("{HEADER}{}", yaml::to_string_multi(&local_store(p, &ns))),
+        });
+    }
+    files
+}
+
+/// The SecretStore of the Kubernetes provider that reads namespace `ns`'s
+/// own Secrets, with a ServiceAccount allowed to read them and nothing else.
+fn local_store(p: &platc_sema::Platform, ns: &str) -> Vec<Json> {
+    let labels = common_labels(p);
+    vec![
+        json!({
+            "apiVersion": "v1",
+            "kind": "ServiceAccount",
+            "metadata": {"name": LOCAL_STORE, "namespace": ns, "labels": labels},
+        }),
+        json!({
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "Role",
+            "metadata": {"name": LOCAL_STORE, "namespace": ns, "labels": labels},
+            "rules": [
+                {"apiGroups": [""], "resources": ["secrets"], "verbs": ["get", "list", "watch"]},
+                {"apiGroups": ["authorization.k8s.io"], "resources": ["selfsubjectrulesreviews"], "verbs": ["create"]},
+            ],
+        }),
+        json!({
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "RoleBinding",
+            "metadata": {"name": LOCAL_STORE, "namespace": ns, "labels": labels},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": LOCAL_STORE},
+            "subjects": [{"kind": "ServiceAccount", "name": LOCAL_STORE, "namespace": ns}],
+        }),
+        json!({
+            "apiVersion": "external-secrets.io/v1",
+            "kind": "SecretStore",
+            "metadata": {"name": LOCAL_STORE, "namespace": ns, "labels": labels},
+            "spec": {
+                "provider": {
+                    "kubernetes": {
+                        "remoteNamespace": ns,
+                        "server": {
+                            "caProvider": {"type": "ConfigMap", "name": "kube-root-ca.crt", "key": "ca.crt"},
+                        },
+                        "auth": {"serviceAccount": {"name": LOCAL_STORE}},
+                    }
+                }
+            },
+        }),
+    ]
 }

@@ -179,6 +179,22 @@ impl<'a> Plan<'a> {
                 }
             }
         }
+        // A template secret reads its `env` inputs from their Kubernetes
+        // Secrets where it is assembled: platc creates them there too.
+        // (External inputs are read from their store directly.)
+        for (t, secret) in p.secrets.iter().enumerate() {
+            let SecretSource::Template { inputs, .. } = &secret.source else {
+                continue;
+            };
+            let users = secret_users[t].clone();
+            for input in inputs {
+                if let Some(j) = p.secrets.iter().position(|s| {
+                    s.name == input.secret && matches!(s.source, SecretSource::Env { .. })
+                }) {
+                    secret_users[j].extend(users.iter().copied());
+                }
+            }
+        }
         let all: BTreeSet<String> = if p.instances.is_empty() {
             BTreeSet::from([p.namespace.clone()])
         } else {

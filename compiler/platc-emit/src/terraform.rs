@@ -186,6 +186,11 @@ fn secret_description(p: &Platform, s: usize, key: &str) -> String {
             "Secret `{}`, property {key} of {path} in the secret store {store}: a chart takes it as a Helm value, so set TF_VAR_{var} to the same value.",
             secret.name
         ),
+        // Never a Helm value (E0329): only for completeness.
+        SecretSource::Template { .. } => format!(
+            "Secret `{}`, key {key}, assembled at deploy time into the Kubernetes Secret {}.",
+            secret.name, secret.secret_name
+        ),
     }
 }
 

@@ -222,4 +222,21 @@ pub enum SecretSource {
     /// An External Secrets Operator store: the properties of `path` are the
     /// keys of [`Secret::keys`].
     ExternalSecret { store: String, path: String },
+    /// Assembled at deploy time from keys of other secrets, by the External
+    /// Secrets Operator's templating: platc never sees the values.
+    Template {
+        /// One text per key (in the order of [`Secret::keys`]), evaluated,
+        /// with `{{ .NAME }}` placeholders for the inputs.
+        texts: Vec<String>,
+        inputs: Vec<TemplateInput>,
+    },
+}
+
+/// What a placeholder `{{ .name }}` of a template secret reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TemplateInput {
+    pub name: String,
+    /// The secret read (never a template), and its key.
+    pub secret: String,
+    pub key: String,
 }

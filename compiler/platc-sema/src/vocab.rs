@@ -20,7 +20,8 @@ pub(crate) const BUILTIN_TYPES: &[&str] = &[
     "secret_name",
 ];
 pub(crate) const RESERVED_ATTRS: &[&str] = &["namespace", "values_files", "enabled"];
-pub(crate) const SECRET_SOURCES: &[&str] = &["env", "kubernetes_secret", "external_secret"];
+pub(crate) const SECRET_SOURCES: &[&str] =
+    &["env", "kubernetes_secret", "external_secret", "template"];
 pub(crate) const DNS_LABEL: &str = "^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$";
 pub(crate) const INSTANCE_NAME: &str = "^[a-z]([a-z0-9_]*[a-z0-9])?$";
 

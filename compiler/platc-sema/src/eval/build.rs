@@ -132,6 +132,7 @@ impl Evaluator<'_, '_> {
             _ => None,
         };
         let mut secrets = Vec::new();
+        let mut failed = false;
         for (i, s) in self.t.secrets.iter().enumerate() {
             let arg = |n: usize| match s.source.args.get(n).map(|a| &a.kind) {
                 Some(ExprKind::Str(lit)) => lit.as_plain(),
@@ -144,6 +145,14 @@ impl Evaluator<'_, '_> {
                     variables: keyed.into_iter().map(|(_, v)| v).collect(),
                 },
                 "kubernetes_secret" => crate::SecretSource::KubernetesSecret { name: arg(0)? },
+                // Every template is checked, then a failure stops.
+                "template" => match self.template_source(s) {
+                    Some(source) => source,
+                    None => {
+                        failed = true;
+                        continue;
+                    }
+                },
                 _ => crate::SecretSource::ExternalSecret {
                     store: arg(0)?,
                     path: arg(1)?,
@@ -161,6 +170,9 @@ impl Evaluator<'_, '_> {
                 lists_keys: crate::items::secret::lists_keys(s),
                 span: s.name.span,
             });
+        }
+        if failed {
+            return None;
         }
         Some(crate::Platform {
             name: p.name.as_plain().unwrap_or_default(),
@@ -200,6 +212,106 @@ impl Evaluator<'_, '_> {
                     })
                 })
                 .collect(),
+        })
+    }
+
+    /// The texts and inputs of a `template` secret: every `{{` in a text
+    /// is a placeholder of an input, and every input is read (E0315).
+    fn template_source(&mut self, s: &ast::SecretDecl) -> Option<crate::SecretSource> {
+        use crate::items::secret::{placeholders, template_inputs, template_texts};
+        let inputs = template_inputs(s);
+        // A malformed input has been reported by the checker.
+        match s.source.args.get(1).map(|a| &a.kind) {
+            Some(ExprKind::Record(entries)) if entries.len() == inputs.len() => {}
+            _ => return None,
+        }
+        let mut resolved = Vec::new();
+        for input in &inputs {
+            let Some((crate::tables::Global::Secret(j), _)) = self.t.globals.get(input.secret)
+            else {
+                return None;
+            };
+            let decl = self.t.secrets[*j];
+            let id = SecretId {
+                secret: *j as u32,
+                key: match &input.key {
+                    Some(k) => Some(
+                        crate::items::secret::secret_keys(decl)?
+                            .iter()
+                            .position(|(x, _)| x == k)? as u32,
+                    ),
+                    None => None,
+                },
+            };
+            resolved.push(crate::TemplateInput {
+                name: input.name.to_string(),
+                secret: decl.name.name.clone(),
+                key: self.secret_key(id, input.span)?,
+            });
+        }
+        let mut texts = Vec::new();
+        let mut used = std::collections::HashSet::new();
+        let mut ok = true;
+        for e in template_texts(s) {
+            let Value::Str(text) = self.eval(e, &Env::default())? else {
+                return None;
+            };
+            match placeholders(&text) {
+                Ok(found) => {
+                    for (_, _, name) in found {
+                        if inputs.iter().any(|i| i.name == name) {
+                            used.insert(name.to_string());
+                        } else {
+                            ok = false;
+                            let d = Diagnostic::error(
+                                "E0315",
+                                format!("the template reads `{{{{ .{name} }}}}`, which is not one of its inputs"),
+                                e.span,
+                            )
+                            .with_label("unknown placeholder")
+                            .with_suggestion(name, inputs.iter().map(|i| i.name), Some(format!(
+                                "add the input: `{{ {name} = some_secret }}`"
+                            )));
+                            self.diagnostics.push(d);
+                        }
+                    }
+                }
+                Err(at) => {
+                    ok = false;
+                    let around: String = text[at..].chars().take(24).collect();
+                    self.diagnostics.push(
+                        Diagnostic::error(
+                            "E0315",
+                            format!("the template text has `{{{{` or `}}}}` that is not a placeholder, at {around:?}"),
+                            e.span,
+                        )
+                        .with_label("only `{{ .NAME }}` placeholders may appear in a template text")
+                        .with_note("the External Secrets Operator renders the text as a Go template; platc allows only placeholders, so that nothing else is evaluated at deploy time"),
+                    );
+                }
+            }
+            texts.push(text);
+        }
+        for input in &inputs {
+            if !used.contains(input.name) && ok {
+                ok = false;
+                self.diagnostics.push(
+                    Diagnostic::error(
+                        "E0315",
+                        format!("template input `{}` is not read by the text", input.name),
+                        input.name_span,
+                    )
+                    .with_label("unused input")
+                    .with_help(format!(
+                        "read it with `{{{{ .{} }}}}`, or remove it",
+                        input.name
+                    )),
+                );
+            }
+        }
+        ok.then_some(crate::SecretSource::Template {
+            texts,
+            inputs: resolved,
         })
     }
 
@@ -474,6 +586,23 @@ impl Evaluator<'_, '_> {
                     match self.eval(value, env)? {
                         Value::None => {}
                         Value::Secret(id) => {
+                            let decl = self.t.secrets[id.secret as usize];
+                            if decl.source.func.name == "template" {
+                                self.diagnostics.push(
+                                    Diagnostic::error(
+                                        "E0329",
+                                        format!(
+                                            "secret `{}` is assembled at deploy time and cannot be a Helm value",
+                                            decl.name.name
+                                        ),
+                                        value.span,
+                                    )
+                                    .with_label("a template secret used as a value")
+                                    .with_note("neither platc nor Terraform ever has its value: only its Kubernetes Secret does")
+                                    .with_help("have the chart read the Secret: pass `.secret_name` and `.secret_key` (e.g. as an `existingSecret` or a `secretKeyRef`)"),
+                                );
+                                return None;
+                            }
                             let key = self.secret_key(id, value.span)?;
                             let mut names = Vec::new();
                             for k in &keys {

@@ -43,17 +43,106 @@ pub(crate) fn secret_keys(s: &ast::SecretDecl) -> Option<Vec<(String, String)>> 
         },
         ("kubernetes_secret", [_, keys]) => list(keys),
         ("external_secret", [_, _, props]) => list(props),
+        // The keys of a template are those of its map of texts (with no
+        // source to name), or `value`.
+        ("template", [texts, _]) => match &texts.kind {
+            ExprKind::Record(entries) if !entries.is_empty() => entries
+                .iter()
+                .map(|en| Some((plain_key(&en.key)?, String::new())))
+                .collect(),
+            _ => Some(vec![("value".to_string(), String::new())]),
+        },
         _ => None,
+    }
+}
+
+/// The texts of a `template` secret, one per key (in the order of
+/// [`secret_keys`]).
+pub(crate) fn template_texts(s: &ast::SecretDecl) -> Vec<&Expr> {
+    match (s.source.func.name.as_str(), s.source.args.first()) {
+        ("template", Some(e)) => match &e.kind {
+            ExprKind::Record(entries) => entries.iter().map(|en| &en.value).collect(),
+            _ => vec![e],
+        },
+        _ => Vec::new(),
+    }
+}
+
+/// The inputs of a `template` secret: placeholder name, the secret it
+/// reads, and the key chosen with `secret["key"]` (with their spans).
+pub(crate) fn template_inputs(s: &ast::SecretDecl) -> Vec<TemplateInput<'_>> {
+    let Some(ExprKind::Record(entries)) = s.source.args.get(1).map(|a| &a.kind) else {
+        return Vec::new();
+    };
+    entries
+        .iter()
+        .filter_map(|en| {
+            let name = en.key.plain()?;
+            let (secret, key) = match &en.value.kind {
+                ExprKind::Name(n) => (n.as_str(), None),
+                ExprKind::Index(b, k) => match (&b.kind, &k.kind) {
+                    (ExprKind::Name(n), ExprKind::Str(lit)) => (n.as_str(), Some(lit.as_plain()?)),
+                    _ => return None,
+                },
+                _ => return None,
+            };
+            Some(TemplateInput {
+                name: &name.name,
+                secret,
+                key,
+                span: en.value.span,
+                name_span: name.span,
+            })
+        })
+        .collect()
+}
+
+/// One input of a `template` secret, as written.
+pub(crate) struct TemplateInput<'a> {
+    pub name: &'a str,
+    pub secret: &'a str,
+    pub key: Option<String>,
+    pub span: Span,
+    pub name_span: Span,
+}
+
+/// A placeholder name: a Go template field.
+const PLACEHOLDER: &str = "^[A-Za-z_][A-Za-z0-9_]*$";
+
+/// The placeholders of a template text, as (start, end, name) in bytes,
+/// or the byte offset of a `{{` or `}}` that is not one of
+/// `{{ .NAME }}`.
+pub(crate) fn placeholders(text: &str) -> Result<Vec<(usize, usize, &str)>, usize> {
+    let mut out = Vec::new();
+    let mut at = 0;
+    while let Some(i) = text[at..].find("{{").map(|i| i + at) {
+        if let Some(stray) = text[at..i].find("}}") {
+            return Err(at + stray);
+        }
+        let Some(close) = text[i..].find("}}").map(|c| c + i) else {
+            return Err(i);
+        };
+        let inner = text[i + 2..close].trim();
+        match inner.strip_prefix('.') {
+            Some(name) if regex_is_match(PLACEHOLDER, name) => out.push((i, close + 2, name)),
+            _ => return Err(i),
+        }
+        at = close + 2;
+    }
+    match text[at..].find("}}") {
+        Some(stray) => Err(at + stray),
+        None => Ok(out),
     }
 }
 
 /// Whether the declaration lists its keys (a list or a map), rather than
 /// naming the one key of the plain forms.
 pub(crate) fn lists_keys(s: &ast::SecretDecl) -> bool {
-    s.source
-        .args
-        .last()
-        .is_some_and(|a| matches!(a.kind, ExprKind::List(_) | ExprKind::Record(_)))
+    let keys = match s.source.func.name.as_str() {
+        "template" => s.source.args.first(),
+        _ => s.source.args.last(),
+    };
+    keys.is_some_and(|a| matches!(a.kind, ExprKind::List(_) | ExprKind::Record(_)))
 }
 
 fn plain_key(k: &RecordKey) -> Option<String> {
@@ -167,6 +256,7 @@ impl Checker<'_> {
             "env" => (1, "env(\"VARIABLE\") or env({ \"key\" = \"VARIABLE\", ... })"),
             "kubernetes_secret" => (2, "kubernetes_secret(\"secret-name\", \"key\") or kubernetes_secret(\"secret-name\", [\"key\", ...])"),
             "external_secret" => (3, "external_secret(\"store\", \"remote/path\", \"property\") or external_secret(\"store\", \"remote/path\", [\"property\", ...])"),
+            "template" => (2, "template(\"text with {{ .name }}\", { name = secret, ... }) or template({ \"key\" = \"text\", ... }, { name = secret, ... })"),
             other => {
                 let mut d = Diagnostic::error(
                     "E0315",
@@ -174,7 +264,7 @@ impl Checker<'_> {
                     call.func.span,
                 )
                 .with_label("not a secret source");
-                let all = "the sources are env(\"VAR\"), kubernetes_secret(\"name\", \"key\") and external_secret(\"store\", \"path\", \"property\")";
+                let all = "the sources are env(\"VAR\"), kubernetes_secret(\"name\", \"key\"), external_secret(\"store\", \"path\", \"property\") and template(\"text\", { name = secret })";
                 d = d.with_suggestion(other, SECRET_SOURCES.iter().copied(), Some(all.to_string()));
                 self.err(d);
                 return;
@@ -194,6 +284,10 @@ impl Checker<'_> {
                 .with_label("wrong number of arguments")
                 .with_help(format!("write `{sig}`")),
             );
+            return;
+        }
+        if name == "template" {
+            self.check_template_shape(s);
             return;
         }
         let last = call.args.len() - 1;
@@ -248,6 +342,135 @@ impl Checker<'_> {
                 _ => {
                     self.check_secret_arg(name, a, rule);
                 }
+            }
+        }
+    }
+
+    /// The shape of `template(TEXTS, INPUTS)`: keys of a map of texts, and
+    /// inputs that name secrets (not templates), each with a placeholder
+    /// name. The texts are typed after the instances (they may read them):
+    /// [`Checker::check_secret_templates`].
+    fn check_template_shape(&mut self, s: &ast::SecretDecl) {
+        let [texts, inputs] = s.source.args.as_slice() else {
+            return;
+        };
+        if let ExprKind::Record(entries) = &texts.kind {
+            if self.check_key_count("template", entries.len(), texts.span) {
+                let mut keys = Vec::new();
+                for en in entries {
+                    match plain_key(&en.key) {
+                        Some(key) if valid(Arg::Key, &key) => keys.push((key, en.key.span())),
+                        Some(key) => self.bad_arg("template", &key, en.key.span(), Arg::Key),
+                        None => self.err(
+                            Diagnostic::error(
+                                "E0315",
+                                "the keys of `template` must be fixed text",
+                                en.key.span(),
+                            )
+                            .with_label("interpolated key"),
+                        ),
+                    }
+                }
+                self.check_distinct_keys("template", &keys);
+            }
+        }
+        let ExprKind::Record(entries) = &inputs.kind else {
+            self.err(
+                Diagnostic::error("E0315", "the inputs of `template` must be a map of secrets", inputs.span)
+                    .with_label("expected `{ name = secret, ... }`")
+                    .with_help("name each secret the text reads: `{ password = db_password }` fills `{{ .password }}`"),
+            );
+            return;
+        };
+        let written = template_inputs(s);
+        for en in entries {
+            let Some(name) = en.key.plain() else {
+                self.err(
+                    Diagnostic::error(
+                        "E0315",
+                        "the input names of `template` must be fixed text",
+                        en.key.span(),
+                    )
+                    .with_label("interpolated name"),
+                );
+                continue;
+            };
+            if !regex_is_match(PLACEHOLDER, &name.name) {
+                self.err(
+                    Diagnostic::error(
+                        "E0315",
+                        format!("{:?} cannot name a template input", name.name),
+                        name.span,
+                    )
+                    .with_label("must be letters, digits and `_`, not starting with a digit")
+                    .with_note("the text reads it as `{{ .NAME }}`"),
+                );
+                continue;
+            }
+            let Some(input) = written.iter().find(|w| w.span == en.value.span) else {
+                self.err(
+                    Diagnostic::error("E0315", "a template input must name a secret", en.value.span)
+                        .with_label("not a secret's name")
+                        .with_help("write the name of a secret declaration, or one of its keys: `db[\"password\"]`"),
+                );
+                continue;
+            };
+            match self.tables.globals.get(input.secret) {
+                Some((crate::tables::Global::Secret(j), _)) => {
+                    let other = self.tables.secrets[*j];
+                    if other.source.func.name == "template" {
+                        self.err(
+                            Diagnostic::error(
+                                "E0315",
+                                format!("secret `{}` is a template too", input.secret),
+                                en.value.span,
+                            )
+                            .with_label("a template cannot read another template")
+                            .with_help("read the secrets that template reads instead"),
+                        );
+                    } else if let (Some(key), Some(keys)) = (&input.key, secret_keys(other)) {
+                        if !keys.iter().any(|(k, _)| k == key) {
+                            let listed: Vec<String> =
+                                keys.iter().map(|(k, _)| format!("{k:?}")).collect();
+                            self.err(
+                                Diagnostic::error(
+                                    "E0308",
+                                    format!("secret `{}` has no key {key:?}", input.secret),
+                                    en.value.span,
+                                )
+                                .with_label("no such key")
+                                .with_note(format!("its keys are {}", listed.join(", "))),
+                            );
+                        }
+                    }
+                    // An input without a key of a secret with several is
+                    // E0328, reported when the secret is evaluated.
+                }
+                _ => self.err(
+                    Diagnostic::error(
+                        "E0201",
+                        format!("unknown secret `{}`", input.secret),
+                        en.value.span,
+                    )
+                    .with_label("not a secret of the platform"),
+                ),
+            }
+        }
+    }
+
+    /// Types the texts of `template` secrets: strings, which may read
+    /// instances and `platform` but no secret (E0307).
+    pub(crate) fn check_secret_templates(&mut self) {
+        let ctx = crate::expr::Ctx {
+            globals: true,
+            ..Default::default()
+        };
+        for s in self.tables.secrets.clone() {
+            if s.source.func.name != "template" || s.source.args.len() != 2 {
+                continue;
+            }
+            for text in template_texts(s) {
+                self.check_expr(text, &crate::types::Ty::String, &ctx);
             }
         }
     }
