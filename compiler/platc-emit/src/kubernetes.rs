@@ -91,6 +91,10 @@ pub(crate) fn files(plan: &Plan) -> Vec<OutputFile> {
         let SecretSource::ExternalSecret { store, path } = &secret.source else {
             continue;
         };
+        // Read by templates only, from the store directly.
+        if plan.secret_namespaces[s].is_empty() {
+            continue;
+        }
         let docs: Vec<Json> = plan.secret_namespaces[s]
             .iter()
             .map(|ns| {

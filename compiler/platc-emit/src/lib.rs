@@ -138,11 +138,6 @@ pub(crate) fn resource_manifest(
     Json::Object(out)
 }
 
-/// The Terraform name of a resource's `kubernetes_manifest`.
-pub(crate) fn resource_address(inst: &Instance, r: &platc_sema::Resource) -> String {
-    format!("{}__{}", inst.k8s_name.replace('-', "_"), r.name)
-}
-
 /// What the emitters share: the order, the values, and where each secret
 /// is used.
 pub(crate) struct Plan<'a> {
@@ -200,10 +195,25 @@ impl<'a> Plan<'a> {
         } else {
             p.instances.iter().map(|i| i.namespace.clone()).collect()
         };
-        let secret_namespaces = secret_users
+        // A secret only templates read from its store directly is not
+        // created anywhere.
+        let read_by_templates: BTreeSet<&str> = p
+            .secrets
             .iter()
-            .map(|users| {
-                if users.is_empty() {
+            .flat_map(|s| match &s.source {
+                SecretSource::Template { inputs, .. } => {
+                    inputs.iter().map(|i| i.secret.as_str()).collect()
+                }
+                _ => Vec::new(),
+            })
+            .collect();
+        let mut secret_namespaces: Vec<BTreeSet<String>> = secret_users
+            .iter()
+            .zip(&p.secrets)
+            .map(|(users, secret)| {
+                if users.is_empty() && read_by_templates.contains(secret.name.as_str()) {
+                    BTreeSet::new()
+                } else if users.is_empty() {
                     all.clone()
                 } else {
                     users
@@ -213,6 +223,23 @@ impl<'a> Plan<'a> {
                 }
             })
             .collect();
+        // Wherever a template is assembled, its `env` inputs exist.
+        for secret in &p.secrets {
+            let SecretSource::Template { inputs, .. } = &secret.source else {
+                continue;
+            };
+            let Some(t) = p.secrets.iter().position(|s| s.name == secret.name) else {
+                continue;
+            };
+            let namespaces = secret_namespaces[t].clone();
+            for input in inputs {
+                if let Some(j) = p.secrets.iter().position(|s| {
+                    s.name == input.secret && matches!(s.source, SecretSource::Env { .. })
+                }) {
+                    secret_namespaces[j].extend(namespaces.iter().cloned());
+                }
+            }
+        }
         Plan {
             input,
             platform: p,

@@ -513,7 +513,12 @@ fn examples_use_only_pinned_provider_arguments() {
         .map(|e| e.path())
         .collect();
     dirs.sort();
+    // And the fixtures that emit Kubernetes objects and External Secrets.
+    let ui = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/ui");
+    dirs.push(ui.join("ok-emit-resources"));
+    dirs.push(ui.join("ok-emit-template-secrets"));
     let mut seen = 0;
+    let mut kinds = BTreeSet::new();
     for dir in dirs.into_iter().filter(|d| d.join("main.plat").is_file()) {
         let build = platc_driver::build_path(
             &platc_driver::RealFs,
@@ -538,7 +543,63 @@ fn examples_use_only_pinned_provider_arguments() {
             "{}: no helm_release checked",
             dir.display()
         );
+        kinds.extend(checked);
         seen += 1;
     }
-    assert!(seen > 0);
+    assert!(seen > 2);
+    assert!(kinds.contains("kubernetes_manifest"), "{kinds:?}");
+}
+
+/// The objects a component declares are in its instance's module, after
+/// its chart; a component with resources and no chart has a module of its
+/// own; the root module orders modules by the graph.
+#[test]
+fn resources_live_in_their_instance_module() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/ui/ok-emit-resources");
+    let build = platc_driver::build_path(
+        &platc_driver::RealFs,
+        &dir,
+        &platc_driver::Options::default(),
+    )
+    .unwrap();
+    assert!(!build.compilation.has_errors());
+    let tf = |path: &str| -> Value {
+        let f = build
+            .files
+            .iter()
+            .find(|f| f.path == path)
+            .unwrap_or_else(|| panic!("{path}"));
+        serde_json::from_str(&f.contents).unwrap()
+    };
+    // The operator: a chart, no resources.
+    let chop = tf("terraform/modules/chop/main.tf.json");
+    assert!(chop["resource"].get("kubernetes_manifest").is_none());
+    assert!(chop["terraform"]["required_providers"]
+        .get("kubernetes")
+        .is_none());
+    // A ClickHouse cluster: resources only, after the operator it requires.
+    let events = tf("terraform/modules/events/main.tf.json");
+    assert!(events["resource"].get("helm_release").is_none());
+    let chi = &events["resource"]["kubernetes_manifest"]["cluster"];
+    assert_eq!(chi["manifest"]["kind"], "ClickHouseInstallation");
+    assert_eq!(chi["manifest"]["metadata"]["namespace"], "lab");
+    assert!(chi.get("depends_on").is_none());
+    assert!(events["terraform"]["required_providers"]
+        .get("helm")
+        .is_none());
+    assert!(events["variable"].is_null());
+    // `scratch` switches its ServiceMonitor off.
+    let scratch = tf("terraform/modules/scratch/main.tf.json");
+    assert!(scratch["resource"]["kubernetes_manifest"]
+        .get("monitor")
+        .is_none());
+    let root = tf("terraform/main.tf.json");
+    assert_eq!(root["module"]["events"]["source"], "./modules/events");
+    assert_eq!(
+        root["module"]["events"]["depends_on"],
+        json!(["module.chop"])
+    );
+    assert!(root["resource"]
+        .get("kubernetes_manifest")
+        .is_none_or(|m| { m.as_object().unwrap().keys().all(|k| !k.contains("__")) }));
 }
