@@ -96,10 +96,26 @@ impl Chart {
         } else {
             None
         };
+        let name = field("name")?;
+        // The published version: the archive's (`<name>-<version>.tgz`),
+        // since some charts keep a placeholder in git (cert-manager's
+        // `v0.0.0`), else Chart.yaml's.
+        let packaged = std::fs::read_dir(dir)
+            .map_err(|e| format!("cannot list {}: {e}", dir.display()))?
+            .filter_map(|e| e.ok())
+            .filter_map(|e| {
+                let file = e.file_name().to_string_lossy().into_owned();
+                let stem = file.strip_suffix(".tgz")?;
+                stem.strip_prefix(&format!("{name}-")).map(str::to_string)
+            })
+            .next();
         Ok(Chart {
             dir: dir.to_path_buf(),
-            name: field("name")?,
-            version: field("version")?,
+            version: match packaged {
+                Some(v) => v,
+                None => field("version")?,
+            },
+            name,
             values,
             schema,
         })

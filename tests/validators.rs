@@ -312,6 +312,7 @@ fn resources_validate_against_their_crds_and_kubernetes() {
     for (case, under) in [
         ("ok-emit-resources", "kubernetes/resources"),
         ("ok-emit-template-secrets", "kubernetes"),
+        ("ok-emit-stdlib-resources", "kubernetes/resources"),
     ] {
         let fixture = repo().join("tests/ui").join(case);
         let build = build_path(&RealFs, &fixture, &Options::default()).unwrap();
