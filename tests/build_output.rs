@@ -184,9 +184,10 @@ app web {{
             "{word} unquoted"
         );
     }
+    // The provided field reaches Terraform in the root module's call.
     let module = files
         .iter()
-        .find(|f| f.path == "terraform/modules/web/main.tf.json")
+        .find(|f| f.path == "terraform/main.tf.json")
         .unwrap();
     assert!(
         module.contents.contains("$${x} %%{y}"),

@@ -91,13 +91,18 @@ fn one_key_is_a_sensitive_value_and_the_whole_secret_is_named() {
     let files = build(SRC);
     let main = json_file(&files, "terraform/main.tf.json");
     let sso = &main["module"]["sso"];
-    assert_eq!(sso["sensitive_mail_user"], "${var.secret_smtp__username}");
     assert_eq!(
-        sso["sensitive_mail_password"],
-        "${var.secret_smtp__pass_word}"
+        sso["sensitive_values"],
+        json!({
+            "mail.user": "${var.secret_smtp__username}",
+            "mail.password": "${var.secret_smtp__pass_word}",
+        })
     );
     let etl = &main["module"]["etl"];
-    assert_eq!(etl["sensitive_apiToken"], "${var.secret_token}");
+    assert_eq!(
+        etl["sensitive_values"],
+        json!({"apiToken": "${var.secret_token}"})
+    );
     // An existing Secret's keys only need a variable when a chart takes
     // one as a value: none does here.
     let vars = main["variable"].as_object().unwrap();

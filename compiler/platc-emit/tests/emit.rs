@@ -323,8 +323,14 @@ fn arguments(block: &Value) -> BTreeSet<String> {
         .collect()
 }
 
+/// Arguments Terraform itself takes on every resource and module block.
+const META_ARGUMENTS: &[&str] = &["count", "for_each", "depends_on", "lifecycle", "provider"];
+
 fn assert_known(what: &str, used: &serde_json::Map<String, Value>, known: &BTreeSet<String>) {
-    for k in used.keys() {
+    for k in used
+        .keys()
+        .filter(|k| !META_ARGUMENTS.contains(&k.as_str()))
+    {
         assert!(
             known.contains(k),
             "{what}: `{k}` is not an argument of the pinned provider"
@@ -368,14 +374,19 @@ fn terraform_wires_modules_secrets_and_outputs() {
     let e = build();
     let main: Value = serde_json::from_str(file(&e, "terraform/main.tf.json")).unwrap();
     let web = &main["module"]["shop_web"];
-    assert_eq!(web["source"], "./modules/shop-web");
+    assert_eq!(web["source"], "./modules/web");
+    assert_eq!(web["release_name"], "shop-web");
+    assert_eq!(web["namespace"], "web");
     // smtp_password has no known user: its Secret is in every namespace,
     // and every release waits for it.
     assert_eq!(
         web["depends_on"],
         json!(["module.metadb", "kubernetes_manifest.smtp_password-web"])
     );
-    assert_eq!(web["sensitive_apiToken"], "${var.secret_api_token}");
+    assert_eq!(
+        web["sensitive_values"],
+        json!({"apiToken": "${var.secret_api_token}"})
+    );
     assert_eq!(
         main["module"]["metadb"]["depends_on"],
         json!([
@@ -396,10 +407,19 @@ fn terraform_wires_modules_secrets_and_outputs() {
     );
     assert_eq!(main["variable"]["secret_db_password"]["sensitive"], true);
 
+    // The set path escapes a `.` inside a key.
+    assert_eq!(
+        main["module"]["metadb"]["sensitive_values"],
+        json!({r"auth.admin\.password": "${var.secret_db_password}"})
+    );
+    // One module per component, whatever the number of instances.
     let module: Value =
-        serde_json::from_str(file(&e, "terraform/modules/metadb/main.tf.json")).unwrap();
+        serde_json::from_str(file(&e, "terraform/modules/db/main.tf.json")).unwrap();
     let release = &module["resource"]["helm_release"]["this"];
-    assert_eq!(release["set_sensitive"][0]["name"], r"auth.admin\.password");
+    assert!(release["set_sensitive"]
+        .as_str()
+        .unwrap()
+        .contains("var.sensitive_values"));
     assert_eq!(release["version"], "16.4.1");
 
     let outputs: Value = serde_json::from_str(file(&e, "terraform/outputs.tf.json")).unwrap();
@@ -492,6 +512,20 @@ fn check_provider_arguments(tf: &[(&str, Value)], schemas: &Value) -> BTreeSet<S
                     "kubernetes_manifest" => {
                         assert_known(&what, body, &arguments(&manifest["."]));
                         assert_required(&what, body, &manifest["."]);
+                        for block in ["timeouts", "wait"] {
+                            for b in body
+                                .get(block)
+                                .and_then(Value::as_array)
+                                .into_iter()
+                                .flatten()
+                            {
+                                assert_known(
+                                    &format!("{what}.{block}"),
+                                    b.as_object().unwrap(),
+                                    &arguments(&manifest[block]),
+                                );
+                            }
+                        }
                     }
                     other => panic!("{what}: resource type {other} is not in the pinned set"),
                 }
@@ -550,11 +584,12 @@ fn examples_use_only_pinned_provider_arguments() {
     assert!(kinds.contains("kubernetes_manifest"), "{kinds:?}");
 }
 
-/// The objects a component declares are in its instance's module, after
-/// its chart; a component with resources and no chart has a module of its
-/// own; the root module orders modules by the graph.
+/// The objects a component declares are applied by its module, after its
+/// chart; a component with resources and no chart has a module of its own;
+/// the root module passes each instance its objects and orders modules by
+/// the graph.
 #[test]
-fn resources_live_in_their_instance_module() {
+fn resources_live_in_their_component_module() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/ui/ok-emit-resources");
     let build = platc_driver::build_path(
         &platc_driver::RealFs,
@@ -572,34 +607,111 @@ fn resources_live_in_their_instance_module() {
         serde_json::from_str(&f.contents).unwrap()
     };
     // The operator: a chart, no resources.
-    let chop = tf("terraform/modules/chop/main.tf.json");
-    assert!(chop["resource"].get("kubernetes_manifest").is_none());
-    assert!(chop["terraform"]["required_providers"]
+    let operator = tf("terraform/modules/clickhouse_operator/main.tf.json");
+    assert!(operator["resource"].get("kubernetes_manifest").is_none());
+    assert!(operator["terraform"]["required_providers"]
         .get("kubernetes")
         .is_none());
-    // A ClickHouse cluster: resources only, after the operator it requires.
-    let events = tf("terraform/modules/events/main.tf.json");
-    assert!(events["resource"].get("helm_release").is_none());
-    let chi = &events["resource"]["kubernetes_manifest"]["cluster"];
-    assert_eq!(chi["manifest"]["kind"], "ClickHouseInstallation");
-    assert_eq!(chi["manifest"]["metadata"]["namespace"], "lab");
-    assert!(chi.get("depends_on").is_none());
-    assert!(events["terraform"]["required_providers"]
-        .get("helm")
-        .is_none());
-    assert!(events["variable"].is_null());
+    // ClickHouse: objects only, applied from what each instance passes.
+    let ch = tf("terraform/modules/clickhouse/main.tf.json");
+    assert!(ch["resource"].get("helm_release").is_none());
+    let objects = &ch["resource"]["kubernetes_manifest"]["objects"];
+    assert_eq!(objects["for_each"], "${var.objects}");
+    assert_eq!(objects["manifest"], "${yamldecode(each.value)}");
+    assert!(objects.get("depends_on").is_none());
+    assert!(ch["terraform"]["required_providers"].get("helm").is_none());
+    let root = tf("terraform/main.tf.json");
+    let events = &root["module"]["events"];
+    assert_eq!(events["source"], "./modules/clickhouse");
+    assert_eq!(events["depends_on"], json!(["module.chop"]));
+    let chi: Value = serde_json::from_str(events["objects"]["cluster"].as_str().unwrap()).unwrap();
+    assert_eq!(chi["kind"], "ClickHouseInstallation");
+    assert_eq!(chi["metadata"]["namespace"], "lab");
+    assert!(events["objects"].get("monitor").is_some());
     // `scratch` switches its ServiceMonitor off.
-    let scratch = tf("terraform/modules/scratch/main.tf.json");
-    assert!(scratch["resource"]["kubernetes_manifest"]
+    assert!(root["module"]["scratch"]["objects"]
         .get("monitor")
         .is_none());
-    let root = tf("terraform/main.tf.json");
-    assert_eq!(root["module"]["events"]["source"], "./modules/events");
-    assert_eq!(
-        root["module"]["events"]["depends_on"],
-        json!(["module.chop"])
-    );
-    assert!(root["resource"]
-        .get("kubernetes_manifest")
-        .is_none_or(|m| { m.as_object().unwrap().keys().all(|k| !k.contains("__")) }));
+    // A module of a chart and objects applies them after the chart.
+    assert!(root["resource"].get("kubernetes_manifest").is_none_or(|m| m
+        .as_object()
+        .unwrap()
+        .keys()
+        .all(|k| !k.contains("__"))));
+}
+
+/// A user calls a generated component module from their own Terraform,
+/// twice, without platc: every argument they pass is a variable of the
+/// module with a fitting type, every required variable is given, the
+/// module refers only to variables it declares, and what it declares uses
+/// only arguments of the pinned providers.
+#[test]
+fn a_component_module_serves_two_instances_from_a_hand_written_root() {
+    let Some(schemas) = schemas() else { return };
+    let e = build();
+    let module: Value =
+        serde_json::from_str(file(&e, "terraform/modules/db/main.tf.json")).unwrap();
+    let root = json!({
+        "variable": {"db_password": {"type": "string", "sensitive": true}},
+        "module": {
+            "orders_db": {
+                "source": "./modules/db",
+                "release_name": "orders-db",
+                "namespace": "shop",
+                "values": ["primary:\n  persistence:\n    size: 20Gi\n"],
+                "sensitive_values": {"auth.password": "${var.db_password}"},
+                "timeout": 900,
+            },
+            "billing_db": {
+                "source": "./modules/db",
+                "release_name": "billing-db",
+                "namespace": "billing",
+            },
+        },
+    });
+    let vars = module["variable"].as_object().unwrap();
+    for (name, call) in root["module"].as_object().unwrap() {
+        let call = call.as_object().unwrap();
+        for (arg, value) in call.iter().filter(|(k, _)| k.as_str() != "source") {
+            let var = vars
+                .get(arg)
+                .unwrap_or_else(|| panic!("{name}: `{arg}` is not a variable of the module"));
+            let ty = var["type"].as_str().unwrap();
+            let fits = match ty {
+                "string" => value.is_string(),
+                "number" => {
+                    value.is_number() || value.as_str().is_some_and(|s| s.starts_with("${"))
+                }
+                "list(string)" => value
+                    .as_array()
+                    .is_some_and(|a| a.iter().all(Value::is_string)),
+                "map(string)" => value
+                    .as_object()
+                    .is_some_and(|m| m.values().all(Value::is_string)),
+                "any" => true,
+                other => panic!("variable `{arg}` has a type this test does not know: {other}"),
+            };
+            assert!(fits, "{name}: `{arg}` = {value} does not fit `{ty}`");
+        }
+        for (var, decl) in vars {
+            if decl.get("default").is_none() {
+                assert!(
+                    call.contains_key(var),
+                    "{name}: required variable `{var}` is missing"
+                );
+            }
+        }
+    }
+    // Every `var.X` the module reads is declared.
+    let text = module.to_string();
+    let re = regex::Regex::new(r"var\.([A-Za-z_][A-Za-z0-9_]*)").unwrap();
+    for cap in re.captures_iter(&text) {
+        assert!(
+            vars.contains_key(&cap[1]),
+            "the module reads undeclared `var.{}`",
+            &cap[1]
+        );
+    }
+    let checked = check_provider_arguments(&[("root", root), ("modules/db", module)], &schemas);
+    assert!(checked.contains("helm_release"), "{checked:?}");
 }

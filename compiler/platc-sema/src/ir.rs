@@ -26,6 +26,41 @@ pub struct Platform {
     /// The charts whose full `values.schema.json` the user points at
     /// (`chart_schemas`), in source order.
     pub chart_schemas: Vec<ChartSchema>,
+    /// The components of the instances, in order of first use: what a
+    /// reusable module of each needs to document itself.
+    pub components: Vec<ComponentInfo>,
+}
+
+impl Platform {
+    pub fn component(&self, name: &str) -> Option<&ComponentInfo> {
+        self.components.iter().find(|c| c.name == name)
+    }
+}
+
+/// A component as its users see it: its doc comment, chart, parameters,
+/// interfaces and declared objects.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ComponentInfo {
+    pub name: String,
+    pub doc: Option<String>,
+    pub chart: Option<Chart>,
+    pub params: Vec<ParamInfo>,
+    /// Interfaces it provides (some perhaps under a condition).
+    pub provides: Vec<String>,
+    pub requires: Vec<String>,
+    /// Its resources: name, `apiVersion` and kind.
+    pub resources: Vec<(String, String, String)>,
+    /// Its expose points.
+    pub exposes: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParamInfo {
+    pub name: String,
+    /// The type as written.
+    pub ty: String,
+    pub doc: Option<String>,
+    pub required: bool,
 }
 
 /// `chart_schemas = { "CHART" = "PATH" }`: a chart's full values schema,
@@ -117,6 +152,9 @@ pub struct Chart {
     pub name: String,
     pub version: String,
     pub repository: String,
+    /// How long an install or upgrade may take, in seconds: the chart's
+    /// `timeout`, else Helm's default of 300.
+    pub timeout_seconds: u64,
 }
 
 /// One values statement of a component: what it writes and what decides it.

@@ -136,6 +136,8 @@ pub struct ChartDecl {
     pub name: StringLit,
     pub version: StringLit,
     pub repository: StringLit,
+    /// `timeout DURATION`: how long an install or upgrade may take.
+    pub timeout: Option<Expr>,
     pub span: Span,
 }
 

@@ -173,10 +173,14 @@ impl<'a> Lowerer<'a> {
                     let name = self.string(it.next().unwrap());
                     let version = self.string(it.next().unwrap());
                     let repository = self.string(it.next().unwrap());
+                    let timeout = it
+                        .find(|p| p.as_rule() == Rule::number)
+                        .map(|p| self.number(p));
                     c.charts.push(ChartDecl {
                         name,
                         version,
                         repository,
+                        timeout,
                         span: mspan,
                     });
                 }

@@ -174,6 +174,62 @@ impl Evaluator<'_, '_> {
         if failed {
             return None;
         }
+        let mut components: Vec<crate::ComponentInfo> = Vec::new();
+        for inst in &instances {
+            if components.iter().any(|c| c.name == inst.component) {
+                continue;
+            }
+            let Some(info) = self
+                .t
+                .comps
+                .iter()
+                .find(|c| c.decl.name.name == inst.component)
+            else {
+                continue;
+            };
+            let d = info.decl;
+            components.push(crate::ComponentInfo {
+                name: d.name.name.clone(),
+                doc: d.doc.clone(),
+                chart: inst.chart.clone(),
+                params: info
+                    .params
+                    .iter()
+                    .map(|p| crate::ParamInfo {
+                        name: p.name.clone(),
+                        ty: self.t.ty(&p.ty),
+                        doc: d
+                            .params
+                            .iter()
+                            .find(|x| x.name.name == p.name)
+                            .and_then(|x| x.doc.clone()),
+                        required: p.required,
+                    })
+                    .collect(),
+                provides: d
+                    .provides
+                    .iter()
+                    .map(|p| p.interface.name.name.clone())
+                    .collect(),
+                requires: d
+                    .requires
+                    .iter()
+                    .map(|r| r.interface.name.name.clone())
+                    .collect(),
+                resources: d
+                    .resources
+                    .iter()
+                    .map(|r| {
+                        (
+                            r.name.name.clone(),
+                            r.api_version.as_plain().unwrap_or_default(),
+                            r.kind.name.clone(),
+                        )
+                    })
+                    .collect(),
+                exposes: d.exposes.iter().map(|e| e.name.name.clone()).collect(),
+            });
+        }
         Some(crate::Platform {
             name: p.name.as_plain().unwrap_or_default(),
             domain: match field("domain") {
@@ -212,6 +268,7 @@ impl Evaluator<'_, '_> {
                     })
                 })
                 .collect(),
+            components,
         })
     }
 
@@ -464,6 +521,10 @@ impl Evaluator<'_, '_> {
             name: c.name.as_plain().unwrap_or_default(),
             version: c.version.as_plain().unwrap_or_default(),
             repository: c.repository.as_plain().unwrap_or_default(),
+            timeout_seconds: match c.timeout.as_ref().map(|t| &t.kind) {
+                Some(ExprKind::Quantity(q)) => q.amount.div_ceil(1000),
+                _ => 300,
+            },
         });
         Some(crate::Instance {
             name: decl.name.name.clone(),

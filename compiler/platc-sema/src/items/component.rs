@@ -31,6 +31,10 @@ fn is_constant(e: &ast::Expr) -> bool {
     names.is_empty()
 }
 
+/// The range of a chart's `timeout`, in milliseconds (30s to 2h).
+const MIN_TIMEOUT_MS: u64 = 30_000;
+const MAX_TIMEOUT_MS: u64 = 7_200_000;
+
 impl Checker<'_> {
     pub(crate) fn check_component(&mut self, id: CompId) {
         let decl = self.tables.comps[id.0 as usize].decl;
@@ -289,6 +293,28 @@ impl Checker<'_> {
                     "e.g. \"https://charts.example.com\" or \"oci://registry.example.com/charts\"",
                 ),
             ),
+        }
+        if let Some(t) = &chart.timeout {
+            match &t.kind {
+                ast::ExprKind::Quantity(q) if q.kind == ast::QuantityKind::Duration => {
+                    if !(MIN_TIMEOUT_MS..=MAX_TIMEOUT_MS).contains(&q.amount) {
+                        self.err(
+                            Diagnostic::error(
+                                "E0304",
+                                format!("a chart timeout of {} is out of range", q.text),
+                                t.span,
+                            )
+                            .with_label("must be from 30s to 2h")
+                            .with_help("give the time an install or upgrade of this chart may take, e.g. `10min`"),
+                        );
+                    }
+                }
+                _ => self.err(
+                    Diagnostic::error("E0306", "a chart timeout must be a duration", t.span)
+                        .with_label("not a duration")
+                        .with_help("write a duration literal, e.g. `timeout 10min`"),
+                ),
+            }
         }
     }
 

@@ -1,6 +1,6 @@
 //! `terraform/`: a root module (providers, secrets, one module block per
-//! Helm release, outputs) and one self-contained submodule per release, in
-//! Terraform's JSON syntax.
+//! instance, outputs) and one reusable module per component ([`module`]),
+//! in Terraform's JSON syntax.
 //!
 //! Terraform reads most JSON strings as string templates, object keys in
 //! expressions included. Every string that comes from the user goes through
@@ -19,11 +19,13 @@ use platc_sema::{Instance, Platform, SecretSource, Value};
 
 use crate::{common_labels, endpoint_url, file_name, helm, service_address, OutputFile, Plan};
 
+mod module;
+
 /// The provider versions the output is written for (see
 /// `../shared/terraform-docs`): hashicorp/helm 3.1 and
 /// hashicorp/kubernetes 3.2, within their major version.
-const HELM_PROVIDER: (&str, &str) = ("hashicorp/helm", "~> 3.1");
-const KUBERNETES_PROVIDER: (&str, &str) = ("hashicorp/kubernetes", "~> 3.2");
+pub(super) const HELM_PROVIDER: (&str, &str) = ("hashicorp/helm", "~> 3.1");
+pub(super) const KUBERNETES_PROVIDER: (&str, &str) = ("hashicorp/kubernetes", "~> 3.2");
 
 /// A user string made literal inside a Terraform string template: `${`
 /// becomes `$${` and `%{` becomes `%%{`, so Terraform reads back exactly
@@ -41,7 +43,7 @@ pub fn escape(s: &str) -> String {
 }
 
 /// A user string as a Terraform expression.
-fn lit(s: &str) -> Json {
+pub(super) fn lit(s: &str) -> Json {
     Json::String(escape(s))
 }
 
@@ -101,27 +103,38 @@ fn secret_manifest_name(name: &str, namespace: &str) -> String {
 }
 
 pub(crate) fn files(plan: &Plan) -> Vec<OutputFile> {
+    let p = plan.platform;
     let mut files = vec![
-        to_file("terraform/versions.tf.json".into(), &versions()),
+        to_file("terraform/versions.tf.json".into(), &versions(plan)),
         to_file("terraform/main.tf.json".into(), &root_main(plan)),
         to_file("terraform/outputs.tf.json".into(), &root_outputs(plan)),
     ];
-    for &i in &plan.order {
-        let inst = &plan.platform.instances[i];
-        if has_module(inst) {
-            files.push(to_file(
-                format!(
-                    "terraform/modules/{}/main.tf.json",
-                    file_name(&inst.k8s_name)
-                ),
-                &module_main(plan.platform, inst),
-            ));
+    for c in &p.components {
+        if c.chart.is_none() && c.resources.is_empty() {
+            continue;
         }
+        let dir = format!("terraform/modules/{}", file_name(&c.name));
+        files.push(to_file(format!("{dir}/main.tf.json"), &module::main(c)));
+        files.push(OutputFile {
+            path: format!("{dir}/README.md"),
+            contents: module::readme(c),
+        });
     }
+    files.sort_by(|a, b| a.path.cmp(&b.path));
     files
 }
 
-fn required_providers(which: &[(&str, (&str, &str))]) -> Json {
+/// Which providers the root module needs: Helm for any chart, Kubernetes
+/// for any object (its own Secrets, or a module's resources).
+fn providers_used(plan: &Plan) -> (bool, bool) {
+    let p = plan.platform;
+    let helm = p.instances.iter().any(|i| i.chart.is_some());
+    let kubernetes = p.instances.iter().any(|i| !i.resources.is_empty())
+        || (0..p.secrets.len()).any(|s| plan.is_env(s) && !plan.secret_namespaces[s].is_empty());
+    (helm, kubernetes)
+}
+
+pub(super) fn required_providers(which: &[(&str, (&str, &str))]) -> Json {
     let mut m = Map::new();
     for (name, (source, version)) in which {
         m.insert(
@@ -132,14 +145,19 @@ fn required_providers(which: &[(&str, (&str, &str))]) -> Json {
     Json::Object(m)
 }
 
-fn versions() -> Json {
+fn versions(plan: &Plan) -> Json {
+    let (helm, kubernetes) = providers_used(plan);
+    let mut which = Vec::new();
+    if helm {
+        which.push(("helm", HELM_PROVIDER));
+    }
+    if kubernetes {
+        which.push(("kubernetes", KUBERNETES_PROVIDER));
+    }
     json!({
         "terraform": {
             "required_version": ">= 1.5.0",
-            "required_providers": required_providers(&[
-                ("helm", HELM_PROVIDER),
-                ("kubernetes", KUBERNETES_PROVIDER),
-            ]),
+            "required_providers": required_providers(&which),
         }
     })
 }
@@ -210,21 +228,31 @@ fn root_main(plan: &Plan) -> Json {
             p.name
         )),
     );
-    root.insert(
-        "provider".into(),
-        json!({
-            "helm": {
+    let (helm, kubernetes) = providers_used(plan);
+    let mut providers = Map::new();
+    if helm {
+        providers.insert(
+            "helm".into(),
+            json!({
                 "kubernetes": {
                     "config_path": "${pathexpand(var.kubeconfig)}",
                     "config_context": "${var.kube_context}",
                 }
-            },
-            "kubernetes": {
+            }),
+        );
+    }
+    if kubernetes {
+        providers.insert(
+            "kubernetes".into(),
+            json!({
                 "config_path": "${pathexpand(var.kubeconfig)}",
                 "config_context": "${var.kube_context}",
-            },
-        }),
-    );
+            }),
+        );
+    }
+    if !providers.is_empty() {
+        root.insert("provider".into(), Json::Object(providers));
+    }
 
     let mut variables = Map::new();
     variables.insert(
@@ -306,34 +334,57 @@ fn root_main(plan: &Plan) -> Json {
         let mut m = Map::new();
         m.insert(
             "source".into(),
-            json!(format!("./modules/{}", file_name(&inst.k8s_name))),
+            json!(format!("./modules/{}", file_name(&inst.component))),
         );
-        if inst.chart.is_none() {
-            let depends = module_dependencies(plan, i);
-            if !depends.is_empty() {
-                m.insert("depends_on".into(), json!(depends));
-            }
-            modules.insert(module_name(inst), Json::Object(m));
-            continue;
-        }
         m.insert("release_name".into(), lit(&inst.k8s_name));
         m.insert("namespace".into(), lit(&inst.namespace));
-        m.insert(
-            "values".into(),
-            json!([format!(
-                "${{file(\"${{path.module}}/../helm/{}.values.yaml\")}}",
-                file_name(&inst.k8s_name)
-            )]),
-        );
-        m.insert("extra_values".into(), json!([]));
-        for (var, sv) in sensitive_variables(inst) {
-            let Some(secret) = p.secret(&sv.secret) else {
-                continue;
-            };
+        if inst.chart.is_some() {
             m.insert(
-                var,
-                json!(format!("${{var.{}}}", secret_variable(secret, &sv.key))),
+                "values".into(),
+                json!([format!(
+                    "${{file(\"${{path.module}}/../helm/{}.values.yaml\")}}",
+                    file_name(&inst.k8s_name)
+                )]),
             );
+            let mut sensitive = Map::new();
+            for sv in &inst.sensitive_values {
+                let Some(secret) = p.secret(&sv.secret) else {
+                    continue;
+                };
+                sensitive.insert(
+                    escape(&helm::set_path(&sv.path)),
+                    json!(format!("${{var.{}}}", secret_variable(secret, &sv.key))),
+                );
+            }
+            if !sensitive.is_empty() {
+                m.insert("sensitive_values".into(), Json::Object(sensitive));
+            }
+        }
+        if !inst.resources.is_empty() {
+            let mut objects = Map::new();
+            for r in &inst.resources {
+                // JSON is YAML: the module reads it with yamldecode.
+                let text = serde_json::to_string(&crate::resource_manifest(p, inst, r))
+                    .expect("JSON values always serialize");
+                objects.insert(r.name.clone(), lit(&text));
+            }
+            m.insert("objects".into(), Json::Object(objects));
+        }
+        let fields = provided(p, inst);
+        if !fields.is_empty() {
+            m.insert("provided".into(), lit_tree(Json::Object(fields)));
+        }
+        let mut endpoints = Map::new();
+        let mut services = Map::new();
+        for e in &inst.exposes {
+            endpoints.insert(e.name.clone(), json!(endpoint_url(e)));
+            services.insert(e.name.clone(), json!(service_address(inst, e)));
+        }
+        if !endpoints.is_empty() {
+            endpoints.sort_keys();
+            services.sort_keys();
+            m.insert("endpoints".into(), lit_tree(Json::Object(endpoints)));
+            m.insert("services".into(), lit_tree(Json::Object(services)));
         }
         let depends = module_dependencies(plan, i);
         if !depends.is_empty() {
@@ -393,37 +444,6 @@ fn module_dependencies(plan: &Plan, i: usize) -> Vec<String> {
     out
 }
 
-/// The module variable of each sensitive value, in order: `sensitive_`
-/// and the key path, made an identifier (and numbered if two collide).
-fn sensitive_variables(inst: &Instance) -> Vec<(String, &platc_sema::SensitiveValue)> {
-    let mut used = std::collections::BTreeSet::new();
-    let mut out = Vec::new();
-    for sv in &inst.sensitive_values {
-        let base: String = std::iter::once("sensitive".to_string())
-            .chain(sv.path.iter().map(|k| {
-                k.chars()
-                    .map(|c| {
-                        if c.is_ascii_alphanumeric() || c == '_' {
-                            c
-                        } else {
-                            '_'
-                        }
-                    })
-                    .collect()
-            }))
-            .collect::<Vec<_>>()
-            .join("_");
-        let mut name = base.clone();
-        let mut n = 2;
-        while !used.insert(name.clone()) {
-            name = format!("{base}_{n}");
-            n += 1;
-        }
-        out.push((name, sv));
-    }
-    out
-}
-
 /// A value of a provided field as Terraform output: scalars as strings,
 /// lists and maps of them, a secret as the name and key of its Kubernetes
 /// Secret (never its value), an instance as its name; `none` is left out.
@@ -467,192 +487,8 @@ fn provided(p: &Platform, inst: &Instance) -> Map<String, Json> {
     fields.into_iter().collect()
 }
 
-fn output(description: &str, value: Json) -> Json {
+pub(super) fn output(description: &str, value: Json) -> Json {
     json!({"description": description, "value": value})
-}
-
-fn module_main(p: &Platform, inst: &Instance) -> Json {
-    let mut root = Map::new();
-    let what = match (&inst.chart, inst.resources.is_empty()) {
-        (Some(_), true) => "Helm release",
-        (Some(_), false) => "Helm release and Kubernetes objects",
-        (None, _) => "Kubernetes objects",
-    };
-    root.insert(
-        "//".into(),
-        json!(format!(
-            "{what} of instance {} (component {}), generated by platc: do not edit.",
-            inst.name, inst.component
-        )),
-    );
-    let mut providers = Vec::new();
-    if inst.chart.is_some() {
-        providers.push(("helm", HELM_PROVIDER));
-    }
-    if !inst.resources.is_empty() {
-        providers.push(("kubernetes", KUBERNETES_PROVIDER));
-    }
-    root.insert(
-        "terraform".into(),
-        json!({"required_providers": required_providers(&providers)}),
-    );
-    let mut resources = Map::new();
-    let mut outputs = Map::new();
-    if let Some(chart) = &inst.chart {
-        let (variables, release) = release(inst, chart);
-        root.insert("variable".into(), Json::Object(variables));
-        resources.insert(
-            "helm_release".into(),
-            json!({"this": Json::Object(release)}),
-        );
-        outputs.insert(
-            "release_name".into(),
-            output(
-                "Name of the Helm release.",
-                json!("${helm_release.this.name}"),
-            ),
-        );
-        outputs.insert(
-            "namespace".into(),
-            output(
-                "Namespace of the Helm release.",
-                json!("${helm_release.this.namespace}"),
-            ),
-        );
-    }
-    // The objects the component declares: after the chart (its CRDs).
-    let mut manifests = Map::new();
-    for r in &inst.resources {
-        let mut m = Map::new();
-        m.insert(
-            "manifest".into(),
-            lit_tree(crate::resource_manifest(p, inst, r)),
-        );
-        if inst.chart.is_some() {
-            m.insert("depends_on".into(), json!(["helm_release.this"]));
-        }
-        manifests.insert(r.name.clone(), Json::Object(m));
-    }
-    if !manifests.is_empty() {
-        resources.insert("kubernetes_manifest".into(), Json::Object(manifests));
-    }
-    root.insert("resource".into(), Json::Object(resources));
-
-    let mut endpoints = Map::new();
-    let mut services = Map::new();
-    for e in &inst.exposes {
-        endpoints.insert(e.name.clone(), json!(endpoint_url(e)));
-        services.insert(e.name.clone(), json!(service_address(inst, e)));
-    }
-    endpoints.sort_keys();
-    services.sort_keys();
-    outputs.insert(
-        "provided".into(),
-        output(
-            "The fields of the interfaces the instance provides, as platc computed them for the default release name and namespace.",
-            lit_tree(Json::Object(provided(p, inst))),
-        ),
-    );
-    outputs.insert(
-        "endpoints".into(),
-        output(
-            "URL of each exposed endpoint, by expose point.",
-            lit_tree(Json::Object(endpoints)),
-        ),
-    );
-    outputs.insert(
-        "services".into(),
-        output(
-            "In-cluster address (service.namespace.svc.cluster.local:port) of each exposed endpoint, by expose point.",
-            lit_tree(Json::Object(services)),
-        ),
-    );
-    root.insert("output".into(), Json::Object(outputs));
-    Json::Object(root)
-}
-
-/// The variables of a chart's module and its `helm_release`.
-fn release(inst: &Instance, chart: &platc_sema::Chart) -> (Map<String, Json>, Map<String, Json>) {
-    let mut variables = Map::new();
-    variables.insert(
-        "release_name".into(),
-        json!({
-            "type": "string",
-            "default": inst.k8s_name,
-            "description": "Name of the Helm release.",
-        }),
-    );
-    variables.insert(
-        "namespace".into(),
-        json!({
-            "type": "string",
-            "default": inst.namespace,
-            "description": "Namespace of the release; it must exist (platc's kubernetes/ manifests create it).",
-        }),
-    );
-    variables.insert(
-        "values".into(),
-        json!({
-            "type": "list(string)",
-            "default": [],
-            "description": "Helm values documents (YAML), merged in order: the generated values.",
-        }),
-    );
-    variables.insert(
-        "extra_values".into(),
-        json!({
-            "type": "list(string)",
-            "default": [],
-            "description": "More Helm values documents (YAML), merged after `values`, in order.",
-        }),
-    );
-    let sensitive = sensitive_variables(inst);
-    for (var, sv) in &sensitive {
-        variables.insert(
-            var.clone(),
-            json!({
-                "type": "string",
-                "sensitive": true,
-                "nullable": false,
-                "description": format!(
-                    "Sensitive Helm value at `{}` (secret `{}`), passed with set_sensitive.",
-                    helm::set_path(&sv.path),
-                    sv.secret
-                ),
-            }),
-        );
-    }
-    let mut release = Map::new();
-    release.insert("name".into(), json!("${var.release_name}"));
-    release.insert("namespace".into(), json!("${var.namespace}"));
-    release.insert("repository".into(), lit(&chart.repository));
-    release.insert("chart".into(), lit(&chart.name));
-    release.insert("version".into(), lit(&chart.version));
-    release.insert("create_namespace".into(), json!(false));
-    release.insert(
-        "values".into(),
-        json!("${concat(var.values, var.extra_values)}"),
-    );
-    if !sensitive.is_empty() {
-        let sets: Vec<Json> = sensitive
-            .iter()
-            .map(|(var, sv)| {
-                json!({
-                    "name": lit(&helm::set_path(&sv.path)),
-                    // The provider parses `name=value` with Helm's --set
-                    // parser: a `\`, `,` or `{` in the value must be escaped.
-                    "value": format!(
-                        r#"${{replace(replace(replace(var.{var}, "\\", "\\\\"), ",", "\\,"), "{{", "\\{{")}}"#
-                    ),
-                    "type": "string",
-                })
-            })
-            .collect();
-        release.insert("set_sensitive".into(), Json::Array(sets));
-    }
-    release.insert("atomic".into(), json!(true));
-    release.insert("wait".into(), json!(true));
-    (variables, release)
 }
 
 fn root_outputs(plan: &Plan) -> Json {
