@@ -615,10 +615,24 @@ fn resources_live_in_their_component_module() {
     // ClickHouse: objects only, applied from what each instance passes.
     let ch = tf("terraform/modules/clickhouse/main.tf.json");
     assert!(ch["resource"].get("helm_release").is_none());
-    let objects = &ch["resource"]["kubernetes_manifest"]["objects"];
-    assert_eq!(objects["for_each"], "${var.objects}");
-    assert_eq!(objects["manifest"], "${yamldecode(each.value)}");
-    assert!(objects.get("depends_on").is_none());
+    let cluster = &ch["resource"]["kubernetes_manifest"]["cluster"];
+    assert_eq!(
+        cluster["count"],
+        r#"${contains(keys(var.objects), "cluster") ? 1 : 0}"#
+    );
+    assert_eq!(
+        cluster["manifest"],
+        r#"${yamldecode(var.objects["cluster"])}"#
+    );
+    assert!(cluster.get("depends_on").is_none());
+    // The fixture says when a ClickHouse cluster is ready.
+    assert_eq!(
+        cluster["wait"],
+        json!([{"fields": {"status.status": "^Completed$"}}])
+    );
+    assert!(ch["resource"]["kubernetes_manifest"]["monitor"]
+        .get("wait")
+        .is_none());
     assert!(ch["terraform"]["required_providers"].get("helm").is_none());
     let root = tf("terraform/main.tf.json");
     let events = &root["module"]["events"];

@@ -48,10 +48,29 @@ pub struct ComponentInfo {
     /// Interfaces it provides (some perhaps under a condition).
     pub provides: Vec<String>,
     pub requires: Vec<String>,
-    /// Its resources: name, `apiVersion` and kind.
-    pub resources: Vec<(String, String, String)>,
+    /// Its resources.
+    pub resources: Vec<ResourceInfo>,
     /// Its expose points.
     pub exposes: Vec<String>,
+}
+
+/// A resource a component declares.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResourceInfo {
+    pub name: String,
+    pub api_version: String,
+    pub kind: String,
+    pub ready: Option<ReadyWhen>,
+}
+
+/// When an object counts as ready, so that what depends on it is deployed
+/// after it is, not merely after it exists.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReadyWhen {
+    /// The status condition of this type is `True`.
+    Condition(String),
+    /// The field at `path` matches the regular expression `pattern`.
+    Field { path: String, pattern: String },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

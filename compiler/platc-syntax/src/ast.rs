@@ -118,8 +118,19 @@ pub struct ResourceDecl {
     /// A cluster-scoped object: no namespace.
     pub cluster: bool,
     pub cond: Option<Expr>,
+    /// When the object counts as ready.
+    pub ready: Option<Ready>,
     pub body: Vec<ValueStmt>,
     pub span: Span,
+}
+
+/// When an object counts as ready (`ready ...` on a resource).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Ready {
+    /// `ready "TYPE"`: its status has the condition `TYPE` with status `True`.
+    Condition(StringLit),
+    /// `ready "PATH" = "PATTERN"`: the field at `PATH` matches `PATTERN`.
+    Field(StringLit, StringLit),
 }
 
 /// `assert cond message "text"` inside a component.

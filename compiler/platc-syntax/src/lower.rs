@@ -242,6 +242,20 @@ impl<'a> Lowerer<'a> {
                         }
                         _ => None,
                     };
+                    let ready = match it.peek() {
+                        Some(p) if p.as_rule() == Rule::ready_clause => {
+                            let mut parts =
+                                kids(it.next().unwrap()).filter(|p| p.as_rule() == Rule::string);
+                            let first = parts.next().map(|p| self.string(p));
+                            let second = parts.next().map(|p| self.string(p));
+                            match (first, second) {
+                                (Some(path), Some(pattern)) => Some(Ready::Field(path, pattern)),
+                                (Some(condition), None) => Some(Ready::Condition(condition)),
+                                _ => None,
+                            }
+                        }
+                        _ => None,
+                    };
                     let body = it.map(|p| self.value_stmt(p)).collect();
                     c.resources.push(ResourceDecl {
                         name,
@@ -250,6 +264,7 @@ impl<'a> Lowerer<'a> {
                         kind,
                         cluster,
                         cond,
+                        ready,
                         body,
                         span: mspan,
                     });

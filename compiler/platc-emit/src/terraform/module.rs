@@ -8,7 +8,7 @@
 
 use serde_json::{json, Map, Value as Json};
 
-use platc_sema::ComponentInfo;
+use platc_sema::{ComponentInfo, ReadyWhen};
 
 use super::{lit, output, required_providers, HELM_PROVIDER, KUBERNETES_PROVIDER};
 
@@ -87,7 +87,7 @@ fn variables(c: &ComponentInfo) -> Vec<Var> {
         let names: Vec<String> = c
             .resources
             .iter()
-            .map(|(n, _, k)| format!("`{n}` ({k})"))
+            .map(|r| format!("`{}` ({})", r.name, r.kind))
             .collect();
         out.push(Var {
             name: "objects",
@@ -153,10 +153,20 @@ fn outputs(c: &ComponentInfo) -> Vec<(&'static str, &'static str, Json)> {
         ));
     }
     if !c.resources.is_empty() {
+        let entries: Vec<String> = c
+            .resources
+            .iter()
+            .map(|r| {
+                format!(
+                    "{{ for o in kubernetes_manifest.{n} : \"{n}\" => {{ kind = o.manifest.kind, name = o.manifest.metadata.name }} }}",
+                    n = r.name
+                )
+            })
+            .collect();
         out.push((
             "objects",
             "The objects applied, by resource name: their kind and name.",
-            json!("${{for k, o in kubernetes_manifest.objects : k => { kind = o.manifest.kind, name = o.manifest.metadata.name }}}"),
+            json!(format!("${{merge({})}}", entries.join(", "))),
         ));
     }
     out.push((
@@ -242,21 +252,48 @@ pub(super) fn main(c: &ComponentInfo) -> Json {
         );
     }
     if !c.resources.is_empty() {
-        let mut objects = Map::new();
-        objects.insert("for_each".into(), json!("${var.objects}"));
-        objects.insert("manifest".into(), json!("${yamldecode(each.value)}"));
-        objects.insert(
-            "timeouts".into(),
-            json!([{"create": "${var.timeout}s", "update": "${var.timeout}s"}]),
-        );
-        if c.chart.is_some() {
-            // After the chart: it may install the CRDs the objects need.
-            objects.insert("depends_on".into(), json!(["helm_release.this"]));
+        // One resource per object the component declares, applied when the
+        // caller passes it, and waited for until it is ready when the
+        // component says how to tell.
+        let mut manifests = Map::new();
+        for r in &c.resources {
+            let mut m = Map::new();
+            m.insert(
+                "count".into(),
+                json!(format!(
+                    "${{contains(keys(var.objects), \"{}\") ? 1 : 0}}",
+                    r.name
+                )),
+            );
+            m.insert(
+                "manifest".into(),
+                json!(format!("${{yamldecode(var.objects[\"{}\"])}}", r.name)),
+            );
+            match &r.ready {
+                Some(ReadyWhen::Condition(t)) => {
+                    m.insert(
+                        "wait".into(),
+                        json!([{"condition": [{"type": lit(t), "status": "True"}]}]),
+                    );
+                }
+                Some(ReadyWhen::Field { path, pattern }) => {
+                    let mut fields = Map::new();
+                    fields.insert(super::escape(path), lit(pattern));
+                    m.insert("wait".into(), json!([{"fields": Json::Object(fields)}]));
+                }
+                None => {}
+            }
+            m.insert(
+                "timeouts".into(),
+                json!([{"create": "${var.timeout}s", "update": "${var.timeout}s"}]),
+            );
+            if c.chart.is_some() {
+                // After the chart: it may install the CRDs the objects need.
+                m.insert("depends_on".into(), json!(["helm_release.this"]));
+            }
+            manifests.insert(r.name.clone(), Json::Object(m));
         }
-        resources.insert(
-            "kubernetes_manifest".into(),
-            json!({"objects": Json::Object(objects)}),
-        );
+        resources.insert("kubernetes_manifest".into(), Json::Object(manifests));
     }
     root.insert("resource".into(), Json::Object(resources));
     let mut outs = Map::new();
@@ -289,8 +326,21 @@ pub(super) fn readme(c: &ComponentInfo) -> String {
             s.push_str(", after the chart");
         }
         s.push_str(":\n\n");
-        for (name, api, kind) in &c.resources {
-            s.push_str(&format!("- `{name}`: `{kind}` (`{api}`)\n"));
+        for r in &c.resources {
+            s.push_str(&format!(
+                "- `{}`: `{}` (`{}`)",
+                r.name, r.kind, r.api_version
+            ));
+            match &r.ready {
+                Some(ReadyWhen::Condition(t)) => {
+                    s.push_str(&format!(", ready when its condition `{t}` is `True`"))
+                }
+                Some(ReadyWhen::Field { path, pattern }) => {
+                    s.push_str(&format!(", ready when `{path}` matches `{pattern}`"))
+                }
+                None => {}
+            }
+            s.push('\n');
         }
     }
     if !c.provides.is_empty() {
@@ -366,7 +416,7 @@ pub(super) fn readme(c: &ComponentInfo) -> String {
         s.push_str("  values       = [file(\"values.yaml\")]\n");
     }
     if !c.resources.is_empty() {
-        let (name, _, _) = &c.resources[0];
+        let name = &c.resources[0].name;
         s.push_str(&format!(
             "  objects      = {{ {name} = file(\"{name}.yaml\") }}\n"
         ));

@@ -219,12 +219,22 @@ impl Evaluator<'_, '_> {
                 resources: d
                     .resources
                     .iter()
-                    .map(|r| {
-                        (
-                            r.name.name.clone(),
-                            r.api_version.as_plain().unwrap_or_default(),
-                            r.kind.name.clone(),
-                        )
+                    .map(|r| crate::ResourceInfo {
+                        name: r.name.name.clone(),
+                        api_version: r.api_version.as_plain().unwrap_or_default(),
+                        kind: r.kind.name.clone(),
+                        ready: match &r.ready {
+                            Some(ast::Ready::Condition(c)) => Some(crate::ReadyWhen::Condition(
+                                c.as_plain().unwrap_or_default(),
+                            )),
+                            Some(ast::Ready::Field(path, pattern)) => {
+                                Some(crate::ReadyWhen::Field {
+                                    path: path.as_plain().unwrap_or_default(),
+                                    pattern: pattern.as_plain().unwrap_or_default(),
+                                })
+                            }
+                            None => None,
+                        },
                     })
                     .collect(),
                 exposes: d.exposes.iter().map(|e| e.name.name.clone()).collect(),

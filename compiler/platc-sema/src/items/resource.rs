@@ -14,6 +14,11 @@ use crate::vocab::regex_is_match;
 const API_VERSION: &str = "^([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?v[0-9]+((alpha|beta)[0-9]+)?$";
 /// A Kubernetes kind.
 const KIND: &str = "^[A-Z][A-Za-z0-9]*$";
+/// The type of a status condition (`Ready`, `Available`).
+const CONDITION_TYPE: &str = "^[A-Za-z][A-Za-z0-9_.-]*$";
+/// A field path as the Kubernetes provider's `wait.fields` takes it:
+/// `status.phase`, `status.conditions[0].status`.
+const FIELD_PATH: &str = "^[A-Za-z_][A-Za-z0-9_-]*(\\.[A-Za-z_][A-Za-z0-9_-]*|\\[[0-9]+\\])*$";
 
 impl Checker<'_> {
     pub(crate) fn check_resources(&mut self, decl: &ast::ComponentDecl, ctx: &Ctx) {
@@ -50,12 +55,71 @@ impl Checker<'_> {
             if let Some(c) = &r.cond {
                 self.check_expr(c, &Ty::Bool, ctx);
             }
+            if let Some(ready) = &r.ready {
+                self.check_ready(ready);
+            }
             let mut body_ctx = ctx.clone();
             body_ctx.open = true;
             body_ctx.in_resource = true;
             let mut assigned: Vec<Assigned> = Vec::new();
             self.check_value_stmts(&r.body, &mut body_ctx, &mut assigned);
             self.reserved_resource_keys(&r.body, r.cluster);
+        }
+    }
+
+    /// `ready "TYPE"` names a status condition type; `ready "PATH" =
+    /// "PATTERN"` a field path of the object and a regular expression.
+    fn check_ready(&mut self, ready: &ast::Ready) {
+        let bad = |this: &mut Self, lit: &ast::StringLit, what: &str, help: &str| {
+            let shown = lit
+                .as_plain()
+                .map_or("this".to_string(), |t| format!("{t:?}"));
+            this.err(
+                Diagnostic::error("E0305", format!("{shown} is not a valid {what}"), lit.span)
+                    .with_label(format!("expected a {what}"))
+                    .with_help(help.to_string()),
+            );
+        };
+        match ready {
+            ast::Ready::Condition(t) => match t.as_plain() {
+                Some(c) if regex_is_match(CONDITION_TYPE, &c) => {}
+                _ => bad(
+                    self,
+                    t,
+                    "status condition type",
+                    "e.g. `ready \"Ready\"` or `ready \"Available\"`",
+                ),
+            },
+            ast::Ready::Field(path, pattern) => {
+                match path.as_plain() {
+                    Some(p) if regex_is_match(FIELD_PATH, &p) => {}
+                    _ => bad(
+                        self,
+                        path,
+                        "field path",
+                        "e.g. `ready \"status.phase\" = \"^Running$\"`",
+                    ),
+                }
+                match pattern.as_plain() {
+                    Some(re) => {
+                        if let Err(e) = regex::Regex::new(&re) {
+                            let msg = e.to_string();
+                            let last = msg.lines().last().unwrap_or("").trim().to_string();
+                            self.err(
+                                Diagnostic::error("E0313", format!("invalid pattern {re:?}"), pattern.span)
+                                    .with_label(last)
+                                    .with_help("the pattern is a regular expression the field's value must match"),
+                            );
+                        }
+                    }
+                    None => bad(
+                        self,
+                        pattern,
+                        "pattern without interpolation",
+                        "write the pattern as plain text",
+                    ),
+                }
+            }
         }
     }
 
