@@ -5,23 +5,14 @@
 //! platc-driver`. Without `../shared` the test fails under CI=true and says
 //! it skipped otherwise.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::PathBuf;
 
 use platc_driver::{build_path, Options, RealFs};
 
 fn generator() -> Option<PathBuf> {
-    let gen = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/bench/gen.py");
-    if gen.is_file() {
-        return Some(gen);
-    }
-    if std::env::var("CI").as_deref() == Ok("true") {
-        panic!(
-            "{} is missing (CI=true, so this is an error)",
-            gen.display()
-        );
-    }
-    eprintln!("skipped: ../shared/bench/gen.py not found");
-    None
+    common::shared("bench/gen.py")
 }
 
 #[test]

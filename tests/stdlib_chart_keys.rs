@@ -23,8 +23,11 @@
 //! the schema's properties is a typo far more often than a real setting.
 //!
 //! The reference data lives outside the repository. When it is missing the
-//! test prints `skipped: ../shared/charts not found` and passes, except under
-//! CI (`CI=true`), where it fails.
+//! test prints `skipped: ../shared/charts not found` (in the test summary,
+//! see tests/common) and passes, except under CI (`CI=true`), where it
+//! fails.
+
+mod common;
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -48,18 +51,7 @@ fn stdlib_dir() -> PathBuf {
 /// The chart reference data, or `None` (after saying so) when it is absent
 /// outside CI.
 fn charts_dir_or_skip() -> Option<PathBuf> {
-    let dir = workspace_root().join("..").join("shared").join("charts");
-    if dir.is_dir() {
-        return Some(dir);
-    }
-    if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!(
-            "the chart reference data is missing at {} (CI=true, so this is an error)",
-            dir.display()
-        );
-    }
-    println!("skipped: ../shared/charts not found");
-    None
+    common::shared("charts")
 }
 
 // ---------------------------------------------------------------- charts

@@ -5,38 +5,13 @@
 //! by scripts/install-validators.sh (run by .ci/run) into target/validators.
 //! Without them the test fails under CI=true and says it skipped otherwise.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use common::{repo, strict, tool};
 use platc_driver::{build_path, Options, RealFs};
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-fn tool(name: &str) -> Option<PathBuf> {
-    let p = repo().join("target/validators/bin").join(name);
-    if p.is_file() {
-        return Some(p);
-    }
-    if std::env::var("CI").as_deref() == Ok("true") {
-        panic!("{name} is not installed: run scripts/install-validators.sh");
-    }
-    eprintln!("skipped: {name} not installed (run scripts/install-validators.sh)");
-    None
-}
-
-fn charts_dir() -> Option<PathBuf> {
-    let p = repo().join("../shared/charts");
-    if p.is_dir() {
-        return Some(p);
-    }
-    if std::env::var("CI").as_deref() == Ok("true") {
-        panic!("../shared/charts is missing");
-    }
-    eprintln!("skipped: ../shared/charts not found");
-    None
-}
 
 /// The chart a values file is for, from its header `(chart NAME VERSION)`.
 fn chart_of(values_file: &Path) -> (String, String) {
@@ -101,14 +76,7 @@ fn values_files_with_charts(
 /// Builds every example into a fresh directory; returns (example, dir).
 fn built_examples(tag: &str) -> Vec<(String, PathBuf)> {
     let mut out = Vec::new();
-    let mut examples: Vec<PathBuf> = std::fs::read_dir(repo().join("examples"))
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.join("main.plat").is_file())
-        .collect();
-    examples.sort();
-    for ex in examples {
+    for ex in common::examples() {
         let name = ex.file_name().unwrap().to_string_lossy().to_string();
         let build = build_path(&RealFs, &ex, &Options::default()).unwrap();
         assert!(!build.compilation.has_errors(), "{name} must build");
@@ -192,7 +160,9 @@ fn helm_values_match_the_charts_schemas() {
     let Some(cj) = tool("check-jsonschema") else {
         return;
     };
-    let Some(charts) = charts_dir() else { return };
+    let Some(charts) = common::shared("charts") else {
+        return;
+    };
     let mut checked = 0;
     let (files, dirs) = values_files_with_charts("schema", &charts);
     for (name, f, source) in files {
@@ -240,7 +210,9 @@ fn kubectl_kustomize_accepts_the_manifests() {
 #[test]
 fn helm_template_accepts_the_values() {
     let Some(helm) = tool("helm") else { return };
-    let Some(charts) = charts_dir() else { return };
+    let Some(charts) = common::shared("charts") else {
+        return;
+    };
     let mut rendered = 0;
     let (files, dirs) = values_files_with_charts("helm", &charts);
     for (name, f, source) in files {
@@ -296,14 +268,9 @@ fn resources_validate_against_their_crds_and_kubernetes() {
     ) else {
         return;
     };
-    let crds = repo().join("../shared/crds/by-kind");
-    if !crds.is_dir() {
-        if std::env::var("CI").as_deref() == Ok("true") {
-            panic!("../shared/crds/by-kind is missing");
-        }
-        eprintln!("skipped: ../shared/crds/by-kind not found");
+    let Some(crds) = common::shared("crds/by-kind") else {
         return;
-    }
+    };
     let dir = std::env::temp_dir().join(format!("platc-validate-resources-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     // The objects components declare, and the External Secrets (with the
@@ -389,44 +356,4 @@ fn resources_validate_against_their_crds_and_kubernetes() {
     }
     assert!(checked >= 15, "only {checked} objects were checked");
     std::fs::remove_dir_all(&dir).unwrap();
-}
-
-/// A CRD schema as the API server applies it: an object with `properties`
-/// and no `additionalProperties` or `x-kubernetes-preserve-unknown-fields`
-/// knows no other field (the server would drop it silently: a mistake).
-/// `metadata` is the server's own and stays open.
-fn strict(mut schema: serde_json::Value) -> serde_json::Value {
-    fn walk(v: &mut serde_json::Value, top: bool) {
-        let Some(obj) = v.as_object_mut() else {
-            return;
-        };
-        let open = obj.contains_key("additionalProperties")
-            || obj.get("x-kubernetes-preserve-unknown-fields")
-                == Some(&serde_json::Value::Bool(true));
-        if obj.contains_key("properties") && !open {
-            obj.insert(
-                "additionalProperties".into(),
-                serde_json::Value::Bool(false),
-            );
-        }
-        if let Some(serde_json::Value::Object(props)) = obj.get_mut("properties") {
-            for (name, p) in props.iter_mut() {
-                if !(top && name == "metadata") {
-                    walk(p, false);
-                }
-            }
-        }
-        for key in ["items", "additionalProperties"] {
-            if let Some(inner) = obj.get_mut(key) {
-                walk(inner, false);
-            }
-        }
-        for key in ["allOf", "anyOf", "oneOf"] {
-            if let Some(serde_json::Value::Array(xs)) = obj.get_mut(key) {
-                xs.iter_mut().for_each(|x| walk(x, false));
-            }
-        }
-    }
-    walk(&mut schema, true);
-    schema
 }
