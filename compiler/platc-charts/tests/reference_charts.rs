@@ -23,7 +23,12 @@ fn charts_dir_or_skip() -> Option<PathBuf> {
             dir.display()
         );
     }
-    println!("skipped: ../shared/charts not found");
+    // Past the harness's capture of the print macros: the reason shows
+    // even though the test passes.
+    let _ = std::io::Write::write_all(
+        &mut std::io::stderr(),
+        b"skipped: ../shared/charts not found\n",
+    );
     None
 }
 

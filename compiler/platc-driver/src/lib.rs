@@ -194,7 +194,52 @@ pub fn check_path(
         }
     }
     checks::run(fs, &mut compilation, checks::ValuesFiles::Read);
+    cap_repeated(&mut compilation.diagnostics);
     Ok(compilation)
+}
+
+/// The most diagnostics of one code reported (the first, in file and
+/// position order): a program with thousands of the same mistake gets a
+/// readable report, not megabytes.
+pub const MAX_DIAGNOSTICS_PER_CODE: usize = 100;
+
+/// Keeps the first [`MAX_DIAGNOSTICS_PER_CODE`] diagnostics of each code;
+/// the last one kept says how many more were left out.
+fn cap_repeated(diagnostics: &mut Vec<platc_diag::Diagnostic>) {
+    let mut counts: std::collections::HashMap<&'static str, usize> = Default::default();
+    for d in diagnostics.iter() {
+        *counts.entry(d.code).or_default() += 1;
+    }
+    if counts.values().all(|&n| n <= MAX_DIAGNOSTICS_PER_CODE) {
+        return;
+    }
+    let mut seen: std::collections::HashMap<&'static str, usize> = Default::default();
+    let mut kept = Vec::with_capacity(diagnostics.len());
+    for d in diagnostics.drain(..) {
+        let n = seen.entry(d.code).or_default();
+        *n += 1;
+        match (*n).cmp(&MAX_DIAGNOSTICS_PER_CODE) {
+            std::cmp::Ordering::Less => kept.push(d),
+            std::cmp::Ordering::Equal => {
+                let more = counts[d.code] - MAX_DIAGNOSTICS_PER_CODE;
+                let code = d.code;
+                kept.push(if more > 0 {
+                    d.with_note(format!(
+                        "{more} more {} of this kind ({code}) not shown",
+                        if more == 1 {
+                            "diagnostic"
+                        } else {
+                            "diagnostics"
+                        },
+                    ))
+                } else {
+                    d
+                });
+            }
+            std::cmp::Ordering::Greater => {}
+        }
+    }
+    *diagnostics = kept;
 }
 
 /// Checks one source text as the root file of a project with no other files
@@ -209,6 +254,7 @@ pub fn check_source(name: &str, text: &str, options: &Options) -> Compilation {
     let mut compilation =
         run_on_big_stack(|| loader::compile(&fs, &root, &file, name.to_string(), text, options));
     checks::run(&fs, &mut compilation, checks::ValuesFiles::Skip);
+    cap_repeated(&mut compilation.diagnostics);
     compilation
 }
 

@@ -31,9 +31,11 @@ struct Loader<'a> {
     diagnostics: Vec<Diagnostic>,
     loaded: HashMap<Key, FileId>,
     units: Vec<Loaded>,
-    /// Files being loaded, outermost first, with the span of the import that
-    /// led to the next one.
-    stack: Vec<(Key, FileId)>,
+    /// Files being loaded, outermost first, with the span of the import
+    /// each is processing (which led to the next one).
+    stack: Vec<(Key, FileId, Option<Span>)>,
+    /// The position of each key in `stack`, to find a cycle at once.
+    on_stack: HashMap<Key, usize>,
     syntax_errors: bool,
 }
 
@@ -68,6 +70,7 @@ pub(crate) fn compile(
         loaded: HashMap::new(),
         units: Vec::new(),
         stack: Vec::new(),
+        on_stack: HashMap::new(),
         syntax_errors: false,
     };
     let root_key = Key::User(normalize(root_file));
@@ -141,14 +144,19 @@ impl Loader<'_> {
             self.syntax_errors = true;
         }
         self.diagnostics.extend(diags);
-        self.stack.push((key.clone(), id));
+        self.on_stack.insert(key.clone(), self.stack.len());
+        self.stack.push((key.clone(), id, None));
         let mut imports = Vec::new();
         for item in &module.items {
             if let ast::Item::Import(decl) = item {
+                if let Some(top) = self.stack.last_mut() {
+                    top.2 = Some(decl.path.span);
+                }
                 imports.push(self.import(&key, decl));
             }
         }
         self.stack.pop();
+        self.on_stack.remove(&key);
         self.units.push(Loaded {
             file: id,
             key,
@@ -259,8 +267,8 @@ impl Loader<'_> {
             return None;
         };
         // A cycle: the target is still being loaded.
-        if let Some(pos) = self.stack.iter().position(|(k, _)| *k == key) {
-            let chain: Vec<FileId> = self.stack[pos..].iter().map(|(_, f)| *f).collect();
+        if let Some(&pos) = self.on_stack.get(&key) {
+            let chain: Vec<FileId> = self.stack[pos..].iter().map(|(_, f, _)| *f).collect();
             let mut names: Vec<String> = chain
                 .iter()
                 .map(|f| self.sources.get(*f).name().to_string())
@@ -275,8 +283,8 @@ impl Loader<'_> {
                 "this import closes the cycle back to `{}`",
                 names[0]
             ));
-            for (i, f) in chain.iter().enumerate().take(chain.len() - 1) {
-                if let Some(s) = self.import_span_to(*f, chain[i + 1]) {
+            for i in 0..chain.len() - 1 {
+                if let Some(s) = self.stack[pos + i].2 {
                     d = d.with_secondary(
                         s,
                         format!("`{}` imports `{}` here", names[i], names[i + 1]),
@@ -330,38 +338,6 @@ impl Loader<'_> {
             }
         };
         Some(self.load_text(key, display, text))
-    }
-
-    /// The span of the import in `file` that loaded `target`, if any.
-    fn import_span_to(&self, file: FileId, target: FileId) -> Option<Span> {
-        // Imports of files on the stack are not finished yet: find the import
-        // whose path resolves to target by display name.
-        let target_name = self.sources.get(target).name().to_string();
-        let text = self.sources.get(file).text();
-        let (module, _) = platc_syntax::parse(file, text);
-        let file_name = self.sources.get(file).name().to_string();
-        let base = Path::new(&file_name)
-            .parent()
-            .unwrap_or(Path::new(""))
-            .to_path_buf();
-        for item in &module.items {
-            if let ast::Item::Import(d) = item {
-                let Some(p) = d.path.as_plain() else { continue };
-                let name = if let Some(n) = p.strip_prefix("std/") {
-                    format!("std/{n}.plat")
-                } else {
-                    let mut t = base.join(&p);
-                    if t.extension().is_none() {
-                        t.set_extension("plat");
-                    }
-                    normalize(&t).to_string_lossy().replace('\\', "/")
-                };
-                if name == target_name {
-                    return Some(d.path.span);
-                }
-            }
-        }
-        None
     }
 
     fn escape_diag(&self, span: Span, path: &str) -> Diagnostic {

@@ -173,7 +173,15 @@ fn graphviz_accepts_the_dot_when_installed() {
             .stderr(Stdio::piped())
             .spawn()
         else {
-            eprintln!("graphviz `dot` is not installed: skipped");
+            if std::env::var("CI").is_ok_and(|v| v == "true") {
+                panic!("graphviz `dot` is not installed (CI=true: a test that cannot run fails; scripts/install-validators.sh installs it)");
+            }
+            // Past the harness's capture of the print macros: the reason
+            // shows even though the test passes.
+            let _ = writeln!(
+                std::io::stderr(),
+                "skipped: graphviz `dot` is not installed"
+            );
             return;
         };
         child

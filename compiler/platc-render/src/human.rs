@@ -113,11 +113,52 @@ fn trim_line_ends(text: &str) -> String {
                 escapes.clear();
             }
         }
-        out.push_str(&body[..kept]);
+        out.push_str(&cap_width(&body[..kept]));
         out.push_str(&escapes);
         out.push_str(newline);
     }
     out
+}
+
+/// The most visible characters of a rendered line: a source line of
+/// megabytes (one long line of generated code) is shown cut, with `…`, so
+/// that a report stays readable and small. The location line above a
+/// snippet still gives the exact line and column.
+const MAX_LINE_WIDTH: usize = 1000;
+
+/// `line` cut after [`MAX_LINE_WIDTH`] visible characters (escape
+/// sequences do not count, and those after the cut are kept, so colours
+/// are reset).
+fn cap_width(line: &str) -> std::borrow::Cow<'_, str> {
+    if line.len() <= MAX_LINE_WIDTH {
+        return std::borrow::Cow::Borrowed(line);
+    }
+    let mut out = String::with_capacity(MAX_LINE_WIDTH * 2);
+    let mut visible = 0;
+    let mut cut = false;
+    let mut chars = line.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        if c == '\x1b' {
+            let mut end = i + 1;
+            if chars.next_if(|&(_, c)| c == '[').is_some() {
+                end += 1;
+                for (j, c) in chars.by_ref() {
+                    end = j + c.len_utf8();
+                    if ('@'..='~').contains(&c) {
+                        break;
+                    }
+                }
+            }
+            out.push_str(&line[i..end]);
+        } else if visible < MAX_LINE_WIDTH {
+            out.push(c);
+            visible += 1;
+        } else if !cut {
+            out.push('…');
+            cut = true;
+        }
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 /// The closing line after all diagnostics, or `None` when there are none:

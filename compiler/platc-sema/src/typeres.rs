@@ -47,8 +47,9 @@ impl Checker<'_> {
             }
             TypeExprKind::Enum(variants) => {
                 let mut out: Vec<String> = Vec::new();
+                let mut seen: std::collections::HashSet<&str> = std::collections::HashSet::new();
                 for (v, span) in variants {
-                    if out.contains(v) {
+                    if !seen.insert(v.as_str()) {
                         self.err(
                             Diagnostic::error(
                                 "E0202",

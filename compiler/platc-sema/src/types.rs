@@ -219,8 +219,10 @@ pub fn common(a: &Ty, b: &Ty, p: &dyn Provides) -> Option<Ty> {
             })
         }
         (Enum(x), Enum(y)) => {
+            let known: std::collections::HashSet<&str> =
+                x.iter().map(std::string::String::as_str).collect();
             let mut all = x.clone();
-            all.extend(y.iter().filter(|v| !x.contains(v)).cloned());
+            all.extend(y.iter().filter(|v| !known.contains(v.as_str())).cloned());
             Some(Enum(all))
         }
         (Enum(_), String) | (String, Enum(_)) => Some(String),
@@ -263,7 +265,9 @@ pub fn assignable(actual: &Ty, expected: &Ty, p: &dyn Provides) -> Result<(), Mi
         (a, Data) if !matches!(a, Component(_) | Interface(_)) => Ok(()),
         (Enum(_), String) => Ok(()),
         (Enum(a), Enum(e)) => {
-            if a.iter().all(|v| e.contains(v)) {
+            let known: std::collections::HashSet<&str> =
+                e.iter().map(std::string::String::as_str).collect();
+            if a.iter().all(|v| known.contains(v.as_str())) {
                 Ok(())
             } else {
                 Err(Mismatch::Type)

@@ -51,14 +51,20 @@ impl<'a> Lowerer<'a> {
 
     /// The `///` lines directly above `offset`, joined.
     fn doc_before(&self, offset: usize) -> Option<String> {
-        let before = &self.text[..offset];
+        // The item must start its line (after indentation). Look back only
+        // over that indentation: an item in the middle of a long line must
+        // not rescan the line (linear time on any layout).
+        let bytes = self.text.as_bytes();
+        let mut start = offset.min(bytes.len());
+        while start > 0 && matches!(bytes[start - 1], b' ' | b'\t' | b'\r') {
+            start -= 1;
+        }
+        if start == 0 || bytes[start - 1] != b'\n' {
+            return None;
+        }
         let mut lines: Vec<&str> = Vec::new();
-        // Skip the (indentation of the) item's own line.
-        let mut rest = match before.rfind('\n') {
-            Some(nl) if before[nl + 1..].trim().is_empty() => &before[..nl],
-            Some(_) => return None,
-            None => return None,
-        };
+        // Each earlier line is scanned once, by the item that follows it.
+        let mut rest = &self.text[..start - 1];
         loop {
             let (head, line) = match rest.rfind('\n') {
                 Some(nl) => (&rest[..nl], &rest[nl + 1..]),

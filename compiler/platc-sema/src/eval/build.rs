@@ -654,6 +654,17 @@ impl Evaluator<'_, '_> {
             match stmt {
                 ast::ValueStmt::Assign { path, value, span } => {
                     let keys = self.key_path(path, env)?;
+                    // The keys are written out for every instance: charge
+                    // their bytes, so that long keys over many instances
+                    // cannot amplify into gigabytes of output.
+                    let key_bytes: usize = keys
+                        .iter()
+                        .map(|k| match k {
+                            super::paths::Key::Name(n) => n.len(),
+                            super::paths::Key::Index(_) => 8,
+                        })
+                        .sum();
+                    self.charge(1 + key_bytes as u64 / 16, *span)?;
                     match self.eval(value, env)? {
                         Value::None => {}
                         Value::Secret(id) => {

@@ -164,7 +164,7 @@ impl<'t, 'a> Evaluator<'t, 'a> {
             )
             .with_label("the limit is reached here")
             .with_note(
-                "nested comprehensions multiply: each level builds its body once per element",
+                "the limit counts every value built, for every instance and environment: list and map entries, string bytes (one per 64), and the keys of values statements (one per 16 bytes); nested comprehensions multiply",
             )
             .with_help(
                 "build less: filter before nesting, or compute the data outside the platform",

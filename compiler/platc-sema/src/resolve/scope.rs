@@ -2,6 +2,8 @@
 //! (directly, or through an alias). Lookups record which imports are used;
 //! the rest are reported at the end.
 
+use std::collections::{HashMap, HashSet};
+
 use platc_diag::{Diagnostic, FileId, Span};
 use platc_syntax::ast;
 
@@ -40,9 +42,49 @@ impl Checker<'_> {
 
     pub(crate) fn build_scopes(&mut self) {
         let program = self.program;
+        // What each file defines, and which files join the platform, once:
+        // looking them up per import would be quadratic in long chains.
+        let mut defs: HashMap<FileId, Vec<(String, Def, Span)>> = HashMap::new();
+        for (i, c) in self.tables.comps.iter().enumerate() {
+            defs.entry(c.file).or_default().push((
+                c.decl.name.name.clone(),
+                Def::Comp(CompId(i as u32)),
+                c.decl.name.span,
+            ));
+        }
+        for (i, f) in self.tables.ifaces.iter().enumerate() {
+            defs.entry(f.decl.name.span.file).or_default().push((
+                f.decl.name.name.clone(),
+                Def::Iface(IfaceId(i as u32)),
+                f.decl.name.span,
+            ));
+        }
+        for (i, (p, pf)) in self.policies.iter().enumerate() {
+            defs.entry(*pf)
+                .or_default()
+                .push((p.name.name.clone(), Def::Policy(i), p.name.span));
+        }
+        let contributing: HashSet<FileId> = program
+            .units
+            .iter()
+            .filter(|u| {
+                u.module.items.iter().any(|i| {
+                    matches!(
+                        i,
+                        ast::Item::Instance(_)
+                            | ast::Item::Policy(_)
+                            | ast::Item::Secret(_)
+                            | ast::Item::Environment(_)
+                            | ast::Item::Waiver(_)
+                    )
+                })
+            })
+            .map(|u| u.file)
+            .collect();
+        let no_defs = Vec::new();
         for unit in &program.units {
             let mut scope = FileScope::default();
-            for (name, def, span) in self.own_defs(unit.file) {
+            for (name, def, span) in defs.get(&unit.file).unwrap_or(&no_defs).iter().cloned() {
                 scope.names.entry(name).or_insert((def, span, None));
             }
             let imports = unit.module.items.iter().filter_map(|i| match i {
@@ -57,20 +99,7 @@ impl Checker<'_> {
                 };
                 // A file that declares instances, secrets, environments or
                 // waivers joins the platform through its import: used.
-                let contributes = program.units.iter().any(|u| {
-                    u.file == *target
-                        && u.module.items.iter().any(|i| {
-                            matches!(
-                                i,
-                                ast::Item::Instance(_)
-                                    | ast::Item::Policy(_)
-                                    | ast::Item::Secret(_)
-                                    | ast::Item::Environment(_)
-                                    | ast::Item::Waiver(_)
-                            )
-                        })
-                });
-                if contributes {
+                if contributing.contains(target) {
                     self.scopes.used_imports.insert((unit.file, idx));
                 }
                 if let Some(alias) = &decl.alias {
@@ -81,7 +110,7 @@ impl Checker<'_> {
                     scope.aliases.insert(alias.name.clone(), (*target, idx));
                     continue;
                 }
-                for (name, def, span) in self.own_defs(*target) {
+                for (name, def, span) in defs.get(target).unwrap_or(&no_defs).iter().cloned() {
                     match scope.names.get(&name) {
                         Some((existing, _, _)) if *existing == def => {}
                         Some((_, prev, _)) => {
