@@ -54,7 +54,8 @@ enum Command {
         #[arg(default_value = ".")]
         path: PathBuf,
         /// The output directory (default: `out` in the project directory).
-        /// platc only replaces a directory it created itself.
+        /// platc only replaces a directory it created itself; a symbolic
+        /// link is followed (the tree goes where it points) and kept.
         #[arg(short = 'o', long = "out", value_name = "DIR")]
         out: Option<PathBuf>,
         /// Apply this environment's overrides.
@@ -155,6 +156,7 @@ fn check(path: PathBuf, env: Option<String>, args: DiagnosticArgs) -> ExitCode {
         Ok(c) => c,
         Err(e) => return fail(&e, e.help()),
     };
+    recover_output(&compilation);
     let clean = |p: &platc_driver::Platform| {
         let n = p.instances.len();
         format!(
@@ -181,7 +183,7 @@ fn build(
         return finish(c, &args, |_| String::new());
     }
     let target = out.unwrap_or_else(|| c.root.join("out"));
-    if let Err(e) = output::write_tree(&target, &build.files) {
+    if let Err(e) = output::write_tree(&target, &build.files, &c.root) {
         // Warnings still reach the user before the failure.
         let _ = print_diagnostics(c, &args);
         return fail(&e, e.help());
@@ -206,6 +208,7 @@ fn graph(path: PathBuf, format: GraphFormat, env: Option<String>, color: ColorCh
         Ok(r) => r,
         Err(e) => return fail(&e, e.help()),
     };
+    recover_output(&compilation);
     let (Some(platform), Some(graph)) = (compilation.platform.as_ref(), graph) else {
         return finish(&compilation, &args, |_| String::new());
     };
@@ -232,6 +235,21 @@ fn graph(path: PathBuf, format: GraphFormat, env: Option<String>, color: ColorCh
         let _ = print_diagnostics(&compilation, &args);
     }
     ExitCode::SUCCESS
+}
+
+/// Puts back the project's default output tree when an interrupted
+/// `platc build` left it aside (see `output`), so that no command leaves a
+/// user without the tree they had.
+fn recover_output(c: &Compilation) {
+    if c.root.as_os_str().is_empty() {
+        return;
+    }
+    if let Some(dir) = output::recover(&c.root.join("out")) {
+        eprintln!(
+            "note: restored the output directory `{}`, which an interrupted `platc build` had left aside",
+            dir.display()
+        );
+    }
 }
 
 fn print_diagnostics(c: &Compilation, args: &DiagnosticArgs) -> std::io::Result<()> {
