@@ -265,27 +265,10 @@ fn read_values_file(
             positions: Default::default(),
         });
     }
-    let value: serde_json::Value = serde_yaml_ng::from_str(&text).map_err(|e| {
-        let at = e
-            .location()
-            .map(|l| format!(" at line {}, column {}", l.line(), l.column()))
-            .unwrap_or_default();
-        let msg = e.to_string();
-        let msg = msg.split(" at line ").next().unwrap_or(&msg).to_string();
-        Box::new(
-            Diagnostic::error(
-                "E0602",
-                format!("values file `{}` is not valid YAML", vf.path),
-                vf.span,
-            )
-            .with_label(format!("{msg}{at} of this file"))
-            .with_help("fix the YAML; Helm would reject this file too"),
-        )
-    })?;
-    // The YAML 1.2 reading above gives the precise errors; Helm reads the
-    // file with YAML 1.1 rules (`yes` is a boolean), and so does platc.
+    // Helm's own reading (sigs.k8s.io/yaml over go-yaml v2), bounded: see
+    // the yaml11 module for what each problem means.
     let (value, positions) =
-        crate::yaml11::parse_located(&text).unwrap_or((value, Default::default()));
+        crate::yaml11::read(&text).map_err(|e| Box::new(yaml_diagnostic(vf, e)))?;
     let value = match value {
         serde_json::Value::Null => None,
         serde_json::Value::Object(_) => Some(value),
@@ -307,11 +290,159 @@ fn read_values_file(
         }
     };
     let file = sources.add(name, text);
-    Ok(ReadFile {
+    return Ok(ReadFile {
         value,
         file,
         positions,
-    })
+    });
+
+    /// E0602 for a values file that cannot be read as Helm reads it.
+    fn yaml_diagnostic(vf: &ValuesFile, e: crate::yaml11::YamlError) -> Diagnostic {
+        use crate::yaml11::{HelmRefusal as R, Problem, MAX_DEPTH, MAX_TEXT, MAX_VALUES};
+        let at = format!("at line {}, column {} of this file", e.line, e.column);
+        // Where a limit is passed.
+        let by = format!("by line {}, column {} of this file", e.line, e.column);
+        let path = &vf.path;
+        let helm_too = "; Helm would reject this file too";
+        let (message, label, help) = match e.problem {
+            Problem::Syntax {
+                message,
+                helm: true,
+            } => (
+                format!("values file `{path}` is not valid YAML"),
+                format!("{message} {at}"),
+                format!("fix the YAML{helm_too}"),
+            ),
+            Problem::Syntax {
+                message,
+                helm: false,
+            } => (
+                format!("platc cannot read values file `{path}`"),
+                format!("{message} {at}"),
+                "platc's YAML reader refuses this part of the file, which Helm's may accept: \
+                 write it more plainly"
+                    .to_string(),
+            ),
+            Problem::Helm(why) => {
+                let (label, help) = match why {
+                    R::Tag { found, text, tag } => (
+                        format!("cannot decode {found} `{text}` as a {tag}"),
+                        "remove the tag, or write a value of that type",
+                    ),
+                    R::Binary => (
+                        "!!binary value contains invalid base64 data".to_string(),
+                        "fix the base64 text, or remove `!!binary` to keep it as a string",
+                    ),
+                    R::MergeNotMap => (
+                        "map merge requires map or sequence of maps as the value".to_string(),
+                        "merge (`<<`) only maps, or quote `\"<<\"` to use it as a key",
+                    ),
+                    R::CollectionKey => (
+                        "a list or map is used as a key".to_string(),
+                        "keys must be strings, numbers or booleans",
+                    ),
+                    R::ContainsItself { anchor } => (
+                        format!("anchor `{anchor}` value contains itself"),
+                        "an alias cannot repeat the node that holds it",
+                    ),
+                    R::ExcessiveAliasing => (
+                        "document contains excessive aliasing".to_string(),
+                        "Helm's YAML reader refuses a document whose values nearly all come \
+                         from aliases: write the values out",
+                    ),
+                    R::NullKey { text } => (
+                        format!("the key `{text}` is null, which Helm cannot make a string key"),
+                        "quote the key to use it as text",
+                    ),
+                    R::BigKey { text } => (
+                        format!(
+                            "the key `{text}` is an integer above 2^63 - 1, which Helm cannot \
+                             make a string key"
+                        ),
+                        "quote the key to use it as text",
+                    ),
+                    R::NotJson { text } => (
+                        format!("`{text}` is a number JSON cannot hold"),
+                        "quote it to use it as text",
+                    ),
+                };
+                (
+                    format!("values file `{path}` is rejected by Helm's YAML reader"),
+                    format!("{label} {at}"),
+                    format!("{help}{helm_too}"),
+                )
+            }
+            Problem::SameKey { first, second, key } => (
+                format!("values file `{path}` sets the key `{key}` twice"),
+                format!(
+                    "`{first}` and `{second}` are both the key `{key}` to Helm, which keeps one \
+                     of them at random (the second {at})"
+                ),
+                "write the key once".to_string(),
+            ),
+            Problem::TooDeep { alias } => (
+                format!("values file `{path}` is nested too deeply"),
+                format!(
+                    "{} more than {MAX_DEPTH} levels deep {at}",
+                    if alias {
+                        "its aliases nest lists and maps"
+                    } else {
+                        "lists and maps nest"
+                    }
+                ),
+                format!("platc reads values nested at most {MAX_DEPTH} levels deep: flatten them"),
+            ),
+            Problem::TooMany { alias } => (
+                format!("values file `{path}` holds too many values"),
+                if alias {
+                    format!(
+                        "its aliases expand it to more than {} values {by}",
+                        thousands(MAX_VALUES)
+                    )
+                } else {
+                    format!("it holds more than {} values {by}", thousands(MAX_VALUES))
+                },
+                format!(
+                    "platc reads at most {} values from a values file, counting each alias as the \
+                     values it repeats",
+                    thousands(MAX_VALUES)
+                ),
+            ),
+            Problem::TooLong { alias } => (
+                format!("values file `{path}` holds too much text"),
+                format!(
+                    "{} more than {} MiB of text {by}",
+                    if alias {
+                        "its aliases expand it to"
+                    } else {
+                        "it holds"
+                    },
+                    MAX_TEXT >> 20
+                ),
+                format!(
+                    "platc reads at most {} MiB of text from a values file, counting each alias \
+                     as the text it repeats",
+                    MAX_TEXT >> 20
+                ),
+            ),
+        };
+        Diagnostic::error("E0602", message, vf.span)
+            .with_label(label)
+            .with_help(help)
+    }
+
+    /// `1000000` as `1,000,000`.
+    fn thousands(n: usize) -> String {
+        let digits = n.to_string();
+        let mut out = String::new();
+        for (i, c) in digits.chars().enumerate() {
+            if i > 0 && (digits.len() - i).is_multiple_of(3) {
+                out.push(',');
+            }
+            out.push(c);
+        }
+        out
+    }
 }
 
 fn unreadable(vf: &ValuesFile, why: &str) -> Diagnostic {
