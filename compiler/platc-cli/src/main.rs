@@ -218,6 +218,18 @@ fn graph(path: PathBuf, format: GraphFormat, env: Option<String>, color: ColorCh
         GraphFormat::Json => platc_driver::graph::Format::Json,
         GraphFormat::Svg => platc_driver::graph::Format::Svg,
     };
+    if let (platc_driver::graph::Format::Svg, Some((instances, arrows))) =
+        (format, platc_driver::graph::too_large_for_svg(&graph))
+    {
+        return fail(
+            format!(
+                "the graph is too large to draw as SVG: {instances} instances and {arrows} arrows (at most {} and {})",
+                platc_driver::graph::MAX_SVG_INSTANCES,
+                platc_driver::graph::MAX_SVG_CONNECTIONS
+            ),
+            "render it as text, `--format dot` (for graphviz) or `--format json`".into(),
+        );
+    }
     let text = platc_driver::graph::render(&graph, platform, format);
     let mut stdout = std::io::stdout().lock();
     if let Err(e) = stdout

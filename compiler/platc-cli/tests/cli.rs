@@ -600,3 +600,26 @@ fn a_huge_sparse_source_is_refused_without_reading_it() {
     assert_eq!(code, Some(1));
     assert_eq!(diags[0]["code"], "E0107", "{diags:?}");
 }
+
+#[test]
+fn a_graph_too_large_to_draw_is_refused_as_svg_but_not_as_text() {
+    let instances: String = (0..1_001).map(|i| format!("c i{i} {{}}\n")).collect();
+    let main = format!("platform \"p\" {{}}\ncomponent c {{}}\n{instances}");
+    let dir = project("huge-graph", &[("main.plat", main.as_str())]);
+    let out = platc()
+        .args(["graph", "--format", "svg"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("too large to draw as SVG"), "{stderr}");
+    assert!(out.stdout.is_empty());
+    let out = platc()
+        .args(["graph", "--format", "json"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    std::fs::remove_dir_all(&dir).unwrap();
+}

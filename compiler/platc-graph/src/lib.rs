@@ -435,6 +435,21 @@ impl std::str::FromStr for Format {
     }
 }
 
+/// The largest graph drawn as SVG: its layout and drawing grow faster than
+/// the graph, and a drawing of thousands of boxes is unreadable anyway.
+/// Larger graphs are rendered in the text formats.
+pub const MAX_SVG_INSTANCES: usize = 1_000;
+/// The most arrows (connected pairs of instances) drawn as SVG.
+pub const MAX_SVG_CONNECTIONS: usize = 5_000;
+
+/// Whether the graph is too large to draw as SVG ([`MAX_SVG_INSTANCES`],
+/// [`MAX_SVG_CONNECTIONS`]): its instance and arrow counts when it is.
+pub fn too_large_for_svg(graph: &PlatformGraph) -> Option<(usize, usize)> {
+    let arrows = connections(graph).len();
+    (graph.len() > MAX_SVG_INSTANCES || arrows > MAX_SVG_CONNECTIONS)
+        .then_some((graph.len(), arrows))
+}
+
 /// Renders the graph of `platform` (built by [`build`] from the same
 /// platform). Every format ends with a newline and is deterministic.
 pub fn render(graph: &PlatformGraph, platform: &Platform, format: Format) -> String {
