@@ -98,23 +98,19 @@ pub(crate) fn files(plan: &Plan) -> Vec<OutputFile> {
         let docs: Vec<Json> = plan.secret_namespaces[s]
             .iter()
             .map(|ns| {
-                json!({
-                    "apiVersion": "external-secrets.io/v1",
-                    "kind": "ExternalSecret",
-                    "metadata": {
-                        "name": secret.secret_name,
-                        "namespace": ns,
-                        "labels": common_labels(p),
-                    },
-                    "spec": {
+                external_secret(
+                    p,
+                    &secret.secret_name,
+                    ns,
+                    json!({
                         "secretStoreRef": {"name": store, "kind": "ClusterSecretStore"},
                         "target": {"name": secret.secret_name},
                         "data": secret.keys.iter().map(|key| json!({
                             "secretKey": key,
                             "remoteRef": {"key": path, "property": key},
                         })).collect::<Vec<_>>(),
-                    },
-                })
+                    }),
+                )
             })
             .collect();
         files.push(OutputFile {
@@ -142,6 +138,20 @@ pub(crate) fn files(plan: &Plan) -> Vec<OutputFile> {
         contents: format!("{HEADER}{}", yaml::to_string(&kustomization)),
     });
     files
+}
+
+/// An ExternalSecret named `name` in namespace `ns`, with `spec`.
+fn external_secret(p: &platc_sema::Platform, name: &str, ns: &str, spec: Json) -> Json {
+    json!({
+        "apiVersion": "external-secrets.io/v1",
+        "kind": "ExternalSecret",
+        "metadata": {
+            "name": name,
+            "namespace": ns,
+            "labels": common_labels(p),
+        },
+        "spec": spec,
+    })
 }
 
 /// The SecretStore (and its ServiceAccount and RBAC) through which the
@@ -192,15 +202,11 @@ fn template_files(plan: &Plan) -> Vec<OutputFile> {
                 if reads_local {
                     local_namespaces.insert(ns.clone());
                 }
-                json!({
-                    "apiVersion": "external-secrets.io/v1",
-                    "kind": "ExternalSecret",
-                    "metadata": {
-                        "name": secret.secret_name,
-                        "namespace": ns,
-                        "labels": common_labels(p),
-                    },
-                    "spec": {
+                external_secret(
+                    p,
+                    &secret.secret_name,
+                    ns,
+                    json!({
                         "refreshInterval": "1h",
                         "target": {
                             "name": secret.secret_name,
@@ -212,8 +218,8 @@ fn template_files(plan: &Plan) -> Vec<OutputFile> {
                             },
                         },
                         "data": data,
-                    },
-                })
+                    }),
+                )
             })
             .collect();
         files.push(OutputFile {

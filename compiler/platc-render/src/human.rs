@@ -94,30 +94,37 @@ fn trim_line_ends(text: &str) -> String {
         // the escape sequences (`ESC [ ... final byte`) do.
         let mut kept = 0;
         let mut escapes = String::new();
-        let mut chars = body.char_indices().peekable();
-        while let Some((i, c)) = chars.next() {
+        let mut i = 0;
+        while let Some(c) = body[i..].chars().next() {
             if c == '\x1b' {
-                let mut end = i + 1;
-                if chars.next_if(|&(_, c)| c == '[').is_some() {
-                    end += 1;
-                    for (j, c) in chars.by_ref() {
-                        end = j + c.len_utf8();
-                        if ('@'..='~').contains(&c) {
-                            break;
-                        }
-                    }
-                }
-                escapes.push_str(&body[i..end]);
-            } else if !c.is_whitespace() {
+                let n = escape_len(&body[i..]);
+                escapes.push_str(&body[i..i + n]);
+                i += n;
+                continue;
+            }
+            if !c.is_whitespace() {
                 kept = i + c.len_utf8();
                 escapes.clear();
             }
+            i += c.len_utf8();
         }
         out.push_str(&cap_width(&body[..kept]));
         out.push_str(&escapes);
         out.push_str(newline);
     }
     out
+}
+
+/// The length in bytes of the escape sequence that starts `s` (with ESC):
+/// `ESC [ ... final byte` for a control sequence, else the ESC alone.
+fn escape_len(s: &str) -> usize {
+    if !s[1..].starts_with('[') {
+        return 1;
+    }
+    s[2..]
+        .char_indices()
+        .find(|&(_, c)| ('@'..='~').contains(&c))
+        .map_or(s.len(), |(j, c)| 2 + j + c.len_utf8())
 }
 
 /// The most visible characters of a rendered line: a source line of
@@ -136,21 +143,16 @@ fn cap_width(line: &str) -> std::borrow::Cow<'_, str> {
     let mut out = String::with_capacity(MAX_LINE_WIDTH * 2);
     let mut visible = 0;
     let mut cut = false;
-    let mut chars = line.char_indices().peekable();
-    while let Some((i, c)) = chars.next() {
+    let mut i = 0;
+    while let Some(c) = line[i..].chars().next() {
         if c == '\x1b' {
-            let mut end = i + 1;
-            if chars.next_if(|&(_, c)| c == '[').is_some() {
-                end += 1;
-                for (j, c) in chars.by_ref() {
-                    end = j + c.len_utf8();
-                    if ('@'..='~').contains(&c) {
-                        break;
-                    }
-                }
-            }
-            out.push_str(&line[i..end]);
-        } else if visible < MAX_LINE_WIDTH {
+            let n = escape_len(&line[i..]);
+            out.push_str(&line[i..i + n]);
+            i += n;
+            continue;
+        }
+        i += c.len_utf8();
+        if visible < MAX_LINE_WIDTH {
             out.push(c);
             visible += 1;
         } else if !cut {
