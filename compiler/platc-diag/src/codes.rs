@@ -97,6 +97,19 @@ codes! {
     "E0605" "invalid-values-type" Error "a Helm value has a type or a value that its chart does not accept";
     "E0606" "chart-schema-violation" Error "the Helm values do not validate against the chart's full values schema";
     "E0607" "invalid-chart-schema" Error "a chart schema named in chart_schemas cannot be read or is not a JSON Schema";
+    // P1xxx: built-in policy packs (stdlib/std/policies)
+    "P1001" "ingress-authenticated" Error "an endpoint is exposed without authentication";
+    "P1002" "public-uses-tls" Error "a public endpoint is served without TLS";
+    "P1003" "public-is-audited" Error "a public endpoint keeps no audit log";
+    "P1004" "unique-routes" Error "two endpoints claim the same host and path";
+    "P1005" "hosts-in-domain" Error "an endpoint's host is outside the platform domain";
+    "P1101" "no-literal-credentials" Error "a parameter that holds a credential is given as plain text";
+    "P1102" "prod-secrets-external" Error "a secret in production does not come from an external secret store";
+    "P1201" "released-charts" Error "a chart is pinned to a pre-release or build version";
+    "P1202" "pinned-images" Error "an image is set without an exact tag or digest";
+    "P1301" "requests-and-limits" Warning "a resources block lacks requests or limits";
+    "P1302" "prod-persistence" Error "an instance runs without persistent storage in production";
+    "P1401" "cross-namespace-declared" Warning "an instance refers to an instance in another namespace, undeclared";
     // Warnings
     "W0201" "unused-import" Warning "an import brings in nothing that is used";
     "W0501" "expired-waiver" Warning "a waiver's expiry date has passed";
