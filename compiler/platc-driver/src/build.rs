@@ -26,7 +26,10 @@ pub fn build_path(
     let compilation = check_path(fs, path, options)?;
     let files = match (&compilation.platform, &compilation.graph) {
         (Some(platform), Some(graph)) if !compilation.has_errors() => {
-            emit(&compilation, platform, graph)
+            let mut files = emit(&compilation, platform, graph);
+            files.push(audit(&compilation, platform));
+            files.sort_by(|a, b| a.path.cmp(&b.path));
+            files
         }
         _ => Vec::new(),
     };
@@ -43,6 +46,20 @@ pub fn graph_path(
     let compilation = check_path(fs, path, options)?;
     let graph = compilation.graph.clone();
     Ok((compilation, graph))
+}
+
+/// `audit.json`: the endpoints of the platform built, and the policies and
+/// waivers on every platform the check evaluated.
+fn audit(c: &Compilation, platform: &platc_sema::Platform) -> OutputFile {
+    let platforms = c.platforms();
+    let evaluations: Vec<&platc_policy::Evaluation> = c.policy.iter().collect();
+    let doc = platc_policy::audit::document(platform, &platforms, &evaluations);
+    let mut contents = serde_json::to_string_pretty(&doc).unwrap_or_default();
+    contents.push('\n');
+    OutputFile {
+        path: "audit.json".to_string(),
+        contents,
+    }
 }
 
 /// Emits the files of a platform that checked clean, merging the values

@@ -1,7 +1,7 @@
 //! The checks that follow analysis, on the base platform and on the
 //! platform under every environment: reading and validating the user's
-//! values files (E0601, E0602, E0603) and building the deployment graph (a
-//! cycle through `requires` edges is E0320). `platc check` runs them, so a
+//! values files (E0601, E0602, E0603), building the deployment graph (a
+//! cycle through `requires` edges is E0320) and evaluating the policies. `platc check` runs them, so a
 //! CI job that only checks catches what `platc build` would refuse.
 //!
 //! Each values file named at one place is read once, whichever variants
@@ -43,12 +43,21 @@ pub(crate) enum ValuesFiles {
 /// platforms, as analysis does.
 pub(crate) fn run(fs: &dyn FileSystem, c: &mut Compilation, values_files: ValuesFiles) {
     if c.has_errors() {
+        // Analysis may have found nothing wrong while loading did (an
+        // import not found): the platform is still not a checked one.
+        c.platform = None;
+        c.others.clear();
         return;
     }
     let selected = c.platform.as_ref();
+    if let Some(p) = selected {
+        c.policies = p.policies.clone();
+        c.policy_packs = p.policy_packs.clone();
+    }
     // The base platform first, then the environments in declaration order:
     // a diagnostic the base platform gives carries no environment note.
     let mut variants: Vec<&Platform> = selected.into_iter().chain(&c.others).collect();
+    let variants_count = variants.len();
     variants.sort_by_key(|p| {
         p.environment
             .as_ref()
@@ -60,6 +69,7 @@ pub(crate) fn run(fs: &dyn FileSystem, c: &mut Compilation, values_files: Values
     let mut read: BTreeMap<ValuesKey, ReadFile> = BTreeMap::new();
     let mut schemas: HashMap<(Span, String), Option<UserSchema>> = HashMap::new();
     let mut graph = None;
+    let mut evaluations = Vec::new();
     let sources = &mut c.sources;
     for p in variants {
         let mut report = |d: Diagnostic| {
@@ -111,9 +121,60 @@ pub(crate) fn run(fs: &dyn FileSystem, c: &mut Compilation, values_files: Values
             crate::charts::check_instance(inst, &files, schema, &mut report);
         }
         match platform_graph(p) {
-            Ok(g) if selected.is_some_and(|s| std::ptr::eq(s, p)) => graph = Some(g),
-            Ok(_) => {}
+            Ok(g) => {
+                // The policies, over the platform, its graph and the values
+                // files of its instances.
+                let user_values = |name: &str| -> Vec<&serde_json::Value> {
+                    p.instance(name)
+                        .into_iter()
+                        .flat_map(|i| &i.values_files)
+                        .filter_map(|vf| read.get(&values_key(vf))?.value.as_ref())
+                        .collect()
+                };
+                let evaluation = platc_policy::evaluate(p, &g, &user_values);
+                for d in evaluation.diagnostics() {
+                    report(d);
+                }
+                evaluations.push(evaluation);
+                if selected.is_some_and(|s| std::ptr::eq(s, p)) {
+                    graph = Some(g);
+                }
+            }
             Err(d) => report(*d),
+        }
+    }
+    // A waiver that exempts nothing anywhere (a reversed edge, the wrong
+    // policy, a fixed finding) is reported: it would hide nothing today, and
+    // mislead the reader tomorrow.
+    if evaluations.len() == variants_count {
+        if let Some(p) = selected {
+            for (wi, w) in p.waivers.iter().enumerate() {
+                let used = evaluations
+                    .iter()
+                    .flat_map(|e| &e.findings)
+                    .any(|f| f.waived_by == Some(wi));
+                let active = p
+                    .policies
+                    .iter()
+                    .find(|x| x.name == w.policy)
+                    .is_some_and(|x| x.active(p));
+                if !used && !w.expired && active {
+                    diagnostics.push(
+                        Diagnostic::new(
+                            "W0502",
+                            format!(
+                                "waiver of `{}` for `{}` exempts nothing",
+                                w.policy, w.target
+                            ),
+                            platc_diag::Label::new(w.span, "no failure of the policy matches it"),
+                        )
+                        .with_note("checked on the base platform and every environment")
+                        .with_help(
+                            "delete the waiver, or check its target (an edge is written `from -> to`, from the instance that refers)",
+                        ),
+                    );
+                }
+            }
         }
     }
     // The selected platform's values, for `build` to merge.
@@ -133,6 +194,7 @@ pub(crate) fn run(fs: &dyn FileSystem, c: &mut Compilation, values_files: Values
         c.graph = graph;
         c.values = read.into_iter().map(|(k, f)| (k, f.value)).collect();
     }
+    c.policy = evaluations;
 }
 
 /// The platform graph; a cycle through `requires` edges (reference cycles

@@ -24,7 +24,9 @@ pub use build::{build_path, graph_path, Build};
 pub use fs::{FileSystem, MemoryFs, RealFs};
 pub use platc_emit::OutputFile;
 pub use platc_graph as graph;
-pub use platc_sema::{Platform, ValuesFile};
+pub use platc_sema::{Platform, Policy, PolicySeverity, ValuesFile};
+/// The canonical formatter of `.plat` files (`platc fmt`).
+pub use platc_syntax::fmt;
 
 mod stdlib {
     include!(concat!(env!("OUT_DIR"), "/stdlib.rs"));
@@ -48,6 +50,8 @@ pub struct Options {
     pub allow_missing_platform: bool,
     /// Apply this environment's overrides to the checked platform.
     pub environment: Option<String>,
+    /// Turn every warning into an error (`--deny-warnings`).
+    pub deny_warnings: bool,
 }
 
 impl Default for Options {
@@ -56,6 +60,7 @@ impl Default for Options {
             today: today(),
             allow_missing_platform: false,
             environment: None,
+            deny_warnings: false,
         }
     }
 }
@@ -83,6 +88,29 @@ pub struct Compilation {
     pub environments: Option<Vec<String>>,
     /// The project root: the directory of the root file.
     pub root: PathBuf,
+    /// The policies' results on the base platform and under every
+    /// environment (base first, then in declaration order), when analysis
+    /// found no error: the base of the audit record and of SARIF.
+    pub policy: Vec<platc_policy::Evaluation>,
+    /// The policies of the program and the built-in packs in force (of
+    /// the selected platform), when analysis found no error: kept even when
+    /// a policy fails, for `platc policy list` and SARIF.
+    pub policies: Vec<platc_sema::Policy>,
+    pub policy_packs: Vec<String>,
+}
+
+impl Compilation {
+    /// Every platform checked: the selected one and the others, base
+    /// first, then the environments in declaration order.
+    pub fn platforms(&self) -> Vec<&Platform> {
+        let mut all: Vec<&Platform> = self.platform.iter().chain(&self.others).collect();
+        all.sort_by_key(|p| {
+            p.environment
+                .as_ref()
+                .map(|e| p.environments.iter().position(|x| x == e))
+        });
+        all
+    }
 }
 
 impl Compilation {
@@ -194,6 +222,7 @@ pub fn check_path(
         }
     }
     checks::run(fs, &mut compilation, checks::ValuesFiles::Read);
+    deny_warnings(&mut compilation, options);
     cap_repeated(&mut compilation.diagnostics);
     Ok(compilation)
 }
@@ -254,8 +283,32 @@ pub fn check_source(name: &str, text: &str, options: &Options) -> Compilation {
     let mut compilation =
         run_on_big_stack(|| loader::compile(&fs, &root, &file, name.to_string(), text, options));
     checks::run(&fs, &mut compilation, checks::ValuesFiles::Skip);
+    deny_warnings(&mut compilation, options);
     cap_repeated(&mut compilation.diagnostics);
     compilation
+}
+
+/// With [`Options::deny_warnings`], every warning becomes an error: the
+/// compilation then has errors, and `build` writes nothing.
+fn deny_warnings(c: &mut Compilation, options: &Options) {
+    if !options.deny_warnings {
+        return;
+    }
+    let mut any = false;
+    for d in &mut c.diagnostics {
+        if d.severity == platc_diag::Severity::Warning {
+            d.severity = platc_diag::Severity::Error;
+            d.notes
+                .push("a warning is an error with `--deny-warnings`".to_string());
+            any = true;
+        }
+    }
+    if any {
+        c.platform = None;
+        c.others.clear();
+        c.graph = None;
+        c.values.clear();
+    }
 }
 
 /// The root file and project root of an input path.

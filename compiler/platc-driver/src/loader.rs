@@ -17,6 +17,9 @@ enum Key {
     User(PathBuf),
 }
 
+/// The stdlib modules under this prefix are the built-in policy packs.
+const POLICY_PACKS: &str = "std/policies/";
+
 struct Loaded {
     file: FileId,
     key: Key,
@@ -75,6 +78,15 @@ pub(crate) fn compile(
     };
     let root_key = Key::User(normalize(root_file));
     let root_id = l.load_text(root_key, display, text);
+    // The built-in policy packs are part of every program (spec 6.7.1).
+    for (name, text) in crate::stdlib_modules() {
+        if name.starts_with(POLICY_PACKS) {
+            let key = Key::Std(name.to_string());
+            if !l.loaded.contains_key(&key) {
+                l.load_text(key, format!("{name}.plat"), text.to_string());
+            }
+        }
+    }
     let mut diagnostics = std::mem::take(&mut l.diagnostics);
     let mut platform = None;
     let mut others = Vec::new();
@@ -89,6 +101,10 @@ pub(crate) fn compile(
                 file: u.file,
                 module: &u.module,
                 is_std: matches!(u.key, Key::Std(_)),
+                policy_pack: match &u.key {
+                    Key::Std(n) => n.strip_prefix(POLICY_PACKS).map(str::to_string),
+                    Key::User(_) => None,
+                },
                 imports: u.imports.clone(),
             })
             .collect();
@@ -129,6 +145,9 @@ pub(crate) fn compile(
         values: Default::default(),
         environments,
         root: project_root.to_path_buf(),
+        policy: Vec::new(),
+        policies: Vec::new(),
+        policy_packs: Vec::new(),
     }
 }
 

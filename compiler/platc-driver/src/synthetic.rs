@@ -55,6 +55,7 @@ component service {
     env.STORE = "${store.endpoint}:${store.port}"
     resources.requests.cpu = cpu
     resources.requests.memory = memory
+    resources.limits.memory = memory
     fullnameOverride = name
     podLabels = labels
   }

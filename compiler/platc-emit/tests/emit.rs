@@ -131,6 +131,8 @@ web shop_web {
     tls = false
   }
 }
+
+allow ingress_authenticated for shop_web.admin reason "reached only from the office network"
 "#;
 
 /// The user's values file of `shop_web`, as the driver would merge it.

@@ -332,6 +332,7 @@ component c {
   chart "a/b" version "1.0.0-rc.1+build.5" from "https://example.com/charts?x=1&y=2"
 }
 c one {}
+allow released_charts for one reason "a release candidate, on purpose"
 "#,
     );
     let g = build(&p).unwrap();

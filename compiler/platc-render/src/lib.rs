@@ -5,6 +5,8 @@
 //!   closing "could not compile" line.
 //! * [`render_json`] / [`write_json`]: JSON lines in the versioned schema
 //!   documented in the [`json`] module and in `docs/diagnostics-json.md`.
+//! * [`render_sarif`]: a SARIF 2.1.0 log (the [`sarif`] module and
+//!   `docs/sarif.md`).
 //!
 //! Architecture invariant: this is the only crate that knows
 //! codespan-reporting, and no codespan or termcolor type appears in its public
@@ -22,9 +24,11 @@
 
 mod human;
 pub mod json;
+pub mod sarif;
 
 pub use human::{render_human, summary, write_human};
 pub use json::{render_json, write_json, JSON_SCHEMA_VERSION};
+pub use sarif::{render_sarif, SarifRule, Suppressed};
 
 use platc_diag::SourceFile;
 

@@ -76,6 +76,14 @@ impl<'a> Checker<'a> {
             c.check_waiver(i);
         }
         c.report_unused_imports();
+        c.tables.policies = c.policies.clone();
+        c.tables.waivers = c.waivers.clone();
+        c.tables.today = Some(program.today);
+        c.tables.packs = program
+            .units
+            .iter()
+            .filter_map(|u| Some((u.file, u.policy_pack.clone()?)))
+            .collect();
         // Checking is done: evaluation reads the finished tables.
         let Checker {
             tables, mut sink, ..

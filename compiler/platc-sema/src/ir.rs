@@ -29,9 +29,128 @@ pub struct Platform {
     /// The components of the instances, in order of first use: what a
     /// reusable module of each needs to document itself.
     pub components: Vec<ComponentInfo>,
+    /// Every policy of the program (the built-in packs' included), in
+    /// source order: the root file first, then imports, then the packs.
+    pub policies: Vec<Policy>,
+    /// The built-in policy packs in force (`policy_packs`, else all).
+    pub policy_packs: Vec<String>,
+    /// Every waiver, in source order.
+    pub waivers: Vec<Waiver>,
+    /// The fields of the `params` record of the `instances` collection
+    /// (spec 6.7): every element has all of them, `none` where its
+    /// component has no such parameter.
+    pub policy_param_fields: Vec<String>,
+}
+
+/// A policy: rules over the platform's collections (spec 6.7).
+#[derive(Debug, Clone)]
+pub struct Policy {
+    pub name: String,
+    /// `P` and four digits.
+    pub code: String,
+    pub severity: PolicySeverity,
+    /// Its doc comment: what `platc explain` and SARIF show.
+    pub doc: Option<String>,
+    /// The built-in pack that defines it (`ingress`), or `None` for the
+    /// user's own.
+    pub pack: Option<String>,
+    pub rules: Vec<Rule>,
+    /// The policy's name in its declaration.
+    pub span: Span,
+}
+
+impl Policy {
+    /// Whether it applies to `platform`: the user's own always, a pack's
+    /// when the pack is in force.
+    pub fn active(&self, platform: &Platform) -> bool {
+        self.pack
+            .as_ref()
+            .is_none_or(|p| platform.policy_packs.contains(p))
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PolicySeverity {
+    Deny,
+    Warn,
+}
+
+impl PolicySeverity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PolicySeverity::Deny => "deny",
+            PolicySeverity::Warn => "warn",
+        }
+    }
+}
+
+/// `for VAR in COLLECTION where FILTER fail VAR MESSAGE help HELP`
+#[derive(Debug, Clone)]
+pub struct Rule {
+    pub collection: String,
+    pub var: String,
+    pub filter: Option<crate::rule::RuleExpr>,
+    pub message: crate::rule::RuleExpr,
+    pub help: Option<crate::rule::RuleExpr>,
+    /// The whole rule.
+    pub span: Span,
+}
+
+/// `allow POLICY for TARGET reason "WHY" until DATE`
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Waiver {
+    pub policy: String,
+    pub target: WaiverTarget,
+    pub reason: String,
+    pub until: Option<platc_syntax::ast::Date>,
+    /// Its date has passed: it waives nothing.
+    pub expired: bool,
+    pub span: Span,
+}
+
+/// What a waiver exempts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WaiverTarget {
+    /// An instance: failures about it, its endpoints, parameters and the
+    /// edges from it.
+    Instance(String),
+    /// One endpoint: `instance.point`.
+    Endpoint(String, String),
+    /// A secret.
+    Secret(String),
+    /// One edge of the graph: `from -> to`.
+    Edge(String, String),
+}
+
+impl std::fmt::Display for WaiverTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            WaiverTarget::Instance(i) | WaiverTarget::Secret(i) => write!(f, "{i}"),
+            WaiverTarget::Endpoint(i, p) => write!(f, "{i}.{p}"),
+            WaiverTarget::Edge(a, b) => write!(f, "{a} -> {b}"),
+        }
+    }
 }
 
 impl Platform {
+    /// The value of `platform` in expressions: its `name`, `domain`,
+    /// `namespace` and `environment`.
+    pub fn value(&self) -> Value {
+        let s = |v: &str| Value::Str(v.to_string());
+        let mut m = BTreeMap::new();
+        m.insert("name".to_string(), s(&self.name));
+        m.insert(
+            "domain".to_string(),
+            self.domain.as_deref().map_or(Value::None, s),
+        );
+        m.insert("namespace".to_string(), s(&self.namespace));
+        m.insert(
+            "environment".to_string(),
+            self.environment.as_deref().map_or(Value::None, s),
+        );
+        Value::map(m)
+    }
+
     pub fn component(&self, name: &str) -> Option<&ComponentInfo> {
         self.components.iter().find(|c| c.name == name)
     }
@@ -113,6 +232,8 @@ pub struct Instance {
     pub chart: Option<Chart>,
     /// Every parameter's value (defaults filled in).
     pub args: BTreeMap<String, Value>,
+    /// Where the instance sets each parameter it sets (the attribute).
+    pub arg_spans: BTreeMap<String, Span>,
     /// The Helm values the component's values blocks produce: nested
     /// `Value::Map`s, never secrets (those are in `sensitive_values`).
     pub values: BTreeMap<String, Value>,

@@ -15,6 +15,7 @@ mod ir;
 mod items;
 mod refs;
 mod resolve;
+pub mod rule;
 mod tables;
 mod typeres;
 pub mod types;
@@ -33,6 +34,9 @@ pub struct SourceUnit<'a> {
     pub module: &'a ast::Module,
     /// True for embedded `std/...` modules.
     pub is_std: bool,
+    /// The name of the built-in policy pack this module is (`ingress`),
+    /// for the packs the driver loads into every program.
+    pub policy_pack: Option<String>,
     /// One entry per `import` item, in order: the imported file, or `None`
     /// when it could not be loaded (already reported by the loader).
     pub imports: Vec<Option<FileId>>,

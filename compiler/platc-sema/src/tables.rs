@@ -58,6 +58,13 @@ pub(crate) struct Tables<'a> {
     /// The interface of each `all(Interface)` call, by the call's span
     /// (file, start).
     pub all_calls: HashMap<(u32, u32), IfaceId>,
+    /// Every policy, and the file that declares it.
+    pub policies: Vec<(&'a ast::PolicyDecl, FileId)>,
+    pub waivers: Vec<&'a ast::WaiverDecl>,
+    /// The files that are built-in policy packs, and each pack's name.
+    pub packs: HashMap<FileId, String>,
+    /// Today's date: a waiver whose `until` is before it has expired.
+    pub today: Option<ast::Date>,
 }
 
 impl Tables<'_> {

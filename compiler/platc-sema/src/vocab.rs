@@ -64,6 +64,33 @@ pub(crate) fn regex_is_match(pattern: &'static str, text: &str) -> bool {
     cached_regex(pattern).is_match(text)
 }
 
+/// A user's pattern (of `matches`), compiled once per process: the error
+/// says what is wrong with an invalid one. At most 1,000 patterns are
+/// kept; the patterns of a program are literals, so that bounds nothing
+/// real.
+pub(crate) fn compiled_regex(pattern: &str) -> Result<regex::Regex, String> {
+    use std::sync::{Mutex, OnceLock};
+    static CACHE: OnceLock<Mutex<HashMap<String, regex::Regex>>> = OnceLock::new();
+    let mut cache = CACHE
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    if let Some(re) = cache.get(pattern) {
+        return Ok(re.clone());
+    }
+    let re = regex::RegexBuilder::new(pattern)
+        .size_limit(1 << 20)
+        .build()
+        .map_err(|e| {
+            let msg = e.to_string();
+            msg.lines().last().unwrap_or("").trim().to_string()
+        })?;
+    if cache.len() < 1000 {
+        cache.insert(pattern.to_string(), re.clone());
+    }
+    Ok(re)
+}
+
 fn cached_regex(pattern: &'static str) -> &'static regex::Regex {
     use std::sync::{Mutex, OnceLock};
     // A handful of fixed patterns: each is compiled once and kept for the

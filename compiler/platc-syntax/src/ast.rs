@@ -305,8 +305,11 @@ impl std::fmt::Display for Date {
 #[derive(Clone, Debug, PartialEq)]
 pub struct WaiverDecl {
     pub policy: Ident,
-    /// `instance` or `instance.expose_name`.
+    /// `instance`, `secret`, `instance.expose_name`, or (with `edge`)
+    /// `from -> to`.
     pub target: Vec<Ident>,
+    /// The target is an edge of the platform graph: `from -> to`.
+    pub edge: bool,
     pub reason: StringLit,
     pub until: Option<(Date, Span)>,
     pub span: Span,

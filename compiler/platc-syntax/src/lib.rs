@@ -365,6 +365,6 @@ mod grammar_coverage {
     fn the_sample_lowers_without_diagnostics() {
         let (module, diags) = parse(FileId(0), include_str!("all_constructs.plat"));
         assert!(diags.is_empty(), "{diags:?}");
-        assert_eq!(module.items.len(), 10);
+        assert_eq!(module.items.len(), 11);
     }
 }

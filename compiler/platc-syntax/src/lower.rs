@@ -498,12 +498,15 @@ impl<'a> Lowerer<'a> {
         let span = self.span(&pair);
         let mut it = kids(pair);
         let policy = self.ident(it.next().unwrap());
-        let target = it
-            .next()
-            .unwrap()
-            .into_inner()
-            .map(|p| self.ident(p))
-            .collect();
+        let mut edge = false;
+        let mut target = Vec::new();
+        for p in it.next().unwrap().into_inner() {
+            if p.as_rule() == Rule::edge_arrow {
+                edge = true;
+            } else {
+                target.push(self.ident(p));
+            }
+        }
         let reason = self.string(it.next().unwrap());
         let until = it.next().map(|d| {
             let dspan = self.span(&d);
@@ -512,6 +515,7 @@ impl<'a> Lowerer<'a> {
         WaiverDecl {
             policy,
             target,
+            edge,
             reason,
             until,
             span,

@@ -240,6 +240,24 @@ impl Evaluator<'_, '_> {
                 exposes: d.exposes.iter().map(|e| e.name.name.clone()).collect(),
             });
         }
+        let (policies, waivers) = crate::rule::lower(self.t);
+        // `policy_packs = [...]` (checked to be a list of pack names), else
+        // every pack.
+        let policy_packs = match p
+            .attrs
+            .iter()
+            .find(|a| a.name.name == "policy_packs")
+            .and_then(|a| self.eval_no_platform(&a.value))
+        {
+            Some(Value::List(l)) => l
+                .iter()
+                .filter_map(|v| match v {
+                    Value::Str(s) => Some(s.clone()),
+                    _ => None,
+                })
+                .collect(),
+            _ => crate::rule::pack_names(self.t),
+        };
         Some(crate::Platform {
             name: p.name.as_plain().unwrap_or_default(),
             domain: match field("domain") {
@@ -279,6 +297,10 @@ impl Evaluator<'_, '_> {
                 })
                 .collect(),
             components,
+            policies,
+            policy_packs,
+            waivers,
+            policy_param_fields: crate::rule::params_fields(self.t),
         })
     }
 
@@ -542,6 +564,10 @@ impl Evaluator<'_, '_> {
             component: cdecl.name.name.clone(),
             namespace,
             chart,
+            arg_spans: args
+                .keys()
+                .filter_map(|k| Some((k.clone(), self.attr_expr(i, k)?.span)))
+                .collect(),
             args: (*args).clone(),
             values,
             sensitive_values: sensitive,

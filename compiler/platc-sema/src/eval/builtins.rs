@@ -67,6 +67,9 @@ impl Evaluator<'_, '_> {
                 Value::Bool(s.starts_with(p.as_str()))
             }
             ("ends_with", [Value::Str(s), Value::Str(p)]) => Value::Bool(s.ends_with(p.as_str())),
+            ("matches", [Value::Str(s), Value::Str(p)]) => {
+                Value::Bool(crate::vocab::compiled_regex(p).ok()?.is_match(s))
+            }
             ("pad_left", [Value::Str(s), Value::Int(width), Value::Str(fill)]) => {
                 let mut chars = fill.chars();
                 let (Some(c), None) = (chars.next(), chars.next()) else {

@@ -114,6 +114,26 @@ pub(crate) fn check_constant_against(
     ev.diagnostics
 }
 
+/// Evaluates a policy rule's expression (see [`crate::rule::RuleExpr`]):
+/// only the rule's variable, `platform` and built-in functions are in
+/// scope, so it needs none of the program's tables.
+pub(crate) fn eval_rule(
+    e: &ast::Expr,
+    var: &str,
+    element: &Value,
+    platform: &Value,
+) -> Result<Value, Vec<Diagnostic>> {
+    let tables = Tables::default();
+    let mut ev = Evaluator::new(&tables);
+    ev.platform = Some(platform.clone());
+    let mut env = Env::default();
+    env.locals.insert(var.to_string(), element.clone());
+    match ev.eval(e, &env) {
+        Some(v) if ev.diagnostics.is_empty() => Ok(v),
+        _ => Err(ev.diagnostics),
+    }
+}
+
 impl<'t, 'a> Evaluator<'t, 'a> {
     pub fn new(t: &'t Tables<'a>) -> Self {
         Evaluator {

@@ -21,6 +21,7 @@ pub(crate) const FUNCTIONS: &[&str] = &[
     "trim",
     "starts_with",
     "ends_with",
+    "matches",
     "pad_left",
     "to_json",
     "to_yaml",
@@ -171,6 +172,43 @@ impl Checker<'_> {
                     }
                 }
                 result
+            }
+            "matches" => {
+                if arity(self, 2, "matches(string, string) -> bool") {
+                    self.check_expr(&call.args[0], &Ty::String, ctx);
+                    // The pattern is fixed text, compiled once and checked
+                    // here.
+                    match &call.args[1].kind {
+                        ast::ExprKind::Str(lit) if lit.as_plain().is_some() => {
+                            let re = lit.as_plain().unwrap_or_default();
+                            if let Err(e) = crate::vocab::compiled_regex(&re) {
+                                self.err(
+                                    Diagnostic::error(
+                                        "E0313",
+                                        format!("invalid pattern {re:?}"),
+                                        call.args[1].span,
+                                    )
+                                    .with_label(e)
+                                    .with_help(
+                                        "the second argument of `matches` is a regular expression",
+                                    ),
+                                );
+                            }
+                        }
+                        _ => self.err(
+                            Diagnostic::error(
+                                "E0313",
+                                "the pattern of `matches` must be a string literal",
+                                call.args[1].span,
+                            )
+                            .with_label("not a fixed pattern")
+                            .with_help(
+                                "write the regular expression as a plain string, e.g. \"^prod-\"",
+                            ),
+                        ),
+                    }
+                }
+                Ty::Bool
             }
             "pad_left" => {
                 if arity(self, 3, "pad_left(string, int, string) -> string") {

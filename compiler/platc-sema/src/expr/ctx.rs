@@ -13,6 +13,9 @@ pub(crate) struct Ctx {
     pub locals: Vec<(String, Ty)>,
     /// Inside a component: `self` is available.
     pub in_component: bool,
+    /// Inside a policy: like a component, checked once for every platform
+    /// it may apply to.
+    pub in_policy: bool,
     /// Instances and secrets are visible.
     pub globals: bool,
     /// Open data (values blocks): lists may mix element types.

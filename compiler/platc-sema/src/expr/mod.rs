@@ -276,9 +276,10 @@ impl Checker<'_> {
                 }
             }
             ExprKind::Platform => {
-                // A component is checked once for every platform that may use
-                // it: there, the domain may be unset.
+                // A component or policy is checked once for every platform
+                // that may use it: there, the domain may be unset.
                 let has_domain = !ctx.in_component
+                    && !ctx.in_policy
                     && self
                         .tables
                         .platform

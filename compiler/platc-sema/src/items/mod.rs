@@ -19,7 +19,7 @@ pub(crate) mod secret;
 mod waiver;
 
 /// The attributes of the platform block (and of `platform.` overrides).
-const PLATFORM_FIELDS: &[&str] = &["domain", "namespace", "chart_schemas"];
+const PLATFORM_FIELDS: &[&str] = &["domain", "namespace", "chart_schemas", "policy_packs"];
 
 impl Checker<'_> {
     /// Evaluates the constant `e` (a param default, a port, a namespace) and

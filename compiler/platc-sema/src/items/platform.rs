@@ -1,5 +1,5 @@
 //! The platform block: its name and attributes (`domain`, `namespace`,
-//! `chart_schemas`).
+//! `chart_schemas`, `policy_packs`).
 
 use platc_diag::Diagnostic;
 use platc_syntax::ast;
@@ -75,6 +75,21 @@ impl Checker<'_> {
                             .with_label("not a literal map")
                             .with_help("write `chart_schemas = { \"airflow\" = \"charts/airflow/values.schema.json\" }`"),
                         );
+                    }
+                }
+                // The built-in policy packs in force: a list of their names.
+                "policy_packs" => {
+                    let mut packs: Vec<String> = self
+                        .program
+                        .units
+                        .iter()
+                        .filter_map(|u| u.policy_pack.clone())
+                        .collect();
+                    packs.sort();
+                    packs.dedup();
+                    let ty = Ty::List(Box::new(Ty::Enum(packs)));
+                    if self.check_expr(&a.value, &ty, &ctx) {
+                        self.check_constant(&a.value, &ty);
                     }
                 }
                 other => {

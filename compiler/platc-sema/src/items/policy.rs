@@ -7,15 +7,28 @@ use platc_diag::{Diagnostic, Span};
 
 use crate::analyze::Checker;
 use crate::expr::Ctx;
+use crate::rule::{collection_type, COLLECTIONS};
 use crate::types::Ty;
-use crate::vocab::{regex_is_match, SECRET_SOURCES};
-
-const COLLECTIONS: &[&str] = &["exposes", "instances", "secrets"];
+use crate::vocab::regex_is_match;
 
 impl Checker<'_> {
     pub(crate) fn check_policy(&mut self, idx: usize) {
-        let (p, _) = self.policies[idx];
+        let (p, file) = self.policies[idx];
+        let in_pack = self
+            .program
+            .units
+            .iter()
+            .any(|u| u.file == file && u.policy_pack.is_some());
         match p.code.as_plain() {
+            Some(c) if regex_is_match("^P1[0-9]{3}$", &c) && !in_pack => self.err(
+                Diagnostic::error(
+                    "E0503",
+                    format!("policy code `{c}` is reserved for the built-in policy packs"),
+                    p.code.span,
+                )
+                .with_label("a built-in pack's code")
+                .with_help("pick a code outside P1000-P1999, e.g. `P0101`"),
+            ),
             Some(c) if regex_is_match("^P[0-9]{4}$", &c) => {}
             _ => self.err(
                 Diagnostic::error("E0503", "a policy code must look like `P0101`", p.code.span)
@@ -34,19 +47,21 @@ impl Checker<'_> {
                 .with_help("add a rule: `for e in exposes where ... fail e \"message\"`"),
             );
         }
+        let params = crate::rule::params_record(&self.tables);
         for r in &p.rules {
-            let Some(elem) = collection_type(&r.collection.name) else {
+            let Some(elem) = collection_type(&r.collection.name, &params) else {
                 self.unknown_name(
                     "collection",
                     &r.collection.name,
                     r.collection.span,
                     COLLECTIONS.iter().map(|s| s.to_string()).collect(),
-                    Some("the collections are exposes, instances and secrets"),
+                    Some("the collections are exposes, instances, secrets, edges and params"),
                 );
                 continue;
             };
             let ctx = Ctx {
                 locals: vec![(r.var.name.clone(), elem)],
+                in_policy: true,
                 ..Ctx::default()
             };
             if let Some(f) = &r.filter {
@@ -93,38 +108,4 @@ impl Checker<'_> {
             }
         }
     }
-}
-
-fn collection_type(name: &str) -> Option<Ty> {
-    let s = || Ty::String;
-    Some(match name {
-        "exposes" => Ty::Record(vec![
-            ("instance".into(), s()),
-            ("name".into(), s()),
-            ("host".into(), s()),
-            ("path".into(), s()),
-            (
-                "auth".into(),
-                Ty::Optional(Box::new(Ty::Enum(vec!["sso".into(), "basic".into()]))),
-            ),
-            ("tls".into(), Ty::Bool),
-            ("audit".into(), Ty::Bool),
-            ("public".into(), Ty::Bool),
-        ]),
-        "instances" => Ty::Record(vec![
-            ("name".into(), s()),
-            ("component".into(), s()),
-            ("namespace".into(), s()),
-            ("provides".into(), Ty::List(Box::new(s()))),
-            ("chart".into(), Ty::Optional(Box::new(s()))),
-        ]),
-        "secrets" => Ty::Record(vec![
-            ("name".into(), s()),
-            (
-                "source".into(),
-                Ty::Enum(SECRET_SOURCES.iter().map(|s| s.to_string()).collect()),
-            ),
-        ]),
-        _ => return None,
-    })
 }

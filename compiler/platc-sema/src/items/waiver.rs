@@ -1,7 +1,8 @@
-//! Waivers: the policy and the instance (or endpoint) they name, their
-//! reason and their expiry date.
+//! Waivers: the policy and the instance, endpoint, secret or edge they
+//! name, their reason and their expiry date.
 
 use platc_diag::{Diagnostic, Severity};
+use platc_syntax::ast;
 
 use crate::analyze::Checker;
 use crate::tables::Global;
@@ -32,46 +33,17 @@ impl Checker<'_> {
             );
             self.err(d);
         }
-        let inst_name = &w.target[0];
-        match self.tables.globals.get(&inst_name.name) {
-            Some((Global::Instance(i), _)) => {
-                if let Some(point) = w.target.get(1) {
-                    let decl = self.tables.instances[*i].0;
-                    if !decl.exposes.iter().any(|e| e.name.name == point.name) {
-                        let names: Vec<&str> =
-                            decl.exposes.iter().map(|e| e.name.name.as_str()).collect();
-                        let mut d = Diagnostic::error(
-                            "E0502",
-                            format!(
-                                "instance `{}` exposes no endpoint `{}`",
-                                inst_name.name, point.name
-                            ),
-                            point.span,
-                        )
-                        .with_label("unknown endpoint")
-                        .with_secondary(decl.name.span, "instance declared here");
-                        d = d.with_suggestion(&point.name, names.iter().copied(), None);
-                        self.err(d);
-                    }
+        if w.edge {
+            for end in &w.target {
+                if !matches!(
+                    self.tables.globals.get(&end.name),
+                    Some((Global::Instance(_), _))
+                ) {
+                    self.unknown_waiver_target(end, false);
                 }
             }
-            _ => {
-                let names: Vec<String> = self
-                    .tables
-                    .globals
-                    .iter()
-                    .filter(|(_, (g, _))| matches!(g, Global::Instance(_)))
-                    .map(|(n, _)| n.clone())
-                    .collect();
-                let mut d = Diagnostic::error(
-                    "E0502",
-                    format!("no instance named `{}`", inst_name.name),
-                    inst_name.span,
-                )
-                .with_label("unknown waiver target");
-                d = d.with_suggestion(&inst_name.name, names.iter().map(String::as_str), None);
-                self.err(d);
-            }
+        } else {
+            self.check_waiver_target(w);
         }
         if w.reason.as_plain().is_none() {
             // A reason is a record for people reading the platform later:
@@ -106,5 +78,70 @@ impl Checker<'_> {
                 );
             }
         }
+    }
+
+    /// An instance, an endpoint `instance.point`, or a secret.
+    fn check_waiver_target(&mut self, w: &ast::WaiverDecl) {
+        let name = &w.target[0];
+        match self.tables.globals.get(&name.name) {
+            Some((Global::Instance(i), _)) => {
+                if let Some(point) = w.target.get(1) {
+                    let decl = self.tables.instances[*i].0;
+                    if !decl.exposes.iter().any(|e| e.name.name == point.name) {
+                        let names: Vec<&str> =
+                            decl.exposes.iter().map(|e| e.name.name.as_str()).collect();
+                        let mut d = Diagnostic::error(
+                            "E0502",
+                            format!(
+                                "instance `{}` exposes no endpoint `{}`",
+                                name.name, point.name
+                            ),
+                            point.span,
+                        )
+                        .with_label("unknown endpoint")
+                        .with_secondary(decl.name.span, "instance declared here");
+                        d = d.with_suggestion(&point.name, names.iter().copied(), None);
+                        self.err(d);
+                    }
+                }
+            }
+            Some((Global::Secret(_), _)) => {
+                if let Some(point) = w.target.get(1) {
+                    self.err(
+                        Diagnostic::error(
+                            "E0502",
+                            format!("secret `{}` has no endpoints", name.name),
+                            point.span,
+                        )
+                        .with_label("a secret is waived as a whole")
+                        .with_help(format!("write `for {}`", name.name)),
+                    );
+                }
+            }
+            None => self.unknown_waiver_target(name, true),
+        }
+    }
+
+    fn unknown_waiver_target(&mut self, name: &ast::Ident, secrets_too: bool) {
+        let names: Vec<String> = self
+            .tables
+            .globals
+            .iter()
+            .filter(|(_, (g, _))| secrets_too || matches!(g, Global::Instance(_)))
+            .map(|(n, _)| n.clone())
+            .collect();
+        let what = if secrets_too {
+            "instance or secret"
+        } else {
+            "instance"
+        };
+        let mut d = Diagnostic::error(
+            "E0502",
+            format!("no {what} named `{}`", name.name),
+            name.span,
+        )
+        .with_label("unknown waiver target");
+        d = d.with_suggestion(&name.name, names.iter().map(String::as_str), None);
+        self.err(d);
     }
 }

@@ -1,0 +1,131 @@
+//! `audit.json`: what a security reviewer reads. Every exposed endpoint of
+//! the platform built, every policy with its result on the base platform
+//! and each environment, and every waiver with its reason, expiry and what
+//! it exempted. The schema is in `docs/audit.md` (version 1; keys are only
+//! ever added).
+
+use serde_json::{json, Value};
+
+use platc_sema::Platform;
+
+use crate::Evaluation;
+
+/// The version of the document's schema.
+pub const AUDIT_SCHEMA_VERSION: u32 = 1;
+
+/// The audit document of `platform` (the platform built), given the
+/// evaluations of the base platform and of every environment (`platforms`
+/// and `evaluations` in the same order).
+pub fn document(built: &Platform, platforms: &[&Platform], evaluations: &[&Evaluation]) -> Value {
+    let endpoints: Vec<Value> = built
+        .instances
+        .iter()
+        .flat_map(|i| {
+            i.exposes.iter().map(move |e| {
+                json!({
+                    "instance": i.name,
+                    "endpoint": e.name,
+                    "namespace": i.namespace,
+                    "component": i.component,
+                    "host": e.host,
+                    "path": e.path,
+                    "url": format!("{}://{}{}", if e.tls { "https" } else { "http" }, e.host, e.path),
+                    "auth": e.auth,
+                    "tls": e.tls,
+                    "audit": e.audit,
+                    "public": e.public,
+                    "service": e.service,
+                    "port": e.port,
+                })
+            })
+        })
+        .collect();
+    let env_name = |e: &Evaluation| e.environment.clone();
+    let policies: Vec<Value> = built
+        .policies
+        .iter()
+        .enumerate()
+        .map(|(pi, p)| {
+            let results: Vec<Value> = platforms
+                .iter()
+                .zip(evaluations)
+                .map(|(pl, ev)| {
+                    let mine: Vec<&crate::Finding> =
+                        ev.findings.iter().filter(|f| f.policy == pi).collect();
+                    let failed = mine.iter().filter(|f| f.waived_by.is_none()).count();
+                    let waived = mine.len() - failed;
+                    let status = if !p.active(pl) {
+                        "off"
+                    } else if failed > 0 {
+                        "fail"
+                    } else if waived > 0 {
+                        "waived"
+                    } else {
+                        "pass"
+                    };
+                    json!({
+                        "environment": env_name(ev),
+                        "status": status,
+                        "failures": mine
+                            .iter()
+                            .filter(|f| f.waived_by.is_none())
+                            .map(|f| json!({ "subject": f.subject.to_string(), "kind": f.subject.kind(), "message": f.message }))
+                            .collect::<Vec<_>>(),
+                        "waived": mine
+                            .iter()
+                            .filter(|f| f.waived_by.is_some())
+                            .map(|f| json!({ "subject": f.subject.to_string(), "kind": f.subject.kind(), "message": f.message }))
+                            .collect::<Vec<_>>(),
+                    })
+                })
+                .collect();
+            json!({
+                "code": p.code,
+                "name": p.name,
+                "severity": p.severity.as_str(),
+                "pack": p.pack,
+                "description": p.doc,
+                "results": results,
+            })
+        })
+        .collect();
+    let waivers: Vec<Value> = built
+        .waivers
+        .iter()
+        .enumerate()
+        .map(|(wi, w)| {
+            let matched: Vec<Value> = evaluations
+                .iter()
+                .flat_map(|ev| {
+                    ev.findings
+                        .iter()
+                        .filter(move |f| f.waived_by == Some(wi))
+                        .map(move |f| {
+                            json!({
+                                "environment": env_name(ev),
+                                "subject": f.subject.to_string(),
+                                "message": f.message,
+                            })
+                        })
+                })
+                .collect();
+            json!({
+                "policy": w.policy,
+                "target": w.target.to_string(),
+                "reason": w.reason,
+                "until": w.until.map(|d| d.to_string()),
+                "expired": w.expired,
+                "matched": matched,
+            })
+        })
+        .collect();
+    json!({
+        "version": AUDIT_SCHEMA_VERSION,
+        "platform": built.name,
+        "environment": built.environment,
+        "domain": built.domain,
+        "endpoints": endpoints,
+        "policies": policies,
+        "waivers": waivers,
+    })
+}

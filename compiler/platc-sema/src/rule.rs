@@ -1,0 +1,292 @@
+//! Policies as the checked platform carries them: their rules' expressions,
+//! type-checked, ready to be evaluated against the elements of a collection
+//! by the policy stage, which never sees the syntax tree.
+//!
+//! Also the record type of each collection's elements (spec 6.7): the
+//! checker types rules with it, and the policy stage builds elements that
+//! have it (its tests check that they do).
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use platc_diag::{Diagnostic, FileId, Span};
+use platc_syntax::ast;
+
+use crate::tables::Tables;
+use crate::types::Ty;
+use crate::value::Value;
+use crate::vocab::SECRET_SOURCES;
+
+/// A type-checked expression of a policy rule: its `where` condition, its
+/// message or its help.
+#[derive(Debug, Clone)]
+pub struct RuleExpr {
+    expr: Arc<ast::Expr>,
+}
+
+impl RuleExpr {
+    pub(crate) fn new(expr: &ast::Expr) -> Self {
+        RuleExpr {
+            expr: Arc::new(expr.clone()),
+        }
+    }
+
+    pub fn span(&self) -> Span {
+        self.expr.span
+    }
+
+    /// Evaluates the expression with the rule's variable `var` bound to
+    /// `element` and `platform` to `platform` (see [`crate::Platform::value`]).
+    /// An evaluation error (a failing built-in, the evaluation budget) is a
+    /// diagnostic at the expression.
+    pub fn eval(&self, var: &str, element: &Value, platform: &Value) -> Result<Value, Diagnostic> {
+        crate::eval::eval_rule(&self.expr, var, element, platform).map_err(|mut ds| {
+            ds.pop().unwrap_or_else(|| {
+                Diagnostic::error(
+                    "E0319",
+                    "this policy expression could not be evaluated",
+                    self.expr.span,
+                )
+                .with_label("evaluation failed")
+                .with_note("this is a bug in platc: an error went unreported")
+            })
+        })
+    }
+}
+
+/// The collections policies iterate over.
+pub const COLLECTIONS: &[&str] = &["exposes", "instances", "secrets", "edges", "params"];
+
+/// The kinds of edges in the `edges` collection.
+pub const EDGE_KINDS: &[&str] = &["reference", "requires", "observes"];
+
+/// The record type of the elements of collection `name`; `params` is the
+/// type of `instances`' `params` field (see [`params_record`]).
+pub(crate) fn collection_type(name: &str, params: &Ty) -> Option<Ty> {
+    let s = || Ty::String;
+    let opt = |t: Ty| Ty::Optional(Box::new(t));
+    let list = |t: Ty| Ty::List(Box::new(t));
+    let b = || Ty::Bool;
+    let rec = |fields: Vec<(&str, Ty)>| {
+        Ty::Record(
+            fields
+                .into_iter()
+                .map(|(k, t)| (k.to_string(), t))
+                .collect(),
+        )
+    };
+    Some(match name {
+        "exposes" => rec(vec![
+            ("instance", s()),
+            ("name", s()),
+            ("component", s()),
+            ("namespace", s()),
+            ("host", s()),
+            ("path", s()),
+            ("auth", opt(Ty::Enum(vec!["sso".into(), "basic".into()]))),
+            ("tls", b()),
+            ("audit", b()),
+            ("public", b()),
+            ("port", Ty::Int),
+            ("shared_with", list(s())),
+        ]),
+        "instances" => rec(vec![
+            ("name", s()),
+            ("component", s()),
+            ("namespace", s()),
+            ("environment", opt(s())),
+            ("labels", Ty::Map(Box::new(s()))),
+            ("provides", list(s())),
+            ("chart", opt(s())),
+            ("chart_version", opt(s())),
+            ("params", params.clone()),
+            ("images", list(s())),
+            (
+                "resources",
+                list(rec(vec![("path", s()), ("requests", b()), ("limits", b())])),
+            ),
+            (
+                "persistence",
+                list(rec(vec![("path", s()), ("enabled", b())])),
+            ),
+        ]),
+        "secrets" => rec(vec![
+            ("name", s()),
+            (
+                "source",
+                Ty::Enum(SECRET_SOURCES.iter().map(|s| s.to_string()).collect()),
+            ),
+            ("keys", list(s())),
+            ("namespace", s()),
+            ("readers", list(s())),
+        ]),
+        "edges" => rec(vec![
+            ("from", s()),
+            ("to", s()),
+            (
+                "kind",
+                Ty::Enum(EDGE_KINDS.iter().map(|s| s.to_string()).collect()),
+            ),
+            ("interface", s()),
+            ("attr", s()),
+            ("from_namespace", s()),
+            ("to_namespace", s()),
+        ]),
+        "params" => rec(vec![
+            ("instance", s()),
+            ("component", s()),
+            ("namespace", s()),
+            ("name", s()),
+            ("type", s()),
+            ("secret", b()),
+            ("set", b()),
+            ("value", opt(s())),
+        ]),
+        _ => return None,
+    })
+}
+
+/// Whether a value of type `t` is plain data a policy may read as a typed
+/// field: no references to instances, no secrets.
+fn is_plain(t: &Ty) -> bool {
+    match t {
+        Ty::String
+        | Ty::Int
+        | Ty::Float
+        | Ty::Bool
+        | Ty::Bytes
+        | Ty::Cpu
+        | Ty::Duration
+        | Ty::Path
+        | Ty::Enum(_) => true,
+        Ty::List(t) | Ty::Map(t) | Ty::Optional(t) | Ty::Constrained(t, _) => is_plain(t),
+        Ty::Record(fields) => fields.iter().all(|(_, t)| is_plain(t)),
+        _ => false,
+    }
+}
+
+fn strip(t: &Ty) -> Ty {
+    match t {
+        Ty::Constrained(t, _) => strip(t),
+        Ty::Optional(t) => strip(t),
+        Ty::List(t) => Ty::List(Box::new(strip(t))),
+        Ty::Map(t) => Ty::Map(Box::new(strip(t))),
+        Ty::Record(f) => Ty::Record(f.iter().map(|(k, t)| (k.clone(), strip(t))).collect()),
+        t => t.clone(),
+    }
+}
+
+/// The type of `instances`' `params` field: one optional field for every
+/// parameter name of the program's components whose type is plain data
+/// and the same in every component that declares it (`none` for an
+/// instance whose component has no such parameter). A name declared with
+/// different types, or holding references or secrets, is left out.
+pub(crate) fn params_record(t: &Tables) -> Ty {
+    let mut fields: BTreeMap<String, Option<Ty>> = BTreeMap::new();
+    for c in &t.comps {
+        for p in &c.params {
+            let ty = strip(&p.ty);
+            let entry = fields.entry(p.name.clone()).or_insert_with(|| {
+                if is_plain(&p.ty) {
+                    Some(ty.clone())
+                } else {
+                    None
+                }
+            });
+            if entry.as_ref().is_some_and(|t| *t != ty) || !is_plain(&p.ty) {
+                *entry = None;
+            }
+        }
+    }
+    Ty::Record(
+        fields
+            .into_iter()
+            .filter_map(|(k, t)| Some((k, Ty::Optional(Box::new(t?)))))
+            .collect(),
+    )
+}
+
+/// The names of `params_record`'s fields, for the policy stage.
+pub(crate) fn params_fields(t: &Tables) -> Vec<String> {
+    match params_record(t) {
+        Ty::Record(f) => f.into_iter().map(|(k, _)| k).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The policies and waivers of the checked program, for the IR.
+pub(crate) fn lower(t: &Tables) -> (Vec<crate::Policy>, Vec<crate::Waiver>) {
+    let secrets: HashMap<&str, ()> = t
+        .secrets
+        .iter()
+        .map(|s| (s.name.name.as_str(), ()))
+        .collect();
+    let policies = t
+        .policies
+        .iter()
+        .map(|(p, file)| crate::Policy {
+            name: p.name.name.clone(),
+            code: p.code.as_plain().unwrap_or_default(),
+            severity: match p.severity {
+                ast::PolicySeverity::Deny => crate::PolicySeverity::Deny,
+                ast::PolicySeverity::Warn => crate::PolicySeverity::Warn,
+            },
+            doc: p.doc.clone(),
+            pack: pack_of(t, *file),
+            rules: p
+                .rules
+                .iter()
+                .map(|r| crate::Rule {
+                    collection: r.collection.name.clone(),
+                    var: r.var.name.clone(),
+                    filter: r.filter.as_ref().map(RuleExpr::new),
+                    message: RuleExpr::new(&r.message),
+                    help: r.help.as_ref().map(RuleExpr::new),
+                    span: r.span,
+                })
+                .collect(),
+            span: p.name.span,
+        })
+        .collect();
+    let waivers = t
+        .waivers
+        .iter()
+        .map(|w| {
+            let name = |k: usize| w.target.get(k).map(|i| i.name.clone()).unwrap_or_default();
+            let target = if w.edge {
+                crate::WaiverTarget::Edge(name(0), name(1))
+            } else if w.target.len() == 2 {
+                crate::WaiverTarget::Endpoint(name(0), name(1))
+            } else if secrets.contains_key(name(0).as_str()) {
+                crate::WaiverTarget::Secret(name(0))
+            } else {
+                crate::WaiverTarget::Instance(name(0))
+            };
+            let until = w.until.map(|(d, _)| d);
+            crate::Waiver {
+                policy: w.policy.name.clone(),
+                target,
+                reason: w.reason.as_plain().unwrap_or_default(),
+                until,
+                expired: match (until, t.today) {
+                    (Some(u), Some(today)) => u < today,
+                    _ => false,
+                },
+                span: w.span,
+            }
+        })
+        .collect();
+    (policies, waivers)
+}
+
+fn pack_of(t: &Tables, file: FileId) -> Option<String> {
+    t.packs.get(&file).cloned()
+}
+
+/// Every built-in pack's name, sorted.
+pub(crate) fn pack_names(t: &Tables) -> Vec<String> {
+    let mut names: Vec<String> = t.packs.values().cloned().collect();
+    names.sort();
+    names.dedup();
+    names
+}
