@@ -7,6 +7,7 @@
 //! diagnostics found. pest's types never leave the crate.
 
 pub mod ast;
+pub mod fmt;
 mod lower;
 mod scan;
 

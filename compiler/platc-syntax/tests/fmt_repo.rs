@@ -1,0 +1,119 @@
+//! Every `.plat` file of the repository (examples, the standard library, the
+//! ui fixtures, the grammar sample) and every ```plat block of the spec and
+//! the docs goes through the formatter: the output is a fixed point, has the
+//! same syntax tree (spans aside) and the same comments. Files with syntax
+//! errors must be refused, never formatted. Nothing is rewritten on disk.
+
+use std::path::{Path, PathBuf};
+
+use platc_diag::FileId;
+use platc_syntax::fmt::{comment_texts, fingerprint, format, FormatError};
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn walk(dir: &Path, ext: &str, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut entries: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    entries.sort();
+    for p in entries {
+        let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if name.starts_with('.') || name == "target" {
+            continue;
+        }
+        if p.is_dir() {
+            walk(&p, ext, out);
+        } else if p.extension().is_some_and(|e| e == ext) {
+            out.push(p);
+        }
+    }
+}
+
+/// Checks one text; `Err` says what went wrong.
+fn check(text: &str) -> Result<bool, String> {
+    let (module, diags) = platc_syntax::parse(FileId(0), text);
+    let broken = diags.iter().any(|d| d.is_error());
+    let formatted = match format(FileId(0), text) {
+        Ok(f) if broken => return Err(format!("a file with syntax errors was formatted:\n{f}")),
+        Ok(f) => f,
+        Err(FormatError::Syntax(_)) if broken => return Ok(false),
+        Err(e) => return Err(format!("{e:?}")),
+    };
+    let again = format(FileId(0), &formatted).map_err(|e| format!("output refused: {e:?}"))?;
+    if again != formatted {
+        return Err(format!(
+            "not idempotent\n--- once\n{formatted}\n--- twice\n{again}"
+        ));
+    }
+    let (reparsed, diags) = platc_syntax::parse(FileId(0), &formatted);
+    if !diags.is_empty() {
+        return Err(format!("output has diagnostics: {diags:?}"));
+    }
+    if fingerprint(&reparsed) != fingerprint(&module) {
+        return Err(format!("the syntax tree changed\n--- output\n{formatted}"));
+    }
+    if comment_texts(&formatted) != comment_texts(text) {
+        return Err(format!("comments changed\n--- output\n{formatted}"));
+    }
+    Ok(true)
+}
+
+#[test]
+fn every_plat_file_of_the_repository_round_trips() {
+    let mut files = Vec::new();
+    for dir in ["examples", "stdlib", "tests", "compiler", "spec", "docs"] {
+        walk(&repo().join(dir), "plat", &mut files);
+    }
+    assert!(files.len() >= 100, "found only {} .plat files", files.len());
+    let mut failures = Vec::new();
+    let mut formatted = 0;
+    for f in &files {
+        let Ok(text) = std::fs::read_to_string(f) else {
+            continue; // not UTF-8: a fixture of E0208
+        };
+        match check(&text) {
+            Ok(true) => formatted += 1,
+            Ok(false) => {}
+            Err(e) => failures.push(format!("{}: {e}", f.display())),
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+    assert!(formatted >= 80, "only {formatted} files formatted");
+}
+
+/// The ```plat blocks of the spec and the docs.
+#[test]
+fn every_plat_example_of_the_documentation_round_trips() {
+    let mut pages = Vec::new();
+    walk(&repo().join("spec"), "md", &mut pages);
+    walk(&repo().join("docs"), "md", &mut pages);
+    pages.push(repo().join("README.md"));
+    let mut failures = Vec::new();
+    let mut blocks = 0;
+    for page in &pages {
+        let text = std::fs::read_to_string(page).unwrap();
+        let mut lines = text.lines().enumerate();
+        while let Some((n, line)) = lines.next() {
+            if !line.trim_start().starts_with("```plat") {
+                continue;
+            }
+            let mut code = String::new();
+            for (_, l) in lines.by_ref() {
+                if l.trim_start().starts_with("```") {
+                    break;
+                }
+                code.push_str(l);
+                code.push('\n');
+            }
+            blocks += 1;
+            if let Err(e) = check(&code) {
+                failures.push(format!("{}:{}: {e}", page.display(), n + 1));
+            }
+        }
+    }
+    assert!(blocks >= 20, "found only {blocks} examples");
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
