@@ -10,6 +10,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 use platc_driver::{build_path, check_path, Compilation, Options, RealFs};
 
+mod fmt;
 mod output;
 mod policy;
 
@@ -88,6 +89,20 @@ enum Command {
         #[command(subcommand)]
         command: PolicyCommand,
     },
+    /// Rewrite `.plat` files in the canonical layout (see docs/fmt.md).
+    Fmt {
+        /// Files, or directories searched for `*.plat` files (default: `.`).
+        paths: Vec<PathBuf>,
+        /// Write nothing: list the files that would change, exit 1 if any.
+        #[arg(long)]
+        check: bool,
+        /// Format standard input to standard output.
+        #[arg(long)]
+        stdin: bool,
+        /// When to use colour in diagnostics (NO_COLOR is honoured).
+        #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+        color: ColorChoice,
+    },
     /// Print the long explanation of a diagnostic code, e.g. `platc explain E0301`.
     Explain {
         /// The code, e.g. E0301.
@@ -164,6 +179,17 @@ fn main() -> ExitCode {
         Command::Policy {
             command: PolicyCommand::List { path, all, format },
         } => policy::list(path, all, format),
+        Command::Fmt {
+            paths,
+            check,
+            stdin,
+            color,
+        } => fmt::run(fmt::FmtArgs {
+            paths,
+            check,
+            stdin,
+            color,
+        }),
         Command::Explain { code } => explain(&code),
     }
 }
