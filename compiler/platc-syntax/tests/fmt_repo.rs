@@ -117,3 +117,59 @@ fn every_plat_example_of_the_documentation_round_trips() {
     assert!(blocks >= 20, "found only {blocks} examples");
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
+
+/// The fenced blocks of `info` (e.g. "plat") in `text`, in order.
+fn blocks(text: &str, info: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut lines = text.lines();
+    while let Some(line) = lines.next() {
+        if line.trim() != format!("```{info}") {
+            continue;
+        }
+        let mut code = String::new();
+        for l in lines.by_ref() {
+            if l.trim_start().starts_with("```") {
+                break;
+            }
+            code.push_str(l);
+            code.push('\n');
+        }
+        out.push(code);
+    }
+    out
+}
+
+/// The examples of the formatting documentation say the truth: each
+/// ```plat block is canonical, and the ```text block before it (if any)
+/// formats to it.
+#[test]
+fn the_formatting_documentation_shows_canonical_layouts() {
+    let docs = std::fs::read_to_string(repo().join("docs/fmt.md")).unwrap();
+    let spec = std::fs::read_to_string(repo().join("spec/language.md")).unwrap();
+    let start = spec
+        .find("### 6.11 Canonical formatting")
+        .expect("spec section 6.11");
+    let end = spec[start..]
+        .find("\n## ")
+        .map_or(spec.len(), |e| start + e);
+    for (page, text) in [
+        ("docs/fmt.md", docs.as_str()),
+        ("spec 6.11", &spec[start..end]),
+    ] {
+        let plat = blocks(text, "plat");
+        assert!(!plat.is_empty(), "{page} has no plat example");
+        for code in &plat {
+            let out = format(FileId(0), code).unwrap_or_else(|e| panic!("{page}: {e:?}"));
+            assert_eq!(&out, code, "{page}: an example is not canonical");
+        }
+        for (messy, tidy) in blocks(text, "text").iter().zip(&plat) {
+            if platc_syntax::parse(FileId(0), messy).1.is_empty() {
+                let out = format(FileId(0), messy).unwrap();
+                assert_eq!(
+                    &out, tidy,
+                    "{page}: the example before does not format to the one after"
+                );
+            }
+        }
+    }
+}
