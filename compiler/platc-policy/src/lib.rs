@@ -99,7 +99,7 @@ pub fn evaluate(
                         Ok(platc_sema::Value::Bool(b)) => b,
                         Ok(_) => false,
                         Err(d) => {
-                            out.errors.push(d);
+                            out.errors.push(*d);
                             // One failing expression is reported once.
                             break;
                         }
@@ -108,7 +108,7 @@ pub fn evaluate(
                 if !holds {
                     continue;
                 }
-                let text = |e: &platc_sema::rule::RuleExpr| -> Result<String, Diagnostic> {
+                let text = |e: &platc_sema::rule::RuleExpr| -> Result<String, Box<Diagnostic>> {
                     match e.eval(&rule.var, &el.value, &pvalue)? {
                         platc_sema::Value::Str(s) => Ok(s),
                         v => Ok(v.interpolate().unwrap_or_default()),
@@ -117,14 +117,14 @@ pub fn evaluate(
                 let message = match text(&rule.message) {
                     Ok(m) => m,
                     Err(d) => {
-                        out.errors.push(d);
+                        out.errors.push(*d);
                         break;
                     }
                 };
                 let help = match rule.help.as_ref().map(text).transpose() {
                     Ok(h) => h,
                     Err(d) => {
-                        out.errors.push(d);
+                        out.errors.push(*d);
                         break;
                     }
                 };

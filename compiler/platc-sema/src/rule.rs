@@ -39,9 +39,14 @@ impl RuleExpr {
     /// `element` and `platform` to `platform` (see [`crate::Platform::value`]).
     /// An evaluation error (a failing built-in, the evaluation budget) is a
     /// diagnostic at the expression.
-    pub fn eval(&self, var: &str, element: &Value, platform: &Value) -> Result<Value, Diagnostic> {
+    pub fn eval(
+        &self,
+        var: &str,
+        element: &Value,
+        platform: &Value,
+    ) -> Result<Value, Box<Diagnostic>> {
         crate::eval::eval_rule(&self.expr, var, element, platform).map_err(|mut ds| {
-            ds.pop().unwrap_or_else(|| {
+            Box::new(ds.pop().unwrap_or_else(|| {
                 Diagnostic::error(
                     "E0319",
                     "this policy expression could not be evaluated",
@@ -49,7 +54,7 @@ impl RuleExpr {
                 )
                 .with_label("evaluation failed")
                 .with_note("this is a bug in platc: an error went unreported")
-            })
+            }))
         })
     }
 }
