@@ -316,29 +316,6 @@ fn is_soft_keyword(rule: Rule) -> bool {
     )
 }
 
-/// Rules that are members of a block: one per line.
-fn is_member(rule: Rule) -> bool {
-    matches!(
-        rule,
-        Rule::attr
-            | Rule::field_type
-            | Rule::chart_decl
-            | Rule::provides_decl
-            | Rule::requires_decl
-            | Rule::param_decl
-            | Rule::let_decl
-            | Rule::assert_decl
-            | Rule::resource_decl
-            | Rule::expose_point
-            | Rule::values_block
-            | Rule::value_assign
-            | Rule::value_if
-            | Rule::override_decl
-            | Rule::policy_rule
-            | Rule::expose_decl
-    )
-}
-
 /// How the elements of a bracketed sequence are separated.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Seq {
@@ -606,7 +583,8 @@ impl<'a> Printer<'a> {
     fn comment_in(&self, from: usize, to: usize) -> bool {
         self.comments[self.next..]
             .iter()
-            .any(|c| c.start >= from && c.start < to)
+            .take_while(|c| c.start < to)
+            .any(|c| c.start >= from)
     }
 
     // ------------------------------------------------------------ items
@@ -750,14 +728,22 @@ impl<'a> Printer<'a> {
         }
     }
 
-    /// A header, then `{`, one member per line, and `}`.
+    /// A header, then `{`, one member per line, and `}`. The members are
+    /// the children after the `{`.
     fn block(&mut self, p: P<'a>, sp: bool) {
         let close = self.exact_end(&p).saturating_sub(1);
         let mut head_end = p.as_span().start();
+        let mut brace = None;
         let mut members = Vec::new();
         let mut first = true;
         for c in p.clone().into_inner() {
-            if is_member(c.as_rule()) {
+            if brace.is_none() {
+                let at = self.skip_trivia(head_end);
+                if at < c.as_span().start() && self.src.as_bytes()[at] == b'{' {
+                    brace = Some(at);
+                }
+            }
+            if brace.is_some() {
                 members.push(c);
             } else {
                 head_end = self.exact_end(&c);
@@ -765,7 +751,7 @@ impl<'a> Printer<'a> {
                 first = false;
             }
         }
-        let brace = self.skip_trivia(head_end);
+        let brace = brace.unwrap_or_else(|| self.skip_trivia(head_end));
         if self.src.as_bytes().get(brace) != Some(&b'{') || brace > close {
             // `provides X` without braces.
             return;
@@ -784,7 +770,8 @@ impl<'a> Printer<'a> {
         // documentation of the first member.
         let own_line = self.comments[self.next..]
             .iter()
-            .any(|c| c.start >= head_end && c.start < brace && c.own_line);
+            .take_while(|c| c.start < brace)
+            .any(|c| c.start >= head_end && c.own_line);
         if own_line {
             self.punct("{", brace, !first || sp);
         } else {

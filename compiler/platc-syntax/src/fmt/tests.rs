@@ -303,3 +303,44 @@ fn comment_texts_skip_strings() {
     );
     assert_eq!(comment_texts("foo x {"), None);
 }
+
+/// A comment before or after any token of a sample with every construct: formatting
+/// keeps it, keeps the meaning and reaches a fixed point (`fmt` checks the
+/// fixed point; `format` checks the AST and the comments itself).
+#[test]
+fn a_comment_next_to_any_token_is_kept() {
+    let text = "platform \"p\" { domain = \"d\" }\nimport \"./lib\" as lib\n\
+        component c {\n  chart \"c\" version \"1.0.0\" from \"https://x\" timeout 5min\n\
+        provides lib.I if a > 1 { f = [1, -2, - 3] }\n  requires R if b\n\
+        param p: list<{ a: int(-1..5), b: \"x\" | \"y\" }>? = none\n\
+        let l = if a { { for k, v in m: k = v } } else { [for x in xs if x: x.y[0]] }\n\
+        assert !a || f(1, \"s${x + 1}\\n\") message \"m\"\n\
+        cluster resource r \"v1\" K if a ready \"a\" = \"b\" { a.\"b\"[0] = (1) }\n\
+        values { if a { b = 1 } else if c { d = 2 } else { e = 3 } }\n}\n\
+        secret s from env(\"S\")\nenvironment e { platform.d = \"x\" i.p = 1 }\n\
+        policy p severity deny code \"P0001\" { for e in exposes where e.a fail e \"m\" help \"h\" }\n\
+        allow p for i.w reason \"r\" until 2030-01-01\nc i { a = 1 expose w { h = \"h\" } }\n";
+    let root = PlatParser::parse(Rule::file, text).unwrap().next().unwrap();
+    let strings: Vec<(usize, usize)> = root
+        .clone()
+        .into_inner()
+        .flatten()
+        .filter(|p| p.as_rule() == Rule::string)
+        .map(|p| (p.as_span().start(), p.as_span().end()))
+        .collect();
+    let mut ends: Vec<usize> = root
+        .into_inner()
+        .flatten()
+        .filter(|p| p.clone().into_inner().next().is_none())
+        .flat_map(|p| [p.as_span().start(), p.as_span().end()])
+        .filter(|e| !strings.iter().any(|(s, t)| s < e && e < t))
+        .collect();
+    ends.sort_unstable();
+    ends.dedup();
+    assert!(ends.len() > 200, "{}", ends.len());
+    let kinds = [" /* c */ ", " // c\n", "\n// own\n", "\n/// doc\n", "/*x*/"];
+    for (i, at) in ends.iter().enumerate() {
+        let input = format!("{}{}{}", &text[..*at], kinds[i % kinds.len()], &text[*at..]);
+        fmt(&input);
+    }
+}
