@@ -248,7 +248,7 @@ fn no_output_file_carries_hidden_characters() {
         component c {\n  chart \"c\" version \"1.0.0\" from \"https://charts.example.com\"\n  \
         param note: string = \"\"\n  values { note = note }\n  expose ui { port = 80 }\n}\n\
         c x {\n  note = \"safe \u{202E} evil \u{2066}x\u{2069}\"\n  \
-        expose ui { host = \"x.example.com\" path = \"/a\u{200B}b\" }\n}\n";
+        expose ui { host = \"x.example.com\" path = \"/a\u{200B}b\" auth = \"sso\" }\n}\n";
     let mut fs = platc_driver::MemoryFs::new();
     fs.insert("/project/main.plat", text);
     let b = build_path(&fs, Path::new("/project"), &Options::default()).unwrap();

@@ -12,6 +12,8 @@
 //! - the path is declared in `values.schema.json`: each segment is a listed
 //!   property, or falls under `additionalProperties` that is `true` or a
 //!   schema, or under an object schema that lists no properties at all;
+//! - or it is `requests` or `limits` of a `resources` map (Kubernetes'
+//!   container resources) whose other half the values.yaml shows;
 //! - and in either case the schema does not forbid it. Helm validates values
 //!   against the schema, so a key below `additionalProperties: false` or
 //!   below a non-object type fails the install whatever `values.yaml` shows.
@@ -147,6 +149,23 @@ fn check_key(values: &Yaml, schema: Option<&Json>, path: &[String]) -> Result<()
     }
     if in_values.is_ok() || matches!(in_schema, Some(Schema::Accepted)) {
         return Ok(());
+    }
+    // A container's `resources` (Kubernetes' ResourceRequirements) has both
+    // `requests` and `limits`, whichever one the chart's values.yaml shows.
+    if let Some(k) = path.iter().position(|s| s == "resources") {
+        let (head, tail) = path.split_at(k + 1);
+        let sibling = match tail.first().map(String::as_str) {
+            Some("limits") => Some("requests"),
+            Some("requests") => Some("limits"),
+            _ => None,
+        };
+        if let Some(sibling) = sibling {
+            let mut probe = head.to_vec();
+            probe.push(sibling.to_string());
+            if check_values_yaml(values, &probe).is_ok() {
+                return Ok(());
+            }
+        }
     }
     let mut why = format!("values.yaml: {}", in_values.unwrap_err());
     match in_schema {

@@ -54,12 +54,7 @@ fn audit(c: &Compilation, platform: &platc_sema::Platform) -> OutputFile {
     let platforms = c.platforms();
     let evaluations: Vec<&platc_policy::Evaluation> = c.policy.iter().collect();
     let doc = platc_policy::audit::document(platform, &platforms, &evaluations);
-    let mut contents = serde_json::to_string_pretty(&doc).unwrap_or_default();
-    contents.push('\n');
-    OutputFile {
-        path: "audit.json".to_string(),
-        contents,
-    }
+    platc_emit::json_file("audit.json".to_string(), &doc)
 }
 
 /// Emits the files of a platform that checked clean, merging the values

@@ -14,6 +14,8 @@ pub mod helm;
 mod kubernetes;
 pub mod terraform;
 pub use platc_yaml as yaml;
+/// Writes a JSON output file as the Terraform files are written.
+pub use terraform::to_file as json_file;
 
 use std::collections::BTreeSet;
 

@@ -62,7 +62,9 @@ fn lit_tree(v: Json) -> Json {
     }
 }
 
-fn to_file(path: String, v: &Json) -> OutputFile {
+/// A JSON output file: pretty-printed, with invisible and bidirectional
+/// characters escaped, and a final newline.
+pub fn to_file(path: String, v: &Json) -> OutputFile {
     let text = serde_json::to_string_pretty(v).expect("JSON values always serialize");
     // serde_json escapes control characters; the invisible and
     // bidirectional ones are escaped too, so that what a reviewer reads in
