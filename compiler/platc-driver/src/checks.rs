@@ -124,10 +124,9 @@ pub(crate) fn run(fs: &dyn FileSystem, c: &mut Compilation, values_files: Values
             Ok(g) => {
                 // The policies, over the platform, its graph and the values
                 // files of its instances.
-                let user_values = |name: &str| -> Vec<&serde_json::Value> {
-                    p.instance(name)
-                        .into_iter()
-                        .flat_map(|i| &i.values_files)
+                let user_values = |i: &platc_sema::Instance| -> Vec<&serde_json::Value> {
+                    i.values_files
+                        .iter()
                         .filter_map(|vf| read.get(&values_key(vf))?.value.as_ref())
                         .collect()
                 };

@@ -2,8 +2,10 @@
 //! relative files), report missing, escaping, unreadable and cyclic imports,
 //! then hand every parsed file to semantic analysis.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use platc_diag::{Diagnostic, FileId, SourceMap, Span};
 use platc_syntax::ast;
@@ -20,10 +22,45 @@ enum Key {
 /// The stdlib modules under this prefix are the built-in policy packs.
 const POLICY_PACKS: &str = "std/policies/";
 
+/// A built-in policy pack, parsed.
+struct Pack {
+    name: &'static str,
+    text: &'static str,
+    /// Its id in every compilation's source map.
+    file: FileId,
+    module: ast::Module,
+    diagnostics: Vec<Diagnostic>,
+}
+
+/// The built-in policy packs, parsed on first use with the file ids they
+/// have in every compilation (0, 1, ...). Packs import nothing.
+fn packs() -> &'static [Pack] {
+    static PACKS: OnceLock<Vec<Pack>> = OnceLock::new();
+    PACKS.get_or_init(|| {
+        crate::stdlib_modules()
+            .iter()
+            .filter(|(name, _)| name.starts_with(POLICY_PACKS))
+            .enumerate()
+            .map(|(k, (name, text))| {
+                let file = FileId(k as u32);
+                let (module, diagnostics) = platc_syntax::parse(file, text);
+                Pack {
+                    name,
+                    text,
+                    file,
+                    module,
+                    diagnostics,
+                }
+            })
+            .collect()
+    })
+}
+
 struct Loaded {
     file: FileId,
     key: Key,
-    module: ast::Module,
+    /// Owned, or one of the built-in packs parsed once per process.
+    module: Cow<'static, ast::Module>,
     imports: Vec<Option<FileId>>,
 }
 
@@ -76,17 +113,29 @@ pub(crate) fn compile(
         on_stack: HashMap::new(),
         syntax_errors: false,
     };
+    // The built-in policy packs are part of every program (spec 6.7.1):
+    // the first files of every source map, so that their syntax trees,
+    // parsed once, serve every compilation.
+    for pack in packs() {
+        let id = l
+            .sources
+            .add(format!("{}.plat", pack.name), pack.text.to_string());
+        debug_assert_eq!(id, pack.file, "the packs are the first files");
+        let key = Key::Std(pack.name.to_string());
+        l.loaded.insert(key.clone(), id);
+        if pack.diagnostics.iter().any(Diagnostic::is_error) {
+            l.syntax_errors = true;
+        }
+        l.diagnostics.extend(pack.diagnostics.iter().cloned());
+        l.units.push(Loaded {
+            file: id,
+            key,
+            module: Cow::Borrowed(&pack.module),
+            imports: Vec::new(),
+        });
+    }
     let root_key = Key::User(normalize(root_file));
     let root_id = l.load_text(root_key, display, text);
-    // The built-in policy packs are part of every program (spec 6.7.1).
-    for (name, text) in crate::stdlib_modules() {
-        if name.starts_with(POLICY_PACKS) {
-            let key = Key::Std(name.to_string());
-            if !l.loaded.contains_key(&key) {
-                l.load_text(key, format!("{name}.plat"), text.to_string());
-            }
-        }
-    }
     let mut diagnostics = std::mem::take(&mut l.diagnostics);
     let mut platform = None;
     let mut others = Vec::new();
@@ -179,7 +228,7 @@ impl Loader<'_> {
         self.units.push(Loaded {
             file: id,
             key,
-            module,
+            module: Cow::Owned(module),
             imports,
         });
         id

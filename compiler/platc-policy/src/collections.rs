@@ -2,7 +2,7 @@
 //! element, of the type `platc_sema::rule` gives the checker, with the
 //! declaration it is about and what a waiver names to exempt it.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use platc_diag::Span;
 use platc_graph::{PlatformGraph, OBSERVES_ATTR, REQUIRES_ATTR};
@@ -55,12 +55,52 @@ pub struct Element {
     pub subject: Subject,
 }
 
+/// The fields of a collection's records that the active rules read:
+/// `None` for every field.
+pub(crate) type Need = Option<BTreeSet<String>>;
+
+/// A record with only the fields a rule reads: the others are never
+/// computed (a rule that reads none of a costly field, such as an
+/// instance's images, costs nothing for it).
+struct Rec<'n> {
+    need: &'n Need,
+    fields: BTreeMap<String, Value>,
+}
+
+impl<'n> Rec<'n> {
+    fn new(need: &'n Need) -> Self {
+        Rec {
+            need,
+            fields: BTreeMap::new(),
+        }
+    }
+
+    fn field(&mut self, name: &str, f: impl FnOnce() -> Value) -> &mut Self {
+        if self.need.as_ref().is_none_or(|n| n.contains(name)) {
+            self.fields.insert(name.to_string(), f());
+        }
+        self
+    }
+
+    fn wants(&self, name: &str) -> bool {
+        self.need.as_ref().is_none_or(|n| n.contains(name))
+    }
+
+    fn value(&mut self) -> Value {
+        Value::map(std::mem::take(&mut self.fields))
+    }
+}
+
 /// The collections of one platform, each built on first use.
 pub(crate) struct Collections<'p, 'v> {
     platform: &'p Platform,
     graph: &'p PlatformGraph,
     user_values: &'p UserValues<'v>,
+    needs: HashMap<&'static str, Need>,
     built: HashMap<&'static str, Vec<Element>>,
+    /// The instances whose elements are built (of `exposes`, `instances`
+    /// and `params`): all, or one chunk.
+    range: std::ops::Range<usize>,
 }
 
 fn s(v: &str) -> Value {
@@ -84,18 +124,54 @@ fn record(fields: Vec<(&str, Value)>) -> Value {
     )
 }
 
+static ALL: Need = None;
+
 impl<'p, 'v> Collections<'p, 'v> {
     pub fn new(
         platform: &'p Platform,
         graph: &'p PlatformGraph,
         user_values: &'p UserValues<'v>,
+        needs: HashMap<&'static str, Need>,
     ) -> Self {
         Collections {
             platform,
             graph,
             user_values,
+            needs,
             built: HashMap::new(),
+            range: 0..platform.instances.len(),
         }
+    }
+
+    /// How many instances' elements a collection has, for building it in
+    /// chunks: `None` for a collection built whole (edges, secrets).
+    pub fn instance_units(name: &str) -> bool {
+        matches!(name, "exposes" | "instances" | "params")
+    }
+
+    /// The elements of collection `name` that belong to the instances in
+    /// `range` (every element, for a collection built whole), not kept.
+    pub fn chunk(&mut self, name: &str, range: std::ops::Range<usize>) -> Option<Vec<Element>> {
+        self.range = range;
+        let elements = self.take(name);
+        self.range = 0..self.platform.instances.len();
+        elements
+    }
+
+    fn instances_in_range(&self) -> &'p [Instance] {
+        let all = &self.platform.instances;
+        &all[self.range.start.min(all.len())..self.range.end.min(all.len())]
+    }
+
+    /// The elements of collection `name`, built now and not kept.
+    pub fn take(&mut self, name: &str) -> Option<Vec<Element>> {
+        self.get(name)?;
+        let key: &'static str = platc_sema::rule::COLLECTIONS.iter().find(|c| **c == name)?;
+        self.built.remove(key)
+    }
+
+    fn need(&self, collection: &str) -> &Need {
+        self.needs.get(collection).unwrap_or(&ALL)
     }
 
     /// The elements of collection `name`, or `None` for a name that is not
@@ -117,38 +193,46 @@ impl<'p, 'v> Collections<'p, 'v> {
     }
 
     fn exposes(&self) -> Vec<Element> {
-        // Who claims each host and path.
+        let need = self.need("exposes");
+        // Who claims each host and path (when a rule asks).
         let mut claims: HashMap<(&str, &str), Vec<String>> = HashMap::new();
-        for i in &self.platform.instances {
-            for e in &i.exposes {
-                claims
-                    .entry((e.host.as_str(), e.path.as_str()))
-                    .or_default()
-                    .push(format!("{}.{}", i.name, e.name));
+        if Rec::new(need).wants("shared_with") {
+            for i in &self.platform.instances {
+                for e in &i.exposes {
+                    claims
+                        .entry((e.host.as_str(), e.path.as_str()))
+                        .or_default()
+                        .push(format!("{}.{}", i.name, e.name));
+                }
             }
         }
         let mut out = Vec::new();
-        for i in &self.platform.instances {
+        for i in self.instances_in_range() {
             for e in &i.exposes {
-                let me = format!("{}.{}", i.name, e.name);
-                let others: Vec<&str> = claims
-                    .get(&(e.host.as_str(), e.path.as_str()))
-                    .map(|v| v.iter().filter(|o| **o != me).map(String::as_str).collect())
-                    .unwrap_or_default();
-                let value = record(vec![
-                    ("instance", s(&i.name)),
-                    ("name", s(&e.name)),
-                    ("component", s(&i.component)),
-                    ("namespace", s(&i.namespace)),
-                    ("host", s(&e.host)),
-                    ("path", s(&e.path)),
-                    ("auth", opt(e.auth.as_deref())),
-                    ("tls", Value::Bool(e.tls)),
-                    ("audit", Value::Bool(e.audit)),
-                    ("public", Value::Bool(e.public)),
-                    ("port", Value::Int(e.port)),
-                    ("shared_with", strings(others)),
-                ]);
+                let value = Rec::new(need)
+                    .field("instance", || s(&i.name))
+                    .field("name", || s(&e.name))
+                    .field("component", || s(&i.component))
+                    .field("namespace", || s(&i.namespace))
+                    .field("host", || s(&e.host))
+                    .field("path", || s(&e.path))
+                    .field("auth", || opt(e.auth.as_deref()))
+                    .field("tls", || Value::Bool(e.tls))
+                    .field("audit", || Value::Bool(e.audit))
+                    .field("public", || Value::Bool(e.public))
+                    .field("port", || Value::Int(e.port))
+                    .field("shared_with", || {
+                        let me = format!("{}.{}", i.name, e.name);
+                        strings(
+                            claims
+                                .get(&(e.host.as_str(), e.path.as_str()))
+                                .into_iter()
+                                .flatten()
+                                .filter(|o| **o != me)
+                                .map(String::as_str),
+                        )
+                    })
+                    .value();
                 out.push(Element {
                     value,
                     span: e.span,
@@ -161,39 +245,48 @@ impl<'p, 'v> Collections<'p, 'v> {
 
     fn instances(&self) -> Vec<Element> {
         let p = self.platform;
-        p.instances
+        let need = self.need("instances");
+        let wants_facts = ["images", "resources", "persistence"]
+            .iter()
+            .any(|f| Rec::new(need).wants(f));
+        self.instances_in_range()
             .iter()
             .map(|i| {
-                let user = (self.user_values)(&i.name);
-                let facts = facts::Facts::of(i, &user);
-                let labels: BTreeMap<String, Value> = [
-                    ("app.kubernetes.io/instance", i.k8s_name.as_str()),
-                    ("app.kubernetes.io/managed-by", "platc"),
-                    ("app.kubernetes.io/name", i.component.as_str()),
-                    ("app.kubernetes.io/part-of", p.name.as_str()),
-                ]
-                .into_iter()
-                .map(|(k, v)| (k.to_string(), s(v)))
-                .collect();
-                let value = record(vec![
-                    ("name", s(&i.name)),
-                    ("component", s(&i.component)),
-                    ("namespace", s(&i.namespace)),
-                    ("environment", opt(p.environment.as_deref())),
-                    ("labels", Value::map(labels)),
-                    (
-                        "provides",
-                        strings(i.provides.iter().map(|x| x.interface.as_str())),
-                    ),
-                    ("chart", opt(i.chart.as_ref().map(|c| c.name.as_str()))),
-                    (
-                        "chart_version",
-                        opt(i.chart.as_ref().map(|c| c.version.as_str())),
-                    ),
-                    ("params", params_record(p, i)),
-                    ("images", strings(facts.images.iter().map(String::as_str))),
-                    (
-                        "resources",
+                let facts = if wants_facts {
+                    facts::Facts::of(i, &(self.user_values)(i))
+                } else {
+                    facts::Facts::default()
+                };
+                let value = Rec::new(need)
+                    .field("name", || s(&i.name))
+                    .field("component", || s(&i.component))
+                    .field("namespace", || s(&i.namespace))
+                    .field("environment", || opt(p.environment.as_deref()))
+                    .field("labels", || {
+                        Value::map(
+                            [
+                                ("app.kubernetes.io/instance", i.k8s_name.as_str()),
+                                ("app.kubernetes.io/managed-by", "platc"),
+                                ("app.kubernetes.io/name", i.component.as_str()),
+                                ("app.kubernetes.io/part-of", p.name.as_str()),
+                            ]
+                            .into_iter()
+                            .map(|(k, v)| (k.to_string(), s(v)))
+                            .collect(),
+                        )
+                    })
+                    .field("provides", || {
+                        strings(i.provides.iter().map(|x| x.interface.as_str()))
+                    })
+                    .field("chart", || opt(i.chart.as_ref().map(|c| c.name.as_str())))
+                    .field("chart_version", || {
+                        opt(i.chart.as_ref().map(|c| c.version.as_str()))
+                    })
+                    .field("params", || params_record(p, i))
+                    .field("images", || {
+                        strings(facts.images.iter().map(String::as_str))
+                    })
+                    .field("resources", || {
                         Value::list(
                             facts
                                 .resources
@@ -206,10 +299,9 @@ impl<'p, 'v> Collections<'p, 'v> {
                                     ])
                                 })
                                 .collect(),
-                        ),
-                    ),
-                    (
-                        "persistence",
+                        )
+                    })
+                    .field("persistence", || {
                         Value::list(
                             facts
                                 .persistence
@@ -218,9 +310,9 @@ impl<'p, 'v> Collections<'p, 'v> {
                                     record(vec![("path", s(path)), ("enabled", Value::Bool(*on))])
                                 })
                                 .collect(),
-                        ),
-                    ),
-                ]);
+                        )
+                    })
+                    .value();
                 Element {
                     value,
                     span: i.span,
@@ -232,6 +324,9 @@ impl<'p, 'v> Collections<'p, 'v> {
 
     fn secrets(&self) -> Vec<Element> {
         let p = self.platform;
+        if p.secrets.is_empty() {
+            return Vec::new();
+        }
         // The instances that read each secret.
         let mut readers: HashMap<u32, Vec<&Instance>> = HashMap::new();
         for inst in &p.instances {
@@ -262,13 +357,13 @@ impl<'p, 'v> Collections<'p, 'v> {
                     SecretSource::ExternalSecret { .. } => "external_secret",
                     SecretSource::Template { .. } => "template",
                 };
-                let value = record(vec![
-                    ("name", s(&sec.name)),
-                    ("source", s(source)),
-                    ("keys", strings(sec.keys.iter().map(String::as_str))),
-                    ("namespace", s(namespace)),
-                    ("readers", strings(rs.iter().map(|i| i.name.as_str()))),
-                ]);
+                let value = Rec::new(self.need("secrets"))
+                    .field("name", || s(&sec.name))
+                    .field("source", || s(source))
+                    .field("keys", || strings(sec.keys.iter().map(String::as_str)))
+                    .field("namespace", || s(namespace))
+                    .field("readers", || strings(rs.iter().map(|i| i.name.as_str())))
+                    .value();
                 Element {
                     value,
                     span: sec.span,
@@ -312,15 +407,15 @@ impl<'p, 'v> Collections<'p, 'v> {
                 } else {
                     e.attr.as_str()
                 };
-                let value = record(vec![
-                    ("from", s(&from.name)),
-                    ("to", s(&to.name)),
-                    ("kind", s(kind)),
-                    ("interface", s(&e.flows)),
-                    ("attr", s(attr)),
-                    ("from_namespace", s(&from.namespace)),
-                    ("to_namespace", s(&to.namespace)),
-                ]);
+                let value = Rec::new(self.need("edges"))
+                    .field("from", || s(&from.name))
+                    .field("to", || s(&to.name))
+                    .field("kind", || s(kind))
+                    .field("interface", || s(&e.flows))
+                    .field("attr", || s(attr))
+                    .field("from_namespace", || s(&from.namespace))
+                    .field("to_namespace", || s(&to.namespace))
+                    .value();
                 Some(Element {
                     value,
                     span,
@@ -332,8 +427,9 @@ impl<'p, 'v> Collections<'p, 'v> {
 
     fn params(&self) -> Vec<Element> {
         let p = self.platform;
+        let need = self.need("params");
         let mut out = Vec::new();
-        for i in &p.instances {
+        for i in self.instances_in_range() {
             let info = p.component(&i.component);
             for (name, v) in &i.args {
                 let ty = info
@@ -346,16 +442,16 @@ impl<'p, 'v> Collections<'p, 'v> {
                 };
                 let set = i.arg_spans.contains_key(name);
                 out.push(Element {
-                    value: record(vec![
-                        ("instance", s(&i.name)),
-                        ("component", s(&i.component)),
-                        ("namespace", s(&i.namespace)),
-                        ("name", s(name)),
-                        ("type", s(&ty)),
-                        ("secret", Value::Bool(secret)),
-                        ("set", Value::Bool(set)),
-                        ("value", value),
-                    ]),
+                    value: Rec::new(need)
+                        .field("instance", || s(&i.name))
+                        .field("component", || s(&i.component))
+                        .field("namespace", || s(&i.namespace))
+                        .field("name", || s(name))
+                        .field("type", || s(&ty))
+                        .field("secret", || Value::Bool(secret))
+                        .field("set", || Value::Bool(set))
+                        .field("value", || value)
+                        .value(),
                     span: i.arg_spans.get(name).copied().unwrap_or(i.span),
                     subject: Subject::Param(i.name.clone(), name.clone()),
                 });
@@ -398,5 +494,50 @@ fn secret_ids(v: &Value, out: &mut Vec<u32>) {
         Value::List(l) => l.iter().for_each(|v| secret_ids(v, out)),
         Value::Map(m) => m.values().for_each(|v| secret_ids(v, out)),
         _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every element of every collection has exactly the fields of its
+    /// record type, as the checker types rules with them.
+    #[test]
+    fn elements_have_the_fields_of_their_type() {
+        let src = include_str!("../../../examples/quickstart/main.plat");
+        let c = platc_driver::check_source("main.plat", src, &platc_driver::Options::default());
+        let p = c.platform.as_ref().expect("the quickstart checks");
+        let g = c.graph.as_ref().expect("and has a graph");
+        let none = |_: &Instance| Vec::new();
+        let mut cs = Collections::new(p, g, &none, HashMap::new());
+        for name in platc_sema::rule::COLLECTIONS {
+            let want = platc_sema::rule::collection_fields(name).unwrap();
+            let elements = cs.get(name).unwrap().to_vec();
+            assert!(!elements.is_empty(), "the quickstart has {name}");
+            for el in elements {
+                let Value::Map(m) = &el.value else {
+                    panic!("{name}: not a record")
+                };
+                let got: Vec<&String> = m.keys().collect();
+                assert_eq!(got, want.iter().collect::<Vec<_>>(), "{name}");
+            }
+        }
+    }
+
+    /// With a need, only the fields read are built.
+    #[test]
+    fn only_the_fields_read_are_built() {
+        let src = include_str!("../../../examples/quickstart/main.plat");
+        let c = platc_driver::check_source("main.plat", src, &platc_driver::Options::default());
+        let p = c.platform.as_ref().unwrap();
+        let g = c.graph.as_ref().unwrap();
+        let none = |_: &Instance| Vec::new();
+        let need: Need = Some(["name".to_string()].into_iter().collect());
+        let mut cs = Collections::new(p, g, &none, [("instances", need)].into_iter().collect());
+        for el in cs.get("instances").unwrap() {
+            let Value::Map(m) = &el.value else { panic!() };
+            assert_eq!(m.keys().collect::<Vec<_>>(), ["name"]);
+        }
     }
 }

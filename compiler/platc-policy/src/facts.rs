@@ -7,7 +7,7 @@
 //! user's values files over them, and the bodies of its objects. The
 //! chart's own defaults are not: they are fixed by the exact chart version.
 
-use platc_sema::Instance;
+use platc_sema::{Instance, Value};
 use serde_json::Value as Json;
 
 /// A `resources` block: whether it sets requests and limits.
@@ -27,120 +27,222 @@ pub(crate) struct Facts {
     pub persistence: Vec<(String, bool)>,
 }
 
+/// A values tree, as platc evaluated it or as JSON (a values file merged
+/// over it): the facts are read from either without converting one into
+/// the other.
+trait Node: Sized {
+    /// Calls `f` on each entry of a map, in order; false when not a map.
+    fn for_each_entry<'a>(&'a self, f: impl FnMut(&'a str, &'a Self)) -> bool;
+    fn is_map(&self) -> bool;
+    fn items(&self) -> Option<&[Self]>;
+    /// A non-empty string, or a number as text.
+    fn text(&self) -> Option<String>;
+    fn boolean(&self) -> Option<bool>;
+    fn get(&self, key: &str) -> Option<&Self>;
+}
+
+impl Node for Json {
+    fn for_each_entry<'a>(&'a self, mut f: impl FnMut(&'a str, &'a Self)) -> bool {
+        match self {
+            Json::Object(m) => {
+                m.iter().for_each(|(k, v)| f(k, v));
+                true
+            }
+            _ => false,
+        }
+    }
+    fn is_map(&self) -> bool {
+        self.is_object()
+    }
+    fn items(&self) -> Option<&[Self]> {
+        match self {
+            Json::Array(a) => Some(a),
+            _ => None,
+        }
+    }
+    fn text(&self) -> Option<String> {
+        match self {
+            Json::String(s) if !s.is_empty() => Some(s.clone()),
+            Json::Number(n) => Some(n.to_string()),
+            _ => None,
+        }
+    }
+    fn boolean(&self) -> Option<bool> {
+        self.as_bool()
+    }
+    fn get(&self, key: &str) -> Option<&Self> {
+        self.as_object()?.get(key)
+    }
+}
+
+impl Node for Value {
+    fn for_each_entry<'a>(&'a self, mut f: impl FnMut(&'a str, &'a Self)) -> bool {
+        match self {
+            Value::Map(m) => {
+                m.iter().for_each(|(k, v)| f(k, v));
+                true
+            }
+            _ => false,
+        }
+    }
+    fn is_map(&self) -> bool {
+        matches!(self, Value::Map(_))
+    }
+    fn items(&self) -> Option<&[Self]> {
+        match self {
+            Value::List(l) => Some(l.as_slice()),
+            _ => None,
+        }
+    }
+    fn text(&self) -> Option<String> {
+        match self {
+            Value::Str(s) if !s.is_empty() => Some(s.clone()),
+            Value::Int(_) | Value::Float(_) | Value::Quantity { .. } => self.interpolate(),
+            _ => None,
+        }
+    }
+    fn boolean(&self) -> Option<bool> {
+        match self {
+            Value::Bool(b) => Some(*b),
+            _ => None,
+        }
+    }
+    fn get(&self, key: &str) -> Option<&Self> {
+        match self {
+            Value::Map(m) => m.get(key),
+            _ => None,
+        }
+    }
+}
+
 impl Facts {
     pub fn of(inst: &Instance, user: &[&Json]) -> Facts {
-        let mut values = serde_json::Map::new();
-        for (k, v) in &inst.values {
-            if let Some(j) = v.to_json() {
-                values.insert(k.clone(), j);
-            }
-        }
-        let mut values = Json::Object(values);
-        for u in user {
-            merge(&mut values, u);
-        }
         let mut f = Facts::default();
-        f.walk(&values, &mut String::new(), 0);
-        for r in &inst.resources {
-            let body = platc_sema::Value::map(r.body.clone());
-            if let Some(j) = body.to_json() {
-                let mut path = format!("{}/{}", r.kind, r.object_name);
-                f.walk(&j, &mut path, 0);
+        if user.is_empty() {
+            // The values as evaluated: no conversion.
+            let values = Value::map(inst.values.clone());
+            f.walk(&values, &mut Vec::new(), 0);
+        } else {
+            let mut values = serde_json::Map::new();
+            for (k, v) in &inst.values {
+                if let Some(j) = v.to_json() {
+                    values.insert(k.clone(), j);
+                }
             }
+            let mut values = Json::Object(values);
+            for u in user {
+                merge(&mut values, u);
+            }
+            f.walk(&values, &mut Vec::new(), 0);
+        }
+        for r in &inst.resources {
+            let body = Value::map(r.body.clone());
+            let object = format!("{}/{}", r.kind, r.object_name);
+            f.walk(&body, &mut vec![Seg::Key(&object)], 0);
         }
         f.images.sort();
         f.images.dedup();
         f
     }
 
-    fn walk(&mut self, v: &Json, path: &mut String, depth: usize) {
+    fn walk<'a, N: Node>(&mut self, v: &'a N, path: &mut Vec<Seg<'a>>, depth: usize) {
         // Values files are bounded in depth when read (128); so are the
         // values platc writes. Stop well past that, never overflow.
         if depth > 256 {
             return;
         }
-        match v {
-            Json::Object(m) => {
-                for (k, child) in m {
-                    let len = path.len();
-                    if !path.is_empty() {
-                        path.push('.');
+        let is_map = v.for_each_entry(|k, child| {
+            path.push(Seg::Key(k));
+            match k {
+                "image" => {
+                    if child.is_map() {
+                        if let Some(image) = image_of(child) {
+                            self.images.push(image);
+                        }
+                    } else if let Some(s) = child.text() {
+                        self.images.push(s);
                     }
-                    path.push_str(k);
-                    match (k.as_str(), child) {
-                        ("image", Json::String(s)) if !s.is_empty() => {
-                            self.images.push(s.clone());
-                        }
-                        ("image", Json::Object(im)) => {
-                            if let Some(image) = image_of(im) {
-                                self.images.push(image);
-                            }
-                        }
-                        // A volume claim's `resources` asks for storage: not a
-                        // container's.
-                        ("resources", Json::Object(r)) if !claims_storage(r) => {
-                            self.resources.push(Resources {
-                                path: path.clone(),
-                                requests: nonempty(r.get("requests")),
-                                limits: nonempty(r.get("limits")),
-                            })
-                        }
-                        ("persistence", Json::Object(p)) => {
-                            if let Some(Json::Bool(on)) = p.get("enabled") {
-                                self.persistence.push((path.clone(), *on));
-                            }
-                        }
-                        _ => {}
-                    }
-                    self.walk(child, path, depth + 1);
-                    path.truncate(len);
                 }
+                // A volume claim's `resources` asks for storage: not a
+                // container's.
+                "resources" if child.is_map() && !claims_storage(child) => {
+                    self.resources.push(Resources {
+                        path: dotted(path),
+                        requests: nonempty(child.get("requests")),
+                        limits: nonempty(child.get("limits")),
+                    })
+                }
+                "persistence" => {
+                    if let Some(on) = child.get("enabled").and_then(Node::boolean) {
+                        self.persistence.push((dotted(path), on));
+                    }
+                }
+                _ => {}
             }
-            Json::Array(items) => {
+            self.walk(child, path, depth + 1);
+            path.pop();
+        });
+        if !is_map {
+            if let Some(items) = v.items() {
                 for (n, child) in items.iter().enumerate() {
-                    let len = path.len();
-                    path.push_str(&format!("[{n}]"));
+                    path.push(Seg::Index(n));
                     self.walk(child, path, depth + 1);
-                    path.truncate(len);
+                    path.pop();
                 }
             }
-            _ => {}
         }
     }
 }
 
-fn claims_storage(r: &serde_json::Map<String, Json>) -> bool {
+/// A segment of a path in a values tree.
+#[derive(Clone, Copy)]
+enum Seg<'a> {
+    Key(&'a str),
+    Index(usize),
+}
+
+/// `a.b[0].c`: built only for what is reported.
+fn dotted(path: &[Seg]) -> String {
+    let mut out = String::new();
+    for s in path {
+        match s {
+            Seg::Key(k) => {
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                out.push_str(k);
+            }
+            Seg::Index(n) => out.push_str(&format!("[{n}]")),
+        }
+    }
+    out
+}
+
+fn claims_storage<N: Node>(r: &N) -> bool {
     ["requests", "limits"]
         .iter()
-        .any(|k| matches!(r.get(*k), Some(Json::Object(m)) if m.contains_key("storage")))
+        .any(|k| r.get(k).is_some_and(|m| m.get("storage").is_some()))
 }
 
-fn nonempty(v: Option<&Json>) -> bool {
-    match v {
-        Some(Json::Object(m)) => !m.is_empty(),
-        _ => false,
-    }
-}
-
-fn scalar(v: Option<&Json>) -> Option<String> {
-    match v? {
-        Json::String(s) if !s.is_empty() => Some(s.clone()),
-        Json::Number(n) => Some(n.to_string()),
-        _ => None,
-    }
+fn nonempty<N: Node>(v: Option<&N>) -> bool {
+    let mut any = false;
+    v.is_some_and(|m| m.for_each_entry(|_, _| any = true)) && any
 }
 
 /// The reference an `image: { registry, repository, tag, digest }` map
 /// sets. A map without a tag or digest leaves the chart's default one (of
 /// the pinned chart version) in force: no reference of its own.
-fn image_of(m: &serde_json::Map<String, Json>) -> Option<String> {
-    let repository = scalar(m.get("repository")).or_else(|| scalar(m.get("name")))?;
-    let tag = scalar(m.get("tag"));
-    let digest = scalar(m.get("digest"));
+fn image_of<N: Node>(m: &N) -> Option<String> {
+    let repository = m
+        .get("repository")
+        .and_then(Node::text)
+        .or_else(|| m.get("name").and_then(Node::text))?;
+    let tag = m.get("tag").and_then(Node::text);
+    let digest = m.get("digest").and_then(Node::text);
     if tag.is_none() && digest.is_none() {
         return None;
     }
-    let mut image = match scalar(m.get("registry")) {
+    let mut image = match m.get("registry").and_then(Node::text) {
         Some(r) => format!("{r}/{repository}"),
         None => repository,
     };
@@ -180,7 +282,7 @@ mod tests {
 
     fn facts(v: Json) -> Facts {
         let mut f = Facts::default();
-        f.walk(&v, &mut String::new(), 0);
+        f.walk(&v, &mut Vec::new(), 0);
         f
     }
 
@@ -226,6 +328,32 @@ mod tests {
             ]
         );
         assert_eq!(f.persistence, vec![("persistence".to_string(), false)]);
+    }
+
+    #[test]
+    fn evaluated_values_give_the_same_facts_as_json() {
+        let j = json!({
+            "image": { "repository": "a/b", "tag": "1.2" },
+            "w": { "resources": { "requests": { "cpu": "1" }, "limits": { "memory": "1Gi" } } },
+            "persistence": { "enabled": true },
+        });
+        let v = from_json(&j);
+        let mut f = Facts::default();
+        f.walk(&v, &mut Vec::new(), 0);
+        assert_eq!(f, facts(j));
+    }
+
+    fn from_json(j: &Json) -> Value {
+        match j {
+            Json::Object(m) => {
+                Value::map(m.iter().map(|(k, v)| (k.clone(), from_json(v))).collect())
+            }
+            Json::Array(a) => Value::list(a.iter().map(from_json).collect()),
+            Json::String(s) => Value::Str(s.clone()),
+            Json::Bool(b) => Value::Bool(*b),
+            Json::Number(n) => Value::Int(n.as_i64().unwrap_or_default()),
+            Json::Null => Value::None,
+        }
     }
 
     #[test]

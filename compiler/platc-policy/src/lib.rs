@@ -62,9 +62,9 @@ pub struct Finding {
     pub expired_waiver: Option<(Span, Option<String>)>,
 }
 
-/// Values files of an instance, by instance name: what the user adds to
-/// the values platc writes.
-pub type UserValues<'a> = dyn Fn(&str) -> Vec<&'a serde_json::Value> + 'a;
+/// The values files of an instance, read: what the user adds to the values
+/// platc writes.
+pub type UserValues<'a> = dyn Fn(&platc_sema::Instance) -> Vec<&'a serde_json::Value> + 'a;
 
 /// Evaluates every active policy of `platform`.
 pub fn evaluate(
@@ -83,82 +83,194 @@ pub fn evaluate(
     if active.is_empty() {
         return out;
     }
-    let mut built = collections::Collections::new(platform, graph, user_values);
-    let pvalue = platform.value();
+    // What each collection's records must hold: the fields the active
+    // rules read.
+    let mut needs: std::collections::HashMap<&'static str, collections::Need> =
+        std::collections::HashMap::new();
     for &pi in &active {
-        let policy = &platform.policies[pi];
-        let code = platc_diag::intern_code(&policy.code);
-        for rule in &policy.rules {
-            let Some(elements) = built.get(&rule.collection) else {
+        for rule in &platform.policies[pi].rules {
+            let Some(key) = platc_sema::rule::COLLECTIONS
+                .iter()
+                .find(|c| **c == rule.collection)
+            else {
                 continue;
             };
-            for el in elements {
-                let holds = match &rule.filter {
-                    None => true,
-                    Some(f) => match f.eval(&rule.var, &el.value, &pvalue) {
-                        Ok(platc_sema::Value::Bool(b)) => b,
-                        Ok(_) => false,
-                        Err(d) => {
-                            out.errors.push(*d);
-                            // One failing expression is reported once.
-                            break;
-                        }
-                    },
-                };
-                if !holds {
-                    continue;
+            let exprs = rule
+                .filter
+                .iter()
+                .chain(std::iter::once(&rule.message))
+                .chain(rule.help.iter());
+            let entry = needs.entry(key).or_insert_with(|| Some(Default::default()));
+            for e in exprs {
+                match (e.reads(&rule.var), entry.as_mut()) {
+                    (Some(fields), Some(set)) => set.extend(fields),
+                    (None, _) => *entry = None,
+                    (Some(_), None) => {}
                 }
-                let text = |e: &platc_sema::rule::RuleExpr| -> Result<String, Box<Diagnostic>> {
-                    match e.eval(&rule.var, &el.value, &pvalue)? {
-                        platc_sema::Value::Str(s) => Ok(s),
-                        v => Ok(v.interpolate().unwrap_or_default()),
-                    }
-                };
-                let message = match text(&rule.message) {
-                    Ok(m) => m,
-                    Err(d) => {
-                        out.errors.push(*d);
-                        break;
-                    }
-                };
-                let help = match rule.help.as_ref().map(text).transpose() {
-                    Ok(h) => h,
-                    Err(d) => {
-                        out.errors.push(*d);
-                        break;
-                    }
-                };
-                let matching = |expired: bool| {
-                    platform.waivers.iter().position(|w| {
-                        w.policy == policy.name
-                            && w.expired == expired
-                            && waives(&w.target, &el.subject)
-                    })
-                };
-                let waived_by = matching(false);
-                out.findings.push(Finding {
-                    policy: pi,
-                    policy_name: policy.name.clone(),
-                    pack: policy.pack.clone(),
-                    code,
-                    severity: policy.severity,
-                    message,
-                    help,
-                    span: el.span,
-                    // The condition that held (the whole rule without one).
-                    rule_span: rule.filter.as_ref().map_or(rule.span, |f| f.span()),
-                    subject: el.subject.clone(),
-                    waived_by,
-                    waiver_reason: waived_by.map(|w| platform.waivers[w].reason.clone()),
-                    expired_waiver: matching(true).map(|w| {
-                        let w = &platform.waivers[w];
-                        (w.span, w.until.map(|d| d.to_string()))
-                    }),
-                });
             }
         }
     }
+    let mut built = collections::Collections::new(platform, graph, user_values, needs);
+    let pvalue = platform.value();
+    // Collection by collection, in the order of first use: each is built
+    // once, serves every rule over it, and is dropped before the next is
+    // built, so memory holds one collection at a time.
+    let mut order: Vec<&'static str> = Vec::new();
+    for &pi in &active {
+        for rule in &platform.policies[pi].rules {
+            if let Some(key) = platc_sema::rule::COLLECTIONS
+                .iter()
+                .find(|c| **c == rule.collection)
+            {
+                if !order.contains(key) {
+                    order.push(key);
+                }
+            }
+        }
+    }
+    // (policy, rule, element) of each finding, to restore the order of
+    // policies.
+    let mut keyed: Vec<((usize, usize, usize), Finding)> = Vec::new();
+    let mut errors: Vec<((usize, usize), Diagnostic)> = Vec::new();
+    // Instance-based collections go in chunks of instances, so that memory
+    // holds one chunk's elements at a time.
+    const CHUNK: usize = 2048;
+    let n = platform.instances.len();
+    let mut chunks: Vec<(&'static str, std::ops::Range<usize>)> = Vec::new();
+    for key in order {
+        if collections::Collections::instance_units(key) {
+            chunks.extend(
+                (0..n.max(1))
+                    .step_by(CHUNK)
+                    .map(|a| (key, a..(a + CHUNK).min(n))),
+            );
+        } else {
+            chunks.push((key, 0..n));
+        }
+    }
+    // Element indices continue across the chunks of a collection.
+    let mut base = 0;
+    let mut last_key = "";
+    for (key, range) in chunks {
+        if key != last_key {
+            base = 0;
+            last_key = key;
+        }
+        let Some(elements) = built.chunk(key, range) else {
+            continue;
+        };
+        let offset = base;
+        base += elements.len();
+        for &pi in &active {
+            let policy = &platform.policies[pi];
+            let code = platc_diag::intern_code(&policy.code);
+            for (ri, rule) in policy.rules.iter().enumerate() {
+                if rule.collection != key {
+                    continue;
+                }
+                let verdicts = filter_all(rule, &elements, &pvalue);
+                for (ei, (el, verdict)) in elements.iter().zip(verdicts).enumerate() {
+                    let holds = match verdict {
+                        Ok(b) => b,
+                        Err(d) => {
+                            // One failing expression is reported once.
+                            if !errors.iter().any(|(k, _)| *k == (pi, ri)) {
+                                errors.push(((pi, ri), *d));
+                            }
+                            break;
+                        }
+                    };
+                    if !holds {
+                        continue;
+                    }
+                    let text = |e: &platc_sema::rule::RuleExpr| -> Result<String, Box<Diagnostic>> {
+                        match e.eval(&rule.var, &el.value, &pvalue)? {
+                            platc_sema::Value::Str(s) => Ok(s),
+                            v => Ok(v.interpolate().unwrap_or_default()),
+                        }
+                    };
+                    let (message, help) = match (
+                        text(&rule.message),
+                        rule.help.as_ref().map(text).transpose(),
+                    ) {
+                        (Ok(m), Ok(h)) => (m, h),
+                        (Err(d), _) | (_, Err(d)) => {
+                            if !errors.iter().any(|(k, _)| *k == (pi, ri)) {
+                                errors.push(((pi, ri), *d));
+                            }
+                            break;
+                        }
+                    };
+                    let matching = |expired: bool| {
+                        platform.waivers.iter().position(|w| {
+                            w.policy == policy.name
+                                && w.expired == expired
+                                && waives(&w.target, &el.subject)
+                        })
+                    };
+                    let waived_by = matching(false);
+                    let finding = Finding {
+                        policy: pi,
+                        policy_name: policy.name.clone(),
+                        pack: policy.pack.clone(),
+                        code,
+                        severity: policy.severity,
+                        message,
+                        help,
+                        span: el.span,
+                        // The condition that held (the whole rule without one).
+                        rule_span: rule.filter.as_ref().map_or(rule.span, |f| f.span()),
+                        subject: el.subject.clone(),
+                        waived_by,
+                        waiver_reason: waived_by.map(|w| platform.waivers[w].reason.clone()),
+                        expired_waiver: matching(true).map(|w| {
+                            let w = &platform.waivers[w];
+                            (w.span, w.until.map(|d| d.to_string()))
+                        }),
+                    };
+                    keyed.push(((pi, ri, offset + ei), finding));
+                }
+            }
+        }
+    }
+    keyed.sort_by_key(|(k, _)| *k);
+    out.findings = keyed.into_iter().map(|(_, f)| f).collect();
+    errors.sort_by_key(|(k, _)| *k);
+    out.errors = errors.into_iter().map(|(_, d)| d).collect();
     out
+}
+
+/// Whether the rule's condition holds for each element (every element
+/// without a condition). Large collections are split across two threads:
+/// each element is evaluated on its own, so the results are the same.
+fn filter_all(
+    rule: &platc_sema::Rule,
+    elements: &[Element],
+    platform: &platc_sema::Value,
+) -> Vec<Result<bool, Box<Diagnostic>>> {
+    let Some(filter) = &rule.filter else {
+        return vec![Ok(true); elements.len()];
+    };
+    let one = |el: &Element| match filter.eval(&rule.var, &el.value, platform)? {
+        platc_sema::Value::Bool(b) => Ok(b),
+        _ => Ok(false),
+    };
+    const PARALLEL_FROM: usize = 4096;
+    if elements.len() < PARALLEL_FROM {
+        return elements.iter().map(one).collect();
+    }
+    let (a, b) = elements.split_at(elements.len() / 2);
+    std::thread::scope(|s| {
+        let second = s.spawn(|| b.iter().map(one).collect::<Vec<_>>());
+        let mut out: Vec<_> = a.iter().map(one).collect();
+        match second.join() {
+            Ok(rest) => out.extend(rest),
+            // A panic in the other half is a bug: report it where it
+            // happened.
+            Err(e) => std::panic::resume_unwind(e),
+        }
+        out
+    })
 }
 
 /// Whether a waiver of `target` exempts a finding about `subject`.

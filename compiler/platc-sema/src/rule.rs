@@ -35,6 +35,15 @@ impl RuleExpr {
         self.expr.span
     }
 
+    /// The fields of the rule's variable `var` that the expression reads
+    /// (`e.host`, `e.auth`), or `None` when it may read any (the variable
+    /// used whole, or shadowed by a comprehension's). The policy stage
+    /// builds only what its rules read.
+    pub fn reads(&self, var: &str) -> Option<std::collections::BTreeSet<String>> {
+        let mut out = std::collections::BTreeSet::new();
+        reads(&self.expr, var, &mut out).then_some(out)
+    }
+
     /// Evaluates the expression with the rule's variable `var` bound to
     /// `element` and `platform` to `platform` (see [`crate::Platform::value`]).
     /// An evaluation error (a failing built-in, the evaluation budget) is a
@@ -56,6 +65,51 @@ impl RuleExpr {
                 .with_note("this is a bug in platc: an error went unreported")
             }))
         })
+    }
+}
+
+/// Adds to `out` the fields of `var` that `e` reads; false when `e` uses
+/// `var` otherwise than through a field.
+fn reads(e: &ast::Expr, var: &str, out: &mut std::collections::BTreeSet<String>) -> bool {
+    use ast::ExprKind as K;
+    match &e.kind {
+        K::Field(base, f) => match &base.kind {
+            K::Name(n) if n == var => {
+                out.insert(f.name.clone());
+                true
+            }
+            _ => reads(base, var, out),
+        },
+        K::Name(n) => n != var,
+        K::Int(_) | K::Float(_) | K::Bool(_) | K::None | K::Quantity(_) => true,
+        K::SelfRef | K::Platform => true,
+        K::Str(s) => s.parts.iter().all(|p| match p {
+            ast::StrPart::Text(_) => true,
+            ast::StrPart::Interp(x) => reads(x, var, out),
+        }),
+        K::List(items) => items.iter().all(|x| reads(x, var, out)),
+        K::Record(entries) => entries.iter().all(|en| {
+            let key = match &en.key {
+                ast::RecordKey::Plain(_) => true,
+                ast::RecordKey::Computed(s) => s.parts.iter().all(|p| match p {
+                    ast::StrPart::Text(_) => true,
+                    ast::StrPart::Interp(x) => reads(x, var, out),
+                }),
+            };
+            key && reads(&en.value, var, out)
+        }),
+        K::Index(a, b) | K::Binary(_, a, b) => reads(a, var, out) && reads(b, var, out),
+        K::Unary(_, a) => reads(a, var, out),
+        K::If(c, t, f) => reads(c, var, out) && reads(t, var, out) && reads(f, var, out),
+        K::Call(c) => c.args.iter().all(|x| reads(x, var, out)),
+        K::Comprehension(c) => {
+            let shadows = c.var.name == var || c.key_var.as_ref().is_some_and(|k| k.name == var);
+            !shadows
+                && reads(&c.source, var, out)
+                && c.filter.as_ref().is_none_or(|f| reads(f, var, out))
+                && c.key.as_ref().is_none_or(|k| reads(k, var, out))
+                && reads(&c.value, var, out)
+        }
     }
 }
 
@@ -151,6 +205,19 @@ pub(crate) fn collection_type(name: &str, params: &Ty) -> Option<Ty> {
     })
 }
 
+/// The field names of the records of collection `name` (spec 6.7), sorted;
+/// `None` for a name that is not a collection.
+pub fn collection_fields(name: &str) -> Option<Vec<String>> {
+    match collection_type(name, &Ty::Record(Vec::new()))? {
+        Ty::Record(fields) => {
+            let mut names: Vec<String> = fields.into_iter().map(|(k, _)| k).collect();
+            names.sort();
+            Some(names)
+        }
+        _ => None,
+    }
+}
+
 /// Whether a value of type `t` is plain data a policy may read as a typed
 /// field: no references to instances, no secrets.
 fn is_plain(t: &Ty) -> bool {
@@ -226,9 +293,12 @@ pub(crate) fn lower(t: &Tables) -> (Vec<crate::Policy>, Vec<crate::Waiver>) {
         .iter()
         .map(|s| (s.name.name.as_str(), ()))
         .collect();
-    let policies = t
-        .policies
-        .iter()
+    // The program's own policies first, then the packs', each in source
+    // order.
+    let mut ordered: Vec<&(&ast::PolicyDecl, FileId)> = t.policies.iter().collect();
+    ordered.sort_by_key(|(_, file)| t.packs.contains_key(file));
+    let policies = ordered
+        .into_iter()
         .map(|(p, file)| crate::Policy {
             name: p.name.name.clone(),
             code: p.code.as_plain().unwrap_or_default(),
@@ -294,4 +364,42 @@ pub(crate) fn pack_names(t: &Tables) -> Vec<String> {
     names.sort();
     names.dedup();
     names
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rule_exprs(src: &str) -> Vec<RuleExpr> {
+        let (module, diags) = platc_syntax::parse(FileId(0), src);
+        assert!(diags.is_empty(), "{diags:?}");
+        let Some(ast::Item::Policy(p)) = module.items.first() else {
+            panic!("not a policy")
+        };
+        let r = &p.rules[0];
+        r.filter
+            .iter()
+            .chain([&r.message])
+            .map(RuleExpr::new)
+            .collect()
+    }
+
+    #[test]
+    fn reads_lists_the_fields_of_the_variable() {
+        let es = rule_exprs(
+            "policy p severity deny code \"P0001\" {\n  for e in exposes where e.public && len([for x in e.shared_with: x]) > 0\n    fail e \"${e.host}${e.path}\"\n}\n",
+        );
+        let fields = |k: usize| es[k].reads("e").map(|s| s.into_iter().collect::<Vec<_>>());
+        assert_eq!(fields(0), Some(vec!["public".into(), "shared_with".into()]));
+        assert_eq!(fields(1), Some(vec!["host".into(), "path".into()]));
+    }
+
+    #[test]
+    fn a_variable_used_whole_or_shadowed_reads_everything() {
+        let es = rule_exprs(
+            "policy p severity deny code \"P0001\" {\n  for e in exposes where to_json(e) != \"\"\n    fail e \"${len([for e in [1]: e])}\"\n}\n",
+        );
+        assert_eq!(es[0].reads("e"), None);
+        assert_eq!(es[1].reads("e"), None);
+    }
 }

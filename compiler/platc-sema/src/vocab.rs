@@ -64,19 +64,20 @@ pub(crate) fn regex_is_match(pattern: &'static str, text: &str) -> bool {
     cached_regex(pattern).is_match(text)
 }
 
-/// A user's pattern (of `matches`), compiled once per process: the error
-/// says what is wrong with an invalid one. At most 1,000 patterns are
-/// kept; the patterns of a program are literals, so that bounds nothing
-/// real.
-pub(crate) fn compiled_regex(pattern: &str) -> Result<regex::Regex, String> {
-    use std::sync::{Mutex, OnceLock};
-    static CACHE: OnceLock<Mutex<HashMap<String, regex::Regex>>> = OnceLock::new();
+/// A user's pattern (of `matches`), compiled once per process and shared
+/// (a clone of a `Regex` would start with an empty match cache): the
+/// error says what is wrong with an invalid one. At most 1,000 patterns
+/// are kept, so memory stays bounded; the patterns of a program are
+/// literals, so that bounds nothing real.
+pub(crate) fn compiled_regex(pattern: &str) -> Result<std::sync::Arc<regex::Regex>, String> {
+    use std::sync::{Arc, Mutex, OnceLock};
+    static CACHE: OnceLock<Mutex<HashMap<String, Arc<regex::Regex>>>> = OnceLock::new();
     let mut cache = CACHE
         .get_or_init(Default::default)
         .lock()
         .unwrap_or_else(|e| e.into_inner());
     if let Some(re) = cache.get(pattern) {
-        return Ok(re.clone());
+        return Ok(Arc::clone(re));
     }
     let re = regex::RegexBuilder::new(pattern)
         .size_limit(1 << 20)
@@ -85,8 +86,9 @@ pub(crate) fn compiled_regex(pattern: &str) -> Result<regex::Regex, String> {
             let msg = e.to_string();
             msg.lines().last().unwrap_or("").trim().to_string()
         })?;
+    let re = Arc::new(re);
     if cache.len() < 1000 {
-        cache.insert(pattern.to_string(), re.clone());
+        cache.insert(pattern.to_string(), Arc::clone(&re));
     }
     Ok(re)
 }
