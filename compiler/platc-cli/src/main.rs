@@ -11,6 +11,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use platc_driver::{build_path, check_path, Compilation, Options, RealFs};
 
 mod fmt;
+mod init;
 mod output;
 mod policy;
 
@@ -103,6 +104,14 @@ enum Command {
         #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
         color: ColorChoice,
     },
+    /// Start a new platform: a commented starter `main.plat` that checks
+    /// clean, and a README of next steps.
+    Init {
+        /// The project directory (created if missing; must not hold
+        /// `main.plat` or `README.md`).
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+    },
     /// Print the long explanation of a diagnostic code, e.g. `platc explain E0301`.
     Explain {
         /// The code, e.g. E0301.
@@ -190,6 +199,7 @@ fn main() -> ExitCode {
             stdin,
             color,
         }),
+        Command::Init { dir } => init::run(dir),
         Command::Explain { code } => explain(&code),
     }
 }
