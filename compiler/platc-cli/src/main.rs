@@ -114,8 +114,13 @@ enum Command {
     },
     /// Print the long explanation of a diagnostic code, e.g. `platc explain E0301`.
     Explain {
-        /// The code, e.g. E0301.
+        /// The code, e.g. E0301, or the code of a policy of the platform
+        /// (`--project`).
         code: String,
+        /// For a policy code of the platform's own: the project that
+        /// declares it (a `.plat` file or a directory with `main.plat`).
+        #[arg(long, value_name = "PATH", default_value = ".")]
+        project: PathBuf,
     },
 }
 
@@ -200,7 +205,7 @@ fn main() -> ExitCode {
             color,
         }),
         Command::Init { dir } => init::run(dir),
-        Command::Explain { code } => explain(&code),
+        Command::Explain { code, project } => explain(&code, &project),
     }
 }
 
@@ -402,7 +407,20 @@ fn finish(
     }
 }
 
-fn explain(code: &str) -> ExitCode {
+fn explain(code: &str, project: &std::path::Path) -> ExitCode {
+    if platc_diag::lookup(code).is_none() {
+        if let Some(text) = policy::explain(code, project) {
+            let mut out = std::io::stdout().lock();
+            return match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+                Err(e) => fail(
+                    format!("cannot write the explanation: {e}"),
+                    "check standard output".into(),
+                ),
+            };
+        }
+    }
     match platc_diag::lookup(code) {
         Some(info) => {
             let mut out = std::io::stdout().lock();

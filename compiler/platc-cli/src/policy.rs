@@ -135,6 +135,35 @@ fn human(rows: &[Row]) -> String {
     out
 }
 
+/// The explanation of a policy code of the platform at `project`: its
+/// name, severity, where it is declared and its doc comment. `None` when the
+/// project cannot be read or declares no policy with that code.
+pub(crate) fn explain(code: &str, project: &std::path::Path) -> Option<String> {
+    if !(code.len() == 5 && code.starts_with(['P', 'p'])) {
+        return None;
+    }
+    let code = code.to_ascii_uppercase();
+    let c = check_path(&RealFs, project, &options(None)).ok()?;
+    let p = c.policies.iter().find(|p| p.code == code)?;
+    let mut text = format!(
+        "# {}: {}\n\nA policy of this platform ({}), declared at {}.\n",
+        p.code,
+        p.name,
+        p.severity.as_str(),
+        location(&c, p.span)
+    );
+    match &p.doc {
+        Some(doc) => text.push_str(&format!("\n{}\n", doc.trim_end())),
+        None => text.push_str("\nIts declaration has no doc comment (`///` above `policy`).\n"),
+    }
+    text.push_str(&format!(
+        "\nA failure is {}. To exempt one instance, endpoint, secret or edge, with a reason:\n\n    allow {} for TARGET reason \"...\"\n",
+        if p.severity.as_str() == "deny" { "an error" } else { "a warning" },
+        p.name
+    ));
+    Some(text)
+}
+
 /// The SARIF log of a compilation: its diagnostics, and the failures that
 /// waivers exempt as suppressed results.
 pub(crate) fn sarif(c: &Compilation) -> String {

@@ -251,3 +251,36 @@ fn build_writes_the_audit_record() {
     assert_eq!(lake["matched"][0]["subject"], "lake_root");
     let _ = std::fs::remove_dir_all(&target);
 }
+
+#[test]
+fn explain_knows_the_platforms_own_policy_codes() {
+    let dir = project(&scratch("explain"), WARNED);
+    let out = platc()
+        .args(["explain", "P0201", "--project"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(
+        text.starts_with("# P0201: notebooks_not_public\n"),
+        "{text}"
+    );
+    assert!(text.contains("declared at main.plat:15"), "{text}");
+    assert!(text.contains("Notebooks run code as their user"), "{text}");
+    assert!(
+        text.contains("allow notebooks_not_public for TARGET"),
+        "{text}"
+    );
+    let out = platc()
+        .args(["explain", "P0299", "--project"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "an unknown code is a usage error"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
