@@ -91,16 +91,13 @@ impl<'n> Rec<'n> {
     }
 }
 
-/// The collections of one platform, each built on first use.
+/// Builds the collections of one platform, with the fields their rules
+/// read.
 pub(crate) struct Collections<'p, 'v> {
     platform: &'p Platform,
     graph: &'p PlatformGraph,
     user_values: &'p UserValues<'v>,
     needs: HashMap<&'static str, Need>,
-    built: HashMap<&'static str, Vec<Element>>,
-    /// The instances whose elements are built (of `exposes`, `instances`
-    /// and `params`): all, or one chunk.
-    range: std::ops::Range<usize>,
 }
 
 fn s(v: &str) -> Value {
@@ -138,61 +135,37 @@ impl<'p, 'v> Collections<'p, 'v> {
             graph,
             user_values,
             needs,
-            built: HashMap::new(),
-            range: 0..platform.instances.len(),
         }
     }
 
-    /// How many instances' elements a collection has, for building it in
-    /// chunks: `None` for a collection built whole (edges, secrets).
+    /// Whether a collection's elements belong to instances, so that it can
+    /// be built in chunks of instances (not edges or secrets).
     pub fn instance_units(name: &str) -> bool {
         matches!(name, "exposes" | "instances" | "params")
     }
 
     /// The elements of collection `name` that belong to the instances in
-    /// `range` (every element, for a collection built whole), not kept.
-    pub fn chunk(&mut self, name: &str, range: std::ops::Range<usize>) -> Option<Vec<Element>> {
-        self.range = range;
-        let elements = self.take(name);
-        self.range = 0..self.platform.instances.len();
-        elements
-    }
-
-    fn instances_in_range(&self) -> &'p [Instance] {
+    /// `range` (every element, for a collection not of instances), or
+    /// `None` for a name that is not a collection (the checker has reported
+    /// it).
+    pub fn chunk(&self, name: &str, range: std::ops::Range<usize>) -> Option<Vec<Element>> {
         let all = &self.platform.instances;
-        &all[self.range.start.min(all.len())..self.range.end.min(all.len())]
-    }
-
-    /// The elements of collection `name`, built now and not kept.
-    pub fn take(&mut self, name: &str) -> Option<Vec<Element>> {
-        self.get(name)?;
-        let key: &'static str = platc_sema::rule::COLLECTIONS.iter().find(|c| **c == name)?;
-        self.built.remove(key)
+        let insts = &all[range.start.min(all.len())..range.end.min(all.len())];
+        Some(match name {
+            "exposes" => self.exposes(insts),
+            "instances" => self.instances(insts),
+            "secrets" => self.secrets(),
+            "edges" => self.edges(),
+            "params" => self.params(insts),
+            _ => return None,
+        })
     }
 
     fn need(&self, collection: &str) -> &Need {
         self.needs.get(collection).unwrap_or(&ALL)
     }
 
-    /// The elements of collection `name`, or `None` for a name that is not
-    /// a collection (the checker has reported it).
-    pub fn get(&mut self, name: &str) -> Option<&[Element]> {
-        let key: &'static str = platc_sema::rule::COLLECTIONS.iter().find(|c| **c == name)?;
-        if !self.built.contains_key(key) {
-            let elements = match key {
-                "exposes" => self.exposes(),
-                "instances" => self.instances(),
-                "secrets" => self.secrets(),
-                "edges" => self.edges(),
-                "params" => self.params(),
-                _ => return None,
-            };
-            self.built.insert(key, elements);
-        }
-        self.built.get(key).map(Vec::as_slice)
-    }
-
-    fn exposes(&self) -> Vec<Element> {
+    fn exposes(&self, insts: &[Instance]) -> Vec<Element> {
         let need = self.need("exposes");
         // Who claims each host and path (when a rule asks).
         let mut claims: HashMap<(&str, &str), Vec<String>> = HashMap::new();
@@ -207,7 +180,7 @@ impl<'p, 'v> Collections<'p, 'v> {
             }
         }
         let mut out = Vec::new();
-        for i in self.instances_in_range() {
+        for i in insts {
             for e in &i.exposes {
                 let value = Rec::new(need)
                     .field("instance", || s(&i.name))
@@ -243,13 +216,13 @@ impl<'p, 'v> Collections<'p, 'v> {
         out
     }
 
-    fn instances(&self) -> Vec<Element> {
+    fn instances(&self, insts: &[Instance]) -> Vec<Element> {
         let p = self.platform;
         let need = self.need("instances");
         let wants_facts = ["images", "resources", "persistence"]
             .iter()
             .any(|f| Rec::new(need).wants(f));
-        self.instances_in_range()
+        insts
             .iter()
             .map(|i| {
                 let facts = if wants_facts {
@@ -425,11 +398,11 @@ impl<'p, 'v> Collections<'p, 'v> {
             .collect()
     }
 
-    fn params(&self) -> Vec<Element> {
+    fn params(&self, insts: &[Instance]) -> Vec<Element> {
         let p = self.platform;
         let need = self.need("params");
         let mut out = Vec::new();
-        for i in self.instances_in_range() {
+        for i in insts {
             let info = p.component(&i.component);
             for (name, v) in &i.args {
                 let ty = info
@@ -510,10 +483,10 @@ mod tests {
         let p = c.platform.as_ref().expect("the quickstart checks");
         let g = c.graph.as_ref().expect("and has a graph");
         let none = |_: &Instance| Vec::new();
-        let mut cs = Collections::new(p, g, &none, HashMap::new());
+        let cs = Collections::new(p, g, &none, HashMap::new());
         for name in platc_sema::rule::COLLECTIONS {
             let want = platc_sema::rule::collection_fields(name).unwrap();
-            let elements = cs.get(name).unwrap().to_vec();
+            let elements = cs.chunk(name, 0..p.instances.len()).unwrap();
             assert!(!elements.is_empty(), "the quickstart has {name}");
             for el in elements {
                 let Value::Map(m) = &el.value else {
@@ -534,8 +507,8 @@ mod tests {
         let g = c.graph.as_ref().unwrap();
         let none = |_: &Instance| Vec::new();
         let need: Need = Some(["name".to_string()].into_iter().collect());
-        let mut cs = Collections::new(p, g, &none, [("instances", need)].into_iter().collect());
-        for el in cs.get("instances").unwrap() {
+        let cs = Collections::new(p, g, &none, [("instances", need)].into_iter().collect());
+        for el in cs.chunk("instances", 0..p.instances.len()).unwrap() {
             let Value::Map(m) = &el.value else { panic!() };
             assert_eq!(m.keys().collect::<Vec<_>>(), ["name"]);
         }

@@ -110,7 +110,7 @@ pub fn evaluate(
             }
         }
     }
-    let mut built = collections::Collections::new(platform, graph, user_values, needs);
+    let built = collections::Collections::new(platform, graph, user_values, needs);
     let pvalue = platform.value();
     // Collection by collection, in the order of first use: each is built
     // once, serves every rule over it, and is dropped before the next is
