@@ -230,7 +230,9 @@ fn platform_graph(platform: &Platform) -> Result<platc_graph::PlatformGraph, Box
 enum ReadError {
     /// Outside the project root (through a symbolic link when `true`).
     Outside(bool),
-    NotFound,
+    /// Not found; the most similar path that exists, as it would be
+    /// written.
+    NotFound(Option<String>),
     Unreadable(String),
 }
 
@@ -258,7 +260,13 @@ fn read_project_file(
     }
     let canonical: PathBuf = match fs.canonicalize(&target) {
         Ok(p) => p,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(ReadError::NotFound),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let from =
+                normalize(&root.join(Path::new(declaring).parent().unwrap_or(Path::new(""))));
+            return Err(ReadError::NotFound(crate::fs::nearest_existing(
+                fs, &from, path,
+            )));
+        }
         Err(e) => return Err(ReadError::Unreadable(e.to_string())),
     };
     if outside(&canonical) {
@@ -305,16 +313,19 @@ fn read_values_file(
                     d
                 }));
             }
-            Err(ReadError::NotFound) => {
-                return Err(Box::new(
-                    Diagnostic::error(
-                        "E0601",
-                        format!("values file `{}` does not exist", vf.path),
-                        vf.span,
-                    )
-                    .with_label("no such file")
-                    .with_help("the path is relative to the file that names it"),
-                ))
+            Err(ReadError::NotFound(near)) => {
+                let d = Diagnostic::error(
+                    "E0601",
+                    format!("values file `{}` does not exist", vf.path),
+                    vf.span,
+                )
+                .with_label("no such file");
+                return Err(Box::new(match near {
+                    Some(near) => d
+                        .with_help(format!("did you mean \"{near}\"?"))
+                        .with_note("the path is relative to the file that names it"),
+                    None => d.with_help("the path is relative to the file that names it"),
+                }));
             }
             Err(ReadError::Unreadable(why)) => return Err(Box::new(unreadable(vf, &why))),
         };
@@ -545,7 +556,7 @@ fn read_chart_schema(
     let text = match read_project_file(fs, sources, root, cs.span, &cs.path, MAX_SCHEMA_FILE) {
         Ok((_, text)) => text,
         Err(ReadError::Outside(_)) => return Err(fail("outside the project directory".into())),
-        Err(ReadError::NotFound) => return Err(fail("no such file".into())),
+        Err(ReadError::NotFound(_)) => return Err(fail("no such file".into())),
         Err(ReadError::Unreadable(why)) => return Err(fail(why)),
     };
     let schema = platc_charts::Schema::parse(&text).map_err(fail)?;

@@ -19,6 +19,11 @@ pub trait FileSystem: Sync {
     fn canonicalize(&self, path: &Path) -> io::Result<PathBuf>;
     fn is_file(&self, path: &Path) -> bool;
     fn is_dir(&self, path: &Path) -> bool;
+    /// The names of the entries of a directory (for "did you mean" on a
+    /// missing file); none when it cannot be listed.
+    fn list_dir(&self, _path: &Path) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 /// The real file system.
@@ -51,6 +56,16 @@ impl FileSystem for RealFs {
     }
     fn is_dir(&self, path: &Path) -> bool {
         path.is_dir()
+    }
+    fn list_dir(&self, path: &Path) -> Vec<String> {
+        let Ok(entries) = std::fs::read_dir(path) else {
+            return Vec::new();
+        };
+        // Bounded: a huge directory is not read whole for a suggestion.
+        entries
+            .take(10_000)
+            .filter_map(|e| e.ok()?.file_name().into_string().ok())
+            .collect()
     }
 }
 
@@ -92,6 +107,56 @@ impl FileSystem for MemoryFs {
         let p = normalize(path);
         self.files.keys().any(|f| f.starts_with(&p) && *f != p)
     }
+    fn list_dir(&self, path: &Path) -> Vec<String> {
+        let p = normalize(path);
+        let mut names: Vec<String> = self
+            .files
+            .keys()
+            .filter_map(|f| f.strip_prefix(&p).ok()?.components().next())
+            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            .collect();
+        names.dedup();
+        names
+    }
+}
+
+/// The path nearest to `path` (relative to `base`) that exists: each
+/// component that does not exist is replaced by the most similar entry of
+/// its directory. `None` when some component has no similar entry, or
+/// when `path` exists.
+pub(crate) fn nearest_existing(fs: &dyn FileSystem, base: &Path, path: &str) -> Option<String> {
+    let mut dir = base.to_path_buf();
+    let mut out: Vec<String> = Vec::new();
+    let mut changed = false;
+    let parts: Vec<&str> = path.split('/').collect();
+    for (k, part) in parts.iter().enumerate() {
+        let last = k + 1 == parts.len();
+        let next = dir.join(part);
+        let exists = if last {
+            fs.is_file(&next)
+        } else {
+            fs.is_dir(&next) || matches!(*part, "." | "..")
+        };
+        if exists {
+            out.push(part.to_string());
+            dir = next;
+            continue;
+        }
+        let entries = fs.list_dir(&dir);
+        let candidates = entries.iter().map(String::as_str).filter(|e| {
+            let p = dir.join(e);
+            if last {
+                fs.is_file(&p)
+            } else {
+                fs.is_dir(&p)
+            }
+        });
+        let found = platc_diag::did_you_mean(part, candidates)?.to_string();
+        dir = dir.join(&found);
+        out.push(found);
+        changed = true;
+    }
+    changed.then(|| out.join("/"))
 }
 
 /// Removes `.` and resolves `..` lexically.

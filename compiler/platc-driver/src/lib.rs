@@ -135,6 +135,9 @@ pub enum InputError {
     NoRootFile(PathBuf),
     Unreadable(PathBuf, std::io::Error),
     NotUtf8(PathBuf),
+    /// A file given as the input that is not a `.plat` file (`platc check
+    /// README.md`): a mistake of the command line, not of the file.
+    NotPlatFile(PathBuf),
     /// `--env NAME` names no environment of the platform.
     UnknownEnvironment {
         name: String,
@@ -153,6 +156,7 @@ impl std::fmt::Display for InputError {
             ),
             InputError::Unreadable(p, e) => write!(f, "cannot read `{}`: {e}", p.display()),
             InputError::NotUtf8(p) => write!(f, "`{}` is not valid UTF-8 text", p.display()),
+            InputError::NotPlatFile(p) => write!(f, "`{}` is not a `.plat` file", p.display()),
             InputError::UnknownEnvironment { name, .. } => {
                 write!(f, "the platform has no environment `{name}`")
             }
@@ -174,11 +178,37 @@ impl InputError {
             }
             InputError::Unreadable(..) => "check the file's permissions".into(),
             InputError::NotUtf8(_) => "save the file as UTF-8".into(),
+            InputError::NotPlatFile(p) => match p.parent().filter(|d| !d.as_os_str().is_empty()) {
+                Some(dir) => format!(
+                    "pass a `.plat` file, or a project directory holding `{ROOT_FILE}` (e.g. `{}`)",
+                    dir.display()
+                ),
+                None => format!(
+                    "pass a `.plat` file, or a project directory holding `{ROOT_FILE}` (e.g. `.`)"
+                ),
+            },
             InputError::UnknownEnvironment { known, .. } if known.is_empty() => {
                 "the platform declares no environments; add `environment NAME { ... }`".into()
             }
-            InputError::UnknownEnvironment { known, .. } => {
-                format!("the environments are: {}", known.join(", "))
+            InputError::UnknownEnvironment { name, known } => {
+                let all = format!("the environments are: {}", known.join(", "));
+                // `production` for `prod`, `stage` for `staging`: they start
+                // alike (the first four letters, or all of the shorter).
+                let common = |k: &str| {
+                    let shared = k
+                        .chars()
+                        .zip(name.chars())
+                        .take_while(|(a, b)| a == b)
+                        .count();
+                    let shorter = k.chars().count().min(name.chars().count());
+                    shorter >= 3 && shared >= shorter.min(4)
+                };
+                let near = platc_diag::did_you_mean(name, known.iter().map(String::as_str))
+                    .or_else(|| known.iter().map(String::as_str).find(|k| common(k)));
+                match near {
+                    Some(s) => format!("did you mean `{s}`? {all}"),
+                    None => all,
+                }
             }
         }
     }
@@ -323,6 +353,9 @@ pub fn resolve_input(fs: &dyn FileSystem, path: &Path) -> Result<(PathBuf, PathB
             .map_err(|e| InputError::Unreadable(path.to_path_buf(), e))?;
         Ok((root.join(ROOT_FILE), root))
     } else if fs.is_file(path) {
+        if path.extension().is_none_or(|e| e != "plat") {
+            return Err(InputError::NotPlatFile(path.to_path_buf()));
+        }
         let canonical = fs
             .canonicalize(path)
             .map_err(|e| InputError::Unreadable(path.to_path_buf(), e))?;

@@ -208,7 +208,10 @@ impl Loader<'_> {
             let text = self.sources.get(id).text();
             platc_syntax::parse(id, text)
         };
-        if diags.iter().any(Diagnostic::is_error) {
+        if diags
+            .iter()
+            .any(|d| d.is_error() && !platc_syntax::leaves_tree_whole(d))
+        {
             self.syntax_errors = true;
         }
         self.diagnostics.extend(diags);

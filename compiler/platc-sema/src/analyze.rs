@@ -33,6 +33,10 @@ pub(crate) struct Checker<'a> {
     /// How many more unknown names get "did you mean" over every instance
     /// and secret of the platform.
     pub suggestions_left: usize,
+    /// A malformed literal (`ExprKind::Invalid`, already reported by the
+    /// parser) was checked: evaluation is not clean even without errors
+    /// of checking's own.
+    pub saw_invalid: bool,
 }
 
 impl<'a> Checker<'a> {
@@ -47,6 +51,7 @@ impl<'a> Checker<'a> {
             dns_label: dns_label_ty(),
             const_budget: crate::eval::EVALUATION_BUDGET,
             suggestions_left: 100,
+            saw_invalid: false,
         };
         c.collect();
         c.build_scopes();
@@ -86,7 +91,10 @@ impl<'a> Checker<'a> {
             .collect();
         // Checking is done: evaluation reads the finished tables.
         let Checker {
-            tables, mut sink, ..
+            tables,
+            mut sink,
+            saw_invalid,
+            ..
         } = c;
         // The base platform and every environment are evaluated: each may
         // fail an assertion or a constraint of its own. A diagnostic the
@@ -95,7 +103,7 @@ impl<'a> Checker<'a> {
         let mut others = Vec::new();
         let mut seen: std::collections::HashSet<(&'static str, String, u32, u32, u32)> =
             std::collections::HashSet::new();
-        let checked_clean = !sink.has_errors();
+        let checked_clean = !sink.has_errors() && !saw_invalid;
         // What checking reported (e.g. an override's constant outside its
         // range) is not reported again by an evaluation.
         for d in sink.diagnostics() {

@@ -76,7 +76,8 @@ fn walk(t: &Tables, e: &ast::Expr, bound: &mut Vec<String>, out: &mut Vec<(usize
             walk(t, &c.value, bound, out);
             bound.truncate(n);
         }
-        ExprKind::Int(_)
+        ExprKind::Invalid(_)
+        | ExprKind::Int(_)
         | ExprKind::Float(_)
         | ExprKind::Bool(_)
         | ExprKind::None

@@ -81,7 +81,7 @@ fn reads(e: &ast::Expr, var: &str, out: &mut std::collections::BTreeSet<String>)
             _ => reads(base, var, out),
         },
         K::Name(n) => n != var,
-        K::Int(_) | K::Float(_) | K::Bool(_) | K::None | K::Quantity(_) => true,
+        K::Int(_) | K::Float(_) | K::Bool(_) | K::None | K::Quantity(_) | K::Invalid(_) => true,
         K::SelfRef | K::Platform => true,
         K::Str(s) => s.parts.iter().all(|p| match p {
             ast::StrPart::Text(_) => true,

@@ -51,6 +51,12 @@ pub(crate) struct Tables<'a> {
     pub platform: Option<&'a ast::PlatformDecl>,
     /// Instances and secrets by name.
     pub globals: HashMap<String, (Global, Span)>,
+    /// Instance and secret names defined more than once (E0202), and
+    /// whether every definition is a secret. A reference to one is of
+    /// unknown type (or `secret`, when all are secrets), so that the clash
+    /// is the only error reported, not the type or secret-key errors of
+    /// whichever definition the reference would have meant.
+    pub clashing: HashMap<String, bool>,
     /// Instance args that type-checked, ready for evaluation.
     pub typed_args: HashSet<(usize, String)>,
     /// Instances on a reference cycle (reported): never evaluated.

@@ -31,6 +31,14 @@ struct PlatParser;
 #[doc(hidden)]
 pub use Rule as GrammarRule;
 
+/// Whether a diagnostic of [`parse`] left the syntax tree whole: a
+/// malformed number or quantity (E0104) is lowered to
+/// [`ast::ExprKind::Invalid`], which checking accepts as any type, so the
+/// rest of the file can still be checked and its errors reported.
+pub fn leaves_tree_whole(d: &Diagnostic) -> bool {
+    d.code == "E0104"
+}
+
 /// Parses one file. Never fails and never panics: on a syntax error the
 /// module holds every item that parsed and the diagnostics say what did not.
 pub fn parse(file: FileId, text: &str) -> (ast::Module, Vec<Diagnostic>) {
@@ -254,12 +262,62 @@ fn syntax_error(
     };
     let at = offset + pos;
     let width = found_width(chunk, pos);
-    Diagnostic::error(
+    let d = Diagnostic::error(
         "E0101",
         message,
         Span::new(file, at as u32, (at + width) as u32),
     )
-    .with_label("unexpected here")
+    .with_label("unexpected here");
+    match habit_hint(chunk, pos) {
+        Some(help) => d.with_help(help),
+        None => d,
+    }
+}
+
+/// Help for the habits people bring from YAML and Kubernetes manifests, when
+/// the grammar stops at one: `storage: 20Gi` (a YAML key) and `ops-db` (a
+/// Kubernetes name, where the language's names take `_`).
+fn habit_hint(chunk: &str, pos: usize) -> Option<String> {
+    let bytes = chunk.as_bytes();
+    let is_word = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+    match bytes.get(pos)? {
+        b':' => {
+            let before = chunk[..pos].trim_end_matches([' ', '\t']);
+            let key_start = before
+                .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .map_or(0, |p| p + 1);
+            let key = &before[key_start..];
+            if key.is_empty()
+                || !key.as_bytes()[0].is_ascii_alphabetic() && key.as_bytes()[0] != b'_'
+            {
+                return None;
+            }
+            let rest = chunk[pos + 1..].lines().next().unwrap_or("").trim();
+            let rest = rest.split("//").next().unwrap_or("").trim();
+            Some(if rest.is_empty() {
+                format!("attributes are set with `=`, not `:` as in YAML: write `{key} = ...`")
+            } else {
+                format!("attributes are set with `=`, not `:` as in YAML: write `{key} = {rest}`")
+            })
+        }
+        b'-' if pos > 0
+            && is_word(bytes[pos - 1])
+            && bytes.get(pos + 1).is_some_and(|b| is_word(*b)) =>
+        {
+            let start = chunk[..pos]
+                .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
+                .map_or(0, |p| p + 1);
+            let end = chunk[pos..]
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
+                .map_or(chunk.len(), |p| pos + p);
+            let name = &chunk[start..end];
+            Some(format!(
+                "names cannot contain `-`: write `{}` (its Kubernetes name still has `-`)",
+                name.replace('-', "_")
+            ))
+        }
+        _ => None,
+    }
 }
 
 fn push_unique(v: &mut Vec<String>, s: String) {

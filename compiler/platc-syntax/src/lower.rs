@@ -1023,7 +1023,7 @@ impl<'a> Lowerer<'a> {
                     .with_help(help.to_string()),
             );
             Expr {
-                kind: ExprKind::Int(0),
+                kind: ExprKind::Invalid(raw.to_string()),
                 span,
             }
         };
@@ -1056,11 +1056,28 @@ impl<'a> Lowerer<'a> {
         let Some((kind, factor)) = unit_factor(unit) else {
             let known =
                 "byte units Ki Mi Gi Ti Pi Ei k M G T P E, CPU unit m, durations ms s min h d";
-            return bad(
-                self,
-                format!("unknown unit `{unit}` in `{raw}`"),
-                &format!("the units are: {known}"),
-            );
+            let number = &raw[..split];
+            let fix = unit_suggestion(unit);
+            let listed = fix.is_some();
+            let help = match fix {
+                Some(UnitFix::Bytes(binary, decimal, pow)) => format!(
+                    "write `{number}{binary}` ({binary}: 1024{pow} bytes, as Kubernetes manifests usually mean) or `{number}{decimal}` ({decimal}: 1000{pow} bytes)"
+                ),
+                Some(UnitFix::One(u)) => format!("write `{number}{u}`"),
+                None => format!("the units are: {known}"),
+            };
+            let mut d =
+                Diagnostic::error("E0104", format!("unknown unit `{unit}` in `{raw}`"), span)
+                    .with_label("malformed literal")
+                    .with_help(help);
+            if listed {
+                d = d.with_note(format!("the units are: {known}"));
+            }
+            self.error(d);
+            return Expr {
+                kind: ExprKind::Invalid(raw.to_string()),
+                span,
+            };
         };
         match scale(&digits, factor) {
             Some(amount) => Expr {
@@ -1094,6 +1111,53 @@ fn reduce(out: &mut Vec<Expr>, op: BinaryOp) {
     out.push(Expr {
         kind: ExprKind::Binary(op, Box::new(lhs), Box::new(rhs)),
         span,
+/// What an unknown unit was probably meant to be.
+enum UnitFix {
+    /// A byte unit: the binary and the decimal spelling (`Gi`, `G`), and
+    /// the power of 1024 and 1000 they stand for, as text (`³`).
+    Bytes(&'static str, &'static str, &'static str),
+    /// One unit.
+    One(&'static str),
+}
+
+/// The unit the language spells for one it does not know: `GB`, `gb`, `g`
+/// are gibibytes or gigabytes, `GiB` and `gi` gibibytes; `sec`, `mins`,
+/// `hours`, `S` are durations.
+fn unit_suggestion(unit: &str) -> Option<UnitFix> {
+    const BYTES: [(&str, &str, &str); 6] = [
+        ("Ki", "k", ""),
+        ("Mi", "M", "²"),
+        ("Gi", "G", "³"),
+        ("Ti", "T", "⁴"),
+        ("Pi", "P", "⁵"),
+        ("Ei", "E", "⁶"),
+    ];
+    let lower = unit.to_ascii_lowercase();
+    let no_b = lower.strip_suffix('b').unwrap_or(&lower);
+    let (letter, binary) = match no_b.strip_suffix('i') {
+        Some(l) => (l, true),
+        None => (no_b, false),
+    };
+    if let Some((bin, dec, pow)) = BYTES
+        .iter()
+        .find(|(_, d, _)| d.eq_ignore_ascii_case(letter))
+    {
+        return Some(if binary {
+            UnitFix::One(bin)
+        } else {
+            UnitFix::Bytes(bin, dec, pow)
+        });
+    }
+    Some(UnitFix::One(match lower.as_str() {
+        "ms" | "msec" | "msecs" | "millis" | "millisecond" | "milliseconds" => "ms",
+        "s" | "sec" | "secs" | "second" | "seconds" => "s",
+        "min" | "mins" | "minute" | "minutes" => "min",
+        "h" | "hr" | "hrs" | "hour" | "hours" => "h",
+        "d" | "day" | "days" => "d",
+        _ => return None,
+    }))
+}
+
     });
 }
 

@@ -66,6 +66,11 @@ pub fn scan(file: FileId, text: &str) -> ScanResult {
     let mut after_else = false;
     // The last token was the word `list` or `map`.
     let mut after_type_word = false;
+    // The first bracket closed by a `}`, `]` or `)` that starts its line
+    // further left than the line the bracket was opened on: when the file
+    // ends with a bracket open, it is the one that was left open (the
+    // closing bracket belonged to an outer one).
+    let mut misclosed: Option<usize> = None;
     let span = |s: usize, e: usize| Span::new(file, s as u32, e as u32);
 
     while i < bytes.len() {
@@ -237,8 +242,15 @@ pub fn scan(file: FileId, text: &str) -> ScanResult {
                         in_string = Some(*string_start);
                         stack.pop();
                     }
-                    Some((Open::Bracket, _)) => {
+                    Some((Open::Bracket, open)) => {
                         // Mismatched kinds are the grammar's to report.
+                        let open = *open;
+                        if misclosed.is_none()
+                            && starts_line(bytes, i)
+                            && indent(bytes, i) < indent(bytes, open)
+                        {
+                            misclosed = Some(open);
+                        }
                         stack.pop();
                     }
                     _ => {}
@@ -281,6 +293,18 @@ pub fn scan(file: FileId, text: &str) -> ScanResult {
     }
     if let Some(start) = in_string {
         diagnostics.push(unterminated_string(span(start, bytes.len())));
+    }
+    let interp_open = stack.iter().any(|(o, _)| matches!(o, Open::Interp));
+    let innermost = stack
+        .iter()
+        .rev()
+        .find(|(o, _)| matches!(o, Open::Bracket))
+        .map(|(_, s)| *s);
+    if let (Some(innermost), false, true) = (innermost, interp_open, diagnostics.is_empty()) {
+        // Reported here, at the bracket, rather than by the grammar at the
+        // first item after it (which it would take for the bracket's
+        // contents) or at the end of the file.
+        diagnostics.push(unclosed(text, misclosed.unwrap_or(innermost), file));
     }
     for (open, start) in stack.iter().rev() {
         if let Open::Interp = open {
@@ -334,6 +358,49 @@ fn next_word_is_else(bytes: &[u8], mut i: usize) -> bool {
             .is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'_')
 }
 
+/// Whether only blanks precede offset `i` on its line.
+fn starts_line(bytes: &[u8], i: usize) -> bool {
+    bytes[..i]
+        .iter()
+        .rev()
+        .take_while(|b| **b != b'\n')
+        .all(|b| *b == b' ' || *b == b'\t')
+}
+
+/// The indentation (leading blanks) of the line holding offset `i`.
+fn indent(bytes: &[u8], i: usize) -> usize {
+    let start = bytes[..i]
+        .iter()
+        .rposition(|b| *b == b'\n')
+        .map_or(0, |p| p + 1);
+    bytes[start..]
+        .iter()
+        .take_while(|b| **b == b' ' || **b == b'\t')
+        .count()
+}
+
+/// A `{`, `[` or `(` at offset `at` that is never closed.
+fn unclosed(text: &str, at: usize, file: FileId) -> Diagnostic {
+    let open = &text[at..at + 1];
+    let close = match open {
+        "{" => "}",
+        "[" => "]",
+        _ => ")",
+    };
+    // The line that opens it, for the help: `postgres metadb {`.
+    let line_start = text[..at].rfind('\n').map_or(0, |p| p + 1);
+    let opener = text[line_start..=at].trim();
+    Diagnostic::error(
+        "E0101",
+        format!("this `{open}` is never closed"),
+        Span::new(file, at as u32, at as u32 + 1),
+    )
+    .with_label(format!(
+        "`{open}` opened here, without a matching `{close}`"
+    ))
+    .with_help(format!("add `{close}` where the block of `{opener}` ends"))
+}
+
 fn unterminated_string(span: Span) -> Diagnostic {
     Diagnostic::error(
         "E0102",
@@ -382,6 +449,52 @@ mod tests {
         assert_eq!(codes("x = \"abc\n"), vec!["E0102"]);
         assert_eq!(codes("x = 1 /* never"), vec!["E0102"]);
         assert_eq!(codes("x = \"a ${ b "), vec!["E0102"]);
+    }
+
+    /// The span of the one diagnostic reported, as text.
+    fn blamed(text: &str) -> &str {
+        let r = scan(FileId(0), text);
+        assert_eq!(r.diagnostics.len(), 1, "{text}");
+        let sp = r.diagnostics[0].primary.span;
+        &text[sp.start as usize..]
+    }
+
+    #[test]
+    fn an_unclosed_bracket_is_reported_where_it_opens() {
+        // The innermost bracket still open at the end of the file.
+        let text = "a {
+  x = 1
+
+b {
+  y = [1
+}
+";
+        assert!(blamed(text).starts_with("[1"));
+        // A later item closed its own brace: the first one is blamed.
+        let text = "a {
+  x = 1
+
+b {
+  y = 2
+}
+";
+        assert!(blamed(text).starts_with(
+            "{
+  x"
+        ));
+        // A `}` less indented than the line of the brace it closes
+        // belonged to an outer brace: the inner one was left open.
+        let text = "a {
+  e w {
+    h = 1
+}
+b {}
+";
+        assert!(blamed(text).starts_with(
+            "{
+    h"
+        ));
+        assert!(codes("a { b = [1, (2)] }").is_empty());
     }
 
     #[test]

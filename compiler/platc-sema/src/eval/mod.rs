@@ -545,6 +545,8 @@ impl<'t, 'a> Evaluator<'t, 'a> {
             }
             ExprKind::Comprehension(c) => return self.comprehension(c, e.span, env),
             ExprKind::Name(n) => {
+            // Already reported (E0104); nothing is built from it.
+            ExprKind::Invalid(_) => return None,
                 // Lists and maps are shared; a string is copied, so reading
                 // one costs what copying it does.
                 if let Some(v) = env.locals.get(n) {
@@ -560,6 +562,10 @@ impl<'t, 'a> Evaluator<'t, 'a> {
                     }
                 }
                 match self.t.globals.get(n)?.0 {
+                if self.t.clashing.contains_key(n) {
+                    // Defined twice (E0202): which one is meant is unknown.
+                    return None;
+                }
                     Global::Instance(i) => Value::Instance(InstId(i as u32)),
                     Global::Secret(s) => Value::Secret(SecretId::whole(s as u32)),
                 }

@@ -52,7 +52,21 @@ impl Checker<'_> {
                 }
             }
             (ExprKind::Str(s), Ty::Optional(inner)) if matches!(inner.base(), Ty::Enum(_)) => {
-                let _ = s;
+                let quoted_none = s.as_plain().is_some_and(|v| v == "none")
+                    && !matches!(inner.base(), Ty::Enum(vs) if vs.iter().any(|v| v == "none"));
+                if quoted_none {
+                    // YAML's habit: `none` is a keyword of the language.
+                    self.err(
+                        Diagnostic::error(
+                            "E0301",
+                            "\"none\" is a string, not the absence of a value",
+                            e.span,
+                        )
+                        .with_label(format!("expected `{}`", self.ty(expected)))
+                        .with_help("`none` is a keyword: write `none`, without quotes"),
+                    );
+                    return false;
+                }
                 return self.check_expr(e, inner, ctx);
             }
             (ExprKind::List(items), Ty::List(elem)) => {
@@ -258,6 +272,11 @@ impl Checker<'_> {
                 }
             }
             ExprKind::Comprehension(c) => self.infer_comprehension(c, ctx),
+            // Already reported (E0104): accepted as any type.
+            ExprKind::Invalid(_) => {
+                self.saw_invalid = true;
+                Ty::Unknown
+            }
             ExprKind::Name(n) => self.infer_name(n, e.span, ctx),
             ExprKind::SelfRef => {
                 if ctx.in_component {
@@ -564,7 +583,8 @@ impl Checker<'_> {
             return;
         };
         let Some(key) = lit.as_plain() else { return };
-        if ctx.lookup(n.as_str()).is_some() || !ctx.globals {
+        if ctx.lookup(n.as_str()).is_some() || !ctx.globals || self.tables.clashing.contains_key(n)
+        {
             return;
         }
         let Some((Global::Secret(s), _)) = self.tables.globals.get(n.as_str()) else {
@@ -602,6 +622,9 @@ impl Checker<'_> {
             return t.clone();
         }
         if ctx.globals {
+            if let Some(&secrets) = self.tables.clashing.get(n) {
+                return if secrets { Ty::Secret } else { Ty::Unknown };
+            }
             if let Some((g, _)) = self.tables.globals.get(n) {
                 return match *g {
                     Global::Secret(_) => Ty::Secret,

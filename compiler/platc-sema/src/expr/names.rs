@@ -26,6 +26,7 @@ fn walk(e: &ast::Expr, bound: &mut Vec<String>, out: &mut Vec<String>) {
             }
         }
         ExprKind::SelfRef => out.push("self".into()),
+        ExprKind::Invalid(_) => {}
         ExprKind::Platform => out.push("platform".into()),
         ExprKind::Str(s) => string(s, bound, out),
         ExprKind::List(items) => items.iter().for_each(|i| walk(i, bound, out)),

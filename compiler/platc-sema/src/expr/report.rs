@@ -48,6 +48,9 @@ impl Checker<'_> {
                 } else if matches!((actual.base(), expected.base()), (Ty::Float, Ty::Int)) {
                     d = d.with_help("write a whole number");
                 }
+                if let Some(help) = quoted_literal_help(e, expected) {
+                    d = d.with_help(help);
+                }
                 d
             }
             Mismatch::Unit(ak, ek) => {
@@ -108,6 +111,38 @@ impl Checker<'_> {
         }
         self.err(d);
     }
+}
+
+/// YAML's habit of quoting numbers: `"20Gi"` or `"3"` given where a
+/// quantity, a number or a bool is expected, the help to drop the quotes.
+fn quoted_literal_help(e: &ast::Expr, expected: &Ty) -> Option<String> {
+    let ExprKind::Str(lit) = &e.kind else {
+        return None;
+    };
+    let text = lit.as_plain()?;
+    let mut expected = expected.base();
+    while let Ty::Optional(inner) = expected {
+        expected = inner.base();
+    }
+    let digits_end = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '_' || c == '.'))
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(digits_end);
+    let is_number = number.starts_with(|c: char| c.is_ascii_digit())
+        && number.parse::<f64>().is_ok()
+        && !number.contains('_');
+    let fits = match expected {
+        Ty::Int => is_number && unit.is_empty() && !number.contains('.'),
+        Ty::Float => is_number && unit.is_empty(),
+        // A plain number of cores is a cpu value too (`2`, `0.5`).
+        Ty::Cpu => is_number && (unit.is_empty() || unit == "m"),
+        Ty::Bytes | Ty::Duration => {
+            is_number && unit.chars().all(|c| c.is_ascii_alphabetic()) && !unit.is_empty()
+        }
+        Ty::Bool => text == "true" || text == "false",
+        _ => false,
+    };
+    fits.then(|| format!("drop the quotes: write `{text}`; `\"{text}\"` is a string"))
 }
 
 /// When `ty` is an enum (or optional enum) and `other` a string literal that

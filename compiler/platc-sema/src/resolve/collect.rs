@@ -171,6 +171,15 @@ impl Checker<'_> {
         if let Some((_, prev)) = self.tables.globals.get(&name.name) {
             let prev = *prev;
             self.duplicate(name, prev);
+            let secrets = matches!(
+                (self.tables.globals[&name.name].0, g),
+                (Global::Secret(_), Global::Secret(_))
+            );
+            *self
+                .tables
+                .clashing
+                .entry(name.name.clone())
+                .or_insert(true) &= secrets;
             return;
         }
         self.tables
