@@ -112,6 +112,8 @@ enum Command {
         #[arg(default_value = ".")]
         dir: PathBuf,
     },
+    /// Run the language server over stdio, for editors (see docs/editors.md).
+    Lsp,
     /// Print the long explanation of a diagnostic code, e.g. `platc explain E0301`.
     Explain {
         /// The code, e.g. E0301, or the code of a policy of the platform
@@ -205,6 +207,7 @@ fn main() -> ExitCode {
             color,
         }),
         Command::Init { dir } => init::run(dir),
+        Command::Lsp => ExitCode::from(platc_lsp::run_stdio() as u8),
         Command::Explain { code, project } => explain(&code, &project),
     }
 }
