@@ -89,8 +89,7 @@ fn use_color(choice: ColorChoice) -> bool {
 
 /// An error without a place in a source file.
 fn report(message: impl std::fmt::Display, help: &str) {
-    let report = miette::miette!(help = help.to_string(), "{message}");
-    eprintln!("{report:?}");
+    crate::errors::report(message, Some(help));
 }
 
 fn usage(message: &str) -> ExitCode {

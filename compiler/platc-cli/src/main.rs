@@ -1,7 +1,8 @@
 //! `platc`: the command-line interface.
 //!
 //! Exit codes: 0 when clean (warnings allowed), 1 when the platform has
-//! errors, 2 for usage and I/O errors (reported through miette).
+//! errors, 2 for usage and I/O errors (reported in one style by every
+//! subcommand, as JSON with `--format json`: see `errors`).
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -10,6 +11,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 use platc_driver::{build_path, check_path, Compilation, Options, RealFs};
 
+mod errors;
 mod fmt;
 mod init;
 mod output;
@@ -123,6 +125,10 @@ enum Command {
         /// declares it (a `.plat` file or a directory with `main.plat`).
         #[arg(long, value_name = "PATH", default_value = ".")]
         project: PathBuf,
+        /// `json`: one object with the code, its name, severity, summary
+        /// and the explanation (Markdown).
+        #[arg(long, value_enum, default_value_t = ExplainFormat::Human)]
+        format: ExplainFormat,
     },
 }
 
@@ -165,6 +171,14 @@ enum Format {
     Sarif,
 }
 
+#[derive(Clone, Copy, PartialEq, ValueEnum)]
+enum ExplainFormat {
+    /// The explanation as Markdown text.
+    Human,
+    /// One JSON object on one line.
+    Json,
+}
+
 #[derive(Clone, Copy, ValueEnum)]
 enum ColorChoice {
     Auto,
@@ -173,7 +187,12 @@ enum ColorChoice {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    errors::set_json(errors::wants_json(&args));
+    let cli = match Cli::try_parse_from(&args) {
+        Ok(cli) => cli,
+        Err(e) => return errors::clap_error(e),
+    };
     match cli.command {
         Command::Check {
             path,
@@ -208,7 +227,11 @@ fn main() -> ExitCode {
         }),
         Command::Init { dir } => init::run(dir),
         Command::Lsp => ExitCode::from(platc_lsp::run_stdio() as u8),
-        Command::Explain { code, project } => explain(&code, &project),
+        Command::Explain {
+            code,
+            project,
+            format,
+        } => explain(&code, &project, format),
     }
 }
 
@@ -228,9 +251,7 @@ fn options_for(env: Option<String>, args: &DiagnosticArgs) -> Options {
 
 /// A failure without a place in the user's source: exit code 2.
 fn fail(message: impl std::fmt::Display, help: String) -> ExitCode {
-    let report = miette::miette!(help = help, "{message}");
-    eprintln!("{report:?}");
-    ExitCode::from(2)
+    errors::fail(message, help)
 }
 
 fn check(path: PathBuf, env: Option<String>, args: DiagnosticArgs) -> ExitCode {
@@ -410,54 +431,55 @@ fn finish(
     }
 }
 
-fn explain(code: &str, project: &std::path::Path) -> ExitCode {
-    if platc_diag::lookup(code).is_none() {
-        if let Some(text) = policy::explain(code, project) {
-            let mut out = std::io::stdout().lock();
-            return match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
-                Err(e) => fail(
-                    format!("cannot write the explanation: {e}"),
-                    "check standard output".into(),
+fn explain(code: &str, project: &std::path::Path, format: ExplainFormat) -> ExitCode {
+    let known = platc_diag::lookup(code);
+    // A platform's own policy code, from the project.
+    let policy = match known {
+        None => policy::explain(code, project),
+        Some(_) => None,
+    };
+    let (text, info) = match (known, policy) {
+        (Some(info), _) => (info.explanation.to_string(), Some(info)),
+        (None, Some(text)) => (text, None),
+        (None, None) => {
+            let known: Vec<&str> = platc_diag::CODES.iter().map(|c| c.code).collect();
+            let help = match platc_diag::did_you_mean(&code.to_ascii_uppercase(), known.iter().copied()) {
+                Some(s) => format!("did you mean `{s}`?"),
+                None => format!(
+                    "the codes are: {}; a platform's own policy code is looked up in the project (`--project PATH`)",
+                    known.join(", ")
                 ),
             };
+            return fail(format!("there is no diagnostic code `{code}`"), help);
         }
+    };
+    let mut text = match format {
+        ExplainFormat::Human => text,
+        ExplainFormat::Json => serde_json::json!({
+            "code": info.map_or_else(|| code.to_ascii_uppercase(), |i| i.code.to_string()),
+            "name": info.map(|i| i.name),
+            "severity": info.map(|i| match i.severity {
+                platc_diag::Severity::Error => "error",
+                platc_diag::Severity::Warning => "warning",
+                platc_diag::Severity::Note => "note",
+            }),
+            "summary": info.map(|i| i.summary),
+            "explanation": text,
+        })
+        .to_string(),
+    };
+    if !text.ends_with('\n') {
+        text.push('\n');
     }
-    match platc_diag::lookup(code) {
-        Some(info) => {
-            let mut out = std::io::stdout().lock();
-            let mut text = info.explanation.to_string();
-            if !text.ends_with('\n') {
-                text.push('\n');
-            }
-            // A failed write (a full disk, a closed pipe other than by the
-            // reader) is an I/O error: exit 2, never a silent success.
-            match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
-                Err(e) => fail(
-                    format!("cannot write the explanation: {e}"),
-                    "check standard output".into(),
-                ),
-            }
-        }
-        None => {
-            let known: Vec<&str> = platc_diag::CODES.iter().map(|c| c.code).collect();
-            let mut report = miette::miette!(
-                help = "the codes are: ".to_string() + &known.join(", "),
-                "there is no diagnostic code `{code}`"
-            );
-            if let Some(s) =
-                platc_diag::did_you_mean(&code.to_ascii_uppercase(), known.iter().copied())
-            {
-                report = miette::miette!(
-                    help = format!("did you mean `{s}`?"),
-                    "there is no diagnostic code `{code}`"
-                );
-            }
-            eprintln!("{report:?}");
-            ExitCode::from(2)
-        }
+    // A failed write (a full disk, a closed pipe other than by the reader)
+    // is an I/O error: exit 2, never a silent success.
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => fail(
+            format!("cannot write the explanation: {e}"),
+            "check standard output".into(),
+        ),
     }
 }

@@ -33,7 +33,7 @@ fn stdout(o: &Output) -> String {
 
 const MESSY: &str = "// A platform.\nplatform \"demo\" { domain = \"example.com\" }\nimport \"std/postgres\"\ncloudnative_pg cnpg {\n}\npostgres db { storage=20Gi   // the disk\n}\n";
 const TIDY: &str = "// A platform.\nplatform \"demo\" {\n  domain = \"example.com\"\n}\n\nimport \"std/postgres\"\n\ncloudnative_pg cnpg {}\n\npostgres db {\n  storage = 20Gi // the disk\n}\n";
-const BROKEN: &str = "postgres db {\n  storage = \n";
+const BROKEN: &str = "postgres db {\n  storage = \n}\n";
 
 /// No temporary file is left in `dir`.
 fn no_leftovers(dir: &Path) {
