@@ -1,9 +1,11 @@
 //! Graphviz DOT: `dot -Tsvg platform.dot > platform.svg`.
 //!
 //! One cluster per namespace (sorted), nodes labelled `name\n(component)` in
-//! declaration order, one arrow per pair of instances from the dependency to
-//! the dependent (`rankdir=LR`: dependencies on the left), labelled with what
-//! flows along it. Every identifier is a quoted string.
+//! declaration order, one arrow per pair of instances from the instance that
+//! refers to the one it refers to (the dependent to its dependency, as
+//! `from` and `to` in the JSON form), labelled with what flows along it;
+//! `rankdir=RL` keeps dependencies on the left. Every identifier is a
+//! quoted string.
 
 use std::fmt::Write;
 
@@ -21,7 +23,7 @@ pub fn render(graph: &PlatformGraph, platform: &Platform) -> String {
     let _ = writeln!(out, "digraph {} {{", quote(&platform.name));
     let _ = writeln!(
         out,
-        "  graph [label={}, labelloc=t, rankdir=LR, fontname=\"Helvetica\", nodesep=0.4, ranksep=0.9];",
+        "  graph [label={}, labelloc=t, rankdir=RL, fontname=\"Helvetica\", nodesep=0.4, ranksep=0.9];",
         quote(&title)
     );
     out.push_str(
@@ -50,8 +52,8 @@ pub fn render(graph: &PlatformGraph, platform: &Platform) -> String {
         let _ = writeln!(
             out,
             "  {} -> {} [label={}];",
-            quote(graph.name(to)),
             quote(graph.name(from)),
+            quote(graph.name(to)),
             quote(&flows.join(", "))
         );
     }
@@ -60,8 +62,8 @@ pub fn render(graph: &PlatformGraph, platform: &Platform) -> String {
         let _ = writeln!(
             out,
             "  {} -> {} [label={}, style=dashed, constraint=false];",
-            quote(graph.name(e.to)),
             quote(graph.name(e.from)),
+            quote(graph.name(e.to)),
             quote(&format!("observes {}", e.flows))
         );
     }

@@ -26,9 +26,10 @@
 //!
 //! Architecture invariant: the public API speaks instance indices (positions
 //! in [`Platform::instances`]) and names; petgraph types never leave the
-//! crate. The renderers draw arrows in the direction things flow and are
-//! deployed — from the dependency to the dependent — while [`Edge::from`] is
-//! always the dependent.
+//! crate. Every form of the graph points the same way: [`Edge::from`] is
+//! the dependent and [`Edge::to`] its dependency, and the DOT, Mermaid and
+//! SVG arrows go from the one to the other (spec 6.9), with dependencies
+//! drawn on the left.
 
 pub mod dot;
 pub mod json;

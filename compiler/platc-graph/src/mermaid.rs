@@ -1,8 +1,9 @@
-//! A Mermaid flowchart (`flowchart LR`), for Markdown documentation.
+//! A Mermaid flowchart (`flowchart RL`), for Markdown documentation.
 //!
 //! One subgraph per namespace (sorted), one node per instance in
-//! declaration order, one arrow per pair of instances from the dependency to
-//! the dependent (dependencies on the left), labelled with what flows along
+//! declaration order, one arrow per pair of instances from the instance that
+//! refers to the one it refers to (the dependent to its dependency, as in
+//! the JSON form; dependencies on the left), labelled with what flows along
 //! it. Node ids are `n_` followed by the instance name reduced to ASCII
 //! letters, digits and `_` (made unique with the declaration index when
 //! needed), so they never collide with Mermaid keywords such as `end`;
@@ -24,7 +25,7 @@ pub fn render(graph: &PlatformGraph, platform: &Platform) -> String {
         Some(env) => writeln!(out, "%% platform {} ({env})", one_line(&platform.name)),
         None => writeln!(out, "%% platform {}", one_line(&platform.name)),
     };
-    out.push_str("flowchart LR\n");
+    out.push_str("flowchart RL\n");
     for (k, ns) in namespaces(platform).into_iter().enumerate() {
         let _ = writeln!(
             out,
@@ -48,9 +49,9 @@ pub fn render(graph: &PlatformGraph, platform: &Platform) -> String {
         let _ = writeln!(
             out,
             "  {} -->|\"{}\"| {}",
-            ids[to],
+            ids[from],
             label(&flows.join(", ")),
-            ids[from]
+            ids[to]
         );
     }
     // Observing (`all(...)`): a dotted arrow.
@@ -58,9 +59,9 @@ pub fn render(graph: &PlatformGraph, platform: &Platform) -> String {
         let _ = writeln!(
             out,
             "  {} -.->|\"{}\"| {}",
-            ids[e.to],
+            ids[e.from],
             label(&format!("observes {}", e.flows)),
-            ids[e.from]
+            ids[e.to]
         );
     }
     out

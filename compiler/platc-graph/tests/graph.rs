@@ -345,7 +345,7 @@ db orders { store = prom }
     let dot = platc_graph::render(&g, &p, Format::Dot);
     assert!(
         dot.contains(
-            r#""orders" -> "prom" [label="observes Source", style=dashed, constraint=false];"#
+            r#""prom" -> "orders" [label="observes Source", style=dashed, constraint=false];"#
         ),
         "{dot}"
     );

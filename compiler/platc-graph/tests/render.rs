@@ -127,7 +127,7 @@ fn platform_in_svg_order(svg: &str) -> Vec<(usize, usize)> {
 /// between declared nodes, no raw quote inside labels.
 fn check_mermaid(text: &str) {
     let mut lines = text.lines().filter(|l| !l.trim_start().starts_with("%%"));
-    assert_eq!(lines.next(), Some("flowchart LR"));
+    assert_eq!(lines.next(), Some("flowchart RL"));
     let safe = |id: &str| {
         !id.is_empty()
             && id.chars().next().unwrap().is_ascii_alphabetic()

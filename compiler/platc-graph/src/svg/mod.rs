@@ -10,8 +10,9 @@
 //!
 //! Instances are rounded boxes (name in bold, then component and namespace),
 //! coloured by namespace with a legend below; arrows are cubic Bézier curves
-//! from the dependency (left) to the dependent (right), labelled with what
-//! flows along them. Every number has one decimal; all text is XML-escaped;
+//! from the dependent (right) to its dependency (left) — from the instance
+//! that refers to the one it refers to, as in every form of the graph —
+//! labelled with what flows along them. Every number has one decimal; all text is XML-escaped;
 //! styling uses presentation attributes only, so any SVG viewer shows it.
 
 mod layout;
@@ -105,7 +106,7 @@ pub fn render(graph: &PlatformGraph, platform: &Platform) -> String {
     let _ = writeln!(out, "<title>{}</title>", esc(&title));
     let _ = writeln!(
         out,
-        "<desc>The platform graph: arrows go from a dependency to the instances that depend on it, in deployment order from left to right.</desc>"
+        "<desc>The platform graph: arrows go from an instance to the instances it refers to (its dependencies); deployment order runs from left to right.</desc>"
     );
     let _ = writeln!(
         out,
@@ -136,22 +137,26 @@ pub fn render(graph: &PlatformGraph, platform: &Platform) -> String {
 
     out.push_str("<g class=\"edges\" fill=\"none\">\n");
     for r in &lay.routes {
-        let mut d = format!("M {} {}", num(r.segs[0].x0), num(r.segs[0].y0));
-        for s in &r.segs {
+        // The route is laid out from the dependency (left) to the
+        // dependent; the path runs backwards, so that the arrow points at
+        // the dependency.
+        let last = &r.segs[r.segs.len() - 1];
+        let mut d = format!("M {} {}", num(last.x1), num(last.y1));
+        for s in r.segs.iter().rev() {
             if s.curve {
                 let dx = (s.x1 - s.x0) / 2.0;
                 let _ = write!(
                     d,
                     " C {} {} {} {} {} {}",
-                    num(s.x0 + dx),
-                    num(s.y0),
                     num(s.x1 - dx),
                     num(s.y1),
-                    num(s.x1),
-                    num(s.y1)
+                    num(s.x0 + dx),
+                    num(s.y0),
+                    num(s.x0),
+                    num(s.y0)
                 );
             } else {
-                let _ = write!(d, " L {} {}", num(s.x1), num(s.y1));
+                let _ = write!(d, " L {} {}", num(s.x0), num(s.y0));
             }
         }
         let _ = writeln!(
@@ -167,12 +172,12 @@ pub fn render(graph: &PlatformGraph, platform: &Platform) -> String {
     }
     out.push_str("</g>\n");
 
-    // Observing (`all(...)`): a dashed line from the observed instance to
-    // the observer, outside the deployment routes.
+    // Observing (`all(...)`): a dashed line from the observer to the
+    // observed instance, outside the deployment routes.
     if !graph.observes().is_empty() {
         out.push_str("<g class=\"observes\" fill=\"none\">\n");
         for e in graph.observes() {
-            let (a, b) = (lay.nodes[e.to], lay.nodes[e.from]);
+            let (a, b) = (lay.nodes[e.from], lay.nodes[e.to]);
             let (x0, y0) = (a.x + a.w / 2.0, a.y + a.h);
             let (x1, y1) = (b.x + b.w / 2.0, b.y + b.h);
             let dip = 24.0 + (x1 - x0).abs() / 8.0;
