@@ -11,8 +11,11 @@ use common::check::{self, Box2};
 use common::{platform, SAMPLE};
 use platc_graph::{build, render, Format};
 
+/// `(from, to)` pairs of instance names.
+type Pairs = BTreeSet<(String, String)>;
+
 /// (from, to) of every JSON edge, and of every observing edge.
-fn json_pairs(json: &str) -> (BTreeSet<(String, String)>, BTreeSet<(String, String)>) {
+fn json_pairs(json: &str) -> (Pairs, Pairs) {
     let v: serde_json::Value = serde_json::from_str(json).unwrap();
     let pairs = |key: &str| {
         v[key]

@@ -14,7 +14,7 @@
 //! UTF-8, not as `\u` escapes.
 //!
 //! ```json
-//! {"version":1,"code":"E0301","name":"type-mismatch","severity":"error","message":"mismatched types","location":{"file":"main.plat","start":{"byte":107,"line":6,"column":23},"end":{"byte":113,"line":6,"column":29}},"label":"expected `Int`, found `String`","related":[{"location":{"file":"lib.plat","start":{"byte":18,"line":1,"column":19},"end":{"byte":27,"line":1,"column":28}},"message":"parameter `port` declared as `Int` here"},{"location":{"file":"main.plat","start":{"byte":93,"line":6,"column":9},"end":{"byte":100,"line":6,"column":16}},"message":"in this instance of `service`"}],"notes":["ports are whole numbers from 1 to 65535","strings are never converted to numbers implicitly"],"help":"remove the quotes: `port: 8080`"}
+//! {"version":1,"code":"E0202","name":"duplicate-definition","severity":"error","message":"`metadb` is defined more than once","location":{"file":"main.plat","start":{"byte":169,"line":14,"column":10},"end":{"byte":175,"line":14,"column":16}},"label":"defined again here","related":[{"location":{"file":"main.plat","start":{"byte":112,"line":9,"column":10},"end":{"byte":118,"line":9,"column":16}},"message":"first defined here"}],"notes":[],"help":"rename one of them"}
 //! ```
 //!
 //! | key | type | meaning |
@@ -45,6 +45,10 @@
 //!
 //! A *related* entry is `{"location", "message"}`: a location and a string,
 //! which is empty (`""`) when the secondary span has no text.
+//!
+//! The CLI writes its own errors (usage and I/O, exit code 2) with the same
+//! keys under `--format json`: `code` and `location` are `null` and `name`
+//! is `"command-error"` (docs/diagnostics-json.md, "Command errors").
 //!
 //! # Stability
 //!
