@@ -284,20 +284,20 @@ fn habit_hint(chunk: &str, pos: usize) -> Option<String> {
         b':' => {
             let before = chunk[..pos].trim_end_matches([' ', '\t']);
             let key_start = before
-                .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .rfind(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '"')))
+            // A name, or a values key path (`persistence.size`,
+            // `"grafana.ini".auth`).
                 .map_or(0, |p| p + 1);
             let key = &before[key_start..];
-            if key.is_empty()
-                || !key.as_bytes()[0].is_ascii_alphabetic() && key.as_bytes()[0] != b'_'
-            {
+            if !key.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_' || c == '"') {
                 return None;
             }
             let rest = chunk[pos + 1..].lines().next().unwrap_or("").trim();
             let rest = rest.split("//").next().unwrap_or("").trim();
             Some(if rest.is_empty() {
-                format!("attributes are set with `=`, not `:` as in YAML: write `{key} = ...`")
+                format!("`=` sets a value, not `:` as in YAML: write `{key} = ...`")
             } else {
-                format!("attributes are set with `=`, not `:` as in YAML: write `{key} = {rest}`")
+                format!("`=` sets a value, not `:` as in YAML: write `{key} = {rest}`")
             })
         }
         b'-' if pos > 0
