@@ -194,6 +194,10 @@ impl Checker<'_> {
     /// names (a secret: E0318; nothing: E0201, with `platform` among the
     /// suggestions where a platform field may follow).
     fn override_instance(&mut self, head: &ast::Ident, platform_too: bool) -> Option<usize> {
+        if self.tables.clashing.contains_key(&head.name) {
+            // Defined twice (E0202): which one is overridden is unknown.
+            return None;
+        }
         match self.tables.globals.get(&head.name) {
             Some((Global::Instance(i), _)) => Some(*i),
             Some((Global::Secret(_), _)) => {

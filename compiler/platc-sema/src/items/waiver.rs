@@ -83,6 +83,10 @@ impl Checker<'_> {
     /// An instance, an endpoint `instance.point`, or a secret.
     fn check_waiver_target(&mut self, w: &ast::WaiverDecl) {
         let name = &w.target[0];
+        if self.tables.clashing.contains_key(&name.name) {
+            // Defined twice (E0202): which one is waived is unknown.
+            return;
+        }
         match self.tables.globals.get(&name.name) {
             Some((Global::Instance(i), _)) => {
                 if let Some(point) = w.target.get(1) {
