@@ -136,6 +136,25 @@ fn check_constraint(
                 Ty::Cpu => "cpu",
                 _ => "duration",
             };
+            // A plain number of bytes where a quantity was meant (`storage =
+            // 20`, as in a chart's `size: 20` in gibibytes): the unit that
+            // puts it in the range.
+            let unit = match (v, base.base()) {
+                (Value::Int(i), Ty::Bytes) if below && *i > 0 => [("Gi", 30), ("Mi", 20)]
+                    .into_iter()
+                    .find(|(_, shift)| {
+                        let n = Bound::Int((*i as i128) << shift);
+                        !lo.is_some_and(|l| less(n, l)) && !hi.is_some_and(|h| less(h, n))
+                    })
+                    .map(|(u, _)| format!("{i}{u}")),
+                _ => None,
+            };
+            let help = match unit {
+                Some(q) => format!(
+                    "a number without a unit counts bytes: write `{q}`, or choose a value in {text}"
+                ),
+                None => format!("choose a value in {text}"),
+            };
             diags.push(
                 Diagnostic::error(
                     "E0304",
@@ -144,7 +163,7 @@ fn check_constraint(
                 )
                 .with_label(if below { "too small" } else { "too large" })
                 .with_note(format!("the type is `{tname}({text})`"))
-                .with_help(format!("choose a value in {text}")),
+                .with_help(help),
             );
             false
         }
