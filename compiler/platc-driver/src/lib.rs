@@ -10,6 +10,7 @@ mod charts;
 mod checks;
 mod fs;
 mod loader;
+mod parse_cache;
 #[doc(hidden)]
 pub mod synthetic;
 mod yaml11;
@@ -22,6 +23,7 @@ use platc_syntax::ast::Date;
 
 pub use build::{build_path, graph_path, Build};
 pub use fs::{FileSystem, MemoryFs, RealFs};
+pub use parse_cache::ParseCache;
 pub use platc_emit::OutputFile;
 pub use platc_graph as graph;
 pub use platc_sema::{Platform, Policy, PolicySeverity, ValuesFile};
@@ -223,6 +225,27 @@ pub fn check_path(
     path: &Path,
     options: &Options,
 ) -> Result<Compilation, InputError> {
+    check_path_with(fs, path, options, None)
+}
+
+/// [`check_path`], with the syntax trees of files kept in `cache` between
+/// calls: a file whose text (and place in the program) did not change since
+/// the last call is not parsed again. The result is the same.
+pub fn check_path_cached(
+    fs: &dyn FileSystem,
+    path: &Path,
+    options: &Options,
+    cache: &ParseCache,
+) -> Result<Compilation, InputError> {
+    check_path_with(fs, path, options, Some(cache))
+}
+
+fn check_path_with(
+    fs: &dyn FileSystem,
+    path: &Path,
+    options: &Options,
+    cache: Option<&ParseCache>,
+) -> Result<Compilation, InputError> {
     let (root_file, project_root) = resolve_input(fs, path)?;
     let text = match fs.read_limited(&root_file, platc_syntax::MAX_FILE_SIZE) {
         // Too large: parsing reports it (E0107), whatever the bytes are.
@@ -241,8 +264,9 @@ pub fn check_path(
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| ROOT_FILE.to_string());
-    let mut compilation =
-        run_on_big_stack(|| loader::compile(fs, &project_root, &root_file, display, text, options));
+    let mut compilation = run_on_big_stack(|| {
+        loader::compile(fs, &project_root, &root_file, display, text, options, cache)
+    });
     if let (Some(name), Some(known)) = (&options.environment, &compilation.environments) {
         if !known.contains(name) {
             return Err(InputError::UnknownEnvironment {
@@ -310,8 +334,9 @@ pub fn check_source(name: &str, text: &str, options: &Options) -> Compilation {
     let root = PathBuf::from("/snippet");
     let file = root.join(name);
     let text = text.to_string();
-    let mut compilation =
-        run_on_big_stack(|| loader::compile(&fs, &root, &file, name.to_string(), text, options));
+    let mut compilation = run_on_big_stack(|| {
+        loader::compile(&fs, &root, &file, name.to_string(), text, options, None)
+    });
     checks::run(&fs, &mut compilation, checks::ValuesFiles::Skip);
     deny_warnings(&mut compilation, options);
     cap_repeated(&mut compilation.diagnostics);

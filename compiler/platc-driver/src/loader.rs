@@ -11,6 +11,7 @@ use platc_diag::{Diagnostic, FileId, SourceMap, Span};
 use platc_syntax::ast;
 
 use crate::fs::{normalize, FileSystem};
+use crate::parse_cache::ParseCache;
 use crate::{Compilation, Options};
 
 #[derive(Clone, PartialEq, Eq, Hash, Debug)]
@@ -66,6 +67,8 @@ struct Loaded {
 
 struct Loader<'a> {
     fs: &'a dyn FileSystem,
+    /// Syntax trees kept between compilations, if any.
+    cache: Option<&'a ParseCache>,
     root: PathBuf,
     sources: SourceMap,
     diagnostics: Vec<Diagnostic>,
@@ -101,9 +104,11 @@ pub(crate) fn compile(
     display: String,
     text: String,
     options: &Options,
+    cache: Option<&ParseCache>,
 ) -> Compilation {
     let mut l = Loader {
         fs,
+        cache,
         root: project_root.to_path_buf(),
         sources: SourceMap::new(),
         diagnostics: Vec::new(),
@@ -206,7 +211,10 @@ impl Loader<'_> {
         self.loaded.insert(key.clone(), id);
         let (module, diags) = {
             let text = self.sources.get(id).text();
-            platc_syntax::parse(id, text)
+            match self.cache {
+                Some(cache) => cache.parse(id, text),
+                None => platc_syntax::parse(id, text),
+            }
         };
         if diags
             .iter()

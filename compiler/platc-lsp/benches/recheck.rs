@@ -197,9 +197,36 @@ fn recheck(c: &mut Criterion) {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// The parts of one re-check, for comparison: `platc check` of the whole
+/// workspace (what the server runs), and parsing its files alone.
+fn parts(c: &mut Criterion) {
+    let dir: PathBuf =
+        std::env::temp_dir().join(format!("platc-lsp-bench-parts-{}", std::process::id()));
+    let lines = generate(&dir);
+    let options = platc_driver::Options::default();
+    c.bench_function(&format!("check_path/{FILES}_files_{lines}_lines"), |b| {
+        b.iter(|| {
+            let c = platc_driver::check_path(&platc_driver::RealFs, &dir, &options).unwrap();
+            assert!(!c.has_errors());
+        })
+    });
+    let texts: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+        .collect();
+    c.bench_function(&format!("parse_only/{FILES}_files_{lines}_lines"), |b| {
+        b.iter(|| {
+            for t in &texts {
+                let _ = platc_syntax::parse(platc_diag::FileId(0), t);
+            }
+        })
+    });
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default().sample_size(50).measurement_time(Duration::from_secs(10));
-    targets = recheck
+    targets = recheck, parts
 }
 criterion_main!(benches);

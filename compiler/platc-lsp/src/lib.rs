@@ -1,7 +1,8 @@
 //! `platc lsp`: the language server of the platform language, over stdio.
 //!
 //! - **Diagnostics** come from the same compile as `platc check`
-//!   ([`platc_driver::check_path`]), over an [`OverlayFs`] that gives the
+//!   ([`platc_driver::check_path_cached`]: `check_path` with the syntax
+//!   trees of unchanged files kept between checks), over an [`OverlayFs`] that gives the
 //!   compiler the editor's unsaved text of open documents and the disk's
 //!   for every other file. An open file is checked with its project (the
 //!   `main.plat` found as `platc check` finds it), and on its own as well
@@ -38,7 +39,7 @@ use lsp_server::{Connection, ErrorCode, Message, Notification, Request, Response
 use lsp_types as lsp;
 use lsp_types::Url;
 use platc_diag::Severity;
-use platc_driver::{check_path, Options};
+use platc_driver::{check_path_cached, Options};
 
 pub use overlay::OverlayFs;
 pub use transport::run_stdio;
@@ -69,6 +70,8 @@ pub struct Server {
     docs: BTreeMap<PathBuf, Document>,
     fs: OverlayFs,
     cache: RefCell<ParseCache>,
+    /// The compiler's syntax trees, kept between checks.
+    trees: platc_driver::ParseCache,
     std: stdlib::StdlibDocs,
     /// Root files checked, with what each found.
     checks: BTreeMap<PathBuf, CheckState>,
@@ -213,6 +216,7 @@ impl Server {
             docs: BTreeMap::new(),
             fs: OverlayFs::default(),
             cache: RefCell::new(ParseCache::default()),
+            trees: platc_driver::ParseCache::new(),
             std: stdlib::StdlibDocs::materialise(cache_dir),
             checks: BTreeMap::new(),
             published: HashMap::new(),
@@ -467,10 +471,12 @@ impl Server {
                     .get(root)
                     .is_none_or(|s| s.files.iter().any(|f| dirty.contains(f)))
         };
+        let mut done: HashSet<PathBuf> = HashSet::new();
         for root in wanted.clone() {
             if stale(&root, &self.checks) {
                 let state = self.check(&root);
-                self.checks.insert(root, state);
+                self.checks.insert(root.clone(), state);
+                done.insert(root);
             }
         }
         // An open file its project does not import is checked on its own.
@@ -486,7 +492,7 @@ impl Server {
             }
         }
         for root in wanted.clone() {
-            if !self.checks.contains_key(&root) || stale(&root, &self.checks) {
+            if !done.contains(&root) && stale(&root, &self.checks) {
                 let state = self.check(&root);
                 self.checks.insert(root, state);
             }
@@ -565,7 +571,7 @@ impl Server {
 
     fn check(&self, root_file: &Path) -> CheckState {
         let mut state = CheckState::default();
-        let Ok(c) = check_path(&self.fs, root_file, &self.options) else {
+        let Ok(c) = check_path_cached(&self.fs, root_file, &self.options, &self.trees) else {
             return state;
         };
         let root = c.root.clone();
