@@ -1279,6 +1279,35 @@ mod tests {
         assert_eq!(unescape("\\q"), None);
         assert_eq!(unescape("\\u{D800}"), None);
     }
+
+    #[test]
+    fn unknown_units_get_the_language_spelling() {
+        let fix = |u: &str| match unit_suggestion(u) {
+            Some(UnitFix::Bytes(binary, decimal, _)) => format!("{binary}|{decimal}"),
+            Some(UnitFix::One(u)) => u.to_string(),
+            None => "-".to_string(),
+        };
+        for (given, meant) in [
+            ("GB", "Gi|G"),
+            ("gb", "Gi|G"),
+            ("g", "Gi|G"),
+            ("K", "Ki|k"),
+            ("MB", "Mi|M"),
+            ("gi", "Gi"),
+            ("GiB", "Gi"),
+            ("TI", "Ti"),
+            ("sec", "s"),
+            ("S", "s"),
+            ("mins", "min"),
+            ("hours", "h"),
+            ("days", "d"),
+            ("msec", "ms"),
+            ("x", "-"),
+            ("e5", "-"),
+        ] {
+            assert_eq!(fix(given), meant, "{given}");
+        }
+    }
 }
 
 /// Parse tests of the v0.2 constructs: what each lowers to.
