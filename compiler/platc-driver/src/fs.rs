@@ -173,3 +173,25 @@ pub(crate) fn normalize(path: &Path) -> PathBuf {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_nearest_existing_path_replaces_each_missing_component() {
+        let mut fs = MemoryFs::new();
+        fs.insert("/p/values/web.yaml", "");
+        fs.insert("/p/values/api.yaml", "");
+        let near = |path: &str| nearest_existing(&fs, Path::new("/p"), path);
+        assert_eq!(near("values/web.yml").as_deref(), Some("values/web.yaml"));
+        assert_eq!(near("value/api.yaml").as_deref(), Some("values/api.yaml"));
+        assert_eq!(near("valus/wep.yaml").as_deref(), Some("values/web.yaml"));
+        // Nothing similar, or nothing missing: no suggestion.
+        assert_eq!(near("values/nothing-like-it.yaml"), None);
+        assert_eq!(near("values/web.yaml"), None);
+        // A directory is not suggested for a file, nor a file for a
+        // directory.
+        assert_eq!(near("valuez"), None);
+    }
+}

@@ -466,17 +466,17 @@ pub enum ExprKind {
     If(Box<Expr>, Box<Expr>, Box<Expr>),
     /// `[for ...: body]` or `{for ...: key = body}`
     Comprehension(Box<Comprehension>),
+    /// A number or quantity the lowering already reported as malformed
+    /// (E0104), with its text. Checking accepts it as any type and reports
+    /// nothing more about it, so that the rest of the file is still
+    /// checked.
+    Invalid(String),
 }
 
 /// `for a (, b)? in source (if filter)?: (key =)? value`
 #[derive(Clone, Debug, PartialEq)]
 pub struct Comprehension {
     /// The first variable when two are given: the index of a list, the key
-    /// A number or quantity the lowering already reported as malformed
-    /// (E0104), with its text. Checking accepts it as any type and reports
-    /// nothing more about it, so that the rest of the file is still
-    /// checked.
-    Invalid(String),
     /// of a map.
     pub key_var: Option<Ident>,
     /// The element (of a list) or value (of a map).

@@ -283,10 +283,10 @@ fn habit_hint(chunk: &str, pos: usize) -> Option<String> {
     match bytes.get(pos)? {
         b':' => {
             let before = chunk[..pos].trim_end_matches([' ', '\t']);
-            let key_start = before
-                .rfind(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '"')))
             // A name, or a values key path (`persistence.size`,
             // `"grafana.ini".auth`).
+            let key_start = before
+                .rfind(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '"')))
                 .map_or(0, |p| p + 1);
             let key = &before[key_start..];
             if !key.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_' || c == '"') {

@@ -1104,13 +1104,6 @@ impl<'a> Lowerer<'a> {
     }
 }
 
-fn reduce(out: &mut Vec<Expr>, op: BinaryOp) {
-    let rhs = out.pop().unwrap();
-    let lhs = out.pop().unwrap();
-    let span = lhs.span.to(rhs.span);
-    out.push(Expr {
-        kind: ExprKind::Binary(op, Box::new(lhs), Box::new(rhs)),
-        span,
 /// What an unknown unit was probably meant to be.
 enum UnitFix {
     /// A byte unit: the binary and the decimal spelling (`Gi`, `G`), and
@@ -1158,6 +1151,13 @@ fn unit_suggestion(unit: &str) -> Option<UnitFix> {
     }))
 }
 
+fn reduce(out: &mut Vec<Expr>, op: BinaryOp) {
+    let rhs = out.pop().unwrap();
+    let lhs = out.pop().unwrap();
+    let span = lhs.span.to(rhs.span);
+    out.push(Expr {
+        kind: ExprKind::Binary(op, Box::new(lhs), Box::new(rhs)),
+        span,
     });
 }
 

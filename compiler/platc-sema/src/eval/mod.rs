@@ -544,9 +544,9 @@ impl<'t, 'a> Evaluator<'t, 'a> {
                 return self.eval(if b { then } else { other }, env);
             }
             ExprKind::Comprehension(c) => return self.comprehension(c, e.span, env),
-            ExprKind::Name(n) => {
             // Already reported (E0104); nothing is built from it.
             ExprKind::Invalid(_) => return None,
+            ExprKind::Name(n) => {
                 // Lists and maps are shared; a string is copied, so reading
                 // one costs what copying it does.
                 if let Some(v) = env.locals.get(n) {
@@ -561,11 +561,11 @@ impl<'t, 'a> Evaluator<'t, 'a> {
                         return Some(v);
                     }
                 }
-                match self.t.globals.get(n)?.0 {
                 if self.t.clashing.contains_key(n) {
                     // Defined twice (E0202): which one is meant is unknown.
                     return None;
                 }
+                match self.t.globals.get(n)?.0 {
                     Global::Instance(i) => Value::Instance(InstId(i as u32)),
                     Global::Secret(s) => Value::Secret(SecretId::whole(s as u32)),
                 }
