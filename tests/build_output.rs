@@ -68,8 +68,11 @@ fn every_file_parses_back() {
                         f.path
                     );
                 } else if f.path.ends_with(".yaml") {
-                    let _: serde_json::Value = serde_yaml_ng::from_str(&f.contents)
-                        .unwrap_or_else(|e| panic!("{}: {e}", f.path));
+                    // Every document (a resources file holds one per object).
+                    for doc in serde_yaml_ng::Deserializer::from_str(&f.contents) {
+                        let _: serde_json::Value = serde::Deserialize::deserialize(doc)
+                            .unwrap_or_else(|e| panic!("{}: {e}", f.path));
+                    }
                 }
             }
         }

@@ -100,11 +100,31 @@ fn chart_archive(charts: &Path, name: &str, version: &str) -> Option<PathBuf> {
             .ok()
             .and_then(|y| serde_yaml_ng::from_str(&y).ok())
             .unwrap_or_default();
-        chart["name"] == name && chart["version"] == version
+        // The archive's name gives the version: Chart.yaml of some charts
+        // (cert-manager, jupyterhub) holds a placeholder in git.
+        chart["name"] == name && d.join(format!("{name}-{version}.tgz")).is_file()
     })?;
-    let archive = dir.join(format!("{name}-{version}.tgz"));
-    archive.is_file().then_some(archive)
+    Some(dir.join(format!("{name}-{version}.tgz")))
 }
+
+/// Built-in kinds of Kubernetes 1.31 that charts probe for by group,
+/// version and kind.
+const CLUSTER_KINDS: &[&str] = &[
+    "policy/v1/PodDisruptionBudget",
+    "autoscaling/v2/HorizontalPodAutoscaler",
+    "networking.k8s.io/v1/Ingress",
+    "networking.k8s.io/v1/IngressClass",
+    "networking.k8s.io/v1/NetworkPolicy",
+    "batch/v1/CronJob",
+    "batch/v1/Job",
+    "apps/v1/Deployment",
+    "apps/v1/StatefulSet",
+    "apps/v1/DaemonSet",
+    "rbac.authorization.k8s.io/v1/Role",
+    "rbac.authorization.k8s.io/v1/ClusterRole",
+    "admissionregistration.k8s.io/v1/ValidatingWebhookConfiguration",
+    "admissionregistration.k8s.io/v1/MutatingWebhookConfiguration",
+];
 
 /// A values key path in the `--set` syntax of Helm (and of Terraform's
 /// `set_sensitive`): `.`, `,`, `=`, `[` and `\` inside a key escaped.
@@ -360,6 +380,14 @@ impl Render {
             .args(["-n", &self.namespace, "-f"])
             .arg(&values)
             .args(["--include-crds", "--skip-tests"]);
+        // What a 1.31 cluster's discovery tells the Helm provider: charts
+        // that probe for a kind (`.Capabilities.APIVersions.Has
+        // "policy/v1/PodDisruptionBudget"`) render as they would there,
+        // not for an API server that `helm template` imagines.
+        cmd.args(["--kube-version", "1.31.0"]);
+        for kind in CLUSTER_KINDS {
+            cmd.args(["--api-versions", kind]);
+        }
         for name in &self.sensitive {
             cmd.args(["--set-string", &format!("{name}=placeholder")]);
         }

@@ -12,6 +12,10 @@
 //! - the path is declared in `values.schema.json`: each segment is a listed
 //!   property, or falls under `additionalProperties` that is `true` or a
 //!   schema, or under an object schema that lists no properties at all;
+//! - or the chart's templates read it: a `.Values.a.b` of a template in the
+//!   chart's archive (outside `{{/* */}}` comments) is the path, extends it,
+//!   or is a key values.yaml lacks that the path extends (Helm passes the
+//!   template whatever is set there);
 //! - or it is `requests` or `limits` of a `resources` map (Kubernetes'
 //!   container resources) whose other half the values.yaml shows;
 //! - and in either case the schema does not forbid it. Helm validates values
@@ -65,6 +69,51 @@ struct Chart {
     version: String,
     values: Yaml,
     schema: Option<Json>,
+    /// What its templates read: `.Values.a.b` as `["a", "b"]`.
+    reads: Vec<Vec<String>>,
+}
+
+/// The `.Values.` paths in the templates of a chart archive, outside
+/// template comments.
+fn template_reads(archive: &Path) -> Result<Vec<Vec<String>>, String> {
+    let out = std::process::Command::new("tar")
+        .arg("-xzOf")
+        .arg(archive)
+        .arg("--wildcards")
+        .arg("*/templates/*")
+        .output()
+        .map_err(|e| format!("cannot run tar: {e}"))?;
+    if !out.status.success() {
+        return Err(format!("tar cannot read {}", archive.display()));
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    // Comments out.
+    let mut code = String::new();
+    let mut rest: &str = &text;
+    while let Some(open) = rest.find("/*") {
+        code.push_str(&rest[..open]);
+        rest = rest[open..]
+            .find("*/")
+            .map_or("", |close| &rest[open + close + 2..]);
+    }
+    code.push_str(rest);
+    let mut reads = Vec::new();
+    for (at, _) in code.match_indices(".Values.") {
+        let path: Vec<String> = code[at + ".Values.".len()..]
+            .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.'))
+            .next()
+            .unwrap_or("")
+            .split('.')
+            .take_while(|k| !k.is_empty() && !k.starts_with(|c: char| c.is_ascii_digit()))
+            .map(str::to_string)
+            .collect();
+        if !path.is_empty() {
+            reads.push(path);
+        }
+    }
+    reads.sort();
+    reads.dedup();
+    Ok(reads)
 }
 
 impl Chart {
@@ -103,6 +152,10 @@ impl Chart {
                 stem.strip_prefix(&format!("{name}-")).map(str::to_string)
             })
             .next();
+        let reads = match &packaged {
+            Some(v) => template_reads(&dir.join(format!("{name}-{v}.tgz")))?,
+            None => Vec::new(),
+        };
         Ok(Chart {
             dir: dir.to_path_buf(),
             version: match packaged {
@@ -112,6 +165,7 @@ impl Chart {
             name,
             values,
             schema,
+            reads,
         })
     }
 }
@@ -141,13 +195,24 @@ fn load_charts(dir: &Path) -> BTreeMap<String, Vec<Chart>> {
 // ---------------------------------------------------------------- the check
 
 /// Whether a key path may be set in a chart's values; `Err` says why not.
-fn check_key(values: &Yaml, schema: Option<&Json>, path: &[String]) -> Result<(), String> {
+fn check_key(
+    values: &Yaml,
+    schema: Option<&Json>,
+    reads: &[Vec<String>],
+    path: &[String],
+) -> Result<(), String> {
     let in_values = check_values_yaml(values, path);
     let in_schema = schema.map(|s| check_schema(s, s, path, 0));
     if let Some(Schema::Forbidden(why)) = &in_schema {
         return Err(format!("values.schema.json forbids it: {why}"));
     }
     if in_values.is_ok() || matches!(in_schema, Some(Schema::Accepted)) {
+        return Ok(());
+    }
+    let read = reads.iter().any(|r| {
+        r.starts_with(path) || (path.starts_with(r) && check_values_yaml(values, r).is_err())
+    });
+    if read {
         return Ok(());
     }
     // A container's `resources` (Kubernetes' ResourceRequirements) has both
@@ -494,7 +559,9 @@ fn check_file(
             };
             for (keys, offset) in value_paths(component) {
                 checked += 1;
-                if let Err(why) = check_key(&chart.values, chart.schema.as_ref(), &keys) {
+                if let Err(why) =
+                    check_key(&chart.values, chart.schema.as_ref(), &chart.reads, &keys)
+                {
                     failures.push(format!(
                         "{file}:{}: component `{name}`: values key `{}` is not a key of chart {} {} ({}): {why}",
                         line_of(text, offset),
@@ -657,7 +724,7 @@ fn values_yaml_rules() {
     let values = yaml(
         "image:\n  tag: v1\npodAnnotations: {}\nextraEnv: ~\nlist: [1]\nresources:\n  requests:\n    memory: 1Gi\n",
     );
-    let ok = |p: &str| check_key(&values, None, &keys(p));
+    let ok = |p: &str| check_key(&values, None, &[], &keys(p));
     assert_eq!(ok("image.tag"), Ok(()));
     assert_eq!(ok("image"), Ok(()));
     assert_eq!(
@@ -680,6 +747,13 @@ fn values_yaml_rules() {
     let err = ok("extraEnv.name").unwrap_err();
     assert!(err.contains("`extraEnv` is null, not a map"), "{err}");
     assert!(ok("list.x").unwrap_err().contains("a list"));
+    // What the templates read is a key, even where values.yaml is silent.
+    let reads = [keys("config.existingSecret"), keys("fullnameOverride")];
+    let read = |p: &str| check_key(&values, None, &reads, &keys(p));
+    assert_eq!(read("config.existingSecret"), Ok(()));
+    assert_eq!(read("fullnameOverride"), Ok(()));
+    assert!(read("config.existingSecrets").is_err());
+    assert!(read("image.tags").is_err());
 }
 
 #[test]
@@ -708,7 +782,7 @@ fn schema_rules() {
             "both": { "allOf": [ { "properties": { "a": {} }, "additionalProperties": false }, { "properties": { "b": {} } } ] }
         }
     });
-    let ok = |p: &str| check_key(&values, Some(&schema), &keys(p));
+    let ok = |p: &str| check_key(&values, Some(&schema), &[], &keys(p));
     assert_eq!(ok("known"), Ok(()));
     assert_eq!(ok("closed.a"), Ok(()), "a listed property");
     assert_eq!(

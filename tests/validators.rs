@@ -41,10 +41,13 @@ fn find_chart(charts: &Path, name: &str, version: &str) -> Option<PathBuf> {
         .map(|e| e.path())
         .collect();
     dirs.sort();
+    // The archive's name gives the version: Chart.yaml of some charts
+    // (cert-manager, jupyterhub) holds a placeholder in git.
     dirs.into_iter().find(|d| {
         let y = std::fs::read_to_string(d.join("Chart.yaml")).unwrap_or_default();
         field(&y, "name").as_deref() == Some(name)
-            && field(&y, "version").as_deref() == Some(version)
+            && (field(&y, "version").as_deref() == Some(version)
+                || d.join(format!("{name}-{version}.tgz")).is_file())
     })
 }
 

@@ -147,8 +147,93 @@ pub(crate) struct ChartFiles {
     /// The charts in its `charts/` folder; `None` when they are not known
     /// (then every dependency's values are free-form).
     pub(crate) subcharts: Option<Vec<ChartFiles>>,
+    /// The texts of its templates (`templates/*`), when known: a key they
+    /// read (`.Values.config.existingSecret`) is a key of the chart even
+    /// where values.yaml only mentions it in a comment.
+    pub(crate) templates: Vec<String>,
 }
 
+/// The values key paths that template texts read as `.Values.a.b.c`
+/// (also `$.Values...`) outside comments, sorted and without repeats. Keys
+/// reached through `index`, `with` or a variable are not found.
+pub(crate) fn template_keys(templates: &[String]) -> Vec<Vec<String>> {
+    let mut out = Vec::new();
+    for text in templates {
+        // Template comments (`{{/* ... */}}`) document keys, often of other
+        // charts or versions: they read nothing.
+        let mut code = String::with_capacity(text.len());
+        let mut tail = text.as_str();
+        while let Some(open) = tail.find("/*") {
+            code.push_str(&tail[..open]);
+            tail = match tail[open..].find("*/") {
+                Some(close) => &tail[open + close + 2..],
+                None => "",
+            };
+        }
+        code.push_str(tail);
+        let mut rest = code.as_str();
+        while let Some(at) = rest.find(".Values.") {
+            let after = &rest[at + ".Values".len()..];
+            let mut path = Vec::new();
+            let mut s = after;
+            while let Some(tail) = s.strip_prefix('.') {
+                let len = tail
+                    .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                    .unwrap_or(tail.len());
+                if len == 0 || tail.as_bytes()[0].is_ascii_digit() {
+                    break;
+                }
+                path.push(tail[..len].to_string());
+                s = &tail[len..];
+            }
+            if !path.is_empty() {
+                out.push(path);
+            }
+            rest = &rest[at + 1..];
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// Adds each of `paths` that values.yaml lacks as a `null` default (a slot
+/// the templates read). It goes down through maps only, and stops at what
+/// values.yaml already leaves free-form (an empty map, a `null`): nothing
+/// values.yaml says is changed or narrowed.
+fn add_template_keys(yaml: &mut serde_yaml_ng::Value, paths: &[Vec<String>]) {
+    use serde_yaml_ng::Value as Y;
+    if paths.is_empty() {
+        return;
+    }
+    if yaml.is_null() {
+        *yaml = Y::Mapping(Default::default());
+    }
+    for path in paths {
+        let mut node = &mut *yaml;
+        for (k, key) in path.iter().enumerate() {
+            let Y::Mapping(map) = node else {
+                break;
+            };
+            let key = Y::String(key.clone());
+            if !map.contains_key(&key) {
+                let mut leaf = Y::Null;
+                for inner in path[k + 1..].iter().rev() {
+                    let mut m = serde_yaml_ng::Mapping::new();
+                    m.insert(Y::String(inner.clone()), leaf);
+                    leaf = Y::Mapping(m);
+                }
+                map.insert(key, leaf);
+                break;
+            }
+            let next = map.get_mut(&key).expect("present");
+            match next {
+                Y::Mapping(m) if !m.is_empty() => node = next,
+                _ => break,
+            }
+        }
+    }
+}
 /// Subcharts nested deeper than this are free-form.
 const SUBCHART_DEPTH: usize = 8;
 
@@ -162,6 +247,7 @@ pub(crate) fn generate(
         values_yaml: values_yaml.to_string(),
         schema_json: schema_json.map(str::to_string),
         subcharts: None,
+        templates: Vec::new(),
     };
     generate_files(&files).map(|(facts, _)| facts)
 }
@@ -197,6 +283,7 @@ impl Builder {
             .map_err(|e| format!("values.yaml: invalid YAML: {e}"))?;
         yaml.apply_merge()
             .map_err(|e| format!("values.yaml: {e}"))?;
+        add_template_keys(&mut yaml, &template_keys(&files.templates));
         let values = Value::from_yaml(&yaml);
         let mut root_schema = match &files.schema_json {
             Some(text) => {

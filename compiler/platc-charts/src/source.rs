@@ -50,7 +50,9 @@ fn generate_dir_with_notes(dir: &Path) -> Result<(Facts, Vec<String>), String> {
     let meta_name = chart_name(&files.chart_yaml).map_err(at)?;
     let archive = archive_version(dir, &meta_name)?;
     if let Some((archive, _)) = &archive {
-        files.subcharts = Some(subcharts_of_archive(&dir.join(archive)).map_err(at)?);
+        let (templates, subcharts) = unpack_archive(&dir.join(archive)).map_err(at)?;
+        files.subcharts = Some(subcharts);
+        files.templates = templates;
     }
     let (mut facts, mut sub_notes) = crate::generate::generate_files(&files).map_err(at)?;
     if !sub_notes.is_empty() {
@@ -106,7 +108,37 @@ fn read_chart(dir: &Path) -> Result<ChartFiles, String> {
         },
         schema_json,
         subcharts: None,
+        templates: read_templates(dir)?,
     })
+}
+
+/// The texts of the files in `dir/templates/` (and its subfolders), in
+/// name order; none when it has no such folder.
+fn read_templates(dir: &Path) -> Result<Vec<String>, String> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.join("templates")];
+    let mut files = Vec::new();
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in entries.filter_map(Result::ok) {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                files.push(p);
+            }
+        }
+    }
+    files.sort();
+    for p in files {
+        // Templates are text; a binary file among them reads nothing.
+        if let Ok(text) = std::fs::read_to_string(&p) {
+            out.push(text);
+        }
+    }
+    Ok(out)
 }
 
 /// The charts in `dir/charts/`, with theirs.
@@ -129,9 +161,12 @@ fn read_subcharts(dir: &Path) -> Result<Vec<ChartFiles>, String> {
         .collect()
 }
 
-/// The subcharts vendored in a Helm archive (`<chart>/charts/<sub>/`),
-/// unpacked with `tar` into a temporary folder.
-fn subcharts_of_archive(archive: &Path) -> Result<Vec<ChartFiles>, String> {
+/// The templates of the chart in a Helm archive and the subcharts it
+/// vendors (`<chart>/charts/<sub>/`), unpacked with `tar` into a temporary
+/// folder.
+type Unpacked = (Vec<String>, Vec<ChartFiles>);
+
+fn unpack_archive(archive: &Path) -> Result<Unpacked, String> {
     static COUNTER: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let tmp = std::env::temp_dir().join(format!("platc-chart-facts-{}-{n}", std::process::id()));
@@ -152,7 +187,7 @@ fn subcharts_of_archive(archive: &Path) -> Result<Vec<ChartFiles>, String> {
             .filter_map(|e| e.ok().map(|e| e.path()))
             .find(|p| p.join("Chart.yaml").is_file())
             .ok_or_else(|| format!("{} holds no chart", archive.display()))?;
-        read_subcharts(&top)
+        Ok((read_templates(&top)?, read_subcharts(&top)?))
     })();
     let _ = std::fs::remove_dir_all(&tmp);
     result

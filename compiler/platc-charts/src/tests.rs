@@ -779,3 +779,47 @@ fn schema_errors() {
         Schema::parse(r#"{"$schema": "http://json-schema.org/schema#", "type": "object"}"#);
     assert!(schema.is_ok(), "{schema:?}");
 }
+
+#[test]
+fn template_keys_are_what_templates_read_outside_comments() {
+    let templates = vec!["{{/* .Values.documented.only is in a comment */}}\n\
+         name: {{ .Values.config.existingSecret | default (include \"x\" .) }}\n\
+         {{- if $.Values.fullnameOverride }}{{ .Values.a_b.c1 }}{{ end }}\n\
+         {{ .Values.list.0 }} {{ index .Values \"skipped\" }}"
+        .to_string()];
+    let keys = crate::generate::template_keys(&templates);
+    let shown: Vec<String> = keys.iter().map(|k| k.join(".")).collect();
+    assert_eq!(
+        shown,
+        [
+            "a_b.c1",
+            "config.existingSecret",
+            "fullnameOverride",
+            "list"
+        ]
+    );
+}
+
+#[test]
+fn keys_templates_read_are_known_and_nothing_values_yaml_says_narrows() {
+    let files = crate::generate::ChartFiles {
+        chart_yaml: "name: c\nversion: 1.0.0\n".into(),
+        values_yaml: "config:\n  clientID: x\ngoogle: {}\nport: 80\n".into(),
+        schema_json: None,
+        subcharts: None,
+        templates: vec![
+            "{{ .Values.config.existingSecret }} {{ .Values.google.adminEmail }} \
+             {{ .Values.port.name }} {{ .Values.fullnameOverride }}"
+                .into(),
+        ],
+    };
+    let (f, _) = crate::generate::generate_files(&files).expect("facts");
+    assert!(f.knows(&path("config.existingSecret")));
+    assert!(f.knows(&path("config.clientID")));
+    assert!(f.knows(&path("fullnameOverride")));
+    // `google: {}` stays free-form: any key below it.
+    assert!(f.knows(&path("google.anything")));
+    // A scalar in values.yaml is not turned into a map.
+    assert!(!f.knows(&path("port.name")));
+    assert!(!f.knows(&path("config.existingSecrets")));
+}

@@ -229,11 +229,29 @@ fn build_writes_the_audit_record() {
         serde_json::from_str(&std::fs::read_to_string(target.join("audit.json")).unwrap()).unwrap();
     assert_eq!(audit["version"], 1);
     let endpoints = audit["endpoints"].as_array().unwrap();
-    assert_eq!(endpoints.len(), 1);
-    let web = &endpoints[0];
+    assert_eq!(endpoints.len(), 2);
+    let web = endpoints
+        .iter()
+        .find(|e| e["instance"] == "orchestrator")
+        .unwrap();
     assert_eq!(web["url"], "https://airflow.data.example.com/");
     assert_eq!(web["auth"], "sso");
-    assert_eq!(web["instance"], "orchestrator");
+    // Served: an Ingress and a forward-auth Middleware from Traefik, a
+    // Certificate from the issuer.
+    let kinds: Vec<(&str, &str)> = web["served_by"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| (o["instance"].as_str().unwrap(), o["kind"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("letsencrypt", "Certificate"),
+            ("edge", "Ingress"),
+            ("edge", "Middleware")
+        ]
+    );
     // Every policy, with a result on the base platform and in `prod`.
     let policies = audit["policies"].as_array().unwrap();
     let p1102 = policies.iter().find(|p| p["code"] == "P1102").unwrap();

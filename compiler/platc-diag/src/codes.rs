@@ -112,6 +112,7 @@ codes! {
     "P1401" "cross-namespace-declared" Warning "an instance refers to an instance in another namespace, undeclared";
     // Warnings
     "W0201" "unused-import" Warning "an import brings in nothing that is used";
+    "W0301" "unserved-endpoint" Warning "an endpoint is exposed, but the platform names no ingress that serves it";
     "W0501" "expired-waiver" Warning "a waiver's expiry date has passed";
     "W0502" "unused-waiver" Warning "a waiver exempts no failure of its policy on any platform";
     "W0601" "parameter-overridden" Warning "a values file overrides a value that a typed parameter controls";

@@ -7,14 +7,17 @@ use crate::MemoryFs;
 
 /// A project of `instances` instances spread over `files` files (plus
 /// `main.plat` and a component library), with typed references between
-/// instances, constraints, interpolation and expose blocks, so that every
-/// stage of checking does real work. Returns the file system and the root
+/// instances, constraints, interpolation and expose blocks served by an
+/// edge instance (one more instance, `edge`, with a route resource per
+/// endpoint), so that every stage of checking does real work. Returns the file system and the root
 /// directory to check.
 pub fn generate(instances: usize, files: usize) -> (MemoryFs, PathBuf) {
     let root = PathBuf::from("/bench");
     let mut fs = MemoryFs::new();
     let files = files.max(1);
-    let mut main = String::from("platform \"bench\" {\n  domain = \"bench.example.com\"\n}\n\n");
+    let mut main = String::from(
+        "platform \"bench\" {\n  domain = \"bench.example.com\"\n  ingress = [edge]\n}\n\nimport \"./lib\"\n\nedge edge {}\n\n",
+    );
     for f in 0..files {
         writeln!(main, "import \"./part_{f}\"").unwrap();
     }
@@ -39,6 +42,20 @@ component store {
     persistence.size = size
     replicaCount = replicas
     mode = mode
+  }
+}
+
+/// Serves every endpoint with an Ingress.
+component edge {
+  chart "edge" version "3.0.0" from "https://charts.example.com"
+  route assert route.auth != "basic" message "no basic auth here"
+  route resource ingress "networking.k8s.io/v1" Ingress {
+    metadata.name = route.object_name
+    spec.ingressClassName = self.name
+    spec.rules = [{ host = route.host, http = { paths = [{ path = route.path, pathType = "Prefix", backend = { service = { name = route.service, port = { number = route.port } } } }] } }]
+    if route.tls {
+      spec.tls = [{ hosts = [route.host], secretName = route.tls_secret }]
+    }
   }
 }
 
@@ -102,6 +119,12 @@ mod tests {
         let (fs, root) = generate(300, 7);
         let c = crate::check_path(&fs, &root, &crate::Options::default()).unwrap();
         assert!(c.diagnostics.is_empty(), "{:?}", c.diagnostics);
-        assert_eq!(c.platform.unwrap().instances.len(), 300);
+        let p = c.platform.unwrap();
+        // The instances asked for, and the edge.
+        assert_eq!(p.instances.len(), 301);
+        let edge = p.instances.iter().find(|i| i.name == "edge").unwrap();
+        let endpoints: usize = p.instances.iter().map(|i| i.exposes.len()).sum();
+        assert!(endpoints > 100);
+        assert_eq!(edge.resources.len(), endpoints);
     }
 }

@@ -22,6 +22,25 @@ pub fn document(built: &Platform, platforms: &[&Platform], evaluations: &[&Evalu
         .iter()
         .flat_map(|i| {
             i.exposes.iter().map(move |e| {
+                let key = format!("{}.{}", i.name, e.name);
+                // The objects the platform's ingress made for it.
+                let served_by: Vec<Value> = built
+                    .instances
+                    .iter()
+                    .flat_map(|s| {
+                        s.resources
+                            .iter()
+                            .filter(|r| r.route.as_deref() == Some(key.as_str()))
+                            .map(move |r| {
+                                json!({
+                                    "instance": s.name,
+                                    "kind": r.kind,
+                                    "api_version": r.api_version,
+                                    "name": r.object_name,
+                                })
+                            })
+                    })
+                    .collect();
                 json!({
                     "instance": i.name,
                     "endpoint": e.name,
@@ -36,6 +55,7 @@ pub fn document(built: &Platform, platforms: &[&Platform], evaluations: &[&Evalu
                     "public": e.public,
                     "service": e.service,
                     "port": e.port,
+                    "served_by": served_by,
                 })
             })
         })

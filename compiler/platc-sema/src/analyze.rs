@@ -67,6 +67,7 @@ impl<'a> Checker<'a> {
         for i in 0..c.tables.instances.len() {
             c.check_instance(i);
         }
+        c.check_ingress();
         c.check_secret_templates();
         c.check_requirements();
         for i in 0..c.tables.environments.len() {

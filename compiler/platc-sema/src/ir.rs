@@ -29,6 +29,9 @@ pub struct Platform {
     /// The components of the instances, in order of first use: what a
     /// reusable module of each needs to document itself.
     pub components: Vec<ComponentInfo>,
+    /// The instances that serve the platform's endpoints (`ingress`), in
+    /// the order written: their route resources are in their `resources`.
+    pub ingress: Vec<String>,
     /// Every policy of the program (the built-in packs' included), in
     /// source order: the root file first, then imports, then the packs.
     pub policies: Vec<Policy>,
@@ -180,6 +183,8 @@ pub struct ResourceInfo {
     pub api_version: String,
     pub kind: String,
     pub ready: Option<ReadyWhen>,
+    /// A route resource: one object per endpoint the instance serves.
+    pub route: bool,
 }
 
 /// When an object counts as ready, so that what depends on it is deployed
@@ -277,6 +282,9 @@ pub struct Resource {
     pub namespace: Option<String>,
     /// Everything the body sets (`metadata.labels` and the like included).
     pub body: BTreeMap<String, Value>,
+    /// For a route resource, the endpoint it serves (`instance.point`);
+    /// its namespace is the endpoint's.
+    pub route: Option<String>,
     pub span: Span,
 }
 

@@ -117,6 +117,9 @@ pub struct ResourceDecl {
     pub kind: Ident,
     /// A cluster-scoped object: no namespace.
     pub cluster: bool,
+    /// `route resource`: one object per endpoint the instance serves, in
+    /// the endpoint's namespace, with `route` in scope.
+    pub route: bool,
     pub cond: Option<Expr>,
     /// When the object counts as ready.
     pub ready: Option<Ready>,
@@ -136,6 +139,9 @@ pub enum Ready {
 /// `assert cond message "text"` inside a component.
 #[derive(Clone, Debug, PartialEq)]
 pub struct AssertDecl {
+    /// `route assert`: checked for every endpoint the instance serves,
+    /// with `route` in scope.
+    pub route: bool,
     pub cond: Expr,
     pub message: Expr,
     pub span: Span,

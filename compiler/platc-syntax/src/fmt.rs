@@ -636,6 +636,7 @@ impl<'a> Printer<'a> {
             | Rule::policy_rule
             | Rule::pattern_constraint
             | Rule::cluster_scope
+            | Rule::route_scope
             | Rule::platform_ref
             | Rule::platform_name
             | Rule::name => self.words(p, sp),

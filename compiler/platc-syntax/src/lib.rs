@@ -151,6 +151,7 @@ pub(crate) fn is_keyword_token(rule: Rule) -> bool {
             | Rule::kw_message
             | Rule::kw_resource
             | Rule::kw_cluster
+            | Rule::kw_route
     )
 }
 
@@ -191,6 +192,7 @@ fn keyword_text(rule: Rule) -> Option<&'static str> {
         Rule::kw_message => "message",
         Rule::kw_resource => "resource",
         Rule::kw_cluster => "cluster",
+        Rule::kw_route => "route",
         _ => return None,
     })
 }
@@ -339,6 +341,9 @@ fn describe_rule(rule: Rule) -> Option<String> {
         Rule::type_expr | Rule::type_union | Rule::named_type | Rule::type_name => "a type",
         Rule::attr => "an attribute (`name = value`)",
         Rule::severity => "`deny` or `warn`",
+        // Members that may start with a contextual keyword before theirs.
+        Rule::route_scope => "`route`",
+        Rule::assert_decl => "`assert`",
         Rule::file => "an item (platform, import, component, interface, secret, environment, policy, allow or an instance)",
         Rule::EOI => "end of file",
         _ => return None,

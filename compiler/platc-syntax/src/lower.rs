@@ -232,12 +232,16 @@ impl<'a> Lowerer<'a> {
                 Rule::resource_decl => {
                     let doc = self.doc_before(mspan.start as usize);
                     let mut it = kids(member).peekable();
-                    let cluster = match it.peek() {
-                        Some(p) if p.as_rule() == Rule::cluster_scope => {
+                    let (cluster, route) = match it.peek().map(|p| p.as_rule()) {
+                        Some(Rule::cluster_scope) => {
                             it.next();
-                            true
+                            (true, false)
                         }
-                        _ => false,
+                        Some(Rule::route_scope) => {
+                            it.next();
+                            (false, true)
+                        }
+                        _ => (false, false),
                     };
                     let name = self.ident(it.next().unwrap());
                     let api_version = self.string(it.next().unwrap());
@@ -269,6 +273,7 @@ impl<'a> Lowerer<'a> {
                         api_version,
                         kind,
                         cluster,
+                        route,
                         cond,
                         ready,
                         body,
@@ -276,10 +281,12 @@ impl<'a> Lowerer<'a> {
                     });
                 }
                 Rule::assert_decl => {
-                    let mut it = kids(member);
+                    let mut it = kids(member).peekable();
+                    let route = it.next_if(|p| p.as_rule() == Rule::route_scope).is_some();
                     let cond = self.expr(it.next().unwrap());
                     let message = self.expr(it.next().unwrap());
                     c.asserts.push(AssertDecl {
+                        route,
                         cond,
                         message,
                         span: mspan,

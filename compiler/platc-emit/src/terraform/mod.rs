@@ -364,13 +364,33 @@ fn root_main(plan: &Plan) -> Json {
         }
         if !inst.resources.is_empty() {
             let mut objects = Map::new();
+            let mut routes: BTreeMap<&str, Map<String, Json>> = BTreeMap::new();
             for r in &inst.resources {
                 // JSON is YAML: the module reads it with yamldecode.
                 let text = serde_json::to_string(&crate::resource_manifest(p, inst, r))
                     .expect("JSON values always serialize");
-                objects.insert(r.name.clone(), lit(&text));
+                match &r.route {
+                    Some(endpoint) => {
+                        routes
+                            .entry(&r.name)
+                            .or_default()
+                            .insert(endpoint.clone(), lit(&text));
+                    }
+                    None => {
+                        objects.insert(r.name.clone(), lit(&text));
+                    }
+                }
             }
-            m.insert("objects".into(), Json::Object(objects));
+            if !objects.is_empty() {
+                m.insert("objects".into(), Json::Object(objects));
+            }
+            if !routes.is_empty() {
+                let routes = routes
+                    .into_iter()
+                    .map(|(k, v)| (k.to_string(), Json::Object(v)))
+                    .collect();
+                m.insert("routes".into(), Json::Object(routes));
+            }
         }
         let fields = provided(p, inst);
         if !fields.is_empty() {

@@ -83,12 +83,15 @@ fn variables(c: &ComponentInfo) -> Vec<Var> {
             description: "Seconds each object may take to be applied.".into(),
         });
     }
-    if !c.resources.is_empty() {
-        let names: Vec<String> = c
-            .resources
+    let described = |route: bool| -> Vec<String> {
+        c.resources
             .iter()
+            .filter(|r| r.route == route)
             .map(|r| format!("`{}` ({})", r.name, r.kind))
-            .collect();
+            .collect()
+    };
+    let names = described(false);
+    if !names.is_empty() {
         out.push(Var {
             name: "objects",
             ty: "map(string)",
@@ -97,6 +100,19 @@ fn variables(c: &ComponentInfo) -> Vec<Var> {
             description: format!(
                 "The Kubernetes objects to apply, by resource name, each a whole manifest as YAML or JSON; the component declares {}.",
                 names.join(", ")
+            ),
+        });
+    }
+    let routes = described(true);
+    if !routes.is_empty() {
+        out.push(Var {
+            name: "routes",
+            ty: "map(map(string))",
+            default: Some(json!({})),
+            sensitive: false,
+            description: format!(
+                "The objects made for the endpoints this instance serves, by resource name and then by endpoint (`instance.point`), each a whole manifest as YAML or JSON, in the endpoint's namespace; the component declares {}.",
+                routes.join(", ")
             ),
         });
     }
@@ -157,15 +173,22 @@ fn outputs(c: &ComponentInfo) -> Vec<(&'static str, &'static str, Json)> {
             .resources
             .iter()
             .map(|r| {
-                format!(
-                    "{{ for o in kubernetes_manifest.{n} : \"{n}\" => {{ kind = o.manifest.kind, name = o.manifest.metadata.name }} }}",
-                    n = r.name
-                )
+                if r.route {
+                    format!(
+                        "{{ for k, o in kubernetes_manifest.{n} : \"{n}/${{k}}\" => {{ kind = o.manifest.kind, name = o.manifest.metadata.name }} }}",
+                        n = r.name
+                    )
+                } else {
+                    format!(
+                        "{{ for o in kubernetes_manifest.{n} : \"{n}\" => {{ kind = o.manifest.kind, name = o.manifest.metadata.name }} }}",
+                        n = r.name
+                    )
+                }
             })
             .collect();
         out.push((
             "objects",
-            "The objects applied, by resource name: their kind and name.",
+            "The objects applied, by resource name (`name/instance.point` for the objects made per endpoint): their kind and name.",
             json!(format!("${{merge({})}}", entries.join(", "))),
         ));
     }
@@ -258,17 +281,25 @@ pub(super) fn main(c: &ComponentInfo) -> Json {
         let mut manifests = Map::new();
         for r in &c.resources {
             let mut m = Map::new();
-            m.insert(
-                "count".into(),
-                json!(format!(
-                    "${{contains(keys(var.objects), \"{}\") ? 1 : 0}}",
-                    r.name
-                )),
-            );
-            m.insert(
-                "manifest".into(),
-                json!(format!("${{yamldecode(var.objects[\"{}\"])}}", r.name)),
-            );
+            if r.route {
+                m.insert(
+                    "for_each".into(),
+                    json!(format!("${{lookup(var.routes, \"{}\", {{}})}}", r.name)),
+                );
+                m.insert("manifest".into(), json!("${yamldecode(each.value)}"));
+            } else {
+                m.insert(
+                    "count".into(),
+                    json!(format!(
+                        "${{contains(keys(var.objects), \"{}\") ? 1 : 0}}",
+                        r.name
+                    )),
+                );
+                m.insert(
+                    "manifest".into(),
+                    json!(format!("${{yamldecode(var.objects[\"{}\"])}}", r.name)),
+                );
+            }
             match &r.ready {
                 Some(ReadyWhen::Condition(t)) => {
                     m.insert(

@@ -125,6 +125,7 @@ impl Evaluator<'_, '_> {
         for (k, o) in found {
             instances[k].observes.push(o);
         }
+        let ingress = self.serve_routes(&mut instances, &enabled, &off_at);
         let p = self.t.platform?;
         let pv = self.platform_value();
         let field = |k: &str| match &pv {
@@ -235,6 +236,7 @@ impl Evaluator<'_, '_> {
                             }
                             None => None,
                         },
+                        route: r.route,
                     })
                     .collect(),
                 exposes: d.exposes.iter().map(|e| e.name.name.clone()).collect(),
@@ -297,6 +299,7 @@ impl Evaluator<'_, '_> {
                 })
                 .collect(),
             components,
+            ingress,
             policies,
             policy_packs,
             waivers,
@@ -593,11 +596,30 @@ impl Evaluator<'_, '_> {
     ) -> Option<Vec<crate::Resource>> {
         let k8s_name = self.t.instances[i].0.name.name.replace('_', "-");
         let mut out = Vec::new();
-        for r in &cdecl.resources {
+        for r in cdecl.resources.iter().filter(|r| !r.route) {
+            if let Some(res) = self.resource_ir(r, env, &k8s_name, namespace, None)? {
+                out.push(res);
+            }
+        }
+        Some(out)
+    }
+
+    /// Resource `r` evaluated in `env`, `None` inside when its condition
+    /// does not hold. Its object is named `BASE-NAME` unless the body names
+    /// it; `route` is the endpoint a route resource is made for.
+    pub(super) fn resource_ir(
+        &mut self,
+        r: &ast::ResourceDecl,
+        env: &Env,
+        base: &str,
+        namespace: &str,
+        route: Option<String>,
+    ) -> Option<Option<crate::Resource>> {
+        {
             if let Some(c) = &r.cond {
                 match self.eval(c, env)? {
                     Value::Bool(true) => {}
-                    Value::Bool(false) => continue,
+                    Value::Bool(false) => return Some(None),
                     _ => return None,
                 }
             }
@@ -608,9 +630,9 @@ impl Evaluator<'_, '_> {
             let object_name = match body.get("metadata") {
                 Some(Value::Map(m)) => match m.get("name") {
                     Some(Value::Str(s)) => s.clone(),
-                    _ => format!("{k8s_name}-{}", r.name.name.replace('_', "-")),
+                    _ => format!("{base}-{}", r.name.name.replace('_', "-")),
                 },
-                _ => format!("{k8s_name}-{}", r.name.name.replace('_', "-")),
+                _ => format!("{base}-{}", r.name.name.replace('_', "-")),
             };
             if object_name.len() > 253 || !crate::vocab::regex_is_match(OBJECT_NAME, &object_name) {
                 self.diagnostics.push(
@@ -624,23 +646,23 @@ impl Evaluator<'_, '_> {
                 );
                 return None;
             }
-            out.push(crate::Resource {
+            Some(Some(crate::Resource {
                 name: r.name.name.clone(),
                 api_version: r.api_version.as_plain().unwrap_or_default(),
                 kind: r.kind.name.clone(),
                 object_name,
                 namespace: (!r.cluster).then(|| namespace.to_string()),
                 body,
+                route,
                 span: r.name.span,
-            });
+            }))
         }
-        Some(out)
     }
 
     /// The component's assertions, for instance `i` (E0324).
     fn check_asserts(&mut self, i: usize, cdecl: &ast::ComponentDecl, env: &Env) -> Option<()> {
         let mut ok = true;
-        for a in &cdecl.asserts {
+        for a in cdecl.asserts.iter().filter(|a| !a.route) {
             match self.eval(&a.cond, env)? {
                 Value::Bool(true) => {}
                 Value::Bool(false) => {

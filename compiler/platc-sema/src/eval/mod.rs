@@ -21,6 +21,7 @@ mod build;
 mod builtins;
 mod constraints;
 mod paths;
+mod routes;
 mod shape;
 mod sources;
 

@@ -103,9 +103,15 @@ impl Checker<'_> {
             }
         }
         // assertions
+        self.check_route_name(decl);
         for a in &decl.asserts {
-            self.check_expr(&a.cond, &Ty::Bool, &ctx);
-            self.check_expr(&a.message, &Ty::String, &ctx);
+            let mut actx = ctx.clone();
+            if a.route {
+                actx.locals
+                    .push((super::route::ROUTE.into(), super::route::route_ty()));
+            }
+            self.check_expr(&a.cond, &Ty::Bool, &actx);
+            self.check_expr(&a.message, &Ty::String, &actx);
         }
         // resources
         self.check_resources(decl, &ctx);

@@ -15,11 +15,18 @@ mod members;
 mod platform;
 mod policy;
 mod resource;
+pub(crate) mod route;
 pub(crate) mod secret;
 mod waiver;
 
 /// The attributes of the platform block (and of `platform.` overrides).
-const PLATFORM_FIELDS: &[&str] = &["domain", "namespace", "chart_schemas", "policy_packs"];
+const PLATFORM_FIELDS: &[&str] = &[
+    "domain",
+    "namespace",
+    "chart_schemas",
+    "policy_packs",
+    "ingress",
+];
 
 impl Checker<'_> {
     /// Evaluates the constant `e` (a param default, a port, a namespace) and

@@ -92,6 +92,9 @@ impl Checker<'_> {
                         self.check_constant(&a.value, &ty);
                     }
                 }
+                // The instances that serve the platform's endpoints: checked
+                // once instances know their components (`check_ingress`).
+                "ingress" => {}
                 other => {
                     self.unknown_field_of("the platform block", other, a.name.span, PLATFORM_FIELDS)
                 }

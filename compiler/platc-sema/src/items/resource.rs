@@ -52,6 +52,12 @@ impl Checker<'_> {
                     .with_help("e.g. `ConfigMap` or `ServiceMonitor`"),
                 );
             }
+            let mut ctx = ctx.clone();
+            if r.route {
+                ctx.locals
+                    .push((super::route::ROUTE.into(), super::route::route_ty()));
+            }
+            let ctx = &ctx;
             if let Some(c) = &r.cond {
                 self.check_expr(c, &Ty::Bool, ctx);
             }
