@@ -56,7 +56,12 @@ fn crates_depend_only_on_earlier_stages() {
             ],
         ),
         ("platc-render", &["platc-diag"]),
-        ("platc-cli", &["platc-diag", "platc-driver", "platc-render"]),
+        // The language server: the driver's check, syntax trees, formatting.
+        ("platc-lsp", &["platc-diag", "platc-driver", "platc-syntax"]),
+        (
+            "platc-cli",
+            &["platc-diag", "platc-driver", "platc-lsp", "platc-render"],
+        ),
     ];
     for (krate, deps) in allowed {
         let actual = platc_deps(krate);
@@ -78,6 +83,7 @@ fn only_the_renderer_knows_codespan_and_only_the_cli_knows_clap() {
         "platc-emit",
         "platc-driver",
         "platc-render",
+        "platc-lsp",
         "platc-cli",
     ] {
         let text = std::fs::read_to_string(

@@ -226,7 +226,10 @@ fn main() -> ExitCode {
             color,
         }),
         Command::Init { dir } => init::run(dir),
-        Command::Lsp => ExitCode::from(platc_lsp::run_stdio() as u8),
+        Command::Lsp => match platc_lsp::run_stdio() {
+            Ok(code) => ExitCode::from(code),
+            Err(e) => fail(e, "start `platc lsp` from an editor's LSP client".into()),
+        },
         Command::Explain {
             code,
             project,

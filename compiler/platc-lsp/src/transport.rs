@@ -18,8 +18,9 @@ pub const SKIPPED: &str = "$/platc/skippedMessage";
 const MAX_MESSAGE: usize = 64 * 1024 * 1024;
 
 /// Serves stdin/stdout until `exit`. Returns the process exit code: 0 after
-/// `shutdown` then `exit`, 1 otherwise (as the protocol asks).
-pub fn run_stdio() -> i32 {
+/// `shutdown` then `exit`, 1 otherwise (as the protocol asks); `Err` when
+/// the client goes away before `initialize`.
+pub fn run_stdio() -> Result<u8, String> {
     let (to_server, server_rx) = crossbeam_channel::unbounded::<Message>();
     let (server_tx, to_client) = crossbeam_channel::unbounded::<Message>();
     // Not joined: it may be blocked reading stdin when the server exits.
@@ -61,14 +62,10 @@ pub fn run_stdio() -> i32 {
     let exit = serve(&conn);
     drop(conn);
     let _ = writer.join();
-    match exit {
-        Ok(Exit::Clean) => 0,
-        Ok(Exit::Unclean) => 1,
-        Err(e) => {
-            eprintln!("platc lsp: {e}");
-            1
-        }
-    }
+    exit.map(|e| match e {
+        Exit::Clean => 0,
+        Exit::Unclean => 1,
+    })
 }
 
 /// Reads framed messages until end of input (or until `deliver` returns
