@@ -48,7 +48,7 @@ impl Checker<'_> {
                 } else if matches!((actual.base(), expected.base()), (Ty::Float, Ty::Int)) {
                     d = d.with_help("write a whole number");
                 }
-                if let Some(help) = quoted_literal_help(e, expected) {
+                if let Some(help) = quoted_literal_help(e, expected).or_else(|| unquoted_enum_help(e, expected)) {
                     d = d.with_help(help);
                 }
                 d
@@ -143,6 +143,27 @@ fn quoted_literal_help(e: &ast::Expr, expected: &Ty) -> Option<String> {
         _ => false,
     };
     fits.then(|| format!("drop the quotes: write `{text}`; `\"{text}\"` is a string"))
+}
+
+/// The other way round: `16` where the allowed values are strings and
+/// `"16"` is one of them.
+fn unquoted_enum_help(e: &ast::Expr, expected: &Ty) -> Option<String> {
+    let text = match &e.kind {
+        ExprKind::Int(i) => i.to_string(),
+        ExprKind::Float(f) => f.to_string(),
+        ExprKind::Quantity(q) => q.text.clone(),
+        _ => return None,
+    };
+    let mut expected = expected.base();
+    while let Ty::Optional(inner) = expected {
+        expected = inner.base();
+    }
+    let Ty::Enum(variants) = expected else {
+        return None;
+    };
+    variants
+        .contains(&text)
+        .then(|| format!("the allowed values are strings: write `\"{text}\"`, in quotes"))
 }
 
 /// When `ty` is an enum (or optional enum) and `other` a string literal that
