@@ -261,8 +261,8 @@ impl Checker<'_> {
                                 format!("the branches have different types: `{x}` and `{y}`"),
                                 other.span,
                             )
-                            .with_label(format!("this is a `{y}`"))
-                            .with_secondary(then.span, format!("this is a `{x}`"))
+                            .with_label(format!("this is {}", report::a_type(&y)))
+                            .with_secondary(then.span, format!("this is {}", report::a_type(&x)))
                             .with_help(
                                 "both branches of a conditional must give values of one type",
                             ),
@@ -685,7 +685,7 @@ impl Checker<'_> {
                 _ => {
                     let ts = self.ty(&t);
                     let mut d = Diagnostic::error("E0301", format!("`{ts}` cannot be interpolated into a string"), e.span)
-                        .with_label(format!("this is a `{ts}`"));
+                        .with_label(format!("this is {}", report::a_type(&ts)));
                     if matches!(t.base(), Ty::Component(_) | Ty::Interface(_)) {
                         d = d.with_help("interpolate one of its fields, such as `.name`");
                     }

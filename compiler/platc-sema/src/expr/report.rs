@@ -37,7 +37,7 @@ impl Checker<'_> {
         let (a, x) = (self.ty(actual), self.ty(expected));
         let d = match m {
             Mismatch::Type => {
-                let mut d = Diagnostic::error("E0301", format!("expected `{x}`, found `{a}`"), e.span).with_label(format!("this is a `{a}`"));
+                let mut d = Diagnostic::error("E0301", format!("expected `{x}`, found `{a}`"), e.span).with_label(format!("this is {}", a_type(&a)));
                 if let (Ty::Component(c), Ty::Interface(i)) = (actual.base(), expected.base()) {
                     let (cn, iname) = (self.tables.component_name(*c).to_string(), self.tables.interface_name(*i).to_string());
                     d = d
@@ -85,7 +85,7 @@ impl Checker<'_> {
             format!("operator `{op}` cannot be applied to `{ts}`"),
             e.span,
         )
-        .with_label(format!("this is a `{ts}`"));
+        .with_label(format!("this is {}", a_type(&ts)));
         if matches!(t.base(), Ty::Optional(_)) {
             d = Diagnostic::error(
                 "E0310",
@@ -111,6 +111,13 @@ impl Checker<'_> {
         }
         self.err(d);
     }
+}
+
+/// A type's name with its article, as a label says it: "an `int`", "a
+/// `string`".
+pub(crate) fn a_type(t: &str) -> String {
+    let vowel = t.starts_with(|c: char| "aeiouAEIOU".contains(c));
+    format!("{} `{t}`", if vowel { "an" } else { "a" })
 }
 
 /// YAML's habit of quoting numbers: `"20Gi"` or `"3"` given where a
