@@ -22,8 +22,9 @@ function createClient() {
       { scheme: "untitled", language: "plat" },
     ],
     synchronize: {
-      // Files changed outside the editor (a git checkout) are checked again.
-      fileEvents: vscode.workspace.createFileSystemWatcher("**/*.plat"),
+      // Files changed outside the editor (a git checkout, a values file
+      // saved) make the projects that read them be checked again.
+      fileEvents: vscode.workspace.createFileSystemWatcher("**/*.{plat,yaml,yml}"),
     },
     initializationOptions: {
       stdlibCacheDir: config.get("stdlibCacheDir") || "",

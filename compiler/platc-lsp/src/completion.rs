@@ -46,6 +46,8 @@ pub enum Ctx {
     GlobalExpr,
     /// `BASE.` with the component around, if any.
     Member(Vec<String>, Option<String>),
+    /// The start of an override in an environment: instances, `platform`.
+    EnvironmentTarget,
     /// `INSTANCE.` as an environment override target.
     OverrideTarget(String),
     /// After `INSTANCE.PARAM =` in an environment.
@@ -342,6 +344,7 @@ fn classify(stack: &[Frame]) -> Ctx {
         Block::Instance(c) if at_line_start || n == 0 => Ctx::InstanceAttr(c),
         Block::InstanceExpose if at_line_start || n == 0 => Ctx::ExposeAttr,
         Block::Component(_) if at_line_start || n == 0 => Ctx::ComponentMember,
+        Block::Environment if at_line_start || n == 0 => Ctx::EnvironmentTarget,
         Block::Component(c) | Block::ComponentInner(c) => {
             if is_expr_position(toks) {
                 Ctx::ComponentExpr(c)
@@ -527,6 +530,18 @@ pub fn complete(db: &Db, unit: &Unit, offset: usize) -> (Vec<Candidate>, usize, 
             out.push(cand("platform", K::KEYWORD, None));
         }
         Ctx::GlobalExpr => globals(db, unit, None, &mut out),
+        Ctx::EnvironmentTarget => {
+            for g in db.globals(unit) {
+                if let Item::Instance(i) = g.item() {
+                    out.push(cand(
+                        &i.name.name,
+                        K::VARIABLE,
+                        Some(i.component.to_string()),
+                    ));
+                }
+            }
+            out.push(cand("platform", K::KEYWORD, None));
+        }
         Ctx::OverrideTarget(inst) => {
             if let Some(comp) = instance_component(db, unit, &inst) {
                 params(&comp, &mut out);
@@ -810,6 +825,10 @@ mod tests {
         );
         assert_eq!(ctx("import \"std/|\""), Ctx::ImportPath);
         assert_eq!(ctx("// postgres db { |"), Ctx::None);
+        assert_eq!(
+            ctx("environment prod {\n  db.mode = \"a\"\n  |"),
+            Ctx::EnvironmentTarget
+        );
         assert_eq!(
             ctx("environment prod {\n  db.|"),
             Ctx::OverrideTarget("db".into())

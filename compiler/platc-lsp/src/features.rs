@@ -262,6 +262,32 @@ fn param_sig(text: &str, p: &ast::ParamDecl) -> String {
     s
 }
 
+/// The first paragraph of a doc comment, on one line, at most about 160
+/// characters (cut at a word).
+pub fn summary(doc: &str) -> String {
+    let para: Vec<&str> = doc
+        .lines()
+        .map(str::trim)
+        .take_while(|l| !l.is_empty())
+        .collect();
+    let one = para.join(" ");
+    if one.chars().count() <= 160 {
+        return one;
+    }
+    let mut out = String::new();
+    for w in one.split(' ') {
+        if out.chars().count() + w.chars().count() > 150 {
+            break;
+        }
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(w);
+    }
+    out.push_str(" …");
+    out
+}
+
 /// The hover of a component: signature, doc, chart, interfaces, params.
 pub fn component_md(r: &ItemRef) -> Option<String> {
     let c = r.component()?;
@@ -293,8 +319,8 @@ pub fn component_md(r: &ItemRef) -> Option<String> {
         md.push_str("\n\n**params**\n");
         for p in &c.params {
             md.push_str(&format!("\n- `{}`", param_sig(text, p)));
-            if let Some(first) = p.doc.as_ref().and_then(|d| d.lines().next()) {
-                md.push_str(&format!(": {first}"));
+            if let Some(summary) = p.doc.as_deref().map(summary).filter(|s| !s.is_empty()) {
+                md.push_str(&format!(": {summary}"));
             }
         }
     }

@@ -363,3 +363,28 @@ fn hover_definition_completion_symbols_formatting() {
     assert_eq!(f, Value::Null);
     s.stop();
 }
+
+#[test]
+fn a_values_file_changed_on_disk_is_checked_again() {
+    let s = Session::start("values");
+    let main = "platform \"demo\" {}\n\nimport \"std/postgres\"\n\ncloudnative_pg cnpg {\n    values_files = [\"cnpg.yaml\"]\n}\n";
+    s.write("main.plat", main);
+    s.write("cnpg.yaml", "replicaCount: 1\n");
+    s.open("main.plat", main);
+    let codes = |d: &[Value]| -> Vec<String> {
+        d.iter()
+            .map(|d| d["code"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let first = s.diagnostics(&s.uri("main.plat"));
+    assert!(!codes(&first).contains(&"E0602".to_string()), "{first:#?}");
+    // Saved outside the editor: not YAML any more.
+    s.write("cnpg.yaml", "replicaCount: [1\n");
+    s.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": s.uri("cnpg.yaml"), "type": 2}]}),
+    );
+    let d = s.diagnostics(&s.uri("main.plat"));
+    assert!(codes(&d).contains(&"E0602".to_string()), "{d:#?}");
+    s.stop();
+}
