@@ -452,10 +452,10 @@ impl Server {
         let dirty = std::mem::take(&mut self.dirty);
         // The root files the open documents need checked.
         let mut wanted: BTreeSet<PathBuf> = BTreeSet::new();
-        let mut snippets: Vec<PathBuf> = Vec::new();
         for (key, doc) in &self.docs {
             if doc.uri.scheme() != "file" {
-                snippets.push(key.clone());
+                // Not a file (an untitled document): a program of its own.
+                wanted.insert(key.clone());
                 continue;
             }
             if self.std.module_of(key).is_some() {
@@ -498,22 +498,7 @@ impl Server {
             }
         }
         self.checks.retain(|root, _| wanted.contains(root));
-        // Documents that are not files: each is its own program.
         let mut merged: HashMap<Url, Vec<lsp::Diagnostic>> = HashMap::new();
-        for key in snippets {
-            if let Some(doc) = self.docs.get(&key) {
-                let c = platc_driver::check_source("main.plat", &doc.text, &self.options);
-                let diags = convert(
-                    &c,
-                    self.encoding,
-                    |name| (name == "main.plat").then(|| doc.uri.clone()),
-                    &self.std,
-                );
-                for (uri, d) in diags {
-                    merged.entry(uri).or_default().extend(d);
-                }
-            }
-        }
         for state in self.checks.values() {
             for (uri, d) in &state.diagnostics {
                 let entry = merged.entry(uri.clone()).or_default();
@@ -571,6 +556,21 @@ impl Server {
 
     fn check(&self, root_file: &Path) -> CheckState {
         let mut state = CheckState::default();
+        if let Some(doc) = self
+            .docs
+            .get(root_file)
+            .filter(|d| d.uri.scheme() != "file")
+        {
+            let c = platc_driver::check_source("main.plat", &doc.text, &self.options);
+            state.files.insert(root_file.to_path_buf());
+            state.diagnostics = convert(
+                &c,
+                self.encoding,
+                |name| (name == "main.plat").then(|| doc.uri.clone()),
+                &self.std,
+            );
+            return state;
+        }
         let Ok(c) = check_path_cached(&self.fs, root_file, &self.options, &self.trees) else {
             return state;
         };

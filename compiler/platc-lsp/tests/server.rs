@@ -388,3 +388,22 @@ fn a_values_file_changed_on_disk_is_checked_again() {
     assert!(codes(&d).contains(&"E0602".to_string()), "{d:#?}");
     s.stop();
 }
+
+#[test]
+fn an_untitled_document_is_a_program_of_its_own() {
+    let s = Session::start("untitled");
+    let uri = "untitled:Untitled-1";
+    s.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": uri, "languageId": "plat", "version": 1, "text": "platform \"p\" {\n  domian = \"x\"\n}\n"}}),
+    );
+    let d = s.diagnostics(uri);
+    assert_eq!(d.len(), 1, "{d:#?}");
+    assert_eq!(d[0]["range"]["start"], json!({"line": 1, "character": 2}));
+    s.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": uri, "version": 2}, "contentChanges": [{"text": "platform \"p\" {}\n"}]}),
+    );
+    assert_eq!(s.diagnostics(uri), Vec::<Value>::new());
+    s.stop();
+}
