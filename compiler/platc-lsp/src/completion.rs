@@ -53,6 +53,11 @@ pub enum Ctx {
     /// After `INSTANCE.PARAM =` in an environment.
     OverrideValue(String, String, bool),
     ImportPath,
+    /// Where a type is written (`param x: |`): built-in types, components
+    /// and interfaces.
+    TypePosition,
+    /// After `provides` or `requires`: interfaces.
+    InterfacePosition,
 }
 
 fn is_ident_char(c: char) -> bool {
@@ -339,6 +344,19 @@ fn classify(stack: &[Frame]) -> Ctx {
     if let Some(v) = value_ctx(&frame_block, toks, false) {
         return v;
     }
+    if matches!(frame_block, Block::Component(_)) {
+        let last = |k: usize| n.checked_sub(k).and_then(|i| toks.get(i));
+        if ident(last(1)).is_some_and(|w| w == "provides" || w == "requires") {
+            return Ctx::InterfacePosition;
+        }
+        let param_colon = last(1) == Some(&Tok::Punct(':')) && ident(last(3)) == Some("param");
+        // `list<`, `map<`, `|` of a type after a param's colon.
+        let inner = matches!(last(1), Some(Tok::Punct('<')))
+            && toks.iter().rev().take(8).any(|t| *t == Tok::Punct(':'));
+        if param_colon || inner {
+            return Ctx::TypePosition;
+        }
+    }
     match frame_block {
         Block::Root if at_line_start => Ctx::TopLevel,
         Block::Instance(c) if at_line_start || n == 0 => Ctx::InstanceAttr(c),
@@ -530,6 +548,39 @@ pub fn complete(db: &Db, unit: &Unit, offset: usize) -> (Vec<Candidate>, usize, 
             out.push(cand("platform", K::KEYWORD, None));
         }
         Ctx::GlobalExpr => globals(db, unit, None, &mut out),
+        Ctx::TypePosition | Ctx::InterfacePosition => {
+            let interfaces_only = ctx == Ctx::InterfacePosition;
+            if !interfaces_only {
+                for (n, doc) in crate::index::BUILTIN_TYPES {
+                    let mut x = cand(n, K::KEYWORD, Some("built-in type".into()));
+                    x.doc = Some(doc.to_string());
+                    out.push(x);
+                }
+            }
+            for d in db.visible(unit) {
+                match d.item() {
+                    Item::Interface(i) => {
+                        let mut x = cand(
+                            &i.name.name,
+                            K::INTERFACE,
+                            Some(crate::features::loc_label(&d.unit.loc)),
+                        );
+                        x.doc = i.doc.clone();
+                        out.push(x);
+                    }
+                    Item::Component(c) if !interfaces_only => {
+                        let mut x = cand(
+                            &c.name.name,
+                            K::CLASS,
+                            Some(crate::features::loc_label(&d.unit.loc)),
+                        );
+                        x.doc = c.doc.clone();
+                        out.push(x);
+                    }
+                    _ => {}
+                }
+            }
+        }
         Ctx::EnvironmentTarget => {
             for g in db.globals(unit) {
                 if let Item::Instance(i) = g.item() {
@@ -824,6 +875,9 @@ mod tests {
             Ctx::Member(vec!["db".into()], None)
         );
         assert_eq!(ctx("import \"std/|\""), Ctx::ImportPath);
+        assert_eq!(ctx("component c {\n  param db: Sql|"), Ctx::TypePosition);
+        assert_eq!(ctx("component c {\n  param xs: list<|"), Ctx::TypePosition);
+        assert_eq!(ctx("component c {\n  provides |"), Ctx::InterfacePosition);
         assert_eq!(ctx("// postgres db { |"), Ctx::None);
         assert_eq!(
             ctx("environment prod {\n  db.mode = \"a\"\n  |"),

@@ -321,6 +321,13 @@ fn hover_definition_completion_symbols_formatting() {
     let c = s.at("textDocument/completion", "main.plat", 17, 9);
     assert_eq!(labels(&c), vec!["metadb"]);
 
+    // A param's type: built-in types, interfaces and components in scope.
+    let c = s.at("textDocument/completion", "apps.plat", 6, 14);
+    let l = labels(&c);
+    for want in ["SqlDatabase", "ObjectStore", "string", "bytes", "app"] {
+        assert!(l.contains(&want.to_string()), "{want} in {l:?}");
+    }
+
     // Symbols.
     let sy = s.request(
         "textDocument/documentSymbol",
