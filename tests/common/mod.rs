@@ -64,13 +64,15 @@ pub fn shared(path: &str) -> Option<PathBuf> {
     None
 }
 
-/// Every example: a directory of examples/ with a main.plat, sorted.
+/// Every example that builds: a directory of examples/ with a main.plat
+/// and without an `expect-errors` file (an example that fails on purpose,
+/// tests/insecure_example.rs), sorted.
 pub fn examples() -> Vec<PathBuf> {
     let mut out: Vec<PathBuf> = std::fs::read_dir(repo().join("examples"))
         .unwrap()
         .flatten()
         .map(|e| e.path())
-        .filter(|p| p.join("main.plat").is_file())
+        .filter(|p| p.join("main.plat").is_file() && !p.join("expect-errors").exists())
         .collect();
     out.sort();
     out

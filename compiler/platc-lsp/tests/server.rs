@@ -414,3 +414,40 @@ fn an_untitled_document_is_a_program_of_its_own() {
     assert_eq!(s.diagnostics(uri), Vec::<Value>::new());
     s.stop();
 }
+
+#[test]
+fn secondary_labels_are_related_information_and_policies_report() {
+    let s = Session::start("related");
+    let twice = "platform \"demo\" {}\n\nimport \"std/postgres\"\n\ncloudnative_pg cnpg {}\npostgres metadb {}\npostgres metadb {}\n\npolicy watched severity warn code \"P0200\" {\n  for i in instances where i.name == \"cnpg\" fail i \"cnpg is watched\"\n}\n";
+    s.write("main.plat", twice);
+    s.open("main.plat", twice);
+    let d = s.diagnostics(&s.uri("main.plat"));
+    let dup = d
+        .iter()
+        .find(|d| d["code"] == "E0202")
+        .unwrap_or_else(|| panic!("{d:#?}"));
+    let related = dup["relatedInformation"].as_array().unwrap();
+    assert_eq!(related[0]["location"]["uri"], s.uri("main.plat"));
+    let lines: Vec<u64> = [&dup["range"], &related[0]["location"]["range"]]
+        .iter()
+        .map(|r| r["start"]["line"].as_u64().unwrap())
+        .collect();
+    assert!(lines.contains(&5) && lines.contains(&6), "{dup:#}");
+    // Without the clash, the platform's own policy runs and warns.
+    let once = twice.replacen("postgres metadb {}\n", "", 1);
+    s.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": s.uri("main.plat"), "version": 2}, "contentChanges": [{"text": once}]}),
+    );
+    let d = s.diagnostics(&s.uri("main.plat"));
+    let p = d
+        .iter()
+        .find(|d| d["code"] == "P0200")
+        .unwrap_or_else(|| panic!("{d:#?}"));
+    assert_eq!(p["severity"], 2);
+    assert!(
+        p["message"].as_str().unwrap().contains("cnpg is watched"),
+        "{p}"
+    );
+    s.stop();
+}
