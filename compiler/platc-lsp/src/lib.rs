@@ -2,19 +2,19 @@
 //!
 //! - **Diagnostics** come from the same compile as `platc check`
 //!   ([`platc_driver::check_path_cached`]: `check_path` with the syntax
-//!   trees of unchanged files kept between checks), over an [`OverlayFs`] that gives the
-//!   compiler the editor's unsaved text of open documents and the disk's
-//!   for every other file. An open file is checked with its project (the
+//!   trees of unchanged files kept between checks), over an overlay file
+//!   system (`overlay.rs`) that gives the compiler the editor's unsaved
+//!   text of open documents and the disk's for every other file. An open file is checked with its project (the
 //!   `main.plat` found as `platc check` finds it), and on its own as well
 //!   when the project does not import it. Diagnostics keep their codes,
 //!   spans, secondary labels (as related information), notes and help;
 //!   policy results are among them.
 //! - **Hover, definition, completion, document symbols** work on syntax
-//!   trees ([`index`]), parsed once per distinct text, so they answer while
+//!   trees (`index.rs`), parsed once per distinct text, so they answer while
 //!   a file does not parse.
 //! - **Formatting** is `platc fmt`'s ([`platc_driver::fmt`]).
 //! - The stdlib is embedded in the binary; go to definition opens it from
-//!   read-only copies under the cache directory ([`stdlib`]).
+//!   read-only copies under the cache directory (`stdlib.rs`).
 //!
 //! The server is synchronous: one thread reads messages, the main loop
 //! handles them in order. Every request and notification handler runs under
@@ -27,6 +27,7 @@ mod features;
 mod index;
 mod overlay;
 mod stdlib;
+mod symbols;
 mod text;
 mod transport;
 
@@ -41,8 +42,9 @@ use lsp_types::Url;
 use platc_diag::Severity;
 use platc_driver::{check_path_cached, Options};
 
-pub use overlay::OverlayFs;
 pub use transport::run_stdio;
+
+use overlay::OverlayFs;
 
 use index::{Db, Loc, ParseCache, Unit};
 use text::{Encoding, LineIndex};
@@ -64,7 +66,7 @@ struct CheckState {
 }
 
 /// The server's state.
-pub struct Server {
+struct Server {
     encoding: Encoding,
     /// Open documents by canonical path (or by URI for non-file URIs).
     docs: BTreeMap<PathBuf, Document>,
@@ -200,7 +202,7 @@ fn send(conn: &Connection, msg: impl Into<Message>) {
 }
 
 /// Runs `f`, turning a panic into `Err` with its message.
-pub fn guard<T>(f: impl FnOnce() -> T) -> Result<T, String> {
+fn guard<T>(f: impl FnOnce() -> T) -> Result<T, String> {
     catch_unwind(AssertUnwindSafe(f)).map_err(|e| {
         e.downcast_ref::<String>()
             .cloned()
@@ -210,7 +212,7 @@ pub fn guard<T>(f: impl FnOnce() -> T) -> Result<T, String> {
 }
 
 impl Server {
-    pub fn new(encoding: Encoding, cache_dir: Option<PathBuf>) -> Server {
+    fn new(encoding: Encoding, cache_dir: Option<PathBuf>) -> Server {
         Server {
             encoding,
             docs: BTreeMap::new(),
@@ -318,7 +320,7 @@ impl Server {
     }
 
     /// Answers one request.
-    pub fn handle(&mut self, req: Request) -> Result<serde_json::Value, (ErrorCode, String)> {
+    fn handle(&mut self, req: Request) -> Result<serde_json::Value, (ErrorCode, String)> {
         fn params<P: serde::de::DeserializeOwned>(req: Request) -> Result<P, (ErrorCode, String)> {
             serde_json::from_value(req.params)
                 .map_err(|e| (ErrorCode::InvalidParams, e.to_string()))
@@ -362,7 +364,7 @@ impl Server {
     }
 
     /// Applies one notification.
-    pub fn notification(&mut self, n: Notification) {
+    fn notification(&mut self, n: Notification) {
         fn params<P: serde::de::DeserializeOwned>(n: Notification) -> Option<P> {
             serde_json::from_value(n.params).ok()
         }
@@ -448,7 +450,7 @@ impl Server {
 
     /// Checks what the changes since the last call touch; returns the
     /// diagnostics to publish (an empty list clears a document's).
-    pub fn refresh(&mut self) -> Vec<(Url, Vec<lsp::Diagnostic>)> {
+    fn refresh(&mut self) -> Vec<(Url, Vec<lsp::Diagnostic>)> {
         let dirty = std::mem::take(&mut self.dirty);
         // The root files the open documents need checked.
         let mut wanted: BTreeSet<PathBuf> = BTreeSet::new();
@@ -651,7 +653,7 @@ impl Server {
         })
     }
 
-    pub fn hover(&self, at: &lsp::TextDocumentPositionParams) -> Option<lsp::Hover> {
+    fn hover(&self, at: &lsp::TextDocumentPositionParams) -> Option<lsp::Hover> {
         let (unit, key) = self.unit(&at.text_document.uri)?;
         let db = self.db(&key);
         let offset = self.offset(&unit, at.position);
@@ -666,7 +668,7 @@ impl Server {
         })
     }
 
-    pub fn definition(
+    fn definition(
         &self,
         at: &lsp::TextDocumentPositionParams,
     ) -> Option<lsp::GotoDefinitionResponse> {
@@ -679,10 +681,7 @@ impl Server {
             .map(lsp::GotoDefinitionResponse::Scalar)
     }
 
-    pub fn completion(
-        &self,
-        at: &lsp::TextDocumentPositionParams,
-    ) -> Option<lsp::CompletionResponse> {
+    fn completion(&self, at: &lsp::TextDocumentPositionParams) -> Option<lsp::CompletionResponse> {
         let (unit, key) = self.unit(&at.text_document.uri)?;
         let db = self.db(&key);
         let offset = self.offset(&unit, at.position);
@@ -721,7 +720,7 @@ impl Server {
         Some(lsp::CompletionResponse::Array(items))
     }
 
-    pub fn symbols(&self, uri: &Url) -> Option<lsp::DocumentSymbolResponse> {
+    fn symbols(&self, uri: &Url) -> Option<lsp::DocumentSymbolResponse> {
         let (unit, _) = self.unit(uri)?;
         Some(lsp::DocumentSymbolResponse::Nested(symbols::document(
             &unit,
@@ -750,8 +749,6 @@ impl Server {
         }
     }
 }
-
-mod symbols;
 
 fn log(conn: &Connection, message: &str) {
     send(
