@@ -272,6 +272,11 @@ fn first_session() {
     replay("first-session.json");
 }
 
+#[test]
+fn utf8_positions() {
+    replay("utf8-positions.json");
+}
+
 // ------------------------------------------------------------ hostile input
 
 /// The `.plat` files (or any files) of a directory, sorted.
