@@ -130,11 +130,20 @@ impl Chart {
         };
         let values = parse_yaml(&read("values.yaml")?, &dir.join("values.yaml"))?;
         let schema_path = dir.join("values.schema.json");
+        let yaml_schema = dir.join("values.schema.yaml");
         let schema = if schema_path.is_file() {
             let text = read("values.schema.json")?;
             Some(
                 serde_json::from_str(&text)
                     .map_err(|e| format!("{}: invalid JSON: {e}", schema_path.display()))?,
+            )
+        } else if yaml_schema.is_file() {
+            // jupyterhub's source form, which its release tooling turns
+            // into values.schema.json.
+            let text = read("values.schema.yaml")?;
+            Some(
+                serde_yaml_ng::from_str(&text)
+                    .map_err(|e| format!("{}: invalid YAML: {e}", yaml_schema.display()))?,
             )
         } else {
             None
@@ -414,6 +423,15 @@ fn check_schema_node(root: &Json, node: &Json, path: &[String], at: usize) -> Sc
     let properties = node.get("properties").and_then(Json::as_object);
     if let Some(next) = properties.and_then(|p| p.get(segment.as_str())) {
         return check_schema(root, next, path, at + 1);
+    }
+    // JSON Schema: a key that matches a pattern of `patternProperties` is
+    // held to that pattern's schema, whatever `additionalProperties` says.
+    let patterns = node.get("patternProperties").and_then(Json::as_object);
+    for (pattern, next) in patterns.into_iter().flatten() {
+        let re = regex::Regex::new(pattern).expect("a chart schema's pattern is a regex");
+        if re.is_match(segment) {
+            return check_schema(root, next, path, at + 1);
+        }
     }
     let listed = || {
         some_keys(
@@ -840,4 +858,23 @@ fn schema_rules() {
     );
     let err = ok("nothing").unwrap_err();
     assert!(err.contains("no key `nothing` at the top level"), "{err}");
+}
+
+#[test]
+fn pattern_properties_hold_the_keys_they_match() {
+    let values = yaml("config: {}\n");
+    let schema: Json = serde_json::json!({
+        "type": "object",
+        "properties": {
+            "config": {
+                "type": "object",
+                "additionalProperties": false,
+                "properties": { "JupyterHub": { "type": "object" } },
+                "patternProperties": { "^[A-Z].*$": { "type": "object", "additionalProperties": true } }
+            }
+        }
+    });
+    let ok = |p: &str| check_key(&values, Some(&schema), &[], &keys(p));
+    assert_eq!(ok("config.GenericOAuthenticator.scope"), Ok(()));
+    assert!(ok("config.lowercase").is_err());
 }

@@ -229,7 +229,7 @@ fn build_writes_the_audit_record() {
         serde_json::from_str(&std::fs::read_to_string(target.join("audit.json")).unwrap()).unwrap();
     assert_eq!(audit["version"], 1);
     let endpoints = audit["endpoints"].as_array().unwrap();
-    assert_eq!(endpoints.len(), 2);
+    assert_eq!(endpoints.len(), 3);
     let web = endpoints
         .iter()
         .find(|e| e["instance"] == "orchestrator")
