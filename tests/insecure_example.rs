@@ -18,8 +18,13 @@ fn every_ingress_and_network_diagnostic_at_once() {
     let c = check_path(&RealFs, &example(), &Options::default()).expect("readable");
     assert!(c.has_errors());
     let codes: Vec<&str> = c.diagnostics.iter().map(|d| d.code).collect();
-    for expected in ["P1001", "P1002", "P1003", "P1004", "P1005", "P1401", "P0101"] {
-        assert!(codes.contains(&expected), "{expected} is reported: {codes:?}");
+    for expected in [
+        "P1001", "P1002", "P1003", "P1004", "P1005", "P1401", "P0101",
+    ] {
+        assert!(
+            codes.contains(&expected),
+            "{expected} is reported: {codes:?}"
+        );
     }
     // Nothing but policy findings: the platform is otherwise valid.
     assert!(codes.iter().all(|c| c.starts_with('P')), "{codes:?}");
