@@ -84,6 +84,42 @@ fn every_plat_file_of_the_repository_round_trips() {
     assert!(formatted >= 80, "only {formatted} files formatted");
 }
 
+/// The saved fuzz corpus (`fuzz/corpus/<target>/`, the inputs the
+/// robustness fuzzers found interesting, hostile ones included): every
+/// input that parses formats to a fixed point with the same tree and
+/// comments; every input that does not is refused.
+#[test]
+fn every_input_of_the_fuzz_corpus_round_trips() {
+    let mut files = Vec::new();
+    for target in ["parse", "check", "build_emit"] {
+        let dir = repo().join("fuzz/corpus").join(target);
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            panic!("no fuzz corpus at {}", dir.display());
+        };
+        files.extend(entries.filter_map(|e| e.ok().map(|e| e.path())));
+    }
+    files.sort();
+    assert!(
+        files.len() >= 1000,
+        "found only {} corpus inputs",
+        files.len()
+    );
+    let mut failures = Vec::new();
+    let mut formatted = 0;
+    for f in &files {
+        let Ok(text) = std::fs::read_to_string(f) else {
+            continue; // not UTF-8: refused before parsing
+        };
+        match check(&text) {
+            Ok(true) => formatted += 1,
+            Ok(false) => {}
+            Err(e) => failures.push(format!("{}: {e}", f.display())),
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+    assert!(formatted >= 100, "only {formatted} corpus inputs formatted");
+}
+
 /// The ```plat blocks of the spec and the docs.
 #[test]
 fn every_plat_example_of_the_documentation_round_trips() {
