@@ -335,10 +335,15 @@ fn check_paths(files: &[OutputFile]) -> Result<(), WriteError> {
 }
 
 fn fill(dir: &Path, files: &[OutputFile]) -> Result<(), WriteError> {
+    // Thousands of files share a few directories: create each once.
+    let mut made: HashSet<PathBuf> = HashSet::new();
     for f in files {
         let path = dir.join(&f.path);
         if let Some(p) = path.parent() {
-            std::fs::create_dir_all(p).map_err(io_err(p))?;
+            if !made.contains(p) {
+                std::fs::create_dir_all(p).map_err(io_err(p))?;
+                made.insert(p.to_path_buf());
+            }
         }
         // `create_new`: two paths that name one file (on a file system that
         // ignores case) are an error, never a silent overwrite.
