@@ -179,7 +179,9 @@ impl Project {
     /// install more than once, in one namespace (the examples have two
     /// Airflows and two PostgreSQLs, but one MinIO): what one instance
     /// creates must not clash with what the other does. The Airflows differ
-    /// in every switch the component has: executor, remote logs, admin user.
+    /// in every switch the component has: executor, remote logs, admin user;
+    /// so do the Nessies, Trinos (catalogs from `all(...)`, or chosen) and
+    /// Supersets (admin user, Trino databases).
     fn twins() -> Project {
         let mut fs = MemoryFs::new();
         fs.insert("/twins/main.plat", TWINS);
@@ -198,9 +200,14 @@ platform "twins" {}
 import "std/postgres"
 import "std/minio"
 import "std/airflow"
+import "std/nessie"
+import "std/trino"
+import "std/superset"
 
 secret lake_root from kubernetes_secret("lake-root", ["rootUser", "rootPassword"])
 secret admin from kubernetes_secret("airflow-admin", ["username", "password"])
+secret superset_key from kubernetes_secret("superset-secret-key", "secret-key")
+secret superset_admin from kubernetes_secret("superset-admin", ["username", "password"])
 
 cloudnative_pg cnpg {}
 postgres db_a { database = "airflow" }
@@ -222,12 +229,43 @@ airflow flow_a {
 airflow flow_b {
     database = db_b
 }
+nessie cat_a {
+    database = db_a
+    store = lake_a
+    bucket = "logs"
+}
+nessie cat_b {
+    database = db_b
+    store = lake_a
+    bucket = "logs"
+    prefix = "tables"
+    replicas = 1
+}
+trino query_a {}
+trino query_b {
+    iceberg = [cat_b]
+    postgres = []
+    workers = 0
+}
+superset bi_a {
+    database = db_a
+    secret_key = superset_key
+    admin = superset_admin
+}
+superset bi_b {
+    database = db_b
+    secret_key = superset_key
+    trino = []
+    replicas = 1
+}
 "#;
 
 const TWINS_README: &str = "## Prerequisites
 
 - Secret `lake-root` in namespace `twins`, keys `rootUser` and `rootPassword`: MinIO.
 - Secret `airflow-admin` in namespace `twins`, keys `username` and `password`: Airflow.
+- Secret `superset-secret-key` in namespace `twins`, key `secret-key`: Superset.
+- Secret `superset-admin` in namespace `twins`, keys `username` and `password`: Superset.
 ";
 
 fn build_case(project: &Project, environment: Option<&str>, charts: &Path) -> Case {
