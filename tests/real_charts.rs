@@ -203,11 +203,13 @@ import "std/airflow"
 import "std/nessie"
 import "std/trino"
 import "std/superset"
+import "std/clickhouse"
 
 secret lake_root from kubernetes_secret("lake-root", ["rootUser", "rootPassword"])
 secret admin from kubernetes_secret("airflow-admin", ["username", "password"])
 secret superset_key from kubernetes_secret("superset-secret-key", "secret-key")
 secret superset_admin from kubernetes_secret("superset-admin", ["username", "password"])
+secret events_client from kubernetes_secret("events-client", "password")
 
 cloudnative_pg cnpg {}
 postgres db_a { database = "airflow" }
@@ -241,10 +243,15 @@ nessie cat_b {
     prefix = "tables"
     replicas = 1
 }
+clickhouse_operator chop {}
+clickhouse events {
+    client_password = events_client
+}
 trino query_a {}
 trino query_b {
     iceberg = [cat_b]
     postgres = []
+    clickhouse = []
     workers = 0
 }
 superset bi_a {
@@ -266,6 +273,7 @@ const TWINS_README: &str = "## Prerequisites
 - Secret `airflow-admin` in namespace `twins`, keys `username` and `password`: Airflow.
 - Secret `superset-secret-key` in namespace `twins`, key `secret-key`: Superset.
 - Secret `superset-admin` in namespace `twins`, keys `username` and `password`: Superset.
+- Secret `events-client` in namespace `twins`, key `password`: ClickHouse's client user, Trino.
 ";
 
 fn build_case(project: &Project, environment: Option<&str>, charts: &Path) -> Case {
