@@ -344,7 +344,7 @@ pub(crate) fn lower(t: &Tables) -> (Vec<crate::Policy>, Vec<crate::Waiver>) {
                 reason: w.reason.as_plain().unwrap_or_default(),
                 until,
                 expired: match (until, t.today) {
-                    (Some(u), Some(today)) => u < today,
+                    (Some(u), Some(today)) => u.is_calendar_date() && u < today,
                     _ => false,
                 },
                 span: w.span,

@@ -301,6 +301,26 @@ pub struct Date {
     pub day: u8,
 }
 
+impl Date {
+    /// A real day of the proleptic Gregorian calendar, year 1 to 9999.
+    pub fn is_calendar_date(&self) -> bool {
+        self.year != 0 && self.day != 0 && self.day <= self.days_in_month()
+    }
+
+    /// The days of its month: 0 for a month outside 1 to 12.
+    pub fn days_in_month(&self) -> u8 {
+        let y = self.year;
+        let leap = (y.is_multiple_of(4) && !y.is_multiple_of(100)) || y.is_multiple_of(400);
+        match self.month {
+            1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+            4 | 6 | 9 | 11 => 30,
+            2 if leap => 29,
+            2 => 28,
+            _ => 0,
+        }
+    }
+}
+
 impl std::fmt::Display for Date {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{:04}-{:02}-{:02}", self.year, self.month, self.day)

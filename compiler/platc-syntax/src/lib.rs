@@ -31,12 +31,17 @@ struct PlatParser;
 #[doc(hidden)]
 pub use Rule as GrammarRule;
 
-/// Whether a diagnostic of [`parse`] left the syntax tree whole: a
+/// Whether a diagnostic of [`parse`] left the syntax tree whole, so that the
+/// rest of the file can still be checked and its errors reported: a
 /// malformed number or quantity (E0104) is lowered to
-/// [`ast::ExprKind::Invalid`], which checking accepts as any type, so the
-/// rest of the file can still be checked and its errors reported.
+/// [`ast::ExprKind::Invalid`], which checking accepts as any type; a string
+/// with an unknown escape (E0103) keeps the rest of its text; a date that is
+/// no day (E0106) is never judged for expiry.
 pub fn leaves_tree_whole(d: &Diagnostic) -> bool {
-    d.code == "E0104"
+    // A malformed number (an `Invalid` expression, accepted as any type), an
+    // unknown escape (the string keeps the rest of its text) and a date that
+    // is not a day (a waiver's expiry, judged only when it is one).
+    matches!(d.code, "E0103" | "E0104" | "E0106")
 }
 
 /// Parses one file. Never fails and never panics: on a syntax error the

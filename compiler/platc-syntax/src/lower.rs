@@ -533,16 +533,9 @@ impl<'a> Lowerer<'a> {
         let year: u16 = text[0..4].parse().unwrap_or(0);
         let month: u8 = text[5..7].parse().unwrap_or(0);
         let day: u8 = text[8..10].parse().unwrap_or(0);
-        let leap =
-            (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400);
-        let days = match month {
-            1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-            4 | 6 | 9 | 11 => 30,
-            2 if leap => 29,
-            2 => 28,
-            _ => 0,
-        };
-        if days == 0 || day == 0 || day > days || year == 0 {
+        let date = Date { year, month, day };
+        if !date.is_calendar_date() {
+            let days = date.days_in_month();
             self.error(
                 Diagnostic::error("E0106", format!("`{text}` is not a calendar date"), span)
                     .with_label(if days == 0 {
@@ -553,7 +546,7 @@ impl<'a> Lowerer<'a> {
                     .with_help("write the date as YYYY-MM-DD, e.g. 2027-03-31"),
             );
         }
-        Date { year, month, day }
+        date
     }
 
     fn instance(&mut self, pair: P) -> InstanceDecl {

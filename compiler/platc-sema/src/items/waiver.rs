@@ -65,7 +65,8 @@ impl Checker<'_> {
             );
         }
         if let Some((date, span)) = w.until {
-            if date < self.program.today {
+            // An invalid date is E0106 already: no expiry to judge.
+            if date.is_calendar_date() && date < self.program.today {
                 self.err(
                     Diagnostic::new(
                         "W0501",
