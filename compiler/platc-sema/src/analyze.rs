@@ -54,6 +54,7 @@ impl<'a> Checker<'a> {
             saw_invalid: false,
         };
         c.collect();
+        c.const_budget = crate::eval::evaluation_budget(c.tables.instances.len());
         c.build_scopes();
         c.resolve_signatures();
         for i in 0..c.tables.comps.len() {
@@ -113,7 +114,7 @@ impl<'a> Checker<'a> {
         }
         let variants = std::iter::once(None).chain(tables.environments.iter().copied().map(Some));
         let mut reported_any = false;
-        let mut budget = crate::eval::EVALUATION_BUDGET;
+        let mut budget = crate::eval::evaluation_budget(tables.instances.len());
         for env in variants {
             // One budget for all of them: with many environments, memory
             // and time stay bounded by it too.

@@ -25,10 +25,20 @@ mod routes;
 mod shape;
 mod sources;
 
-/// Most values one evaluation of a platform may build (list elements, map
-/// entries, 64-byte pieces of strings): beyond it, evaluation stops with
-/// E0322 instead of running out of memory or time.
+/// Most values the evaluations of a small platform may build (list
+/// elements, map entries, 64-byte pieces of strings): beyond it, evaluation
+/// stops with E0322 instead of running out of memory or time.
 pub const EVALUATION_BUDGET: u64 = 10_000_000;
+
+/// What each instance a program declares adds to [`EVALUATION_BUDGET`]: a
+/// platform of 100,000 services is honest work, and the limit stays linear
+/// in the size of the input.
+pub const BUDGET_PER_INSTANCE: u64 = 1_000;
+
+/// The budget of a program that declares `instances` instances.
+pub fn evaluation_budget(instances: usize) -> u64 {
+    EVALUATION_BUDGET.saturating_add(BUDGET_PER_INSTANCE.saturating_mul(instances as u64))
+}
 
 /// A param or `let` of one instance: computed when first read.
 #[derive(Clone)]
@@ -145,7 +155,7 @@ impl<'t, 'a> Evaluator<'t, 'a> {
             platform: None,
             env: None,
             frames: HashMap::new(),
-            budget: EVALUATION_BUDGET,
+            budget: evaluation_budget(t.instances.len()),
             exhausted: false,
             checked_clean: false,
             enabled_memo: HashMap::new(),
@@ -177,10 +187,14 @@ impl<'t, 'a> Evaluator<'t, 'a> {
             return Some(());
         }
         self.exhausted = true;
+        let limit = evaluation_budget(self.t.instances.len());
         self.diagnostics.push(
             Diagnostic::error(
                 "E0322",
-                "evaluation would build more than 10,000,000 values",
+                format!(
+                    "evaluation would build more than {} values",
+                    thousands(limit)
+                ),
                 span,
             )
             .with_label("the limit is reached here")
@@ -994,4 +1008,17 @@ fn duplicate_key(key: &str, at: Span, whole: Span) -> Diagnostic {
     .with_label("this key was already set")
     .with_secondary(whole, "in this map")
     .with_help("make the keys unique, e.g. by including a unique field in them")
+}
+
+/// `12345678` as `12,345,678`.
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
