@@ -98,7 +98,13 @@ pub(crate) struct Collections<'p, 'v> {
     graph: &'p PlatformGraph,
     user_values: &'p UserValues<'v>,
     needs: HashMap<&'static str, Need>,
+    /// Who claims each host and path: built once for the platform, not
+    /// once per chunk (that made `exposes` quadratic in the instances).
+    claims: std::sync::OnceLock<Claims<'p>>,
 }
+
+/// The endpoints (`instance.point`) that claim each host and path.
+type Claims<'p> = HashMap<(&'p str, &'p str), Vec<String>>;
 
 fn s(v: &str) -> Value {
     Value::Str(v.to_string())
@@ -135,6 +141,7 @@ impl<'p, 'v> Collections<'p, 'v> {
             graph,
             user_values,
             needs,
+            claims: std::sync::OnceLock::new(),
         }
     }
 
@@ -168,17 +175,23 @@ impl<'p, 'v> Collections<'p, 'v> {
     fn exposes(&self, insts: &[Instance]) -> Vec<Element> {
         let need = self.need("exposes");
         // Who claims each host and path (when a rule asks).
-        let mut claims: HashMap<(&str, &str), Vec<String>> = HashMap::new();
-        if Rec::new(need).wants("shared_with") {
-            for i in &self.platform.instances {
-                for e in &i.exposes {
-                    claims
-                        .entry((e.host.as_str(), e.path.as_str()))
-                        .or_default()
-                        .push(format!("{}.{}", i.name, e.name));
+        let empty = Claims::new();
+        let claims = if Rec::new(need).wants("shared_with") {
+            self.claims.get_or_init(|| {
+                let mut claims = Claims::new();
+                for i in &self.platform.instances {
+                    for e in &i.exposes {
+                        claims
+                            .entry((e.host.as_str(), e.path.as_str()))
+                            .or_default()
+                            .push(format!("{}.{}", i.name, e.name));
+                    }
                 }
-            }
-        }
+                claims
+            })
+        } else {
+            &empty
+        };
         let mut out = Vec::new();
         for i in insts {
             for e in &i.exposes {
