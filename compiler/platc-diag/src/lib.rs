@@ -13,6 +13,19 @@ pub use source::{FileId, LineCol, SourceFile, SourceMap, Span};
 /// The `&'static str` of a code known only at run time (a user policy's
 /// `P0101`): each distinct code is allocated once for the life of the
 /// process, so the memory is bounded by the number of distinct codes.
+/// `1000000` as `1,000,000`: numbers in messages.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 pub fn intern_code(code: &str) -> &'static str {
     use std::collections::HashSet;
     use std::sync::{Mutex, OnceLock};

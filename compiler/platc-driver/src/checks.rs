@@ -469,15 +469,18 @@ fn read_values_file(
                 if alias {
                     format!(
                         "its aliases expand it to more than {} values {by}",
-                        thousands(MAX_VALUES)
+                        platc_diag::thousands(MAX_VALUES as u64)
                     )
                 } else {
-                    format!("it holds more than {} values {by}", thousands(MAX_VALUES))
+                    format!(
+                        "it holds more than {} values {by}",
+                        platc_diag::thousands(MAX_VALUES as u64)
+                    )
                 },
                 format!(
                     "platc reads at most {} values from a values file, counting each alias as the \
                      values it repeats",
-                    thousands(MAX_VALUES)
+                    platc_diag::thousands(MAX_VALUES as u64)
                 ),
             ),
             Problem::TooLong { alias } => (
@@ -501,19 +504,6 @@ fn read_values_file(
         Diagnostic::error("E0602", message, vf.span)
             .with_label(label)
             .with_help(help)
-    }
-
-    /// `1000000` as `1,000,000`.
-    fn thousands(n: usize) -> String {
-        let digits = n.to_string();
-        let mut out = String::new();
-        for (i, c) in digits.chars().enumerate() {
-            if i > 0 && (digits.len() - i).is_multiple_of(3) {
-                out.push(',');
-            }
-            out.push(c);
-        }
-        out
     }
 }
 

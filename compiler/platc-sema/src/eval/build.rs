@@ -615,48 +615,46 @@ impl Evaluator<'_, '_> {
         namespace: &str,
         route: Option<String>,
     ) -> Option<Option<crate::Resource>> {
-        {
-            if let Some(c) = &r.cond {
-                match self.eval(c, env)? {
-                    Value::Bool(true) => {}
-                    Value::Bool(false) => return Some(None),
-                    _ => return None,
-                }
+        if let Some(c) = &r.cond {
+            match self.eval(c, env)? {
+                Value::Bool(true) => {}
+                Value::Bool(false) => return Some(None),
+                _ => return None,
             }
-            let mut body = BTreeMap::new();
-            let mut sensitive = Vec::new();
-            let mut assigned = Vec::new();
-            self.eval_values(&r.body, env, &mut body, &mut sensitive, &mut assigned)?;
-            let object_name = match body.get("metadata") {
-                Some(Value::Map(m)) => match m.get("name") {
-                    Some(Value::Str(s)) => s.clone(),
-                    _ => format!("{base}-{}", r.name.name.replace('_', "-")),
-                },
-                _ => format!("{base}-{}", r.name.name.replace('_', "-")),
-            };
-            if object_name.len() > 253 || !crate::vocab::regex_is_match(OBJECT_NAME, &object_name) {
-                self.diagnostics.push(
-                    Diagnostic::error(
-                        "E0305",
-                        format!("{object_name:?} is not a valid Kubernetes object name"),
-                        r.name.span,
-                    )
-                    .with_label("the name of this resource's object")
-                    .with_help("lowercase letters, digits, `-` and `.`, at most 253 characters; set `metadata.name` or rename the resource"),
-                );
-                return None;
-            }
-            Some(Some(crate::Resource {
-                name: r.name.name.clone(),
-                api_version: r.api_version.as_plain().unwrap_or_default(),
-                kind: r.kind.name.clone(),
-                object_name,
-                namespace: (!r.cluster).then(|| namespace.to_string()),
-                body,
-                route,
-                span: r.name.span,
-            }))
         }
+        let mut body = BTreeMap::new();
+        let mut sensitive = Vec::new();
+        let mut assigned = Vec::new();
+        self.eval_values(&r.body, env, &mut body, &mut sensitive, &mut assigned)?;
+        let object_name = match body.get("metadata") {
+            Some(Value::Map(m)) => match m.get("name") {
+                Some(Value::Str(s)) => s.clone(),
+                _ => format!("{base}-{}", r.name.name.replace('_', "-")),
+            },
+            _ => format!("{base}-{}", r.name.name.replace('_', "-")),
+        };
+        if object_name.len() > 253 || !crate::vocab::regex_is_match(OBJECT_NAME, &object_name) {
+            self.diagnostics.push(
+                Diagnostic::error(
+                    "E0305",
+                    format!("{object_name:?} is not a valid Kubernetes object name"),
+                    r.name.span,
+                )
+                .with_label("the name of this resource's object")
+                .with_help("lowercase letters, digits, `-` and `.`, at most 253 characters; set `metadata.name` or rename the resource"),
+            );
+            return None;
+        }
+        Some(Some(crate::Resource {
+            name: r.name.name.clone(),
+            api_version: r.api_version.as_plain().unwrap_or_default(),
+            kind: r.kind.name.clone(),
+            object_name,
+            namespace: (!r.cluster).then(|| namespace.to_string()),
+            body,
+            route,
+            span: r.name.span,
+        }))
     }
 
     /// The component's assertions, for instance `i` (E0324).

@@ -193,7 +193,7 @@ impl<'t, 'a> Evaluator<'t, 'a> {
                 "E0322",
                 format!(
                     "evaluation would build more than {} values",
-                    thousands(limit)
+                    platc_diag::thousands(limit)
                 ),
                 span,
             )
@@ -1008,17 +1008,4 @@ fn duplicate_key(key: &str, at: Span, whole: Span) -> Diagnostic {
     .with_label("this key was already set")
     .with_secondary(whole, "in this map")
     .with_help("make the keys unique, e.g. by including a unique field in them")
-}
-
-/// `12345678` as `12,345,678`.
-fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
