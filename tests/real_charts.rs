@@ -868,6 +868,7 @@ fn every_release_renders_valid_objects_whose_references_exist() {
         problems.extend(cluster.unsatisfied(&case.platform, &case.prerequisites, &case.deps));
         problems.extend(cluster.clashes());
         problems.extend(cluster.broken.iter().map(|b| format!("  {b}\n")));
+        problems.extend(network_problems(case, &rendered));
         for p in &case.prerequisites {
             if cluster.is_read(p.kind, &p.namespace, &p.name) {
                 let id = (p.kind, p.namespace.clone(), p.name.clone());
@@ -916,6 +917,118 @@ fn every_release_renders_valid_objects_whose_references_exist() {
         failures.join("\n")
     );
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The pod template of a workload (or the pod itself), if it is one.
+fn pod_template(doc: &Value) -> Option<&Value> {
+    match doc["kind"].as_str()? {
+        "Deployment" | "StatefulSet" | "DaemonSet" | "Job" | "ReplicaSet" => {
+            Some(&doc["spec"]["template"])
+        }
+        "CronJob" => Some(&doc["spec"]["jobTemplate"]["spec"]["template"]),
+        "Pod" => Some(doc),
+        _ => None,
+    }
+}
+
+/// Whether `labels` carries every label of `selector` (`matchLabels`).
+fn selects(selector: &Value, labels: &Value) -> bool {
+    selector["matchLabels"]
+        .as_object()
+        .is_some_and(|m| m.iter().all(|(k, v)| labels.get(k) == Some(v)))
+}
+
+/// In every namespace platc isolates (a default deny of ingress), every
+/// pod a release deploys, and every pod of platc's own workloads, is
+/// selected by its instance's NetworkPolicy: otherwise nothing, not even
+/// the other pods of its release, could reach it. (`helm test` pods, run
+/// by hand only, are left out.)
+fn network_problems(
+    case: &Case,
+    rendered: &HashMap<&Render, &Result<Vec<Doc>, String>>,
+) -> Vec<String> {
+    let policies: Vec<&Value> = case
+        .platc
+        .iter()
+        .map(|(_, _, doc)| doc)
+        .filter(|d| d["kind"] == "NetworkPolicy")
+        .collect();
+    let isolated: BTreeSet<&str> = policies
+        .iter()
+        .filter(|d| d["metadata"]["name"] == "platc-default-deny-ingress")
+        .filter_map(|d| d["metadata"]["namespace"].as_str())
+        .collect();
+    let policy = |ns: &str, instance: &str| {
+        policies.iter().copied().find(|d| {
+            d["metadata"]["namespace"] == ns
+                && d["metadata"]["name"].as_str() == Some(&format!("platc-{instance}"))
+        })
+    };
+    let mut problems = Vec::new();
+    // A release's pod must be selected by its instance's policy, which
+    // lets in its own pods and its callers; one of platc's own workloads
+    // (a Job that waits for a database) must be among the pods that
+    // policy lets in, since it only connects out.
+    let mut check = |ns: &str, instance: &str, what: String, pod: &Value, own: bool| {
+        let labels = &pod["metadata"]["labels"];
+        let ok = policy(ns, instance).is_some_and(|p| {
+            if own {
+                p["spec"]["ingress"][0]["from"]
+                    .as_array()
+                    .is_some_and(|from| from.iter().any(|f| selects(&f["podSelector"], labels)))
+            } else {
+                selects(&p["spec"]["podSelector"], labels)
+            }
+        });
+        if !ok {
+            let role = if own { "let in by" } else { "selected by" };
+            problems.push(format!(
+                "  {what} run in namespace `{ns}`, where ingress is denied by default, \
+                 but are not {role} NetworkPolicy `platc-{instance}` (labels {labels})\n"
+            ));
+        }
+    };
+    for (_, r) in &case.releases {
+        if !isolated.contains(r.namespace.as_str()) {
+            continue;
+        }
+        let Ok(docs) = rendered[r] else { continue };
+        for d in docs {
+            let hook = d.value["metadata"]["annotations"]["helm.sh/hook"]
+                .as_str()
+                .unwrap_or("");
+            if hook.split(',').any(|h| h.trim().starts_with("test")) {
+                continue;
+            }
+            if let Some(pod) = pod_template(&d.value) {
+                let what = format!(
+                    "the pods of {} `{}` (release {})",
+                    d.value["kind"].as_str().unwrap_or("?"),
+                    d.value["metadata"]["name"].as_str().unwrap_or("?"),
+                    r.release
+                );
+                check(&r.namespace, &r.release, what, pod, false);
+            }
+        }
+    }
+    for (_, file, doc) in &case.platc {
+        let ns = doc["metadata"]["namespace"].as_str().unwrap_or("");
+        let instance = doc["metadata"]["labels"]["app.kubernetes.io/instance"]
+            .as_str()
+            .unwrap_or("");
+        if !isolated.contains(ns) || !file.starts_with("platc kubernetes/resources/") {
+            continue;
+        }
+        if let Some(pod) = pod_template(doc) {
+            let what = format!(
+                "the pods of {} `{}` ({file})",
+                doc["kind"].as_str().unwrap_or("?"),
+                doc["metadata"]["name"].as_str().unwrap_or("?")
+            );
+            check(ns, instance, what, pod, true);
+        }
+    }
+    problems
 }
 
 // ---------------------------------------------------------------- the checks themselves

@@ -71,6 +71,38 @@ struct Chart {
     schema: Option<Json>,
     /// What its templates read: `.Values.a.b` as `["a", "b"]`.
     reads: Vec<Vec<String>>,
+    /// The values.yaml of each subchart the archive bundles, by name: the
+    /// parent sets a subchart's values under that key.
+    subcharts: BTreeMap<String, Yaml>,
+}
+
+/// The values.yaml of every subchart bundled in a chart archive
+/// (`NAME/charts/SUB/values.yaml`), by subchart name.
+fn subchart_values(archive: &Path) -> Result<BTreeMap<String, Yaml>, String> {
+    let tar = |args: &[&str]| {
+        std::process::Command::new("tar")
+            .args(args)
+            .arg(archive)
+            .output()
+            .map_err(|e| format!("cannot run tar: {e}"))
+    };
+    let list = tar(&["-tzf"])?;
+    let mut out = BTreeMap::new();
+    for entry in String::from_utf8_lossy(&list.stdout).lines() {
+        let parts: Vec<&str> = entry.split('/').collect();
+        if let [_, "charts", sub, "values.yaml"] = parts.as_slice() {
+            let text = std::process::Command::new("tar")
+                .arg("-xzOf")
+                .arg(archive)
+                .arg(entry)
+                .output()
+                .map_err(|e| format!("cannot run tar: {e}"))?
+                .stdout;
+            let values = parse_yaml(&String::from_utf8_lossy(&text), Path::new(entry))?;
+            out.insert(sub.to_string(), values);
+        }
+    }
+    Ok(out)
 }
 
 /// The `.Values.` paths in the templates of a chart archive, outside
@@ -161,9 +193,12 @@ impl Chart {
                 stem.strip_prefix(&format!("{name}-")).map(str::to_string)
             })
             .next();
-        let reads = match &packaged {
-            Some(v) => template_reads(&dir.join(format!("{name}-{v}.tgz")))?,
-            None => Vec::new(),
+        let (reads, subcharts) = match &packaged {
+            Some(v) => {
+                let archive = dir.join(format!("{name}-{v}.tgz"));
+                (template_reads(&archive)?, subchart_values(&archive)?)
+            }
+            None => (Vec::new(), BTreeMap::new()),
         };
         Ok(Chart {
             dir: dir.to_path_buf(),
@@ -175,6 +210,7 @@ impl Chart {
             values,
             schema,
             reads,
+            subcharts,
         })
     }
 }
@@ -580,6 +616,16 @@ fn check_file(
                 if let Err(why) =
                     check_key(&chart.values, chart.schema.as_ref(), &chart.reads, &keys)
                 {
+                    // A key of a bundled subchart's values, under its name.
+                    let in_subchart = keys.split_first().is_some_and(|(sub, rest)| {
+                        chart
+                            .subcharts
+                            .get(sub)
+                            .is_some_and(|v| !rest.is_empty() && check_values_yaml(v, rest).is_ok())
+                    });
+                    if in_subchart {
+                        continue;
+                    }
                     failures.push(format!(
                         "{file}:{}: component `{name}`: values key `{}` is not a key of chart {} {} ({}): {why}",
                         line_of(text, offset),

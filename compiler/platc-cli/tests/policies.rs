@@ -237,7 +237,8 @@ fn build_writes_the_audit_record() {
     assert_eq!(web["url"], "https://airflow.data.example.com/");
     assert_eq!(web["auth"], "sso");
     // Served: an Ingress and a forward-auth Middleware from Traefik, a
-    // Certificate from the issuer.
+    // Certificate from the issuer, and the NetworkPolicy that lets the
+    // ingress controller reach the issuer's HTTP-01 solver.
     let kinds: Vec<(&str, &str)> = web["served_by"]
         .as_array()
         .unwrap()
@@ -247,6 +248,7 @@ fn build_writes_the_audit_record() {
     assert_eq!(
         kinds,
         [
+            ("letsencrypt", "NetworkPolicy"),
             ("letsencrypt", "Certificate"),
             ("edge", "Ingress"),
             ("edge", "Middleware")

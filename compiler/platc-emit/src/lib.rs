@@ -12,6 +12,7 @@
 
 pub mod helm;
 mod kubernetes;
+mod network;
 pub mod terraform;
 pub use platc_yaml as yaml;
 /// Writes a JSON output file as the Terraform files are written.

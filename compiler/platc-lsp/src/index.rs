@@ -656,6 +656,11 @@ impl<'m> Walker<'m, '_> {
             self.stmts(&r.body, cx);
             self.locals.truncate(n);
         }
+        for n in &c.networks {
+            for a in &n.attrs {
+                self.expr(&a.value, cx);
+            }
+        }
         for v in &c.values {
             self.stmts(&v.stmts, cx);
         }

@@ -266,7 +266,22 @@ pub struct Instance {
     /// The Kubernetes objects its component declares (those whose `if`
     /// holds), in declaration order.
     pub resources: Vec<Resource>,
+    /// Its pods and the ports they accept connections on, when its
+    /// component says (`network`, 6.3.11).
+    pub network: Option<Network>,
     pub span: Span,
+}
+
+/// The pods of an instance, for the platform's NetworkPolicies.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Network {
+    /// Labels every pod of the instance carries, and only its pods.
+    pub pods: BTreeMap<String, String>,
+    /// Ports the instances connected to it by the graph may reach; empty
+    /// for every port.
+    pub ports: Vec<u16>,
+    /// Ports open to any client, in or out of the cluster.
+    pub open_ports: Vec<u16>,
 }
 
 /// A Kubernetes object of an instance. The emitters write it whole:

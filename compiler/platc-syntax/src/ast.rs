@@ -85,8 +85,18 @@ pub struct ComponentDecl {
     pub lets: Vec<LetDecl>,
     pub asserts: Vec<AssertDecl>,
     pub resources: Vec<ResourceDecl>,
+    /// `network { ... }` blocks (at most one is valid).
+    pub networks: Vec<NetworkDecl>,
     pub exposes: Vec<ExposePoint>,
     pub values: Vec<ValuesBlock>,
+    pub span: Span,
+}
+
+/// `network { pods = ... ports = ... open_ports = ... }`: which pods are
+/// the instance's, and the ports they accept connections on.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NetworkDecl {
+    pub attrs: Vec<Attr>,
     pub span: Span,
 }
 

@@ -625,6 +625,7 @@ impl<'a> Printer<'a> {
             | Rule::expose_decl
             | Rule::values_block
             | Rule::resource_decl
+            | Rule::network_decl
             | Rule::provides_decl
             | Rule::value_body => self.block(p, sp),
             Rule::import_decl

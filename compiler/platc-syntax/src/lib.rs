@@ -157,6 +157,7 @@ pub(crate) fn is_keyword_token(rule: Rule) -> bool {
             | Rule::kw_resource
             | Rule::kw_cluster
             | Rule::kw_route
+            | Rule::kw_network
     )
 }
 
@@ -198,6 +199,7 @@ fn keyword_text(rule: Rule) -> Option<&'static str> {
         Rule::kw_resource => "resource",
         Rule::kw_cluster => "cluster",
         Rule::kw_route => "route",
+        Rule::kw_network => "network",
         _ => return None,
     })
 }
@@ -260,7 +262,7 @@ fn syntax_error(
     let message = match expected.len() {
         0 => format!("unexpected {found}"),
         1 => format!("expected {}, found {found}", expected[0]),
-        n if n <= 8 => format!(
+        n if n <= 10 => format!(
             "expected {} or {}, found {found}",
             expected[..n - 1].join(", "),
             expected[n - 1]

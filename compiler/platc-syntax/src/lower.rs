@@ -167,6 +167,7 @@ impl<'a> Lowerer<'a> {
             lets: vec![],
             asserts: vec![],
             resources: vec![],
+            networks: vec![],
             exposes: vec![],
             values: vec![],
             span,
@@ -329,6 +330,10 @@ impl<'a> Lowerer<'a> {
                         attrs,
                         span: mspan,
                     });
+                }
+                Rule::network_decl => {
+                    let attrs = kids(member).map(|p| self.attr(p)).collect();
+                    c.networks.push(NetworkDecl { attrs, span: mspan });
                 }
                 Rule::values_block => {
                     let stmts = kids(member).map(|p| self.value_stmt(p)).collect();

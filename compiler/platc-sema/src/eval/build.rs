@@ -548,6 +548,7 @@ impl Evaluator<'_, '_> {
             exposes.push(x);
         }
         let resources = self.resources(i, cdecl, &namespace, &env)?;
+        let network = self.network(cdecl, &env)?;
         let mut requires = Vec::new();
         for (k, r) in cdecl.requires.iter().enumerate() {
             if self.requires_active(i, k)? {
@@ -584,8 +585,82 @@ impl Evaluator<'_, '_> {
             references,
             observes: Vec::new(),
             resources,
+            network,
             span: decl.name.span,
         })
+    }
+
+    /// The instance's `network` block, evaluated.
+    fn network(&mut self, cdecl: &ast::ComponentDecl, env: &Env) -> Option<Option<crate::Network>> {
+        let Some(net) = cdecl.networks.first() else {
+            return Some(None);
+        };
+        let mut out = crate::Network::default();
+        for a in &net.attrs {
+            let v = self.eval(&a.value, env)?;
+            match (a.name.name.as_str(), v) {
+                ("pods", Value::Map(m)) => {
+                    for (k, v) in m.iter() {
+                        let Value::Str(v) = v else { continue };
+                        if !is_label_key(k) || !is_label_value(v) {
+                            self.diagnostics.push(
+                                Diagnostic::error(
+                                    "E0305",
+                                    format!("`{k}: {v}` is not a Kubernetes label"),
+                                    a.value.span,
+                                )
+                                .with_label("in these pod labels")
+                                .with_help("a key is `[PREFIX/]NAME`, a value at most 63 letters, digits, `-`, `_` and `.`, starting and ending with a letter or digit"),
+                            );
+                            return None;
+                        }
+                        out.pods.insert(k.clone(), v.clone());
+                    }
+                    if out.pods.is_empty() {
+                        self.diagnostics.push(
+                            Diagnostic::error(
+                                "E0304",
+                                "`pods` must name at least one label",
+                                a.value.span,
+                            )
+                            .with_label("this selects every pod of the namespace")
+                            .with_help("give the labels only this instance's pods carry, e.g. `{ \"app.kubernetes.io/instance\" = self.name }`"),
+                        );
+                        return None;
+                    }
+                }
+                (field @ ("ports" | "open_ports"), Value::List(items)) => {
+                    let mut ports: Vec<u16> = Vec::new();
+                    for v in items.iter() {
+                        let Value::Int(n) = v else { continue };
+                        match u16::try_from(*n) {
+                            Ok(port) if port > 0 => ports.push(port),
+                            _ => {
+                                self.diagnostics.push(
+                                    Diagnostic::error(
+                                        "E0304",
+                                        format!("{n} is outside the allowed range 1..65535"),
+                                        a.value.span,
+                                    )
+                                    .with_label("not a TCP port")
+                                    .with_help("choose a value in 1..65535"),
+                                );
+                                return None;
+                            }
+                        }
+                    }
+                    ports.sort_unstable();
+                    ports.dedup();
+                    if field == "ports" {
+                        out.ports = ports;
+                    } else {
+                        out.open_ports = ports;
+                    }
+                }
+                _ => {}
+            }
+        }
+        Some(Some(out))
     }
 
     /// The resources of instance `i` whose condition holds.
@@ -808,4 +883,27 @@ impl Evaluator<'_, '_> {
         }
         Some(())
     }
+}
+
+/// A label value: at most 63 characters, alphanumeric at both ends, `-`,
+/// `_` and `.` inside; or empty.
+fn is_label_value(v: &str) -> bool {
+    v.len() <= 63
+        && crate::vocab::regex_is_match("^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$", v)
+}
+
+/// A label key: `NAME` or `PREFIX/NAME`, the prefix a DNS subdomain.
+fn is_label_key(k: &str) -> bool {
+    let (prefix, name) = match k.rsplit_once('/') {
+        Some((p, n)) => (Some(p), n),
+        None => (None, k),
+    };
+    let prefix_ok = prefix.is_none_or(|p| {
+        p.len() <= 253
+            && crate::vocab::regex_is_match(
+                "^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$",
+                p,
+            )
+    });
+    prefix_ok && !name.is_empty() && is_label_value(name)
 }

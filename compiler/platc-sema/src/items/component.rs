@@ -115,6 +115,8 @@ impl Checker<'_> {
         }
         // resources
         self.check_resources(decl, &ctx);
+        // network
+        self.check_networks(decl, &ctx);
         // provides
         for p in &decl.provides {
             if let Some(c) = &p.cond {

@@ -12,6 +12,7 @@ mod component;
 mod environment;
 mod instance;
 mod members;
+pub(crate) mod network;
 mod platform;
 mod policy;
 mod resource;

@@ -1,0 +1,193 @@
+//! NetworkPolicies from the platform graph (docs/output.md, "Network
+//! policies"): in every namespace whose instances all say which pods are
+//! theirs (`network`, language 6.3.11), ingress is denied by default and
+//! allowed along the graph's edges: an instance's own pods reach each
+//! other; a consumer's pods reach its provider's (on the provider's
+//! `ports`); an operator reaches what requires it; the ingress controller
+//! reaches the instances whose endpoints it serves (an observing edge); and
+//! `open_ports` accept anyone. Egress stays open (DNS, registries, identity
+//! providers and object stores outside the cluster).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::{json, Map, Value as Json};
+
+use platc_sema::{Instance, Platform};
+
+use crate::kubernetes::HEADER;
+use crate::{common_labels, file_name, yaml, Plan};
+
+/// Whether an instance runs pods in its namespace: it has a chart, or
+/// objects of its own (not those made per endpoint or per element, which
+/// live elsewhere), which may be workloads or make an operator start some.
+fn runs_pods(inst: &Instance) -> bool {
+    inst.chart.is_some()
+        || inst
+            .resources
+            .iter()
+            .any(|r| r.route.is_none() && r.each.is_none() && r.namespace.is_some())
+}
+
+/// The namespaces whose every pod-running instance declares its pods: only
+/// there can a default deny leave nothing unreachable that must be reached.
+pub(crate) fn isolated_namespaces(p: &Platform) -> BTreeSet<String> {
+    let mut ok: BTreeMap<&str, bool> = BTreeMap::new();
+    for inst in &p.instances {
+        if !runs_pods(inst) && inst.network.is_none() {
+            continue;
+        }
+        let e = ok.entry(&inst.namespace).or_insert(true);
+        *e &= inst.network.is_some();
+    }
+    ok.into_iter()
+        .filter(|(_, isolated)| *isolated)
+        .map(|(ns, _)| ns.to_string())
+        .collect()
+}
+
+/// Why one instance may reach another.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Why {
+    /// It refers to it (a reference edge), or observes it.
+    Uses,
+    /// It provides an interface the other requires: an operator reaching
+    /// the resources it manages.
+    Operates,
+}
+
+/// For each instance, the instances that may open connections to it, and
+/// why; every edge of the graph between instances that have pods.
+fn callers(p: &Platform) -> Vec<BTreeMap<usize, Why>> {
+    let index: BTreeMap<&str, usize> = p
+        .instances
+        .iter()
+        .enumerate()
+        .map(|(i, inst)| (inst.name.as_str(), i))
+        .collect();
+    let mut out = vec![BTreeMap::new(); p.instances.len()];
+    for (c, inst) in p.instances.iter().enumerate() {
+        let targets = inst
+            .references
+            .iter()
+            .map(|r| r.target.as_str())
+            .chain(inst.observes.iter().map(|o| o.target.as_str()));
+        for t in targets {
+            if let Some(&t) = index.get(t) {
+                if t != c {
+                    out[t].entry(c).or_insert(Why::Uses);
+                }
+            }
+        }
+        // A requirer uses its provider, and the provider (an operator)
+        // reaches back to what it manages.
+        for iface in &inst.requires {
+            for (o, other) in p.instances.iter().enumerate() {
+                if o != c && other.provides.iter().any(|pr| pr.interface == *iface) {
+                    out[o].entry(c).or_insert(Why::Uses);
+                    out[c].insert(o, Why::Operates);
+                }
+            }
+        }
+    }
+    out
+}
+
+fn ports(ports: &[u16]) -> Json {
+    Json::Array(
+        ports
+            .iter()
+            .map(|p| json!({"port": p, "protocol": "TCP"}))
+            .collect(),
+    )
+}
+
+fn selector(labels: &BTreeMap<String, String>) -> Json {
+    json!({ "matchLabels": labels })
+}
+
+/// `kubernetes/networkpolicies-NAMESPACE.yaml` for every isolated namespace.
+pub(crate) fn files(plan: &Plan) -> Vec<crate::OutputFile> {
+    let p = plan.platform;
+    let isolated = isolated_namespaces(p);
+    let callers = callers(p);
+    let mut files = Vec::new();
+    for ns in &isolated {
+        let labels = common_labels(p);
+        let mut docs = vec![json!({
+            "apiVersion": "networking.k8s.io/v1",
+            "kind": "NetworkPolicy",
+            "metadata": {"name": "platc-default-deny-ingress", "namespace": ns, "labels": labels},
+            "spec": {"podSelector": {}, "policyTypes": ["Ingress"]},
+        })];
+        for &i in &plan.order {
+            let inst = &p.instances[i];
+            let (true, Some(net)) = (&inst.namespace == ns, &inst.network) else {
+                continue;
+            };
+            let mut rules: Vec<Json> = Vec::new();
+            // Its own pods: a chart's parts talk to each other, and the
+            // workloads its resources declare carry its instance label.
+            let own = BTreeMap::from([(
+                "app.kubernetes.io/instance".to_string(),
+                inst.k8s_name.clone(),
+            )]);
+            let mut from = vec![json!({"podSelector": selector(&net.pods)})];
+            if own != net.pods {
+                from.push(json!({"podSelector": selector(&own)}));
+            }
+            rules.push(json!({"from": from}));
+            for (&c, why) in &callers[i] {
+                let caller = &p.instances[c];
+                if !runs_pods(caller) && caller.network.is_none() {
+                    continue;
+                }
+                let mut peer = Map::new();
+                peer.insert(
+                    "namespaceSelector".into(),
+                    json!({"matchLabels": {"kubernetes.io/metadata.name": caller.namespace}}),
+                );
+                // A caller that does not say which pods are its own is
+                // known by its namespace alone.
+                let pods = caller
+                    .network
+                    .as_ref()
+                    .map_or(json!({}), |n| selector(&n.pods));
+                peer.insert("podSelector".into(), pods);
+                let mut rule = Map::new();
+                rule.insert("from".into(), json!([Json::Object(peer)]));
+                if *why == Why::Uses && !net.ports.is_empty() {
+                    rule.insert("ports".into(), ports(&net.ports));
+                }
+                rules.push(Json::Object(rule));
+            }
+            if !net.open_ports.is_empty() {
+                rules.push(json!({"ports": ports(&net.open_ports)}));
+            }
+            let mut labels = common_labels(p);
+            labels.insert(
+                "app.kubernetes.io/instance".into(),
+                inst.k8s_name.clone().into(),
+            );
+            labels.insert(
+                "app.kubernetes.io/name".into(),
+                inst.component.replace('_', "-").into(),
+            );
+            labels.sort_keys();
+            docs.push(json!({
+                "apiVersion": "networking.k8s.io/v1",
+                "kind": "NetworkPolicy",
+                "metadata": {"name": format!("platc-{}", inst.k8s_name), "namespace": ns, "labels": labels},
+                "spec": {
+                    "podSelector": selector(&net.pods),
+                    "policyTypes": ["Ingress"],
+                    "ingress": rules,
+                },
+            }));
+        }
+        files.push(crate::OutputFile {
+            path: format!("kubernetes/networkpolicies-{}.yaml", file_name(ns)),
+            contents: format!("{HEADER}{}", yaml::to_string_multi(&docs)),
+        });
+    }
+    files
+}

@@ -1,0 +1,133 @@
+//! NetworkPolicies from the platform graph (spec 6.3.11): ingress denied
+//! by default in every namespace whose instances all say which pods are
+//! theirs, and allowed along the graph's edges. The fixture is
+//! `tests/ui/ok-network-policies` (its diagnostics snapshot says it is
+//! clean); tests/real_charts.rs validates the policies of the examples and
+//! checks that they select every pod the charts render.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use platc_driver::{build_path, MemoryFs, Options};
+use serde_json::{json, Value};
+
+fn fixture() -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("ui/ok-network-policies/main.plat");
+    std::fs::read_to_string(path).unwrap()
+}
+
+fn build(text: &str, environment: Option<&str>) -> BTreeMap<String, String> {
+    let mut fs = MemoryFs::new();
+    fs.insert("/project/main.plat", text);
+    let options = Options {
+        environment: environment.map(str::to_string),
+        ..Options::default()
+    };
+    let b = build_path(&fs, Path::new("/project"), &options).unwrap();
+    let rendered =
+        platc_render::render_human(&b.compilation.sources, &b.compilation.diagnostics, false);
+    assert!(!b.compilation.has_errors(), "{rendered}");
+    b.files.into_iter().map(|f| (f.path, f.contents)).collect()
+}
+
+/// The NetworkPolicies of namespace `ns`, by name.
+fn policies(files: &BTreeMap<String, String>, ns: &str) -> BTreeMap<String, Value> {
+    let Some(text) = files.get(&format!("kubernetes/networkpolicies-{ns}.yaml")) else {
+        return BTreeMap::new();
+    };
+    serde_yaml_ng::Deserializer::from_str(text)
+        .map(|d| -> Value { serde::Deserialize::deserialize(d).unwrap() })
+        .map(|v| (v["metadata"]["name"].as_str().unwrap().to_string(), v))
+        .collect()
+}
+
+fn peer(ns: &str, pods: Value) -> Value {
+    json!({"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": ns}}, "podSelector": pods})
+}
+
+#[test]
+fn namespaces_deny_ingress_and_allow_the_graph() {
+    let files = build(&fixture(), None);
+    let data = policies(&files, "data");
+    assert_eq!(
+        data["platc-default-deny-ingress"]["spec"],
+        json!({"podSelector": {}, "policyTypes": ["Ingress"]})
+    );
+    let db = &data["platc-db"]["spec"];
+    assert_eq!(
+        db["podSelector"],
+        json!({"matchLabels": {"cnpg.io/cluster": "db"}})
+    );
+    let ingress = db["ingress"].as_array().unwrap();
+    assert_eq!(
+        ingress,
+        &[
+            // Its own pods, and the workloads its resources declare.
+            json!({"from": [
+                {"podSelector": {"matchLabels": {"cnpg.io/cluster": "db"}}},
+                {"podSelector": {"matchLabels": {"app.kubernetes.io/instance": "db"}}},
+            ]}),
+            // The operator it requires reaches it on every port.
+            json!({"from": [peer("operators", json!({"matchLabels": {"app.kubernetes.io/instance": "ops"}}))]}),
+            // Its consumers reach the ports it declares.
+            json!({"from": [peer("apps", json!({"matchLabels": {"release": "web"}}))], "ports": [{"port": 5432, "protocol": "TCP"}]}),
+            // A consumer that does not say which pods are its own: its namespace.
+            json!({"from": [peer("legacy", json!({}))], "ports": [{"port": 5432, "protocol": "TCP"}]}),
+        ]
+    );
+    // The operator: reached by what requires it, and by the API server on
+    // its webhook port.
+    let ops = &policies(&files, "operators")["platc-ops"]["spec"]["ingress"];
+    assert_eq!(
+        ops[1],
+        json!({"from": [peer("data", json!({"matchLabels": {"cnpg.io/cluster": "db"}}))]})
+    );
+    assert_eq!(
+        ops[2],
+        json!({"ports": [{"port": 9443, "protocol": "TCP"}]})
+    );
+    // `legacy` says nothing of its pods: its namespace is left open.
+    assert!(policies(&files, "legacy").is_empty());
+    // The policies are applied with the namespaces, before any release.
+    let kustomization = &files["kubernetes/kustomization.yaml"];
+    for ns in ["apps", "data", "operators"] {
+        assert!(kustomization.contains(&format!("- networkpolicies-{ns}.yaml")));
+    }
+}
+
+#[test]
+fn an_environment_changes_exactly_the_edges_it_changes() {
+    let base = build(&fixture(), None);
+    let lean = build(&fixture(), Some("lean"));
+    let (b, l) = (policies(&base, "data"), policies(&lean, "data"));
+    let rules =
+        |p: &BTreeMap<String, Value>| p["platc-db"]["spec"]["ingress"].as_array().unwrap().clone();
+    let (mut before, after) = (rules(&b), rules(&l));
+    // Without `legacy`, its rule goes and nothing else changes.
+    let gone = before.pop().unwrap();
+    assert_eq!(
+        gone["from"][0]["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"],
+        "legacy"
+    );
+    assert_eq!(before, after);
+    assert_eq!(policies(&base, "apps"), policies(&lean, "apps"));
+}
+
+#[test]
+fn an_instance_without_pods_of_its_own_blocks_no_namespace() {
+    // A component without a chart, whose only object is cluster-scoped,
+    // runs no pods: the namespace stays isolated.
+    let text = format!(
+        "{}\ncomponent issuer {{\n  cluster resource it \"cert-manager.io/v1\" ClusterIssuer {{\n    spec.selfSigned = {{}}\n  }}\n}}\n\nissuer selfsigned {{ namespace = \"data\" }}\n",
+        fixture()
+    );
+    let files = build(&text, None);
+    assert!(policies(&files, "data").contains_key("platc-default-deny-ingress"));
+    // One with a chart and no `network` opens its namespace.
+    let text = fixture().replace(
+        "oldapp legacy {\n  namespace = \"legacy\"",
+        "oldapp legacy {\n  namespace = \"data\"",
+    );
+    let files = build(&text, None);
+    assert!(policies(&files, "data").is_empty());
+}
