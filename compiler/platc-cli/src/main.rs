@@ -15,6 +15,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use clap::{Parser, Subcommand, ValueEnum};
 use platc_driver::{build_path, check_path, Compilation, Options, RealFs};
 
+mod doc;
 mod errors;
 mod fmt;
 mod init;
@@ -120,6 +121,16 @@ enum Command {
     },
     /// Run the language server over stdio, for editors (see docs/editors.md).
     Lsp,
+    /// Write the standard library's reference (components, parameters,
+    /// interfaces, charts) as Markdown pages, from the embedded stdlib.
+    Doc {
+        /// The directory of the pages.
+        #[arg(default_value = "docs/stdlib")]
+        dir: PathBuf,
+        /// Write nothing: list the pages that are out of date, exit 1 if any.
+        #[arg(long)]
+        check: bool,
+    },
     /// Print the long explanation of a diagnostic code, e.g. `platc explain E0301`.
     Explain {
         /// The code, e.g. E0301, or the code of a policy of the platform
@@ -230,6 +241,7 @@ fn main() -> ExitCode {
             color,
         }),
         Command::Init { dir } => init::run(dir),
+        Command::Doc { dir, check } => doc::run(dir, check),
         Command::Lsp => match platc_lsp::run_stdio() {
             Ok(code) => ExitCode::from(code),
             Err(e) => fail(e, "start `platc lsp` from an editor's LSP client".into()),

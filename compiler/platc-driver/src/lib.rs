@@ -8,6 +8,7 @@
 mod build;
 mod charts;
 mod checks;
+pub mod doc;
 mod fs;
 mod loader;
 mod parse_cache;
