@@ -43,7 +43,7 @@ fn the_reference_is_written_checked_and_kept_up_to_date() {
     // A hand edit, a deleted page and a stale page are all found.
     fs::write(dir.join("ref/postgres.md"), "edited\n").unwrap();
     fs::remove_file(dir.join("ref/minio.md")).unwrap();
-    let stale = format!("{}", &index[..index.find('\n').unwrap() + 1]);
+    let stale = index[..index.find('\n').unwrap() + 1].to_string();
     fs::write(dir.join("ref/gone.md"), &stale).unwrap();
     fs::write(dir.join("ref/notes.md"), "my own notes\n").unwrap();
     let check = platc(&["doc", "--check", "ref"], &dir);
