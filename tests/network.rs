@@ -131,3 +131,57 @@ fn an_instance_without_pods_of_its_own_blocks_no_namespace() {
     let files = build(&text, None);
     assert!(policies(&files, "data").is_empty());
 }
+
+#[test]
+fn addresses_handed_on_through_interfaces_are_reachable() {
+    // `engine` observes every `Catalog`; `catalog` refers to `db`: the
+    // engine reaches the catalog and, through it, the database.
+    let text = format!(
+        "{}\n{}",
+        fixture(),
+        r#"
+interface Catalog {
+  uri: string
+}
+
+component catalog_server {
+  param db: Database
+  chart "minio" version "5.4.0" from "https://charts.min.io/"
+  provides Catalog { uri = "http://${self.name}" }
+  network {
+    pods = { release = self.name }
+  }
+}
+
+component engine {
+  param catalogs: list<Catalog> = all(Catalog)
+  chart "minio" version "5.4.0" from "https://charts.min.io/"
+  network {
+    pods = { release = self.name }
+  }
+}
+
+catalog_server catalog {
+  namespace = "data"
+  db = db
+}
+
+engine query { namespace = "data" }
+"#
+    );
+    let files = build(&text, None);
+    let data = policies(&files, "data");
+    let from = |policy: &str| -> Vec<Value> {
+        data[policy]["spec"]["ingress"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["from"][0]["podSelector"].clone())
+            .collect()
+    };
+    let query = json!({"matchLabels": {"release": "query"}});
+    assert!(from("platc-catalog").contains(&query));
+    assert!(from("platc-db").contains(&query), "{:?}", from("platc-db"));
+    // The catalog reaches the database it refers to, but not the engine.
+    assert!(!from("platc-query").contains(&json!({"matchLabels": {"release": "catalog"}})));
+}

@@ -56,7 +56,13 @@ enum Why {
 }
 
 /// For each instance, the instances that may open connections to it, and
-/// why; every edge of the graph between instances that have pods.
+/// why.
+///
+/// An instance uses what it refers to and what it observes, and, through
+/// them, what they use in turn: addresses are handed on through interfaces
+/// (Trino learns the warehouse's object store from the Iceberg catalog, and
+/// reads the bucket itself). The ingress controller reaches the instances
+/// whose endpoints it serves, but not what they use.
 fn callers(p: &Platform) -> Vec<BTreeMap<usize, Why>> {
     let index: BTreeMap<&str, usize> = p
         .instances
@@ -64,23 +70,41 @@ fn callers(p: &Platform) -> Vec<BTreeMap<usize, Why>> {
         .enumerate()
         .map(|(i, inst)| (inst.name.as_str(), i))
         .collect();
-    let mut out = vec![BTreeMap::new(); p.instances.len()];
+    // The edges that hand addresses on, and those of the ingress layer.
+    let mut uses: Vec<Vec<usize>> = vec![Vec::new(); p.instances.len()];
+    let mut serves: Vec<Vec<usize>> = vec![Vec::new(); p.instances.len()];
     for (c, inst) in p.instances.iter().enumerate() {
-        let targets = inst
-            .references
-            .iter()
-            .map(|r| r.target.as_str())
-            .chain(inst.observes.iter().map(|o| o.target.as_str()));
-        for t in targets {
-            if let Some(&t) = index.get(t) {
-                if t != c {
-                    out[t].entry(c).or_insert(Why::Uses);
-                }
+        for r in &inst.references {
+            uses[c].extend(index.get(r.target.as_str()));
+        }
+        for o in &inst.observes {
+            let Some(&t) = index.get(o.target.as_str()) else {
+                continue;
+            };
+            if o.interface == ROUTE {
+                serves[c].push(t);
+            } else {
+                uses[c].push(t);
             }
+        }
+    }
+    let mut out = vec![BTreeMap::new(); p.instances.len()];
+    for c in 0..p.instances.len() {
+        // Everything reachable from `c` along `uses`.
+        let mut seen = BTreeSet::new();
+        let mut stack: Vec<usize> = uses[c].clone();
+        while let Some(t) = stack.pop() {
+            if t != c && seen.insert(t) {
+                stack.extend(uses[t].iter().copied());
+            }
+        }
+        seen.extend(serves[c].iter().copied().filter(|&t| t != c));
+        for t in seen {
+            out[t].entry(c).or_insert(Why::Uses);
         }
         // A requirer uses its provider, and the provider (an operator)
         // reaches back to what it manages.
-        for iface in &inst.requires {
+        for iface in &p.instances[c].requires {
             for (o, other) in p.instances.iter().enumerate() {
                 if o != c && other.provides.iter().any(|pr| pr.interface == *iface) {
                     out[o].entry(c).or_insert(Why::Uses);
@@ -91,6 +115,10 @@ fn callers(p: &Platform) -> Vec<BTreeMap<usize, Why>> {
     }
     out
 }
+
+/// The interface of the observing edges by which the ingress controller
+/// serves endpoints (language 6.3.10).
+const ROUTE: &str = "route";
 
 fn ports(ports: &[u16]) -> Json {
     Json::Array(
