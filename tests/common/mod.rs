@@ -96,6 +96,15 @@ pub fn strict(mut schema: serde_json::Value) -> serde_json::Value {
                 serde_json::Value::Bool(false),
             );
         }
+        // The API server matches `pattern` with Go's RE2, which has flag
+        // groups (`^(?i)(abort|warn)?$`, in the PrometheusRule CRD); the
+        // validator reads patterns as ECMA-262, which has none. The same
+        // language, spelt without the flag.
+        if let Some(serde_json::Value::String(p)) = obj.get_mut("pattern") {
+            if let Some(rest) = p.strip_prefix("^(?i)") {
+                *p = format!("^{}", case_insensitive(rest));
+            }
+        }
         if let Some(serde_json::Value::Object(props)) = obj.get_mut("properties") {
             for (name, p) in props.iter_mut() {
                 if !(top && name == "metadata") {
@@ -116,6 +125,41 @@ pub fn strict(mut schema: serde_json::Value) -> serde_json::Value {
     }
     walk(&mut schema, true);
     schema
+}
+
+/// `pattern` with every ASCII letter outside a character class and an
+/// escape matching both cases (`ab` as `[aA][bB]`).
+fn case_insensitive(pattern: &str) -> String {
+    let mut out = String::new();
+    let (mut escaped, mut in_class) = (false, false);
+    for c in pattern.chars() {
+        match c {
+            _ if escaped => {
+                escaped = false;
+                out.push(c);
+            }
+            '\\' => {
+                escaped = true;
+                out.push(c);
+            }
+            '[' => {
+                in_class = true;
+                out.push(c);
+            }
+            ']' => {
+                in_class = false;
+                out.push(c);
+            }
+            c if c.is_ascii_alphabetic() && !in_class => {
+                out.push('[');
+                out.push(c.to_ascii_lowercase());
+                out.push(c.to_ascii_uppercase());
+                out.push(']');
+            }
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// A custom resource as the API server stores it before validation: a

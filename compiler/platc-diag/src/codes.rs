@@ -110,6 +110,7 @@ codes! {
     "P1202" "pinned-images" Error "an image is set without an exact tag or digest";
     "P1301" "requests-and-limits" Warning "a resources block lacks requests or limits";
     "P1302" "prod-persistence" Error "an instance runs without persistent storage in production";
+    "P1303" "prod-metrics-store" Warning "an instance publishes metrics, but the production platform has no metrics store";
     "P1401" "cross-namespace-declared" Warning "an instance refers to an instance in another namespace, undeclared";
     // Warnings
     "W0201" "unused-import" Warning "an import brings in nothing that is used";

@@ -111,7 +111,7 @@ pub fn evaluate(
         }
     }
     let built = collections::Collections::new(platform, graph, user_values, needs);
-    let pvalue = platform.value();
+    let pvalue = policy_platform_value(platform);
     // Collection by collection, in the order of first use: each is built
     // once, serves every rule over it, and is dropped before the next is
     // built, so memory holds one collection at a time.
@@ -350,4 +350,31 @@ impl Finding {
         }
         d
     }
+}
+
+/// `platform` in a policy: the platform's `name`, `domain`, `namespace` and
+/// `environment`, and `provides`, the interfaces that its instances
+/// provide (each once, sorted).
+fn policy_platform_value(platform: &Platform) -> platc_sema::Value {
+    use platc_sema::Value;
+    let mut fields = match platform.value() {
+        Value::Map(m) => (*m).clone(),
+        _ => unreachable!("the platform's value is a record"),
+    }
+    .into_entries();
+    let provides: std::collections::BTreeSet<&str> = platform
+        .instances
+        .iter()
+        .flat_map(|i| i.provides.iter().map(|p| p.interface.as_str()))
+        .collect();
+    fields.insert(
+        "provides".to_string(),
+        Value::list(
+            provides
+                .into_iter()
+                .map(|p| Value::Str(p.to_string()))
+                .collect(),
+        ),
+    );
+    Value::map(fields)
 }

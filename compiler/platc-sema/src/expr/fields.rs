@@ -83,17 +83,22 @@ pub(crate) fn self_ty() -> Ty {
 }
 
 /// `platform.domain` is a `string` when the platform block sets it, and
-/// `string?` when it does not.
-pub(crate) fn platform_ty(has_domain: bool) -> Ty {
+/// `string?` when it does not. In a policy, `platform.provides` lists the
+/// interfaces that the platform's instances provide (spec 6.7).
+pub(crate) fn platform_ty(has_domain: bool, in_policy: bool) -> Ty {
     let domain = if has_domain {
         Ty::String
     } else {
         Ty::Optional(Box::new(Ty::String))
     };
-    Ty::Record(vec![
+    let mut fields = vec![
         ("name".into(), Ty::String),
         ("domain".into(), domain),
         ("namespace".into(), Ty::String),
         ("environment".into(), Ty::Optional(Box::new(Ty::String))),
-    ])
+    ];
+    if in_policy {
+        fields.push(("provides".into(), Ty::List(Box::new(Ty::String))));
+    }
+    Ty::Record(fields)
 }

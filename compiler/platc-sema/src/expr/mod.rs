@@ -303,7 +303,7 @@ impl Checker<'_> {
                         .tables
                         .platform
                         .is_some_and(|p| p.attrs.iter().any(|a| a.name.name == "domain"));
-                platform_ty(has_domain)
+                platform_ty(has_domain, ctx.in_policy)
             }
             ExprKind::Field(base, field) => {
                 let bt = self.infer(base, ctx);
