@@ -21,9 +21,12 @@ use std::path::{Path, PathBuf};
 use platc_diag::{Diagnostic, SourceMap, Span};
 use platc_syntax::ast::Date;
 
-pub use build::{build_path, graph_path, Build};
+pub use build::{
+    argocd_unsupported, build_path, build_path_with, graph_path, Build, BuildOptions, Target,
+};
 pub use fs::{FileSystem, MemoryFs, RealFs};
 pub use parse_cache::ParseCache;
+pub use platc_emit::gitops::ArgoCd;
 pub use platc_emit::OutputFile;
 pub use platc_graph as graph;
 pub use platc_sema::{Platform, Policy, PolicySeverity, ValuesFile};
