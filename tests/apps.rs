@@ -338,3 +338,75 @@ fn the_image_must_be_exact() {
     let bad_image = format!("{base}app a {{\n  image = \"Registry/A:1\"\n  tag = \"1\"\n}}\n");
     assert!(build_text(&bad_image).unwrap_err().contains("E0305"));
 }
+
+/// The NetworkPolicy follows the app's edges: egress to DNS and to the
+/// namespaces of what it uses, ingress on its port from the ingress
+/// controllers' namespaces and its own.
+#[test]
+fn the_network_policy_follows_the_edges() {
+    let text = r#"
+platform "p" { namespace = "apps" }
+import "std/app"
+import "std/ingress"
+import "std/interfaces"
+component controller {
+  provides IngressController { ingress_class = "edge" }
+}
+component db {
+  provides SqlDatabase {
+    host = "${self.name}-rw.${self.namespace}.svc"
+    port = 5432
+    database = "app"
+    user = "app"
+    connection_secret = "${self.name}-app"
+  }
+}
+controller edge { namespace = "edge" }
+db orders {}
+app web {
+  image = "registry.example.com/team/web"
+  tag = "1.0.0"
+  port = 8080
+  database = orders
+}
+app offline {
+  image = "registry.example.com/team/offline"
+  tag = "1.0.0"
+  schedule = "@daily"
+  network_policy = true
+}
+"#;
+    let files = build_text(text).unwrap();
+    let policy = |name: &str| {
+        let f = files
+            .iter()
+            .find(|f| f.path == format!("kubernetes/resources/{name}.yaml"))
+            .unwrap();
+        documents(f)
+            .into_iter()
+            .find(|d| d["kind"] == "NetworkPolicy")
+            .unwrap()
+    };
+    let web = policy("web");
+    let egress = web["spec"]["egress"].as_array().unwrap();
+    assert_eq!(egress.len(), 2, "{egress:?}");
+    assert_eq!(
+        egress[1]["to"][0]["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"],
+        "apps"
+    );
+    let from = &web["spec"]["ingress"][0]["from"];
+    assert_eq!(
+        from,
+        &serde_json::json!([
+            { "podSelector": {} },
+            { "namespaceSelector": { "matchLabels": { "kubernetes.io/metadata.name": "edge" } } }
+        ])
+    );
+    let offline = policy("offline");
+    assert_eq!(
+        offline["spec"]["egress"].as_array().unwrap().len(),
+        1,
+        "DNS only"
+    );
+    assert_eq!(offline["spec"]["ingress"], serde_json::json!([]));
+}

@@ -186,11 +186,17 @@ pub(crate) fn run(fs: &dyn FileSystem, c: &mut Compilation, values_files: Values
             }
         }
     }
-    // The values of the selected platform and of the others (Skaffold's
-    // profiles build every environment), for `build` to merge.
-    let wanted: HashSet<ValuesKey> = selected
+    // The values of the selected platform, for `build` to merge; and of
+    // the others when an image is built locally (skaffold.yaml's profiles
+    // build every environment).
+    let skaffold = selected
         .into_iter()
         .chain(&c.others)
+        .any(|p| !p.local_builds().is_empty());
+    let others: &[Platform] = if skaffold { &c.others } else { &[] };
+    let wanted: HashSet<ValuesKey> = selected
+        .into_iter()
+        .chain(others)
         .flat_map(|p| &p.instances)
         .flat_map(|i| &i.values_files)
         .map(values_key)

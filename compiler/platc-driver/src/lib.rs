@@ -83,7 +83,8 @@ pub struct Compilation {
     pub others: Vec<Platform>,
     /// The deployment graph of `platform`, when there is no error.
     pub graph: Option<graph::PlatformGraph>,
-    /// The user's values files of `platform`, read and validated by the
+    /// The user's values files of `platform` (and of `others` when the
+    /// platform builds an image locally: skaffold.yaml's profiles), read and validated by the
     /// check, keyed by where each is named and its path as written (see
     /// [`Compilation::values_file`]): `None` for an empty file. `build`
     /// merges these without reading the disk again. Empty when there is an
