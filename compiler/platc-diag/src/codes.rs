@@ -84,6 +84,7 @@ codes! {
     "E0327" "secret-in-other-namespace" Error "an instance reads the name of a Secret that lives in another namespace";
     "E0328" "secret-key-ambiguous" Error "a secret with several keys is used where one key is needed";
     "E0329" "template-secret-as-value" Error "a secret assembled at deploy time is used as a Helm value";
+    "E0330" "duplicate-object" Error "two objects the platform writes have the same kind, namespace and name";
     // E05xx: policies and waivers
     "E0501" "unknown-policy" Error "a waiver names a policy that does not exist";
     "E0502" "unknown-waiver-target" Error "a waiver targets an instance or endpoint that does not exist";

@@ -645,10 +645,16 @@ impl<'m> Walker<'m, '_> {
             }
         }
         for r in &c.resources {
+            let n = self.locals.len();
+            if let Some(each) = &r.each {
+                self.expr(&each.list, cx);
+                self.locals.push(&each.var);
+            }
             if let Some(e) = &r.cond {
                 self.expr(e, cx);
             }
             self.stmts(&r.body, cx);
+            self.locals.truncate(n);
         }
         for v in &c.values {
             self.stmts(&v.stmts, cx);

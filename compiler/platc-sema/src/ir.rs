@@ -185,6 +185,8 @@ pub struct ResourceInfo {
     pub ready: Option<ReadyWhen>,
     /// A route resource: one object per endpoint the instance serves.
     pub route: bool,
+    /// A fan-out resource (`for VAR in LIST`): one object per element.
+    pub each: bool,
 }
 
 /// When an object counts as ready, so that what depends on it is deployed
@@ -285,6 +287,9 @@ pub struct Resource {
     /// For a route resource, the endpoint it serves (`instance.point`);
     /// its namespace is the endpoint's.
     pub route: Option<String>,
+    /// For a fan-out resource, the key of its object among the resource's
+    /// objects: the element's instance name, else the object's name.
+    pub each: Option<String>,
     pub span: Span,
 }
 

@@ -120,10 +120,21 @@ pub struct ResourceDecl {
     /// `route resource`: one object per endpoint the instance serves, in
     /// the endpoint's namespace, with `route` in scope.
     pub route: bool,
+    /// `for VAR in LIST`: one object per element of the list.
+    pub each: Option<ResourceFor>,
     pub cond: Option<Expr>,
     /// When the object counts as ready.
     pub ready: Option<Ready>,
     pub body: Vec<ValueStmt>,
+    pub span: Span,
+}
+
+/// `for VAR in LIST` on a resource: the variable each object is made with,
+/// and the list it goes through.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ResourceFor {
+    pub var: Ident,
+    pub list: Expr,
     pub span: Span,
 }
 

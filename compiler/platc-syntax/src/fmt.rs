@@ -640,7 +640,7 @@ impl<'a> Printer<'a> {
             | Rule::platform_ref
             | Rule::platform_name
             | Rule::name => self.words(p, sp),
-            Rule::member_cond => {
+            Rule::member_cond | Rule::resource_for => {
                 self.soft(p.as_span().start());
                 self.words(p, sp);
             }

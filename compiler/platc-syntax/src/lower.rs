@@ -246,6 +246,17 @@ impl<'a> Lowerer<'a> {
                     let name = self.ident(it.next().unwrap());
                     let api_version = self.string(it.next().unwrap());
                     let kind = self.ident(it.next().unwrap());
+                    let each = match it.peek() {
+                        Some(p) if p.as_rule() == Rule::resource_for => {
+                            let f = it.next().unwrap();
+                            let span = self.span(&f);
+                            let mut parts = kids(f);
+                            let var = self.ident(parts.next().unwrap());
+                            let list = self.expr(parts.next().unwrap());
+                            Some(ResourceFor { var, list, span })
+                        }
+                        _ => None,
+                    };
                     let cond = match it.peek() {
                         Some(p) if p.as_rule() == Rule::member_cond => {
                             Some(self.member_cond(it.next().unwrap()))
@@ -274,6 +285,7 @@ impl<'a> Lowerer<'a> {
                         kind,
                         cluster,
                         route,
+                        each,
                         cond,
                         ready,
                         body,

@@ -365,21 +365,34 @@ fn root_main(plan: &Plan) -> Json {
         if !inst.resources.is_empty() {
             let mut objects = Map::new();
             let mut routes: BTreeMap<&str, Map<String, Json>> = BTreeMap::new();
+            let mut each: BTreeMap<&str, Map<String, Json>> = BTreeMap::new();
             for r in &inst.resources {
                 // JSON is YAML: the module reads it with yamldecode.
                 let text = serde_json::to_string(&crate::resource_manifest(p, inst, r))
                     .expect("JSON values always serialize");
-                match &r.route {
-                    Some(endpoint) => {
+                match (&r.route, &r.each) {
+                    (Some(endpoint), _) => {
                         routes
                             .entry(&r.name)
                             .or_default()
                             .insert(endpoint.clone(), lit(&text));
                     }
-                    None => {
+                    (None, Some(key)) => {
+                        each.entry(&r.name)
+                            .or_default()
+                            .insert(key.clone(), lit(&text));
+                    }
+                    (None, None) => {
                         objects.insert(r.name.clone(), lit(&text));
                     }
                 }
+            }
+            if !each.is_empty() {
+                let each = each
+                    .into_iter()
+                    .map(|(k, v)| (k.to_string(), Json::Object(v)))
+                    .collect();
+                m.insert("each_objects".into(), Json::Object(each));
             }
             if !objects.is_empty() {
                 m.insert("objects".into(), Json::Object(objects));

@@ -8,7 +8,7 @@
 
 use serde_json::{json, Map, Value as Json};
 
-use platc_sema::{ComponentInfo, ReadyWhen};
+use platc_sema::{ComponentInfo, ReadyWhen, ResourceInfo};
 
 use super::{lit, output, required_providers, HELM_PROVIDER, KUBERNETES_PROVIDER};
 
@@ -83,14 +83,14 @@ fn variables(c: &ComponentInfo) -> Vec<Var> {
             description: "Seconds each object may take to be applied.".into(),
         });
     }
-    let described = |route: bool| -> Vec<String> {
+    let described = |var: Option<&str>| -> Vec<String> {
         c.resources
             .iter()
-            .filter(|r| r.route == route)
+            .filter(|r| objects_var(r) == var)
             .map(|r| format!("`{}` ({})", r.name, r.kind))
             .collect()
     };
-    let names = described(false);
+    let names = described(None);
     if !names.is_empty() {
         out.push(Var {
             name: "objects",
@@ -103,7 +103,20 @@ fn variables(c: &ComponentInfo) -> Vec<Var> {
             ),
         });
     }
-    let routes = described(true);
+    let each = described(Some("each_objects"));
+    if !each.is_empty() {
+        out.push(Var {
+            name: "each_objects",
+            ty: "map(map(string))",
+            default: Some(json!({})),
+            sensitive: false,
+            description: format!(
+                "The objects of the resources declared with `for`, by resource name and then by element (the element's instance, else the object's name), each a whole manifest as YAML or JSON, in its own namespace; the component declares {}.",
+                each.join(", ")
+            ),
+        });
+    }
+    let routes = described(Some("routes"));
     if !routes.is_empty() {
         out.push(Var {
             name: "routes",
@@ -173,7 +186,7 @@ fn outputs(c: &ComponentInfo) -> Vec<(&'static str, &'static str, Json)> {
             .resources
             .iter()
             .map(|r| {
-                if r.route {
+                if objects_var(r).is_some() {
                     format!(
                         "{{ for k, o in kubernetes_manifest.{n} : \"{n}/${{k}}\" => {{ kind = o.manifest.kind, name = o.manifest.metadata.name }} }}",
                         n = r.name
@@ -188,7 +201,7 @@ fn outputs(c: &ComponentInfo) -> Vec<(&'static str, &'static str, Json)> {
             .collect();
         out.push((
             "objects",
-            "The objects applied, by resource name (`name/instance.point` for the objects made per endpoint): their kind and name.",
+            "The objects applied, by resource name (`name/instance.point` for the objects made per endpoint, `name/element` for those made per element of a `for`): their kind and name.",
             json!(format!("${{merge({})}}", entries.join(", "))),
         ));
     }
@@ -281,10 +294,10 @@ pub(super) fn main(c: &ComponentInfo) -> Json {
         let mut manifests = Map::new();
         for r in &c.resources {
             let mut m = Map::new();
-            if r.route {
+            if let Some(var) = objects_var(r) {
                 m.insert(
                     "for_each".into(),
-                    json!(format!("${{lookup(var.routes, \"{}\", {{}})}}", r.name)),
+                    json!(format!("${{lookup(var.{var}, \"{}\", {{}})}}", r.name)),
                 );
                 m.insert("manifest".into(), json!("${yamldecode(each.value)}"));
             } else {
@@ -459,4 +472,17 @@ pub(super) fn readme(c: &ComponentInfo) -> String {
 /// Text for a Markdown table cell: no line breaks, no unescaped `|`.
 fn cell(s: &str) -> String {
     s.replace('\n', " ").replace('|', "\\|")
+}
+
+/// The variable that holds the objects of a resource made more than once:
+/// per endpoint served (`routes`) or per element of its `for`
+/// (`each_objects`); `None` for a resource with one object (`objects`).
+fn objects_var(r: &ResourceInfo) -> Option<&'static str> {
+    if r.route {
+        Some("routes")
+    } else if r.each {
+        Some("each_objects")
+    } else {
+        None
+    }
 }

@@ -126,6 +126,7 @@ impl Evaluator<'_, '_> {
             instances[k].observes.push(o);
         }
         let ingress = self.serve_routes(&mut instances, &enabled, &off_at);
+        self.distinct_objects(&instances);
         let p = self.t.platform?;
         let pv = self.platform_value();
         let field = |k: &str| match &pv {
@@ -237,6 +238,7 @@ impl Evaluator<'_, '_> {
                             None => None,
                         },
                         route: r.route,
+                        each: r.each.is_some(),
                     })
                     .collect(),
                 exposes: d.exposes.iter().map(|e| e.name.name.clone()).collect(),
@@ -597,21 +599,51 @@ impl Evaluator<'_, '_> {
         let k8s_name = self.t.instances[i].0.name.name.replace('_', "-");
         let mut out = Vec::new();
         for r in cdecl.resources.iter().filter(|r| !r.route) {
-            if let Some(res) = self.resource_ir(r, env, &k8s_name, namespace, None)? {
-                out.push(res);
+            let Some(each) = &r.each else {
+                let name = format!("{k8s_name}-{}", r.name.name.replace('_', "-"));
+                if let Some(res) = self.resource_ir(r, env, &name, namespace, None)? {
+                    out.push(res);
+                }
+                continue;
+            };
+            // A fan-out resource: one object per element. An element that
+            // is an instance puts its object in that instance's namespace,
+            // named after both instances; any other element's object stays
+            // here, and its body names it.
+            let Value::List(list) = self.eval(&each.list, env)? else {
+                return None;
+            };
+            for elem in list.iter() {
+                let own = format!("{k8s_name}-{}", r.name.name.replace('_', "-"));
+                let (name, ns, key) = match elem {
+                    Value::Instance(j) => {
+                        let j = j.0 as usize;
+                        let target = &self.t.instances[j].0.name.name;
+                        let name = format!("{own}-{}", target.replace('_', "-"));
+                        let ns = self.instance_namespace(j).unwrap_or_default();
+                        (name, ns, Some(target.clone()))
+                    }
+                    _ => (own, namespace.to_string(), None),
+                };
+                let mut env = env.clone();
+                env.locals.insert(each.var.name.clone(), elem.clone());
+                if let Some(mut res) = self.resource_ir(r, &env, &name, &ns, None)? {
+                    res.each = Some(key.unwrap_or_else(|| res.object_name.clone()));
+                    out.push(res);
+                }
             }
         }
         Some(out)
     }
 
     /// Resource `r` evaluated in `env`, `None` inside when its condition
-    /// does not hold. Its object is named `BASE-NAME` unless the body names
-    /// it; `route` is the endpoint a route resource is made for.
+    /// does not hold. Its object is named `default_name` unless the body
+    /// names it; `route` is the endpoint a route resource is made for.
     pub(super) fn resource_ir(
         &mut self,
         r: &ast::ResourceDecl,
         env: &Env,
-        base: &str,
+        default_name: &str,
         namespace: &str,
         route: Option<String>,
     ) -> Option<Option<crate::Resource>> {
@@ -629,9 +661,9 @@ impl Evaluator<'_, '_> {
         let object_name = match body.get("metadata") {
             Some(Value::Map(m)) => match m.get("name") {
                 Some(Value::Str(s)) => s.clone(),
-                _ => format!("{base}-{}", r.name.name.replace('_', "-")),
+                _ => default_name.to_string(),
             },
-            _ => format!("{base}-{}", r.name.name.replace('_', "-")),
+            _ => default_name.to_string(),
         };
         if object_name.len() > 253 || !crate::vocab::regex_is_match(OBJECT_NAME, &object_name) {
             self.diagnostics.push(
@@ -653,6 +685,7 @@ impl Evaluator<'_, '_> {
             namespace: (!r.cluster).then(|| namespace.to_string()),
             body,
             route,
+            each: None,
             span: r.name.span,
         }))
     }

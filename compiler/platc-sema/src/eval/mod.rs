@@ -20,6 +20,7 @@ use crate::value::{InstId, SecretId, Value};
 mod build;
 mod builtins;
 mod constraints;
+mod objects;
 mod paths;
 mod routes;
 mod shape;

@@ -76,9 +76,13 @@ impl Evaluator<'_, '_> {
                     continue;
                 }
                 for r in cdecl.resources.iter().filter(|r| r.route) {
-                    if let Some(Some(res)) =
-                        self.resource_ir(r, &env, &base, &namespace, Some(key.clone()))
-                    {
+                    if let Some(Some(res)) = self.resource_ir(
+                        r,
+                        &env,
+                        &format!("{base}-{}", r.name.name.replace('_', "-")),
+                        &namespace,
+                        Some(key.clone()),
+                    ) {
                         made.push(res);
                     }
                 }

@@ -57,6 +57,9 @@ impl Checker<'_> {
                 ctx.locals
                     .push((super::route::ROUTE.into(), super::route::route_ty()));
             }
+            if let Some(each) = &r.each {
+                self.check_resource_for(r, each, &mut ctx);
+            }
             let ctx = &ctx;
             if let Some(c) = &r.cond {
                 self.check_expr(c, &Ty::Bool, ctx);
@@ -71,6 +74,47 @@ impl Checker<'_> {
             self.check_value_stmts(&r.body, &mut body_ctx, &mut assigned);
             self.reserved_resource_keys(&r.body, r.cluster);
         }
+    }
+
+    /// `for VAR in LIST`: the list's elements are what `VAR` is in the
+    /// condition and the body. A route resource is made per endpoint
+    /// already and cannot go through a list as well.
+    fn check_resource_for(
+        &mut self,
+        r: &ast::ResourceDecl,
+        each: &ast::ResourceFor,
+        ctx: &mut Ctx,
+    ) {
+        if r.route {
+            self.err(
+                Diagnostic::error(
+                    "E0108",
+                    "a route resource cannot have `for`",
+                    each.span,
+                )
+                .with_label("a route resource is made once per endpoint already")
+                .with_help("drop `route` to make one object per element, or drop `for` to make one per endpoint"),
+            );
+        }
+        let list = self.infer(&each.list, ctx);
+        let elem = match list.base() {
+            Ty::List(e) => (**e).clone(),
+            Ty::Unknown => Ty::Unknown,
+            _ => {
+                let t = self.ty(&list);
+                self.err(
+                    Diagnostic::error(
+                        "E0301",
+                        format!("a resource's `for` needs a list to go through, found `{t}`"),
+                        each.list.span,
+                    )
+                    .with_label("not a list")
+                    .with_help("e.g. `for source in all(MetricsSource)`, or a list param"),
+                );
+                Ty::Unknown
+            }
+        };
+        ctx.locals.push((each.var.name.clone(), elem));
     }
 
     /// `ready "TYPE"` names a status condition type; `ready "PATH" =
