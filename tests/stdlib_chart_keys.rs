@@ -15,7 +15,10 @@
 //! - or the chart's templates read it: a `.Values.a.b` of a template in the
 //!   chart's archive (outside `{{/* */}}` comments) is the path, extends it,
 //!   or is a key values.yaml lacks that the path extends (Helm passes the
-//!   template whatever is set there);
+//!   template whatever is set there), or lies below a map the templates
+//!   take apart key by key (`omit .Values.configs.cm "create"`, `range $k,
+//!   $v := .Values.m`: argo-cd writes every key of `configs.cm` into its
+//!   ConfigMap);
 //! - or it is `requests` or `limits` of a `resources` map (Kubernetes'
 //!   container resources) whose other half the values.yaml shows;
 //! - and in either case the schema does not forbid it. Helm validates values
@@ -140,6 +143,21 @@ fn template_reads(archive: &Path) -> Result<Vec<Vec<String>>, String> {
             .map(str::to_string)
             .collect();
         if !path.is_empty() {
+            // A map the templates take apart key by key (`omit .Values.m
+            // "create"`, `range $k, $v := .Values.m`) writes out whatever
+            // keys it is given: every key below it is read. Marked by a
+            // last segment `*`.
+            let before = code[..at].trim_end();
+            let iterated = before.ends_with("omit")
+                || (before.ends_with(":=")
+                    && before
+                        .rfind("range")
+                        .is_some_and(|r| before[r..].contains(',') && !before[r..].contains('}')));
+            if iterated {
+                let mut any = path.clone();
+                any.push("*".to_string());
+                reads.push(any);
+            }
             reads.push(path);
         }
     }
@@ -255,6 +273,9 @@ fn check_key(
         return Ok(());
     }
     let read = reads.iter().any(|r| {
+        if r.last().is_some_and(|k| k == "*") {
+            return path.len() >= r.len() && path.starts_with(&r[..r.len() - 1]);
+        }
         r.starts_with(path) || (path.starts_with(r) && check_values_yaml(values, r).is_err())
     });
     if read {
@@ -818,6 +839,12 @@ fn values_yaml_rules() {
     assert_eq!(read("fullnameOverride"), Ok(()));
     assert!(read("config.existingSecrets").is_err());
     assert!(read("image.tags").is_err());
+    // Below a map the templates take apart key by key, every key is read.
+    let reads = [keys("image.*")];
+    let read = |p: &str| check_key(&values, None, &reads, &keys(p));
+    assert_eq!(read("image.tags"), Ok(()));
+    assert_eq!(read("image.any.depth"), Ok(()));
+    assert!(read("imag.tags").is_err());
 }
 
 #[test]

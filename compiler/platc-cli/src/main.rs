@@ -13,7 +13,7 @@ use std::process::ExitCode;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use platc_driver::{build_path, check_path, Compilation, Options, RealFs};
+use platc_driver::{check_path, Compilation, Options, RealFs};
 
 mod doc;
 mod errors;
@@ -74,6 +74,8 @@ enum Command {
         /// Apply this environment's overrides.
         #[arg(long = "env", value_name = "NAME")]
         env: Option<String>,
+        #[command(flatten)]
+        target: TargetArgs,
         #[command(flatten)]
         diagnostics: DiagnosticArgs,
     },
@@ -164,6 +166,37 @@ enum PolicyCommand {
     },
 }
 
+/// What `platc build` delivers with (docs/output.md).
+#[derive(clap::Args)]
+struct TargetArgs {
+    /// `terraform`: Terraform that installs the releases and objects;
+    /// `argocd`: Argo CD Applications that sync them from a Git repository.
+    #[arg(long, value_enum, default_value_t = TargetKind::Terraform)]
+    target: TargetKind,
+    /// (argocd) The Git repository that holds the output tree.
+    #[arg(long, value_name = "URL")]
+    repo_url: Option<String>,
+    /// (argocd) The branch, tag or commit Argo CD syncs.
+    #[arg(long, value_name = "REVISION", default_value = "HEAD")]
+    revision: String,
+    /// (argocd) The output tree's directory in that repository (default:
+    /// the output directory's path relative to the project, `out`).
+    #[arg(long, value_name = "PATH")]
+    repo_path: Option<String>,
+    /// (argocd) The namespace of Argo CD, where its Applications live.
+    #[arg(long, value_name = "NAMESPACE", default_value = "argocd")]
+    argocd_namespace: String,
+    /// (argocd) The Argo CD project of the Applications.
+    #[arg(long, value_name = "PROJECT", default_value = "default")]
+    argocd_project: String,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum TargetKind {
+    Terraform,
+    Argocd,
+}
+
 #[derive(Clone, Copy, ValueEnum)]
 enum GraphFormat {
     /// Graphviz DOT.
@@ -218,8 +251,9 @@ fn main() -> ExitCode {
             path,
             out,
             env,
+            target,
             diagnostics,
-        } => build(path, out, env, diagnostics),
+        } => build(path, out, env, target, diagnostics),
         Command::Graph {
             path,
             graph_format,
@@ -299,9 +333,58 @@ fn build(
     path: PathBuf,
     out: Option<PathBuf>,
     env: Option<String>,
+    target: TargetArgs,
     args: DiagnosticArgs,
 ) -> ExitCode {
-    let build = match build_path(&RealFs, &path, &options_for(env, &args)) {
+    let options = options_for(env, &args);
+    // Where the project and the output directory are, before building:
+    // Skaffold's build contexts and Argo CD's paths are relative to them.
+    let (_, root) = match platc_driver::resolve_input(&RealFs, &path) {
+        Ok(r) => r,
+        Err(e) => return fail(&e, e.help()),
+    };
+    let target_dir = out.clone().unwrap_or_else(|| root.join("out"));
+    let rel = output::relative_dirs(&root, &target_dir);
+    let build_target = match target.target {
+        TargetKind::Terraform => platc_driver::Target::Terraform,
+        TargetKind::Argocd => {
+            let Some(repo_url) = target.repo_url.clone() else {
+                return fail(
+                    "`--target argocd` needs `--repo-url`: the Git repository Argo CD reads the output tree from",
+                    "e.g. `platc build --target argocd --repo-url https://git.example.com/team/platform.git`".into(),
+                );
+            };
+            let repo_path = match (&target.repo_path, &rel) {
+                (Some(p), _) => p.trim_matches('/').to_string(),
+                (None, Some((_, Some(out_from_project)))) => out_from_project.clone(),
+                (None, _) => {
+                    return fail(
+                        "the output directory is outside the project: say where it is in the Git repository",
+                        "add `--repo-path PATH`".into(),
+                    )
+                }
+            };
+            platc_driver::Target::ArgoCd(platc_driver::ArgoCd {
+                repo_url,
+                revision: target.revision.clone(),
+                path: if repo_path.is_empty() {
+                    ".".into()
+                } else {
+                    repo_path
+                },
+                namespace: target.argocd_namespace.clone(),
+                project: target.argocd_project.clone(),
+            })
+        }
+    };
+    let build_options = platc_driver::BuildOptions {
+        target: build_target,
+        project_from_output: rel
+            .as_ref()
+            .map(|(p, _)| p.clone())
+            .unwrap_or_else(|| root.to_string_lossy().into_owned()),
+    };
+    let build = match platc_driver::build_path_with(&RealFs, &path, &options, &build_options) {
         Ok(b) => b,
         Err(e) => return fail(&e, e.help()),
     };
@@ -309,7 +392,16 @@ fn build(
     if c.has_errors() {
         return finish(c, &args, |_| String::new());
     }
-    let target = out.unwrap_or_else(|| c.root.join("out"));
+    if let (TargetKind::Argocd, Some(p)) = (target.target, &c.platform) {
+        if let Some(why) = platc_driver::argocd_unsupported(p) {
+            let _ = print_diagnostics(c, &args);
+            return fail(
+                format!("`--target argocd` cannot deliver this platform: {why}"),
+                "Argo CD reads everything from Git: take such secrets from Kubernetes Secrets (`kubernetes_secret`, `external_secret`) and pass their names, or build with `--target terraform`".into(),
+            );
+        }
+    }
+    let target = target_dir;
     if let Err(e) = output::write_tree(&target, &build.files, &c.root) {
         // Warnings still reach the user before the failure.
         let _ = print_diagnostics(c, &args);

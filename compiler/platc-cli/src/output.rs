@@ -593,6 +593,58 @@ mod sys {
     }
 }
 
+/// Where the project and the output directory are relative to each other,
+/// by their absolute paths (symbolic links resolved as far as the paths
+/// exist): the project root relative to the output directory (`..` for
+/// `out/` in the project), `/`-separated, and the output directory
+/// relative to the project root when it is inside it (`out`). `None` when
+/// either path cannot be resolved.
+pub fn relative_dirs(root: &Path, target: &Path) -> Option<(String, Option<String>)> {
+    fn absolute(p: &Path) -> Option<PathBuf> {
+        let p = if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            std::env::current_dir().ok()?.join(p)
+        };
+        // The longest existing ancestor, canonicalised, then the rest.
+        let mut rest = Vec::new();
+        let mut cur = p.as_path();
+        loop {
+            if let Ok(c) = std::fs::canonicalize(cur) {
+                let mut out = c;
+                for r in rest.iter().rev() {
+                    out.push(r);
+                }
+                return Some(out);
+            }
+            rest.push(cur.file_name()?.to_os_string());
+            cur = cur.parent()?;
+        }
+    }
+    let root = absolute(root)?;
+    let target = absolute(target)?;
+    let parts = |p: &Path| -> Option<Vec<String>> {
+        p.components()
+            .filter_map(|c| match c {
+                Component::Normal(s) => Some(s.to_str().map(str::to_string)),
+                Component::ParentDir => Some(None),
+                _ => None,
+            })
+            .collect()
+    };
+    let (r, t) = (parts(&root)?, parts(&target)?);
+    let common = r.iter().zip(&t).take_while(|(a, b)| a == b).count();
+    let mut up: Vec<String> = vec!["..".to_string(); t.len() - common];
+    up.extend(r[common..].iter().cloned());
+    let project_from_output = if up.is_empty() {
+        ".".to_string()
+    } else {
+        up.join("/")
+    };
+    let output_from_project = (common == r.len()).then(|| t[common..].join("/"));
+    Some((project_from_output, output_from_project))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

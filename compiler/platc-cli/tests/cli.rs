@@ -623,3 +623,67 @@ fn a_graph_too_large_to_draw_is_refused_as_svg_but_not_as_text() {
     assert_eq!(out.status.code(), Some(0));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// `--target argocd` needs the repository; with it, the tree has argocd/
+/// and no terraform/, and Skaffold's contexts lead from the output
+/// directory back to the project's sources.
+#[test]
+fn build_target_argocd() {
+    let tmp = std::env::temp_dir().join(format!("platc-cli-argocd-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&tmp);
+    std::fs::create_dir_all(&tmp).unwrap();
+    // A copy of the project, so that the output can sit inside it.
+    let project = tmp.join("shop");
+    let src = repo().join("examples/custom-code");
+    for rel in ["main.plat", "apps/api/Dockerfile", "apps/ingest/Dockerfile"] {
+        let to = project.join(rel);
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(src.join(rel), to).unwrap();
+    }
+    let out = platc()
+        .args(["build", "--target", "argocd"])
+        .arg(&project)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--repo-url"));
+    assert!(!project.join("out").exists());
+
+    let out = platc()
+        .args([
+            "build",
+            "--target",
+            "argocd",
+            "--repo-url",
+            "https://git.example.com/shop.git",
+            "-o",
+        ])
+        .arg(project.join("deploy/tree"))
+        .arg(&project)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let tree = project.join("deploy/tree");
+    assert!(!tree.join("terraform").exists());
+    let root = std::fs::read_to_string(tree.join("argocd/root.yaml")).unwrap();
+    assert!(
+        root.contains("path: deploy/tree/argocd/applications"),
+        "{root}"
+    );
+    assert!(root.contains("targetRevision: HEAD"), "{root}");
+    let skaffold = std::fs::read_to_string(tree.join("skaffold.yaml")).unwrap();
+    assert!(skaffold.contains("context: ../../apps/api"), "{skaffold}");
+    assert!(tree.join("../../apps/api/Dockerfile").is_file());
+
+    // The default target keeps today's tree.
+    let out = platc().arg("build").arg(&project).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(project.join("out/terraform/main.tf.json").is_file());
+    assert!(!project.join("out/argocd").exists());
+    let _ = std::fs::remove_dir_all(&tmp);
+}

@@ -98,6 +98,7 @@ codes! {
     "E0605" "invalid-values-type" Error "a Helm value has a type or a value that its chart does not accept";
     "E0606" "chart-schema-violation" Error "the Helm values do not validate against the chart's full values schema";
     "E0607" "invalid-chart-schema" Error "a chart schema named in chart_schemas cannot be read or is not a JSON Schema";
+    "E0608" "invalid-image-build" Error "an image built from local sources has no valid build context or Dockerfile in the project";
     // P1xxx: built-in policy packs (stdlib/std/policies)
     "P1001" "ingress-authenticated" Error "an endpoint is exposed without authentication";
     "P1002" "public-uses-tls" Error "a public endpoint is served without TLS";

@@ -17,16 +17,56 @@ pub struct Build {
     pub files: Vec<OutputFile>,
 }
 
-/// Checks the project at `path` and emits its artifacts.
+/// What `platc build` writes besides the Helm values and Kubernetes
+/// manifests: Terraform (the default) or Argo CD Applications.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum Target {
+    #[default]
+    Terraform,
+    ArgoCd(platc_emit::gitops::ArgoCd),
+}
+
+/// How to build: the target, and where the output tree is relative to the
+/// project (for Skaffold's build contexts).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BuildOptions {
+    pub target: Target,
+    /// The project root relative to the output directory, `/`-separated:
+    /// `..` for the default `out/` in the project directory.
+    pub project_from_output: String,
+}
+
+impl Default for BuildOptions {
+    fn default() -> Self {
+        BuildOptions {
+            target: Target::Terraform,
+            project_from_output: "..".into(),
+        }
+    }
+}
+
+/// Checks the project at `path` and emits its artifacts for the default
+/// target, Terraform, with the output in `out/` of the project.
 pub fn build_path(
     fs: &dyn FileSystem,
     path: &Path,
     options: &Options,
 ) -> Result<Build, InputError> {
+    build_path_with(fs, path, options, &BuildOptions::default())
+}
+
+/// Checks the project at `path` and emits its artifacts for `build`'s
+/// target.
+pub fn build_path_with(
+    fs: &dyn FileSystem,
+    path: &Path,
+    options: &Options,
+    build: &BuildOptions,
+) -> Result<Build, InputError> {
     let compilation = check_path(fs, path, options)?;
     let files = match (&compilation.platform, &compilation.graph) {
         (Some(platform), Some(graph)) if !compilation.has_errors() => {
-            let mut files = emit(&compilation, platform, graph);
+            let mut files = emit(&compilation, platform, graph, build);
             files.push(audit(&compilation, platform));
             files.sort_by(|a, b| a.path.cmp(&b.path));
             files
@@ -57,13 +97,8 @@ fn audit(c: &Compilation, platform: &platc_sema::Platform) -> OutputFile {
     platc_emit::json_file("audit.json".to_string(), &doc)
 }
 
-/// Emits the files of a platform that checked clean, merging the values
-/// files the check has read.
-fn emit(
-    c: &Compilation,
-    platform: &platc_sema::Platform,
-    graph: &platc_graph::PlatformGraph,
-) -> Vec<OutputFile> {
+/// The merged values of every instance of `platform`.
+fn merged_values(c: &Compilation, platform: &platc_sema::Platform) -> Vec<serde_json::Value> {
     let mut values = Vec::with_capacity(platform.instances.len());
     for inst in &platform.instances {
         let mut merged = platc_emit::helm::generated_values(inst);
@@ -79,13 +114,174 @@ fn emit(
         }
         values.push(merged);
     }
+    values
+}
+
+/// Emits the files of a platform that checked clean, merging the values
+/// files the check has read; with `skaffold.yaml` when an object builds an
+/// image locally (and then, for its profiles, the Helm values and
+/// manifests of every other environment under `environments/NAME/`).
+fn emit(
+    c: &Compilation,
+    platform: &platc_sema::Platform,
+    graph: &platc_graph::PlatformGraph,
+    build: &BuildOptions,
+) -> Vec<OutputFile> {
+    let values = merged_values(c, platform);
     let dependencies: Vec<Vec<usize>> = (0..platform.instances.len())
         .map(|i| graph.dependencies(i))
         .collect();
-    platc_emit::emit(&platc_emit::EmitInput {
+    let input = platc_emit::EmitInput {
         platform,
         order: graph.order(),
         dependencies: &dependencies,
         values: &values,
-    })
+    };
+    let mut files = match &build.target {
+        Target::Terraform => platc_emit::emit(&input),
+        Target::ArgoCd(argo) => platc_emit::emit_argocd(&input, argo),
+    };
+    let needs_skaffold = std::iter::once(platform)
+        .chain(&c.others)
+        .any(|p| !p.local_builds().is_empty());
+    if !needs_skaffold {
+        return files;
+    }
+    // Every environment, in declaration order: the selected one is the
+    // tree itself, the others are emitted under `environments/NAME/`.
+    struct Other {
+        name: String,
+        values: Vec<serde_json::Value>,
+        order: Vec<usize>,
+        dependencies: Vec<Vec<usize>>,
+        own: bool,
+    }
+    let mut others: Vec<(Other, &platc_sema::Platform)> = Vec::new();
+    for env in &platform.environments {
+        if platform.environment.as_deref() == Some(env.as_str()) {
+            others.push((
+                Other {
+                    name: env.clone(),
+                    values: Vec::new(),
+                    order: Vec::new(),
+                    dependencies: Vec::new(),
+                    own: true,
+                },
+                platform,
+            ));
+            continue;
+        }
+        let Some(p) = c
+            .others
+            .iter()
+            .find(|p| p.environment.as_deref() == Some(env.as_str()))
+        else {
+            continue;
+        };
+        // The check built the graph of every environment without error.
+        let Ok(g) = platc_graph::build(p) else {
+            continue;
+        };
+        others.push((
+            Other {
+                name: env.clone(),
+                values: merged_values(c, p),
+                order: g.order().to_vec(),
+                dependencies: (0..p.instances.len()).map(|i| g.dependencies(i)).collect(),
+                own: false,
+            },
+            p,
+        ));
+    }
+    let inputs: Vec<platc_emit::EmitInput> = others
+        .iter()
+        .map(|(o, p)| platc_emit::EmitInput {
+            platform: p,
+            order: &o.order,
+            dependencies: &o.dependencies,
+            values: &o.values,
+        })
+        .collect();
+    let trees: Vec<Vec<OutputFile>> = others
+        .iter()
+        .zip(&inputs)
+        .map(|((o, _), input)| {
+            if o.own {
+                Vec::new()
+            } else {
+                platc_emit::emit(input)
+                    .into_iter()
+                    .filter(|f| f.path.starts_with("helm/") || f.path.starts_with("kubernetes/"))
+                    .collect()
+            }
+        })
+        .collect();
+    let selected = platc_emit::gitops::Variant {
+        input: &input,
+        files: &files,
+        dir: String::new(),
+    };
+    let profiles: Vec<(String, platc_emit::gitops::Variant)> = others
+        .iter()
+        .zip(&inputs)
+        .zip(&trees)
+        .map(|(((o, _), env_input), tree)| {
+            let variant = if o.own {
+                platc_emit::gitops::Variant {
+                    input: &input,
+                    files: &files,
+                    dir: String::new(),
+                }
+            } else {
+                platc_emit::gitops::Variant {
+                    input: env_input,
+                    files: tree,
+                    dir: format!("environments/{}", o.name),
+                }
+            };
+            (o.name.clone(), variant)
+        })
+        .collect();
+    let skaffold = platc_emit::gitops::skaffold(&selected, &profiles, &build.project_from_output);
+    drop(profiles);
+    let mut extra: Vec<OutputFile> = Vec::new();
+    for ((o, _), tree) in others.iter().zip(trees) {
+        for f in tree {
+            extra.push(OutputFile {
+                path: format!("environments/{}/{}", o.name, f.path),
+                contents: f.contents,
+            });
+        }
+    }
+    files.extend(skaffold);
+    files.extend(extra);
+    files
+}
+
+/// Why Argo CD cannot deliver `platform`, if it cannot: Argo CD reads
+/// everything from Git, so a secret whose value Terraform would pass
+/// (an `env(...)` secret, or any secret that is the value of a Helm values
+/// entry) has no way in.
+pub fn argocd_unsupported(platform: &platc_sema::Platform) -> Option<String> {
+    if let Some(s) = platform
+        .secrets
+        .iter()
+        .find(|s| matches!(s.source, platc_sema::SecretSource::Env { .. }))
+    {
+        return Some(format!(
+            "secret `{}` comes from environment variables, which only Terraform passes on",
+            s.name
+        ));
+    }
+    for inst in &platform.instances {
+        if let Some(sv) = inst.sensitive_values.first() {
+            return Some(format!(
+                "instance `{}` passes secret `{}` as a Helm value ({}), which only Terraform passes on",
+                inst.name,
+                sv.secret,
+                platc_emit::helm::set_path(&sv.path)
+            ));
+        }
+    }
+    None
 }

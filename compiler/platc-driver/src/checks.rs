@@ -108,6 +108,16 @@ pub(crate) fn run(fs: &dyn FileSystem, c: &mut Compilation, values_files: Values
                 schemas.insert(key, schema);
             }
         }
+        // Images built locally: their annotations always, their files
+        // when the project is on a file system.
+        let files_fs = (values_files == ValuesFiles::Read).then_some(fs);
+        for inst in &p.instances {
+            for r in &inst.resources {
+                if let Some(Err(d)) = check_local_build(files_fs, &c.root, inst, r) {
+                    report(*d);
+                }
+            }
+        }
         for inst in &p.instances {
             let files: Vec<&ReadFile> = inst
                 .values_files
@@ -176,9 +186,17 @@ pub(crate) fn run(fs: &dyn FileSystem, c: &mut Compilation, values_files: Values
             }
         }
     }
-    // The selected platform's values, for `build` to merge.
+    // The values of the selected platform, for `build` to merge; and of
+    // the others when an image is built locally (skaffold.yaml's profiles
+    // build every environment).
+    let skaffold = selected
+        .into_iter()
+        .chain(&c.others)
+        .any(|p| !p.local_builds().is_empty());
+    let others: &[Platform] = if skaffold { &c.others } else { &[] };
     let wanted: HashSet<ValuesKey> = selected
         .into_iter()
+        .chain(others)
         .flat_map(|p| &p.instances)
         .flat_map(|i| &i.values_files)
         .map(values_key)
@@ -555,4 +573,66 @@ fn read_chart_schema(
         span: cs.span,
         path: cs.path.clone(),
     })
+}
+
+/// A locally built image of `r` (spec 6.3.9): its annotations are valid,
+/// and its build context is a directory of the project holding its
+/// Dockerfile (E0608), the files looked at when `fs` is given. `None`
+/// when `r` builds nothing.
+fn check_local_build(
+    fs: Option<&dyn FileSystem>,
+    root: &Path,
+    inst: &platc_sema::Instance,
+    r: &platc_sema::Resource,
+) -> Option<Result<(), Box<Diagnostic>>> {
+    let build = r.local_build()?;
+    let diagnostic = |message: String, help: &str| {
+        Box::new(
+            Diagnostic::error("E0608", message, inst.span)
+                .with_label(format!(
+                    "its resource `{}` builds an image from local sources",
+                    r.name
+                ))
+                .with_secondary(r.span, "the resource")
+                .with_help(help.to_string()),
+        )
+    };
+    let b =
+        match build {
+            Ok(b) => b,
+            Err(why) => return Some(Err(diagnostic(
+                format!("invalid image build of `{}`: {why}", inst.name),
+                "set the build context to a directory of the project, relative to the project root",
+            ))),
+        };
+    let Some(fs) = fs else {
+        return Some(Ok(()));
+    };
+    let context = root.join(&b.context);
+    let inside = |p: &Path| {
+        let (Ok(p), Ok(r)) = (fs.canonicalize(p), fs.canonicalize(root)) else {
+            return false;
+        };
+        p.starts_with(r)
+    };
+    if !fs.is_dir(&context) || !inside(&context) {
+        return Some(Err(diagnostic(
+            format!(
+                "the build context `{}` of `{}` is not a directory of the project",
+                b.context, inst.name
+            ),
+            "the context is relative to the project root (the directory of the root file)",
+        )));
+    }
+    let dockerfile = context.join(&b.dockerfile);
+    if !fs.is_file(&dockerfile) || !inside(&dockerfile) {
+        return Some(Err(diagnostic(
+            format!(
+                "the build context `{}` of `{}` has no Dockerfile `{}`",
+                b.context, inst.name, b.dockerfile
+            ),
+            "the Dockerfile is relative to the build context",
+        )));
+    }
+    Some(Ok(()))
 }

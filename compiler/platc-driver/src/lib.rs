@@ -22,9 +22,12 @@ use std::path::{Path, PathBuf};
 use platc_diag::{Diagnostic, SourceMap, Span};
 use platc_syntax::ast::Date;
 
-pub use build::{build_path, graph_path, Build};
+pub use build::{
+    argocd_unsupported, build_path, build_path_with, graph_path, Build, BuildOptions, Target,
+};
 pub use fs::{FileSystem, MemoryFs, RealFs};
 pub use parse_cache::ParseCache;
+pub use platc_emit::gitops::ArgoCd;
 pub use platc_emit::OutputFile;
 pub use platc_graph as graph;
 pub use platc_sema::{Platform, Policy, PolicySeverity, ValuesFile};
@@ -81,7 +84,8 @@ pub struct Compilation {
     pub others: Vec<Platform>,
     /// The deployment graph of `platform`, when there is no error.
     pub graph: Option<graph::PlatformGraph>,
-    /// The user's values files of `platform`, read and validated by the
+    /// The user's values files of `platform` (and of `others` when the
+    /// platform builds an image locally: skaffold.yaml's profiles), read and validated by the
     /// check, keyed by where each is named and its path as written (see
     /// [`Compilation::values_file`]): `None` for an empty file. `build`
     /// merges these without reading the disk again. Empty when there is an

@@ -59,6 +59,45 @@ fn resource_files(plan: &Plan) -> Vec<OutputFile> {
     files
 }
 
+/// Whether namespace `ns` enforces the Pod Security profile `restricted`:
+/// it holds no chart's objects (which platc does not write) and only
+/// objects of the Kubernetes API's own groups, whose pods, if any, are the
+/// templates platc writes (a custom resource may make an operator create
+/// pods platc never sees). Otherwise it enforces `baseline`.
+fn restricted(plan: &Plan, ns: &str) -> bool {
+    let p = plan.platform;
+    let mut any = false;
+    for inst in &p.instances {
+        if inst.namespace == ns {
+            if inst.chart.is_some() {
+                return false;
+            }
+            any = true;
+        }
+        for r in &inst.resources {
+            if r.namespace.as_deref() == Some(ns) {
+                if !core_api(&r.api_version) {
+                    return false;
+                }
+                any = true;
+            }
+        }
+    }
+    any
+}
+
+/// An API version of the Kubernetes API's own groups: the core group
+/// (`v1`), `apps`, `batch`, `autoscaling`, `policy` and `*.k8s.io`.
+fn core_api(api_version: &str) -> bool {
+    match api_version.rsplit_once('/') {
+        None => true,
+        Some((group, _)) => {
+            matches!(group, "apps" | "batch" | "autoscaling" | "policy")
+                || group.ends_with(".k8s.io")
+        }
+    }
+}
+
 pub(crate) fn files(plan: &Plan) -> Vec<OutputFile> {
     let p = plan.platform;
     let mut files = Vec::new();
@@ -68,10 +107,12 @@ pub(crate) fn files(plan: &Plan) -> Vec<OutputFile> {
             "pod-security.kubernetes.io/audit".into(),
             "restricted".into(),
         );
-        labels.insert(
-            "pod-security.kubernetes.io/enforce".into(),
-            "baseline".into(),
-        );
+        let enforce = if restricted(plan, &ns) {
+            "restricted"
+        } else {
+            "baseline"
+        };
+        labels.insert("pod-security.kubernetes.io/enforce".into(), enforce.into());
         labels.insert(
             "pod-security.kubernetes.io/warn".into(),
             "restricted".into(),

@@ -10,6 +10,7 @@
 //! checker keeps sorted) or is sorted where order has no meaning, and no
 //! file holds a timestamp or an absolute path.
 
+pub mod gitops;
 pub mod helm;
 mod kubernetes;
 mod network;
@@ -46,12 +47,31 @@ pub struct EmitInput<'a> {
     pub values: &'a [serde_json::Value],
 }
 
-/// Every output file, sorted by path.
+/// Every output file of the default target (Terraform), sorted by path.
 pub fn emit(input: &EmitInput) -> Vec<OutputFile> {
     let plan = Plan::new(input);
+    let mut files = helm_and_kubernetes(&plan);
+    files.extend(terraform::files(&plan));
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    files
+}
+
+/// Every output file of the Argo CD target, sorted by path: the Helm
+/// values and Kubernetes manifests of [`emit`], and the Applications that
+/// deliver them from the GitOps repository (`argocd/`), without Terraform.
+pub fn emit_argocd(input: &EmitInput, argo: &gitops::ArgoCd) -> Vec<OutputFile> {
+    let plan = Plan::new(input);
+    let mut files = helm_and_kubernetes(&plan);
+    files.extend(gitops::argocd_files(input, argo));
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    files
+}
+
+/// `helm/` and `kubernetes/`: what every target deploys.
+fn helm_and_kubernetes(plan: &Plan) -> Vec<OutputFile> {
     let mut files = Vec::new();
     for &i in &plan.order {
-        let inst = &input.platform.instances[i];
+        let inst = &plan.platform.instances[i];
         if inst.chart.is_some() {
             files.push(OutputFile {
                 path: format!("helm/{}.values.yaml", file_name(&inst.k8s_name)),
@@ -59,9 +79,7 @@ pub fn emit(input: &EmitInput) -> Vec<OutputFile> {
             });
         }
     }
-    files.extend(kubernetes::files(&plan));
-    files.extend(terraform::files(&plan));
-    files.sort_by(|a, b| a.path.cmp(&b.path));
+    files.extend(kubernetes::files(plan));
     files
 }
 

@@ -446,3 +446,122 @@ pub struct TemplateInput {
     pub secret: String,
     pub key: String,
 }
+
+/// A container image that an object says is built from the project's own
+/// sources (spec 6.3.9, "Images built from local sources"): the
+/// annotations `build.platc.dev/image`, `build.platc.dev/context` and
+/// `build.platc.dev/dockerfile` of its `metadata`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocalBuild {
+    /// The image repository, without tag or digest.
+    pub image: String,
+    /// The build context, relative to the project root, `/`-separated.
+    pub context: String,
+    /// The Dockerfile, relative to `context`.
+    pub dockerfile: String,
+}
+
+/// The annotation that names the build context of a locally built image.
+pub const BUILD_CONTEXT_ANNOTATION: &str = "build.platc.dev/context";
+/// The annotation that names its image repository.
+pub const BUILD_IMAGE_ANNOTATION: &str = "build.platc.dev/image";
+/// The annotation that names its Dockerfile (default `Dockerfile`).
+pub const BUILD_DOCKERFILE_ANNOTATION: &str = "build.platc.dev/dockerfile";
+
+impl Resource {
+    /// The image this object says is built locally: `None` when it has no
+    /// `build.platc.dev/context` annotation; `Some(Err(why))` when the
+    /// annotations are not a valid build (see [`LocalBuild`]).
+    pub fn local_build(&self) -> Option<Result<LocalBuild, String>> {
+        let Some(Value::Map(meta)) = self.body.get("metadata") else {
+            return None;
+        };
+        let Some(Value::Map(annotations)) = meta.get("annotations") else {
+            return None;
+        };
+        let text = |k: &str| match annotations.get(k) {
+            Some(Value::Str(s)) => Some(s.clone()),
+            _ => None,
+        };
+        annotations.get(BUILD_CONTEXT_ANNOTATION)?;
+        Some((|| {
+            let context = text(BUILD_CONTEXT_ANNOTATION)
+                .ok_or_else(|| format!("`{BUILD_CONTEXT_ANNOTATION}` is not a string"))?;
+            let image = text(BUILD_IMAGE_ANNOTATION).ok_or_else(|| {
+                format!("`{BUILD_CONTEXT_ANNOTATION}` needs `{BUILD_IMAGE_ANNOTATION}`, the image repository")
+            })?;
+            let dockerfile = match annotations.get(BUILD_DOCKERFILE_ANNOTATION) {
+                None => "Dockerfile".to_string(),
+                Some(Value::Str(s)) => s.clone(),
+                Some(_) => return Err(format!("`{BUILD_DOCKERFILE_ANNOTATION}` is not a string")),
+            };
+            let relative = |what: &str, p: &str| {
+                let ok = !p.is_empty()
+                    && !p.starts_with('/')
+                    && !p.contains('\\')
+                    && p.split('/').all(|c| !c.is_empty() && c != "..")
+                    && !p.chars().any(char::is_control);
+                if ok {
+                    Ok(())
+                } else {
+                    Err(format!(
+                        "the {what} {p:?} is not a relative path inside the project (`/`-separated, without `..`)"
+                    ))
+                }
+            };
+            relative("build context", &context)?;
+            relative("Dockerfile", &dockerfile)?;
+            let repository = is_image_repository(&image);
+            if !repository {
+                return Err(format!(
+                    "the image {image:?} is not an image repository without tag (`registry.example.com/team/app`)"
+                ));
+            }
+            Ok(LocalBuild {
+                image,
+                context,
+                dockerfile,
+            })
+        })())
+    }
+}
+
+/// An image repository without tag or digest: lowercase path components
+/// of `[a-z0-9]` separated by `.`, `_`, `__` or `-`s, joined by `/`, the
+/// first of which may be a registry host with a port.
+fn is_image_repository(s: &str) -> bool {
+    let mut parts = s.split('/');
+    let first = parts.next().unwrap_or("");
+    let (host, port) = match first.split_once(':') {
+        Some((h, p)) => (h, Some(p)),
+        None => (first, None),
+    };
+    let component = |c: &str| {
+        !c.is_empty()
+            && c.chars().all(|ch| {
+                ch.is_ascii_lowercase() || ch.is_ascii_digit() || matches!(ch, '.' | '_' | '-')
+            })
+            && c.starts_with(|ch: char| ch.is_ascii_alphanumeric())
+            && c.ends_with(|ch: char| ch.is_ascii_alphanumeric())
+    };
+    component(host)
+        && port.is_none_or(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
+        && parts.all(component)
+}
+
+impl Platform {
+    /// Every locally built image of the platform, with the instance and
+    /// resource that declare it, in instance order; invalid ones left out
+    /// (the check reports them, E0608).
+    pub fn local_builds(&self) -> Vec<(&Instance, &Resource, LocalBuild)> {
+        let mut out = Vec::new();
+        for inst in &self.instances {
+            for r in &inst.resources {
+                if let Some(Ok(b)) = r.local_build() {
+                    out.push((inst, r, b));
+                }
+            }
+        }
+        out
+    }
+}
