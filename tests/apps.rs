@@ -339,9 +339,9 @@ fn the_image_must_be_exact() {
     assert!(build_text(&bad_image).unwrap_err().contains("E0305"));
 }
 
-/// The NetworkPolicy follows the app's edges: egress to DNS and to the
-/// namespaces of what it uses, ingress on its port from the ingress
-/// controllers' namespaces and its own.
+/// The app's own NetworkPolicy follows its edges out: egress to DNS and to
+/// the namespaces of what it uses. What may reach it is the platform's
+/// NetworkPolicies' (language 6.3.11), from its `network` block.
 #[test]
 fn the_network_policy_follows_the_edges() {
     let text = r#"
@@ -388,19 +388,12 @@ app offline {
             .unwrap()
     };
     let web = policy("web");
+    assert_eq!(web["spec"]["policyTypes"], serde_json::json!(["Egress"]));
     let egress = web["spec"]["egress"].as_array().unwrap();
     assert_eq!(egress.len(), 2, "{egress:?}");
     assert_eq!(
         egress[1]["to"][0]["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"],
         "apps"
-    );
-    let from = &web["spec"]["ingress"][0]["from"];
-    assert_eq!(
-        from,
-        &serde_json::json!([
-            { "podSelector": {} },
-            { "namespaceSelector": { "matchLabels": { "kubernetes.io/metadata.name": "edge" } } }
-        ])
     );
     let offline = policy("offline");
     assert_eq!(
@@ -408,5 +401,22 @@ app offline {
         1,
         "DNS only"
     );
-    assert_eq!(offline["spec"]["ingress"], serde_json::json!([]));
+    // Ingress: the namespace of the apps is isolated, and each app's pods
+    // are let in by their own policy (its own pods; here nothing uses it).
+    let platform = files
+        .iter()
+        .find(|f| f.path == "kubernetes/networkpolicies-apps.yaml")
+        .expect("the apps' namespace is isolated");
+    let docs = documents(platform);
+    let web_in = docs
+        .iter()
+        .find(|d| d["metadata"]["name"] == "platc-web")
+        .unwrap();
+    assert_eq!(
+        web_in["spec"]["podSelector"],
+        serde_json::json!({ "matchLabels": { "app.kubernetes.io/instance": "web" } })
+    );
+    assert!(docs
+        .iter()
+        .any(|d| d["metadata"]["name"] == "platc-default-deny-ingress"));
 }
