@@ -137,6 +137,9 @@ fn selector(labels: &BTreeMap<String, String>) -> Json {
 pub(crate) fn files(plan: &Plan) -> Vec<crate::OutputFile> {
     let p = plan.platform;
     let isolated = isolated_namespaces(p);
+    if isolated.is_empty() {
+        return Vec::new();
+    }
     let callers = callers(p);
     let mut files = Vec::new();
     for ns in &isolated {
