@@ -3,10 +3,11 @@
 //! that instance's namespace. The fixture is `tests/ui/ok-fanout-resources`
 //! (its diagnostics snapshot says it is clean).
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use platc_driver::{build_path, MemoryFs, Options};
 use serde_json::Value;
 
 fn fixture() -> String {
@@ -15,17 +16,7 @@ fn fixture() -> String {
 }
 
 fn build(text: &str, environment: Option<&str>) -> BTreeMap<String, String> {
-    let mut fs = MemoryFs::new();
-    fs.insert("/project/main.plat", text);
-    let options = Options {
-        environment: environment.map(str::to_string),
-        ..Options::default()
-    };
-    let b = build_path(&fs, Path::new("/project"), &options).unwrap();
-    let rendered =
-        platc_render::render_human(&b.compilation.sources, &b.compilation.diagnostics, false);
-    assert!(!b.compilation.has_errors(), "{rendered}");
-    b.files.into_iter().map(|f| (f.path, f.contents)).collect()
+    common::build_text(text, environment)
 }
 
 fn docs(yaml: &str) -> Vec<Value> {

@@ -5,10 +5,11 @@
 //! clean); tests/real_charts.rs validates the policies of the examples and
 //! checks that they select every pod the charts render.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use platc_driver::{build_path, MemoryFs, Options};
 use serde_json::{json, Value};
 
 fn fixture() -> String {
@@ -17,17 +18,7 @@ fn fixture() -> String {
 }
 
 fn build(text: &str, environment: Option<&str>) -> BTreeMap<String, String> {
-    let mut fs = MemoryFs::new();
-    fs.insert("/project/main.plat", text);
-    let options = Options {
-        environment: environment.map(str::to_string),
-        ..Options::default()
-    };
-    let b = build_path(&fs, Path::new("/project"), &options).unwrap();
-    let rendered =
-        platc_render::render_human(&b.compilation.sources, &b.compilation.diagnostics, false);
-    assert!(!b.compilation.has_errors(), "{rendered}");
-    b.files.into_iter().map(|f| (f.path, f.contents)).collect()
+    common::build_text(text, environment)
 }
 
 /// The NetworkPolicies of namespace `ns`, by name.

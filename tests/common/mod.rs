@@ -191,3 +191,23 @@ fn field_schema<'a>(schema: &'a serde_json::Value, name: &str) -> &'a serde_json
         s => s,
     }
 }
+
+/// Builds `text` as the root file of an in-memory project, in `environment`
+/// (the base platform when `None`): the output tree, by path. Panics with
+/// the rendered diagnostics when the platform has errors.
+pub fn build_text(
+    text: &str,
+    environment: Option<&str>,
+) -> std::collections::BTreeMap<String, String> {
+    let mut fs = platc_driver::MemoryFs::new();
+    fs.insert("/project/main.plat", text);
+    let options = platc_driver::Options {
+        environment: environment.map(str::to_string),
+        ..platc_driver::Options::default()
+    };
+    let b = platc_driver::build_path(&fs, Path::new("/project"), &options).unwrap();
+    let rendered =
+        platc_render::render_human(&b.compilation.sources, &b.compilation.diagnostics, false);
+    assert!(!b.compilation.has_errors(), "{rendered}");
+    b.files.into_iter().map(|f| (f.path, f.contents)).collect()
+}

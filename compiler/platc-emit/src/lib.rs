@@ -112,6 +112,24 @@ pub(crate) fn common_labels(p: &Platform) -> serde_json::Map<String, serde_json:
     m
 }
 
+/// The labels of an object platc writes for an instance: the common ones,
+/// its instance and its component.
+pub(crate) fn instance_labels(
+    p: &Platform,
+    inst: &Instance,
+) -> serde_json::Map<String, serde_json::Value> {
+    let mut labels = common_labels(p);
+    labels.insert(
+        "app.kubernetes.io/instance".into(),
+        inst.k8s_name.clone().into(),
+    );
+    labels.insert(
+        "app.kubernetes.io/name".into(),
+        inst.component.replace('_', "-").into(),
+    );
+    labels
+}
+
 /// The whole object of a resource: `apiVersion`, `kind`, `metadata` (its
 /// name, namespace, the recommended labels under the body's own labels,
 /// and the body's other metadata), then the rest of the body.
@@ -129,15 +147,7 @@ pub(crate) fn resource_manifest(
         Some(Json::Object(m)) => m,
         _ => serde_json::Map::new(),
     };
-    let mut labels = common_labels(p);
-    labels.insert(
-        "app.kubernetes.io/instance".into(),
-        inst.k8s_name.clone().into(),
-    );
-    labels.insert(
-        "app.kubernetes.io/name".into(),
-        inst.component.replace('_', "-").into(),
-    );
+    let mut labels = instance_labels(p, inst);
     if let Some(Json::Object(own)) = metadata.remove("labels") {
         labels.extend(own);
     }

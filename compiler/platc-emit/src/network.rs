@@ -194,15 +194,7 @@ pub(crate) fn files(plan: &Plan) -> Vec<crate::OutputFile> {
             if !net.open_ports.is_empty() {
                 rules.push(json!({"ports": ports(&net.open_ports)}));
             }
-            let mut labels = common_labels(p);
-            labels.insert(
-                "app.kubernetes.io/instance".into(),
-                inst.k8s_name.clone().into(),
-            );
-            labels.insert(
-                "app.kubernetes.io/name".into(),
-                inst.component.replace('_', "-").into(),
-            );
+            let mut labels = crate::instance_labels(p, inst);
             labels.sort_keys();
             docs.push(json!({
                 "apiVersion": "networking.k8s.io/v1",
