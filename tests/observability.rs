@@ -11,7 +11,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::process::Command;
 
-use platc_driver::{build_path, MemoryFs, Options};
 use serde_json::Value;
 
 /// The monitoring instances that the test adds to the quickstart.
@@ -42,13 +41,7 @@ fn quickstart() -> String {
 }
 
 fn build(text: &str) -> BTreeMap<String, String> {
-    let mut fs = MemoryFs::new();
-    fs.insert("/project/main.plat", text);
-    let b = build_path(&fs, Path::new("/project"), &Options::default()).unwrap();
-    let rendered =
-        platc_render::render_human(&b.compilation.sources, &b.compilation.diagnostics, false);
-    assert!(!b.compilation.has_errors(), "{rendered}");
-    b.files.into_iter().map(|f| (f.path, f.contents)).collect()
+    common::build_text(text, None)
 }
 
 fn yaml_docs(text: &str) -> Vec<Value> {

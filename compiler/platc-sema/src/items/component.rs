@@ -1,14 +1,12 @@
 //! Components: charts, param defaults, requires, provides blocks, expose
 //! points and values statements.
 
-use std::rc::Rc;
-
 use platc_diag::{Diagnostic, Span};
 use platc_syntax::ast;
 
 use crate::analyze::Checker;
 use crate::expr::{narrowings, Ctx};
-use crate::types::{Bound, CompId, Constraint, Ty};
+use crate::types::{CompId, Ty};
 use crate::vocab::regex_is_match;
 
 const EXPOSE_POINT_FIELDS: &[&str] = &["port", "service"];
@@ -192,14 +190,7 @@ impl Checker<'_> {
             {
                 self.duplicate(&e.name, prev.name.span);
             }
-            let port_ty = Ty::Constrained(
-                Box::new(Ty::Int),
-                Rc::new(Constraint::Range {
-                    lo: Some(Bound::Int(1)),
-                    hi: Some(Bound::Int(65535)),
-                    text: "1..65535".into(),
-                }),
-            );
+            let port_ty = super::network::port_ty();
             let mut has_port = false;
             let mut seen: Vec<&ast::Ident> = Vec::new();
             for a in &e.attrs {
