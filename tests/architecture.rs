@@ -42,7 +42,7 @@ fn crates_depend_only_on_earlier_stages() {
         ("platc-graph", &["platc-sema"]),
         // Over the checked platform and its graph.
         ("platc-policy", &["platc-diag", "platc-graph", "platc-sema"]),
-        ("platc-emit", &["platc-sema", "platc-yaml"]),
+        ("platc-emit", &["platc-diag", "platc-sema", "platc-yaml"]),
         (
             "platc-driver",
             &[

@@ -402,7 +402,9 @@ fn build(
         }
     }
     let target = target_dir;
-    if let Err(e) = output::write_tree(&target, &build.files, &c.root) {
+    if let Err(e) = platc_driver::timings::phase("write", || {
+        output::write_tree(&target, &build.files, &c.root)
+    }) {
         // Warnings still reach the user before the failure.
         let _ = print_diagnostics(c, &args);
         return fail(&e, e.help());

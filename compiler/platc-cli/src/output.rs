@@ -179,7 +179,11 @@ pub fn write_tree(target: &Path, files: &[OutputFile], project: &Path) -> Result
         return Err(foreign());
     }
     let (staging, suffix) = work.create_unique("new")?;
-    if let Err(e) = fill(&staging, files) {
+    // The previous tree, whose unchanged files the new one shares.
+    let previous = std::fs::symlink_metadata(&real)
+        .is_ok_and(|m| m.is_dir())
+        .then_some(real.as_path());
+    if let Err(e) = fill(&staging, files, previous) {
         let _ = std::fs::remove_dir_all(&staging);
         return Err(e);
     }
@@ -334,15 +338,29 @@ fn check_paths(files: &[OutputFile]) -> Result<(), WriteError> {
     Ok(())
 }
 
-fn fill(dir: &Path, files: &[OutputFile]) -> Result<(), WriteError> {
+/// Writes `files` into the empty directory `dir`. A file whose content is
+/// byte for byte that of the same path in the `previous` tree is not
+/// written again: it becomes a second name (a hard link) of the previous
+/// file, so that a rebuild writes only what changed, and the files that
+/// did not change keep their identity and modification time once the
+/// trees are swapped. The files are written on every core.
+fn fill(dir: &Path, files: &[OutputFile], previous: Option<&Path>) -> Result<(), WriteError> {
     // Thousands of files share a few directories: create each once.
     let mut made: HashSet<PathBuf> = HashSet::new();
     for f in files {
-        let path = dir.join(&f.path);
-        if let Some(p) = path.parent() {
+        if let Some(p) = dir.join(&f.path).parent() {
             if !made.contains(p) {
                 std::fs::create_dir_all(p).map_err(io_err(p))?;
                 made.insert(p.to_path_buf());
+            }
+        }
+    }
+    let results = platc_diag::par::map(files, |f| {
+        let path = dir.join(&f.path);
+        if let Some(old) = previous.map(|p| p.join(&f.path)) {
+            if same_content(&old, f.contents.as_bytes()) && std::fs::hard_link(&old, &path).is_ok()
+            {
+                return Ok(());
             }
         }
         // `create_new`: two paths that name one file (on a file system that
@@ -356,10 +374,35 @@ fn fill(dir: &Path, files: &[OutputFile]) -> Result<(), WriteError> {
             } else {
                 WriteError::Io(path.clone(), e)
             }
-        })?;
-    }
+        })
+    });
+    results.into_iter().collect::<Result<(), WriteError>>()?;
     let marker = dir.join(MARKER);
     write_new(&marker, MARKER_TEXT.as_bytes()).map_err(io_err(&marker))
+}
+
+/// Whether `path` is a regular file (not a link) holding exactly
+/// `contents`.
+fn same_content(path: &Path, contents: &[u8]) -> bool {
+    use std::io::Read;
+    let Ok(meta) = std::fs::symlink_metadata(path) else {
+        return false;
+    };
+    if !meta.is_file() || meta.len() != contents.len() as u64 {
+        return false;
+    }
+    let Ok(mut file) = File::open(path) else {
+        return false;
+    };
+    let mut buf = Vec::with_capacity(contents.len() + 1);
+    // One byte more than expected tells a file that grew meanwhile.
+    match (&mut file)
+        .take(contents.len() as u64 + 1)
+        .read_to_end(&mut buf)
+    {
+        Ok(_) => buf == contents,
+        Err(_) => false,
+    }
 }
 
 fn write_new(path: &Path, contents: &[u8]) -> io::Result<()> {
@@ -706,6 +749,52 @@ mod tests {
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
+    /// A rebuild writes only the files that changed: an unchanged file is
+    /// the same file (inode and modification time) in the new tree, a
+    /// changed one a new file, a file that went away is gone, and the tree
+    /// is still swapped in whole.
+    #[test]
+    #[cfg(unix)]
+    fn a_rebuild_writes_only_what_changed() {
+        use std::os::unix::fs::MetadataExt;
+        let dir = scratch("incremental");
+        let out = dir.join("out");
+        let project = dir.join("project");
+        let first = [
+            file("helm/a.yaml", "a: 1\n"),
+            file("helm/b.yaml", "b: 1\n"),
+            file("gone.json", "{}"),
+        ];
+        write_tree(&out, &first, &project).unwrap();
+        let inode = |p: &str| std::fs::metadata(out.join(p)).unwrap().ino();
+        let (a, b) = (inode("helm/a.yaml"), inode("helm/b.yaml"));
+        let second = [
+            file("helm/a.yaml", "a: 1\n"),
+            // Same length, other bytes: compared, not only sized.
+            file("helm/b.yaml", "b: 2\n"),
+            file("new.json", "[]"),
+        ];
+        write_tree(&out, &second, &project).unwrap();
+        assert_eq!(inode("helm/a.yaml"), a, "an unchanged file is not written");
+        assert_ne!(inode("helm/b.yaml"), b, "a changed file is written");
+        assert_eq!(
+            std::fs::read_to_string(out.join("helm/b.yaml")).unwrap(),
+            "b: 2\n"
+        );
+        assert_eq!(std::fs::read_to_string(out.join("new.json")).unwrap(), "[]");
+        assert!(
+            !out.join("gone.json").exists(),
+            "a file that went away is gone"
+        );
+        assert_eq!(
+            std::fs::metadata(out.join("helm/a.yaml")).unwrap().nlink(),
+            1,
+            "nothing of the previous tree is left"
+        );
+        assert_clean_work_dir(&dir);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
     #[test]
     fn refuses_a_directory_it_did_not_create() {
         let dir = scratch("foreign");
@@ -805,7 +894,7 @@ mod tests {
             write_tree(&out, &[file("keep.txt", "previous")], &project).unwrap();
             let work = WorkDir::open(&out, false).unwrap().unwrap();
             let (staging, suffix) = work.create_unique("new").unwrap();
-            fill(&staging, &[file("keep.txt", "half")]).unwrap();
+            fill(&staging, &[file("keep.txt", "half")], None).unwrap();
             // The first rename of `swap_by_renames`, and no second one.
             std::fs::rename(&out, work.path.join(format!("old-{suffix}"))).unwrap();
             drop(work);
@@ -834,7 +923,7 @@ mod tests {
         let work = WorkDir::open(&out, false).unwrap().unwrap();
         assert!(work.try_lock().unwrap());
         let (staging, suffix) = work.create_unique("new").unwrap();
-        fill(&staging, &[file("new.txt", "new")]).unwrap();
+        fill(&staging, &[file("new.txt", "new")], None).unwrap();
         swap_by_renames(&staging, &out, &work.path.join(format!("old-{suffix}"))).unwrap();
         assert_eq!(names(&out), [MARKER, "new.txt"]);
         assert_clean_work_dir(&dir);

@@ -5,6 +5,7 @@
 //! reports through [`Diagnostic`]; renderers live in `platc-render`.
 
 mod codes;
+pub mod par;
 mod source;
 
 pub use codes::{lookup, CodeInfo, CODES};

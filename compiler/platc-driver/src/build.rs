@@ -66,7 +66,8 @@ pub fn build_path_with(
     let compilation = check_path(fs, path, options)?;
     let files = match (&compilation.platform, &compilation.graph) {
         (Some(platform), Some(graph)) if !compilation.has_errors() => {
-            let mut files = emit(&compilation, platform, graph, build);
+            let mut files =
+                crate::timings::phase("emit", || emit(&compilation, platform, graph, build));
             files.push(audit(&compilation, platform));
             files.sort_by(|a, b| a.path.cmp(&b.path));
             files
@@ -97,10 +98,19 @@ fn audit(c: &Compilation, platform: &platc_sema::Platform) -> OutputFile {
     platc_emit::json_file("audit.json".to_string(), &doc)
 }
 
-/// The merged values of every instance of `platform`.
-fn merged_values(c: &Compilation, platform: &platc_sema::Platform) -> Vec<serde_json::Value> {
+/// The merged values of every instance of `platform` that has values
+/// files (`None` for the others: emission converts their generated values
+/// as it writes them).
+fn merged_values(
+    c: &Compilation,
+    platform: &platc_sema::Platform,
+) -> Vec<Option<serde_json::Value>> {
     let mut values = Vec::with_capacity(platform.instances.len());
     for inst in &platform.instances {
+        if inst.values_files.is_empty() {
+            values.push(None);
+            continue;
+        }
         let mut merged = platc_emit::helm::generated_values(inst);
         for vf in &inst.values_files {
             debug_assert!(
@@ -112,7 +122,7 @@ fn merged_values(c: &Compilation, platform: &platc_sema::Platform) -> Vec<serde_
                 platc_emit::helm::merge(&mut merged, overlay.clone());
             }
         }
-        values.push(merged);
+        values.push(Some(merged));
     }
     values
 }
@@ -127,7 +137,7 @@ fn emit(
     graph: &platc_graph::PlatformGraph,
     build: &BuildOptions,
 ) -> Vec<OutputFile> {
-    let values = merged_values(c, platform);
+    let values = crate::timings::phase("values", || merged_values(c, platform));
     let dependencies: Vec<Vec<usize>> = (0..platform.instances.len())
         .map(|i| graph.dependencies(i))
         .collect();
@@ -151,7 +161,7 @@ fn emit(
     // tree itself, the others are emitted under `environments/NAME/`.
     struct Other {
         name: String,
-        values: Vec<serde_json::Value>,
+        values: Vec<Option<serde_json::Value>>,
         order: Vec<usize>,
         dependencies: Vec<Vec<usize>>,
         own: bool,

@@ -140,7 +140,9 @@ pub(crate) fn run(fs: &dyn FileSystem, c: &mut Compilation, values_files: Values
                         .filter_map(|vf| read.get(&values_key(vf))?.value.as_ref())
                         .collect()
                 };
-                let evaluation = platc_policy::evaluate(p, &g, &user_values);
+                let evaluation = crate::timings::phase("policies", || {
+                    platc_policy::evaluate(p, &g, &user_values)
+                });
                 for d in evaluation.diagnostics() {
                     report(d);
                 }
@@ -217,7 +219,7 @@ pub(crate) fn run(fs: &dyn FileSystem, c: &mut Compilation, values_files: Values
 /// The platform graph; a cycle through `requires` edges (reference cycles
 /// are reported by analysis) is an E0320 diagnostic.
 fn platform_graph(platform: &Platform) -> Result<platc_graph::PlatformGraph, Box<Diagnostic>> {
-    platc_graph::build(platform).map_err(|cycle| {
+    crate::timings::phase("graph", || platc_graph::build(platform)).map_err(|cycle| {
         let names = cycle.names();
         let span_of = |n: &str| platform.instance(n).map(|i| i.span);
         let why = |k: usize| {

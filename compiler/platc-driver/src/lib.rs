@@ -14,6 +14,7 @@ mod loader;
 mod parse_cache;
 #[doc(hidden)]
 pub mod synthetic;
+pub mod timings;
 mod yaml11;
 
 use std::collections::BTreeMap;
@@ -280,7 +281,9 @@ fn check_path_with(
             });
         }
     }
-    checks::run(fs, &mut compilation, checks::ValuesFiles::Read);
+    timings::phase("checks", || {
+        checks::run(fs, &mut compilation, checks::ValuesFiles::Read)
+    });
     deny_warnings(&mut compilation, options);
     cap_repeated(&mut compilation.diagnostics);
     Ok(compilation)

@@ -80,6 +80,21 @@ struct Loader<'a> {
     /// The position of each key in `stack`, to find a cycle at once.
     on_stack: HashMap<Key, usize>,
     syntax_errors: bool,
+    /// Files read and parsed ahead, on every core, with the id each was
+    /// expected to get (see [`Loader::prefetch`]).
+    prefetched: HashMap<Key, Prefetched>,
+    /// Files parsed ahead in vain (their id came out otherwise): past a
+    /// bound, nothing more is parsed ahead.
+    wasted: usize,
+}
+
+/// A file read and parsed before its turn.
+struct Prefetched {
+    id: FileId,
+    display: String,
+    text: String,
+    module: ast::Module,
+    diagnostics: Vec<Diagnostic>,
 }
 
 /// A library file: definitions only (no platform block, instances,
@@ -117,6 +132,8 @@ pub(crate) fn compile(
         stack: Vec::new(),
         on_stack: HashMap::new(),
         syntax_errors: false,
+        prefetched: HashMap::new(),
+        wasted: 0,
     };
     // The built-in policy packs are part of every program (spec 6.7.1):
     // the first files of every source map, so that their syntax trees,
@@ -140,7 +157,7 @@ pub(crate) fn compile(
         });
     }
     let root_key = Key::User(normalize(root_file));
-    let root_id = l.load_text(root_key, display, text);
+    let root_id = crate::timings::phase("parse", || l.load_text(root_key, display, text));
     let mut diagnostics = std::mem::take(&mut l.diagnostics);
     let mut platform = None;
     let mut others = Vec::new();
@@ -174,7 +191,7 @@ pub(crate) fn compile(
             allow_missing_platform: options.allow_missing_platform || library,
             environment: options.environment.clone(),
         };
-        let analysis = platc_sema::analyze(&program);
+        let analysis = crate::timings::phase("analyze", || platc_sema::analyze(&program));
         diagnostics.extend(analysis.diagnostics);
         platform = analysis.platform;
         others = analysis.others;
@@ -207,13 +224,28 @@ pub(crate) fn compile(
 
 impl Loader<'_> {
     fn load_text(&mut self, key: Key, display: String, text: String) -> FileId {
+        self.load_parsed(key, display, text, None)
+    }
+
+    /// Loads a file whose text is read, parsing it unless `parsed` is its
+    /// tree (parsed with the id it gets now).
+    fn load_parsed(
+        &mut self,
+        key: Key,
+        display: String,
+        text: String,
+        parsed: Option<(ast::Module, Vec<Diagnostic>)>,
+    ) -> FileId {
         let id = self.sources.add(display, text);
         self.loaded.insert(key.clone(), id);
-        let (module, diags) = {
-            let text = self.sources.get(id).text();
-            match self.cache {
-                Some(cache) => cache.parse(id, text),
-                None => platc_syntax::parse(id, text),
+        let (module, diags) = match parsed {
+            Some(p) => p,
+            None => {
+                let text = self.sources.get(id).text();
+                match self.cache {
+                    Some(cache) => cache.parse(id, text),
+                    None => platc_syntax::parse(id, text),
+                }
             }
         };
         if diags
@@ -226,13 +258,22 @@ impl Loader<'_> {
         self.on_stack.insert(key.clone(), self.stack.len());
         self.stack.push((key.clone(), id, None));
         let mut imports = Vec::new();
-        for item in &module.items {
-            if let ast::Item::Import(decl) = item {
-                if let Some(top) = self.stack.last_mut() {
-                    top.2 = Some(decl.path.span);
-                }
-                imports.push(self.import(&key, decl));
+        let decls: Vec<&ast::ImportDecl> = module
+            .items
+            .iter()
+            .filter_map(|item| match item {
+                ast::Item::Import(decl) => Some(decl),
+                _ => None,
+            })
+            .collect();
+        for (k, decl) in decls.iter().enumerate() {
+            if let Some(top) = self.stack.last_mut() {
+                top.2 = Some(decl.path.span);
             }
+            imports.push(self.import(&key, decl));
+            // What follows this import, parsed ahead now that the files
+            // it brought in have their ids.
+            self.prefetch(&key, &decls[k + 1..]);
         }
         self.stack.pop();
         self.on_stack.remove(&key);
@@ -245,10 +286,11 @@ impl Loader<'_> {
         id
     }
 
-    fn import(&mut self, from_key: &Key, decl: &ast::ImportDecl) -> Option<FileId> {
+    /// The file an import names, or why it names none.
+    fn resolve(&self, from_key: &Key, decl: &ast::ImportDecl) -> Result<Key, Box<Diagnostic>> {
         let span = decl.path.span;
         let Some(path) = decl.path.as_plain() else {
-            self.diagnostics.push(
+            return Err(Box::new(
                 Diagnostic::error(
                     "E0209",
                     "an import path cannot contain an interpolation",
@@ -256,8 +298,7 @@ impl Loader<'_> {
                 )
                 .with_label("must be a plain string")
                 .with_help("write the path literally, e.g. \"./apps\" or \"std/postgres\""),
-            );
-            return None;
+            ));
         };
         let key = if let Some(name) = path.strip_prefix("std/") {
             let module = format!("std/{name}");
@@ -273,21 +314,19 @@ impl Loader<'_> {
                     Some(s) => d.with_help(format!("did you mean `{s}`?")),
                     None => d.with_help(format!("the stdlib modules are: {}", names.join(", "))),
                 };
-                self.diagnostics.push(d);
-                return None;
+                return Err(Box::new(d));
             }
             Key::Std(module)
         } else if path.starts_with("./") || path.starts_with("../") {
             let Key::User(from_path) = from_key else {
-                self.diagnostics.push(
+                return Err(Box::new(
                     Diagnostic::error(
                         "E0209",
                         "a stdlib module can only import other stdlib modules",
                         span,
                     )
                     .with_label("relative import in the stdlib"),
-                );
-                return None;
+                ));
             };
             let mut target = from_path.parent().unwrap_or(Path::new("")).join(&path);
             if target.extension().is_none() {
@@ -296,13 +335,12 @@ impl Loader<'_> {
             let target = normalize(&target);
             let escapes = |p: &Path| !p.starts_with(&self.root);
             if escapes(&target) {
-                self.diagnostics.push(self.escape_diag(span, &path));
-                return None;
+                return Err(Box::new(self.escape_diag(span, &path)));
             }
             let canonical = match self.fs.canonicalize(&target) {
                 Ok(c) => c,
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                    self.diagnostics.push(
+                    return Err(Box::new(
                         Diagnostic::error(
                             "E0203",
                             format!("imported file `{path}` does not exist"),
@@ -310,41 +348,156 @@ impl Loader<'_> {
                         )
                         .with_label(format!("looked for `{}`", self.display(&target)))
                         .with_help("check the path; it is relative to the importing file"),
-                    );
-                    return None;
+                    ));
                 }
                 Err(e) => {
-                    self.diagnostics.push(unreadable(span, &path, &e));
-                    return None;
+                    return Err(Box::new(unreadable(span, &path, &e)));
                 }
             };
             if escapes(&canonical) {
-                self.diagnostics
-                    .push(self.escape_diag(span, &path).with_note(format!(
-                        "`{path}` is a symbolic link to a file outside the project"
-                    )));
-                return None;
+                return Err(Box::new(self.escape_diag(span, &path).with_note(format!(
+                    "`{path}` is a symbolic link to a file outside the project"
+                ))));
             }
             if !self.fs.is_file(&canonical) {
-                self.diagnostics.push(
+                return Err(Box::new(
                     Diagnostic::error(
                         "E0208",
                         format!("imported path `{path}` is not a file"),
                         span,
                     )
                     .with_label("not a regular file"),
-                );
-                return None;
+                ));
             }
             Key::User(canonical)
         } else {
-            self.diagnostics.push(
-                Diagnostic::error("E0209", format!("import path `{path}` is neither a stdlib module nor a relative path"), span)
-                    .with_label("unsupported import path")
-                    .with_help("write \"std/NAME\" for the stdlib, or start a file path with \"./\" or \"../\""),
-            );
-            return None;
+            return Err(Box::new(Diagnostic::error(
+                "E0209",
+                format!("import path `{path}` is neither a stdlib module nor a relative path"),
+                span,
+            )
+            .with_label("unsupported import path")
+            .with_help(
+                "write \"std/NAME\" for the stdlib, or start a file path with \"./\" or \"../\"",
+            )));
         };
+        Ok(key)
+    }
+
+    /// Reads the file of `key` (a stdlib module's text is built in): its
+    /// display name and text, or why it cannot be read.
+    fn read(&self, key: &Key, span: Span, path: &str) -> Result<(String, String), Box<Diagnostic>> {
+        match key {
+            Key::Std(name) => {
+                let text = crate::stdlib_modules()
+                    .iter()
+                    .find(|(n, _)| n == name)
+                    .map(|(_, t)| *t)
+                    .unwrap_or("");
+                Ok((format!("{name}.plat"), text.to_string()))
+            }
+            Key::User(p) => {
+                let bytes = match self.fs.read_limited(p, platc_syntax::MAX_FILE_SIZE) {
+                    // Too large: parsing reports it (E0107).
+                    Ok(b) if b.len() > platc_syntax::MAX_FILE_SIZE => {
+                        String::from_utf8_lossy(&b).into_owned().into_bytes()
+                    }
+                    Ok(b) => b,
+                    Err(e) => return Err(Box::new(unreadable(span, path, &e))),
+                };
+                match String::from_utf8(bytes) {
+                    Ok(t) => Ok((self.display(p), t)),
+                    Err(e) => {
+                        let at = e.utf8_error().valid_up_to();
+                        Err(Box::new(
+                            Diagnostic::error(
+                                "E0208",
+                                format!("imported file `{path}` is not valid UTF-8"),
+                                span,
+                            )
+                            .with_label(format!("invalid byte at offset {at} of that file"))
+                            .with_help("save the file as UTF-8"),
+                        ))
+                    }
+                }
+            }
+        }
+    }
+
+    /// Reads and parses ahead, on every core, the files that `decls` (the
+    /// imports of `from` still to load) bring in for the first time,
+    /// expecting each to get the next id in turn: true unless a file
+    /// brings in others before its turn, and then the load parses it
+    /// again (a bounded waste). The stdlib's files and a parse cache's are
+    /// left to the load.
+    fn prefetch(&mut self, from: &Key, decls: &[&ast::ImportDecl]) {
+        const MIN_BATCH: usize = 4;
+        if self.cache.is_some() || platc_diag::par::threads() < 2 {
+            return;
+        }
+        let next = self.sources.len() as u32;
+        let mut seen = std::collections::HashSet::new();
+        // The files to parse ahead, with the ids they should get: each file
+        // loaded for the first time takes the next id (a stdlib module
+        // too, though it is not parsed ahead).
+        let mut slot = 0u32;
+        let mut todo: Vec<(Key, FileId)> = Vec::new();
+        for decl in decls {
+            let Ok(key) = self.resolve(from, decl) else {
+                continue;
+            };
+            if self.loaded.contains_key(&key)
+                || self.on_stack.contains_key(&key)
+                || !seen.insert(key.clone())
+            {
+                continue;
+            }
+            let id = FileId(next + slot);
+            slot += 1;
+            let ahead = self.prefetched.get(&key).is_some_and(|p| p.id == id);
+            if matches!(key, Key::User(_)) && !ahead {
+                todo.push((key, id));
+            }
+        }
+        if todo.len() < MIN_BATCH || self.wasted > self.sources.len() / 2 + 16 {
+            return;
+        }
+        let texts: Vec<(Key, FileId, String, String)> = todo
+            .into_iter()
+            .filter_map(|(k, id)| {
+                let (display, text) = self.read(&k, Span::new(id, 0, 0), "").ok()?;
+                Some((k, id, display, text))
+            })
+            .collect();
+        let parsed =
+            platc_diag::par::map(&texts, |(_, id, _, text)| platc_syntax::parse(*id, text));
+        for ((key, id, display, text), (module, diagnostics)) in texts.into_iter().zip(parsed) {
+            if self.prefetched.remove(&key).is_some() {
+                self.wasted += 1;
+            }
+            self.prefetched.insert(
+                key,
+                Prefetched {
+                    id,
+                    display,
+                    text,
+                    module,
+                    diagnostics,
+                },
+            );
+        }
+    }
+
+    fn import(&mut self, from_key: &Key, decl: &ast::ImportDecl) -> Option<FileId> {
+        let span = decl.path.span;
+        let key = match self.resolve(from_key, decl) {
+            Ok(key) => key,
+            Err(d) => {
+                self.diagnostics.push(*d);
+                return None;
+            }
+        };
+        let path = decl.path.as_plain().unwrap_or_default();
         // A cycle: the target is still being loaded.
         if let Some(&pos) = self.on_stack.get(&key) {
             let chain: Vec<FileId> = self.stack[pos..].iter().map(|(_, f, _)| *f).collect();
@@ -377,43 +530,23 @@ impl Loader<'_> {
         if let Some(id) = self.loaded.get(&key) {
             return Some(*id);
         }
-        let (display, text) = match &key {
-            Key::Std(name) => {
-                let text = crate::stdlib_modules()
-                    .iter()
-                    .find(|(n, _)| n == name)
-                    .map(|(_, t)| *t)
-                    .unwrap_or("");
-                (format!("{name}.plat"), text.to_string())
+        // Parsed ahead, with the id it gets now: its tree serves.
+        if let Some(p) = self.prefetched.remove(&key) {
+            if p.id.0 as usize == self.sources.len() {
+                return Some(self.load_parsed(
+                    key,
+                    p.display,
+                    p.text,
+                    Some((p.module, p.diagnostics)),
+                ));
             }
-            Key::User(p) => {
-                let bytes = match self.fs.read_limited(p, platc_syntax::MAX_FILE_SIZE) {
-                    // Too large: parsing reports it (E0107).
-                    Ok(b) if b.len() > platc_syntax::MAX_FILE_SIZE => {
-                        String::from_utf8_lossy(&b).into_owned().into_bytes()
-                    }
-                    Ok(b) => b,
-                    Err(e) => {
-                        self.diagnostics.push(unreadable(span, &path, &e));
-                        return None;
-                    }
-                };
-                match String::from_utf8(bytes) {
-                    Ok(t) => (self.display(p), t),
-                    Err(e) => {
-                        let at = e.utf8_error().valid_up_to();
-                        self.diagnostics.push(
-                            Diagnostic::error(
-                                "E0208",
-                                format!("imported file `{path}` is not valid UTF-8"),
-                                span,
-                            )
-                            .with_label(format!("invalid byte at offset {at} of that file"))
-                            .with_help("save the file as UTF-8"),
-                        );
-                        return None;
-                    }
-                }
+            self.wasted += 1;
+        }
+        let (display, text) = match self.read(&key, span, &path) {
+            Ok(read) => read,
+            Err(d) => {
+                self.diagnostics.push(*d);
+                return None;
             }
         };
         Some(self.load_text(key, display, text))

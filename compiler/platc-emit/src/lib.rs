@@ -41,10 +41,13 @@ pub struct EmitInput<'a> {
     /// The direct dependencies of each instance (indices), indexed like
     /// `platform.instances`.
     pub dependencies: &'a [Vec<usize>],
-    /// The final Helm values of each instance (the generated values with the
-    /// user's values files merged on top, see [`helm::merge`]), indexed like
-    /// `platform.instances`.
-    pub values: &'a [serde_json::Value],
+    /// The final Helm values of the instances with values files (the
+    /// generated values with the user's files merged on top, see
+    /// [`helm::merge`]), indexed like `platform.instances`; `None` (or no
+    /// entry) for an instance without: its generated values are converted
+    /// as its file is written, so that the whole platform's values are
+    /// never held at once.
+    pub values: &'a [Option<serde_json::Value>],
 }
 
 /// Every output file of the default target (Terraform), sorted by path.
@@ -69,16 +72,20 @@ pub fn emit_argocd(input: &EmitInput, argo: &gitops::ArgoCd) -> Vec<OutputFile> 
 
 /// `helm/` and `kubernetes/`: what every target deploys.
 fn helm_and_kubernetes(plan: &Plan) -> Vec<OutputFile> {
-    let mut files = Vec::new();
-    for &i in &plan.order {
+    // The values files, one per release, written on every core.
+    let releases: Vec<usize> = plan
+        .order
+        .iter()
+        .copied()
+        .filter(|&i| plan.platform.instances[i].chart.is_some())
+        .collect();
+    let mut files = platc_diag::par::map(&releases, |&i| {
         let inst = &plan.platform.instances[i];
-        if inst.chart.is_some() {
-            files.push(OutputFile {
-                path: format!("helm/{}.values.yaml", file_name(&inst.k8s_name)),
-                contents: helm::values_file(inst, &plan.values(i)),
-            });
+        OutputFile {
+            path: format!("helm/{}.values.yaml", file_name(&inst.k8s_name)),
+            contents: helm::values_file(inst, &plan.values(i)),
         }
-    }
+    });
     files.extend(kubernetes::files(plan));
     files
 }
@@ -281,10 +288,10 @@ impl<'a> Plan<'a> {
     }
 
     /// The final values of instance `i`.
-    pub fn values(&self, i: usize) -> serde_json::Value {
+    pub fn values(&self, i: usize) -> std::borrow::Cow<'_, serde_json::Value> {
         match self.input.values.get(i) {
-            Some(v) => v.clone(),
-            None => helm::generated_values(&self.platform.instances[i]),
+            Some(Some(v)) => std::borrow::Cow::Borrowed(v),
+            _ => std::borrow::Cow::Owned(helm::generated_values(&self.platform.instances[i])),
         }
     }
 

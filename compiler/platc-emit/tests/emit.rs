@@ -184,15 +184,15 @@ fn build() -> Emitted {
             .expect("acyclic");
         order.push(next);
     }
-    let values: Vec<Value> = platform
+    let values: Vec<Option<Value>> = platform
         .instances
         .iter()
         .map(|inst| {
-            let mut v = helm::generated_values(inst);
-            if inst.name == "shop_web" {
+            (inst.name == "shop_web").then(|| {
+                let mut v = helm::generated_values(inst);
                 helm::merge(&mut v, user_values());
-            }
-            v
+                v
+            })
         })
         .collect();
     let files = emit(&EmitInput {

@@ -47,12 +47,35 @@ impl Subject {
     }
 }
 
+/// What a finding is about, borrowed from the platform: made into a
+/// [`Subject`] only for the elements that fail a rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SubjectRef<'p> {
+    Instance(&'p str),
+    Endpoint(&'p str, &'p str),
+    Secret(&'p str),
+    Edge(&'p str, &'p str),
+    Param(&'p str, &'p str),
+}
+
+impl SubjectRef<'_> {
+    pub fn to_subject(self) -> Subject {
+        match self {
+            SubjectRef::Instance(i) => Subject::Instance(i.to_string()),
+            SubjectRef::Endpoint(i, p) => Subject::Endpoint(i.to_string(), p.to_string()),
+            SubjectRef::Secret(s) => Subject::Secret(s.to_string()),
+            SubjectRef::Edge(a, b) => Subject::Edge(a.to_string(), b.to_string()),
+            SubjectRef::Param(i, p) => Subject::Param(i.to_string(), p.to_string()),
+        }
+    }
+}
+
 /// One element of a collection.
 #[derive(Debug, Clone)]
-pub struct Element {
+pub struct Element<'p> {
     pub value: Value,
     pub span: Span,
-    pub subject: Subject,
+    pub subject: SubjectRef<'p>,
 }
 
 /// The fields of a collection's records that the active rules read:
@@ -101,13 +124,21 @@ pub(crate) struct Collections<'p, 'v> {
     /// Who claims each host and path: built once for the platform, not
     /// once per chunk (that made `exposes` quadratic in the instances).
     claims: std::sync::OnceLock<Claims<'p>>,
+    edge_list: std::sync::OnceLock<Vec<(platc_graph::Edge, &'static str)>>,
+    /// Each component's parameters: their types as written, and whether
+    /// they are secrets.
+    param_types: std::sync::OnceLock<ParamTypes<'p>>,
 }
+
+/// The type as written and whether it is a secret, of each (component,
+/// parameter).
+type ParamTypes<'p> = HashMap<(&'p str, &'p str), (&'p str, bool)>;
 
 /// The endpoints (`instance.point`) that claim each host and path.
 type Claims<'p> = HashMap<(&'p str, &'p str), Vec<String>>;
 
 fn s(v: &str) -> Value {
-    Value::Str(v.to_string())
+    Value::Str(v.into())
 }
 
 fn opt(v: Option<&str>) -> Value {
@@ -142,6 +173,8 @@ impl<'p, 'v> Collections<'p, 'v> {
             user_values,
             needs,
             claims: std::sync::OnceLock::new(),
+            edge_list: std::sync::OnceLock::new(),
+            param_types: std::sync::OnceLock::new(),
         }
     }
 
@@ -151,18 +184,28 @@ impl<'p, 'v> Collections<'p, 'v> {
         matches!(name, "exposes" | "instances" | "params")
     }
 
+    /// How many units collection `name` is made of, that [`Self::chunk`]
+    /// takes ranges of: instances, edges, or one for the secrets.
+    pub fn units(&self, name: &str) -> usize {
+        match name {
+            "edges" => self.edge_list().len(),
+            _ if Self::instance_units(name) => self.platform.instances.len(),
+            _ => 1,
+        }
+    }
+
     /// The elements of collection `name` that belong to the instances in
     /// `range` (every element, for a collection not of instances), or
     /// `None` for a name that is not a collection (the checker has reported
     /// it).
-    pub fn chunk(&self, name: &str, range: std::ops::Range<usize>) -> Option<Vec<Element>> {
+    pub fn chunk(&self, name: &str, range: std::ops::Range<usize>) -> Option<Vec<Element<'p>>> {
         let all = &self.platform.instances;
-        let insts = &all[range.start.min(all.len())..range.end.min(all.len())];
+        let insts: &'p [Instance] = &all[range.start.min(all.len())..range.end.min(all.len())];
         Some(match name {
             "exposes" => self.exposes(insts),
             "instances" => self.instances(insts),
             "secrets" => self.secrets(),
-            "edges" => self.edges(),
+            "edges" => self.edges(range),
             "params" => self.params(insts),
             _ => return None,
         })
@@ -172,7 +215,7 @@ impl<'p, 'v> Collections<'p, 'v> {
         self.needs.get(collection).unwrap_or(&ALL)
     }
 
-    fn exposes(&self, insts: &[Instance]) -> Vec<Element> {
+    fn exposes(&self, insts: &'p [Instance]) -> Vec<Element<'p>> {
         let need = self.need("exposes");
         // Who claims each host and path (when a rule asks).
         let empty = Claims::new();
@@ -222,14 +265,14 @@ impl<'p, 'v> Collections<'p, 'v> {
                 out.push(Element {
                     value,
                     span: e.span,
-                    subject: Subject::Endpoint(i.name.clone(), e.name.clone()),
+                    subject: SubjectRef::Endpoint(&i.name, &e.name),
                 });
             }
         }
         out
     }
 
-    fn instances(&self, insts: &[Instance]) -> Vec<Element> {
+    fn instances(&self, insts: &'p [Instance]) -> Vec<Element<'p>> {
         let p = self.platform;
         let need = self.need("instances");
         let wants_facts = ["images", "resources", "persistence"]
@@ -302,13 +345,13 @@ impl<'p, 'v> Collections<'p, 'v> {
                 Element {
                     value,
                     span: i.span,
-                    subject: Subject::Instance(i.name.clone()),
+                    subject: SubjectRef::Instance(&i.name),
                 }
             })
             .collect()
     }
 
-    fn secrets(&self) -> Vec<Element> {
+    fn secrets(&self) -> Vec<Element<'p>> {
         let p = self.platform;
         if p.secrets.is_empty() {
             return Vec::new();
@@ -353,31 +396,41 @@ impl<'p, 'v> Collections<'p, 'v> {
                 Element {
                     value,
                     span: sec.span,
-                    subject: Subject::Secret(sec.name.clone()),
+                    subject: SubjectRef::Secret(&sec.name),
                 }
             })
             .collect()
     }
 
-    fn edges(&self) -> Vec<Element> {
+    /// The platform's edges with their kinds: the graph's (references and
+    /// requires), then what instances observe.
+    fn edge_list(&self) -> &[(platc_graph::Edge, &'static str)] {
+        self.edge_list.get_or_init(|| {
+            let g = self.graph;
+            let mut edges: Vec<(platc_graph::Edge, &'static str)> = g
+                .edges()
+                .into_iter()
+                .map(|e| {
+                    let kind = if e.attr == REQUIRES_ATTR {
+                        "requires"
+                    } else {
+                        "reference"
+                    };
+                    (e, kind)
+                })
+                .collect();
+            edges.extend(g.observes().iter().map(|e| (e.clone(), "observes")));
+            edges
+        })
+    }
+
+    fn edges(&self, range: std::ops::Range<usize>) -> Vec<Element<'p>> {
         let p = self.platform;
-        let g = self.graph;
-        let mut edges: Vec<(platc_graph::Edge, &str)> = g
-            .edges()
-            .into_iter()
-            .map(|e| {
-                let kind = if e.attr == REQUIRES_ATTR {
-                    "requires"
-                } else {
-                    "reference"
-                };
-                (e, kind)
-            })
-            .collect();
-        edges.extend(g.observes().iter().map(|e| (e.clone(), "observes")));
-        edges
-            .into_iter()
+        let all = self.edge_list();
+        all[range.start.min(all.len())..range.end.min(all.len())]
+            .iter()
             .filter_map(|(e, kind)| {
+                let kind = *kind;
                 let from = p.instances.get(e.from)?;
                 let to = p.instances.get(e.to)?;
                 let span = match kind {
@@ -405,23 +458,35 @@ impl<'p, 'v> Collections<'p, 'v> {
                 Some(Element {
                     value,
                     span,
-                    subject: Subject::Edge(from.name.clone(), to.name.clone()),
+                    subject: SubjectRef::Edge(&from.name, &to.name),
                 })
             })
             .collect()
     }
 
-    fn params(&self, insts: &[Instance]) -> Vec<Element> {
+    fn params(&self, insts: &'p [Instance]) -> Vec<Element<'p>> {
         let p = self.platform;
         let need = self.need("params");
         let mut out = Vec::new();
+        let types = self.param_types.get_or_init(|| {
+            let mut types = HashMap::new();
+            // The first component of a name, as `Platform::component`.
+            for c in &p.components {
+                for x in &c.params {
+                    let secret = x.ty == "secret" || x.ty == "secret?";
+                    types
+                        .entry((c.name.as_str(), x.name.as_str()))
+                        .or_insert((x.ty.as_str(), secret));
+                }
+            }
+            types
+        });
         for i in insts {
-            let info = p.component(&i.component);
             for (name, v) in &i.args {
-                let ty = info
-                    .and_then(|c| c.params.iter().find(|x| &x.name == name))
-                    .map_or(String::new(), |x| x.ty.clone());
-                let secret = ty == "secret" || ty == "secret?";
+                let (ty, secret) = types
+                    .get(&(i.component.as_str(), name.as_str()))
+                    .copied()
+                    .unwrap_or(("", false));
                 let value = match v {
                     Value::Str(text) => s(text),
                     _ => Value::None,
@@ -433,13 +498,13 @@ impl<'p, 'v> Collections<'p, 'v> {
                         .field("component", || s(&i.component))
                         .field("namespace", || s(&i.namespace))
                         .field("name", || s(name))
-                        .field("type", || s(&ty))
+                        .field("type", || s(ty))
                         .field("secret", || Value::Bool(secret))
                         .field("set", || Value::Bool(set))
                         .field("value", || value)
                         .value(),
                     span: i.arg_spans.get(name).copied().unwrap_or(i.span),
-                    subject: Subject::Param(i.name.clone(), name.clone()),
+                    subject: SubjectRef::Param(&i.name, name),
                 });
             }
         }

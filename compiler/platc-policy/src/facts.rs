@@ -96,7 +96,7 @@ impl Node for Value {
     }
     fn text(&self) -> Option<String> {
         match self {
-            Value::Str(s) if !s.is_empty() => Some(s.clone()),
+            Value::Str(s) if !s.is_empty() => Some(s.to_string()),
             Value::Int(_) | Value::Float(_) | Value::Quantity { .. } => self.interpolate(),
             _ => None,
         }
@@ -349,7 +349,7 @@ mod tests {
                 Value::map(m.iter().map(|(k, v)| (k.clone(), from_json(v))).collect())
             }
             Json::Array(a) => Value::list(a.iter().map(from_json).collect()),
-            Json::String(s) => Value::Str(s.clone()),
+            Json::String(s) => Value::Str(s.as_str().into()),
             Json::Bool(b) => Value::Bool(*b),
             Json::Number(n) => Value::Int(n.as_i64().unwrap_or_default()),
             Json::Null => Value::None,

@@ -22,7 +22,7 @@ use platc_diag::{Diagnostic, Label, Severity, Span};
 use platc_graph::PlatformGraph;
 use platc_sema::{Platform, PolicySeverity, WaiverTarget};
 
-pub use collections::{Element, Subject};
+pub use collections::{Element, Subject, SubjectRef};
 
 /// The result of evaluating the policies of one platform.
 #[derive(Debug, Clone)]
@@ -64,7 +64,7 @@ pub struct Finding {
 
 /// The values files of an instance, read: what the user adds to the values
 /// platc writes.
-pub type UserValues<'a> = dyn Fn(&platc_sema::Instance) -> Vec<&'a serde_json::Value> + 'a;
+pub type UserValues<'a> = dyn Fn(&platc_sema::Instance) -> Vec<&'a serde_json::Value> + Sync + 'a;
 
 /// Evaluates every active policy of `platform`.
 pub fn evaluate(
@@ -128,88 +128,120 @@ pub fn evaluate(
             }
         }
     }
-    // (policy, rule, element) of each finding, to restore the order of
-    // policies.
-    let mut keyed: Vec<((usize, usize, usize), Finding)> = Vec::new();
-    let mut errors: Vec<((usize, usize), Diagnostic)> = Vec::new();
     // Instance-based collections go in chunks of instances, so that memory
-    // holds one chunk's elements at a time.
+    // holds a few chunks' elements at a time; the chunks are evaluated on
+    // the machine's cores (each element on its own, so the findings are
+    // the same), and their findings put back in order.
     const CHUNK: usize = 2048;
-    let n = platform.instances.len();
     let mut chunks: Vec<(&'static str, std::ops::Range<usize>)> = Vec::new();
     for key in order {
-        if collections::Collections::instance_units(key) {
-            chunks.extend(
-                (0..n.max(1))
-                    .step_by(CHUNK)
-                    .map(|a| (key, a..(a + CHUNK).min(n))),
-            );
-        } else {
-            chunks.push((key, 0..n));
-        }
+        let n = built.units(key);
+        chunks.extend(
+            (0..n.max(1))
+                .step_by(CHUNK)
+                .map(|a| (key, a..(a + CHUNK).min(n))),
+        );
     }
-    // Element indices continue across the chunks of a collection.
-    let mut base = 0;
-    let mut last_key = "";
-    for (key, range) in chunks {
-        if key != last_key {
-            base = 0;
-            last_key = key;
-        }
-        let Some(elements) = built.chunk(key, range) else {
-            continue;
-        };
-        let offset = base;
-        base += elements.len();
-        for &pi in &active {
-            let policy = &platform.policies[pi];
-            let code = platc_diag::intern_code(&policy.code);
-            for (ri, rule) in policy.rules.iter().enumerate() {
-                if rule.collection != key {
+    let results = platc_diag::par::map(&chunks, |(key, range)| {
+        evaluate_chunk(platform, &active, &built, &pvalue, key, range.clone())
+    });
+    // (policy, rule, chunk, element) of each finding, to restore the order
+    // of policies, then elements.
+    let mut keyed: Vec<((usize, usize, usize, usize), Finding)> = Vec::new();
+    let mut errors: Vec<((usize, usize, usize, usize), Diagnostic)> = Vec::new();
+    for (c, r) in results.into_iter().enumerate() {
+        keyed.extend(
+            r.findings
+                .into_iter()
+                .map(|((p, ru, e), f)| ((p, ru, c, e), f)),
+        );
+        errors.extend(
+            r.errors
+                .into_iter()
+                .map(|((p, ru, e), d)| ((p, ru, c, e), d)),
+        );
+    }
+    keyed.sort_by_key(|(k, _)| *k);
+    out.findings = keyed.into_iter().map(|(_, f)| f).collect();
+    // One failing expression is reported once: its first error.
+    errors.sort_by_key(|(k, _)| *k);
+    errors.dedup_by_key(|((p, r, _, _), _)| (*p, *r));
+    out.errors = errors.into_iter().map(|(_, d)| d).collect();
+    out
+}
+
+/// What the rules found in one chunk: findings and evaluation errors,
+/// keyed by (policy, rule, element in the chunk).
+#[derive(Default)]
+struct ChunkResult {
+    findings: Vec<((usize, usize, usize), Finding)>,
+    errors: Vec<((usize, usize, usize), Diagnostic)>,
+}
+
+/// Evaluates every active rule over `key` on the elements of the
+/// instances in `range`.
+fn evaluate_chunk(
+    platform: &Platform,
+    active: &[usize],
+    built: &collections::Collections<'_, '_>,
+    pvalue: &platc_sema::Value,
+    key: &'static str,
+    range: std::ops::Range<usize>,
+) -> ChunkResult {
+    let mut out = ChunkResult::default();
+    let Some(elements) = built.chunk(key, range) else {
+        return out;
+    };
+    for &pi in active {
+        let policy = &platform.policies[pi];
+        let code = platc_diag::intern_code(&policy.code);
+        for (ri, rule) in policy.rules.iter().enumerate() {
+            if rule.collection != key {
+                continue;
+            }
+            for (ei, el) in elements.iter().enumerate() {
+                let holds = match holds(rule, el, pvalue) {
+                    Ok(b) => b,
+                    Err(d) => {
+                        out.errors.push(((pi, ri, ei), *d));
+                        break;
+                    }
+                };
+                if !holds {
                     continue;
                 }
-                let verdicts = filter_all(rule, &elements, &pvalue);
-                for (ei, (el, verdict)) in elements.iter().zip(verdicts).enumerate() {
-                    let holds = match verdict {
-                        Ok(b) => b,
-                        Err(d) => {
-                            // One failing expression is reported once.
-                            if !errors.iter().any(|(k, _)| *k == (pi, ri)) {
-                                errors.push(((pi, ri), *d));
-                            }
-                            break;
-                        }
-                    };
-                    if !holds {
-                        continue;
+                let text = |e: &platc_sema::rule::RuleExpr| -> Result<String, Box<Diagnostic>> {
+                    match e.eval(&rule.var, &el.value, pvalue)? {
+                        platc_sema::Value::Str(s) => Ok(s.to_string()),
+                        v => Ok(v.interpolate().unwrap_or_default()),
                     }
-                    let text = |e: &platc_sema::rule::RuleExpr| -> Result<String, Box<Diagnostic>> {
-                        match e.eval(&rule.var, &el.value, &pvalue)? {
-                            platc_sema::Value::Str(s) => Ok(s),
-                            v => Ok(v.interpolate().unwrap_or_default()),
-                        }
-                    };
-                    let (message, help) = match (
-                        text(&rule.message),
-                        rule.help.as_ref().map(text).transpose(),
-                    ) {
-                        (Ok(m), Ok(h)) => (m, h),
-                        (Err(d), _) | (_, Err(d)) => {
-                            if !errors.iter().any(|(k, _)| *k == (pi, ri)) {
-                                errors.push(((pi, ri), *d));
-                            }
-                            break;
-                        }
-                    };
-                    let matching = |expired: bool| {
-                        platform.waivers.iter().position(|w| {
-                            w.policy == policy.name
-                                && w.expired == expired
-                                && waives(&w.target, &el.subject)
-                        })
-                    };
-                    let waived_by = matching(false);
-                    let finding = Finding {
+                };
+                let (message, help) = match (
+                    text(&rule.message),
+                    rule.help.as_ref().map(text).transpose(),
+                ) {
+                    (Ok(m), Ok(h)) => (m, h),
+                    (Err(d), _) | (_, Err(d)) => {
+                        out.errors.push(((pi, ri, ei), *d));
+                        break;
+                    }
+                };
+                let subject = el.subject.to_subject();
+                let matching = |expired: bool| {
+                    platform.waivers.iter().position(|w| {
+                        w.policy == policy.name
+                            && w.expired == expired
+                            && waives(&w.target, &subject)
+                    })
+                };
+                let waived_by = matching(false);
+                let expired_waiver = matching(true).map(|w| {
+                    let w = &platform.waivers[w];
+                    (w.span, w.until.map(|d| d.to_string()))
+                });
+                out.findings.push((
+                    (pi, ri, ei),
+                    Finding {
                         policy: pi,
                         policy_name: policy.name.clone(),
                         pack: policy.pack.clone(),
@@ -220,57 +252,32 @@ pub fn evaluate(
                         span: el.span,
                         // The condition that held (the whole rule without one).
                         rule_span: rule.filter.as_ref().map_or(rule.span, |f| f.span()),
-                        subject: el.subject.clone(),
+                        subject,
                         waived_by,
                         waiver_reason: waived_by.map(|w| platform.waivers[w].reason.clone()),
-                        expired_waiver: matching(true).map(|w| {
-                            let w = &platform.waivers[w];
-                            (w.span, w.until.map(|d| d.to_string()))
-                        }),
-                    };
-                    keyed.push(((pi, ri, offset + ei), finding));
-                }
+                        expired_waiver,
+                    },
+                ));
             }
         }
     }
-    keyed.sort_by_key(|(k, _)| *k);
-    out.findings = keyed.into_iter().map(|(_, f)| f).collect();
-    errors.sort_by_key(|(k, _)| *k);
-    out.errors = errors.into_iter().map(|(_, d)| d).collect();
     out
 }
 
-/// Whether the rule's condition holds for each element (every element
-/// without a condition). Large collections are split across two threads:
-/// each element is evaluated on its own, so the results are the same.
-fn filter_all(
+/// Whether the rule's condition holds for an element (always, without a
+/// condition).
+fn holds(
     rule: &platc_sema::Rule,
-    elements: &[Element],
+    el: &Element<'_>,
     platform: &platc_sema::Value,
-) -> Vec<Result<bool, Box<Diagnostic>>> {
+) -> Result<bool, Box<Diagnostic>> {
     let Some(filter) = &rule.filter else {
-        return vec![Ok(true); elements.len()];
+        return Ok(true);
     };
-    let one = |el: &Element| match filter.eval(&rule.var, &el.value, platform)? {
-        platc_sema::Value::Bool(b) => Ok(b),
-        _ => Ok(false),
-    };
-    const PARALLEL_FROM: usize = 4096;
-    if elements.len() < PARALLEL_FROM {
-        return elements.iter().map(one).collect();
-    }
-    let (a, b) = elements.split_at(elements.len() / 2);
-    std::thread::scope(|s| {
-        let second = s.spawn(|| b.iter().map(one).collect::<Vec<_>>());
-        let mut out: Vec<_> = a.iter().map(one).collect();
-        match second.join() {
-            Ok(rest) => out.extend(rest),
-            // A panic in the other half is a bug: report it where it
-            // happened.
-            Err(e) => std::panic::resume_unwind(e),
-        }
-        out
-    })
+    Ok(matches!(
+        filter.eval(&rule.var, &el.value, platform)?,
+        platc_sema::Value::Bool(true)
+    ))
 }
 
 /// Whether a waiver of `target` exempts a finding about `subject`.
@@ -369,12 +376,7 @@ fn policy_platform_value(platform: &Platform) -> platc_sema::Value {
         .collect();
     fields.insert(
         "provides".to_string(),
-        Value::list(
-            provides
-                .into_iter()
-                .map(|p| Value::Str(p.to_string()))
-                .collect(),
-        ),
+        Value::list(provides.into_iter().map(|p| Value::Str(p.into())).collect()),
     );
     Value::map(fields)
 }

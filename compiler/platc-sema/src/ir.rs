@@ -139,7 +139,7 @@ impl Platform {
     /// The value of `platform` in expressions: its `name`, `domain`,
     /// `namespace` and `environment`.
     pub fn value(&self) -> Value {
-        let s = |v: &str| Value::Str(v.to_string());
+        let s = |v: &str| Value::Str(v.into());
         let mut m = BTreeMap::new();
         m.insert("name".to_string(), s(&self.name));
         m.insert(
@@ -480,7 +480,7 @@ impl Resource {
             return None;
         };
         let text = |k: &str| match annotations.get(k) {
-            Some(Value::Str(s)) => Some(s.clone()),
+            Some(Value::Str(s)) => Some(s.to_string()),
             _ => None,
         };
         annotations.get(BUILD_CONTEXT_ANNOTATION)?;
@@ -492,7 +492,7 @@ impl Resource {
             })?;
             let dockerfile = match annotations.get(BUILD_DOCKERFILE_ANNOTATION) {
                 None => "Dockerfile".to_string(),
-                Some(Value::Str(s)) => s.clone(),
+                Some(Value::Str(s)) => s.to_string(),
                 Some(_) => return Err(format!("`{BUILD_DOCKERFILE_ANNOTATION}` is not a string")),
             };
             let relative = |what: &str, p: &str| {

@@ -57,8 +57,9 @@ pub(crate) struct Tables<'a> {
     /// is the only error reported, not the type or secret-key errors of
     /// whichever definition the reference would have meant.
     pub clashing: HashMap<String, bool>,
-    /// Instance args that type-checked, ready for evaluation.
-    pub typed_args: HashSet<(usize, String)>,
+    /// Instance args that type-checked, ready for evaluation: the
+    /// instance, and the span of the attribute's value.
+    pub typed_args: HashSet<(usize, Span)>,
     /// Instances on a reference cycle (reported): never evaluated.
     pub on_cycle: HashSet<usize>,
     /// The interface of each `all(Interface)` call, by the call's span

@@ -24,13 +24,18 @@ impl SecretId {
     }
 }
 
+/// The text of a string value.
+pub type Str = Arc<str>;
+
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value {
     None,
     Bool(bool),
     Int(i64),
     Float(f64),
-    Str(String),
+    /// Text, shared: reading a string again (a param in every element of a
+    /// comprehension, a field of a record) copies a pointer, not the text.
+    Str(Str),
     /// A quantity in its base unit, with the literal text when it came from
     /// one literal (used to print it as the user wrote it).
     Quantity {
@@ -140,7 +145,7 @@ impl Value {
     /// The text of a value inside an interpolation, if it has one.
     pub fn interpolate(&self) -> Option<String> {
         Some(match self {
-            Value::Str(s) => s.clone(),
+            Value::Str(s) => s.to_string(),
             Value::Int(i) => i.to_string(),
             Value::Float(f) => format_float(*f),
             Value::Bool(b) => b.to_string(),
@@ -169,7 +174,7 @@ impl Value {
             Value::Float(f) => serde_json::Number::from_f64(*f)
                 .map(Json::Number)
                 .unwrap_or_else(|| Json::String(format_float(*f))),
-            Value::Str(s) => Json::String(s.clone()),
+            Value::Str(s) => Json::String(s.to_string()),
             Value::Quantity { kind, amount, text } => Json::String(match text {
                 Some(t) => t.clone(),
                 None => format_quantity(*kind, *amount),

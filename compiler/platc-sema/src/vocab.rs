@@ -64,20 +64,21 @@ pub(crate) fn regex_is_match(pattern: &'static str, text: &str) -> bool {
     cached_regex(pattern).is_match(text)
 }
 
-/// A user's pattern (of `matches`), compiled once per process and shared
+/// A user's pattern (of `matches`), compiled once per thread and shared
 /// (a clone of a `Regex` would start with an empty match cache): the
 /// error says what is wrong with an invalid one. At most 1,000 patterns
 /// are kept, so memory stays bounded; the patterns of a program are
 /// literals, so that bounds nothing real.
 pub(crate) fn compiled_regex(pattern: &str) -> Result<std::sync::Arc<regex::Regex>, String> {
-    use std::sync::{Arc, Mutex, OnceLock};
-    static CACHE: OnceLock<Mutex<HashMap<String, Arc<regex::Regex>>>> = OnceLock::new();
-    let mut cache = CACHE
-        .get_or_init(Default::default)
-        .lock()
-        .unwrap_or_else(|e| e.into_inner());
-    if let Some(re) = cache.get(pattern) {
-        return Ok(Arc::clone(re));
+    use std::cell::RefCell;
+    use std::sync::Arc;
+    // One cache per thread: the policy chunks evaluated on every core
+    // match the same patterns without contending for a lock.
+    thread_local! {
+        static CACHE: RefCell<HashMap<String, Arc<regex::Regex>>> = RefCell::default();
+    }
+    if let Some(re) = CACHE.with(|c| c.borrow().get(pattern).cloned()) {
+        return Ok(re);
     }
     let re = regex::RegexBuilder::new(pattern)
         .size_limit(1 << 20)
@@ -87,9 +88,12 @@ pub(crate) fn compiled_regex(pattern: &str) -> Result<std::sync::Arc<regex::Rege
             msg.lines().last().unwrap_or("").trim().to_string()
         })?;
     let re = Arc::new(re);
-    if cache.len() < 1000 {
-        cache.insert(pattern.to_string(), Arc::clone(&re));
-    }
+    CACHE.with(|c| {
+        let mut cache = c.borrow_mut();
+        if cache.len() < 1000 {
+            cache.insert(pattern.to_string(), Arc::clone(&re));
+        }
+    });
     Ok(re)
 }
 

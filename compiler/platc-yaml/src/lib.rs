@@ -278,8 +278,8 @@ fn is_plain_safe(s: &str) -> bool {
     if s.contains(": ") || s.contains(" #") || s.chars().any(must_escape) {
         return false;
     }
-    let lower = s.to_ascii_lowercase();
-    if SPECIAL.contains(&lower.as_str()) {
+    // (No special word is longer than 5 bytes: compared without copying.)
+    if s.len() <= 5 && SPECIAL.iter().any(|w| w.eq_ignore_ascii_case(s)) {
         return false;
     }
     !looks_numeric(s)

@@ -167,7 +167,7 @@ impl Evaluator<'_, '_> {
             secrets.push(crate::Secret {
                 name: s.name.name.clone(),
                 source,
-                secret_name,
+                secret_name: secret_name.to_string(),
                 keys,
                 lists_keys: crate::items::secret::lists_keys(s),
                 span: s.name.span,
@@ -256,7 +256,7 @@ impl Evaluator<'_, '_> {
             Some(Value::List(l)) => l
                 .iter()
                 .filter_map(|v| match v {
-                    Value::Str(s) => Some(s.clone()),
+                    Value::Str(s) => Some(s.to_string()),
                     _ => None,
                 })
                 .collect(),
@@ -265,11 +265,11 @@ impl Evaluator<'_, '_> {
         Some(crate::Platform {
             name: p.name.as_plain().unwrap_or_default(),
             domain: match field("domain") {
-                Some(Value::Str(s)) => Some(s),
+                Some(Value::Str(s)) => Some(s.to_string()),
                 _ => None,
             },
             namespace: match field("namespace") {
-                Some(Value::Str(s)) => s,
+                Some(Value::Str(s)) => s.to_string(),
                 _ => String::new(),
             },
             environment: self.env.map(|e| e.name.name.clone()),
@@ -384,7 +384,7 @@ impl Evaluator<'_, '_> {
                     );
                 }
             }
-            texts.push(text);
+            texts.push(text.to_string());
         }
         for input in &inputs {
             if !used.contains(input.name) && ok {
@@ -468,7 +468,7 @@ impl Evaluator<'_, '_> {
                 for item in items {
                     if let Some(Value::Str(path)) = self.eval(item, &Env::default()) {
                         values_files.push(crate::ValuesFile {
-                            path,
+                            path: path.to_string(),
                             span: item.span,
                         });
                     }
@@ -499,7 +499,7 @@ impl Evaluator<'_, '_> {
             for a in &point.attrs {
                 match (a.name.name.as_str(), self.eval(&a.value, &env)) {
                     ("port", Some(Value::Int(p))) => port = p,
-                    ("service", Some(Value::Str(s))) => service = s,
+                    ("service", Some(Value::Str(s))) => service = s.to_string(),
                     _ => {}
                 }
             }
@@ -536,9 +536,9 @@ impl Evaluator<'_, '_> {
                     continue;
                 }
                 match (name, v) {
-                    ("host", Value::Str(s)) => x.host = s,
-                    ("path", Value::Str(s)) => x.path = s,
-                    ("auth", Value::Str(s)) => x.auth = Some(s),
+                    ("host", Value::Str(s)) => x.host = s.to_string(),
+                    ("path", Value::Str(s)) => x.path = s.to_string(),
+                    ("auth", Value::Str(s)) => x.auth = Some(s.to_string()),
                     ("tls", Value::Bool(b)) => x.tls = b,
                     ("audit", Value::Bool(b)) => x.audit = b,
                     ("public", Value::Bool(b)) => x.public = b,
@@ -614,7 +614,7 @@ impl Evaluator<'_, '_> {
                             );
                             return None;
                         }
-                        out.pods.insert(k.clone(), v.clone());
+                        out.pods.insert(k.clone(), v.to_string());
                     }
                     if out.pods.is_empty() {
                         self.diagnostics.push(
@@ -735,7 +735,7 @@ impl Evaluator<'_, '_> {
         self.eval_values(&r.body, env, &mut body, &mut sensitive, &mut assigned)?;
         let object_name = match body.get("metadata") {
             Some(Value::Map(m)) => match m.get("name") {
-                Some(Value::Str(s)) => s.clone(),
+                Some(Value::Str(s)) => s.to_string(),
                 _ => default_name.to_string(),
             },
             _ => default_name.to_string(),
@@ -776,7 +776,7 @@ impl Evaluator<'_, '_> {
                         return None;
                     };
                     let decl = self.t.instances[i].0;
-                    let mut d = Diagnostic::error("E0324", message, decl.name.span)
+                    let mut d = Diagnostic::error("E0324", message.to_string(), decl.name.span)
                         .with_label(format!(
                             "an assertion of `{}` fails for this instance",
                             cdecl.name.name

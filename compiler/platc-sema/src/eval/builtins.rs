@@ -24,8 +24,8 @@ impl Evaluator<'_, '_> {
             ("len", [Value::List(l)]) => Value::Int(l.len() as i64),
             ("len", [Value::Map(m)]) => Value::Int(m.len() as i64),
             ("len", [Value::Str(s)]) => Value::Int(s.chars().count() as i64),
-            ("lower", [Value::Str(s)]) => Value::Str(s.to_lowercase()),
-            ("upper", [Value::Str(s)]) => Value::Str(s.to_uppercase()),
+            ("lower", [Value::Str(s)]) => Value::Str(s.to_lowercase().into()),
+            ("upper", [Value::Str(s)]) => Value::Str(s.to_uppercase().into()),
             ("join", [Value::List(l), Value::Str(sep)]) => {
                 let parts: Vec<String> =
                     l.iter().map(|v| v.interpolate()).collect::<Option<_>>()?;
@@ -33,10 +33,10 @@ impl Evaluator<'_, '_> {
                 let len = parts.iter().map(|p| p.len() as u64).sum::<u64>()
                     + (sep.len() as u64).saturating_mul(parts.len().saturating_sub(1) as u64);
                 self.charge(1 + len / 64, call.span)?;
-                Value::Str(parts.join(sep))
+                Value::Str(parts.join(&**sep).into())
             }
             ("contains", [Value::List(l), x]) => Value::Bool(l.contains(x)),
-            ("contains", [Value::Str(s), Value::Str(x)]) => Value::Bool(s.contains(x.as_str())),
+            ("contains", [Value::Str(s), Value::Str(x)]) => Value::Bool(s.contains(&**x)),
             ("default", [Value::None, d]) => d.clone(),
             ("default", [v, _]) => v.clone(),
             ("replace", [Value::Str(s), Value::Str(from), Value::Str(to)]) => {
@@ -44,29 +44,24 @@ impl Evaluator<'_, '_> {
                     return self.fail(arg_span(1), "`replace` needs a non-empty text to replace");
                 }
                 // Bound the result before building it.
-                let n = s.matches(from.as_str()).count() as u64;
+                let n = s.matches(&**from).count() as u64;
                 let len = s.len() as u64 + n * to.len() as u64;
                 self.charge(1 + len / 64, call.span)?;
-                Value::Str(s.replace(from.as_str(), to))
+                Value::Str(s.replace(&**from, to).into())
             }
             ("split", [Value::Str(s), Value::Str(sep)]) => {
                 if sep.is_empty() {
                     return self.fail(arg_span(1), "`split` needs a non-empty separator");
                 }
                 // Charged before it is built: a piece each, and the text.
-                let pieces = s.matches(sep.as_str()).count() as u64 + 1;
+                let pieces = s.matches(&**sep).count() as u64 + 1;
                 self.charge(pieces.saturating_mul(2) + s.len() as u64 / 64, call.span)?;
-                let parts: Vec<Value> = s
-                    .split(sep.as_str())
-                    .map(|p| Value::Str(p.into()))
-                    .collect();
+                let parts: Vec<Value> = s.split(&**sep).map(|p| Value::Str(p.into())).collect();
                 Value::list(parts)
             }
-            ("trim", [Value::Str(s)]) => Value::Str(s.trim().to_string()),
-            ("starts_with", [Value::Str(s), Value::Str(p)]) => {
-                Value::Bool(s.starts_with(p.as_str()))
-            }
-            ("ends_with", [Value::Str(s), Value::Str(p)]) => Value::Bool(s.ends_with(p.as_str())),
+            ("trim", [Value::Str(s)]) => Value::Str(s.trim().into()),
+            ("starts_with", [Value::Str(s), Value::Str(p)]) => Value::Bool(s.starts_with(&**p)),
+            ("ends_with", [Value::Str(s), Value::Str(p)]) => Value::Bool(s.ends_with(&**p)),
             ("matches", [Value::Str(s), Value::Str(p)]) => {
                 Value::Bool(crate::vocab::compiled_regex(p).ok()?.is_match(s))
             }
@@ -84,27 +79,33 @@ impl Evaluator<'_, '_> {
                 self.charge(1 + bytes / 64, call.span)?;
                 let mut out: String = std::iter::repeat_n(c, missing as usize).collect();
                 out.push_str(s);
-                Value::Str(out)
+                Value::Str(out.into())
             }
             ("sha256", [Value::Str(s)]) => {
                 let digest = Sha256::digest(s.as_bytes());
-                Value::Str(digest.iter().map(|b| format!("{b:02x}")).collect())
+                Value::Str(
+                    digest
+                        .iter()
+                        .map(|b| format!("{b:02x}"))
+                        .collect::<String>()
+                        .into(),
+                )
             }
             ("to_json", [v]) => {
                 let json = v.to_json().unwrap_or(serde_json::Value::Null);
                 let text = serde_json::to_string(&json).ok()?;
                 self.charge(1 + text.len() as u64 / 64, call.span)?;
-                Value::Str(text)
+                Value::Str(text.into())
             }
             ("to_yaml", [v]) => {
                 let json = v.to_json().unwrap_or(serde_json::Value::Null);
                 let text = platc_yaml::to_string(&json);
                 self.charge(1 + text.len() as u64 / 64, call.span)?;
-                Value::Str(text)
+                Value::Str(text.into())
             }
             ("keys", [Value::Map(m)]) => {
                 self.charge(m.len() as u64, call.span)?;
-                Value::list(m.keys().map(|k| Value::Str(k.clone())).collect())
+                Value::list(m.keys().map(|k| Value::Str(k.as_str().into())).collect())
             }
             _ => return None,
         };
@@ -159,7 +160,7 @@ impl Evaluator<'_, '_> {
             Value::Map(m) => {
                 self.charge(m.len() as u64, c.source.span)?;
                 m.iter()
-                    .map(|(k, v)| (Value::Str(k.clone()), v.clone()))
+                    .map(|(k, v)| (Value::Str(k.as_str().into()), v.clone()))
                     .collect()
             }
             _ => return None,
@@ -187,7 +188,7 @@ impl Evaluator<'_, '_> {
                     let Value::Str(k) = self.eval(key, &inner)? else {
                         return None;
                     };
-                    if map.insert(k.clone(), value).is_some() {
+                    if map.insert(k.to_string(), value).is_some() {
                         self.diagnostics.push(duplicate_key(&k, key.span, span));
                         return None;
                     }

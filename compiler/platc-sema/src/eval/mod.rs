@@ -319,18 +319,18 @@ impl<'t, 'a> Evaluator<'t, 'a> {
                 }
             }
         }
-        m.insert("name".to_string(), Value::Str(name.clone()));
+        m.insert("name".to_string(), Value::Str(name.as_str().into()));
         m.insert("domain".to_string(), domain);
         m.insert(
             "environment".to_string(),
             match self.env {
-                Some(e) => Value::Str(e.name.name.clone()),
+                Some(e) => Value::Str(e.name.name.as_str().into()),
                 None => Value::None,
             },
         );
         m.insert(
             "namespace".to_string(),
-            namespace.unwrap_or(Value::Str(name)),
+            namespace.unwrap_or(Value::Str(name.into())),
         );
         let v = Value::map(m);
         self.platform = Some(v.clone());
@@ -347,13 +347,13 @@ impl<'t, 'a> Evaluator<'t, 'a> {
     fn instance_namespace(&mut self, i: usize) -> Option<String> {
         if let Some(e) = self.attr_expr(i, "namespace") {
             if let Some(Value::Str(s)) = self.eval(e, &Env::default()) {
-                return Some(s);
+                return Some(s.to_string());
             }
             return None;
         }
         match self.platform_value() {
             Value::Map(m) => match m.get("namespace") {
-                Some(Value::Str(s)) => Some(s.clone()),
+                Some(Value::Str(s)) => Some(s.to_string()),
                 _ => None,
             },
             _ => None,
@@ -400,7 +400,7 @@ impl<'t, 'a> Evaluator<'t, 'a> {
                     // An override was checked with its environment; an own
                     // attribute is evaluated only when it type-checked.
                     let is_own = own.is_some_and(|o| std::ptr::eq(o, value));
-                    if is_own && !self.t.typed_args.contains(&(i, p.name.clone())) {
+                    if is_own && !self.t.typed_args.contains(&(i, value.span)) {
                         Slot::Failed
                     } else {
                         let reading = Env {
@@ -508,14 +508,21 @@ impl<'t, 'a> Evaluator<'t, 'a> {
                 for p in &s.parts {
                     match p {
                         StrPart::Text(t) => out.push_str(t),
-                        StrPart::Interp(x) => {
-                            let text = self.eval(x, env)?.interpolate()?;
-                            self.charge(text.len() as u64 / 64, x.span)?;
-                            out.push_str(&text);
-                        }
+                        StrPart::Interp(x) => match self.eval(x, env)? {
+                            // A string's text goes in as it is, uncopied.
+                            Value::Str(text) => {
+                                self.charge(text.len() as u64 / 64, x.span)?;
+                                out.push_str(&text);
+                            }
+                            v => {
+                                let text = v.interpolate()?;
+                                self.charge(text.len() as u64 / 64, x.span)?;
+                                out.push_str(&text);
+                            }
+                        },
                     }
                 }
-                Value::Str(out)
+                Value::Str(out.into())
             }
             ExprKind::List(items) => {
                 let items: Vec<Value> = items
@@ -540,7 +547,7 @@ impl<'t, 'a> Evaluator<'t, 'a> {
                                 env,
                             )?;
                             let Value::Str(k) = k else { return None };
-                            (k, lit.span)
+                            (k.to_string(), lit.span)
                         }
                     };
                     let v = self.eval(&en.value, env)?;
@@ -626,7 +633,7 @@ impl<'t, 'a> Evaluator<'t, 'a> {
                     (Value::Secret(id), Value::Str(k)) => {
                         Value::Secret(self.choose_secret_key(id, &k, idx.span)?)
                     }
-                    (Value::Map(m), Value::Str(k)) => match m.get(&k) {
+                    (Value::Map(m), Value::Str(k)) => match m.get(&*k) {
                         Some(v) => v.clone(),
                         None => {
                             self.diagnostics.push(
@@ -759,19 +766,27 @@ impl<'t, 'a> Evaluator<'t, 'a> {
                     .and_then(|p| p.name.as_plain())
                     .unwrap_or_default();
                 match f {
-                    "secret_name" => Some(Value::Str(match decl.source.func.name.as_str() {
-                        "kubernetes_secret" => match decl.source.args.first().map(|a| &a.kind) {
-                            Some(ExprKind::Str(lit)) => lit.as_plain()?,
-                            _ => return None,
-                        },
-                        _ => format!("{platform}-{}", decl.name.name.replace('_', "-")),
-                    })),
-                    "secret_key" => Some(Value::Str(self.secret_key(id, span)?)),
+                    "secret_name" => Some(Value::Str(
+                        match decl.source.func.name.as_str() {
+                            "kubernetes_secret" => {
+                                match decl.source.args.first().map(|a| &a.kind) {
+                                    Some(ExprKind::Str(lit)) => lit.as_plain()?,
+                                    _ => return None,
+                                }
+                            }
+                            _ => format!("{platform}-{}", decl.name.name.replace('_', "-")),
+                        }
+                        .into(),
+                    )),
+                    "secret_key" => Some(Value::Str(self.secret_key(id, span)?.into())),
                     "secret_keys" => {
                         let keys = crate::items::secret::secret_keys(decl)?;
                         let chosen: Vec<Value> = match id.key {
-                            Some(k) => vec![Value::Str(keys.get(k as usize)?.0.clone())],
-                            None => keys.into_iter().map(|(k, _)| Value::Str(k)).collect(),
+                            Some(k) => vec![Value::Str(keys.get(k as usize)?.0.as_str().into())],
+                            None => keys
+                                .into_iter()
+                                .map(|(k, _)| Value::Str(k.into()))
+                                .collect(),
                         };
                         Some(Value::list(chosen))
                     }
@@ -783,9 +798,9 @@ impl<'t, 'a> Evaluator<'t, 'a> {
                 match f {
                     // The Kubernetes form of the name, which is also the release name.
                     "name" => Some(Value::Str(
-                        self.t.instances[i].0.name.name.replace('_', "-"),
+                        self.t.instances[i].0.name.name.replace('_', "-").into(),
                     )),
-                    "namespace" => self.instance_namespace(i).map(Value::Str),
+                    "namespace" => self.instance_namespace(i).map(|n| Value::Str(n.into())),
                     _ => {
                         let comp = self.t.instances[i].2?;
                         let info = &self.t.comps[comp.0 as usize];
@@ -858,7 +873,7 @@ impl<'t, 'a> Evaluator<'t, 'a> {
             (Eq, a, b) => Value::Bool(values_equal(&a, &b)),
             (Ne, a, b) => Value::Bool(!values_equal(&a, &b)),
             (In, x, Value::List(l)) => Value::Bool(l.iter().any(|y| values_equal(&x, y))),
-            (In, Value::Str(k), Value::Map(m)) => Value::Bool(m.contains_key(&k)),
+            (In, Value::Str(k), Value::Map(m)) => Value::Bool(m.contains_key(&*k)),
             (Lt | Le | Gt | Ge, a, b) => {
                 let (x, y) = (as_number(&a)?, as_number(&b)?);
                 let ord = x.partial_cmp(&y)?;

@@ -39,7 +39,7 @@ impl Evaluator<'_, '_> {
                         span: lit.span,
                     };
                     match self.eval(&e, env)? {
-                        Value::Str(s) => Key::Name(s),
+                        Value::Str(s) => Key::Name(s.to_string()),
                         _ => return None,
                     }
                 }
@@ -139,7 +139,13 @@ fn place(cur: &mut Value, keys: &[Key], v: Value) -> Result<(), Clash> {
                     m.insert(name.clone(), v);
                     return Ok(());
                 }
-                let entry = m.entry(name.clone()).or_insert_with(fresh);
+                // The key is copied only when it is new.
+                if !m.contains_key(name) {
+                    m.insert(name.clone(), fresh());
+                }
+                let Some(entry) = m.get_mut(name) else {
+                    return Err(Clash::Taken);
+                };
                 if !matches!(entry, Value::Map(_) | Value::List(_)) {
                     return Err(Clash::Taken);
                 }

@@ -150,7 +150,7 @@ impl Evaluator<'_, '_> {
                     let Some(Value::Str(message)) = self.eval(&a.message, env) else {
                         return false;
                     };
-                    let mut d = Diagnostic::error("E0324", message, at)
+                    let mut d = Diagnostic::error("E0324", message.to_string(), at)
                         .with_label(format!("`{server}` cannot serve endpoint `{endpoint}`"))
                         .with_secondary(a.cond.span, "this is false")
                         .with_note(format!(

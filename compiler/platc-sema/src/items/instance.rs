@@ -124,7 +124,7 @@ impl Checker<'_> {
                 },
             };
             if self.check_expr(&a.value, &ty, &ctx) {
-                self.tables.typed_args.insert((idx, a.name.name.clone()));
+                self.tables.typed_args.insert((idx, a.value.span));
                 // A namespace is written into manifests and file names:
                 // it must be a DNS label, checked here (params are checked
                 // when evaluated).

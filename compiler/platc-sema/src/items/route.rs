@@ -48,7 +48,7 @@ pub(crate) fn route_ty() -> Ty {
 
 /// `route`'s value for endpoint `x` of instance `inst`.
 pub(crate) fn route_value(inst: &crate::Instance, x: &crate::Expose) -> Value {
-    let s = |t: &str| Value::Str(t.to_string());
+    let s = |t: &str| Value::Str(t.into());
     let object_name = format!("{}-{}", inst.k8s_name, x.name.replace('_', "-"));
     let mut m = BTreeMap::new();
     m.insert("instance".into(), s(&inst.name));
@@ -65,9 +65,9 @@ pub(crate) fn route_value(inst: &crate::Instance, x: &crate::Expose) -> Value {
     m.insert("service".into(), s(&x.service));
     m.insert(
         "tls_secret".into(),
-        Value::Str(format!("{object_name}-tls")),
+        Value::Str(format!("{object_name}-tls").into()),
     );
-    m.insert("object_name".into(), Value::Str(object_name));
+    m.insert("object_name".into(), Value::Str(object_name.into()));
     Value::map(m)
 }
 
