@@ -1181,6 +1181,13 @@ data:
         - name: base
           envFrom: [{ secretRef: { name: db-superuser } }]
 ---
+apiVersion: v1
+kind: Secret
+metadata: { name: hub, namespace: apps }
+data:
+  # JupyterHub's values: `singleuser.extraEnv` reads `notebooks-s3`.
+  values.yaml: c2luZ2xldXNlcjoKICBleHRyYUVudjoKICAgIFMzX0tFWToKICAgICAgdmFsdWVGcm9tOgogICAgICAgIHNlY3JldEtleVJlZjogeyBuYW1lOiBub3RlYm9va3MtczMsIGtleTogc2VjcmV0S2V5IH0KICAgIFBMQUlOOiB4Cg==
+---
 apiVersion: apps/v1
 kind: StatefulSet
 metadata: { name: queue, namespace: apps }
@@ -1236,6 +1243,8 @@ spec:
         "ConfigMap `flags` in namespace `apps`: nothing creates it",
         "PersistentVolumeClaim `web-data` in namespace `apps`: nothing creates it",
         "test: Deployment/web, container app mounts `cache`, which is no volume of the pod",
+        "Secret `notebooks-s3` in namespace `apps`: nothing creates it",
+        "test: Secret/hub, the notebook pods it spawns, env S3_KEY",
     ] {
         assert!(report.contains(expected), "`{expected}` not in:\n{report}");
     }
