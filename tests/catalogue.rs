@@ -321,6 +321,20 @@ fn each_minio_user_has_a_policy_for_its_buckets_only() {
         );
     }
     assert_eq!(users.len(), 4, "{users:?}");
+
+    // MinIO observes the users' instances (`all(MinioAccess)`): no
+    // install order, so no cycle with the consumers that are installed
+    // after it. MinIO depends on nothing; its consumers depend on it.
+    let main: Value = serde_json::from_str(&files["terraform/main.tf.json"]).unwrap();
+    assert!(
+        main["module"]["lake"].get("depends_on").is_none(),
+        "{}",
+        main["module"]["lake"]
+    );
+    for consumer in ["lakehouse", "query", "notebooks", "pipelines"] {
+        let depends = main["module"][consumer]["depends_on"].to_string();
+        assert!(depends.contains("\"module.lake\""), "{consumer}: {depends}");
+    }
 }
 
 /// PostgreSQL is a cluster per consumer (std/postgres): in every example,
