@@ -1,15 +1,21 @@
 //! The catalogue is wired by typed references (issue 10): pointing Superset
-//! at a second PostgreSQL in the analytics lakehouse changes Superset's
-//! wiring and adds the new database, and changes nothing else.
+//! at a second PostgreSQL in the lakehouse changes Superset's wiring and
+//! adds the new database, and changes nothing else; removing Nessie is an
+//! error at the parameters that named it. And every consumer has
+//! credentials of its own: no consumer reads MinIO's root Secret, each
+//! MinIO user's policy allows its buckets only, and no PostgreSQL cluster
+//! serves two consumers.
 
 mod common;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
 
+use platc_driver::{build_path, check_path, MemoryFs, Options, RealFs};
 use serde_json::Value;
 
-fn analytics() -> String {
-    std::fs::read_to_string(common::repo().join("examples/analytics/main.plat")).unwrap()
+fn lakehouse() -> String {
+    std::fs::read_to_string(common::repo().join("examples/lakehouse/main.plat")).unwrap()
 }
 
 fn json(text: &str) -> Value {
@@ -18,7 +24,7 @@ fn json(text: &str) -> Value {
 
 #[test]
 fn a_second_database_for_superset_changes_only_its_wiring() {
-    let base = analytics();
+    let base = lakehouse();
     assert!(base.contains("  database = supersetdb\n"));
     let moved = base.replace("  database = supersetdb\n", "  database = reportsdb\n")
         + "\npostgres reportsdb {\n  database = \"superset\"\n  storage = 10Gi\n}\n";
@@ -72,7 +78,7 @@ fn a_second_database_for_superset_changes_only_its_wiring() {
         "terraform/main.tf.json",
         "terraform/outputs.tf.json",
         "kubernetes/resources/kustomization.yaml",
-        "kubernetes/networkpolicies-analytics.yaml",
+        "kubernetes/networkpolicies-lakehouse.yaml",
         "audit.json",
         ".platc-output",
     ]
@@ -84,10 +90,280 @@ fn a_second_database_for_superset_changes_only_its_wiring() {
             assert!(allowed.contains_key(path.as_str()), "{path} changed");
         }
     }
-    let policies = &after["kubernetes/networkpolicies-analytics.yaml"];
+    let policies = &after["kubernetes/networkpolicies-lakehouse.yaml"];
     let reports = policies
         .split("\n---\n")
         .find(|d| d.contains("name: platc-reportsdb"))
         .expect("a policy for the new database");
     assert!(reports.contains("release: dashboards"), "{reports}");
+}
+
+/// Without the Nessie instance, Trino's `iceberg` and JupyterHub's
+/// `catalogs` name an instance that does not exist: the check fails there,
+/// rather than giving both an empty list of catalogs.
+#[test]
+fn removing_nessie_is_an_error_at_the_parameters_that_name_it() {
+    let base = lakehouse();
+    let start = base.find("/// The Iceberg catalog: tables under").unwrap();
+    let block = base[start..].find("nessie lakehouse {").unwrap() + start;
+    let end = base[block..].find("\n}\n").unwrap() + block + 3;
+    let mut text = format!("{}{}", &base[..start], &base[end..]);
+    // The waivers that name the instance go with it.
+    text = text
+        .lines()
+        .filter(|l| !(l.starts_with("allow ") && l.contains(" for lakehouse ")))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert!(!text.contains("nessie lakehouse"));
+
+    let mut fs = MemoryFs::new();
+    fs.insert("/project/main.plat", text.as_str());
+    let c = check_path(&fs, Path::new("/project"), &Options::default()).unwrap();
+    let errors: Vec<_> = c.diagnostics.iter().filter(|d| d.is_error()).collect();
+    let at: Vec<(&str, String)> = errors
+        .iter()
+        .map(|d| {
+            let span = d.primary.span;
+            let line_start = text[..span.start as usize].rfind('\n').map_or(0, |i| i + 1);
+            let line_end = text[span.start as usize..]
+                .find('\n')
+                .map_or(text.len(), |i| i + span.start as usize);
+            (d.code, text[line_start..line_end].trim().to_string())
+        })
+        .collect();
+    assert_eq!(
+        at,
+        [
+            ("E0201", "iceberg = [lakehouse]".to_string()),
+            ("E0201", "catalogs = [lakehouse]".to_string()),
+        ],
+        "{at:?}"
+    );
+    // Each points at the removed name inside the parameter's list, in the
+    // instance of Trino and of JupyterHub.
+    for (d, owner) in errors
+        .iter()
+        .zip(["trino query {", "jupyterhub notebooks {"])
+    {
+        let span = d.primary.span;
+        assert_eq!(&text[span.start as usize..span.end as usize], "lakehouse");
+        let instance = text[..span.start as usize].rfind("\n}\n").unwrap();
+        assert!(
+            text[instance..span.start as usize].contains(owner),
+            "{owner}: {}",
+            &text[instance..span.start as usize]
+        );
+    }
+}
+
+/// Every example, built for the base platform and each environment: its
+/// files, and the compiled platform's releases (name, chart, namespace).
+#[allow(clippy::type_complexity)]
+fn example_builds() -> Vec<(
+    String,
+    BTreeMap<String, String>,
+    Vec<(String, String, String)>,
+)> {
+    let mut out = Vec::new();
+    for ex in common::examples() {
+        let name = ex.file_name().unwrap().to_string_lossy().to_string();
+        let environments = check_path(&RealFs, &ex, &Options::default())
+            .unwrap()
+            .environments
+            .unwrap_or_default();
+        for env in std::iter::once(None).chain(environments.iter().map(|e| Some(e.clone()))) {
+            let options = Options {
+                environment: env.clone(),
+                ..Options::default()
+            };
+            let b = build_path(&RealFs, &ex, &options).unwrap();
+            assert!(!b.compilation.has_errors(), "{name} {env:?} must build");
+            let files = b.files.into_iter().map(|f| (f.path, f.contents)).collect();
+            let platform = b.compilation.platform.unwrap();
+            let charts = platform
+                .instances
+                .iter()
+                .filter_map(|i| {
+                    let chart = i.chart.as_ref()?.name.clone();
+                    Some((i.k8s_name.clone(), chart, i.namespace.clone()))
+                })
+                .collect();
+            out.push((format!("{name} {env:?}"), files, charts));
+        }
+    }
+    out
+}
+
+fn yaml(text: &str) -> Value {
+    serde_yaml_ng::from_str(text).unwrap()
+}
+
+/// MinIO's root Secret is MinIO's alone: no other release's values, and
+/// none of platc's own manifests, name it.
+#[test]
+fn no_consumer_reads_the_minio_root_secret() {
+    let mut minios = 0;
+    for (label, files, charts) in example_builds() {
+        for (release, chart, namespace) in &charts {
+            if chart != "minio" {
+                continue;
+            }
+            minios += 1;
+            let values = yaml(&files[&format!("helm/{release}.values.yaml")]);
+            let root = values["existingSecret"].as_str().unwrap().to_string();
+            // The releases of MinIO's namespace, but MinIO.
+            let neighbours: BTreeSet<String> = charts
+                .iter()
+                .filter(|(r, _, ns)| ns == namespace && r != release)
+                .map(|(r, _, _)| format!("helm/{r}.values.yaml"))
+                .collect();
+            for (path, text) in &files {
+                let readers = neighbours.contains(path)
+                    || path.starts_with("kubernetes/")
+                    || path == "terraform/main.tf.json";
+                if !readers {
+                    continue;
+                }
+                // A Secret name is a word of its own: `lake-root` is not
+                // `sales-lake-root`.
+                let named = text.match_indices(root.as_str()).any(|(i, _)| {
+                    let before = text[..i].chars().last();
+                    let after = text[i + root.len()..].chars().next();
+                    let word =
+                        |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric() || c == '-');
+                    !word(before) && !word(after)
+                });
+                assert!(
+                    !named,
+                    "{label}: {path} names the root Secret `{root}` of MinIO `{release}`"
+                );
+            }
+        }
+    }
+    assert!(minios >= 6, "the examples have MinIOs: {minios}");
+}
+
+/// In the lakehouse, each consumer of the object store reads the Secret of
+/// one MinIO user, whose policy allows that consumer's buckets and nothing
+/// else.
+#[test]
+fn each_minio_user_has_a_policy_for_its_buckets_only() {
+    let files = common::build_text(&lakehouse(), None);
+    let lake = yaml(&files["helm/lake.values.yaml"]);
+    let policies: BTreeMap<&str, &Value> = lake["policies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["name"].as_str().unwrap(), &p["statements"]))
+        .collect();
+    // Secret name -> (user, the policy's resources, its actions).
+    let mut users = BTreeMap::new();
+    for u in lake["users"].as_array().unwrap() {
+        let policy = policies[u["policy"].as_str().unwrap()];
+        let mut resources = BTreeSet::new();
+        let mut actions = BTreeSet::new();
+        for st in policy.as_array().unwrap() {
+            assert!(st.get("effect").is_none() || st["effect"] == "Allow");
+            resources.extend(
+                st["resources"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|r| r.as_str().unwrap().to_string()),
+            );
+            actions.extend(
+                st["actions"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|a| a.as_str().unwrap().to_string()),
+            );
+        }
+        assert!(
+            u.get("secretKey").is_none(),
+            "a user's secret key is never a literal: {u}"
+        );
+        assert!(
+            actions
+                .iter()
+                .all(|a| a.starts_with("s3:") && !a.contains('*')),
+            "{actions:?}"
+        );
+        assert!(!actions.contains("s3:CreateBucket") && !actions.contains("s3:DeleteBucket"));
+        users.insert(
+            u["existingSecret"].as_str().unwrap().to_string(),
+            (u["accessKey"].as_str().unwrap().to_string(), resources),
+        );
+    }
+    let only = |bucket: &str| {
+        BTreeSet::from([
+            format!("arn:aws:s3:::{bucket}"),
+            format!("arn:aws:s3:::{bucket}/*"),
+        ])
+    };
+    for (release, bucket) in [
+        ("lakehouse", "warehouse"),
+        ("query", "warehouse"),
+        ("notebooks", "warehouse"),
+        ("pipelines", "logs"),
+    ] {
+        let values = &files[&format!("helm/{release}.values.yaml")];
+        let read: Vec<_> = users
+            .iter()
+            .filter(|(secret, _)| values.contains(&format!(": {secret}\n")))
+            .collect();
+        assert_eq!(read.len(), 1, "{release} reads the Secrets of {read:?}");
+        let (secret, (user, resources)) = read[0];
+        assert_eq!(
+            *resources,
+            only(bucket),
+            "the policy of {user} ({secret}), read by {release}"
+        );
+    }
+    assert_eq!(users.len(), 4, "{users:?}");
+
+    // MinIO observes the users' instances (`all(MinioAccess)`): no
+    // install order, so no cycle with the consumers that are installed
+    // after it. MinIO depends on nothing; its consumers depend on it.
+    let main: Value = serde_json::from_str(&files["terraform/main.tf.json"]).unwrap();
+    assert!(
+        main["module"]["lake"].get("depends_on").is_none(),
+        "{}",
+        main["module"]["lake"]
+    );
+    for consumer in ["lakehouse", "query", "notebooks", "pipelines"] {
+        let depends = main["module"][consumer]["depends_on"].to_string();
+        assert!(depends.contains("\"module.lake\""), "{consumer}: {depends}");
+    }
+}
+
+/// PostgreSQL is a cluster per consumer (std/postgres): in every example,
+/// no `postgres` instance is the database of two instances.
+#[test]
+fn every_postgres_cluster_serves_one_consumer() {
+    for (label, files, charts) in example_builds() {
+        let main: Value = serde_json::from_str(&files["terraform/main.tf.json"]).unwrap();
+        let modules = main["module"].as_object().unwrap();
+        for (release, chart, _) in &charts {
+            if chart != "cluster" {
+                continue;
+            }
+            let module = release.replace('-', "_");
+            let consumers: Vec<&String> = modules
+                .iter()
+                .filter(|(_, call)| {
+                    call["depends_on"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .any(|d| d == &format!("module.{module}"))
+                })
+                .map(|(name, _)| name)
+                .collect();
+            assert!(
+                consumers.len() <= 1,
+                "{label}: `{release}` serves {consumers:?}"
+            );
+        }
+    }
 }

@@ -425,13 +425,20 @@ fn every_service_monitor_selects_a_service_its_source_renders() {
     let extra = r#"
 import "std/nessie"
 import "std/clickhouse"
+secret catalog_key from kubernetes_secret("catalog-s3", ["accessKey", "secretKey"])
+minio_access catalog_s3 {
+  store = lake
+  buckets = ["raw"]
+  credentials = catalog_key
+}
 nessie catalog {
   database = metadb
-  store = lake
+  store = catalog_s3
   bucket = "raw"
 }
 clickhouse_operator chop {}
 allow prod_metrics_store for catalog reason "the test's own"
+allow prod_secrets_external for catalog_key reason "the test's own"
 "#;
     let example =
         std::fs::read_to_string(common::repo().join("examples/observability/main.plat")).unwrap();

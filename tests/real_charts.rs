@@ -210,6 +210,9 @@ secret admin from kubernetes_secret("airflow-admin", ["username", "password"])
 secret superset_key from kubernetes_secret("superset-secret-key", "secret-key")
 secret superset_admin from kubernetes_secret("superset-admin", ["username", "password"])
 secret events_client from kubernetes_secret("events-client", "password")
+secret flow_key from kubernetes_secret("flow-s3", ["accessKey", "secretKey"])
+secret catalog_key from kubernetes_secret("catalog-s3", ["accessKey", "secretKey"])
+secret reader_key from kubernetes_secret("reader-s3", ["accessKey", "secretKey"])
 
 cloudnative_pg cnpg {}
 postgres db_a { database = "airflow" }
@@ -222,10 +225,27 @@ minio lake_b {
     mode = "distributed"
     root_credentials = lake_root
 }
+minio_access flow_s3 {
+    store = lake_a
+    buckets = ["logs"]
+    credentials = flow_key
+}
+minio_access catalog_s3 {
+    store = lake_a
+    buckets = ["logs"]
+    credentials = catalog_key
+}
+minio_access reader_s3 {
+    store = lake_a
+    buckets = ["logs"]
+    access = "readonly"
+    user = "reader"
+    credentials = reader_key
+}
 airflow flow_a {
     executor = "CeleryExecutor"
     database = db_a
-    logs = lake_a
+    logs = flow_s3
     admin = admin
 }
 airflow flow_b {
@@ -233,12 +253,12 @@ airflow flow_b {
 }
 nessie cat_a {
     database = db_a
-    store = lake_a
+    store = catalog_s3
     bucket = "logs"
 }
 nessie cat_b {
     database = db_b
-    store = lake_a
+    store = catalog_s3
     bucket = "logs"
     prefix = "tables"
     replicas = 1
@@ -247,7 +267,10 @@ clickhouse_operator chop {}
 clickhouse events {
     client_password = events_client
 }
-trino query_a {}
+trino query_a {
+    postgres = [db_a, db_b]
+    object_store = reader_s3
+}
 trino query_b {
     iceberg = [cat_b]
     postgres = []
@@ -274,6 +297,9 @@ const TWINS_README: &str = "## Prerequisites
 - Secret `superset-secret-key` in namespace `twins`, key `secret-key`: Superset.
 - Secret `superset-admin` in namespace `twins`, keys `username` and `password`: Superset.
 - Secret `events-client` in namespace `twins`, key `password`: ClickHouse's client user, Trino.
+- Secret `flow-s3` in namespace `twins`, keys `accessKey` and `secretKey`: a MinIO user, Airflow.
+- Secret `catalog-s3` in namespace `twins`, keys `accessKey` and `secretKey`: a MinIO user, the Nessies.
+- Secret `reader-s3` in namespace `twins`, keys `accessKey` and `secretKey`: a read-only MinIO user, Trino.
 ";
 
 fn build_case(project: &Project, environment: Option<&str>, charts: &Path) -> Case {
@@ -1155,6 +1181,13 @@ data:
         - name: base
           envFrom: [{ secretRef: { name: db-superuser } }]
 ---
+apiVersion: v1
+kind: Secret
+metadata: { name: hub, namespace: apps }
+data:
+  # JupyterHub's values: `singleuser.extraEnv` reads `notebooks-s3`.
+  values.yaml: c2luZ2xldXNlcjoKICBleHRyYUVudjoKICAgIFMzX0tFWToKICAgICAgdmFsdWVGcm9tOgogICAgICAgIHNlY3JldEtleVJlZjogeyBuYW1lOiBub3RlYm9va3MtczMsIGtleTogc2VjcmV0S2V5IH0KICAgIFBMQUlOOiB4Cg==
+---
 apiVersion: apps/v1
 kind: StatefulSet
 metadata: { name: queue, namespace: apps }
@@ -1210,6 +1243,8 @@ spec:
         "ConfigMap `flags` in namespace `apps`: nothing creates it",
         "PersistentVolumeClaim `web-data` in namespace `apps`: nothing creates it",
         "test: Deployment/web, container app mounts `cache`, which is no volume of the pod",
+        "Secret `notebooks-s3` in namespace `apps`: nothing creates it",
+        "test: Secret/hub, the notebook pods it spawns, env S3_KEY",
     ] {
         assert!(report.contains(expected), "`{expected}` not in:\n{report}");
     }

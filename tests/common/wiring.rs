@@ -7,7 +7,9 @@
 //! `containers` list, so Deployments, StatefulSets, Jobs, CronJobs, pod
 //! templates of operators' resources, and pod templates that a ConfigMap
 //! holds as YAML, like Airflow's `pod_template_file`), unless marked
-//! `optional: true`:
+//! `optional: true`, and in the environment that JupyterHub's spawner gives
+//! the notebook pods it starts (`singleuser.extraEnv` of the values the
+//! chart keeps in its hub Secret, key `values.yaml`):
 //! - Secrets: `env[].valueFrom.secretKeyRef`, `envFrom[].secretRef`,
 //!   `volumes[].secret`, `volumes[].projected.sources[].secret` (with the
 //!   keys of `items`) and `imagePullSecrets`;
@@ -370,6 +372,43 @@ impl Cluster {
                             let reader = format!("{object}, pod template in key {key}");
                             self.pod_specs(&template, ns, &reader, &at, &[]);
                         }
+                    }
+                }
+                return;
+            }
+            ("", "Secret") => {
+                // JupyterHub's hub keeps its chart values in its Secret; its
+                // spawner starts the notebook pods, in the Secret's
+                // namespace, with `singleuser.extraEnv` (a map of names to
+                // values or `valueFrom`s, or a list of `env` entries).
+                let Some(values) = doc["data"]["values.yaml"]
+                    .as_str()
+                    .and_then(base64_decode)
+                    .and_then(|t| serde_yaml_ng::from_slice::<Value>(&t).ok())
+                else {
+                    return;
+                };
+                let env = &values["singleuser"]["extraEnv"];
+                let entries: Vec<(String, &Value)> = match env {
+                    Value::Object(m) => m.iter().map(|(k, v)| (k.clone(), v)).collect(),
+                    Value::Array(xs) => xs
+                        .iter()
+                        .map(|e| (text(&e["name"]).to_string(), e))
+                        .collect(),
+                    _ => Vec::new(),
+                };
+                for (var, e) in entries {
+                    let r = &e["valueFrom"]["secretKeyRef"];
+                    if r.is_object() && !optional(r) {
+                        let reader = format!("{object}, the notebook pods it spawns, env {var}");
+                        self.read(
+                            Kind::Secret,
+                            ns,
+                            &r["name"],
+                            Some(text(&r["key"])),
+                            reader,
+                            &at,
+                        );
                     }
                 }
                 return;
@@ -1041,9 +1080,15 @@ pub fn prerequisites(readme: &str) -> Result<Vec<Prerequisite>, String> {
         let Some(cmd) = kubectl_create(line) else {
             continue;
         };
+        // The item of the same object: in the command's namespace when
+        // the list names one there (a Secret of one name in each team's
+        // namespace), else any of that name.
+        let same = |p: &&Prerequisite| p.kind == cmd.kind && p.name == cmd.name;
         match out
             .iter()
-            .find(|p| p.kind == cmd.kind && p.name == cmd.name)
+            .filter(same)
+            .find(|p| p.namespace == cmd.namespace)
+            .or_else(|| out.iter().find(same))
         {
             None => errors.push(format!(
                 "a command creates the {} `{}`, which the list does not name",
@@ -1185,4 +1230,30 @@ pub fn documented(
         }
     }
     problems
+}
+
+/// Standard base64 (with or without padding), as Kubernetes writes a
+/// Secret's `data`; none for any other text.
+fn base64_decode(text: &str) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(text.len() * 3 / 4);
+    let (mut acc, mut bits) = (0u32, 0u32);
+    for c in text.bytes().filter(|c| !c.is_ascii_whitespace()) {
+        let v = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            b'=' => break,
+            _ => return None,
+        };
+        acc = (acc << 6) | u32::from(v);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+            acc &= (1 << bits) - 1;
+        }
+    }
+    Some(out)
 }
