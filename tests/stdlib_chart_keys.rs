@@ -519,7 +519,7 @@ fn plain(lit: &StringLit) -> String {
         lit.parts
             .iter()
             .map(|p| match p {
-                StrPart::Text(t) => t.clone(),
+                StrPart::Text(t) => t.to_string(),
                 StrPart::Interp(_) => "${...}".to_string(),
             })
             .collect()

@@ -432,10 +432,28 @@ impl Loader<'_> {
     /// left to the load.
     fn prefetch(&mut self, from: &Key, decls: &[&ast::ImportDecl]) {
         const MIN_BATCH: usize = 4;
-        if self.cache.is_some() || platc_diag::par::threads() < 2 {
+        if self.cache.is_some()
+            || platc_diag::par::threads() < 2
+            || self.wasted > self.sources.len() / 2 + 16
+        {
             return;
         }
         let next = self.sources.len() as u32;
+        // The common case, checked with one lookup: the next import is
+        // parsed ahead already with the id it gets (or loaded), and so,
+        // most likely, are the ones after it.
+        if let Some(first) = decls.first() {
+            if let Ok(key) = self.resolve(from, first) {
+                let ready = self.loaded.contains_key(&key)
+                    || self
+                        .prefetched
+                        .get(&key)
+                        .is_some_and(|p| p.id == FileId(next));
+                if ready {
+                    return;
+                }
+            }
+        }
         let mut seen = std::collections::HashSet::new();
         // The files to parse ahead, with the ids they should get: each file
         // loaded for the first time takes the next id (a stdlib module
@@ -459,7 +477,7 @@ impl Loader<'_> {
                 todo.push((key, id));
             }
         }
-        if todo.len() < MIN_BATCH || self.wasted > self.sources.len() / 2 + 16 {
+        if todo.len() < MIN_BATCH {
             return;
         }
         let texts: Vec<(Key, FileId, String, String)> = todo
@@ -583,4 +601,52 @@ fn unreadable(span: Span, path: &str, e: &std::io::Error) -> Diagnostic {
     Diagnostic::error("E0208", format!("cannot read imported file `{path}`"), span)
         .with_label(e.to_string())
         .with_help("check the file's permissions")
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{check_path, MemoryFs, Options};
+    use std::path::PathBuf;
+
+    /// Files parsed ahead keep the ids the sequential load gives them, also
+    /// where a guess is wrong (an earlier import brings in a file of its
+    /// own first): every file's diagnostic points into that file's text.
+    #[test]
+    fn files_parsed_ahead_get_their_own_ids() {
+        let root = PathBuf::from("/p");
+        let mut fs = MemoryFs::new();
+        let mut main = String::from("platform \"p\" {}\n");
+        for k in 0..12 {
+            main.push_str(&format!("import \"./f{k}\"\n"));
+        }
+        fs.insert(root.join("main.plat"), main);
+        for k in 0..12 {
+            // Every third file brings in a file of its own, so that the
+            // ids guessed for the files after it are wrong.
+            let extra = if k % 3 == 0 {
+                fs.insert(
+                    root.join(format!("x{k}.plat")),
+                    format!("component cx{k} {{\n  param p: missing_x{k}\n}}\n"),
+                );
+                format!("import \"./x{k}\"\n")
+            } else {
+                String::new()
+            };
+            fs.insert(
+                root.join(format!("f{k}.plat")),
+                format!("{extra}component c{k} {{\n  param p: missing_f{k}\n}}\n"),
+            );
+        }
+        let c = check_path(&fs, &root, &Options::default()).unwrap();
+        let mut seen = 0;
+        for d in c.diagnostics.iter().filter(|d| d.is_error()) {
+            let file = c.sources.get(d.primary.span.file);
+            let text = &file.text()[d.primary.span.start as usize..d.primary.span.end as usize];
+            // `missing_f3` is in `f3.plat`, `missing_x6` in `x6.plat`.
+            let want = format!("{}.plat", text.trim_start_matches("missing_"));
+            assert!(file.name().ends_with(&want), "{} in {}", text, file.name());
+            seen += 1;
+        }
+        assert_eq!(seen, 16, "{:?}", c.diagnostics);
+    }
 }

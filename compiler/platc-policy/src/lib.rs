@@ -85,10 +85,32 @@ pub fn evaluate(
     }
     // What each collection's records must hold: the fields the active
     // rules read.
+    let pvalue = policy_platform_value(platform);
+    // Rules that fail for no element whatever it is (a condition on the
+    // platform that does not hold): evaluated over nothing.
+    let skipped: std::collections::HashSet<(usize, usize)> = active
+        .iter()
+        .flat_map(|&pi| {
+            let pvalue = &pvalue;
+            platform.policies[pi]
+                .rules
+                .iter()
+                .enumerate()
+                .filter(move |(_, r)| {
+                    r.filter
+                        .as_ref()
+                        .is_some_and(|f| f.false_for_every_element(&r.var, pvalue))
+                })
+                .map(move |(ri, _)| (pi, ri))
+        })
+        .collect();
     let mut needs: std::collections::HashMap<&'static str, collections::Need> =
         std::collections::HashMap::new();
     for &pi in &active {
-        for rule in &platform.policies[pi].rules {
+        for (ri, rule) in platform.policies[pi].rules.iter().enumerate() {
+            if skipped.contains(&(pi, ri)) {
+                continue;
+            }
             let Some(key) = platc_sema::rule::COLLECTIONS
                 .iter()
                 .find(|c| **c == rule.collection)
@@ -111,13 +133,15 @@ pub fn evaluate(
         }
     }
     let built = collections::Collections::new(platform, graph, user_values, needs);
-    let pvalue = policy_platform_value(platform);
     // Collection by collection, in the order of first use: each is built
     // once, serves every rule over it, and is dropped before the next is
     // built, so memory holds one collection at a time.
     let mut order: Vec<&'static str> = Vec::new();
     for &pi in &active {
-        for rule in &platform.policies[pi].rules {
+        for (ri, rule) in platform.policies[pi].rules.iter().enumerate() {
+            if skipped.contains(&(pi, ri)) {
+                continue;
+            }
             if let Some(key) = platc_sema::rule::COLLECTIONS
                 .iter()
                 .find(|c| **c == rule.collection)
@@ -143,7 +167,15 @@ pub fn evaluate(
         );
     }
     let results = platc_diag::par::map(&chunks, |(key, range)| {
-        evaluate_chunk(platform, &active, &built, &pvalue, key, range.clone())
+        evaluate_chunk(
+            platform,
+            &active,
+            &skipped,
+            &built,
+            &pvalue,
+            key,
+            range.clone(),
+        )
     });
     // (policy, rule, chunk, element) of each finding, to restore the order
     // of policies, then elements.
@@ -183,6 +215,7 @@ struct ChunkResult {
 fn evaluate_chunk(
     platform: &Platform,
     active: &[usize],
+    skipped: &std::collections::HashSet<(usize, usize)>,
     built: &collections::Collections<'_, '_>,
     pvalue: &platc_sema::Value,
     key: &'static str,
@@ -196,7 +229,7 @@ fn evaluate_chunk(
         let policy = &platform.policies[pi];
         let code = platc_diag::intern_code(&policy.code);
         for (ri, rule) in policy.rules.iter().enumerate() {
-            if rule.collection != key {
+            if rule.collection != key || skipped.contains(&(pi, ri)) {
                 continue;
             }
             for (ei, el) in elements.iter().enumerate() {

@@ -44,6 +44,30 @@ impl RuleExpr {
         reads(&self.expr, var, &mut out).then_some(out)
     }
 
+    /// Whether the expression, a rule's condition, is false whatever the
+    /// element: it is a chain of `&&` whose first operands read nothing of
+    /// `var`, and one of those is false for the platform (the ones before
+    /// it true). Such a rule (`platform.environment == "prod" && ...` on
+    /// another environment) fails for no element and no operand after
+    /// that one is ever evaluated, so the policy stage skips it: nothing it
+    /// reads is built.
+    pub fn false_for_every_element(&self, var: &str, platform: &Value) -> bool {
+        let mut operands = Vec::new();
+        conjuncts(&self.expr, &mut operands);
+        for operand in operands {
+            let mut fields = std::collections::BTreeSet::new();
+            if !reads(operand, var, &mut fields) || !fields.is_empty() {
+                return false;
+            }
+            match crate::eval::eval_rule(operand, var, &Value::None, platform) {
+                Ok(Value::Bool(true)) => {}
+                Ok(Value::Bool(false)) => return true,
+                _ => return false,
+            }
+        }
+        false
+    }
+
     /// Evaluates the expression with the rule's variable `var` bound to
     /// `element` and `platform` to `platform` (see [`crate::Platform::value`]).
     /// An evaluation error (a failing built-in, the evaluation budget) is a
@@ -65,6 +89,17 @@ impl RuleExpr {
                 .with_note("this is a bug in platc: an error went unreported")
             }))
         })
+    }
+}
+
+/// The operands of a chain of `&&`, left to right.
+fn conjuncts<'e>(e: &'e ast::Expr, out: &mut Vec<&'e ast::Expr>) {
+    match &e.kind {
+        ast::ExprKind::Binary(ast::BinaryOp::And, a, b) => {
+            conjuncts(a, out);
+            conjuncts(b, out);
+        }
+        _ => out.push(e),
     }
 }
 

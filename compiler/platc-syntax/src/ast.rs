@@ -640,7 +640,8 @@ pub struct StringLit {
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum StrPart {
-    Text(String),
+    /// Shared: evaluating a literal copies a pointer, not its text.
+    Text(std::sync::Arc<str>),
     Interp(Expr),
 }
 

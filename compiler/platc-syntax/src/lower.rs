@@ -1011,7 +1011,7 @@ impl<'a> Lowerer<'a> {
                 }
                 Rule::interp => {
                     if !text.is_empty() {
-                        parts.push(StrPart::Text(std::mem::take(&mut text)));
+                        parts.push(StrPart::Text(std::mem::take(&mut text).into()));
                     }
                     let e = self.expr(kids(p).next().unwrap());
                     parts.push(StrPart::Interp(e));
@@ -1020,7 +1020,7 @@ impl<'a> Lowerer<'a> {
             }
         }
         if !text.is_empty() || parts.is_empty() {
-            parts.push(StrPart::Text(text));
+            parts.push(StrPart::Text(text.into()));
         }
         StringLit { parts, span }
     }

@@ -504,6 +504,10 @@ impl<'t, 'a> Evaluator<'t, 'a> {
             ExprKind::Str(s) => {
                 // Charged piece by piece, before the text grows.
                 self.charge(1, e.span)?;
+                // A literal without interpolation: its text, shared.
+                if let [StrPart::Text(t)] = s.parts.as_slice() {
+                    return Some(Value::Str(t.clone()));
+                }
                 let mut out = String::new();
                 for p in &s.parts {
                     match p {
