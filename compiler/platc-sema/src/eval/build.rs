@@ -796,13 +796,13 @@ impl Evaluator<'_, '_> {
 
     /// Evaluates values statements into a nested map; secrets go to
     /// `sensitive`, `none` leaves the key unset.
-    fn eval_values(
+    fn eval_values<'k>(
         &mut self,
-        stmts: &[ast::ValueStmt],
+        stmts: &'k [ast::ValueStmt],
         env: &Env,
         out: &mut BTreeMap<String, Value>,
         sensitive: &mut Vec<crate::SensitiveValue>,
-        assigned: &mut Vec<super::paths::Assigned>,
+        assigned: &mut Vec<super::paths::Assigned<'k>>,
     ) -> Option<()> {
         for stmt in stmts {
             match stmt {
@@ -843,7 +843,7 @@ impl Evaluator<'_, '_> {
                             let mut names = Vec::new();
                             for k in &keys {
                                 match k {
-                                    super::paths::Key::Name(n) => names.push(n.clone()),
+                                    super::paths::Key::Name(n) => names.push(n.to_string()),
                                     super::paths::Key::Index(_) => {
                                         self.diagnostics.push(
                                             Diagnostic::error(

@@ -78,7 +78,7 @@ pub(crate) struct Evaluator<'t, 'a> {
     /// The environment whose overrides apply.
     env: Option<&'a ast::EnvironmentDecl>,
     /// The params and lets of each instance, computed on demand.
-    frames: HashMap<usize, HashMap<String, Slot<'a>>>,
+    frames: HashMap<usize, HashMap<&'t str, Slot<'a>>>,
     /// What is left of [`EVALUATION_BUDGET`].
     pub(crate) budget: u64,
     /// Set once the budget is spent (and reported).
@@ -387,7 +387,7 @@ impl<'t, 'a> Evaluator<'t, 'a> {
         let (decl, _, comp) = self.t.instances[i];
         let comp = comp?;
         let info = &self.t.comps[comp.0 as usize];
-        let mut frame: HashMap<String, Slot<'a>> = HashMap::new();
+        let mut frame: HashMap<&'t str, Slot<'a>> = HashMap::with_capacity(info.params.len());
         let mut ok = true;
         for p in &info.params {
             let own = decl
@@ -438,11 +438,11 @@ impl<'t, 'a> Evaluator<'t, 'a> {
                     }
                 }
             };
-            frame.insert(p.name.clone(), slot);
+            frame.insert(p.name.as_str(), slot);
         }
         for l in &info.decl.lets {
             frame
-                .entry(l.name.name.clone())
+                .entry(l.name.name.as_str())
                 .or_insert(Slot::Pending(&l.value, None));
         }
         self.frames.insert(i, frame);

@@ -2,6 +2,7 @@
 //! indices) and setting a value at a path, with the conflicts that only
 //! evaluation can see (E0311) and indices out of range (E0319).
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -11,16 +12,17 @@ use platc_syntax::ast::{self, ExprKind, KeyKind};
 use super::{Env, Evaluator};
 use crate::value::Value;
 
-/// One evaluated segment of a key path.
+/// One evaluated segment of a key path: a name written in the program is
+/// borrowed from it, not copied.
 #[derive(Clone, Debug, PartialEq)]
-pub(super) enum Key {
-    Name(String),
+pub(super) enum Key<'k> {
+    Name(Cow<'k, str>),
     Index(i64),
 }
 
 /// A path set earlier in the same values blocks.
-pub(super) struct Assigned {
-    keys: Vec<Key>,
+pub(super) struct Assigned<'k> {
+    keys: Vec<Key<'k>>,
     /// Every segment was fixed text: conflicts with another fixed path
     /// were reported by the checker.
     fixed: bool,
@@ -28,18 +30,22 @@ pub(super) struct Assigned {
 }
 
 impl Evaluator<'_, '_> {
-    pub(super) fn key_path(&mut self, path: &[ast::KeySegment], env: &Env) -> Option<Vec<Key>> {
+    pub(super) fn key_path<'k>(
+        &mut self,
+        path: &'k [ast::KeySegment],
+        env: &Env,
+    ) -> Option<Vec<Key<'k>>> {
         let mut out = Vec::with_capacity(path.len());
         for seg in path {
             out.push(match &seg.kind {
-                KeyKind::Name(n) => Key::Name(n.clone()),
+                KeyKind::Name(n) => Key::Name(Cow::Borrowed(n)),
                 KeyKind::Computed(lit) => {
                     let e = ast::Expr {
                         kind: ExprKind::Str(lit.clone()),
                         span: lit.span,
                     };
                     match self.eval(&e, env)? {
-                        Value::Str(s) => Key::Name(s.to_string()),
+                        Value::Str(s) => Key::Name(Cow::Owned(s.to_string())),
                         _ => return None,
                     }
                 }
@@ -54,20 +60,17 @@ impl Evaluator<'_, '_> {
 
     /// Sets `v` at `keys` in `out`: maps and lists on the way are created;
     /// an index may name an element or the end of the list (appending).
-    pub(super) fn set_path(
+    pub(super) fn set_path<'k>(
         &mut self,
         out: &mut BTreeMap<String, Value>,
-        assigned: &mut Vec<Assigned>,
+        assigned: &mut Vec<Assigned<'k>>,
         path: &[ast::KeySegment],
-        keys: Vec<Key>,
+        keys: Vec<Key<'k>>,
         v: Value,
     ) -> Option<()> {
         let fixed = path.iter().all(|s| matches!(s.kind, KeyKind::Name(_)));
         let span = path.first()?.span.to(path.last()?.span);
-        let mut root = Value::map(std::mem::take(out));
-        let result = place(&mut root, &keys, v);
-        let Value::Map(m) = root else { unreachable!() };
-        *out = Arc::unwrap_or_clone(m).into_entries();
+        let result = place_in_map(out, &keys, v);
         match result {
             Ok(()) => {
                 assigned.push(Assigned { keys, fixed, span });
@@ -121,29 +124,60 @@ enum Clash {
     Index(i64, usize, usize),
 }
 
-fn place(cur: &mut Value, keys: &[Key], v: Value) -> Result<(), Clash> {
+/// [`place`] in the top-level map of a values tree.
+fn place_in_map(root: &mut BTreeMap<String, Value>, keys: &[Key], v: Value) -> Result<(), Clash> {
+    let Some((Key::Name(name), rest)) = keys.split_first() else {
+        // The top of a values tree is a map: an index there names nothing.
+        return Err(Clash::Taken);
+    };
+    let Some(next) = rest.first() else {
+        if root.contains_key(name.as_ref()) {
+            return Err(Clash::Taken);
+        }
+        root.insert(name.to_string(), v);
+        return Ok(());
+    };
+    if !root.contains_key(name.as_ref()) {
+        root.insert(name.to_string(), fresh(next));
+    }
+    match root.get_mut(name.as_ref()) {
+        Some(entry @ (Value::Map(_) | Value::List(_))) => place(entry, keys, 1, v),
+        _ => Err(Clash::Taken),
+    }
+}
+
+/// An empty map, or an empty list where the next segment is an index.
+fn fresh(next: &Key) -> Value {
+    match next {
+        Key::Index(_) => Value::list(Vec::new()),
+        Key::Name(_) => Value::map(BTreeMap::new()),
+    }
+}
+
+/// Sets `v` at `keys[from..]` inside `cur`, the value at `keys[..from]`.
+fn place(cur: &mut Value, keys: &[Key], from: usize, v: Value) -> Result<(), Clash> {
     let mut cur = cur;
-    for (n, k) in keys.iter().enumerate() {
+    for (n, k) in keys.iter().enumerate().skip(from) {
         let last = n + 1 == keys.len();
-        let fresh = || match keys.get(n + 1) {
-            Some(Key::Index(_)) => Value::list(Vec::new()),
-            _ => Value::map(BTreeMap::new()),
+        let fresh = || {
+            keys.get(n + 1)
+                .map_or_else(|| Value::map(BTreeMap::new()), fresh)
         };
         cur = match (cur, k) {
             (Value::Map(m), Key::Name(name)) => {
                 let m = Arc::make_mut(m).entries_mut();
                 if last {
-                    if m.contains_key(name) {
+                    if m.contains_key(name.as_ref()) {
                         return Err(Clash::Taken);
                     }
-                    m.insert(name.clone(), v);
+                    m.insert(name.to_string(), v);
                     return Ok(());
                 }
                 // The key is copied only when it is new.
-                if !m.contains_key(name) {
-                    m.insert(name.clone(), fresh());
+                if !m.contains_key(name.as_ref()) {
+                    m.insert(name.to_string(), fresh());
                 }
-                let Some(entry) = m.get_mut(name) else {
+                let Some(entry) = m.get_mut(name.as_ref()) else {
                     return Err(Clash::Taken);
                 };
                 if !matches!(entry, Value::Map(_) | Value::List(_)) {
