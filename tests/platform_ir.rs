@@ -22,7 +22,7 @@ fn get<'v>(v: &'v std::collections::BTreeMap<String, Value>, path: &[&str]) -> O
     let mut cur = v.get(*first)?;
     for k in rest {
         let Value::Map(m) = cur else { return None };
-        cur = m.get(*k)?;
+        cur = m.get(k)?;
     }
     Some(cur)
 }

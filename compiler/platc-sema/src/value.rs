@@ -63,8 +63,142 @@ pub struct List {
 /// The entries of a map or record value, and its weight.
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct Map {
-    entries: BTreeMap<String, Value>,
+    entries: Entries,
     weight: u64,
+}
+
+/// The entries of a map, in key order. Most maps of a platform's values
+/// hold a handful of keys, for which a B-tree's node of eleven would be
+/// mostly empty: up to [`SMALL`] entries are kept in one sorted vector of
+/// exactly their number; a map that grows past it becomes a B-tree, so
+/// that building a large map key by key stays fast.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Entries {
+    Small(Vec<(String, Value)>),
+    Large(BTreeMap<String, Value>),
+}
+
+/// The most entries a map keeps in a vector.
+const SMALL: usize = 32;
+
+impl Default for Entries {
+    fn default() -> Self {
+        Entries::Small(Vec::new())
+    }
+}
+
+/// The entries of a map, in key order.
+pub enum Iter<'m> {
+    Small(std::slice::Iter<'m, (String, Value)>),
+    Large(std::collections::btree_map::Iter<'m, String, Value>),
+}
+
+impl<'m> Iterator for Iter<'m> {
+    type Item = (&'m String, &'m Value);
+    fn next(&mut self) -> Option<Self::Item> {
+        match self {
+            Iter::Small(i) => i.next().map(|(k, v)| (k, v)),
+            Iter::Large(i) => i.next(),
+        }
+    }
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        match self {
+            Iter::Small(i) => i.size_hint(),
+            Iter::Large(i) => i.size_hint(),
+        }
+    }
+}
+
+impl DoubleEndedIterator for Iter<'_> {
+    fn next_back(&mut self) -> Option<Self::Item> {
+        match self {
+            Iter::Small(i) => i.next_back().map(|(k, v)| (k, v)),
+            Iter::Large(i) => i.next_back(),
+        }
+    }
+}
+
+impl ExactSizeIterator for Iter<'_> {}
+
+impl Entries {
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        match self {
+            Entries::Small(v) => v
+                .binary_search_by(|(k, _)| k.as_str().cmp(key))
+                .ok()
+                .map(|i| &v[i].1),
+            Entries::Large(m) => m.get(key),
+        }
+    }
+
+    pub fn get_mut(&mut self, key: &str) -> Option<&mut Value> {
+        match self {
+            Entries::Small(v) => v
+                .binary_search_by(|(k, _)| k.as_str().cmp(key))
+                .ok()
+                .map(move |i| &mut v[i].1),
+            Entries::Large(m) => m.get_mut(key),
+        }
+    }
+
+    pub fn contains_key(&self, key: &str) -> bool {
+        self.get(key).is_some()
+    }
+
+    /// Sets `key` to `value`; the value it had, if any.
+    pub fn insert(&mut self, key: String, value: Value) -> Option<Value> {
+        match self {
+            Entries::Small(v) => match v.binary_search_by(|(k, _)| k.as_str().cmp(&key)) {
+                Ok(i) => Some(std::mem::replace(&mut v[i].1, value)),
+                Err(i) if v.len() < SMALL => {
+                    v.insert(i, (key, value));
+                    None
+                }
+                Err(_) => {
+                    let mut m: BTreeMap<String, Value> = std::mem::take(v).into_iter().collect();
+                    m.insert(key, value);
+                    *self = Entries::Large(m);
+                    None
+                }
+            },
+            Entries::Large(m) => m.insert(key, value),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        match self {
+            Entries::Small(v) => v.len(),
+            Entries::Large(m) => m.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The entries in key order.
+    pub fn iter(&self) -> Iter<'_> {
+        match self {
+            Entries::Small(v) => Iter::Small(v.iter()),
+            Entries::Large(m) => Iter::Large(m.iter()),
+        }
+    }
+
+    pub fn keys(&self) -> impl DoubleEndedIterator<Item = &String> + ExactSizeIterator {
+        self.iter().map(|(k, _)| k)
+    }
+
+    pub fn values(&self) -> impl DoubleEndedIterator<Item = &Value> + ExactSizeIterator {
+        self.iter().map(|(_, v)| v)
+    }
+}
+
+impl<'m> IntoIterator for &'m Entries {
+    type Item = (&'m String, &'m Value);
+    type IntoIter = Iter<'m>;
+    fn into_iter(self) -> Iter<'m> {
+        self.iter()
+    }
 }
 
 impl std::ops::Deref for List {
@@ -75,8 +209,8 @@ impl std::ops::Deref for List {
 }
 
 impl std::ops::Deref for Map {
-    type Target = BTreeMap<String, Value>;
-    fn deref(&self) -> &BTreeMap<String, Value> {
+    type Target = Entries;
+    fn deref(&self) -> &Entries {
         &self.entries
     }
 }
@@ -103,6 +237,12 @@ impl Map {
         let weight = entries
             .values()
             .fold(1u64, |w, v| w.saturating_add(v.weight()));
+        let entries = if entries.len() <= SMALL {
+            // A B-tree iterates in key order: the vector comes sorted.
+            Entries::Small(entries.into_iter().collect())
+        } else {
+            Entries::Large(entries)
+        };
         Map { entries, weight }
     }
 
@@ -110,12 +250,15 @@ impl Map {
         self.weight
     }
 
-    pub fn entries_mut(&mut self) -> &mut BTreeMap<String, Value> {
+    pub fn entries_mut(&mut self) -> &mut Entries {
         &mut self.entries
     }
 
     pub fn into_entries(self) -> BTreeMap<String, Value> {
-        self.entries
+        match self.entries {
+            Entries::Small(v) => v.into_iter().collect(),
+            Entries::Large(m) => m,
+        }
     }
 }
 
@@ -236,6 +379,45 @@ pub fn format_quantity(kind: QuantityKind, amount: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A map answers like a B-tree whatever the order of its inserts and
+    /// its size, small (a vector) or large (a B-tree).
+    #[test]
+    fn entries_behave_like_a_btree() {
+        for n in [0usize, 1, 5, SMALL, SMALL + 1, 200] {
+            let mut keys: Vec<String> = (0..n)
+                .map(|i| format!("k{:03}", (i * 37) % n.max(1)))
+                .collect();
+            keys.dedup();
+            let mut ours = Entries::default();
+            let mut want = BTreeMap::new();
+            for (i, k) in keys.iter().enumerate() {
+                let v = Value::Int(i as i64);
+                assert_eq!(ours.insert(k.clone(), v.clone()), want.insert(k.clone(), v));
+            }
+            // Inserting again replaces.
+            if let Some(k) = keys.first() {
+                let v = Value::Bool(true);
+                assert_eq!(ours.insert(k.clone(), v.clone()), want.insert(k.clone(), v));
+            }
+            assert_eq!(ours.len(), want.len());
+            assert!(ours.iter().eq(want.iter()), "n = {n}");
+            assert!(ours.iter().rev().eq(want.iter().rev()));
+            for k in &keys {
+                assert_eq!(ours.get(k), want.get(k));
+                assert!(ours.contains_key(k));
+            }
+            assert_eq!(ours.get("absent"), None);
+            assert_eq!(
+                matches!(ours, Entries::Large(_)),
+                want.len() > SMALL,
+                "n = {n}"
+            );
+            let map = Map::new(want.clone());
+            assert!(map.iter().eq(want.iter()));
+            assert_eq!(map.clone().into_entries(), want);
+        }
+    }
 
     #[test]
     fn quantities_print_in_the_largest_exact_unit() {

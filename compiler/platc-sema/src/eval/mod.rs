@@ -637,7 +637,7 @@ impl<'t, 'a> Evaluator<'t, 'a> {
                     (Value::Secret(id), Value::Str(k)) => {
                         Value::Secret(self.choose_secret_key(id, &k, idx.span)?)
                     }
-                    (Value::Map(m), Value::Str(k)) => match m.get(&*k) {
+                    (Value::Map(m), Value::Str(k)) => match m.get(&k) {
                         Some(v) => v.clone(),
                         None => {
                             self.diagnostics.push(
@@ -877,7 +877,7 @@ impl<'t, 'a> Evaluator<'t, 'a> {
             (Eq, a, b) => Value::Bool(values_equal(&a, &b)),
             (Ne, a, b) => Value::Bool(!values_equal(&a, &b)),
             (In, x, Value::List(l)) => Value::Bool(l.iter().any(|y| values_equal(&x, y))),
-            (In, Value::Str(k), Value::Map(m)) => Value::Bool(m.contains_key(&*k)),
+            (In, Value::Str(k), Value::Map(m)) => Value::Bool(m.contains_key(&k)),
             (Lt | Le | Gt | Ge, a, b) => {
                 let (x, y) = (as_number(&a)?, as_number(&b)?);
                 let ord = x.partial_cmp(&y)?;
@@ -896,7 +896,8 @@ impl<'t, 'a> Evaluator<'t, 'a> {
             }
             (Add, Value::Map(x), Value::Map(y)) => {
                 // Merge: the right side wins.
-                let mut m: BTreeMap<String, Value> = (**x).clone();
+                let mut m: BTreeMap<String, Value> =
+                    x.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
                 m.extend(y.iter().map(|(k, v)| (k.clone(), v.clone())));
                 let v = Value::map(m);
                 self.charge(v.weight(), span)?;
