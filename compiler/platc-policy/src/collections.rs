@@ -488,7 +488,7 @@ impl<'p, 'v> Collections<'p, 'v> {
                     .copied()
                     .unwrap_or(("", false));
                 let value = match v {
-                    Value::Str(text) => s(text),
+                    Value::Str(_) => v.clone(),
                     _ => Value::None,
                 };
                 let set = i.arg_spans.contains_key(name);

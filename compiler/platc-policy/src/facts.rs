@@ -119,9 +119,11 @@ impl Facts {
     pub fn of(inst: &Instance, user: &[&Json]) -> Facts {
         let mut f = Facts::default();
         if user.is_empty() {
-            // The values as evaluated: no conversion.
-            let values = Value::map(inst.values.clone());
-            f.walk(&values, &mut Vec::new(), 0);
+            // The values as evaluated: no conversion, no copy.
+            let mut path = Vec::new();
+            for (k, child) in &inst.values {
+                f.entry(k, child, &mut path, 0);
+            }
         } else {
             let mut values = serde_json::Map::new();
             for (k, v) in &inst.values {
@@ -151,37 +153,7 @@ impl Facts {
         if depth > 256 {
             return;
         }
-        let is_map = v.for_each_entry(|k, child| {
-            path.push(Seg::Key(k));
-            match k {
-                "image" => {
-                    if child.is_map() {
-                        if let Some(image) = image_of(child) {
-                            self.images.push(image);
-                        }
-                    } else if let Some(s) = child.text() {
-                        self.images.push(s);
-                    }
-                }
-                // A volume claim's `resources` asks for storage: not a
-                // container's.
-                "resources" if child.is_map() && !claims_storage(child) => {
-                    self.resources.push(Resources {
-                        path: dotted(path),
-                        requests: nonempty(child.get("requests")),
-                        limits: nonempty(child.get("limits")),
-                    })
-                }
-                "persistence" => {
-                    if let Some(on) = child.get("enabled").and_then(Node::boolean) {
-                        self.persistence.push((dotted(path), on));
-                    }
-                }
-                _ => {}
-            }
-            self.walk(child, path, depth + 1);
-            path.pop();
-        });
+        let is_map = v.for_each_entry(|k, child| self.entry(k, child, path, depth));
         if !is_map {
             if let Some(items) = v.items() {
                 for (n, child) in items.iter().enumerate() {
@@ -191,6 +163,47 @@ impl Facts {
                 }
             }
         }
+    }
+}
+
+impl Facts {
+    /// The facts of entry `k` of a map at `path`, and of what it holds.
+    fn entry<'a, N: Node>(
+        &mut self,
+        k: &'a str,
+        child: &'a N,
+        path: &mut Vec<Seg<'a>>,
+        depth: usize,
+    ) {
+        path.push(Seg::Key(k));
+        match k {
+            "image" => {
+                if child.is_map() {
+                    if let Some(image) = image_of(child) {
+                        self.images.push(image);
+                    }
+                } else if let Some(s) = child.text() {
+                    self.images.push(s);
+                }
+            }
+            // A volume claim's `resources` asks for storage: not a
+            // container's.
+            "resources" if child.is_map() && !claims_storage(child) => {
+                self.resources.push(Resources {
+                    path: dotted(path),
+                    requests: nonempty(child.get("requests")),
+                    limits: nonempty(child.get("limits")),
+                })
+            }
+            "persistence" => {
+                if let Some(on) = child.get("enabled").and_then(Node::boolean) {
+                    self.persistence.push((dotted(path), on));
+                }
+            }
+            _ => {}
+        }
+        self.walk(child, path, depth + 1);
+        path.pop();
     }
 }
 
