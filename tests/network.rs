@@ -176,3 +176,78 @@ engine query { namespace = "data" }
     // The catalog reaches the database it refers to, but not the engine.
     assert!(!from("platc-query").contains(&json!({"matchLabels": {"release": "catalog"}})));
 }
+
+#[test]
+fn an_observed_instance_without_pods_hands_nothing_on() {
+    // `server` observes every `Grant` to find its own; each grant refers
+    // to its server. A grant runs no pods: it is data the server reads,
+    // so a server reaches no other server through the other's grant. A
+    // consumer that refers to a grant reaches the grant's server.
+    let text = format!(
+        "{}\n{}",
+        fixture(),
+        r#"
+interface Grant {
+  server_name: string
+}
+
+component server {
+  param grants: list<Grant> = [for g in all(Grant) if g.server_name == self.name: g]
+  chart "minio" version "5.4.0" from "https://charts.min.io/"
+  network {
+    pods = { release = self.name }
+    ports = [9000]
+  }
+}
+
+component grant {
+  param server: server
+  provides Grant { server_name = server.name }
+}
+
+component client {
+  param grant: Grant
+  chart "minio" version "5.4.0" from "https://charts.min.io/"
+  network {
+    pods = { release = self.name }
+  }
+}
+
+server one { namespace = "data" }
+server two { namespace = "data" }
+grant one_grant { server = one }
+grant two_grant { server = two }
+client reader {
+  namespace = "data"
+  grant = two_grant
+}
+"#
+    );
+    let files = build(&text, None);
+    let data = policies(&files, "data");
+    let from = |policy: &str| -> Vec<Value> {
+        data[policy]["spec"]["ingress"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["from"][0]["podSelector"].clone())
+            .collect()
+    };
+    let pods = |name: &str| json!({"matchLabels": {"release": name}});
+    assert!(
+        !from("platc-two").contains(&pods("one")),
+        "{:?}",
+        from("platc-two")
+    );
+    assert!(
+        !from("platc-one").contains(&pods("two")),
+        "{:?}",
+        from("platc-one")
+    );
+    assert!(
+        from("platc-two").contains(&pods("reader")),
+        "{:?}",
+        from("platc-two")
+    );
+    assert!(!from("platc-one").contains(&pods("reader")));
+}

@@ -61,8 +61,12 @@ enum Why {
 /// An instance uses what it refers to and what it observes, and, through
 /// them, what they use in turn: addresses are handed on through interfaces
 /// (Trino learns the warehouse's object store from the Iceberg catalog, and
-/// reads the bucket itself). The ingress controller reaches the instances
-/// whose endpoints it serves, but not what they use.
+/// reads the bucket itself). An observed instance that runs no pods is
+/// data the observer reads, not a service it talks to: what it refers to
+/// is not reached through it (MinIO observes every `minio_access` to find
+/// its own users; it does not talk to the servers of the others). The
+/// ingress controller reaches the instances whose endpoints it serves, but
+/// not what they use.
 fn callers(p: &Platform) -> Vec<BTreeMap<usize, Why>> {
     let index: BTreeMap<&str, usize> = p
         .instances
@@ -70,12 +74,13 @@ fn callers(p: &Platform) -> Vec<BTreeMap<usize, Why>> {
         .enumerate()
         .map(|(i, inst)| (inst.name.as_str(), i))
         .collect();
-    // The edges that hand addresses on, and those of the ingress layer.
-    let mut uses: Vec<Vec<usize>> = vec![Vec::new(); p.instances.len()];
+    // The edges that hand addresses on (with whether they observe), and
+    // those of the ingress layer.
+    let mut uses: Vec<Vec<(usize, bool)>> = vec![Vec::new(); p.instances.len()];
     let mut serves: Vec<Vec<usize>> = vec![Vec::new(); p.instances.len()];
     for (c, inst) in p.instances.iter().enumerate() {
         for r in &inst.references {
-            uses[c].extend(index.get(r.target.as_str()));
+            uses[c].extend(index.get(r.target.as_str()).map(|&t| (t, false)));
         }
         for o in &inst.observes {
             let Some(&t) = index.get(o.target.as_str()) else {
@@ -84,17 +89,25 @@ fn callers(p: &Platform) -> Vec<BTreeMap<usize, Why>> {
             if o.interface == ROUTE {
                 serves[c].push(t);
             } else {
-                uses[c].push(t);
+                uses[c].push((t, true));
             }
         }
     }
     let mut out = vec![BTreeMap::new(); p.instances.len()];
     for c in 0..p.instances.len() {
         // Everything reachable from `c` along `uses`.
+        // (An instance first met as pod-less data may be met again by a
+        // reference, and then followed.)
         let mut seen = BTreeSet::new();
-        let mut stack: Vec<usize> = uses[c].clone();
-        while let Some(t) = stack.pop() {
-            if t != c && seen.insert(t) {
+        let mut followed = BTreeSet::new();
+        let mut stack: Vec<(usize, bool)> = uses[c].clone();
+        while let Some((t, observed)) = stack.pop() {
+            if t == c {
+                continue;
+            }
+            seen.insert(t);
+            let data = observed && !runs_pods(&p.instances[t]);
+            if !data && followed.insert(t) {
                 stack.extend(uses[t].iter().copied());
             }
         }
