@@ -367,3 +367,215 @@ fn every_postgres_cluster_serves_one_consumer() {
         }
     }
 }
+
+fn yaml_docs(text: &str) -> Vec<Value> {
+    text.split("\n---")
+        .filter(|d| {
+            d.lines()
+                .any(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        })
+        .map(|d| serde_yaml_ng::from_str::<Value>(d).unwrap())
+        .filter(|d| !d.is_null())
+        .collect()
+}
+
+/// Every `secretKeyRef` under a value (env of containers, any depth).
+fn secret_refs(v: &Value, out: &mut Vec<String>) {
+    match v {
+        Value::Object(m) => {
+            if let Some(r) = m.get("secretKeyRef") {
+                out.push(r["name"].as_str().unwrap_or_default().to_string());
+            }
+            m.values().for_each(|v| secret_refs(v, out));
+        }
+        Value::Array(a) => a.iter().for_each(|v| secret_refs(v, out)),
+        _ => {}
+    }
+}
+
+/// external-s3 reaches two buckets by workload identity: the archive app's
+/// ServiceAccount and Loki's (as the real chart renders it) name the role,
+/// and neither reads a key pair from a Secret.
+#[test]
+fn workload_identity_annotates_service_accounts_and_reads_no_key_pair() {
+    let ex = common::repo().join("examples/external-s3");
+    let b = build_path(&RealFs, &ex, &Options::default()).unwrap();
+    assert!(!b.compilation.has_errors());
+    let files: BTreeMap<String, String> =
+        b.files.into_iter().map(|f| (f.path, f.contents)).collect();
+    let role = "eks.amazonaws.com/role-arn";
+
+    // The app: its ServiceAccount names the role, its pod runs as it and
+    // reads no Secret.
+    let archive = yaml_docs(&files["kubernetes/resources/archive.yaml"]);
+    let account = archive
+        .iter()
+        .find(|d| d["kind"] == "ServiceAccount")
+        .unwrap();
+    assert_eq!(
+        account["metadata"]["annotations"][role],
+        "arn:aws:iam::123456789012:role/lakehouse-archive"
+    );
+    let job = archive.iter().find(|d| d["kind"] == "CronJob").unwrap();
+    let pod = &job["spec"]["jobTemplate"]["spec"]["template"]["spec"];
+    assert_eq!(pod["serviceAccountName"], account["metadata"]["name"]);
+    let mut refs = Vec::new();
+    secret_refs(pod, &mut refs);
+    assert!(refs.is_empty(), "the archive job reads Secrets: {refs:?}");
+
+    // A consumer with a key pair keeps it, and no annotation.
+    let pipelines = &files["helm/pipelines.values.yaml"];
+    assert!(pipelines.contains("pipelines-aws") && !pipelines.contains(role));
+
+    // Loki, rendered by its chart.
+    let Some(helm) = common::tool("helm") else {
+        return;
+    };
+    let Some(charts) = common::shared("charts") else {
+        return;
+    };
+    let values = &files["helm/logs.values.yaml"];
+    assert!(!values.contains("LOKI_S3_ACCESS_KEY"), "{values}");
+    let inside = values
+        .lines()
+        .next()
+        .unwrap()
+        .split("(chart ")
+        .nth(1)
+        .unwrap();
+    let (name, version) = inside.trim_end_matches("),").split_once(' ').unwrap();
+    let chart = charts.join(name).join(format!("{name}-{version}.tgz"));
+    assert!(chart.is_file(), "{}", chart.display());
+    let dir = std::env::temp_dir().join(format!("platc-identity-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("logs.values.yaml");
+    std::fs::write(&file, values).unwrap();
+    let out = std::process::Command::new(helm)
+        .args(["template", "logs"])
+        .arg(&chart)
+        .args(["-n", "external-s3", "-f"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let docs = yaml_docs(&String::from_utf8_lossy(&out.stdout));
+    let accounts: BTreeMap<String, &Value> = docs
+        .iter()
+        .filter(|d| d["kind"] == "ServiceAccount")
+        .map(|d| (d["metadata"]["name"].as_str().unwrap().to_string(), d))
+        .collect();
+    let mut pods = 0;
+    for d in &docs {
+        let kind = d["kind"].as_str().unwrap_or_default();
+        if !["StatefulSet", "Deployment", "DaemonSet"].contains(&kind) {
+            continue;
+        }
+        let spec = &d["spec"]["template"]["spec"];
+        let mut refs = Vec::new();
+        secret_refs(spec, &mut refs);
+        assert!(
+            refs.is_empty(),
+            "{kind} {} reads {refs:?}",
+            d["metadata"]["name"]
+        );
+        // The pods that write to S3: Loki's own (not the gateway's nginx).
+        let image = spec["containers"][0]["image"].as_str().unwrap_or_default();
+        if !image.contains("grafana/loki:") {
+            continue;
+        }
+        pods += 1;
+        let sa = spec["serviceAccountName"].as_str().unwrap();
+        assert_eq!(
+            accounts[sa]["metadata"]["annotations"][role],
+            "arn:aws:iam::123456789012:role/lakehouse-logs",
+            "{kind} {} runs as {sa}",
+            d["metadata"]["name"]
+        );
+    }
+    assert!(pods > 0, "Loki renders its pods");
+}
+
+/// `s3_bucket` takes exactly one of a key pair and a role, and the
+/// consumers that read a key pair refuse a store reached by role.
+#[test]
+fn consumers_that_read_a_key_pair_refuse_a_role() {
+    let head = r#"
+platform "p" {}
+import "std/s3"
+import "std/postgres"
+import "std/nessie"
+import "std/trino"
+import "std/jupyterhub"
+import "std/airflow"
+import "std/druid"
+import "std/ingress"
+secret key from kubernetes_secret("s3", ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"])
+cloudnative_pg cnpg {}
+postgres db { database = "x" }
+"#;
+    let store = |body: &str| {
+        format!(
+            "s3_bucket store {{\n  endpoint = \"https://s3.eu-west-1.amazonaws.com\"\n  buckets = [\"b-1\"]\n{body}}}\n"
+        )
+    };
+    let role = "  role_arn = \"arn:aws:iam::123456789012:role/r\"\n";
+    let errors = |text: String| {
+        let mut fs = MemoryFs::new();
+        fs.insert("/p/main.plat", text);
+        let c = check_path(&fs, Path::new("/p"), &Options::default()).unwrap();
+        c.diagnostics
+            .iter()
+            .filter(|d| d.severity == platc_diag::Severity::Error)
+            .map(|d| d.message.clone())
+            .collect::<Vec<_>>()
+    };
+    // Both or neither.
+    for body in [String::new(), format!("{role}  credentials = key\n")] {
+        let e = errors(format!("{head}{}", store(&body)));
+        assert!(
+            e.iter().any(|m| m.contains("exactly one of `credentials`")),
+            "{e:?}"
+        );
+    }
+    // Either alone is clean.
+    for body in [role.to_string(), "  credentials = key\n".to_string()] {
+        let e = errors(format!("{head}{}", store(&body)));
+        assert!(e.is_empty(), "{e:?}");
+    }
+    // A key pair is a Secret of the store's namespace (E0327 elsewhere); a
+    // role is no Secret, and is read across namespaces.
+    let app = "import \"std/app\"\napp x {\n  namespace = \"other\"\n  image = \"registry.example.com/x\"\n  tag = \"1\"\n  object_store = store\n}\n";
+    let with_key = errors(format!("{head}{}{app}", store("  credentials = key\n")));
+    assert!(
+        with_key
+            .iter()
+            .any(|m| m.contains("reads the Secret `store.credentials_secret`")),
+        "{with_key:?}"
+    );
+    let with_role = errors(format!("{head}{}{app}", store(role)));
+    assert!(with_role.is_empty(), "{with_role:?}");
+    let consumers = [
+        "nessie n { database = db  store = store  bucket = \"b-1\" }",
+        "trino t { iceberg = []  object_store = store }",
+        "secret c from kubernetes_secret(\"c\", [\"client-id\", \"client-secret\"])\noidc_issuer i { issuer_url = \"https://login.example.com\" }\njupyterhub j { login = i  client = c  host = \"j.example.com\"  catalogs = []  object_store = store }",
+        "airflow a { database = db  logs = store  logs_bucket = \"b-1\" }",
+        "secret d from kubernetes_secret(\"d\", [\"metadata-password\", \"s3-access-key\", \"s3-secret-key\"])\ndruid o { database = db  deep_storage = store  bucket = \"b-1\"  credentials = d }",
+    ];
+    for consumer in consumers {
+        let with_key = errors(format!(
+            "{head}{}{consumer}\n",
+            store("  credentials = key\n")
+        ));
+        assert!(with_key.is_empty(), "{consumer}: {with_key:?}");
+        let with_role = errors(format!("{head}{}{consumer}\n", store(role)));
+        assert!(
+            with_role.iter().any(|m| m.contains("workload identity")),
+            "{consumer}: {with_role:?}"
+        );
+    }
+}

@@ -606,7 +606,8 @@ impl<'t, 'a> Evaluator<'t, 'a> {
                 let b = self.eval(base, env)?;
                 let reader = env.reader.or(env.self_inst);
                 let v = self.field(b.clone(), &f.name, base.span)?;
-                if let Value::Instance(InstId(j)) = b {
+                // An optional `secret_name` that is none names no Secret.
+                if let (Value::Instance(InstId(j)), false) = (b, matches!(v, Value::None)) {
                     self.check_secret_name_read(reader, j as usize, &f.name, e.span);
                 }
                 v

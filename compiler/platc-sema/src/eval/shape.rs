@@ -259,10 +259,15 @@ impl Evaluator<'_, '_> {
             return;
         };
         let is_secret_name = self.t.comps[comp.0 as usize].provides.iter().any(|iid| {
-            self.t.ifaces[iid.0 as usize]
-                .fields
-                .iter()
-                .any(|(n, t)| n == field && t.base() == &Ty::SecretName)
+            self.t.ifaces[iid.0 as usize].fields.iter().any(|(n, t)| {
+                // `secret_name?` too: an optional name read is a Secret
+                // read whenever it is set.
+                let t = match t.base() {
+                    Ty::Optional(inner) => inner.base(),
+                    t => t,
+                };
+                n == field && t == &Ty::SecretName
+            })
         });
         if !is_secret_name || !self.secret_reads.insert((i, j, field.to_string())) {
             return;
