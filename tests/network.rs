@@ -251,3 +251,63 @@ client reader {
     );
     assert!(!from("platc-one").contains(&pods("reader")));
 }
+
+#[test]
+fn what_only_an_assertion_observes_is_not_reached() {
+    // Each `solo` checks that it is alone in its namespace with `all(...)`
+    // in an assertion: a check, not a connection. `dash` reads every
+    // `Solo` in its values: it reaches them.
+    let text = format!(
+        "{}\n{}",
+        fixture(),
+        r#"
+interface Solo {
+  ns: string
+}
+
+component solo {
+  chart "minio" version "5.4.0" from "https://charts.min.io/"
+  provides Solo { ns = self.namespace }
+  network {
+    pods = { release = self.name }
+    ports = [9000]
+  }
+  assert len([for s in all(Solo) if s.ns == self.namespace: s]) == 1
+    message "one per namespace"
+}
+
+component dash {
+  param solos: list<Solo> = all(Solo)
+  chart "minio" version "5.4.0" from "https://charts.min.io/"
+  network {
+    pods = { release = self.name }
+  }
+  values {
+    environment.TARGETS = join([for s in solos: s.ns], ",")
+  }
+}
+
+solo first { namespace = "data" }
+solo second { namespace = "other" }
+dash board { namespace = "data" }
+"#
+    );
+    let files = build(&text, None);
+    let from = |ns: &str, policy: &str| -> Vec<Value> {
+        policies(&files, ns)[policy]["spec"]["ingress"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["from"][0].clone())
+            .collect()
+    };
+    let first = from("data", "platc-first");
+    assert!(
+        !first.iter().any(|p| p.to_string().contains("\"second\"")),
+        "{first:?}"
+    );
+    assert!(
+        first.iter().any(|p| p.to_string().contains("\"board\"")),
+        "{first:?}"
+    );
+}

@@ -82,7 +82,7 @@ fn callers(p: &Platform) -> Vec<BTreeMap<usize, Why>> {
         for r in &inst.references {
             uses[c].extend(index.get(r.target.as_str()).map(|&t| (t, false)));
         }
-        for o in &inst.observes {
+        for o in inst.observes.iter().filter(|o| o.reach) {
             let Some(&t) = index.get(o.target.as_str()) else {
                 continue;
             };

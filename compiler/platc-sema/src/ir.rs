@@ -313,6 +313,10 @@ pub struct Resource {
 pub struct Observed {
     pub target: String,
     pub interface: String,
+    /// Whether the observer may talk to it: false when only the
+    /// component's `assert` conditions read it (a check that no other
+    /// instance of the namespace collides with this one).
+    pub reach: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

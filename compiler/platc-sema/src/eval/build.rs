@@ -105,21 +105,43 @@ impl Evaluator<'_, '_> {
                 None => {}
             }
         }
-        // What each instance observes through `all(...)`.
-        let mut observes = std::mem::take(&mut self.observes);
-        observes.sort();
-        observes.dedup();
+        // What each instance observes through `all(...)`: once per
+        // (observer, observed, interface), reaching it unless every call
+        // that observed it is inside one of the component's assertions.
+        let in_assert = |from: usize, call: platc_diag::Span| -> bool {
+            let Some(comp) = self.t.instances[from].2 else {
+                return false;
+            };
+            self.t.comps[comp.0 as usize].decl.asserts.iter().any(|a| {
+                a.cond.span.file == call.file
+                    && a.cond.span.start <= call.start
+                    && call.end <= a.cond.span.end
+            })
+        };
+        let mut merged: std::collections::BTreeMap<(usize, usize, String), bool> =
+            std::collections::BTreeMap::new();
+        for (from, to, interface, call) in std::mem::take(&mut self.observes) {
+            let reach = !in_assert(from, call);
+            *merged.entry((from, to, interface)).or_insert(false) |= reach;
+        }
         let position: HashMap<&str, usize> = instances
             .iter()
             .enumerate()
             .map(|(k, inst)| (inst.name.as_str(), k))
             .collect();
         let mut found: Vec<(usize, crate::Observed)> = Vec::new();
-        for (from, to, interface) in observes {
+        for ((from, to, interface), reach) in merged {
             let from = self.t.instances[from].0.name.name.as_str();
             let target = self.t.instances[to].0.name.name.clone();
             if let Some(&k) = position.get(from) {
-                found.push((k, crate::Observed { target, interface }));
+                found.push((
+                    k,
+                    crate::Observed {
+                        target,
+                        interface,
+                        reach,
+                    },
+                ));
             }
         }
         for (k, o) in found {

@@ -124,7 +124,7 @@ impl Evaluator<'_, '_> {
         for j in providers {
             if let Some(from) = env.self_inst {
                 if from != j {
-                    self.observes.push((from, j, iface.clone()));
+                    self.observes.push((from, j, iface.clone(), call.span));
                 }
             }
             out.push(Value::Instance(crate::value::InstId(j as u32)));

@@ -87,8 +87,9 @@ pub(crate) struct Evaluator<'t, 'a> {
     pub(crate) checked_clean: bool,
     /// Whether each instance is switched on (computed on demand).
     enabled_memo: HashMap<usize, bool>,
-    /// (observer, observed, interface) of every `all(...)` evaluated.
-    observes: Vec<(usize, usize, String)>,
+    /// (observer, observed, interface, span of the `all(...)` call) of
+    /// every `all(...)` evaluated.
+    observes: Vec<(usize, usize, String, Span)>,
     /// The instances that provide each interface for real, by name: what
     /// `all(...)` gives and what meets a `requires` (computed once).
     providers_memo: HashMap<String, Vec<usize>>,

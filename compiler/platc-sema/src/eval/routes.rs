@@ -91,6 +91,7 @@ impl Evaluator<'_, '_> {
                     instances[k].observes.push(crate::Observed {
                         target,
                         interface: ROUTE.to_string(),
+                        reach: true,
                     });
                 }
             }
