@@ -32,6 +32,16 @@ fn policies(files: &BTreeMap<String, String>, ns: &str) -> BTreeMap<String, Valu
         .collect()
 }
 
+/// The pod selector of the first peer of each ingress rule of `policy`.
+fn pods_let_in(policies: &BTreeMap<String, Value>, policy: &str) -> Vec<Value> {
+    policies[policy]["spec"]["ingress"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["from"][0]["podSelector"].clone())
+        .collect()
+}
+
 fn peer(ns: &str, pods: Value) -> Value {
     json!({"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": ns}}, "podSelector": pods})
 }
@@ -162,14 +172,7 @@ engine query { namespace = "data" }
     );
     let files = build(&text, None);
     let data = policies(&files, "data");
-    let from = |policy: &str| -> Vec<Value> {
-        data[policy]["spec"]["ingress"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|r| r["from"][0]["podSelector"].clone())
-            .collect()
-    };
+    let from = |policy: &str| pods_let_in(&data, policy);
     let query = json!({"matchLabels": {"release": "query"}});
     assert!(from("platc-catalog").contains(&query));
     assert!(from("platc-db").contains(&query), "{:?}", from("platc-db"));
@@ -225,14 +228,7 @@ client reader {
     );
     let files = build(&text, None);
     let data = policies(&files, "data");
-    let from = |policy: &str| -> Vec<Value> {
-        data[policy]["spec"]["ingress"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|r| r["from"][0]["podSelector"].clone())
-            .collect()
-    };
+    let from = |policy: &str| pods_let_in(&data, policy);
     let pods = |name: &str| json!({"matchLabels": {"release": name}});
     assert!(
         !from("platc-two").contains(&pods("one")),
