@@ -510,7 +510,7 @@ impl<'p, 'v> Collections<'p, 'v> {
             types
         });
         for i in insts {
-            for (name, v) in &i.args {
+            for (name, v) in i.args.iter() {
                 let rules = self.param_masks.as_ref().map_or(u64::MAX, |m| {
                     m.get(&(i.component.as_str(), name.as_str()))
                         .copied()

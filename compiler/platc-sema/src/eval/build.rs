@@ -8,6 +8,7 @@ use platc_diag::{Diagnostic, Span};
 use platc_syntax::ast::{self, ExprKind};
 
 use super::{Env, Evaluator};
+use crate::tables::Global;
 use crate::types::Ty;
 use crate::value::{SecretId, Value};
 
@@ -33,6 +34,20 @@ fn instance_chunk() -> usize {
         0 => INSTANCE_CHUNK,
         n => n,
     }
+}
+
+/// What one worker of [`Evaluator::args_of_level`] gives back: the memos
+/// it filled, and what it spent and reported.
+struct ArgsResult<'t, 'a> {
+    used: u64,
+    exhausted: bool,
+    cycle: bool,
+    args: HashMap<usize, super::ArgsState>,
+    frames: HashMap<usize, HashMap<&'t str, super::Slot<'a>>>,
+    enabled: HashMap<usize, bool>,
+    providers: HashMap<String, Vec<usize>>,
+    diagnostics: Vec<Diagnostic>,
+    observes: Vec<(usize, usize, String, Span)>,
 }
 
 /// Instances to evaluate, each with its references.
@@ -484,11 +499,11 @@ impl<'t, 'a> Evaluator<'t, 'a> {
         if platc_diag::par::available() == 1 || on.len() <= chunk {
             return self.evaluate_in_order(on);
         }
-        for (i, _) in &on {
-            self.instance_args(*i, self.t.instances[*i].0.name.span);
-        }
         self.platform_value();
-        let frozen = self.freeze();
+        for level in self.levels(&on) {
+            self.args_of_level(&level, chunk);
+        }
+        let frozen = std::sync::Arc::new(self.freeze());
         let chunks: Vec<std::sync::Mutex<Work>> = {
             let mut on = on;
             let mut chunks = Vec::new();
@@ -500,7 +515,7 @@ impl<'t, 'a> Evaluator<'t, 'a> {
         };
         let (t, env, budget, checked_clean) = (self.t, self.env, self.budget, self.checked_clean);
         let results = platc_diag::par::map(&chunks, |chunk| {
-            let mut w = Evaluator::worker(t, env, &frozen, budget, checked_clean);
+            let mut w = Evaluator::worker(t, env, frozen.clone(), budget, checked_clean);
             let work = std::mem::take(&mut *chunk.lock().unwrap_or_else(|e| e.into_inner()));
             let mut refs_back = Vec::new();
             let mut out = Vec::new();
@@ -522,11 +537,11 @@ impl<'t, 'a> Evaluator<'t, 'a> {
         });
         let used: u64 = results.iter().map(|r| r.used).sum();
         if used > self.budget || results.iter().any(|r| r.exhausted) {
-            self.thaw(frozen);
+            self.thaw_shared(frozen);
             let on = results.into_iter().flat_map(|r| r.refs).collect();
             return self.evaluate_in_order(on);
         }
-        self.thaw(frozen);
+        self.thaw_shared(frozen);
         self.budget -= used;
         let mut instances = Vec::new();
         for r in results {
@@ -543,6 +558,126 @@ impl<'t, 'a> Evaluator<'t, 'a> {
         instances
     }
 
+    /// The instances of `on` by level: first those that refer to no
+    /// other instance, then those that refer only to the first, and so on
+    /// (an instance's args read the instances it refers to). Each level in
+    /// the order of `on`.
+    fn levels(&self, on: &[(usize, Vec<crate::Reference>)]) -> Vec<Vec<usize>> {
+        let n = self.t.instances.len();
+        let mut targets: Vec<Vec<usize>> = vec![Vec::new(); n];
+        for (i, refs) in on {
+            for r in refs {
+                if let Some((Global::Instance(j), _)) = self.t.globals.get(&r.target) {
+                    if *j != *i {
+                        targets[*i].push(*j);
+                    }
+                }
+            }
+        }
+        // Depth-first, with a stack of its own (a chain may be as long as
+        // the platform); a cycle (reported by the checker) counts once.
+        const UNSEEN: usize = usize::MAX;
+        const OPEN: usize = usize::MAX - 1;
+        let mut level = vec![UNSEEN; n];
+        for &(start, _) in on {
+            if level[start] != UNSEEN {
+                continue;
+            }
+            let mut stack = vec![(start, 0usize)];
+            level[start] = OPEN;
+            while let Some(&mut (i, ref mut next)) = stack.last_mut() {
+                if let Some(&j) = targets[i].get(*next) {
+                    *next += 1;
+                    if level[j] == UNSEEN {
+                        level[j] = OPEN;
+                        stack.push((j, 0));
+                    }
+                    continue;
+                }
+                level[i] = targets[i]
+                    .iter()
+                    .map(|&j| match level[j] {
+                        UNSEEN | OPEN => 0,
+                        l => l + 1,
+                    })
+                    .max()
+                    .unwrap_or(0);
+                stack.pop();
+            }
+        }
+        let mut out: Vec<Vec<usize>> = Vec::new();
+        for &(i, _) in on {
+            let l = level[i];
+            if out.len() <= l {
+                out.resize(l + 1, Vec::new());
+            }
+            out[l].push(i);
+        }
+        out
+    }
+
+    /// Computes the args of the instances of one level, in chunks on the
+    /// machine's cores over the frozen args of the levels before it, and
+    /// keeps what the workers computed. The instances of a level do not
+    /// refer to each other; should a worker still meet a cycle (through
+    /// `all(...)`) or the workers together overspend the budget, the level
+    /// is computed again one instance after the other.
+    fn args_of_level(&mut self, level: &[usize], chunk: usize) {
+        if level.len() <= chunk {
+            for &i in level {
+                self.instance_args(i, self.t.instances[i].0.name.span);
+            }
+            return;
+        }
+        let frozen = std::sync::Arc::new(self.freeze());
+        let chunks: Vec<&[usize]> = level.chunks(chunk).collect();
+        let (t, env, budget, checked_clean) = (self.t, self.env, self.budget, self.checked_clean);
+        let results = platc_diag::par::map(&chunks, |chunk| {
+            let mut w = Evaluator::worker(t, env, frozen.clone(), budget, checked_clean);
+            for &i in *chunk {
+                w.instance_args(i, t.instances[i].0.name.span);
+            }
+            ArgsResult {
+                used: budget - w.budget,
+                exhausted: w.exhausted,
+                cycle: w.diagnostics.iter().any(|d| d.code == "E0320"),
+                args: w.args,
+                frames: w.frames,
+                enabled: w.enabled_memo,
+                providers: w.providers_memo,
+                diagnostics: w.diagnostics,
+                observes: w.observes,
+            }
+        });
+        self.thaw_shared(frozen);
+        let used: u64 = results.iter().map(|r| r.used).sum();
+        if used > self.budget || results.iter().any(|r| r.exhausted || r.cycle) {
+            for &i in level {
+                self.instance_args(i, self.t.instances[i].0.name.span);
+            }
+            return;
+        }
+        self.budget -= used;
+        for r in results {
+            self.diagnostics.extend(r.diagnostics);
+            self.observes.extend(r.observes);
+            for (i, a) in r.args {
+                self.args.entry(i).or_insert(a);
+            }
+            // A worker's frame of an instance frozen before is a part of
+            // it (the lets it read): the whole one stays.
+            for (i, f) in r.frames {
+                self.frames.entry(i).or_insert(f);
+            }
+            for (j, b) in r.enabled {
+                self.enabled_memo.entry(j).or_insert(b);
+            }
+            for (k, v) in r.providers {
+                self.providers_memo.entry(k).or_insert(v);
+            }
+        }
+    }
+
     /// Whether the args of instance `i` were computed and failed: reported
     /// where they were computed (which may be while another instance read
     /// them).
@@ -550,7 +685,7 @@ impl<'t, 'a> Evaluator<'t, 'a> {
         matches!(
             self.args
                 .get(&i)
-                .or_else(|| self.frozen.and_then(|f| f.args.get(&i))),
+                .or_else(|| self.frozen.as_deref().and_then(|f| f.args.get(&i))),
             Some(super::ArgsState::Done(None))
         )
     }
@@ -737,7 +872,7 @@ impl<'t, 'a> Evaluator<'t, 'a> {
                 .keys()
                 .filter_map(|k| Some((k.clone(), self.attr_expr(i, k)?.span)))
                 .collect(),
-            args: (*args).clone(),
+            args: args.clone(),
             values,
             sensitive_values: sensitive,
             value_sources: self.value_sources(comp.0),

@@ -103,7 +103,7 @@ pub(crate) struct Evaluator<'t, 'a> {
     /// On a worker of a parallel evaluation: what the evaluation computed
     /// before it was spread over threads, read (the memos above are then
     /// what the worker adds).
-    frozen: Option<&'t Frozen<'t, 'a>>,
+    frozen: Option<Arc<Frozen<'t, 'a>>>,
 }
 
 /// The memos of an evaluation once every instance's args are computed:
@@ -214,14 +214,22 @@ impl<'t, 'a> Evaluator<'t, 'a> {
         self.ref_spans = f.ref_spans;
     }
 
+    /// [`Self::thaw`] once every worker is done with `frozen`.
+    fn thaw_shared(&mut self, frozen: Arc<Frozen<'t, 'a>>) {
+        match Arc::try_unwrap(frozen) {
+            Ok(f) => self.thaw(f),
+            Err(_) => unreachable!("the workers are done with the frozen memos"),
+        }
+    }
+
     /// A worker's evaluator over `frozen`, with `budget` to spend.
-    fn worker<'f>(
-        t: &'f Tables<'a>,
+    fn worker(
+        t: &'t Tables<'a>,
         env: Option<&'a ast::EnvironmentDecl>,
-        frozen: &'f Frozen<'f, 'a>,
+        frozen: Arc<Frozen<'t, 'a>>,
         budget: u64,
         checked_clean: bool,
-    ) -> Evaluator<'f, 'a> {
+    ) -> Evaluator<'t, 'a> {
         let mut w = Evaluator::new(t);
         w.env = env;
         w.budget = budget;
@@ -288,7 +296,8 @@ impl<'t, 'a> Evaluator<'t, 'a> {
         if !own {
             // On a worker: the frozen slot, or (not computed yet) a copy
             // of it to compute here.
-            let (key, slot) = self.frozen?.frames.get(&i)?.get_key_value(name)?;
+            let frozen = self.frozen.clone()?;
+            let (&key, slot) = frozen.frames.get(&i)?.get_key_value(name)?;
             match slot {
                 Slot::Value(v) => return Some(Some(v.clone())),
                 Slot::Failed | Slot::Visiting => return Some(None),
@@ -440,7 +449,7 @@ impl<'t, 'a> Evaluator<'t, 'a> {
     /// against their constraints. `None` when something could not be
     /// evaluated (already reported).
     fn instance_args(&mut self, i: usize, from: Span) -> Option<Arc<BTreeMap<String, Value>>> {
-        if let Some(ArgsState::Done(v)) = self.frozen.and_then(|f| f.args.get(&i)) {
+        if let Some(ArgsState::Done(v)) = self.frozen.as_deref().and_then(|f| f.args.get(&i)) {
             return v.clone();
         }
         match self.args.get(&i) {
@@ -822,7 +831,7 @@ impl<'t, 'a> Evaluator<'t, 'a> {
 
     /// The value sources of component `comp`, shared by its instances.
     fn value_sources(&mut self, comp: u32) -> std::sync::Arc<[crate::ValueSource]> {
-        if let Some(v) = self.frozen.and_then(|f| f.sources.get(&comp)) {
+        if let Some(v) = self.frozen.as_deref().and_then(|f| f.sources.get(&comp)) {
             return v.clone();
         }
         let decl = self.t.comps[comp as usize].decl;

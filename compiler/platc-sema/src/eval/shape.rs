@@ -31,7 +31,7 @@ impl Evaluator<'_, '_> {
         if let Some(v) = self
             .providers_memo
             .get(iface)
-            .or_else(|| self.frozen.and_then(|f| f.providers.get(iface)))
+            .or_else(|| self.frozen.as_deref().and_then(|f| f.providers.get(iface)))
         {
             return v.clone();
         }
@@ -66,7 +66,7 @@ impl Evaluator<'_, '_> {
         if let Some(&b) = self
             .enabled_memo
             .get(&j)
-            .or_else(|| self.frozen.and_then(|f| f.enabled.get(&j)))
+            .or_else(|| self.frozen.as_deref().and_then(|f| f.enabled.get(&j)))
         {
             return b;
         }
@@ -294,7 +294,11 @@ impl Evaluator<'_, '_> {
         let at = self
             .ref_spans
             .get(&(i, j))
-            .or_else(|| self.frozen.and_then(|f| f.ref_spans.get(&(i, j))))
+            .or_else(|| {
+                self.frozen
+                    .as_deref()
+                    .and_then(|f| f.ref_spans.get(&(i, j)))
+            })
             .copied()
             .unwrap_or(self.t.instances[i].0.name.span);
         let mut d = Diagnostic::error(
