@@ -42,6 +42,10 @@ pub fn evaluation_budget(instances: usize) -> u64 {
     EVALUATION_BUDGET.saturating_add(BUDGET_PER_INSTANCE.saturating_mul(instances as u64))
 }
 
+/// A map of the evaluator's memos, with a fast hasher (their keys are
+/// instance numbers and names of the program, not input to defend against).
+type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+
 /// A param or `let` of one instance: computed when first read.
 #[derive(Clone)]
 enum Slot<'a> {
@@ -72,14 +76,14 @@ pub(crate) struct Evaluator<'t, 'a> {
     /// The finished tables of the checked program.
     t: &'t Tables<'a>,
     diagnostics: Vec<Diagnostic>,
-    args: HashMap<usize, ArgsState>,
+    args: FastMap<usize, ArgsState>,
     /// The chain of instances being evaluated, for cycle reports.
     stack: Vec<(usize, Span)>,
     platform: Option<Value>,
     /// The environment whose overrides apply.
     env: Option<&'a ast::EnvironmentDecl>,
     /// The params and lets of each instance, computed on demand.
-    frames: HashMap<usize, HashMap<&'t str, Slot<'a>>>,
+    frames: FastMap<usize, FastMap<&'t str, Slot<'a>>>,
     /// What is left of [`EVALUATION_BUDGET`].
     pub(crate) budget: u64,
     /// Set once the budget is spent (and reported).
@@ -112,8 +116,8 @@ pub(crate) struct Evaluator<'t, 'a> {
 /// (a `let` not read yet) into memos of its own.
 #[derive(Default)]
 struct Frozen<'t, 'a> {
-    frames: HashMap<usize, HashMap<&'t str, Slot<'a>>>,
-    args: HashMap<usize, ArgsState>,
+    frames: FastMap<usize, FastMap<&'t str, Slot<'a>>>,
+    args: FastMap<usize, ArgsState>,
     enabled: HashMap<usize, bool>,
     providers: HashMap<String, Vec<usize>>,
     sources: HashMap<u32, std::sync::Arc<[crate::ValueSource]>>,
@@ -172,11 +176,11 @@ impl<'t, 'a> Evaluator<'t, 'a> {
         Evaluator {
             t,
             diagnostics: vec![],
-            args: HashMap::new(),
+            args: FastMap::default(),
             stack: vec![],
             platform: None,
             env: None,
-            frames: HashMap::new(),
+            frames: FastMap::default(),
             budget: evaluation_budget(t.instances.len()),
             exhausted: false,
             checked_clean: false,
@@ -296,15 +300,18 @@ impl<'t, 'a> Evaluator<'t, 'a> {
         if !own {
             // On a worker: the frozen slot, or (not computed yet) a copy
             // of it to compute here.
-            let frozen = self.frozen.clone()?;
-            let (&key, slot) = frozen.frames.get(&i)?.get_key_value(name)?;
-            match slot {
-                Slot::Value(v) => return Some(Some(v.clone())),
-                Slot::Failed | Slot::Visiting => return Some(None),
-                Slot::Pending(..) => {
-                    self.frames.entry(i).or_default().insert(key, slot.clone());
+            // (Borrowed, not cloned: the workers would contend for the
+            // Arc's count on every read.)
+            let (key, pending) = {
+                let frozen = self.frozen.as_deref()?;
+                let (&key, slot) = frozen.frames.get(&i)?.get_key_value(name)?;
+                match slot {
+                    Slot::Value(v) => return Some(Some(v.clone())),
+                    Slot::Failed | Slot::Visiting => return Some(None),
+                    Slot::Pending(..) => (key, slot.clone()),
                 }
-            }
+            };
+            self.frames.entry(i).or_default().insert(key, pending);
         }
         let slot = self.frames.get_mut(&i)?.get_mut(name)?;
         match std::mem::replace(slot, Slot::Visiting) {
@@ -475,7 +482,8 @@ impl<'t, 'a> Evaluator<'t, 'a> {
         let (decl, _, comp) = self.t.instances[i];
         let comp = comp?;
         let info = &self.t.comps[comp.0 as usize];
-        let mut frame: HashMap<&'t str, Slot<'a>> = HashMap::with_capacity(info.params.len());
+        let mut frame: FastMap<&'t str, Slot<'a>> =
+            FastMap::with_capacity_and_hasher(info.params.len(), Default::default());
         let mut ok = true;
         for p in &info.params {
             let own = decl
