@@ -83,7 +83,10 @@ fn helm_and_kubernetes(plan: &Plan) -> Vec<OutputFile> {
         let inst = &plan.platform.instances[i];
         OutputFile {
             path: format!("helm/{}.values.yaml", file_name(&inst.k8s_name)),
-            contents: helm::values_file(inst, &plan.values(i)),
+            contents: match plan.input.values.get(i) {
+                Some(Some(v)) => helm::values_file(inst, v),
+                _ => helm::generated_values_file(inst),
+            },
         }
     });
     files.extend(kubernetes::files(plan));
@@ -284,14 +287,6 @@ impl<'a> Plan<'a> {
             order,
             secret_users,
             secret_namespaces,
-        }
-    }
-
-    /// The final values of instance `i`.
-    pub fn values(&self, i: usize) -> std::borrow::Cow<'_, serde_json::Value> {
-        match self.input.values.get(i) {
-            Some(Some(v)) => std::borrow::Cow::Borrowed(v),
-            _ => std::borrow::Cow::Owned(helm::generated_values(&self.platform.instances[i])),
         }
     }
 

@@ -308,6 +308,12 @@ impl Value {
     /// left out, and a `none` on its own gives `None`. Secrets and instance
     /// references have no data form (the checker never lets them through
     /// as data) and are left out too.
+    /// Whether the value is written out (by [`Value::to_json`] or as
+    /// YAML): not `none`, an instance or a secret.
+    pub fn is_written(&self) -> bool {
+        !matches!(self, Value::None | Value::Instance(_) | Value::Secret(_))
+    }
+
     pub fn to_json(&self) -> Option<serde_json::Value> {
         use serde_json::Value as Json;
         Some(match self {
@@ -330,6 +336,44 @@ impl Value {
             ),
             Value::Instance(_) | Value::Secret(_) => return None,
         })
+    }
+}
+
+/// Values are written as YAML as they are, not converted to JSON first:
+/// the same document as [`Value::to_json`] would give (entries that are
+/// `none`, instances or secrets are left out; quantities are their text).
+impl platc_yaml::Tree for Value {
+    fn node(&self) -> platc_yaml::Node<'_, Self> {
+        use platc_yaml::Node;
+        use std::borrow::Cow;
+        let written = |v: &&Value| v.is_written();
+        match self {
+            Value::None | Value::Instance(_) | Value::Secret(_) => Node::Null,
+            Value::Bool(b) => Node::Bool(*b),
+            Value::Int(i) => Node::Number(Cow::Owned(i.to_string())),
+            Value::Float(f) if f.is_finite() => {
+                // As JSON's number would be written: the shortest text
+                // that reads back as the same f64, with a `.`.
+                let mut s = format!("{f}");
+                if !s.contains('.') {
+                    s.push_str(".0");
+                }
+                Node::Number(Cow::Owned(s))
+            }
+            Value::Float(f) => Node::Str(Cow::Owned(format_float(*f))),
+            Value::Str(s) => Node::Str(Cow::Borrowed(s)),
+            Value::Quantity { kind, amount, text } => Node::Str(match text {
+                Some(t) => Cow::Borrowed(t.as_str()),
+                None => Cow::Owned(format_quantity(*kind, *amount)),
+            }),
+            Value::List(items) => Node::Seq(items.iter().filter(written).collect()),
+            Value::Map(m) => Node::Map(
+                m.iter()
+                    .filter(|(_, v)| v.is_written())
+                    .map(|(k, v)| (k.as_str(), v))
+                    .collect(),
+            ),
+        }
     }
 }
 
@@ -379,6 +423,99 @@ pub fn format_quantity(kind: QuantityKind, amount: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Written as YAML directly, a value gives the text its JSON gives.
+    #[test]
+    fn yaml_of_a_value_is_yaml_of_its_json() {
+        let m = |entries: Vec<(&str, Value)>| {
+            Value::map(
+                entries
+                    .into_iter()
+                    .map(|(k, v)| (k.to_string(), v))
+                    .collect(),
+            )
+        };
+        let s = |t: &str| Value::Str(t.into());
+        let long = "a long sentence with spaces that goes well past the eighty columns of a values file line";
+        let v = m(vec![
+            ("none", Value::None),
+            ("instance", Value::Instance(InstId(3))),
+            ("secret", Value::Secret(SecretId::whole(0))),
+            ("all_none", m(vec![("a", Value::None), ("b", Value::None)])),
+            ("empty_list", Value::list(vec![])),
+            (
+                "only_none",
+                Value::list(vec![Value::None, Value::Instance(InstId(1))]),
+            ),
+            (
+                "ints",
+                Value::list(vec![Value::Int(0), Value::Int(-7), Value::Int(i64::MAX)]),
+            ),
+            (
+                "floats",
+                Value::list(
+                    [1.0, 2.5, -0.0, 1e20, 1e-7, f64::NAN, f64::INFINITY]
+                        .into_iter()
+                        .map(Value::Float)
+                        .collect(),
+                ),
+            ),
+            (
+                "quantities",
+                Value::list(vec![
+                    Value::Quantity {
+                        kind: QuantityKind::Bytes,
+                        amount: 1 << 30,
+                        text: None,
+                    },
+                    Value::Quantity {
+                        kind: QuantityKind::Cpu,
+                        amount: 500,
+                        text: Some("500m".into()),
+                    },
+                ]),
+            ),
+            (
+                "strings",
+                Value::list(vec![
+                    s("yes"),
+                    s("0o17"),
+                    s(""),
+                    s("a: b"),
+                    s("tab\there"),
+                    s(long),
+                ]),
+            ),
+            (
+                "bools",
+                Value::list(vec![Value::Bool(true), Value::Bool(false)]),
+            ),
+            (
+                "nested",
+                Value::list(vec![
+                    m(vec![
+                        ("x", s("1")),
+                        ("y", Value::None),
+                        ("z", Value::list(vec![m(vec![])])),
+                    ]),
+                    Value::list(vec![Value::list(vec![]), s("k")]),
+                ]),
+            ),
+            ("app.kubernetes.io/name", s("weird key")),
+            (&"k".repeat(1100), s("an explicit key")),
+        ]);
+        let json = v.to_json().unwrap();
+        assert_eq!(platc_yaml::tree_to_string(&v), platc_yaml::to_string(&json));
+        let Value::Map(entries) = &v else {
+            unreachable!()
+        };
+        let top: Vec<(&str, &Value)> = entries
+            .iter()
+            .filter(|(_, v)| v.is_written())
+            .map(|(k, v)| (k.as_str(), v))
+            .collect();
+        assert_eq!(platc_yaml::map_to_string(top), platc_yaml::to_string(&json));
+    }
 
     /// A map answers like a B-tree whatever the order of its inserts and
     /// its size, small (a vector) or large (a B-tree).

@@ -9,7 +9,7 @@
 //! strings that contain spaces are folded over several lines (within 80
 //! columns where the words allow), so the files pass yamllint.
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 /// The column limit that long strings are folded to.
 const WIDTH: usize = 80;
@@ -17,18 +17,67 @@ const WIDTH: usize = 80;
 /// as explicit keys (`? key`).
 const MAX_IMPLICIT_KEY: usize = 1000;
 
+/// A tree the writer can write: JSON values, or any value of the same
+/// shape (the compiler's evaluated values implement it, so that they are
+/// written without being converted to JSON first).
+pub trait Tree {
+    /// This node. A map's or list's entries are those that are written:
+    /// a tree may leave some out (as JSON conversion would).
+    fn node(&self) -> Node<'_, Self>;
+}
+
+/// One node of a [`Tree`].
+pub enum Node<'a, T: ?Sized> {
+    Null,
+    Bool(bool),
+    /// A number, as YAML text (`3`, `2.5`, `1.0`).
+    Number(std::borrow::Cow<'a, str>),
+    Str(std::borrow::Cow<'a, str>),
+    Map(Vec<(&'a str, &'a T)>),
+    Seq(Vec<&'a T>),
+}
+
+impl Tree for Value {
+    fn node(&self) -> Node<'_, Self> {
+        match self {
+            Value::Null => Node::Null,
+            Value::Bool(b) => Node::Bool(*b),
+            Value::Number(n) => Node::Number(number(n).into()),
+            Value::String(s) => Node::Str(s.as_str().into()),
+            Value::Object(m) => Node::Map(m.iter().map(|(k, v)| (k.as_str(), v)).collect()),
+            Value::Array(a) => Node::Seq(a.iter().collect()),
+        }
+    }
+}
+
 /// The YAML document of `v`, ending in a newline.
 pub fn to_string(v: &Value) -> String {
+    tree_to_string(v)
+}
+
+/// The YAML document of any [`Tree`], ending in a newline.
+pub fn tree_to_string<T: Tree + ?Sized>(v: &T) -> String {
     let mut out = String::new();
-    match v {
-        Value::Object(m) if !m.is_empty() => write_map(&mut out, m, 0, false),
-        Value::Array(a) if !a.is_empty() => write_seq(&mut out, a, 0, false),
-        _ => {
-            out.push_str(&inline(v, 0, 2));
+    write_document(&mut out, v.node());
+    out
+}
+
+/// The YAML document of a map given by its entries, ending in a newline.
+pub fn map_to_string<'a, T: Tree + ?Sized>(entries: Vec<(&'a str, &'a T)>) -> String {
+    let mut out = String::new();
+    write_document(&mut out, Node::Map(entries));
+    out
+}
+
+fn write_document<T: Tree + ?Sized>(out: &mut String, node: Node<'_, T>) {
+    match node {
+        Node::Map(m) if !m.is_empty() => write_map(out, &m, 0, false),
+        Node::Seq(a) if !a.is_empty() => write_seq(out, &a, 0, false),
+        n => {
+            out.push_str(&inline(&n, 0, 2));
             out.push('\n');
         }
     }
-    out
 }
 
 /// Several documents in one stream, separated by `---`.
@@ -73,14 +122,14 @@ fn pad(out: &mut String, indent: usize) {
 
 /// Scalars and empty collections. `col` is the column where the value
 /// starts; a long string with spaces folds onto lines indented by `cont`.
-fn inline(v: &Value, col: usize, cont: usize) -> String {
+fn inline<T: Tree + ?Sized>(v: &Node<'_, T>, col: usize, cont: usize) -> String {
     match v {
-        Value::Null => "null".into(),
-        Value::Bool(b) => b.to_string(),
-        Value::Number(n) => number(n),
-        Value::String(s) => string_value(s, col, cont),
-        Value::Object(_) => "{}".into(),
-        Value::Array(_) => "[]".into(),
+        Node::Null => "null".into(),
+        Node::Bool(b) => b.to_string(),
+        Node::Number(n) => n.to_string(),
+        Node::Str(s) => string_value(s, col, cont),
+        Node::Map(_) => "{}".into(),
+        Node::Seq(_) => "[]".into(),
     }
 }
 
@@ -106,7 +155,12 @@ fn number(n: &serde_json::Number) -> String {
     }
 }
 
-fn write_map(out: &mut String, m: &Map<String, Value>, indent: usize, first_inline: bool) {
+fn write_map<T: Tree + ?Sized>(
+    out: &mut String,
+    m: &[(&str, &T)],
+    indent: usize,
+    first_inline: bool,
+) {
     for (i, (k, v)) in m.iter().enumerate() {
         if i > 0 || !first_inline {
             pad(out, indent);
@@ -126,35 +180,35 @@ fn write_map(out: &mut String, m: &Map<String, Value>, indent: usize, first_inli
             out.push_str(&key);
             out.push(':');
         }
-        match v {
-            Value::Object(inner) if !inner.is_empty() => {
+        match v.node() {
+            Node::Map(inner) if !inner.is_empty() => {
                 out.push('\n');
-                write_map(out, inner, indent + 2, false);
+                write_map(out, &inner, indent + 2, false);
             }
-            Value::Array(items) if !items.is_empty() => {
+            Node::Seq(items) if !items.is_empty() => {
                 out.push('\n');
-                write_seq(out, items, indent + 2, false);
+                write_seq(out, &items, indent + 2, false);
             }
-            _ => {
+            n => {
                 out.push(' ');
-                out.push_str(&inline(v, colon_col + 1, indent + 2));
+                out.push_str(&inline(&n, colon_col + 1, indent + 2));
                 out.push('\n');
             }
         }
     }
 }
 
-fn write_seq(out: &mut String, items: &[Value], indent: usize, first_inline: bool) {
+fn write_seq<T: Tree + ?Sized>(out: &mut String, items: &[&T], indent: usize, first_inline: bool) {
     for (i, item) in items.iter().enumerate() {
         if i > 0 || !first_inline {
             pad(out, indent);
         }
         out.push_str("- ");
-        match item {
-            Value::Object(m) if !m.is_empty() => write_map(out, m, indent + 2, true),
-            Value::Array(a) if !a.is_empty() => write_seq(out, a, indent + 2, true),
-            _ => {
-                out.push_str(&inline(item, indent + 2, indent + 2));
+        match item.node() {
+            Node::Map(m) if !m.is_empty() => write_map(out, &m, indent + 2, true),
+            Node::Seq(a) if !a.is_empty() => write_seq(out, &a, indent + 2, true),
+            n => {
+                out.push_str(&inline(&n, indent + 2, indent + 2));
                 out.push('\n');
             }
         }
@@ -476,7 +530,7 @@ mod tests {
 
     #[test]
     fn hostile_strings_read_back_as_themselves() {
-        let mut m = Map::new();
+        let mut m = serde_json::Map::new();
         for s in HOSTILE.iter().chain(PLAIN_TRICKY) {
             m.insert((*s).to_string(), Value::String((*s).to_string()));
         }
