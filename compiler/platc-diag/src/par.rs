@@ -18,6 +18,24 @@ pub fn threads() -> usize {
     })
 }
 
+static OVERRIDE: AtomicUsize = AtomicUsize::new(0);
+
+/// Sets the number of threads for the whole process from now on, over
+/// [`threads`] (`0`: back to it): for tests that compare the parallel
+/// stages with the sequential ones (`1`) in one process.
+pub fn set_threads(n: usize) {
+    OVERRIDE.store(n, Ordering::Relaxed);
+}
+
+/// How many threads [`map`] uses now: [`threads`], or what
+/// [`set_threads`] set.
+pub fn available() -> usize {
+    match OVERRIDE.load(Ordering::Relaxed) {
+        0 => threads(),
+        n => n,
+    }
+}
+
 /// The stack of each worker: as large as the compiler thread's, since the
 /// work (parsing, evaluating) recurses as deep as the input nests. Only
 /// the pages used are ever committed.
@@ -27,7 +45,7 @@ pub const STACK_SIZE: usize = 256 * 1024 * 1024;
 /// item when done with one), the results in the items' order. A panic on
 /// a worker is resumed on the caller's thread.
 pub fn map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    let n = threads().min(items.len());
+    let n = available().min(items.len());
     if n <= 1 {
         return items.iter().map(&f).collect();
     }

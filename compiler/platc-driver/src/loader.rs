@@ -433,7 +433,7 @@ impl Loader<'_> {
     fn prefetch(&mut self, from: &Key, decls: &[&ast::ImportDecl]) {
         const MIN_BATCH: usize = 4;
         if self.cache.is_some()
-            || platc_diag::par::threads() < 2
+            || platc_diag::par::available() < 2
             || self.wasted > self.sources.len() / 2 + 16
         {
             return;

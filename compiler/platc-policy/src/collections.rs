@@ -76,7 +76,22 @@ pub struct Element<'p> {
     pub value: Value,
     pub span: Span,
     pub subject: SubjectRef<'p>,
+    /// The rules over the collection that may fail for the element, by
+    /// their index among those rules (bit `k`: rule `k`): every one, but
+    /// for a parameter whose declaration settles some (see
+    /// [`ParamMasks`]).
+    pub(crate) rules: u64,
 }
+
+/// For each (component, parameter): the rules over `params` whose leading
+/// operands, which read only the parameter's declaration, do not rule it
+/// out (bit `k`: the `k`-th rule over `params`). A parameter of no rule is
+/// not built at all.
+pub(crate) type ParamMasks<'p> = HashMap<(&'p str, &'p str), u64>;
+
+/// The fields of a `params` element that its declaration gives, the same
+/// for every instance of the component.
+pub(crate) const PARAM_DECLARATION_FIELDS: [&str; 4] = ["name", "component", "type", "secret"];
 
 /// The fields of a collection's records that the active rules read:
 /// `None` for every field.
@@ -128,6 +143,7 @@ pub(crate) struct Collections<'p, 'v> {
     /// Each component's parameters: their types as written, and whether
     /// they are secrets.
     param_types: std::sync::OnceLock<ParamTypes<'p>>,
+    param_masks: Option<ParamMasks<'p>>,
 }
 
 /// The type as written and whether it is a secret, of each (component,
@@ -175,7 +191,15 @@ impl<'p, 'v> Collections<'p, 'v> {
             claims: std::sync::OnceLock::new(),
             edge_list: std::sync::OnceLock::new(),
             param_types: std::sync::OnceLock::new(),
+            param_masks: None,
         }
+    }
+
+    /// Builds only the `params` elements that some rule may fail, and
+    /// marks which (see [`ParamMasks`]).
+    pub fn with_param_masks(mut self, masks: ParamMasks<'p>) -> Self {
+        self.param_masks = Some(masks);
+        self
     }
 
     /// Whether a collection's elements belong to instances, so that it can
@@ -266,6 +290,7 @@ impl<'p, 'v> Collections<'p, 'v> {
                     value,
                     span: e.span,
                     subject: SubjectRef::Endpoint(&i.name, &e.name),
+                    rules: u64::MAX,
                 });
             }
         }
@@ -346,6 +371,7 @@ impl<'p, 'v> Collections<'p, 'v> {
                     value,
                     span: i.span,
                     subject: SubjectRef::Instance(&i.name),
+                    rules: u64::MAX,
                 }
             })
             .collect()
@@ -397,6 +423,7 @@ impl<'p, 'v> Collections<'p, 'v> {
                     value,
                     span: sec.span,
                     subject: SubjectRef::Secret(&sec.name),
+                    rules: u64::MAX,
                 }
             })
             .collect()
@@ -459,6 +486,7 @@ impl<'p, 'v> Collections<'p, 'v> {
                     value,
                     span,
                     subject: SubjectRef::Edge(&from.name, &to.name),
+                    rules: u64::MAX,
                 })
             })
             .collect()
@@ -482,7 +510,15 @@ impl<'p, 'v> Collections<'p, 'v> {
             types
         });
         for i in insts {
-            for (name, v) in &i.args {
+            for (name, v) in i.args.iter() {
+                let rules = self.param_masks.as_ref().map_or(u64::MAX, |m| {
+                    m.get(&(i.component.as_str(), name.as_str()))
+                        .copied()
+                        .unwrap_or(u64::MAX)
+                });
+                if rules == 0 {
+                    continue;
+                }
                 let (ty, secret) = types
                     .get(&(i.component.as_str(), name.as_str()))
                     .copied()
@@ -505,6 +541,7 @@ impl<'p, 'v> Collections<'p, 'v> {
                         .value(),
                     span: i.arg_spans.get(name).copied().unwrap_or(i.span),
                     subject: SubjectRef::Param(&i.name, name),
+                    rules,
                 });
             }
         }

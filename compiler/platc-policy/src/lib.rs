@@ -72,6 +72,17 @@ pub fn evaluate(
     graph: &PlatformGraph,
     user_values: &UserValues<'_>,
 ) -> Evaluation {
+    evaluate_with(platform, graph, user_values, true)
+}
+
+/// [`evaluate`], settling parameters by their declarations
+/// ([`param_masks`]) or not: the result is the same (a test checks it).
+fn evaluate_with(
+    platform: &Platform,
+    graph: &PlatformGraph,
+    user_values: &UserValues<'_>,
+    settle_params: bool,
+) -> Evaluation {
     let mut out = Evaluation {
         environment: platform.environment.clone(),
         findings: Vec::new(),
@@ -132,7 +143,24 @@ pub fn evaluate(
             }
         }
     }
-    let built = collections::Collections::new(platform, graph, user_values, needs);
+    // The rules over `params`, in order: the bit of each in an element's
+    // `rules`.
+    let param_rules: Vec<(usize, usize)> = active
+        .iter()
+        .flat_map(|&pi| {
+            let skipped = &skipped;
+            platform.policies[pi]
+                .rules
+                .iter()
+                .enumerate()
+                .filter(move |(ri, r)| r.collection == "params" && !skipped.contains(&(pi, *ri)))
+                .map(move |(ri, _)| (pi, ri))
+        })
+        .collect();
+    let mut built = collections::Collections::new(platform, graph, user_values, needs);
+    if let Some(masks) = param_masks(platform, &param_rules, &pvalue).filter(|_| settle_params) {
+        built = built.with_param_masks(masks);
+    }
     // Collection by collection, in the order of first use: each is built
     // once, serves every rule over it, and is dropped before the next is
     // built, so memory holds one collection at a time.
@@ -225,6 +253,9 @@ fn evaluate_chunk(
     let Some(elements) = built.chunk(key, range) else {
         return out;
     };
+    // The index of each rule among the rules over the collection: its bit
+    // in an element's `rules`.
+    let mut k = 0;
     for &pi in active {
         let policy = &platform.policies[pi];
         let code = platc_diag::intern_code(&policy.code);
@@ -232,7 +263,12 @@ fn evaluate_chunk(
             if rule.collection != key || skipped.contains(&(pi, ri)) {
                 continue;
             }
+            let bit = 1u64.checked_shl(k).unwrap_or(0);
+            k += 1;
             for (ei, el) in elements.iter().enumerate() {
+                if bit != 0 && el.rules & bit == 0 {
+                    continue;
+                }
                 let holds = match holds(rule, el, pvalue) {
                     Ok(b) => b,
                     Err(d) => {
@@ -295,6 +331,72 @@ fn evaluate_chunk(
         }
     }
     out
+}
+
+/// For each parameter of each component, which of `rules` (the active
+/// rules over `params`) may fail for it: a rule whose condition starts
+/// with operands that read only the parameter's declaration (`name`,
+/// `component`, `type`, `secret`), one of them false for this parameter,
+/// fails for none of its elements, in any instance, so those operands are
+/// evaluated once per component parameter, not once per instance. An
+/// operand that does not evaluate to a boolean leaves the rule to the
+/// element (which reports the error). `None` when some rule has no such
+/// operand (every parameter is then built), or there are more rules than
+/// bits.
+fn param_masks<'p>(
+    platform: &'p Platform,
+    rules: &[(usize, usize)],
+    pvalue: &platc_sema::Value,
+) -> Option<collections::ParamMasks<'p>> {
+    use platc_sema::Value;
+    if rules.is_empty() || rules.len() > 64 {
+        return None;
+    }
+    let leading: Vec<(&str, Vec<platc_sema::rule::RuleExpr>)> = rules
+        .iter()
+        .map(|&(pi, ri)| {
+            let r = &platform.policies[pi].rules[ri];
+            let ops = r.filter.as_ref().map_or(Vec::new(), |f| {
+                f.leading_operands_reading(&r.var, &collections::PARAM_DECLARATION_FIELDS)
+            });
+            (r.var.as_str(), ops)
+        })
+        .collect();
+    if leading.iter().any(|(_, ops)| ops.is_empty()) {
+        return None;
+    }
+    let mut masks = collections::ParamMasks::new();
+    for c in &platform.components {
+        for x in &c.params {
+            let declaration = Value::map(
+                [
+                    ("name", Value::Str(x.name.as_str().into())),
+                    ("component", Value::Str(c.name.as_str().into())),
+                    ("type", Value::Str(x.ty.as_str().into())),
+                    ("secret", Value::Bool(x.ty == "secret" || x.ty == "secret?")),
+                ]
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v))
+                .collect(),
+            );
+            let mut mask = 0u64;
+            for (k, (var, ops)) in leading.iter().enumerate() {
+                // Stops at the first operand not true, as `&&` does.
+                let first_not_true = ops
+                    .iter()
+                    .map(|op| op.eval(var, &declaration, pvalue))
+                    .find(|v| !matches!(v, Ok(Value::Bool(true))));
+                let ruled_out = matches!(first_not_true, Some(Ok(Value::Bool(false))));
+                if !ruled_out {
+                    mask |= 1 << k;
+                }
+            }
+            masks
+                .entry((c.name.as_str(), x.name.as_str()))
+                .or_insert(mask);
+        }
+    }
+    Some(masks)
 }
 
 /// Whether the rule's condition holds for an element (always, without a
@@ -412,4 +514,73 @@ fn policy_platform_value(platform: &Platform) -> platc_sema::Value {
         Value::list(provides.into_iter().map(|p| Value::Str(p.into())).collect()),
     );
     Value::map(fields)
+}
+
+#[cfg(test)]
+mod tests {
+    /// Settling parameters by their declarations changes what is built,
+    /// never what is found.
+    #[test]
+    fn parameters_settled_by_their_declarations_give_the_same_findings() {
+        let src = format!(
+            "{}\n{}",
+            include_str!("../../../examples/quickstart/main.plat"),
+            r#"
+policy ints_set severity warn code "P0001" {
+  for p in params where matches(p.type, "^(int|bytes)") && p.set
+    fail p "${p.instance}.${p.name} is set"
+}
+
+policy named_values severity warn code "P0002" {
+  for p in params where !p.secret && matches(p.name, "^(namespace|image|tag|host)$") && p.value != none
+    fail p "${p.instance}.${p.name} = ${default(p.value, "")}"
+}
+"#
+        );
+        let c = platc_driver::check_source("main.plat", &src, &platc_driver::Options::default());
+        let p = c.platform.as_ref().expect("the quickstart checks");
+        let g = c.graph.as_ref().expect("and has a graph");
+        let none = |_: &platc_sema::Instance| Vec::new();
+        let found = |settle: bool| -> Vec<(String, platc_diag::Span)> {
+            let e = super::evaluate_with(p, g, &none, settle);
+            assert!(e.errors.is_empty(), "{:?}", e.errors);
+            e.findings
+                .iter()
+                .map(|f| (f.message.clone(), f.span))
+                .collect()
+        };
+        let settled = found(true);
+        assert_eq!(settled, found(false));
+        assert!(
+            settled.iter().any(|(m, _)| m.ends_with(" is set")),
+            "{settled:?}"
+        );
+        assert!(
+            settled.iter().any(|(m, _)| m.contains(" = ")),
+            "{settled:?}"
+        );
+        // And most parameters are never built: the rules over `params`
+        // rule them out by their declarations.
+        let rules: Vec<(usize, usize)> = (0..p.policies.len())
+            .flat_map(|pi| {
+                p.policies[pi]
+                    .rules
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, r)| r.collection == "params")
+                    .map(move |(ri, _)| (pi, ri))
+            })
+            .collect();
+        assert_eq!(rules.len(), 3, "P1101 and the two above");
+        let masks = super::param_masks(p, &rules, &p.value())
+            .expect("every rule has leading declaration operands");
+        let ruled_out = masks.values().filter(|m| **m == 0).count();
+        assert!(
+            ruled_out * 2 > masks.len(),
+            "{ruled_out} of {}",
+            masks.len()
+        );
+        assert_ne!(masks[&("postgres", "storage")], 0, "bytes");
+        assert_eq!(masks[&("postgres", "database")], 0, "a string of no rule");
+    }
 }

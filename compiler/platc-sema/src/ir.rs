@@ -237,8 +237,9 @@ pub struct Instance {
     pub namespace: String,
     /// The chart the component deploys, if it has one.
     pub chart: Option<Chart>,
-    /// Every parameter's value (defaults filled in).
-    pub args: BTreeMap<String, Value>,
+    /// Every parameter's value (defaults filled in), shared with the
+    /// evaluation that computed it.
+    pub args: std::sync::Arc<BTreeMap<String, Value>>,
     /// Where the instance sets each parameter it sets (the attribute).
     pub arg_spans: BTreeMap<String, Span>,
     /// The Helm values the component's values blocks produce: nested

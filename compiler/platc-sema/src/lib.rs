@@ -25,6 +25,8 @@ mod vocab;
 use platc_diag::{Diagnostic, FileId};
 use platc_syntax::ast::{self, Date};
 
+#[doc(hidden)]
+pub use eval::set_instance_chunk;
 pub use items::secret::secret_variable;
 pub use value::{InstId, SecretId, Value};
 

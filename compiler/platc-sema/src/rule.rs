@@ -68,6 +68,28 @@ impl RuleExpr {
         false
     }
 
+    /// The leading operands of the expression's chain of `&&` (the whole
+    /// expression when it is not one) that read of `var` nothing but
+    /// fields among `fields`, as expressions of their own, in order. An
+    /// element for which one of them is false (the ones before it true)
+    /// fails the rule whatever its other fields, and nothing after that
+    /// operand is evaluated: the policy stage evaluates them once for a
+    /// whole group of elements that share those fields.
+    pub fn leading_operands_reading(&self, var: &str, fields: &[&str]) -> Vec<RuleExpr> {
+        let mut operands = Vec::new();
+        conjuncts(&self.expr, &mut operands);
+        let mut out = Vec::new();
+        for operand in operands {
+            let mut read = std::collections::BTreeSet::new();
+            if !reads(operand, var, &mut read) || !read.iter().all(|f| fields.contains(&f.as_str()))
+            {
+                break;
+            }
+            out.push(RuleExpr::new(operand));
+        }
+        out
+    }
+
     /// Evaluates the expression with the rule's variable `var` bound to
     /// `element` and `platform` to `platform` (see [`crate::Platform::value`]).
     /// An evaluation error (a failing built-in, the evaluation budget) is a

@@ -3,7 +3,7 @@
 //! signatures of interfaces (fields) and components (params, provides).
 
 use std::collections::HashMap;
-use std::rc::Rc;
+use std::sync::Arc;
 
 use platc_diag::{Diagnostic, FileId, Span};
 use platc_syntax::ast::{self, ExprKind, TypeExprKind, UnaryOp};
@@ -161,7 +161,7 @@ impl Checker<'_> {
                     return base;
                 }
                 match regex::Regex::new(pattern) {
-                    Ok(re) => Ty::Constrained(Box::new(base), Rc::new(Constraint::Pattern(re))),
+                    Ok(re) => Ty::Constrained(Box::new(base), Arc::new(Constraint::Pattern(re))),
                     Err(e) => {
                         let msg = e.to_string();
                         let last = msg.lines().last().unwrap_or("").trim().to_string();
@@ -222,7 +222,7 @@ impl Checker<'_> {
                 };
                 Ty::Constrained(
                     Box::new(base),
-                    Rc::new(Constraint::Range {
+                    Arc::new(Constraint::Range {
                         lo: lo_b,
                         hi: hi_b,
                         text,

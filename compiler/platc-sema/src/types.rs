@@ -1,7 +1,7 @@
 //! Types of the platform language and the assignability relation.
 
 use std::fmt;
-use std::rc::Rc;
+use std::sync::Arc;
 
 use platc_syntax::ast::QuantityKind;
 
@@ -36,7 +36,7 @@ pub enum Ty {
     Interface(IfaceId),
     /// A type with a range or pattern constraint; assignability ignores it,
     /// values are checked against it.
-    Constrained(Box<Ty>, Rc<Constraint>),
+    Constrained(Box<Ty>, Arc<Constraint>),
     /// Open data: lists and records of mixed shapes, in `values` blocks
     /// and from mixed concatenations. Opaque: usable as data (a values
     /// entry, an element, `to_json`), never as a typed value.

@@ -3,7 +3,7 @@
 //! (each compiled once per process).
 
 use std::collections::HashMap;
-use std::rc::Rc;
+use std::sync::Arc;
 
 use crate::types::{Constraint, Ty};
 
@@ -47,14 +47,14 @@ pub(crate) fn describe_pattern(pattern: &str) -> Option<(&'static str, &'static 
 pub(crate) fn pattern_ty(pattern: &'static str) -> Ty {
     Ty::Constrained(
         Box::new(Ty::String),
-        Rc::new(Constraint::Pattern(cached_regex(pattern).clone())),
+        Arc::new(Constraint::Pattern(cached_regex(pattern).clone())),
     )
 }
 
 pub(crate) fn dns_label_ty() -> Ty {
     Ty::Constrained(
         Box::new(Ty::String),
-        Rc::new(Constraint::Pattern(cached_regex(DNS_LABEL).clone())),
+        Arc::new(Constraint::Pattern(cached_regex(DNS_LABEL).clone())),
     )
 }
 

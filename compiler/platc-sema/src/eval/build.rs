@@ -4,17 +4,69 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use platc_diag::Diagnostic;
+use platc_diag::{Diagnostic, Span};
 use platc_syntax::ast::{self, ExprKind};
 
 use super::{Env, Evaluator};
+use crate::tables::Global;
 use crate::types::Ty;
 use crate::value::{SecretId, Value};
 
 /// A Kubernetes object name (an RFC 1123 subdomain).
 const OBJECT_NAME: &str = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$";
 
-impl Evaluator<'_, '_> {
+/// How many instances a worker of a parallel evaluation takes at a time
+/// (a platform of at most that many is evaluated on one thread).
+const INSTANCE_CHUNK: usize = 256;
+
+static CHUNK_OVERRIDE: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// Sets the chunk size of parallel evaluation for the whole process from
+/// now on (`0`: back to the default): for tests that evaluate every
+/// instance on a worker of its own, to compare with one thread.
+#[doc(hidden)]
+pub fn set_instance_chunk(n: usize) {
+    CHUNK_OVERRIDE.store(n, std::sync::atomic::Ordering::Relaxed);
+}
+
+fn instance_chunk() -> usize {
+    match CHUNK_OVERRIDE.load(std::sync::atomic::Ordering::Relaxed) {
+        0 => INSTANCE_CHUNK,
+        n => n,
+    }
+}
+
+/// What one worker of [`Evaluator::args_of_level`] gives back: the memos
+/// it filled, and what it spent and reported.
+struct ArgsResult<'t, 'a> {
+    used: u64,
+    exhausted: bool,
+    cycle: bool,
+    args: HashMap<usize, super::ArgsState>,
+    frames: HashMap<usize, HashMap<&'t str, super::Slot<'a>>>,
+    enabled: HashMap<usize, bool>,
+    providers: HashMap<String, Vec<usize>>,
+    diagnostics: Vec<Diagnostic>,
+    observes: Vec<(usize, usize, String, Span)>,
+}
+
+/// Instances to evaluate, each with its references.
+type Work = Vec<(usize, Vec<crate::Reference>)>;
+
+/// What one worker of [`Evaluator::evaluate_instances`] gives back: each
+/// instance it evaluated (and whether it failed without a word), the
+/// references it was given (for a sequential rerun), and what it spent,
+/// reported and observed.
+struct WorkerResult {
+    out: Vec<(usize, Option<crate::Instance>, bool)>,
+    refs: Work,
+    used: u64,
+    exhausted: bool,
+    diagnostics: Vec<Diagnostic>,
+    observes: Vec<(usize, usize, String, Span)>,
+}
+
+impl<'t, 'a> Evaluator<'t, 'a> {
     /// Evaluates every instance and builds the checked platform.
     pub fn platform(&mut self) -> Option<crate::Platform> {
         let mut references: Vec<Vec<crate::Reference>> = vec![Vec::new(); self.t.instances.len()];
@@ -74,37 +126,7 @@ impl Evaluator<'_, '_> {
             }
         }
         self.check_requirements(&enabled, &off_at);
-        let mut instances = Vec::new();
-        for (i, refs) in references.into_iter().enumerate() {
-            if !enabled[i] {
-                continue;
-            }
-            let before = self.diagnostics.len();
-            match self.instance_ir(i, refs) {
-                Some(inst) => instances.push(inst),
-                // Never drop an instance silently: an evaluation that gives
-                // up without saying why is reported here.
-                // (Once the budget is spent, evaluation stops everywhere:
-                // that was reported once.)
-                None if self.checked_clean
-                    && !self.exhausted
-                    && self.diagnostics.len() == before =>
-                {
-                    let decl = self.t.instances[i].0;
-                    self.diagnostics.push(
-                        Diagnostic::error(
-                            "E0319",
-                            format!("instance `{}` could not be evaluated", decl.name.name),
-                            decl.name.span,
-                        )
-                        .with_label("evaluation of this instance failed")
-                        .with_note("this is a bug in platc: an error went unreported")
-                        .with_help("please report it with this platform"),
-                    );
-                }
-                None => {}
-            }
-        }
+        let mut instances = self.evaluate_instances(references, &enabled);
         // What each instance observes through `all(...)`: once per
         // (observer, observed, interface), reaching it unless every call
         // that observed it is inside one of the component's assertions.
@@ -453,6 +475,260 @@ impl Evaluator<'_, '_> {
         }
     }
 
+    /// Every instance switched on, evaluated, in order. With more than one
+    /// thread, every instance's args are computed first (they read each
+    /// other), then the instances are evaluated in chunks on the
+    /// machine's cores over the frozen args, each chunk by its own worker
+    /// (`Evaluator::worker`). The result is the same as one after the other:
+    /// instances are put back in order, diagnostics are sorted later, and
+    /// what is observed is merged by key. Should the workers together
+    /// spend more than the budget (what a `let` two chunks read is
+    /// computed twice), the instances are evaluated again one after the
+    /// other, which reports the limit where the sequential evaluation does.
+    fn evaluate_instances(
+        &mut self,
+        references: Vec<Vec<crate::Reference>>,
+        enabled: &[bool],
+    ) -> Vec<crate::Instance> {
+        let chunk = instance_chunk();
+        let on: Vec<(usize, Vec<crate::Reference>)> = references
+            .into_iter()
+            .enumerate()
+            .filter(|(i, _)| enabled[*i])
+            .collect();
+        if platc_diag::par::available() == 1 || on.len() <= chunk {
+            return self.evaluate_in_order(on);
+        }
+        self.platform_value();
+        for level in self.levels(&on) {
+            self.args_of_level(&level, chunk);
+        }
+        let frozen = std::sync::Arc::new(self.freeze());
+        let chunks: Vec<std::sync::Mutex<Work>> = {
+            let mut on = on;
+            let mut chunks = Vec::new();
+            while !on.is_empty() {
+                let rest = on.split_off(on.len().min(chunk));
+                chunks.push(std::sync::Mutex::new(std::mem::replace(&mut on, rest)));
+            }
+            chunks
+        };
+        let (t, env, budget, checked_clean) = (self.t, self.env, self.budget, self.checked_clean);
+        let results = platc_diag::par::map(&chunks, |chunk| {
+            let mut w = Evaluator::worker(t, env, frozen.clone(), budget, checked_clean);
+            let work = std::mem::take(&mut *chunk.lock().unwrap_or_else(|e| e.into_inner()));
+            let mut refs_back = Vec::new();
+            let mut out = Vec::new();
+            for (i, refs) in work {
+                let before = w.diagnostics.len();
+                let r = w.instance_ir(i, refs.clone());
+                let silent = r.is_none() && w.diagnostics.len() == before && !w.args_failed(i);
+                out.push((i, r, silent));
+                refs_back.push((i, refs));
+            }
+            WorkerResult {
+                out,
+                refs: refs_back,
+                used: budget - w.budget,
+                exhausted: w.exhausted,
+                diagnostics: w.diagnostics,
+                observes: w.observes,
+            }
+        });
+        let used: u64 = results.iter().map(|r| r.used).sum();
+        if used > self.budget || results.iter().any(|r| r.exhausted) {
+            self.thaw_shared(frozen);
+            let on = results.into_iter().flat_map(|r| r.refs).collect();
+            return self.evaluate_in_order(on);
+        }
+        self.thaw_shared(frozen);
+        self.budget -= used;
+        let mut instances = Vec::new();
+        for r in results {
+            self.diagnostics.extend(r.diagnostics);
+            self.observes.extend(r.observes);
+            for (i, inst, silent) in r.out {
+                match inst {
+                    Some(inst) => instances.push(inst),
+                    None if silent => self.unreported_failure(i),
+                    None => {}
+                }
+            }
+        }
+        instances
+    }
+
+    /// The instances of `on` by level: first those that refer to no
+    /// other instance, then those that refer only to the first, and so on
+    /// (an instance's args read the instances it refers to). Each level in
+    /// the order of `on`.
+    fn levels(&self, on: &[(usize, Vec<crate::Reference>)]) -> Vec<Vec<usize>> {
+        let n = self.t.instances.len();
+        let mut targets: Vec<Vec<usize>> = vec![Vec::new(); n];
+        for (i, refs) in on {
+            for r in refs {
+                if let Some((Global::Instance(j), _)) = self.t.globals.get(&r.target) {
+                    if *j != *i {
+                        targets[*i].push(*j);
+                    }
+                }
+            }
+        }
+        // Depth-first, with a stack of its own (a chain may be as long as
+        // the platform); a cycle (reported by the checker) counts once.
+        const UNSEEN: usize = usize::MAX;
+        const OPEN: usize = usize::MAX - 1;
+        let mut level = vec![UNSEEN; n];
+        for &(start, _) in on {
+            if level[start] != UNSEEN {
+                continue;
+            }
+            let mut stack = vec![(start, 0usize)];
+            level[start] = OPEN;
+            while let Some(&mut (i, ref mut next)) = stack.last_mut() {
+                if let Some(&j) = targets[i].get(*next) {
+                    *next += 1;
+                    if level[j] == UNSEEN {
+                        level[j] = OPEN;
+                        stack.push((j, 0));
+                    }
+                    continue;
+                }
+                level[i] = targets[i]
+                    .iter()
+                    .map(|&j| match level[j] {
+                        UNSEEN | OPEN => 0,
+                        l => l + 1,
+                    })
+                    .max()
+                    .unwrap_or(0);
+                stack.pop();
+            }
+        }
+        let mut out: Vec<Vec<usize>> = Vec::new();
+        for &(i, _) in on {
+            let l = level[i];
+            if out.len() <= l {
+                out.resize(l + 1, Vec::new());
+            }
+            out[l].push(i);
+        }
+        out
+    }
+
+    /// Computes the args of the instances of one level, in chunks on the
+    /// machine's cores over the frozen args of the levels before it, and
+    /// keeps what the workers computed. The instances of a level do not
+    /// refer to each other; should a worker still meet a cycle (through
+    /// `all(...)`) or the workers together overspend the budget, the level
+    /// is computed again one instance after the other.
+    fn args_of_level(&mut self, level: &[usize], chunk: usize) {
+        if level.len() <= chunk {
+            for &i in level {
+                self.instance_args(i, self.t.instances[i].0.name.span);
+            }
+            return;
+        }
+        let frozen = std::sync::Arc::new(self.freeze());
+        let chunks: Vec<&[usize]> = level.chunks(chunk).collect();
+        let (t, env, budget, checked_clean) = (self.t, self.env, self.budget, self.checked_clean);
+        let results = platc_diag::par::map(&chunks, |chunk| {
+            let mut w = Evaluator::worker(t, env, frozen.clone(), budget, checked_clean);
+            for &i in *chunk {
+                w.instance_args(i, t.instances[i].0.name.span);
+            }
+            ArgsResult {
+                used: budget - w.budget,
+                exhausted: w.exhausted,
+                cycle: w.diagnostics.iter().any(|d| d.code == "E0320"),
+                args: w.args,
+                frames: w.frames,
+                enabled: w.enabled_memo,
+                providers: w.providers_memo,
+                diagnostics: w.diagnostics,
+                observes: w.observes,
+            }
+        });
+        self.thaw_shared(frozen);
+        let used: u64 = results.iter().map(|r| r.used).sum();
+        if used > self.budget || results.iter().any(|r| r.exhausted || r.cycle) {
+            for &i in level {
+                self.instance_args(i, self.t.instances[i].0.name.span);
+            }
+            return;
+        }
+        self.budget -= used;
+        for r in results {
+            self.diagnostics.extend(r.diagnostics);
+            self.observes.extend(r.observes);
+            for (i, a) in r.args {
+                self.args.entry(i).or_insert(a);
+            }
+            // A worker's frame of an instance frozen before is a part of
+            // it (the lets it read): the whole one stays.
+            for (i, f) in r.frames {
+                self.frames.entry(i).or_insert(f);
+            }
+            for (j, b) in r.enabled {
+                self.enabled_memo.entry(j).or_insert(b);
+            }
+            for (k, v) in r.providers {
+                self.providers_memo.entry(k).or_insert(v);
+            }
+        }
+    }
+
+    /// Whether the args of instance `i` were computed and failed: reported
+    /// where they were computed (which may be while another instance read
+    /// them).
+    fn args_failed(&self, i: usize) -> bool {
+        matches!(
+            self.args
+                .get(&i)
+                .or_else(|| self.frozen.as_deref().and_then(|f| f.args.get(&i))),
+            Some(super::ArgsState::Done(None))
+        )
+    }
+
+    /// The instances of `on` evaluated one after the other.
+    fn evaluate_in_order(
+        &mut self,
+        on: Vec<(usize, Vec<crate::Reference>)>,
+    ) -> Vec<crate::Instance> {
+        let mut instances = Vec::new();
+        for (i, refs) in on {
+            let before = self.diagnostics.len();
+            match self.instance_ir(i, refs) {
+                Some(inst) => instances.push(inst),
+                None if self.diagnostics.len() == before && !self.args_failed(i) => {
+                    self.unreported_failure(i)
+                }
+                None => {}
+            }
+        }
+        instances
+    }
+
+    /// Never drop an instance silently: an evaluation that gives up without
+    /// saying why is reported here. (Once the budget is spent, evaluation
+    /// stops everywhere: that was reported once.)
+    fn unreported_failure(&mut self, i: usize) {
+        if !self.checked_clean || self.exhausted {
+            return;
+        }
+        let decl = self.t.instances[i].0;
+        self.diagnostics.push(
+            Diagnostic::error(
+                "E0319",
+                format!("instance `{}` could not be evaluated", decl.name.name),
+                decl.name.span,
+            )
+            .with_label("evaluation of this instance failed")
+            .with_note("this is a bug in platc: an error went unreported")
+            .with_help("please report it with this platform"),
+        );
+    }
+
     fn instance_ir(
         &mut self,
         i: usize,
@@ -596,7 +872,7 @@ impl Evaluator<'_, '_> {
                 .keys()
                 .filter_map(|k| Some((k.clone(), self.attr_expr(i, k)?.span)))
                 .collect(),
-            args: (*args).clone(),
+            args: args.clone(),
             values,
             sensitive_values: sensitive,
             value_sources: self.value_sources(comp.0),

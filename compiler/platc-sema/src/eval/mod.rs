@@ -8,7 +8,7 @@
 //! `constraints` checks values against the constraints of their types.
 
 use std::collections::{BTreeMap, HashMap};
-use std::rc::Rc;
+use std::sync::Arc;
 
 use platc_diag::{Diagnostic, Span};
 use platc_syntax::ast::{self, BinaryOp, ExprKind, QuantityKind, StrPart, UnaryOp};
@@ -18,6 +18,7 @@ use crate::types::Ty;
 use crate::value::{InstId, SecretId, Value};
 
 mod build;
+pub use build::set_instance_chunk;
 mod builtins;
 mod constraints;
 mod objects;
@@ -64,7 +65,7 @@ struct Env {
 
 enum ArgsState {
     Visiting,
-    Done(Option<Rc<BTreeMap<String, Value>>>),
+    Done(Option<Arc<BTreeMap<String, Value>>>),
 }
 
 pub(crate) struct Evaluator<'t, 'a> {
@@ -99,6 +100,25 @@ pub(crate) struct Evaluator<'t, 'a> {
     secret_reads: std::collections::HashSet<(usize, usize, String)>,
     /// The value sources of each component (computed once).
     sources_memo: HashMap<u32, std::sync::Arc<[crate::ValueSource]>>,
+    /// On a worker of a parallel evaluation: what the evaluation computed
+    /// before it was spread over threads, read (the memos above are then
+    /// what the worker adds).
+    frozen: Option<Arc<Frozen<'t, 'a>>>,
+}
+
+/// The memos of an evaluation once every instance's args are computed:
+/// shared, read-only, by the workers that evaluate the instances' values
+/// in parallel (see `build::platform`). A worker computes what is not here
+/// (a `let` not read yet) into memos of its own.
+#[derive(Default)]
+struct Frozen<'t, 'a> {
+    frames: HashMap<usize, HashMap<&'t str, Slot<'a>>>,
+    args: HashMap<usize, ArgsState>,
+    enabled: HashMap<usize, bool>,
+    providers: HashMap<String, Vec<usize>>,
+    sources: HashMap<u32, std::sync::Arc<[crate::ValueSource]>>,
+    platform: Option<Value>,
+    ref_spans: HashMap<(usize, usize), Span>,
 }
 
 /// Evaluates a constant expression (no instances involved) and checks it
@@ -166,7 +186,57 @@ impl<'t, 'a> Evaluator<'t, 'a> {
             ref_spans: HashMap::new(),
             secret_reads: std::collections::HashSet::new(),
             sources_memo: HashMap::new(),
+            frozen: None,
         }
+    }
+
+    /// Moves the memos into a [`Frozen`] for workers to share.
+    fn freeze(&mut self) -> Frozen<'t, 'a> {
+        Frozen {
+            frames: std::mem::take(&mut self.frames),
+            args: std::mem::take(&mut self.args),
+            enabled: std::mem::take(&mut self.enabled_memo),
+            providers: std::mem::take(&mut self.providers_memo),
+            sources: std::mem::take(&mut self.sources_memo),
+            platform: self.platform.clone(),
+            ref_spans: std::mem::take(&mut self.ref_spans),
+        }
+    }
+
+    /// Takes the memos back from [`Self::freeze`] (what workers added to
+    /// their own memos is recomputed if it is needed again).
+    fn thaw(&mut self, f: Frozen<'t, 'a>) {
+        self.frames = f.frames;
+        self.args = f.args;
+        self.enabled_memo = f.enabled;
+        self.providers_memo = f.providers;
+        self.sources_memo = f.sources;
+        self.ref_spans = f.ref_spans;
+    }
+
+    /// [`Self::thaw`] once every worker is done with `frozen`.
+    fn thaw_shared(&mut self, frozen: Arc<Frozen<'t, 'a>>) {
+        match Arc::try_unwrap(frozen) {
+            Ok(f) => self.thaw(f),
+            Err(_) => unreachable!("the workers are done with the frozen memos"),
+        }
+    }
+
+    /// A worker's evaluator over `frozen`, with `budget` to spend.
+    fn worker(
+        t: &'t Tables<'a>,
+        env: Option<&'a ast::EnvironmentDecl>,
+        frozen: Arc<Frozen<'t, 'a>>,
+        budget: u64,
+        checked_clean: bool,
+    ) -> Evaluator<'t, 'a> {
+        let mut w = Evaluator::new(t);
+        w.env = env;
+        w.budget = budget;
+        w.checked_clean = checked_clean;
+        w.platform = frozen.platform.clone();
+        w.frozen = Some(frozen);
+        w
     }
 
     /// What is left of the budget (zero once it is spent).
@@ -222,6 +292,20 @@ impl<'t, 'a> Evaluator<'t, 'a> {
     /// first use. `None` when `i` has no such member; `Some(None)` when it
     /// could not be computed (reported).
     fn member(&mut self, i: usize, name: &str) -> Option<Option<Value>> {
+        let own = self.frames.get(&i).is_some_and(|f| f.contains_key(name));
+        if !own {
+            // On a worker: the frozen slot, or (not computed yet) a copy
+            // of it to compute here.
+            let frozen = self.frozen.clone()?;
+            let (&key, slot) = frozen.frames.get(&i)?.get_key_value(name)?;
+            match slot {
+                Slot::Value(v) => return Some(Some(v.clone())),
+                Slot::Failed | Slot::Visiting => return Some(None),
+                Slot::Pending(..) => {
+                    self.frames.entry(i).or_default().insert(key, slot.clone());
+                }
+            }
+        }
         let slot = self.frames.get_mut(&i)?.get_mut(name)?;
         match std::mem::replace(slot, Slot::Visiting) {
             Slot::Value(v) => {
@@ -364,7 +448,10 @@ impl<'t, 'a> Evaluator<'t, 'a> {
     /// All parameter values of instance `i` (defaults filled in), checked
     /// against their constraints. `None` when something could not be
     /// evaluated (already reported).
-    fn instance_args(&mut self, i: usize, from: Span) -> Option<Rc<BTreeMap<String, Value>>> {
+    fn instance_args(&mut self, i: usize, from: Span) -> Option<Arc<BTreeMap<String, Value>>> {
+        if let Some(ArgsState::Done(v)) = self.frozen.as_deref().and_then(|f| f.args.get(&i)) {
+            return v.clone();
+        }
         match self.args.get(&i) {
             Some(ArgsState::Done(v)) => return v.clone(),
             Some(ArgsState::Visiting) => {
@@ -381,7 +468,7 @@ impl<'t, 'a> Evaluator<'t, 'a> {
         result
     }
 
-    fn compute_args(&mut self, i: usize) -> Option<Rc<BTreeMap<String, Value>>> {
+    fn compute_args(&mut self, i: usize) -> Option<Arc<BTreeMap<String, Value>>> {
         if self.t.on_cycle.contains(&i) {
             return None;
         }
@@ -456,7 +543,7 @@ impl<'t, 'a> Evaluator<'t, 'a> {
                 _ => ok = false,
             }
         }
-        ok.then(|| Rc::new(out))
+        ok.then(|| Arc::new(out))
     }
 
     fn report_cycle(&mut self, i: usize, from: Span) {
@@ -744,6 +831,9 @@ impl<'t, 'a> Evaluator<'t, 'a> {
 
     /// The value sources of component `comp`, shared by its instances.
     fn value_sources(&mut self, comp: u32) -> std::sync::Arc<[crate::ValueSource]> {
+        if let Some(v) = self.frozen.as_deref().and_then(|f| f.sources.get(&comp)) {
+            return v.clone();
+        }
         let decl = self.t.comps[comp as usize].decl;
         self.sources_memo
             .entry(comp)

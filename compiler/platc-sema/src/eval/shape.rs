@@ -28,7 +28,11 @@ impl Evaluator<'_, '_> {
     /// The instances switched on that provide `iface` for real, in the
     /// order of their names (memoised).
     pub(super) fn providers(&mut self, iface: &str) -> Vec<usize> {
-        if let Some(v) = self.providers_memo.get(iface) {
+        if let Some(v) = self
+            .providers_memo
+            .get(iface)
+            .or_else(|| self.frozen.as_deref().and_then(|f| f.providers.get(iface)))
+        {
             return v.clone();
         }
         let mut order: Vec<usize> = (0..self.t.instances.len())
@@ -59,7 +63,11 @@ impl Evaluator<'_, '_> {
 
     /// Whether instance `j` is switched on in this evaluation (memoised).
     pub(super) fn is_enabled(&mut self, j: usize) -> bool {
-        if let Some(&b) = self.enabled_memo.get(&j) {
+        if let Some(&b) = self
+            .enabled_memo
+            .get(&j)
+            .or_else(|| self.frozen.as_deref().and_then(|f| f.enabled.get(&j)))
+        {
             return b;
         }
         let b = self.enabled(j).0;
@@ -286,6 +294,11 @@ impl Evaluator<'_, '_> {
         let at = self
             .ref_spans
             .get(&(i, j))
+            .or_else(|| {
+                self.frozen
+                    .as_deref()
+                    .and_then(|f| f.ref_spans.get(&(i, j)))
+            })
             .copied()
             .unwrap_or(self.t.instances[i].0.name.span);
         let mut d = Diagnostic::error(

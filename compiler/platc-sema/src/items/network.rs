@@ -2,7 +2,7 @@
 //! instance's, and where they accept connections, so that the platform's
 //! NetworkPolicies can follow its graph (language 6.3.11).
 
-use std::rc::Rc;
+use std::sync::Arc;
 
 use platc_diag::Diagnostic;
 use platc_syntax::ast;
@@ -18,7 +18,7 @@ pub(crate) const NETWORK_FIELDS: &[&str] = &["pods", "ports", "open_ports"];
 pub(crate) fn port_ty() -> Ty {
     Ty::Constrained(
         Box::new(Ty::Int),
-        Rc::new(Constraint::Range {
+        Arc::new(Constraint::Range {
             lo: Some(Bound::Int(1)),
             hi: Some(Bound::Int(65535)),
             text: "1..65535".into(),
