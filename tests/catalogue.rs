@@ -4,7 +4,9 @@
 //! error at the parameters that named it. And every consumer has
 //! credentials of its own: no consumer reads MinIO's root Secret, each
 //! MinIO user's policy allows its buckets only, and no PostgreSQL cluster
-//! serves two consumers.
+//! serves two consumers. Every consumer of `ObjectStore` also takes a store
+//! reached by workload identity: the ServiceAccounts of its pods that touch
+//! the buckets name the role, and no key pair is referred to.
 
 mod common;
 
@@ -436,34 +438,7 @@ fn workload_identity_annotates_service_accounts_and_reads_no_key_pair() {
     };
     let values = &files["helm/logs.values.yaml"];
     assert!(!values.contains("LOKI_S3_ACCESS_KEY"), "{values}");
-    let inside = values
-        .lines()
-        .next()
-        .unwrap()
-        .split("(chart ")
-        .nth(1)
-        .unwrap();
-    let (name, version) = inside.trim_end_matches("),").split_once(' ').unwrap();
-    let chart = charts.join(name).join(format!("{name}-{version}.tgz"));
-    assert!(chart.is_file(), "{}", chart.display());
-    let dir = std::env::temp_dir().join(format!("platc-identity-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let file = dir.join("logs.values.yaml");
-    std::fs::write(&file, values).unwrap();
-    let out = std::process::Command::new(helm)
-        .args(["template", "logs"])
-        .arg(&chart)
-        .args(["-n", "external-s3", "-f"])
-        .arg(&file)
-        .output()
-        .unwrap();
-    let _ = std::fs::remove_dir_all(&dir);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let docs = yaml_docs(&String::from_utf8_lossy(&out.stdout));
+    let docs = render(&helm, &charts, "logs", "external-s3", values);
     let accounts: BTreeMap<String, &Value> = docs
         .iter()
         .filter(|d| d["kind"] == "ServiceAccount")
@@ -500,10 +475,10 @@ fn workload_identity_annotates_service_accounts_and_reads_no_key_pair() {
     assert!(pods > 0, "Loki renders its pods");
 }
 
-/// `s3_bucket` takes exactly one of a key pair and a role, and the
-/// consumers that read a key pair refuse a store reached by role.
+/// `s3_bucket` takes exactly one of a key pair and a role, and every
+/// consumer of `ObjectStore` takes either.
 #[test]
-fn consumers_that_read_a_key_pair_refuse_a_role() {
+fn every_consumer_takes_a_key_pair_or_a_role() {
     let head = r#"
 platform "p" {}
 import "std/s3"
@@ -559,23 +534,280 @@ postgres db { database = "x" }
     );
     let with_role = errors(format!("{head}{}{app}", store(role)));
     assert!(with_role.is_empty(), "{with_role:?}");
+    let jupyterhub = "secret c from kubernetes_secret(\"c\", [\"client-id\", \"client-secret\"])\noidc_issuer i { issuer_url = \"https://login.example.com\" }\njupyterhub j { login = i  client = c  host = \"j.example.com\"";
     let consumers = [
-        "nessie n { database = db  store = store  bucket = \"b-1\" }",
-        "trino t { iceberg = []  object_store = store }",
-        "secret c from kubernetes_secret(\"c\", [\"client-id\", \"client-secret\"])\noidc_issuer i { issuer_url = \"https://login.example.com\" }\njupyterhub j { login = i  client = c  host = \"j.example.com\"  catalogs = []  object_store = store }",
-        "airflow a { database = db  logs = store  logs_bucket = \"b-1\" }",
-        "secret d from kubernetes_secret(\"d\", [\"metadata-password\", \"s3-access-key\", \"s3-secret-key\"])\ndruid o { database = db  deep_storage = store  bucket = \"b-1\"  credentials = d }",
+        "nessie n { database = db  store = store  bucket = \"b-1\" }".to_string(),
+        "trino t { iceberg = []  object_store = store }".to_string(),
+        format!("{jupyterhub}  catalogs = []  object_store = store }}"),
+        "airflow a { database = db  logs = store  logs_bucket = \"b-1\" }".to_string(),
+        "secret d from kubernetes_secret(\"d\", [\"metadata-password\", \"s3-access-key\", \"s3-secret-key\"])\ndruid o { database = db  deep_storage = store  bucket = \"b-1\"  credentials = d }".to_string(),
+        // The catalog's clients without a store of their own read the
+        // data as the catalog does: by its role, or with its key pair.
+        format!("nessie n {{ database = db  store = store  bucket = \"b-1\" }}\ntrino t {{}}\n{jupyterhub} }}"),
     ];
-    for consumer in consumers {
-        let with_key = errors(format!(
-            "{head}{}{consumer}\n",
-            store("  credentials = key\n")
-        ));
-        assert!(with_key.is_empty(), "{consumer}: {with_key:?}");
-        let with_role = errors(format!("{head}{}{consumer}\n", store(role)));
-        assert!(
-            with_role.iter().any(|m| m.contains("workload identity")),
-            "{consumer}: {with_role:?}"
+    for consumer in &consumers {
+        for body in ["  credentials = key\n", role] {
+            let e = errors(format!("{head}{}{consumer}\n", store(body)));
+            assert!(e.is_empty(), "{consumer} with {body}: {e:?}");
+        }
+    }
+    // Druid's Secret holds the key pair only when the store has one.
+    let druid = "secret d from kubernetes_secret(\"d\", \"metadata-password\")\ndruid o { database = db  deep_storage = store  bucket = \"b-1\"  credentials = d }\n";
+    assert!(errors(format!("{head}{}{druid}", store(role))).is_empty());
+    let e = errors(format!("{head}{}{druid}", store("  credentials = key\n")));
+    assert!(
+        e.iter()
+            .any(|m| m.contains("`metadata-password`, `s3-access-key` and `s3-secret-key`")),
+        "{e:?}"
+    );
+    // One ServiceAccount names one role: Trino and the notebooks refuse
+    // catalogs read by different roles, and take them through one store
+    // of their own.
+    let two = format!(
+        "{}{}nessie n {{ database = db  store = store  bucket = \"b-1\" }}\nnessie m {{ database = db  store = other  bucket = \"b-1\" }}\n",
+        store(role),
+        store(role)
+            .replace("s3_bucket store", "s3_bucket other")
+            .replace("role/r", "role/o")
+    );
+    let trino = errors(format!("{head}{two}trino t {{}}\n"));
+    assert!(
+        trino.iter().any(|m| m.contains("different roles")),
+        "{trino:?}"
+    );
+    let notebooks = errors(format!("{head}{two}{jupyterhub} }}\n"));
+    assert!(
+        notebooks.iter().any(|m| m.contains("different roles")),
+        "{notebooks:?}"
+    );
+    let own = store(role)
+        .replace("s3_bucket store", "s3_bucket own")
+        .replace("role/r", "role/t");
+    let e = errors(format!(
+        "{head}{two}{own}trino t {{ object_store = own }}\n{jupyterhub}  object_store = own }}\n"
+    ));
+    assert!(e.is_empty(), "{e:?}");
+}
+
+/// Renders the values file `values` of release `release` with its real
+/// chart (named on the file's first line), in namespace `namespace`.
+fn render(helm: &Path, charts: &Path, release: &str, namespace: &str, values: &str) -> Vec<Value> {
+    let inside = values
+        .lines()
+        .next()
+        .unwrap()
+        .split("(chart ")
+        .nth(1)
+        .unwrap();
+    let (name, version) = inside.trim_end_matches("),").split_once(' ').unwrap();
+    let chart = charts.join(name).join(format!("{name}-{version}.tgz"));
+    assert!(chart.is_file(), "{}", chart.display());
+    let dir = std::env::temp_dir().join(format!("platc-identity-{}-{release}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("values.yaml");
+    std::fs::write(&file, values).unwrap();
+    let out = std::process::Command::new(helm)
+        .args(["template", release])
+        .arg(&chart)
+        .args(["-n", namespace, "-f"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(
+        out.status.success(),
+        "{release}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    yaml_docs(&String::from_utf8_lossy(&out.stdout))
+}
+
+/// In external-s3's environment `eks`, Nessie, Trino, the notebooks,
+/// Airflow and Druid reach S3 by role: as their real charts render them,
+/// the ServiceAccount of every pod that reads or writes the buckets names
+/// the service's role (and those of the pods that do not, none), and no
+/// key pair is referred to anywhere.
+#[test]
+fn every_consumer_reaches_s3_by_role_in_eks() {
+    let ex = common::repo().join("examples/external-s3");
+    let options = Options {
+        environment: Some("eks".to_string()),
+        ..Options::default()
+    };
+    let b = build_path(&RealFs, &ex, &options).unwrap();
+    assert!(!b.compilation.has_errors());
+    let files: BTreeMap<String, String> =
+        b.files.into_iter().map(|f| (f.path, f.contents)).collect();
+    let role = "eks.amazonaws.com/role-arn";
+    let arn = |name: &str| format!("arn:aws:iam::123456789012:role/lakehouse-{name}");
+
+    // No key pair anywhere: none of the four Secrets (the Terraform
+    // outputs list every declared secret's name, `secret_names`, whether
+    // used or not), no key setting.
+    for (path, text) in &files {
+        let mut text = text.clone();
+        if path == "terraform/outputs.tf.json" {
+            let mut v = json(&text);
+            v["output"].as_object_mut().unwrap().remove("secret_names");
+            text = v.to_string();
+        }
+        for secret in ["catalog-aws", "query-aws", "notebooks-aws", "pipelines-aws"] {
+            assert!(!text.contains(secret), "{path} refers to {secret}");
+        }
+    }
+    for release in ["lakehouse", "query", "notebooks", "pipelines", "events"] {
+        let values = &files[&format!("helm/{release}.values.yaml")];
+        for key in [
+            "ACCESS_KEY",
+            "accessKeySecret",
+            "aws-access-key",
+            "s3_accessKey",
+            "s3-access-key",
+        ] {
+            assert!(!values.contains(key), "{release} sets {key}:\n{values}");
+        }
+    }
+
+    // The notebooks run as the ServiceAccount the component creates.
+    let notebooks = yaml(&files["helm/notebooks.values.yaml"]);
+    let account = yaml_docs(&files["kubernetes/resources/notebooks.yaml"])
+        .into_iter()
+        .find(|d| d["kind"] == "ServiceAccount")
+        .unwrap();
+    assert_eq!(
+        notebooks["singleuser"]["serviceAccountName"],
+        account["metadata"]["name"]
+    );
+    assert_eq!(
+        account["metadata"]["annotations"][role],
+        arn("notebooks").as_str()
+    );
+    let env = &notebooks["singleuser"]["extraEnv"];
+    let mut refs = Vec::new();
+    secret_refs(env, &mut refs);
+    assert!(refs.is_empty(), "the notebooks read {refs:?}");
+    assert!(env["PYICEBERG_CATALOG__LAKEHOUSE__URI"].is_string());
+
+    let Some(helm) = common::tool("helm") else {
+        return;
+    };
+    let Some(charts) = common::shared("charts") else {
+        return;
+    };
+    // Per release: its role, and each workload with whether it reaches S3.
+    type Workloads = &'static [(&'static str, bool)];
+    let expected: [(&str, &str, Workloads); 4] = [
+        ("lakehouse", "catalog", &[("lakehouse", true)]),
+        (
+            "query",
+            "query",
+            &[("query-coordinator", true), ("query-worker", true)],
+        ),
+        (
+            "pipelines",
+            "pipelines",
+            &[
+                ("pipelines-api-server", true),
+                ("pipelines-dag-processor", true),
+                ("pipelines-scheduler", true),
+                ("pipelines-triggerer", true),
+                ("pipelines-statsd", false),
+                ("pipelines-run-airflow-migrations", false),
+                ("pipelines-create-user", false),
+            ],
+        ),
+        (
+            "events",
+            "events",
+            &[
+                ("events-coordinator", true),
+                ("events-overlord", true),
+                ("events-historical", true),
+                ("events-middle-manager", true),
+                ("events-broker", false),
+                ("events-router", false),
+                ("events-zookeeper", false),
+            ],
+        ),
+    ];
+    for (release, role_name, workloads) in expected {
+        let docs = render(
+            &helm,
+            &charts,
+            release,
+            "external-s3",
+            &files[&format!("helm/{release}.values.yaml")],
         );
+        let accounts: BTreeMap<String, &Value> = docs
+            .iter()
+            .filter(|d| d["kind"] == "ServiceAccount")
+            .map(|d| (d["metadata"]["name"].as_str().unwrap().to_string(), d))
+            .collect();
+        let annotated = |sa: &str| {
+            let a = &accounts
+                .get(sa)
+                .unwrap_or_else(|| panic!("{release}: no ServiceAccount {sa}"))["metadata"]
+                ["annotations"][role];
+            assert!(
+                a.is_null() || a == arn(role_name).as_str(),
+                "{release}: {sa} names {a}"
+            );
+            !a.is_null()
+        };
+        let mut seen = BTreeSet::new();
+        for d in &docs {
+            let kind = d["kind"].as_str().unwrap_or_default();
+            if !["StatefulSet", "Deployment", "Job"].contains(&kind) {
+                continue;
+            }
+            let name = d["metadata"]["name"].as_str().unwrap();
+            let spec = &d["spec"]["template"]["spec"];
+            let mut refs = Vec::new();
+            secret_refs(spec, &mut refs);
+            assert!(
+                refs.iter().all(|r| !r.ends_with("-aws")),
+                "{kind} {name} reads {refs:?}"
+            );
+            let Some((_, s3)) = workloads.iter().find(|(w, _)| *w == name) else {
+                continue;
+            };
+            seen.insert(name.to_string());
+            let sa = spec["serviceAccountName"].as_str().unwrap();
+            assert_eq!(annotated(sa), *s3, "{kind} {name} runs as {sa}");
+        }
+        let listed: BTreeSet<String> = workloads.iter().map(|(w, _)| w.to_string()).collect();
+        assert_eq!(seen, listed, "{release} renders these workloads");
+
+        // What each service reads its configuration from.
+        let config: String = docs
+            .iter()
+            .filter(|d| d["kind"] == "ConfigMap")
+            .flat_map(|d| d["data"].as_object().into_iter().flatten())
+            .map(|(_, v)| v.as_str().unwrap_or_default().to_string())
+            .collect::<Vec<_>>()
+            .join("\n");
+        match release {
+            "lakehouse" => {
+                assert!(config.contains("s3.default-options.auth-type=APPLICATION_GLOBAL"));
+                assert!(!config.contains("access-key"), "{config}");
+            }
+            "query" => {
+                assert!(config.contains("fs.native-s3.enabled=true"));
+                assert!(!config.contains("s3.aws-access-key"), "{config}");
+            }
+            "pipelines" => {
+                // KubernetesExecutor's task pods run as the workers'
+                // ServiceAccount, which names the role.
+                let template = docs
+                    .iter()
+                    .filter(|d| d["kind"] == "ConfigMap")
+                    .find_map(|d| d["data"]["pod_template_file.yaml"].as_str())
+                    .unwrap();
+                let pod: Value = serde_yaml_ng::from_str(template).unwrap();
+                let sa = pod["spec"]["serviceAccountName"].as_str().unwrap();
+                assert!(annotated(sa), "task pods run as {sa}");
+            }
+            _ => {}
+        }
     }
 }
