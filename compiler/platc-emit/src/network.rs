@@ -66,7 +66,8 @@ enum Why {
 /// is not reached through it (MinIO observes every `minio_access` to find
 /// its own users; it does not talk to the servers of the others). The
 /// ingress controller reaches the instances whose endpoints it serves, but
-/// not what they use.
+/// not what they use. An operator (the provider of an interface that its
+/// requirer takes no provider of as a value) reaches what requires it.
 fn callers(p: &Platform) -> Vec<BTreeMap<usize, Why>> {
     let index: BTreeMap<&str, usize> = p
         .instances
@@ -93,6 +94,13 @@ fn callers(p: &Platform) -> Vec<BTreeMap<usize, Why>> {
             }
         }
     }
+    // The providers of each interface.
+    let mut providers: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for (o, inst) in p.instances.iter().enumerate() {
+        for pr in &inst.provides {
+            providers.entry(pr.interface.as_str()).or_default().push(o);
+        }
+    }
     let mut out = vec![BTreeMap::new(); p.instances.len()];
     for c in 0..p.instances.len() {
         // Everything reachable from `c` along `uses`.
@@ -115,14 +123,31 @@ fn callers(p: &Platform) -> Vec<BTreeMap<usize, Why>> {
         for t in seen {
             out[t].entry(c).or_insert(Why::Uses);
         }
-        // A requirer uses its provider, and the provider (an operator)
-        // reaches back to what it manages.
-        for iface in &p.instances[c].requires {
-            for (o, other) in p.instances.iter().enumerate() {
-                if o != c && other.provides.iter().any(|pr| pr.interface == *iface) {
-                    out[o].entry(c).or_insert(Why::Uses);
-                    out[c].insert(o, Why::Operates);
-                }
+        // A requirer that takes none of the providers as a value (by a
+        // reference or `all(...)`) requires an operator: it uses the
+        // operator, and the operator reaches back to what it manages. One
+        // that takes some of them is their client, and the requirement
+        // only orders its deployment after them all: it reaches those it
+        // takes, by the edges above, and no provider reaches back (Trino
+        // requires `IcebergCatalog` to be installed after the catalogs'
+        // Secrets exist, and talks to its own catalogs only).
+        let inst = &p.instances[c];
+        let taken = || {
+            let refs = inst.references.iter().map(|r| r.target.as_str());
+            refs.chain(inst.observes.iter().map(|o| o.target.as_str()))
+                .filter_map(|t| index.get(t))
+                .map(|&t| &p.instances[t])
+        };
+        for iface in &inst.requires {
+            let Some(operators) = providers.get(iface.as_str()) else {
+                continue;
+            };
+            if taken().any(|t| t.provides.iter().any(|pr| pr.interface == *iface)) {
+                continue;
+            }
+            for &o in operators.iter().filter(|&&o| o != c) {
+                out[o].entry(c).or_insert(Why::Uses);
+                out[c].insert(o, Why::Operates);
             }
         }
     }
