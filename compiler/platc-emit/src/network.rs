@@ -8,7 +8,7 @@
 //! `open_ports` accept anyone. Egress stays open (DNS, registries, identity
 //! providers and object stores outside the cluster).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde_json::{json, Map, Value as Json};
 
@@ -69,11 +69,19 @@ enum Why {
 /// not what they use. An operator (the provider of an interface that its
 /// requirer takes no provider of as a value) reaches what requires it.
 fn callers(p: &Platform) -> Vec<BTreeMap<usize, Why>> {
-    let index: BTreeMap<&str, usize> = p
+    let index: HashMap<&str, usize> = p
         .instances
         .iter()
         .enumerate()
         .map(|(i, inst)| (inst.name.as_str(), i))
+        .collect();
+    // An observed instance without pods or a policy is left out: it is
+    // not reached and hands nothing on. (Every MinIO observes every
+    // `minio_access` of the platform: the edges would be quadratic.)
+    let silent: Vec<bool> = p
+        .instances
+        .iter()
+        .map(|inst| !runs_pods(inst) && inst.network.is_none())
         .collect();
     // The edges that hand addresses on (with whether they observe), and
     // those of the ingress layer.
@@ -89,7 +97,7 @@ fn callers(p: &Platform) -> Vec<BTreeMap<usize, Why>> {
             };
             if o.interface == ROUTE {
                 serves[c].push(t);
-            } else {
+            } else if !silent[t] {
                 uses[c].push((t, true));
             }
         }
@@ -179,6 +187,15 @@ pub(crate) fn files(plan: &Plan) -> Vec<crate::OutputFile> {
         return Vec::new();
     }
     let callers = callers(p);
+    // The instances with `network` of each isolated namespace, in
+    // deployment order.
+    let mut members: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for &i in &plan.order {
+        let inst = &p.instances[i];
+        if inst.network.is_some() && isolated.contains(&inst.namespace) {
+            members.entry(&inst.namespace).or_default().push(i);
+        }
+    }
     let mut files = Vec::new();
     for ns in &isolated {
         let labels = common_labels(p);
@@ -188,9 +205,9 @@ pub(crate) fn files(plan: &Plan) -> Vec<crate::OutputFile> {
             "metadata": {"name": "platc-default-deny-ingress", "namespace": ns, "labels": labels},
             "spec": {"podSelector": {}, "policyTypes": ["Ingress"]},
         })];
-        for &i in &plan.order {
+        for &i in members.get(ns.as_str()).into_iter().flatten() {
             let inst = &p.instances[i];
-            let (true, Some(net)) = (&inst.namespace == ns, &inst.network) else {
+            let Some(net) = &inst.network else {
                 continue;
             };
             let mut rules: Vec<Json> = Vec::new();
