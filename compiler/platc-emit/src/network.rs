@@ -142,7 +142,8 @@ fn callers(p: &Platform) -> Vec<BTreeMap<usize, Why>> {
         let inst = &p.instances[c];
         let taken = || {
             let refs = inst.references.iter().map(|r| r.target.as_str());
-            refs.chain(inst.observes.iter().map(|o| o.target.as_str()))
+            let observed = inst.observes.iter().filter(|o| o.reach);
+            refs.chain(observed.map(|o| o.target.as_str()))
                 .filter_map(|t| index.get(t))
                 .map(|&t| &p.instances[t])
         };
