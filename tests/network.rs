@@ -352,6 +352,17 @@ engine b_engine {
   namespace = "b"
   catalogs = [b_catalog]
 }
+
+component checked {
+  requires Catalog
+  assert len(all(Catalog)) > 0 message "a catalog"
+  chart "minio" version "5.4.0" from "https://charts.min.io/"
+  network {
+    pods = { release = self.name }
+  }
+}
+
+checked a_checked { namespace = "a" }
 "#
     );
     let files = build(&text, None);
@@ -365,6 +376,12 @@ engine b_engine {
     // The engines are reached by their own pods alone.
     assert_eq!(pods_let_in(&a, "platc-a-engine"), [pods("a-engine")]);
     assert_eq!(pods_let_in(&b, "platc-b-engine"), [pods("b-engine")]);
+    // A requirer that reads the providers only in an assertion takes none:
+    // they reach it as its operators, and it reaches them.
+    let checked = pods_let_in(&a, "platc-a-checked");
+    assert!(checked.contains(&pods("a-catalog")), "{checked:?}");
+    assert!(checked.contains(&pods("b-catalog")), "{checked:?}");
+    assert!(a_catalog.contains(&pods("a-checked")), "{a_catalog:?}");
     // The operator still reaches what requires it.
     let db = pods_let_in(&policies(&files, "data"), "platc-db");
     assert!(db.contains(&json!({"matchLabels": {"app.kubernetes.io/instance": "ops"}})));
