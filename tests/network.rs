@@ -307,3 +307,82 @@ dash board { namespace = "data" }
         "{first:?}"
     );
 }
+
+#[test]
+fn a_client_that_requires_an_interface_reaches_only_the_providers_it_takes() {
+    // Each team's `engine` takes its own team's `Catalog` and requires the
+    // interface, to be installed after every catalog: the requirement
+    // orders deployment, it is not a connection. Team `a`'s engine reaches
+    // team `a`'s catalog only, and no catalog reaches an engine. (`db`
+    // requires the operator `ops`, which it takes as no value: `ops`
+    // still reaches it, on every port.)
+    let text = format!(
+        "{}\n{}",
+        fixture(),
+        r#"
+interface Catalog {
+  uri: string
+}
+
+component catalog_server {
+  chart "minio" version "5.4.0" from "https://charts.min.io/"
+  provides Catalog { uri = "http://${self.name}" }
+  network {
+    pods = { release = self.name }
+    ports = [9000]
+  }
+}
+
+component engine {
+  param catalogs: list<Catalog>
+  requires Catalog if len(catalogs) > 0
+  chart "minio" version "5.4.0" from "https://charts.min.io/"
+  network {
+    pods = { release = self.name }
+  }
+}
+
+catalog_server a_catalog { namespace = "a" }
+catalog_server b_catalog { namespace = "b" }
+engine a_engine {
+  namespace = "a"
+  catalogs = [a_catalog]
+}
+engine b_engine {
+  namespace = "b"
+  catalogs = [b_catalog]
+}
+
+component checked {
+  requires Catalog
+  assert len(all(Catalog)) > 0 message "a catalog"
+  chart "minio" version "5.4.0" from "https://charts.min.io/"
+  network {
+    pods = { release = self.name }
+  }
+}
+
+checked a_checked { namespace = "a" }
+"#
+    );
+    let files = build(&text, None);
+    let (a, b) = (policies(&files, "a"), policies(&files, "b"));
+    let pods = |name: &str| json!({"matchLabels": {"release": name}});
+    let a_catalog = pods_let_in(&a, "platc-a-catalog");
+    assert!(a_catalog.contains(&pods("a-engine")), "{a_catalog:?}");
+    assert!(!a_catalog.contains(&pods("b-engine")), "{a_catalog:?}");
+    let b_catalog = pods_let_in(&b, "platc-b-catalog");
+    assert!(!b_catalog.contains(&pods("a-engine")), "{b_catalog:?}");
+    // The engines are reached by their own pods alone.
+    assert_eq!(pods_let_in(&a, "platc-a-engine"), [pods("a-engine")]);
+    assert_eq!(pods_let_in(&b, "platc-b-engine"), [pods("b-engine")]);
+    // A requirer that reads the providers only in an assertion takes none:
+    // they reach it as its operators, and it reaches them.
+    let checked = pods_let_in(&a, "platc-a-checked");
+    assert!(checked.contains(&pods("a-catalog")), "{checked:?}");
+    assert!(checked.contains(&pods("b-catalog")), "{checked:?}");
+    assert!(a_catalog.contains(&pods("a-checked")), "{a_catalog:?}");
+    // The operator still reaches what requires it.
+    let db = pods_let_in(&policies(&files, "data"), "platc-db");
+    assert!(db.contains(&json!({"matchLabels": {"app.kubernetes.io/instance": "ops"}})));
+}

@@ -133,11 +133,23 @@ pub const STDLIB_TEAM_INSTANCES: usize = 19;
 /// team's namespace. The instances left over after the last whole team
 /// are apps of the last team. It checks clean in the default environment.
 pub fn stdlib(instances: usize) -> (MemoryFs, PathBuf) {
+    let root = PathBuf::from("/stdlib-bench");
+    let mut fs = MemoryFs::new();
+    for (path, text) in stdlib_files(instances) {
+        fs.insert(root.join(path), text);
+    }
+    (fs, root)
+}
+
+/// The files of [`stdlib`]`(instances)`, by path relative to the project
+/// root (`main.plat` and `teams/tN.plat`): to write the platform to disk
+/// and build it with `platc` (`cargo run --example stdlib_platform`).
+pub fn stdlib_files(instances: usize) -> Vec<(PathBuf, String)> {
     let instances = instances.max(STDLIB_SHARED_INSTANCES + STDLIB_TEAM_INSTANCES);
     let teams = (instances - STDLIB_SHARED_INSTANCES) / STDLIB_TEAM_INSTANCES;
     let extra = instances - STDLIB_SHARED_INSTANCES - teams * STDLIB_TEAM_INSTANCES;
-    let root = PathBuf::from("/stdlib-bench");
-    let mut fs = MemoryFs::new();
+    let root = PathBuf::new();
+    let mut fs = Vec::new();
     let mut main = String::from(STDLIB_SHARED);
     for t in 0..teams {
         writeln!(main, "import \"./teams/t{t}\"").unwrap();
@@ -151,10 +163,10 @@ pub fn stdlib(instances: usize) -> (MemoryFs, PathBuf) {
                 .unwrap();
             }
         }
-        fs.insert(root.join(format!("teams/t{t}.plat")), text);
+        fs.push((root.join(format!("teams/t{t}.plat")), text));
     }
-    fs.insert(root.join("main.plat"), main);
-    (fs, root)
+    fs.push((root.join("main.plat"), main));
+    fs
 }
 
 const STDLIB_SHARED: &str = r#"platform "stdlib" {

@@ -8,7 +8,7 @@
 //! `open_ports` accept anyone. Egress stays open (DNS, registries, identity
 //! providers and object stores outside the cluster).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde_json::{json, Map, Value as Json};
 
@@ -66,13 +66,22 @@ enum Why {
 /// is not reached through it (MinIO observes every `minio_access` to find
 /// its own users; it does not talk to the servers of the others). The
 /// ingress controller reaches the instances whose endpoints it serves, but
-/// not what they use.
+/// not what they use. An operator (the provider of an interface that its
+/// requirer takes no provider of as a value) reaches what requires it.
 fn callers(p: &Platform) -> Vec<BTreeMap<usize, Why>> {
-    let index: BTreeMap<&str, usize> = p
+    let index: HashMap<&str, usize> = p
         .instances
         .iter()
         .enumerate()
         .map(|(i, inst)| (inst.name.as_str(), i))
+        .collect();
+    // An observed instance without pods or a policy is left out: it is
+    // not reached and hands nothing on. (Every MinIO observes every
+    // `minio_access` of the platform: the edges would be quadratic.)
+    let silent: Vec<bool> = p
+        .instances
+        .iter()
+        .map(|inst| !runs_pods(inst) && inst.network.is_none())
         .collect();
     // The edges that hand addresses on (with whether they observe), and
     // those of the ingress layer.
@@ -88,9 +97,16 @@ fn callers(p: &Platform) -> Vec<BTreeMap<usize, Why>> {
             };
             if o.interface == ROUTE {
                 serves[c].push(t);
-            } else {
+            } else if !silent[t] {
                 uses[c].push((t, true));
             }
+        }
+    }
+    // The providers of each interface.
+    let mut providers: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for (o, inst) in p.instances.iter().enumerate() {
+        for pr in &inst.provides {
+            providers.entry(pr.interface.as_str()).or_default().push(o);
         }
     }
     let mut out = vec![BTreeMap::new(); p.instances.len()];
@@ -115,14 +131,32 @@ fn callers(p: &Platform) -> Vec<BTreeMap<usize, Why>> {
         for t in seen {
             out[t].entry(c).or_insert(Why::Uses);
         }
-        // A requirer uses its provider, and the provider (an operator)
-        // reaches back to what it manages.
-        for iface in &p.instances[c].requires {
-            for (o, other) in p.instances.iter().enumerate() {
-                if o != c && other.provides.iter().any(|pr| pr.interface == *iface) {
-                    out[o].entry(c).or_insert(Why::Uses);
-                    out[c].insert(o, Why::Operates);
-                }
+        // A requirer that takes none of the providers as a value (by a
+        // reference or `all(...)`) requires an operator: it uses the
+        // operator, and the operator reaches back to what it manages. One
+        // that takes some of them is their client, and the requirement
+        // only orders its deployment after them all: it reaches those it
+        // takes, by the edges above, and no provider reaches back (Trino
+        // requires `IcebergCatalog` to be installed after the catalogs'
+        // Secrets exist, and talks to its own catalogs only).
+        let inst = &p.instances[c];
+        let taken = || {
+            let refs = inst.references.iter().map(|r| r.target.as_str());
+            let observed = inst.observes.iter().filter(|o| o.reach);
+            refs.chain(observed.map(|o| o.target.as_str()))
+                .filter_map(|t| index.get(t))
+                .map(|&t| &p.instances[t])
+        };
+        for iface in &inst.requires {
+            let Some(operators) = providers.get(iface.as_str()) else {
+                continue;
+            };
+            if taken().any(|t| t.provides.iter().any(|pr| pr.interface == *iface)) {
+                continue;
+            }
+            for &o in operators.iter().filter(|&&o| o != c) {
+                out[o].entry(c).or_insert(Why::Uses);
+                out[c].insert(o, Why::Operates);
             }
         }
     }
@@ -154,6 +188,15 @@ pub(crate) fn files(plan: &Plan) -> Vec<crate::OutputFile> {
         return Vec::new();
     }
     let callers = callers(p);
+    // The instances with `network` of each isolated namespace, in
+    // deployment order.
+    let mut members: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for &i in &plan.order {
+        let inst = &p.instances[i];
+        if inst.network.is_some() && isolated.contains(&inst.namespace) {
+            members.entry(&inst.namespace).or_default().push(i);
+        }
+    }
     let mut files = Vec::new();
     for ns in &isolated {
         let labels = common_labels(p);
@@ -163,9 +206,9 @@ pub(crate) fn files(plan: &Plan) -> Vec<crate::OutputFile> {
             "metadata": {"name": "platc-default-deny-ingress", "namespace": ns, "labels": labels},
             "spec": {"podSelector": {}, "policyTypes": ["Ingress"]},
         })];
-        for &i in &plan.order {
+        for &i in members.get(ns.as_str()).into_iter().flatten() {
             let inst = &p.instances[i];
-            let (true, Some(net)) = (&inst.namespace == ns, &inst.network) else {
+            let Some(net) = &inst.network else {
                 continue;
             };
             let mut rules: Vec<Json> = Vec::new();

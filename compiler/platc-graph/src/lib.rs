@@ -11,7 +11,9 @@
 //! - every `requires INTERFACE` of an instance's component: one edge to each
 //!   instance that provides the interface, labelled with the interface name
 //!   and the attribute `requires`. An instance that provides what it
-//!   requires gets no edge to itself.
+//!   requires gets no edge to itself. An instance that takes some of the
+//!   providers as values (by a reference, or `all(...)` outside its
+//!   assertions) gets edges to those only.
 //!
 //! Edges with the same `(from, to, flows)` are merged; the merged edge keeps
 //! the attribute of the first one (references in the platform's order, then
@@ -37,7 +39,7 @@ pub mod mermaid;
 pub mod svg;
 
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BinaryHeap, HashMap};
+use std::collections::{BTreeMap, BinaryHeap, HashMap, HashSet};
 use std::fmt;
 
 use petgraph::graph::{DiGraph, NodeIndex};
@@ -155,12 +157,29 @@ pub fn build(platform: &Platform) -> Result<PlatformGraph, Cycle> {
         }
     }
     for (from, inst) in platform.instances.iter().enumerate() {
+        // The instances it takes as values: by a reference, or by
+        // `all(...)` outside its assertions.
+        let taken: HashSet<usize> = inst
+            .references
+            .iter()
+            .map(|r| r.target.as_str())
+            .chain(
+                inst.observes
+                    .iter()
+                    .filter(|o| o.reach)
+                    .map(|o| o.target.as_str()),
+            )
+            .filter_map(|t| index.get(t).copied())
+            .collect();
         for interface in &inst.requires {
-            for &to in providers
+            let all = providers
                 .get(interface.as_str())
                 .map(Vec::as_slice)
-                .unwrap_or(&[])
-            {
+                .unwrap_or(&[]);
+            // A requirer that takes some providers depends on those; one
+            // that takes none (an operator's), on every provider.
+            let some = all.iter().any(|t| taken.contains(t));
+            for &to in all.iter().filter(|t| !some || taken.contains(t)) {
                 if to != from {
                     edges
                         .entry((from, to, interface.clone()))

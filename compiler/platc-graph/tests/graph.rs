@@ -160,6 +160,69 @@ exporter b {}
 }
 
 #[test]
+fn requires_edges_go_to_the_providers_taken_when_some_are() {
+    // `one` takes catalog `a` as a value: its requirement orders it after
+    // `a` only. `every` takes them all by `all(...)`; `blind` takes none,
+    // and depends on every provider. `checker` reads every catalog in an
+    // assertion only: a check, not a use, so it depends on every provider.
+    let p = platform(
+        r#"
+platform "p" {}
+interface Catalog {
+  uri: string
+}
+component catalog {
+  provides Catalog { uri = self.name }
+}
+component engine {
+  param catalogs: list<Catalog> = all(Catalog)
+  requires Catalog
+}
+component operated {
+  requires Catalog
+}
+component checker {
+  requires Catalog
+  assert len(all(Catalog)) > 0 message "a catalog"
+}
+catalog a {}
+catalog b {}
+engine one { catalogs = [a] }
+engine every {}
+operated blind {}
+checker check {}
+"#,
+    );
+    let g = build(&p).unwrap();
+    let targets = |i: usize| {
+        let mut t: Vec<(usize, String)> = g
+            .edges()
+            .into_iter()
+            .filter(|e| e.from == i)
+            .map(|e| (e.to, e.attr))
+            .collect();
+        t.sort();
+        t
+    };
+    assert_eq!(
+        targets(2),
+        [(0, "catalogs".to_string()), (0, "requires".to_string())]
+    );
+    assert_eq!(
+        targets(3),
+        [(0, "requires".to_string()), (1, "requires".to_string())]
+    );
+    assert_eq!(
+        targets(4),
+        [(0, "requires".to_string()), (1, "requires".to_string())]
+    );
+    assert_eq!(
+        targets(5),
+        [(0, "requires".to_string()), (1, "requires".to_string())]
+    );
+}
+
+#[test]
 fn identical_edges_are_merged_distinct_labels_kept() {
     let p = platform(
         r#"

@@ -439,7 +439,9 @@ fn root_main(plan: &Plan) -> Json {
 fn module_dependencies(plan: &Plan, i: usize) -> Vec<String> {
     let p = plan.platform;
     let mut out = Vec::new();
-    let mut seen = vec![false; p.instances.len()];
+    // Few instances are met: a set, not a flag per instance of the
+    // platform (which made this quadratic).
+    let mut seen = std::collections::HashSet::new();
     let mut stack: Vec<usize> = plan
         .input
         .dependencies
@@ -447,10 +449,9 @@ fn module_dependencies(plan: &Plan, i: usize) -> Vec<String> {
         .map(|d| d.iter().rev().copied().collect())
         .unwrap_or_default();
     while let Some(d) = stack.pop() {
-        if d >= seen.len() || seen[d] || d == i {
+        if d >= p.instances.len() || d == i || !seen.insert(d) {
             continue;
         }
-        seen[d] = true;
         let dep = &p.instances[d];
         // A dependency is ready once its module (its chart and its
         // resources) is.
