@@ -544,17 +544,19 @@ impl<'t, 'a> Evaluator<'t, 'a> {
         self.thaw_shared(frozen);
         self.budget -= used;
         let mut instances = Vec::new();
+        let mut silent_failures = Vec::new();
         for r in results {
             self.diagnostics.extend(r.diagnostics);
             self.observes.extend(r.observes);
             for (i, inst, silent) in r.out {
                 match inst {
                     Some(inst) => instances.push(inst),
-                    None if silent => self.unreported_failure(i),
+                    None if silent => silent_failures.push(i),
                     None => {}
                 }
             }
         }
+        self.unreported_failures(silent_failures);
         instances
     }
 
@@ -696,26 +698,44 @@ impl<'t, 'a> Evaluator<'t, 'a> {
         on: Vec<(usize, Vec<crate::Reference>)>,
     ) -> Vec<crate::Instance> {
         let mut instances = Vec::new();
+        let mut silent_failures = Vec::new();
         for (i, refs) in on {
             let before = self.diagnostics.len();
             match self.instance_ir(i, refs) {
                 Some(inst) => instances.push(inst),
                 None if self.diagnostics.len() == before && !self.args_failed(i) => {
-                    self.unreported_failure(i)
+                    silent_failures.push(i)
                 }
                 None => {}
             }
         }
+        self.unreported_failures(silent_failures);
         instances
     }
 
-    /// Never drop an instance silently: an evaluation that gives up without
-    /// saying why is reported here. (Once the budget is spent, evaluation
-    /// stops everywhere: that was reported once.)
-    fn unreported_failure(&mut self, i: usize) {
-        if !self.checked_clean || self.exhausted {
+    /// Never drop an instance silently: instances whose evaluation gave up
+    /// without saying why are reported here, when the evaluation reported
+    /// no error at all. (An instance that reads another whose evaluation
+    /// failed fails too, and that failure was reported: an error in the
+    /// value of `big.size` makes `reader r { other = big }` fail as well.
+    /// Once the budget is spent, evaluation stops everywhere: that was
+    /// reported once.)
+    fn unreported_failures(&mut self, instances: Vec<usize>) {
+        if !self.checked_clean
+            || self.exhausted
+            || self
+                .diagnostics
+                .iter()
+                .any(|d| d.severity == platc_diag::Severity::Error)
+        {
             return;
         }
+        for i in instances {
+            self.unreported_failure(i);
+        }
+    }
+
+    fn unreported_failure(&mut self, i: usize) {
         let decl = self.t.instances[i].0;
         self.diagnostics.push(
             Diagnostic::error(
