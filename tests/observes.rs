@@ -97,3 +97,30 @@ fn observing_does_not_order_deployment() {
         [("prom", "orders"), ("prom", "events"), ("prom", "audit")]
     );
 }
+
+/// Over `all(...)` in a comprehension with an `if`, an instance observes
+/// only what the condition keeps (language 5.8.1): a scraper that keeps
+/// the sources of its own namespace observes those, and the graph, the
+/// NetworkPolicies and the policies' `edges` see no edge to the others.
+#[test]
+fn a_filtered_all_observes_what_it_keeps() {
+    let text = fixture().replace(
+        "param targets: list<MetricsSource> = all(MetricsSource)",
+        "param targets: list<MetricsSource> = [for s in all(MetricsSource) if s.namespace == self.namespace: s]",
+    );
+    let mut fs = MemoryFs::new();
+    fs.insert("/project/main.plat", text);
+    let (c, graph) =
+        platc_driver::graph_path(&fs, Path::new("/project"), &Options::default()).unwrap();
+    let rendered = platc_render::render_human(&c.sources, &c.diagnostics, false);
+    assert!(!c.has_errors(), "{rendered}");
+    let g = graph.unwrap();
+    let observes: Vec<(&str, &str)> = g
+        .observes()
+        .iter()
+        .map(|e| (g.name(e.from), g.name(e.to)))
+        .collect();
+    // `audit` is in namespace `audit`: filtered out, not observed.
+    assert_eq!(observes, [("prom", "orders"), ("prom", "events")]);
+    // Unfiltered, all three are (the test above).
+}

@@ -8,26 +8,11 @@
 //! KCL, Pkl and Jsonnet, with their measured times in its README) at 10,000
 //! services, read from disk: check, and build with the output in memory.
 
+mod common;
+
 use std::time::{Duration, Instant};
 
 use platc_driver::{build_path, check_path, synthetic, Options, RealFs};
-
-fn peak_rss_mib() -> Option<f64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb / 1024.0)
-}
-
-fn median(mut times: Vec<Duration>) -> (f64, f64, f64) {
-    times.sort();
-    let ms = |d: Duration| d.as_secs_f64() * 1e3;
-    (
-        ms(times[times.len() / 2]),
-        ms(times[0]),
-        ms(times[times.len() - 1]),
-    )
-}
 
 fn main() {
     // `cargo test --benches` runs this binary too: keep that quick.
@@ -46,12 +31,13 @@ fn main() {
         let c = check_path(&fs, &root, &options).expect("generated project");
         times.push(start.elapsed());
         assert!(!c.has_errors(), "generated platform must be clean");
-        assert_eq!(c.platform.map(|p| p.instances.len()), Some(instances));
+        // The generated instances, and the edge that serves their endpoints.
+        assert_eq!(c.platform.map(|p| p.instances.len()), Some(instances + 1));
     }
-    let (med, min, max) = median(times);
+    let (med, min, max) = common::median(times);
     println!(
         "check/{instances}-instances-{files}-files: median {med:.1} ms, min {min:.1} ms, max {max:.1} ms over {runs} runs; peak RSS {:.1} MiB",
-        peak_rss_mib().unwrap_or(f64::NAN),
+        platc_driver::timings::peak_memory_mib().unwrap_or(f64::NAN),
     );
     // Build at three sizes to show the output grows linearly.
     let sizes: &[usize] = if quick {
@@ -72,12 +58,12 @@ fn main() {
             bytes = b.files.iter().map(|f| f.contents.len()).sum::<usize>();
             count = b.files.len();
         }
-        let (med, min, max) = median(times);
+        let (med, min, max) = common::median(times);
         println!(
             "build/{n}-instances: median {med:.1} ms, min {min:.1} ms, max {max:.1} ms; {count} files, {:.1} MiB of output ({:.0} bytes per instance); peak RSS {:.1} MiB",
             bytes as f64 / (1024.0 * 1024.0),
             bytes as f64 / n as f64,
-            peak_rss_mib().unwrap_or(f64::NAN),
+            platc_driver::timings::peak_memory_mib().unwrap_or(f64::NAN),
         );
     }
     shared_workload(if quick { 200 } else { 10_000 }, runs.min(5));
@@ -110,7 +96,7 @@ fn observers(n: usize, runs: usize) {
         times.push(start.elapsed());
         assert!(!c.has_errors());
     }
-    let (med, min, _) = median(times);
+    let (med, min, _) = common::median(times);
     println!("observers/{n}-services-100-observers: check median {med:.1} ms (min {min:.1}) over {runs} runs");
 }
 
@@ -145,11 +131,11 @@ fn shared_workload(n: usize, runs: usize) {
         build_times.push(start.elapsed());
         assert!(!b.compilation.has_errors());
     }
-    let (cm, cmin, _) = median(check_times);
-    let (bm, bmin, _) = median(build_times);
+    let (cm, cmin, _) = common::median(check_times);
+    let (bm, bmin, _) = common::median(build_times);
     println!(
         "shared-workload/{n}-services: check median {cm:.1} ms (min {cmin:.1}), build median {bm:.1} ms (min {bmin:.1}) over {runs} runs; peak RSS {:.1} MiB",
-        peak_rss_mib().unwrap_or(f64::NAN),
+        platc_driver::timings::peak_memory_mib().unwrap_or(f64::NAN),
     );
     let _ = std::fs::remove_dir_all(&dir);
 }

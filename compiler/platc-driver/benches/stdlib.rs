@@ -12,26 +12,11 @@
 //! (`PLATC_BENCH_THREADS=N` measures N threads instead).
 //! `PLATC_BENCH_INSTANCES=N` and `PLATC_BENCH_RUNS=N` measure one size.
 
-use std::time::{Duration, Instant};
+mod common;
+
+use std::time::Instant;
 
 use platc_driver::{build_path, check_path, synthetic, Options};
-
-fn peak_rss_mib() -> Option<f64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb / 1024.0)
-}
-
-fn median(mut times: Vec<Duration>) -> (f64, f64, f64) {
-    times.sort();
-    let ms = |d: Duration| d.as_secs_f64() * 1e3;
-    (
-        ms(times[times.len() / 2]),
-        ms(times[0]),
-        ms(times[times.len() - 1]),
-    )
-}
 
 fn env_usize(name: &str) -> Option<usize> {
     std::env::var(name).ok().and_then(|n| n.parse().ok())
@@ -73,10 +58,10 @@ fn measure(instances: usize, runs: usize, threads: &str) {
         );
         assert_eq!(c.platform.map(|p| p.instances.len()), Some(instances));
     }
-    let (med, min, max) = median(times);
+    let (med, min, max) = common::median(times);
     println!(
         "stdlib/check/{instances}-instances/{threads}-thread: median {med:.1} ms, min {min:.1} ms, max {max:.1} ms over {runs} runs; peak RSS {:.1} MiB",
-        peak_rss_mib().unwrap_or(f64::NAN),
+        platc_driver::timings::peak_memory_mib().unwrap_or(f64::NAN),
     );
     let mut times = Vec::new();
     let (mut bytes, mut policies, mut count) = (0, 0, 0);
@@ -94,12 +79,12 @@ fn measure(instances: usize, runs: usize, threads: &str) {
             .sum::<usize>();
         count = b.files.len();
     }
-    let (med, min, max) = median(times);
+    let (med, min, max) = common::median(times);
     let mib = |b: usize| b as f64 / (1024.0 * 1024.0);
     println!(
         "stdlib/build/{instances}-instances/{threads}-thread: median {med:.1} ms, min {min:.1} ms, max {max:.1} ms over {runs} runs; {count} files, {:.1} MiB of output ({:.1} MiB NetworkPolicies); peak RSS {:.1} MiB",
         mib(bytes),
         mib(policies),
-        peak_rss_mib().unwrap_or(f64::NAN),
+        platc_driver::timings::peak_memory_mib().unwrap_or(f64::NAN),
     );
 }

@@ -30,7 +30,13 @@ pub fn phase<T>(name: &str, f: impl FnOnce() -> T) -> T {
     out
 }
 
-/// A memory figure of `/proc/self/status`, in MB.
+/// The peak resident memory of the process so far, in MiB (Linux; `None`
+/// elsewhere): what the benchmarks report.
+pub fn peak_memory_mib() -> Option<f64> {
+    status_mb("VmHWM:")
+}
+
+/// A memory figure of `/proc/self/status`, in MiB.
 fn status_mb(field: &str) -> Option<f64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with(field))?;

@@ -147,7 +147,24 @@ impl Evaluator<'_, '_> {
         span: Span,
         env: &Env,
     ) -> Option<Value> {
+        // Over `all(I)` with a filter, what the filter drops is not
+        // observed (spec 5.8.1): MinIO's grants are the accesses whose
+        // server it is, not every access of the platform.
+        let filtered_all = c.filter.is_some()
+            && matches!(&c.source.kind, ast::ExprKind::Call(call) if call.func.name == "all");
+        let mark = self.observes.len();
         let source = self.eval(&c.source, env)?;
+        // What `all(...)` observed, by observed instance, until the filter
+        // keeps it.
+        let mut held: std::collections::HashMap<usize, _> = if filtered_all {
+            self.observes
+                .split_off(mark)
+                .into_iter()
+                .map(|o| (o.1, o))
+                .collect()
+        } else {
+            std::collections::HashMap::new()
+        };
         let items: Vec<(Value, Value)> = match source {
             Value::List(l) => {
                 self.charge(l.len() as u64, c.source.span)?;
@@ -172,12 +189,22 @@ impl Evaluator<'_, '_> {
             if let Some(kv) = &c.key_var {
                 inner.locals.insert(kv.name.clone(), k);
             }
+            let observed = match (&v, held.is_empty()) {
+                (Value::Instance(j), false) => Some(j.0 as usize),
+                _ => None,
+            };
             inner.locals.insert(c.var.name.clone(), v);
             if let Some(f) = &c.filter {
                 match self.eval(f, &inner)? {
                     Value::Bool(true) => {}
                     Value::Bool(false) => continue,
                     _ => return None,
+                }
+            }
+            if let Some(j) = observed {
+                // The element is kept: it is observed.
+                if let Some(o) = held.remove(&j) {
+                    self.observes.push(o);
                 }
             }
             let value = self.eval(&c.value, &inner)?;
