@@ -370,17 +370,6 @@ fn every_postgres_cluster_serves_one_consumer() {
     }
 }
 
-fn yaml_docs(text: &str) -> Vec<Value> {
-    text.split("\n---")
-        .filter(|d| {
-            d.lines()
-                .any(|l| !l.trim().is_empty() && !l.starts_with('#'))
-        })
-        .map(|d| serde_yaml_ng::from_str::<Value>(d).unwrap())
-        .filter(|d| !d.is_null())
-        .collect()
-}
-
 /// Every `secretKeyRef` under a value (env of containers, any depth).
 fn secret_refs(v: &Value, out: &mut Vec<String>) {
     match v {
@@ -409,7 +398,7 @@ fn workload_identity_annotates_service_accounts_and_reads_no_key_pair() {
 
     // The app: its ServiceAccount names the role, its pod runs as it and
     // reads no Secret.
-    let archive = yaml_docs(&files["kubernetes/resources/archive.yaml"]);
+    let archive = common::yaml_docs(&files["kubernetes/resources/archive.yaml"]);
     let account = archive
         .iter()
         .find(|d| d["kind"] == "ServiceAccount")
@@ -619,7 +608,7 @@ fn render(helm: &Path, charts: &Path, release: &str, namespace: &str, values: &s
         "{release}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    yaml_docs(&String::from_utf8_lossy(&out.stdout))
+    common::yaml_docs(&String::from_utf8_lossy(&out.stdout))
 }
 
 /// In external-s3's environment `eks`, Nessie, Trino, the notebooks,
@@ -670,7 +659,7 @@ fn every_consumer_reaches_s3_by_role_in_eks() {
 
     // The notebooks run as the ServiceAccount the component creates.
     let notebooks = yaml(&files["helm/notebooks.values.yaml"]);
-    let account = yaml_docs(&files["kubernetes/resources/notebooks.yaml"])
+    let account = common::yaml_docs(&files["kubernetes/resources/notebooks.yaml"])
         .into_iter()
         .find(|d| d["kind"] == "ServiceAccount")
         .unwrap();

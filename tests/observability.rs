@@ -44,17 +44,6 @@ fn build(text: &str) -> BTreeMap<String, String> {
     common::build_text(text, None)
 }
 
-fn yaml_docs(text: &str) -> Vec<Value> {
-    text.split("\n---")
-        .filter(|d| {
-            d.lines()
-                .any(|l| !l.trim().is_empty() && !l.starts_with('#'))
-        })
-        .map(|d| serde_yaml_ng::from_str::<Value>(d).unwrap())
-        .filter(|v| !v.is_null())
-        .collect()
-}
-
 /// Every object platc writes under `kubernetes/resources/`.
 fn objects(files: &BTreeMap<String, String>) -> Vec<Value> {
     files
@@ -62,7 +51,7 @@ fn objects(files: &BTreeMap<String, String>) -> Vec<Value> {
         .filter(|(p, _)| {
             p.starts_with("kubernetes/resources/") && !p.ends_with("kustomization.yaml")
         })
-        .flat_map(|(_, text)| yaml_docs(text))
+        .flat_map(|(_, text)| common::yaml_docs(text))
         .collect()
 }
 
@@ -368,7 +357,7 @@ fn rendered_services(
         "helm template {release}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    yaml_docs(&String::from_utf8_lossy(&out.stdout))
+    common::yaml_docs(&String::from_utf8_lossy(&out.stdout))
         .into_iter()
         .filter(|d| d["kind"] == "Service")
         .map(|s| {

@@ -211,3 +211,16 @@ pub fn build_text(
     assert!(!b.compilation.has_errors(), "{rendered}");
     b.files.into_iter().map(|f| (f.path, f.contents)).collect()
 }
+
+/// The YAML documents of a multi-document file (a resources or manifests
+/// file), as JSON values: comment-only and empty documents left out.
+pub fn yaml_docs(text: &str) -> Vec<serde_json::Value> {
+    text.split("\n---")
+        .filter(|d| {
+            d.lines()
+                .any(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        })
+        .map(|d| serde_yaml_ng::from_str::<serde_json::Value>(d).unwrap())
+        .filter(|v| !v.is_null())
+        .collect()
+}

@@ -115,47 +115,43 @@ fn evaluate_with(
                 .map(move |(ri, _)| (pi, ri))
         })
         .collect();
+    // The rules in force, in order: of the active policies, those not
+    // skipped.
+    let in_force: Vec<(usize, usize)> = active
+        .iter()
+        .flat_map(|&pi| (0..platform.policies[pi].rules.len()).map(move |ri| (pi, ri)))
+        .filter(|k| !skipped.contains(k))
+        .collect();
     let mut needs: std::collections::HashMap<&'static str, collections::Need> =
         std::collections::HashMap::new();
-    for &pi in &active {
-        for (ri, rule) in platform.policies[pi].rules.iter().enumerate() {
-            if skipped.contains(&(pi, ri)) {
-                continue;
-            }
-            let Some(key) = platc_sema::rule::COLLECTIONS
-                .iter()
-                .find(|c| **c == rule.collection)
-            else {
-                continue;
-            };
-            let exprs = rule
-                .filter
-                .iter()
-                .chain(std::iter::once(&rule.message))
-                .chain(rule.help.iter());
-            let entry = needs.entry(key).or_insert_with(|| Some(Default::default()));
-            for e in exprs {
-                match (e.reads(&rule.var), entry.as_mut()) {
-                    (Some(fields), Some(set)) => set.extend(fields),
-                    (None, _) => *entry = None,
-                    (Some(_), None) => {}
-                }
+    for &(pi, ri) in &in_force {
+        let rule = &platform.policies[pi].rules[ri];
+        let Some(key) = platc_sema::rule::COLLECTIONS
+            .iter()
+            .find(|c| **c == rule.collection)
+        else {
+            continue;
+        };
+        let exprs = rule
+            .filter
+            .iter()
+            .chain(std::iter::once(&rule.message))
+            .chain(rule.help.iter());
+        let entry = needs.entry(key).or_insert_with(|| Some(Default::default()));
+        for e in exprs {
+            match (e.reads(&rule.var), entry.as_mut()) {
+                (Some(fields), Some(set)) => set.extend(fields),
+                (None, _) => *entry = None,
+                (Some(_), None) => {}
             }
         }
     }
     // The rules over `params`, in order: the bit of each in an element's
     // `rules`.
-    let param_rules: Vec<(usize, usize)> = active
+    let param_rules: Vec<(usize, usize)> = in_force
         .iter()
-        .flat_map(|&pi| {
-            let skipped = &skipped;
-            platform.policies[pi]
-                .rules
-                .iter()
-                .enumerate()
-                .filter(move |(ri, r)| r.collection == "params" && !skipped.contains(&(pi, *ri)))
-                .map(move |(ri, _)| (pi, ri))
-        })
+        .copied()
+        .filter(|&(pi, ri)| platform.policies[pi].rules[ri].collection == "params")
         .collect();
     let mut built = collections::Collections::new(platform, graph, user_values, needs);
     if let Some(masks) = param_masks(platform, &param_rules, &pvalue).filter(|_| settle_params) {
@@ -165,18 +161,14 @@ fn evaluate_with(
     // once, serves every rule over it, and is dropped before the next is
     // built, so memory holds one collection at a time.
     let mut order: Vec<&'static str> = Vec::new();
-    for &pi in &active {
-        for (ri, rule) in platform.policies[pi].rules.iter().enumerate() {
-            if skipped.contains(&(pi, ri)) {
-                continue;
-            }
-            if let Some(key) = platc_sema::rule::COLLECTIONS
-                .iter()
-                .find(|c| **c == rule.collection)
-            {
-                if !order.contains(key) {
-                    order.push(key);
-                }
+    for &(pi, ri) in &in_force {
+        let collection = &platform.policies[pi].rules[ri].collection;
+        if let Some(key) = platc_sema::rule::COLLECTIONS
+            .iter()
+            .find(|c| *c == collection)
+        {
+            if !order.contains(key) {
+                order.push(key);
             }
         }
     }
@@ -195,15 +187,7 @@ fn evaluate_with(
         );
     }
     let results = platc_diag::par::map(&chunks, |(key, range)| {
-        evaluate_chunk(
-            platform,
-            &active,
-            &skipped,
-            &built,
-            &pvalue,
-            key,
-            range.clone(),
-        )
+        evaluate_chunk(platform, &in_force, &built, &pvalue, key, range.clone())
     });
     // (policy, rule, chunk, element) of each finding, to restore the order
     // of policies, then elements.
@@ -242,8 +226,7 @@ struct ChunkResult {
 /// instances in `range`.
 fn evaluate_chunk(
     platform: &Platform,
-    active: &[usize],
-    skipped: &std::collections::HashSet<(usize, usize)>,
+    in_force: &[(usize, usize)],
     built: &collections::Collections<'_, '_>,
     pvalue: &platc_sema::Value,
     key: &'static str,
@@ -256,78 +239,75 @@ fn evaluate_chunk(
     // The index of each rule among the rules over the collection: its bit
     // in an element's `rules`.
     let mut k = 0;
-    for &pi in active {
+    for &(pi, ri) in in_force {
         let policy = &platform.policies[pi];
+        let rule = &policy.rules[ri];
+        if rule.collection != key {
+            continue;
+        }
         let code = platc_diag::intern_code(&policy.code);
-        for (ri, rule) in policy.rules.iter().enumerate() {
-            if rule.collection != key || skipped.contains(&(pi, ri)) {
+        let bit = 1u64.checked_shl(k).unwrap_or(0);
+        k += 1;
+        for (ei, el) in elements.iter().enumerate() {
+            if bit != 0 && el.rules & bit == 0 {
                 continue;
             }
-            let bit = 1u64.checked_shl(k).unwrap_or(0);
-            k += 1;
-            for (ei, el) in elements.iter().enumerate() {
-                if bit != 0 && el.rules & bit == 0 {
-                    continue;
+            let holds = match holds(rule, el, pvalue) {
+                Ok(b) => b,
+                Err(d) => {
+                    out.errors.push(((pi, ri, ei), *d));
+                    break;
                 }
-                let holds = match holds(rule, el, pvalue) {
-                    Ok(b) => b,
-                    Err(d) => {
-                        out.errors.push(((pi, ri, ei), *d));
-                        break;
-                    }
-                };
-                if !holds {
-                    continue;
-                }
-                let text = |e: &platc_sema::rule::RuleExpr| -> Result<String, Box<Diagnostic>> {
-                    match e.eval(&rule.var, &el.value, pvalue)? {
-                        platc_sema::Value::Str(s) => Ok(s.to_string()),
-                        v => Ok(v.interpolate().unwrap_or_default()),
-                    }
-                };
-                let (message, help) = match (
-                    text(&rule.message),
-                    rule.help.as_ref().map(text).transpose(),
-                ) {
-                    (Ok(m), Ok(h)) => (m, h),
-                    (Err(d), _) | (_, Err(d)) => {
-                        out.errors.push(((pi, ri, ei), *d));
-                        break;
-                    }
-                };
-                let subject = el.subject.to_subject();
-                let matching = |expired: bool| {
-                    platform.waivers.iter().position(|w| {
-                        w.policy == policy.name
-                            && w.expired == expired
-                            && waives(&w.target, &subject)
-                    })
-                };
-                let waived_by = matching(false);
-                let expired_waiver = matching(true).map(|w| {
-                    let w = &platform.waivers[w];
-                    (w.span, w.until.map(|d| d.to_string()))
-                });
-                out.findings.push((
-                    (pi, ri, ei),
-                    Finding {
-                        policy: pi,
-                        policy_name: policy.name.clone(),
-                        pack: policy.pack.clone(),
-                        code,
-                        severity: policy.severity,
-                        message,
-                        help,
-                        span: el.span,
-                        // The condition that held (the whole rule without one).
-                        rule_span: rule.filter.as_ref().map_or(rule.span, |f| f.span()),
-                        subject,
-                        waived_by,
-                        waiver_reason: waived_by.map(|w| platform.waivers[w].reason.clone()),
-                        expired_waiver,
-                    },
-                ));
+            };
+            if !holds {
+                continue;
             }
+            let text = |e: &platc_sema::rule::RuleExpr| -> Result<String, Box<Diagnostic>> {
+                match e.eval(&rule.var, &el.value, pvalue)? {
+                    platc_sema::Value::Str(s) => Ok(s.to_string()),
+                    v => Ok(v.interpolate().unwrap_or_default()),
+                }
+            };
+            let (message, help) = match (
+                text(&rule.message),
+                rule.help.as_ref().map(text).transpose(),
+            ) {
+                (Ok(m), Ok(h)) => (m, h),
+                (Err(d), _) | (_, Err(d)) => {
+                    out.errors.push(((pi, ri, ei), *d));
+                    break;
+                }
+            };
+            let subject = el.subject.to_subject();
+            let matching = |expired: bool| {
+                platform.waivers.iter().position(|w| {
+                    w.policy == policy.name && w.expired == expired && waives(&w.target, &subject)
+                })
+            };
+            let waived_by = matching(false);
+            let expired_waiver = matching(true).map(|w| {
+                let w = &platform.waivers[w];
+                (w.span, w.until.map(|d| d.to_string()))
+            });
+            out.findings.push((
+                (pi, ri, ei),
+                Finding {
+                    policy: pi,
+                    policy_name: policy.name.clone(),
+                    pack: policy.pack.clone(),
+                    code,
+                    severity: policy.severity,
+                    message,
+                    help,
+                    span: el.span,
+                    // The condition that held (the whole rule without one).
+                    rule_span: rule.filter.as_ref().map_or(rule.span, |f| f.span()),
+                    subject,
+                    waived_by,
+                    waiver_reason: waived_by.map(|w| platform.waivers[w].reason.clone()),
+                    expired_waiver,
+                },
+            ));
         }
     }
     out

@@ -522,7 +522,7 @@ impl<'t, 'a> Evaluator<'t, 'a> {
             for (i, refs) in work {
                 let before = w.diagnostics.len();
                 let r = w.instance_ir(i, refs.clone());
-                let silent = r.is_none() && w.diagnostics.len() == before && !w.args_failed(i);
+                let silent = r.is_none() && w.diagnostics.len() == before;
                 out.push((i, r, silent));
                 refs_back.push((i, refs));
             }
@@ -680,18 +680,6 @@ impl<'t, 'a> Evaluator<'t, 'a> {
         }
     }
 
-    /// Whether the args of instance `i` were computed and failed: reported
-    /// where they were computed (which may be while another instance read
-    /// them).
-    fn args_failed(&self, i: usize) -> bool {
-        matches!(
-            self.args
-                .get(&i)
-                .or_else(|| self.frozen.as_deref().and_then(|f| f.args.get(&i))),
-            Some(super::ArgsState::Done(None))
-        )
-    }
-
     /// The instances of `on` evaluated one after the other.
     fn evaluate_in_order(
         &mut self,
@@ -703,9 +691,7 @@ impl<'t, 'a> Evaluator<'t, 'a> {
             let before = self.diagnostics.len();
             match self.instance_ir(i, refs) {
                 Some(inst) => instances.push(inst),
-                None if self.diagnostics.len() == before && !self.args_failed(i) => {
-                    silent_failures.push(i)
-                }
+                None if self.diagnostics.len() == before => silent_failures.push(i),
                 None => {}
             }
         }
