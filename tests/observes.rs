@@ -124,3 +124,99 @@ fn a_filtered_all_observes_what_it_keeps() {
     assert_eq!(observes, [("prom", "orders"), ("prom", "events")]);
     // Unfiltered, all three are (the test above).
 }
+
+/// A filter over `all(...)` that compares a field of the element (`g.server
+/// == self.name`) is answered from an index of the providers by that field
+/// (the providers are not each read by every reader): it keeps exactly
+/// what the same filter keeps when it is not indexable (its comparison not
+/// first), in the same order, with optional fields left unset and
+/// providers in other namespaces.
+#[test]
+fn a_filter_comparing_a_field_keeps_what_any_filter_keeps() {
+    let platform = |filter: &str| {
+        format!(
+            r#"platform "lab" {{}}
+
+interface Grant {{
+  server: string
+  user: string
+  tier: string?
+}}
+
+component server {{
+  chart "server" version "1.0.0" from "https://charts.example.com"
+  let grants = [for g in all(Grant) if {filter}: g]
+  values {{
+    users = [for g in grants: g.user]
+    owners = [for g in grants: g.name]
+  }}
+}}
+
+component access {{
+  chart "access" version "1.0.0" from "https://charts.example.com"
+  param server: string
+  param user: string
+  param tier: string? = none
+  provides Grant {{
+    server = server
+    user = user
+    tier = tier
+  }}
+  values {{ user = user }}
+}}
+
+server alpha {{}}
+server beta {{}}
+server gamma {{ namespace = "other" }}
+
+access a1 {{ server = "beta" user = "u1" }}
+access a2 {{ server = "alpha" user = "u2" tier = "gold" }}
+access a3 {{ server = "beta" user = "u3" namespace = "other" }}
+access a4 {{ server = "alpha" user = "u4" }}
+access a5 {{ server = "gamma" user = "u5" tier = "gold" }}
+access a6 {{ server = "alpha" user = "skip" }}
+access a7 {{ server = "beta" user = "u7" tier = "gold" }}
+"#
+        )
+    };
+    let values = |filter: &str| {
+        let files = build(&platform(filter));
+        ["alpha", "beta", "gamma"]
+            .map(|s| {
+                let text = &files[&format!("helm/{s}.values.yaml")];
+                // Without the header.
+                text.lines()
+                    .filter(|l| !l.starts_with('#'))
+                    .map(|l| format!("{l}\n"))
+                    .collect::<String>()
+            })
+            .join("---\n")
+    };
+    // Not indexable: the comparison is not the first operand.
+    let plain = values("true && g.server == self.name && g.user != \"skip\"");
+    assert_eq!(
+        plain,
+        "owners:\n  - a2\n  - a4\nusers:\n  - u2\n  - u4\n---\n\
+         owners:\n  - a1\n  - a3\n  - a7\nusers:\n  - u1\n  - u3\n  - u7\n---\n\
+         owners:\n  - a5\nusers:\n  - u5\n"
+    );
+    for indexed in [
+        "g.server == self.name && g.user != \"skip\"",
+        "self.name == g.server && g.user != \"skip\"",
+        "g.server == \"${self.name}\" && \"skip\" != g.user",
+    ] {
+        assert_eq!(values(indexed), plain, "{indexed}");
+    }
+    // An optional field: providers that leave it unset are compared too.
+    let gold = values("g.tier == \"gold\" && g.server == self.name");
+    assert_eq!(
+        gold,
+        values("true && g.tier == \"gold\" && g.server == self.name")
+    );
+    assert!(gold.contains("- a2\n") && gold.contains("- a7\n") && !gold.contains("a1"));
+    // Namespaces, a built-in field.
+    assert_eq!(
+        values("g.namespace == self.namespace"),
+        values("true && g.namespace == self.namespace")
+    );
+}

@@ -332,3 +332,38 @@ fn druid_rejects_what_it_cannot_run_with() {
         assert!(errors[0].contains(message), "{errors:?}");
     }
 }
+
+/// The chart's key Secret has a fixed name, so two Druids cannot share a
+/// namespace: each of them says so, and a Druid in another namespace is
+/// not counted.
+#[test]
+fn two_druids_cannot_share_a_namespace() {
+    let second = |namespace: &str| {
+        format!(
+            "{}\ndruid olap2 {{\n  database = druiddb\n  deep_storage = druid_s3\n  bucket = \"druid\"\n  credentials = druid_credentials\n{namespace}}}\n",
+            warehouse()
+        )
+    };
+    let sharing = |text: &str| -> Vec<String> {
+        platc_driver::check_source("main.plat", text, &Options::default())
+            .diagnostics
+            .iter()
+            .filter(|d| d.code == "E0324" && d.message.contains("is not the only Druid"))
+            .map(|d| d.message.clone())
+            .collect()
+    };
+    let errors = sharing(&second(""));
+    assert_eq!(errors.len(), 2, "{errors:?}");
+    for name in ["olap", "olap2"] {
+        assert!(
+            errors.iter().any(|e| e.starts_with(&format!(
+                "`{name}` is not the only Druid in namespace `warehouse`"
+            ))),
+            "{errors:?}"
+        );
+    }
+    assert_eq!(
+        sharing(&second("  namespace = \"olap2\"\n")),
+        Vec::<String>::new()
+    );
+}

@@ -182,6 +182,20 @@ impl Evaluator<'_, '_> {
             }
             _ => return None,
         };
+        // Only the elements that can pass a filter comparing a field of
+        // each provider (see `index`).
+        let candidates = if filtered_all && items.len() > 1 {
+            self.filter_candidates(c, env, items.len())?
+        } else {
+            None
+        };
+        let items: Vec<(Value, Value)> = match candidates {
+            None => items,
+            Some(keep) => {
+                let mut items: Vec<Option<(Value, Value)>> = items.into_iter().map(Some).collect();
+                keep.into_iter().filter_map(|p| items[p].take()).collect()
+            }
+        };
         let mut inner = env.clone();
         let mut list = Vec::new();
         let mut map = BTreeMap::new();

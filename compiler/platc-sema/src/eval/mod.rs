@@ -21,6 +21,7 @@ mod build;
 pub use build::set_instance_chunk;
 mod builtins;
 mod constraints;
+mod index;
 mod objects;
 mod paths;
 mod routes;
@@ -108,6 +109,13 @@ pub(crate) struct Evaluator<'t, 'a> {
     /// before it was spread over threads, read (the memos above are then
     /// what the worker adds).
     frozen: Option<Arc<Frozen<'t, 'a>>>,
+    /// The value of each interface field read from a provider (`g.host`),
+    /// by (provider, address of the field's expression): the same
+    /// whoever reads it, so computed once.
+    provided_memo: FastMap<(usize, usize), Value>,
+    /// The providers of an interface grouped by a field, by (interface,
+    /// field): see [`index`]. `None` when a provider's field failed.
+    field_index: HashMap<(String, String), Option<Arc<index::FieldIndex>>>,
 }
 
 /// The memos of an evaluation once every instance's args are computed:
@@ -191,6 +199,8 @@ impl<'t, 'a> Evaluator<'t, 'a> {
             secret_reads: std::collections::HashSet::new(),
             sources_memo: HashMap::new(),
             frozen: None,
+            provided_memo: FastMap::default(),
+            field_index: HashMap::new(),
         }
     }
 
@@ -936,12 +946,18 @@ impl<'t, 'a> Evaluator<'t, 'a> {
                             return Some(Value::None);
                         };
                         let _ = args;
+                        let key = (i, expr as *const ast::Expr as usize);
+                        if let Some(v) = self.provided_memo.get(&key) {
+                            return Some(v.clone());
+                        }
                         let env = Env {
                             locals: HashMap::new(),
                             self_inst: Some(i),
                             reader: None,
                         };
-                        self.eval(expr, &env)
+                        let v = self.eval(expr, &env)?;
+                        self.provided_memo.insert(key, v.clone());
+                        Some(v)
                     }
                 }
             }
