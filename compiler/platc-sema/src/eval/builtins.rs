@@ -7,7 +7,7 @@ use platc_syntax::ast;
 use sha2::{Digest, Sha256};
 
 use super::{duplicate_key, Env, Evaluator};
-use crate::value::Value;
+use crate::value::{InstId, Value};
 
 impl Evaluator<'_, '_> {
     pub(super) fn call(&mut self, call: &ast::Call, env: &Env) -> Option<Value> {
@@ -116,10 +116,7 @@ impl Evaluator<'_, '_> {
     /// provides the interface for real, by name. The instance evaluating it
     /// observes them.
     fn all(&mut self, call: &ast::Call, env: &Env) -> Option<Value> {
-        let iid = *self.t.all_calls.get(&(call.span.file.0, call.span.start))?;
-        let iface = self.t.ifaces[iid.0 as usize].decl.name.name.clone();
-        let providers = self.providers(&iface);
-        self.charge(1 + providers.len() as u64, call.span)?;
+        let (iface, providers) = self.all_providers(call)?;
         let mut out = Vec::with_capacity(providers.len());
         for j in providers {
             if let Some(from) = env.self_inst {
@@ -130,6 +127,16 @@ impl Evaluator<'_, '_> {
             out.push(Value::Instance(crate::value::InstId(j as u32)));
         }
         Some(Value::list(out))
+    }
+
+    /// The interface of an `all(...)` call and its providers, charged,
+    /// not observed.
+    fn all_providers(&mut self, call: &ast::Call) -> Option<(String, Vec<usize>)> {
+        let iid = *self.t.all_calls.get(&(call.span.file.0, call.span.start))?;
+        let iface = self.t.ifaces[iid.0 as usize].decl.name.name.clone();
+        let providers = self.providers(&iface);
+        self.charge(1 + providers.len() as u64, call.span)?;
+        Some((iface, providers))
     }
 
     fn fail(&mut self, span: Span, what: &str) -> Option<Value> {
@@ -149,51 +156,52 @@ impl Evaluator<'_, '_> {
     ) -> Option<Value> {
         // Over `all(I)` with a filter, what the filter drops is not
         // observed (spec 5.8.1): MinIO's grants are the accesses whose
-        // server it is, not every access of the platform.
-        let filtered_all = c.filter.is_some()
-            && matches!(&c.source.kind, ast::ExprKind::Call(call) if call.func.name == "all");
-        let mark = self.observes.len();
-        let source = self.eval(&c.source, env)?;
-        // What `all(...)` observed, by observed instance, until the filter
-        // keeps it.
-        let mut held: std::collections::HashMap<usize, _> = if filtered_all {
-            self.observes
-                .split_off(mark)
-                .into_iter()
-                .map(|o| (o.1, o))
-                .collect()
-        } else {
-            std::collections::HashMap::new()
+        // server it is, not every access of the platform. The elements
+        // are the providers; only those that can pass the filter are
+        // gone through (see `index`).
+        let filtered_all = match (&c.filter, &c.source.kind) {
+            (Some(_), ast::ExprKind::Call(call)) if call.func.name == "all" => Some(call),
+            _ => None,
         };
-        let items: Vec<(Value, Value)> = match source {
-            Value::List(l) => {
-                self.charge(l.len() as u64, c.source.span)?;
-                l.iter()
-                    .cloned()
-                    .enumerate()
-                    .map(|(i, v)| (Value::Int(i as i64), v))
-                    .collect()
+        // (interface, span of the call) of a filtered `all(...)`: the
+        // elements the filter keeps are observed.
+        let mut observed = None;
+        let items: Vec<(Value, Value)> = if let Some(call) = filtered_all {
+            let (iface, providers) = self.all_providers(call)?;
+            self.charge(providers.len() as u64, c.source.span)?;
+            let candidates = if providers.len() > 1 {
+                self.filter_candidates(c, env, providers.len())?
+            } else {
+                None
+            };
+            let item = |p: usize| {
+                (
+                    Value::Int(p as i64),
+                    Value::Instance(InstId(providers[p] as u32)),
+                )
+            };
+            observed = Some((iface, call.span));
+            match candidates {
+                Some(keep) => keep.into_iter().map(item).collect(),
+                None => (0..providers.len()).map(item).collect(),
             }
-            Value::Map(m) => {
-                self.charge(m.len() as u64, c.source.span)?;
-                m.iter()
-                    .map(|(k, v)| (Value::Str(k.as_str().into()), v.clone()))
-                    .collect()
-            }
-            _ => return None,
-        };
-        // Only the elements that can pass a filter comparing a field of
-        // each provider (see `index`).
-        let candidates = if filtered_all && items.len() > 1 {
-            self.filter_candidates(c, env, items.len())?
         } else {
-            None
-        };
-        let items: Vec<(Value, Value)> = match candidates {
-            None => items,
-            Some(keep) => {
-                let mut items: Vec<Option<(Value, Value)>> = items.into_iter().map(Some).collect();
-                keep.into_iter().filter_map(|p| items[p].take()).collect()
+            match self.eval(&c.source, env)? {
+                Value::List(l) => {
+                    self.charge(l.len() as u64, c.source.span)?;
+                    l.iter()
+                        .cloned()
+                        .enumerate()
+                        .map(|(i, v)| (Value::Int(i as i64), v))
+                        .collect()
+                }
+                Value::Map(m) => {
+                    self.charge(m.len() as u64, c.source.span)?;
+                    m.iter()
+                        .map(|(k, v)| (Value::Str(k.as_str().into()), v.clone()))
+                        .collect()
+                }
+                _ => return None,
             }
         };
         let mut inner = env.clone();
@@ -203,8 +211,10 @@ impl Evaluator<'_, '_> {
             if let Some(kv) = &c.key_var {
                 inner.locals.insert(kv.name.clone(), k);
             }
-            let observed = match (&v, held.is_empty()) {
-                (Value::Instance(j), false) => Some(j.0 as usize),
+            let kept = match (&v, &observed, env.self_inst) {
+                (Value::Instance(j), Some(o), Some(from)) if j.0 as usize != from => {
+                    Some((from, j.0 as usize, o))
+                }
                 _ => None,
             };
             inner.locals.insert(c.var.name.clone(), v);
@@ -215,11 +225,9 @@ impl Evaluator<'_, '_> {
                     _ => return None,
                 }
             }
-            if let Some(j) = observed {
+            if let Some((from, j, (iface, at))) = kept {
                 // The element is kept: it is observed.
-                if let Some(o) = held.remove(&j) {
-                    self.observes.push(o);
-                }
+                self.observes.push((from, j, iface.clone(), *at));
             }
             let value = self.eval(&c.value, &inner)?;
             self.charge(value.weight(), span)?;
