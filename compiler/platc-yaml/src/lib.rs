@@ -74,7 +74,7 @@ fn write_document<T: Tree + ?Sized>(out: &mut String, node: Node<'_, T>) {
         Node::Map(m) if !m.is_empty() => write_map(out, &m, 0, false),
         Node::Seq(a) if !a.is_empty() => write_seq(out, &a, 0, false),
         n => {
-            out.push_str(&inline(&n, 0, 2));
+            push_inline(out, &n, 0, 2);
             out.push('\n');
         }
     }
@@ -117,28 +117,68 @@ pub fn comment_text(s: &str) -> String {
 }
 
 fn pad(out: &mut String, indent: usize) {
-    out.extend(std::iter::repeat_n(' ', indent));
+    const SPACES: &str = "                                                                ";
+    let mut n = indent;
+    while n > 0 {
+        let k = n.min(SPACES.len());
+        out.push_str(&SPACES[..k]);
+        n -= k;
+    }
+}
+
+/// The number of characters of `s`.
+fn width(s: &str) -> usize {
+    if s.is_ascii() {
+        s.len()
+    } else {
+        s.chars().count()
+    }
+}
+
+/// Whether every byte of `s` is printable ASCII (nothing to escape).
+fn printable_ascii(s: &str) -> bool {
+    s.bytes().all(|b| (0x20..0x7F).contains(&b))
+}
+
+/// Writes `s` as a scalar ([`scalar`]); returns its width.
+fn push_scalar(out: &mut String, s: &str) -> usize {
+    if is_plain_safe(s) {
+        out.push_str(s);
+        width(s)
+    } else {
+        let q = double_quoted(s);
+        out.push_str(&q);
+        width(&q)
+    }
 }
 
 /// Scalars and empty collections. `col` is the column where the value
 /// starts; a long string with spaces folds onto lines indented by `cont`.
-fn inline<T: Tree + ?Sized>(v: &Node<'_, T>, col: usize, cont: usize) -> String {
+fn push_inline<T: Tree + ?Sized>(out: &mut String, v: &Node<'_, T>, col: usize, cont: usize) {
     match v {
-        Node::Null => "null".into(),
-        Node::Bool(b) => b.to_string(),
-        Node::Number(n) => n.to_string(),
-        Node::Str(s) => string_value(s, col, cont),
-        Node::Map(_) => "{}".into(),
-        Node::Seq(_) => "[]".into(),
+        Node::Null => out.push_str("null"),
+        Node::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Node::Number(n) => out.push_str(n),
+        Node::Str(s) => push_string_value(out, s, col, cont),
+        Node::Map(_) => out.push_str("{}"),
+        Node::Seq(_) => out.push_str("[]"),
     }
 }
 
-fn string_value(s: &str, col: usize, cont: usize) -> String {
-    let plain = scalar(s);
-    if col + plain.chars().count() <= WIDTH || !s.contains(' ') {
-        return plain;
+fn push_string_value(out: &mut String, s: &str, col: usize, cont: usize) {
+    if is_plain_safe(s) {
+        if col + width(s) <= WIDTH || !s.contains(' ') {
+            out.push_str(s);
+            return;
+        }
+    } else {
+        let quoted = double_quoted(s);
+        if col + width(&quoted) <= WIDTH || !s.contains(' ') {
+            out.push_str(&quoted);
+            return;
+        }
     }
-    folded(s, col, cont)
+    out.push_str(&folded(s, col, cont));
 }
 
 fn number(n: &serde_json::Number) -> String {
@@ -167,17 +207,15 @@ fn write_map<T: Tree + ?Sized>(
         }
         // The column just after the `:`.
         let colon_col;
-        if k.chars().count() > MAX_IMPLICIT_KEY {
+        if width(k) > MAX_IMPLICIT_KEY {
             out.push_str("? ");
-            out.push_str(&scalar(k));
+            push_scalar(out, k);
             out.push('\n');
             pad(out, indent);
             out.push(':');
             colon_col = indent + 1;
         } else {
-            let key = scalar(k);
-            colon_col = indent + key.chars().count() + 1;
-            out.push_str(&key);
+            colon_col = indent + push_scalar(out, k) + 1;
             out.push(':');
         }
         match v.node() {
@@ -191,7 +229,7 @@ fn write_map<T: Tree + ?Sized>(
             }
             n => {
                 out.push(' ');
-                out.push_str(&inline(&n, colon_col + 1, indent + 2));
+                push_inline(out, &n, colon_col + 1, indent + 2);
                 out.push('\n');
             }
         }
@@ -208,7 +246,7 @@ fn write_seq<T: Tree + ?Sized>(out: &mut String, items: &[&T], indent: usize, fi
             Node::Map(m) if !m.is_empty() => write_map(out, &m, indent + 2, true),
             Node::Seq(a) if !a.is_empty() => write_seq(out, &a, indent + 2, true),
             n => {
-                out.push_str(&inline(&n, indent + 2, indent + 2));
+                push_inline(out, &n, indent + 2, indent + 2);
                 out.push('\n');
             }
         }
@@ -259,8 +297,12 @@ fn folded(s: &str, col: usize, cont: usize) -> String {
 fn double_quoted(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
-    for c in s.chars() {
-        push_escaped(&mut out, c);
+    if printable_ascii(s) && !s.contains(['\\', '"']) {
+        out.push_str(s);
+    } else {
+        for c in s.chars() {
+            push_escaped(&mut out, c);
+        }
     }
     out.push('"');
     out
@@ -329,7 +371,7 @@ fn is_plain_safe(s: &str) -> bool {
     if s.starts_with(' ') || s.ends_with(' ') || s.ends_with(':') || s.starts_with("...") {
         return false;
     }
-    if s.contains(": ") || s.contains(" #") || s.chars().any(must_escape) {
+    if s.contains(": ") || s.contains(" #") || (!printable_ascii(s) && s.chars().any(must_escape)) {
         return false;
     }
     // (No special word is longer than 5 bytes: compared without copying.)

@@ -31,7 +31,15 @@ pub(super) const KUBERNETES_PROVIDER: (&str, &str) = ("hashicorp/kubernetes", "~
 /// becomes `$${` and `%{` becomes `%%{`, so Terraform reads back exactly
 /// the original text.
 pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
+    // Most text has nothing to escape.
+    if !s
+        .as_bytes()
+        .windows(2)
+        .any(|w| w[1] == b'{' && matches!(w[0], b'$' | b'%'))
+    {
+        return s.to_string();
+    }
+    let mut out = String::with_capacity(s.len() + 8);
     let mut chars = s.chars().peekable();
     while let Some(c) = chars.next() {
         out.push(c);
@@ -65,20 +73,28 @@ fn lit_tree(v: Json) -> Json {
 /// A JSON output file: pretty-printed, with invisible and bidirectional
 /// characters escaped, and a final newline.
 pub fn to_file(path: String, v: &Json) -> OutputFile {
-    let text = serde_json::to_string_pretty(v).expect("JSON values always serialize");
+    let mut text = serde_json::to_string_pretty(v).expect("JSON values always serialize");
     // serde_json escapes control characters; the invisible and
     // bidirectional ones are escaped too, so that what a reviewer reads in
     // the file is what Terraform sees (they can only occur inside strings).
-    let mut contents = String::with_capacity(text.len() + 1);
-    for c in text.chars() {
-        if matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{2028}' | '\u{2029}' | '\u{FEFF}')
-        {
-            contents.push_str(&format!("\\u{:04x}", c as u32));
-        } else {
-            contents.push(c);
+    // All of them are encoded from a lead byte 0xE2 or 0xEF: text without
+    // either (nearly all) is kept as it is.
+    let contents = if text.bytes().any(|b| b == 0xE2 || b == 0xEF) {
+        let mut contents = String::with_capacity(text.len() + 1);
+        for c in text.chars() {
+            if matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{2028}' | '\u{2029}' | '\u{FEFF}')
+            {
+                contents.push_str(&format!("\\u{:04x}", c as u32));
+            } else {
+                contents.push(c);
+            }
         }
-    }
-    contents.push('\n');
+        contents.push('\n');
+        contents
+    } else {
+        text.push('\n');
+        text
+    };
     OutputFile { path, contents }
 }
 
