@@ -224,9 +224,10 @@ impl<'a> Plan<'a> {
             };
             let users = secret_users[t].clone();
             for input in inputs {
-                if let Some(j) = p.secrets.iter().position(|s| {
-                    s.name == input.secret && matches!(s.source, SecretSource::Env { .. })
-                }) {
+                if let Some(j) = p
+                    .secret_index(&input.secret)
+                    .filter(|&j| matches!(p.secrets[j].source, SecretSource::Env { .. }))
+                {
                     secret_users[j].extend(users.iter().copied());
                 }
             }
@@ -269,14 +270,15 @@ impl<'a> Plan<'a> {
             let SecretSource::Template { inputs, .. } = &secret.source else {
                 continue;
             };
-            let Some(t) = p.secrets.iter().position(|s| s.name == secret.name) else {
+            let Some(t) = p.secret_index(&secret.name) else {
                 continue;
             };
             let namespaces = secret_namespaces[t].clone();
             for input in inputs {
-                if let Some(j) = p.secrets.iter().position(|s| {
-                    s.name == input.secret && matches!(s.source, SecretSource::Env { .. })
-                }) {
+                if let Some(j) = p
+                    .secret_index(&input.secret)
+                    .filter(|&j| matches!(p.secrets[j].source, SecretSource::Env { .. }))
+                {
                     secret_namespaces[j].extend(namespaces.iter().cloned());
                 }
             }
@@ -338,7 +340,7 @@ fn secrets_of(p: &Platform, inst: &Instance) -> BTreeSet<usize> {
         prov.fields.values().for_each(|v| walk(v, &mut out));
     }
     for sv in &inst.sensitive_values {
-        if let Some(i) = p.secrets.iter().position(|s| s.name == sv.secret) {
+        if let Some(i) = p.secret_index(&sv.secret) {
             out.insert(i);
         }
     }

@@ -23,6 +23,8 @@ pub struct Platform {
     /// In declaration order (root file first, then imports depth-first).
     pub instances: Vec<Instance>,
     pub secrets: Vec<Secret>,
+    /// [`Platform::secret_index`]'s map: filled on first use.
+    pub secret_positions: std::sync::OnceLock<std::collections::HashMap<String, usize>>,
     /// The charts whose full `values.schema.json` the user points at
     /// (`chart_schemas`), in source order.
     pub chart_schemas: Vec<ChartSchema>,
@@ -223,7 +225,25 @@ impl Platform {
     }
 
     pub fn secret(&self, name: &str) -> Option<&Secret> {
-        self.secrets.iter().find(|s| s.name == name)
+        self.secret_index(name).map(|i| &self.secrets[i])
+    }
+
+    /// The position of secret `name` in `secrets` (looked up in a map
+    /// built on first use: emission looks secrets up per reader).
+    pub fn secret_index(&self, name: &str) -> Option<usize> {
+        let index = self.secret_positions.get_or_init(|| {
+            let mut m = std::collections::HashMap::with_capacity(self.secrets.len());
+            for (i, s) in self.secrets.iter().enumerate() {
+                m.entry(s.name.clone()).or_insert(i);
+            }
+            m
+        });
+        match index.get(name) {
+            Some(&i) if self.secrets.get(i).is_some_and(|s| s.name == name) => Some(i),
+            // `secrets` changed after the map was built.
+            Some(_) => self.secrets.iter().position(|s| s.name == name),
+            None => None,
+        }
     }
 }
 

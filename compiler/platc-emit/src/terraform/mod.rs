@@ -186,16 +186,18 @@ fn versions(plan: &Plan) -> Json {
 /// needs the value itself).
 fn secrets_with_values<'a>(plan: &Plan<'a>) -> Vec<(usize, &'a str)> {
     let p = plan.platform;
+    let sensitive: std::collections::HashSet<(&str, &str)> = p
+        .instances
+        .iter()
+        .filter(|i| i.chart.is_some())
+        .flat_map(|i| &i.sensitive_values)
+        .map(|v| (v.secret.as_str(), v.key.as_str()))
+        .collect();
     let mut out = Vec::new();
     for (s, secret) in p.secrets.iter().enumerate() {
         for key in &secret.keys {
-            let used = plan.is_env(s)
-                || p.instances.iter().any(|i| {
-                    i.chart.is_some()
-                        && i.sensitive_values
-                            .iter()
-                            .any(|v| v.secret == secret.name && v.key == *key)
-                });
+            let used =
+                plan.is_env(s) || sensitive.contains(&(secret.name.as_str(), key.as_str()));
             if used {
                 out.push((s, key.as_str()));
             }

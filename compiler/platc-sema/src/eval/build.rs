@@ -325,6 +325,7 @@ impl<'t, 'a> Evaluator<'t, 'a> {
                 .collect(),
             instances,
             secrets,
+            secret_positions: Default::default(),
             chart_schemas: p
                 .attrs
                 .iter()
