@@ -274,3 +274,57 @@ fn no_output_file_carries_hidden_characters() {
         .contents;
     assert!(tf.contains("\\u200b"), "{tf}");
 }
+
+/// The root output `provided` is written once: for an instance with a
+/// module, it is the module's output (`${module.NAME.provided}`), and that
+/// module is given the fields; an instance without a module has its
+/// fields there as they are.
+#[test]
+fn provided_outputs_name_the_modules_given_the_fields() {
+    for example in examples() {
+        let files = build(&example, None);
+        let json = |path: &str| -> serde_json::Value {
+            let f = files.iter().find(|f| f.path == path).unwrap();
+            serde_json::from_str(&f.contents).unwrap()
+        };
+        let (main, outputs) = (
+            json("terraform/main.tf.json"),
+            json("terraform/outputs.tf.json"),
+        );
+        let modules = main["module"].as_object().cloned().unwrap_or_default();
+        let provided = outputs["output"]["provided"]["value"].as_object().unwrap();
+        let mut referenced = std::collections::BTreeSet::new();
+        for (instance, value) in provided {
+            match value {
+                serde_json::Value::String(s) => {
+                    let module = s
+                        .strip_prefix("${module.")
+                        .and_then(|s| s.strip_suffix(".provided}"))
+                        .unwrap_or_else(|| panic!("{}: {instance}: {s}", example.display()));
+                    let given = &modules[module]["provided"];
+                    assert!(
+                        given.as_object().is_some_and(|m| !m.is_empty()),
+                        "{}: module {module} is not given `provided`",
+                        example.display()
+                    );
+                    referenced.insert(module.to_string());
+                }
+                serde_json::Value::Object(fields) => {
+                    assert!(!fields.is_empty());
+                    assert!(
+                        !modules.contains_key(&instance.replace('-', "_")),
+                        "{}: {instance} has a module but its fields are written out",
+                        example.display()
+                    );
+                }
+                other => panic!("{}: {instance}: {other}", example.display()),
+            }
+        }
+        let given: std::collections::BTreeSet<String> = modules
+            .iter()
+            .filter(|(_, m)| m.get("provided").is_some())
+            .map(|(name, _)| name.clone())
+            .collect();
+        assert_eq!(referenced, given, "{}", example.display());
+    }
+}

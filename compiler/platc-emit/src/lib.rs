@@ -149,10 +149,11 @@ pub(crate) fn resource_manifest(
     r: &platc_sema::Resource,
 ) -> serde_json::Value {
     use serde_json::Value as Json;
-    let mut body = match Value::map(r.body.clone()).to_json() {
-        Some(Json::Object(m)) => m,
-        _ => serde_json::Map::new(),
-    };
+    let mut body: serde_json::Map<String, Json> = r
+        .body
+        .iter()
+        .filter_map(|(k, v)| Some((k.clone(), v.to_json()?)))
+        .collect();
     let mut metadata = match body.remove("metadata") {
         Some(Json::Object(m)) => m,
         _ => serde_json::Map::new(),

@@ -371,7 +371,19 @@ fn is_plain_safe(s: &str) -> bool {
     if s.starts_with(' ') || s.ends_with(' ') || s.ends_with(':') || s.starts_with("...") {
         return false;
     }
-    if s.contains(": ") || s.contains(" #") || (!printable_ascii(s) && s.chars().any(must_escape)) {
+    // `: ` and ` #` (a mapping, a comment), and whether anything needs a
+    // closer look, in one pass.
+    let b = s.as_bytes();
+    let mut ascii = true;
+    for (i, &c) in b.iter().enumerate() {
+        match c {
+            b':' if b.get(i + 1) == Some(&b' ') => return false,
+            b' ' if b.get(i + 1) == Some(&b'#') => return false,
+            0x20..=0x7E => {}
+            _ => ascii = false,
+        }
+    }
+    if !ascii && s.chars().any(must_escape) {
         return false;
     }
     // (No special word is longer than 5 bytes: compared without copying.)

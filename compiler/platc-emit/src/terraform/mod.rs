@@ -196,8 +196,7 @@ fn secrets_with_values<'a>(plan: &Plan<'a>) -> Vec<(usize, &'a str)> {
     let mut out = Vec::new();
     for (s, secret) in p.secrets.iter().enumerate() {
         for key in &secret.keys {
-            let used =
-                plan.is_env(s) || sensitive.contains(&(secret.name.as_str(), key.as_str()));
+            let used = plan.is_env(s) || sensitive.contains(&(secret.name.as_str(), key.as_str()));
             if used {
                 out.push((s, key.as_str()));
             }
@@ -556,9 +555,26 @@ fn root_outputs(plan: &Plan) -> Json {
             endpoints.insert(key.clone(), json!(endpoint_url(e)));
             services.insert(key, json!(service_address(inst, e)));
         }
-        let fields = provided(p, inst);
-        if !fields.is_empty() {
-            provides.insert(inst.name.clone(), Json::Object(fields));
+        if has_module(inst) {
+            // The module returns what it was given (`main.tf.json`):
+            // written once, not twice.
+            // (`provided` leaves out only fields that are `none`.)
+            if inst
+                .provides
+                .iter()
+                .flat_map(|prov| prov.fields.values())
+                .any(|v| !matches!(v, Value::None))
+            {
+                provides.insert(
+                    inst.name.clone(),
+                    json!(format!("${{module.{}.provided}}", module_name(inst))),
+                );
+            }
+        } else {
+            let fields = provided(p, inst);
+            if !fields.is_empty() {
+                provides.insert(inst.name.clone(), lit_tree(Json::Object(fields)));
+            }
         }
     }
     let mut secret_names = Map::new();
@@ -585,7 +601,7 @@ fn root_outputs(plan: &Plan) -> Json {
             ),
             "provided": output(
                 "The fields of the interfaces each instance provides (endpoints, bucket names, Secret names), by instance.",
-                lit_tree(Json::Object(provides)),
+                Json::Object(provides.into_iter().map(|(k, v)| (escape(&k), v)).collect()),
             ),
             "secret_names": output(
                 "Name of the Kubernetes Secret that holds each secret, by secret (names only, never values).",
