@@ -120,11 +120,13 @@ fn secret_manifest_name(name: &str, namespace: &str) -> String {
     format!("{name}-{namespace}")
 }
 
-pub(crate) fn files(plan: &Plan) -> Vec<OutputFile> {
+/// `terraform/`. `objects` holds each instance's objects as JSON, in the
+/// order of its resources.
+pub(crate) fn files(plan: &Plan, objects: &[Vec<String>]) -> Vec<OutputFile> {
     let p = plan.platform;
     let mut files = vec![
         to_file("terraform/versions.tf.json".into(), &versions(plan)),
-        to_file("terraform/main.tf.json".into(), &root_main(plan)),
+        to_file("terraform/main.tf.json".into(), &root_main(plan, objects)),
         to_file("terraform/outputs.tf.json".into(), &root_outputs(plan)),
     ];
     for c in &p.components {
@@ -237,7 +239,7 @@ fn secret_description(p: &Platform, s: usize, key: &str) -> String {
     }
 }
 
-fn root_main(plan: &Plan) -> Json {
+fn root_main(plan: &Plan, object_texts: &[Vec<String>]) -> Json {
     let p = plan.platform;
     let mut root = Map::new();
     root.insert(
@@ -383,24 +385,24 @@ fn root_main(plan: &Plan) -> Json {
             let mut objects = Map::new();
             let mut routes: BTreeMap<&str, Map<String, Json>> = BTreeMap::new();
             let mut each: BTreeMap<&str, Map<String, Json>> = BTreeMap::new();
-            for r in &inst.resources {
+            let texts = &object_texts[i];
+            assert_eq!(texts.len(), inst.resources.len(), "every object is built");
+            for (r, text) in inst.resources.iter().zip(texts) {
                 // JSON is YAML: the module reads it with yamldecode.
-                let text = serde_json::to_string(&crate::resource_manifest(p, inst, r))
-                    .expect("JSON values always serialize");
                 match (&r.route, &r.each) {
                     (Some(endpoint), _) => {
                         routes
                             .entry(&r.name)
                             .or_default()
-                            .insert(endpoint.clone(), lit(&text));
+                            .insert(endpoint.clone(), lit(text));
                     }
                     (None, Some(key)) => {
                         each.entry(&r.name)
                             .or_default()
-                            .insert(key.clone(), lit(&text));
+                            .insert(key.clone(), lit(text));
                     }
                     (None, None) => {
-                        objects.insert(r.name.clone(), lit(&text));
+                        objects.insert(r.name.clone(), lit(text));
                     }
                 }
             }
