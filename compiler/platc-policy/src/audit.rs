@@ -17,30 +17,29 @@ pub const AUDIT_SCHEMA_VERSION: u32 = 1;
 /// evaluations of the base platform and of every environment (`platforms`
 /// and `evaluations` in the same order).
 pub fn document(built: &Platform, platforms: &[&Platform], evaluations: &[&Evaluation]) -> Value {
+    // The objects the platform's ingress made, by the endpoint they serve
+    // (`instance.expose`), in the order of the instances.
+    let mut routes: std::collections::HashMap<&str, Vec<Value>> = std::collections::HashMap::new();
+    for s in &built.instances {
+        for r in &s.resources {
+            if let Some(key) = r.route.as_deref() {
+                routes.entry(key).or_default().push(json!({
+                    "instance": s.name,
+                    "kind": r.kind,
+                    "api_version": r.api_version,
+                    "name": r.object_name,
+                }));
+            }
+        }
+    }
     let endpoints: Vec<Value> = built
         .instances
         .iter()
         .flat_map(|i| {
+            let routes = &routes;
             i.exposes.iter().map(move |e| {
                 let key = format!("{}.{}", i.name, e.name);
-                // The objects the platform's ingress made for it.
-                let served_by: Vec<Value> = built
-                    .instances
-                    .iter()
-                    .flat_map(|s| {
-                        s.resources
-                            .iter()
-                            .filter(|r| r.route.as_deref() == Some(key.as_str()))
-                            .map(move |r| {
-                                json!({
-                                    "instance": s.name,
-                                    "kind": r.kind,
-                                    "api_version": r.api_version,
-                                    "name": r.object_name,
-                                })
-                            })
-                    })
-                    .collect();
+                let served_by = routes.get(key.as_str()).cloned().unwrap_or_default();
                 json!({
                     "instance": i.name,
                     "endpoint": e.name,
