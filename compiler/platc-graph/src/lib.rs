@@ -156,6 +156,10 @@ pub fn build(platform: &Platform) -> Result<PlatformGraph, Cycle> {
             providers.entry(p.interface.as_str()).or_default().push(to);
         }
     }
+    let provided: HashSet<(usize, &str)> = providers
+        .iter()
+        .flat_map(|(iface, tos)| tos.iter().map(move |&to| (to, *iface)))
+        .collect();
     for (from, inst) in platform.instances.iter().enumerate() {
         // The instances it takes as values: by a reference, or by
         // `all(...)` outside its assertions.
@@ -177,9 +181,15 @@ pub fn build(platform: &Platform) -> Result<PlatformGraph, Cycle> {
                 .map(Vec::as_slice)
                 .unwrap_or(&[]);
             // A requirer that takes some providers depends on those; one
-            // that takes none (an operator's), on every provider.
-            let some = all.iter().any(|t| taken.contains(t));
-            for &to in all.iter().filter(|t| !some || taken.contains(t)) {
+            // that takes none (an operator's), on every provider. (What it
+            // takes is few: looked up in the providers, not the reverse.)
+            let takes: Vec<usize> = taken
+                .iter()
+                .copied()
+                .filter(|t| provided.contains(&(*t, interface.as_str())))
+                .collect();
+            let targets = if takes.is_empty() { all } else { &takes };
+            for &to in targets {
                 if to != from {
                     edges
                         .entry((from, to, interface.clone()))

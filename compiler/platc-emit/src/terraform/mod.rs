@@ -346,6 +346,7 @@ fn root_main(plan: &Plan, object_texts: &[Vec<String>]) -> Json {
         );
     }
 
+    let env_secrets = EnvSecrets::new(plan);
     let mut modules = Map::new();
     for &i in &plan.order {
         let inst = &p.instances[i];
@@ -440,7 +441,7 @@ fn root_main(plan: &Plan, object_texts: &[Vec<String>]) -> Json {
             m.insert("endpoints".into(), lit_tree(Json::Object(endpoints)));
             m.insert("services".into(), lit_tree(Json::Object(services)));
         }
-        let depends = module_dependencies(plan, i);
+        let depends = module_dependencies(plan, &env_secrets, i);
         if !depends.is_empty() {
             m.insert("depends_on".into(), json!(depends));
         }
@@ -455,7 +456,47 @@ fn root_main(plan: &Plan, object_texts: &[Vec<String>]) -> Json {
 /// What the module of instance `i` waits for: the modules of its direct
 /// dependencies (through instances without a chart, which have no module,
 /// to their own dependencies), and the Kubernetes Secrets it uses.
-fn module_dependencies(plan: &Plan, i: usize) -> Vec<String> {
+/// The secrets whose Kubernetes Secrets Terraform creates (`env`), by the
+/// instance that uses them; those no instance uses are created in every
+/// namespace (see `Plan::new`), so every instance may wait for them.
+struct EnvSecrets {
+    by_user: std::collections::HashMap<usize, Vec<usize>>,
+    unused: Vec<usize>,
+}
+
+impl EnvSecrets {
+    fn new(plan: &Plan) -> Self {
+        let mut by_user: std::collections::HashMap<usize, Vec<usize>> =
+            std::collections::HashMap::new();
+        let mut unused = Vec::new();
+        for s in (0..plan.platform.secrets.len()).filter(|&s| plan.is_env(s)) {
+            let users = &plan.secret_users[s];
+            if users.is_empty() {
+                unused.push(s);
+            }
+            for &u in users {
+                by_user.entry(u).or_default().push(s);
+            }
+        }
+        EnvSecrets { by_user, unused }
+    }
+
+    /// The env secrets instance `i` may need, in declaration order.
+    fn of(&self, i: usize) -> Vec<usize> {
+        let mut out: Vec<usize> = self
+            .by_user
+            .get(&i)
+            .into_iter()
+            .flatten()
+            .chain(&self.unused)
+            .copied()
+            .collect();
+        out.sort_unstable();
+        out
+    }
+}
+
+fn module_dependencies(plan: &Plan, env_secrets: &EnvSecrets, i: usize) -> Vec<String> {
     let p = plan.platform;
     let mut out = Vec::new();
     // Few instances are met: a set, not a flag per instance of the
@@ -484,10 +525,8 @@ fn module_dependencies(plan: &Plan, i: usize) -> Vec<String> {
     out.dedup();
     let inst = &p.instances[i];
     let mut secrets = Vec::new();
-    for s in (0..p.secrets.len()).filter(|&s| plan.is_env(s)) {
-        let users = &plan.secret_users[s];
-        let used = users.contains(&i) || users.is_empty();
-        if used && plan.secret_namespaces[s].contains(&inst.namespace) {
+    for s in env_secrets.of(i) {
+        if plan.secret_namespaces[s].contains(&inst.namespace) {
             secrets.push(format!(
                 "kubernetes_manifest.{}",
                 secret_manifest_name(&p.secrets[s].name, &inst.namespace)
