@@ -28,20 +28,14 @@ fn resource_files(plan: &Plan, mut json: Option<&mut Vec<Vec<String>>>) -> Vec<O
         if inst.resources.is_empty() {
             continue;
         }
-        let docs: Vec<Json> = inst
-            .resources
-            .iter()
-            .map(|r| crate::resource_manifest(p, inst, r))
-            .collect();
+        let mut texts = Vec::new();
+        let docs = crate::objects::objects(p, inst, json.is_some().then_some(&mut texts));
         if let Some(out) = json.as_deref_mut() {
-            out[i] = docs
-                .iter()
-                .map(|d| serde_json::to_string(d).expect("JSON values always serialize"))
-                .collect();
+            out[i] = texts;
         }
         files.push(OutputFile {
             path: format!("kubernetes/resources/{}.yaml", file_name(&inst.k8s_name)),
-            contents: format!("{HEADER}{}", yaml::to_string_multi(&docs)),
+            contents: format!("{HEADER}{docs}"),
         });
     }
     if files.is_empty() {

@@ -14,6 +14,7 @@ pub mod gitops;
 pub mod helm;
 mod kubernetes;
 mod network;
+mod objects;
 pub mod terraform;
 pub use platc_yaml as yaml;
 /// Writes a JSON output file as the Terraform files are written.
@@ -143,9 +144,12 @@ pub(crate) fn instance_labels(
     labels
 }
 
-/// The whole object of a resource: `apiVersion`, `kind`, `metadata` (its
-/// name, namespace, the recommended labels under the body's own labels,
-/// and the body's other metadata), then the rest of the body.
+/// The whole object of a resource as JSON: `apiVersion`, `kind`,
+/// `metadata` (its name, namespace, the recommended labels under the
+/// body's own labels, and the body's other metadata), then the rest of the
+/// body. What `objects` writes without it, kept as the reference its test
+/// compares with.
+#[cfg(test)]
 pub(crate) fn resource_manifest(
     p: &Platform,
     inst: &Instance,

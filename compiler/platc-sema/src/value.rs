@@ -342,8 +342,8 @@ impl Value {
 /// Values are written as YAML as they are, not converted to JSON first:
 /// the same document as [`Value::to_json`] would give (entries that are
 /// `none`, instances or secrets are left out; quantities are their text).
-impl platc_yaml::Tree for Value {
-    fn node(&self) -> platc_yaml::Node<'_, Self> {
+impl<'a> platc_yaml::Tree<'a> for &'a Value {
+    fn node(self) -> platc_yaml::Node<'a, Self> {
         use platc_yaml::Node;
         use std::borrow::Cow;
         let written = |v: &&Value| v.is_written();

@@ -17,28 +17,30 @@ const WIDTH: usize = 80;
 /// as explicit keys (`? key`).
 const MAX_IMPLICIT_KEY: usize = 1000;
 
-/// A tree the writer can write: JSON values, or any value of the same
-/// shape (the compiler's evaluated values implement it, so that they are
-/// written without being converted to JSON first).
-pub trait Tree {
+/// A tree the writer can write, by a handle to one of its nodes: JSON
+/// values (`&Value`), or anything of the same shape (the compiler's
+/// evaluated values implement it, so that they are written without being
+/// converted to JSON first; a handle may also mix them with nodes of its
+/// own, as a Kubernetes object adds its metadata to an evaluated body).
+pub trait Tree<'a>: Copy {
     /// This node. A map's or list's entries are those that are written:
     /// a tree may leave some out (as JSON conversion would).
-    fn node(&self) -> Node<'_, Self>;
+    fn node(self) -> Node<'a, Self>;
 }
 
 /// One node of a [`Tree`].
-pub enum Node<'a, T: ?Sized> {
+pub enum Node<'a, T> {
     Null,
     Bool(bool),
     /// A number, as YAML text (`3`, `2.5`, `1.0`).
     Number(std::borrow::Cow<'a, str>),
     Str(std::borrow::Cow<'a, str>),
-    Map(Vec<(&'a str, &'a T)>),
-    Seq(Vec<&'a T>),
+    Map(Vec<(&'a str, T)>),
+    Seq(Vec<T>),
 }
 
-impl Tree for Value {
-    fn node(&self) -> Node<'_, Self> {
+impl<'a> Tree<'a> for &'a Value {
+    fn node(self) -> Node<'a, Self> {
         match self {
             Value::Null => Node::Null,
             Value::Bool(b) => Node::Bool(*b),
@@ -56,20 +58,20 @@ pub fn to_string(v: &Value) -> String {
 }
 
 /// The YAML document of any [`Tree`], ending in a newline.
-pub fn tree_to_string<T: Tree + ?Sized>(v: &T) -> String {
+pub fn tree_to_string<'a, T: Tree<'a>>(v: T) -> String {
     let mut out = String::new();
     write_document(&mut out, v.node());
     out
 }
 
 /// The YAML document of a map given by its entries, ending in a newline.
-pub fn map_to_string<'a, T: Tree + ?Sized>(entries: Vec<(&'a str, &'a T)>) -> String {
+pub fn map_to_string<'a, T: Tree<'a>>(entries: Vec<(&'a str, T)>) -> String {
     let mut out = String::new();
     write_document(&mut out, Node::Map(entries));
     out
 }
 
-fn write_document<T: Tree + ?Sized>(out: &mut String, node: Node<'_, T>) {
+fn write_document<'a, T: Tree<'a>>(out: &mut String, node: Node<'a, T>) {
     match node {
         Node::Map(m) if !m.is_empty() => write_map(out, &m, 0, false),
         Node::Seq(a) if !a.is_empty() => write_seq(out, &a, 0, false),
@@ -154,7 +156,7 @@ fn push_scalar(out: &mut String, s: &str) -> usize {
 
 /// Scalars and empty collections. `col` is the column where the value
 /// starts; a long string with spaces folds onto lines indented by `cont`.
-fn push_inline<T: Tree + ?Sized>(out: &mut String, v: &Node<'_, T>, col: usize, cont: usize) {
+fn push_inline<'a, T: Tree<'a>>(out: &mut String, v: &Node<'a, T>, col: usize, cont: usize) {
     match v {
         Node::Null => out.push_str("null"),
         Node::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
@@ -195,9 +197,9 @@ fn number(n: &serde_json::Number) -> String {
     }
 }
 
-fn write_map<T: Tree + ?Sized>(
+fn write_map<'a, T: Tree<'a>>(
     out: &mut String,
-    m: &[(&str, &T)],
+    m: &[(&'a str, T)],
     indent: usize,
     first_inline: bool,
 ) {
@@ -236,7 +238,7 @@ fn write_map<T: Tree + ?Sized>(
     }
 }
 
-fn write_seq<T: Tree + ?Sized>(out: &mut String, items: &[&T], indent: usize, first_inline: bool) {
+fn write_seq<'a, T: Tree<'a>>(out: &mut String, items: &[T], indent: usize, first_inline: bool) {
     for (i, item) in items.iter().enumerate() {
         if i > 0 || !first_inline {
             pad(out, indent);

@@ -1,0 +1,327 @@
+//! The Kubernetes objects of an instance's resources as text, written
+//! straight from the evaluated values: YAML for `kubernetes/resources/`
+//! and one line of JSON each for Terraform. The same document as
+//! [`crate::resource_manifest`] gives as JSON (a test compares them), built
+//! without converting the values to JSON first.
+
+use std::borrow::Cow;
+
+use platc_sema::{Instance, Platform, Resource, Value};
+use platc_yaml::{Node, Tree};
+
+/// A node of an object: an evaluated value, a string platc adds, or a map
+/// of them in the order written.
+#[derive(Clone, Copy)]
+enum Part<'a> {
+    Value(&'a Value),
+    Str(&'a str),
+    Map(&'a [(&'a str, Part<'a>)]),
+}
+
+impl<'a> Tree<'a> for Part<'a> {
+    fn node(self) -> Node<'a, Self> {
+        match self {
+            Part::Str(s) => Node::Str(Cow::Borrowed(s)),
+            Part::Map(entries) => Node::Map(entries.to_vec()),
+            Part::Value(v) => match v.node() {
+                Node::Map(m) => {
+                    Node::Map(m.into_iter().map(|(k, v)| (k, Part::Value(v))).collect())
+                }
+                Node::Seq(items) => Node::Seq(items.into_iter().map(Part::Value).collect()),
+                Node::Null => Node::Null,
+                Node::Bool(b) => Node::Bool(b),
+                Node::Number(n) => Node::Number(n),
+                Node::Str(s) => Node::Str(s),
+            },
+        }
+    }
+}
+
+/// Sets `key` in an ordered map as a JSON map with preserved order does:
+/// in place when it is there, at the end otherwise.
+fn set<'a>(m: &mut Vec<(&'a str, Part<'a>)>, key: &'a str, value: Part<'a>) {
+    match m.iter_mut().find(|(k, _)| *k == key) {
+        Some(slot) => slot.1 = value,
+        None => m.push((key, value)),
+    }
+}
+
+/// Removes `key` as a JSON map with preserved order does (`swap_remove`:
+/// the last entry takes its place), so that the order is that of the
+/// JSON document.
+fn take<'a>(m: &mut Vec<(&'a str, Part<'a>)>, key: &str) -> Option<Part<'a>> {
+    let at = m.iter().position(|(k, _)| *k == key)?;
+    Some(m.swap_remove(at).1)
+}
+
+/// The written entries of a map value, in key order.
+fn entries(v: &Value) -> Vec<(&str, Part<'_>)> {
+    match v.node() {
+        Node::Map(m) => m.into_iter().map(|(k, v)| (k, Part::Value(v))).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Calls `write` with the object of resource `r` of `inst`: `apiVersion`,
+/// `kind`, `metadata` (name, namespace, the recommended labels under the
+/// body's own labels, and the body's other metadata), then the rest of the
+/// body.
+fn with_object<R>(
+    p: &Platform,
+    inst: &Instance,
+    r: &Resource,
+    write: impl FnOnce(Part<'_>) -> R,
+) -> R {
+    let mut body: Vec<(&str, Part<'_>)> = r
+        .body
+        .iter()
+        .filter(|(_, v)| v.is_written())
+        .map(|(k, v)| (k.as_str(), Part::Value(v)))
+        .collect();
+    let mut metadata = match take(&mut body, "metadata") {
+        Some(Part::Value(v)) => entries(v),
+        _ => Vec::new(),
+    };
+    let recommended: Vec<(String, String)> = crate::instance_labels(p, inst)
+        .into_iter()
+        .map(|(k, v)| (k, v.as_str().unwrap_or_default().to_string()))
+        .collect();
+    let mut labels: Vec<(&str, Part<'_>)> = recommended
+        .iter()
+        .map(|(k, v)| (k.as_str(), Part::Str(v.as_str())))
+        .collect();
+    if let Some(Part::Value(own @ Value::Map(_))) = take(&mut metadata, "labels") {
+        for (k, v) in entries(own) {
+            set(&mut labels, k, v);
+        }
+    }
+    labels.sort_by(|a, b| a.0.cmp(b.0));
+    let mut meta: Vec<(&str, Part<'_>)> = vec![("name", Part::Str(&r.object_name))];
+    if let Some(ns) = &r.namespace {
+        meta.push(("namespace", Part::Str(ns)));
+    }
+    meta.push(("labels", Part::Map(&labels)));
+    take(&mut metadata, "name");
+    take(&mut metadata, "namespace");
+    for (k, v) in metadata {
+        set(&mut meta, k, v);
+    }
+    let mut object: Vec<(&str, Part<'_>)> = vec![
+        ("apiVersion", Part::Str(&r.api_version)),
+        ("kind", Part::Str(&r.kind)),
+        ("metadata", Part::Map(&meta)),
+    ];
+    for (k, v) in body {
+        set(&mut object, k, v);
+    }
+    write(Part::Map(&object))
+}
+
+/// The objects of `inst`'s resources as one YAML stream (documents
+/// separated by `---`), and with `json`, each as one line of JSON.
+pub(crate) fn objects(p: &Platform, inst: &Instance, mut json: Option<&mut Vec<String>>) -> String {
+    let mut yaml = String::new();
+    for (i, r) in inst.resources.iter().enumerate() {
+        if i > 0 {
+            yaml.push_str("---\n");
+        }
+        with_object(p, inst, r, |object| {
+            yaml.push_str(&platc_yaml::tree_to_string(object));
+            if let Some(out) = json.as_deref_mut() {
+                let mut text = String::new();
+                write_json(&mut text, object);
+                out.push(text);
+            }
+        });
+    }
+    yaml
+}
+
+/// `part` as compact JSON, as `serde_json::to_string` writes the JSON of
+/// the value.
+fn write_json(out: &mut String, part: Part<'_>) {
+    if let Part::Value(Value::Float(f)) = part {
+        // serde_json's shortest form (`1e-7`), not YAML's.
+        match serde_json::Number::from_f64(*f) {
+            Some(n) => out.push_str(&n.to_string()),
+            None => json_string(out, &platc_sema::value::format_float(*f)),
+        }
+        return;
+    }
+    match part.node() {
+        Node::Null => out.push_str("null"),
+        Node::Bool(b) => out.push_str(if b { "true" } else { "false" }),
+        Node::Number(n) => out.push_str(&n),
+        Node::Str(s) => json_string(out, &s),
+        Node::Map(m) => {
+            out.push('{');
+            for (i, (k, v)) in m.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                json_string(out, k);
+                out.push(':');
+                write_json(out, v);
+            }
+            out.push('}');
+        }
+        Node::Seq(items) => {
+            out.push('[');
+            for (i, v) in items.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_json(out, v);
+            }
+            out.push(']');
+        }
+    }
+}
+
+/// A JSON string, escaped as serde_json escapes it.
+fn json_string(out: &mut String, s: &str) {
+    out.push('"');
+    let mut start = 0;
+    for (i, b) in s.bytes().enumerate() {
+        let escape: Cow<'static, str> = match b {
+            b'"' => "\\\"".into(),
+            b'\\' => "\\\\".into(),
+            b'\n' => "\\n".into(),
+            b'\r' => "\\r".into(),
+            b'\t' => "\\t".into(),
+            0x08 => "\\b".into(),
+            0x0C => "\\f".into(),
+            0x00..=0x1F => format!("\\u{b:04x}").into(),
+            _ => continue,
+        };
+        out.push_str(&s[start..i]);
+        out.push_str(&escape);
+        start = i + 1;
+    }
+    out.push_str(&s[start..]);
+    out.push('"');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_strings_are_escaped_as_serde_json_does() {
+        for s in [
+            "plain",
+            "quote \" and \\ back",
+            "lines\nand\ttabs\r",
+            "\u{0}\u{1}\u{8}\u{b}\u{c}\u{1f}\u{7f}",
+            "é ü 中 \u{200b} \u{2028}",
+            "",
+        ] {
+            let mut out = String::new();
+            json_string(&mut out, s);
+            assert_eq!(out, serde_json::to_string(s).unwrap(), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn floats_are_written_as_serde_json_writes_them() {
+        for f in [0.5, 1.0, 1e-7, 1e21, -2.25, 123456.789, f64::MAX] {
+            let mut out = String::new();
+            write_json(&mut out, Part::Value(&Value::Float(f)));
+            assert_eq!(
+                out,
+                serde_json::to_string(&Value::Float(f).to_json().unwrap()).unwrap()
+            );
+        }
+    }
+}
+
+/// The objects written straight from the values are those of their JSON
+/// documents ([`crate::resource_manifest`]), byte for byte: in YAML and in
+/// JSON, for every resource of every example and of a program whose
+/// resources set metadata every way they can.
+#[cfg(test)]
+mod same_as_json {
+    use std::path::Path;
+
+    use super::*;
+
+    const TRICKY: &str = r#"
+platform "lab" {}
+
+component thing {
+  param extra: map<string>? = none
+  param ratio: float = 0.000001
+  resource config "v1" ConfigMap {
+    metadata.labels = { "app.kubernetes.io/instance" = "mine", zone = "a", gone = none }
+    metadata.annotations = { note = "quote \" back \\ tab \t" }
+    metadata.name = "ignored"
+    metadata.finalizers = ["x"]
+    metadata.ownerReferences = []
+    metadata.zone = "z"
+    binaryData = {}
+    data = { a = "1", b = none, "c.d" = "yes", e = "${ratio}" }
+    immutable = true
+    yyy = 1
+    zzz = { list = [1, 2.5, ratio, none, "s"], empty = [] }
+  }
+  resource other "example.com/v1" Thing {
+    metadata.labels = "not a map"
+    spec.extra = extra
+    spec.big = 1000000000000000000000.0
+    spec.small = ratio
+    aaa = 1
+  }
+}
+
+thing one {}
+"#;
+
+    fn check(platform: &Platform) -> usize {
+        let mut compared = 0;
+        for inst in &platform.instances {
+            if inst.resources.is_empty() {
+                continue;
+            }
+            let docs: Vec<serde_json::Value> = inst
+                .resources
+                .iter()
+                .map(|r| crate::resource_manifest(platform, inst, r))
+                .collect();
+            let mut texts = Vec::new();
+            let yaml = objects(platform, inst, Some(&mut texts));
+            assert_eq!(yaml, platc_yaml::to_string_multi(&docs), "{}", inst.name);
+            let json: Vec<String> = docs
+                .iter()
+                .map(|d| serde_json::to_string(d).unwrap())
+                .collect();
+            assert_eq!(texts, json, "{}", inst.name);
+            compared += docs.len();
+        }
+        compared
+    }
+
+    #[test]
+    fn objects_are_those_of_their_json() {
+        let c = platc_driver::check_source("main.plat", TRICKY, &platc_driver::Options::default());
+        assert!(!c.has_errors(), "{:?}", c.diagnostics);
+        assert_eq!(check(c.platform.as_ref().unwrap()), 2);
+        let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples");
+        let mut compared = 0;
+        for entry in std::fs::read_dir(examples).unwrap().flatten() {
+            let dir = entry.path();
+            if !dir.join("main.plat").is_file() || dir.join("expect-errors").exists() {
+                continue;
+            }
+            let c = platc_driver::check_path(
+                &platc_driver::RealFs,
+                &dir,
+                &platc_driver::Options::default(),
+            )
+            .unwrap();
+            if let Some(p) = &c.platform {
+                compared += check(p);
+            }
+        }
+        assert!(compared > 50, "{compared} objects compared");
+    }
+}
