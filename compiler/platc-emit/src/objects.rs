@@ -23,16 +23,7 @@ impl<'a> Tree<'a> for Part<'a> {
         match self {
             Part::Str(s) => Node::Str(Cow::Borrowed(s)),
             Part::Map(entries) => Node::Map(entries.to_vec()),
-            Part::Value(v) => match v.node() {
-                Node::Map(m) => {
-                    Node::Map(m.into_iter().map(|(k, v)| (k, Part::Value(v))).collect())
-                }
-                Node::Seq(items) => Node::Seq(items.into_iter().map(Part::Value).collect()),
-                Node::Null => Node::Null,
-                Node::Bool(b) => Node::Bool(b),
-                Node::Number(n) => Node::Number(n),
-                Node::Str(s) => Node::Str(s),
-            },
+            Part::Value(v) => v.node().map(Part::Value),
         }
     }
 }

@@ -39,6 +39,21 @@ pub enum Node<'a, T> {
     Seq(Vec<T>),
 }
 
+impl<'a, T> Node<'a, T> {
+    /// The same node with its children as another handle (to wrap one
+    /// tree's nodes in a tree of one's own).
+    pub fn map<U>(self, f: impl Fn(T) -> U) -> Node<'a, U> {
+        match self {
+            Node::Null => Node::Null,
+            Node::Bool(b) => Node::Bool(b),
+            Node::Number(n) => Node::Number(n),
+            Node::Str(s) => Node::Str(s),
+            Node::Map(m) => Node::Map(m.into_iter().map(|(k, v)| (k, f(v))).collect()),
+            Node::Seq(items) => Node::Seq(items.into_iter().map(f).collect()),
+        }
+    }
+}
+
 impl<'a> Tree<'a> for &'a Value {
     fn node(self) -> Node<'a, Self> {
         match self {
