@@ -197,8 +197,9 @@ pub(crate) fn files(plan: &Plan) -> Vec<crate::OutputFile> {
             members.entry(&inst.namespace).or_default().push(i);
         }
     }
-    let mut files = Vec::new();
-    for ns in &isolated {
+    // One file per namespace, written on every core.
+    let isolated: Vec<&String> = isolated.iter().collect();
+    platc_diag::par::map(&isolated, |&ns| {
         let labels = common_labels(p);
         let mut docs = vec![json!({
             "apiVersion": "networking.k8s.io/v1",
@@ -263,10 +264,9 @@ pub(crate) fn files(plan: &Plan) -> Vec<crate::OutputFile> {
                 },
             }));
         }
-        files.push(crate::OutputFile {
+        crate::OutputFile {
             path: format!("kubernetes/networkpolicies-{}.yaml", file_name(ns)),
             contents: format!("{HEADER}{}", yaml::to_string_multi(&docs)),
-        });
-    }
-    files
+        }
+    })
 }
