@@ -32,11 +32,7 @@ pub(super) const KUBERNETES_PROVIDER: (&str, &str) = ("hashicorp/kubernetes", "~
 /// the original text.
 pub fn escape(s: &str) -> String {
     // Most text has nothing to escape.
-    if !s
-        .as_bytes()
-        .windows(2)
-        .any(|w| w[1] == b'{' && matches!(w[0], b'$' | b'%'))
-    {
+    if !s.contains("${") && !s.contains("%{") {
         return s.to_string();
     }
     let mut out = String::with_capacity(s.len() + 8);
@@ -79,7 +75,7 @@ pub fn to_file(path: String, v: &Json) -> OutputFile {
     // the file is what Terraform sees (they can only occur inside strings).
     // All of them are encoded from a lead byte 0xE2 or 0xEF: text without
     // either (nearly all) is kept as it is.
-    let contents = if text.bytes().any(|b| b == 0xE2 || b == 0xEF) {
+    let contents = if text.as_bytes().contains(&0xE2) || text.as_bytes().contains(&0xEF) {
         let mut contents = String::with_capacity(text.len() + 1);
         for c in text.chars() {
             if matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{2028}' | '\u{2029}' | '\u{FEFF}')
