@@ -671,6 +671,17 @@ fn every_consumer_reaches_s3_by_role_in_eks() {
         account["metadata"]["annotations"][role],
         arn("notebooks").as_str()
     );
+    // It exists before the chart can start a notebook: the module applies
+    // it first (a notebook started without it would not start).
+    let module = json(&files["terraform/modules/jupyterhub/main.tf.json"]);
+    let resources = &module["resource"];
+    assert_eq!(
+        resources["helm_release"]["this"]["depends_on"],
+        serde_json::json!(["kubernetes_manifest.notebook_account"])
+    );
+    assert!(resources["kubernetes_manifest"]["notebook_account"]
+        .get("depends_on")
+        .is_none());
     let env = &notebooks["singleuser"]["extraEnv"];
     let mut refs = Vec::new();
     secret_refs(env, &mut refs);

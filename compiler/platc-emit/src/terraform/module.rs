@@ -223,6 +223,14 @@ fn outputs(c: &ComponentInfo) -> Vec<(&'static str, &'static str, Json)> {
     out
 }
 
+/// Whether an object of a component with a chart is applied before the
+/// chart: a ServiceAccount (core API, no CRD, never waited for), which
+/// pods the chart starts may run as (JupyterHub's notebooks); everything
+/// else comes after the chart, which may install the CRDs it needs.
+fn before_chart(r: &platc_sema::ResourceInfo) -> bool {
+    r.api_version == "v1" && r.kind == "ServiceAccount" && r.ready.is_none()
+}
+
 /// `modules/<component>/main.tf.json`.
 pub(super) fn main(c: &ComponentInfo) -> Json {
     let mut root = Map::new();
@@ -282,6 +290,16 @@ pub(super) fn main(c: &ComponentInfo) -> Json {
         release.insert("atomic".into(), json!(true));
         release.insert("wait".into(), json!(true));
         release.insert("timeout".into(), json!("${var.timeout}"));
+        // The ServiceAccounts the chart's pods may run as exist first.
+        let first: Vec<String> = c
+            .resources
+            .iter()
+            .filter(|r| before_chart(r))
+            .map(|r| format!("kubernetes_manifest.{}", r.name))
+            .collect();
+        if !first.is_empty() {
+            release.insert("depends_on".into(), json!(first));
+        }
         resources.insert(
             "helm_release".into(),
             json!({"this": Json::Object(release)}),
@@ -331,7 +349,7 @@ pub(super) fn main(c: &ComponentInfo) -> Json {
                 "timeouts".into(),
                 json!([{"create": "${var.timeout}s", "update": "${var.timeout}s"}]),
             );
-            if c.chart.is_some() {
+            if c.chart.is_some() && !before_chart(r) {
                 // After the chart: it may install the CRDs the objects need.
                 m.insert("depends_on".into(), json!(["helm_release.this"]));
             }
@@ -383,6 +401,9 @@ pub(super) fn readme(c: &ComponentInfo) -> String {
                     s.push_str(&format!(", ready when `{path}` matches `{pattern}`"))
                 }
                 None => {}
+            }
+            if c.chart.is_some() && before_chart(r) {
+                s.push_str(", before the chart (its pods may run as it)");
             }
             s.push('\n');
         }
