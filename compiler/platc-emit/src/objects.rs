@@ -47,8 +47,8 @@ fn take<'a>(m: &mut Vec<(&'a str, Part<'a>)>, key: &str) -> Option<Part<'a>> {
 
 /// The written entries of a map value, in key order.
 fn entries(v: &Value) -> Vec<(&str, Part<'_>)> {
-    match v.node() {
-        Node::Map(m) => m.into_iter().map(|(k, v)| (k, Part::Value(v))).collect(),
+    match v.node().map(Part::Value) {
+        Node::Map(m) => m,
         _ => Vec::new(),
     }
 }
@@ -106,6 +106,36 @@ fn with_object<R>(
         set(&mut object, k, v);
     }
     write(Part::Map(&object))
+}
+
+/// The objects of one instance, written.
+#[derive(Default)]
+pub(crate) struct Written {
+    /// All of them as one YAML stream (documents separated by `---`).
+    pub yaml: String,
+    /// Each as one line of JSON, in the order of the resources (what
+    /// Terraform applies); empty when not asked for.
+    pub json: Vec<String>,
+}
+
+/// The objects of every instance, by instance (empty for one without
+/// resources), each built once; with `json`, also as JSON. The instances
+/// are written on every core.
+pub(crate) fn written(plan: &crate::Plan, json: bool) -> Vec<Written> {
+    let p = plan.platform;
+    let with: Vec<usize> = (0..p.instances.len())
+        .filter(|&i| !p.instances[i].resources.is_empty())
+        .collect();
+    let done = platc_diag::par::map(&with, |&i| {
+        let mut texts = Vec::new();
+        let yaml = objects(p, &p.instances[i], json.then_some(&mut texts));
+        Written { yaml, json: texts }
+    });
+    let mut out: Vec<Written> = (0..p.instances.len()).map(|_| Written::default()).collect();
+    for (i, w) in with.into_iter().zip(done) {
+        out[i] = w;
+    }
+    out
 }
 
 /// The objects of `inst`'s resources as one YAML stream (documents

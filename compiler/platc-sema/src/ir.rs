@@ -240,9 +240,8 @@ impl Platform {
         });
         match index.get(name) {
             Some(&i) if self.secrets.get(i).is_some_and(|s| s.name == name) => Some(i),
-            // `secrets` changed after the map was built.
-            Some(_) => self.secrets.iter().position(|s| s.name == name),
-            None => None,
+            // Not there, or `secrets` changed after the map was built.
+            _ => self.secrets.iter().position(|s| s.name == name),
         }
     }
 }

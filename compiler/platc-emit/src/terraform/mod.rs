@@ -116,9 +116,9 @@ fn secret_manifest_name(name: &str, namespace: &str) -> String {
     format!("{name}-{namespace}")
 }
 
-/// `terraform/`. `objects` holds each instance's objects as JSON, in the
-/// order of its resources.
-pub(crate) fn files(plan: &Plan, objects: &[Vec<String>]) -> Vec<OutputFile> {
+/// `terraform/`, with the instances' `objects` written as JSON
+/// ([`crate::objects::written`]).
+pub(crate) fn files(plan: &Plan, objects: &[crate::objects::Written]) -> Vec<OutputFile> {
     let p = plan.platform;
     let mut files = vec![
         to_file("terraform/versions.tf.json".into(), &versions(plan)),
@@ -235,7 +235,7 @@ fn secret_description(p: &Platform, s: usize, key: &str) -> String {
     }
 }
 
-fn root_main(plan: &Plan, object_texts: &[Vec<String>]) -> Json {
+fn root_main(plan: &Plan, written: &[crate::objects::Written]) -> Json {
     let p = plan.platform;
     let mut root = Map::new();
     root.insert(
@@ -382,7 +382,7 @@ fn root_main(plan: &Plan, object_texts: &[Vec<String>]) -> Json {
             let mut objects = Map::new();
             let mut routes: BTreeMap<&str, Map<String, Json>> = BTreeMap::new();
             let mut each: BTreeMap<&str, Map<String, Json>> = BTreeMap::new();
-            let texts = &object_texts[i];
+            let texts = &written[i].json;
             assert_eq!(texts.len(), inst.resources.len(), "every object is built");
             for (r, text) in inst.resources.iter().zip(texts) {
                 // JSON is YAML: the module reads it with yamldecode.

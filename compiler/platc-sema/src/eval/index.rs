@@ -19,7 +19,6 @@ use std::sync::Arc;
 use platc_syntax::ast::{self, BinaryOp, ExprKind, StrPart};
 
 use super::{Evaluator, FastMap};
-use crate::types::Ty;
 use crate::value::{InstId, Value};
 
 /// The providers of an interface, by position in `all(I)`, grouped by the
@@ -56,14 +55,7 @@ impl Evaluator<'_, '_> {
         let iface = &self.t.ifaces[iid.0 as usize];
         // A read of a `secret_name` is checked per reader (E0327): such a
         // field takes the ordinary path.
-        let names_secret = iface.fields.iter().any(|(n, t)| {
-            let t = match t.base() {
-                Ty::Optional(inner) => inner.base(),
-                t => t,
-            };
-            n == field && t == &Ty::SecretName
-        });
-        if names_secret {
+        if super::shape::names_secret(&iface.fields, field) {
             return Some(None);
         }
         let iface = iface.decl.name.name.clone();

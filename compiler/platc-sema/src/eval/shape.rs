@@ -266,17 +266,10 @@ impl Evaluator<'_, '_> {
         let Some(comp) = self.t.instances[j].2 else {
             return;
         };
-        let is_secret_name = self.t.comps[comp.0 as usize].provides.iter().any(|iid| {
-            self.t.ifaces[iid.0 as usize].fields.iter().any(|(n, t)| {
-                // `secret_name?` too: an optional name read is a Secret
-                // read whenever it is set.
-                let t = match t.base() {
-                    Ty::Optional(inner) => inner.base(),
-                    t => t,
-                };
-                n == field && t == &Ty::SecretName
-            })
-        });
+        let is_secret_name = self.t.comps[comp.0 as usize]
+            .provides
+            .iter()
+            .any(|iid| names_secret(&self.t.ifaces[iid.0 as usize].fields, field));
         if !is_secret_name || !self.secret_reads.insert((i, j, field.to_string())) {
             return;
         }
@@ -318,4 +311,17 @@ impl Evaluator<'_, '_> {
             "put `{reader_name}` and `{provider}` in one namespace (`namespace = \"{ns_j}\"` on `{reader_name}`)"
         )));
     }
+}
+
+/// Whether interface field `field` (of `fields`) names a Secret: a
+/// `secret_name`, or a `secret_name?` (an optional name read is a Secret
+/// read whenever it is set).
+pub(super) fn names_secret(fields: &[(String, Ty)], field: &str) -> bool {
+    fields.iter().any(|(n, t)| {
+        let t = match t.base() {
+            Ty::Optional(inner) => inner.base(),
+            t => t,
+        };
+        n == field && t == &Ty::SecretName
+    })
 }
