@@ -12,6 +12,7 @@
 
 pub mod gitops;
 pub mod helm;
+mod json;
 mod kubernetes;
 mod network;
 mod objects;

@@ -165,7 +165,7 @@ fn write_json(out: &mut String, part: Part<'_>) {
         // serde_json's shortest form (`1e-7`), not YAML's.
         match serde_json::Number::from_f64(*f) {
             Some(n) => out.push_str(&n.to_string()),
-            None => json_string(out, &platc_sema::value::format_float(*f)),
+            None => crate::json::string(out, &platc_sema::value::format_float(*f)),
         }
         return;
     }
@@ -173,14 +173,14 @@ fn write_json(out: &mut String, part: Part<'_>) {
         Node::Null => out.push_str("null"),
         Node::Bool(b) => out.push_str(if b { "true" } else { "false" }),
         Node::Number(n) => out.push_str(&n),
-        Node::Str(s) => json_string(out, &s),
+        Node::Str(s) => crate::json::string(out, &s),
         Node::Map(m) => {
             out.push('{');
             for (i, (k, v)) in m.into_iter().enumerate() {
                 if i > 0 {
                     out.push(',');
                 }
-                json_string(out, k);
+                crate::json::string(out, k);
                 out.push(':');
                 write_json(out, v);
             }
@@ -199,49 +199,9 @@ fn write_json(out: &mut String, part: Part<'_>) {
     }
 }
 
-/// A JSON string, escaped as serde_json escapes it.
-fn json_string(out: &mut String, s: &str) {
-    out.push('"');
-    let mut start = 0;
-    for (i, b) in s.bytes().enumerate() {
-        let escape: Cow<'static, str> = match b {
-            b'"' => "\\\"".into(),
-            b'\\' => "\\\\".into(),
-            b'\n' => "\\n".into(),
-            b'\r' => "\\r".into(),
-            b'\t' => "\\t".into(),
-            0x08 => "\\b".into(),
-            0x0C => "\\f".into(),
-            0x00..=0x1F => format!("\\u{b:04x}").into(),
-            _ => continue,
-        };
-        out.push_str(&s[start..i]);
-        out.push_str(&escape);
-        start = i + 1;
-    }
-    out.push_str(&s[start..]);
-    out.push('"');
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn json_strings_are_escaped_as_serde_json_does() {
-        for s in [
-            "plain",
-            "quote \" and \\ back",
-            "lines\nand\ttabs\r",
-            "\u{0}\u{1}\u{8}\u{b}\u{c}\u{1f}\u{7f}",
-            "é ü 中 \u{200b} \u{2028}",
-            "",
-        ] {
-            let mut out = String::new();
-            json_string(&mut out, s);
-            assert_eq!(out, serde_json::to_string(s).unwrap(), "{s:?}");
-        }
-    }
 
     #[test]
     fn floats_are_written_as_serde_json_writes_them() {

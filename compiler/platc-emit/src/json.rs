@@ -1,0 +1,225 @@
+//! JSON text written as it is built, byte for byte as serde_json writes
+//! the same document (`to_string` for one line, `to_string_pretty` for
+//! [`Pretty`]): the large files (Terraform's root module) are written
+//! without building a `serde_json::Value` of them first.
+
+use serde_json::Value as Json;
+
+/// A JSON string, escaped as serde_json escapes it.
+pub(crate) fn string(out: &mut String, s: &str) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    out.push('"');
+    let bytes = s.as_bytes();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let escape: &str = match b {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            0x08 => "\\b",
+            0x0C => "\\f",
+            0x00..=0x1F => {
+                out.push_str(&s[start..i]);
+                out.push_str("\\u00");
+                out.push(HEX[(b >> 4) as usize] as char);
+                out.push(HEX[(b & 0xF) as usize] as char);
+                start = i + 1;
+                continue;
+            }
+            _ => continue,
+        };
+        out.push_str(&s[start..i]);
+        out.push_str(escape);
+        start = i + 1;
+    }
+    out.push_str(&s[start..]);
+    out.push('"');
+}
+
+/// A pretty-printed JSON document written as it is walked: two spaces of
+/// indent, `"key": value`, one entry per line, `{}` and `[]` when empty.
+///
+/// Every value inside an object follows [`Pretty::key`]; every value
+/// inside an array follows [`Pretty::item`].
+pub(crate) struct Pretty {
+    out: String,
+    /// For each open object or array, whether it has an entry yet.
+    open: Vec<bool>,
+}
+
+impl Pretty {
+    pub fn new() -> Self {
+        Pretty {
+            out: String::new(),
+            open: Vec::new(),
+        }
+    }
+
+    pub fn finish(self) -> String {
+        debug_assert!(self.open.is_empty(), "every object and array is closed");
+        self.out
+    }
+
+    fn newline(&mut self) {
+        self.out.push('\n');
+        for _ in 0..self.open.len() {
+            self.out.push_str("  ");
+        }
+    }
+
+    /// Starts an entry of the innermost object or array.
+    fn entry(&mut self) {
+        if let Some(has) = self.open.last_mut() {
+            if std::mem::replace(has, true) {
+                self.out.push(',');
+            }
+        }
+        self.newline();
+    }
+
+    pub fn open_object(&mut self) {
+        self.out.push('{');
+        self.open.push(false);
+    }
+
+    pub fn close_object(&mut self) {
+        self.close('}');
+    }
+
+    pub fn open_array(&mut self) {
+        self.out.push('[');
+        self.open.push(false);
+    }
+
+    pub fn close_array(&mut self) {
+        self.close(']');
+    }
+
+    fn close(&mut self, c: char) {
+        if self.open.pop() == Some(true) {
+            self.newline();
+        }
+        self.out.push(c);
+    }
+
+    /// The key of the next entry of an object; its value follows.
+    pub fn key(&mut self, k: &str) {
+        self.entry();
+        string(&mut self.out, k);
+        self.out.push_str(": ");
+    }
+
+    /// The next element of an array; its value follows.
+    pub fn item(&mut self) {
+        self.entry();
+    }
+
+    pub fn str(&mut self, s: &str) {
+        string(&mut self.out, s);
+    }
+
+    /// A whole value.
+    pub fn value(&mut self, v: &Json) {
+        match v {
+            Json::Object(m) => {
+                self.open_object();
+                for (k, v) in m {
+                    self.key(k);
+                    self.value(v);
+                }
+                self.close_object();
+            }
+            Json::Array(items) => {
+                self.open_array();
+                for v in items {
+                    self.item();
+                    self.value(v);
+                }
+                self.close_array();
+            }
+            Json::String(s) => self.str(s),
+            other => self.out.push_str(&other.to_string()),
+        }
+    }
+
+    /// `key: value`, a whole value.
+    pub fn entry_value(&mut self, k: &str, v: &Json) {
+        self.key(k);
+        self.value(v);
+    }
+
+    /// `key: "s"`.
+    pub fn entry_str(&mut self, k: &str, s: &str) {
+        self.key(k);
+        self.str(s);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn strings_are_escaped_as_serde_json_does() {
+        for s in [
+            "plain",
+            "quote \" and \\ back",
+            "lines\nand\ttabs\r",
+            "\u{0}\u{1}\u{8}\u{b}\u{c}\u{1f}\u{7f}",
+            "é ü 中 \u{200b} \u{2028}",
+            "",
+        ] {
+            let mut out = String::new();
+            string(&mut out, s);
+            assert_eq!(out, serde_json::to_string(s).unwrap(), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn documents_are_pretty_printed_as_serde_json_does() {
+        let docs = [
+            json!({}),
+            json!([]),
+            json!("s"),
+            json!(null),
+            json!({"a": {}, "b": [], "c": [{}, [], [[]], {"d": null}]}),
+            json!({"x": [1, -2, 2.5, 1e-7, true, false, null, "t\"\n"], "y": {"z": {"w": "v"}}}),
+            json!([{"k": "v", "l": ["m", {"n": [1]}]}, "o"]),
+        ];
+        for doc in docs {
+            let mut w = Pretty::new();
+            w.value(&doc);
+            assert_eq!(
+                w.finish(),
+                serde_json::to_string_pretty(&doc).unwrap(),
+                "{doc}"
+            );
+        }
+    }
+
+    #[test]
+    fn documents_written_entry_by_entry_are_pretty_printed() {
+        let mut w = Pretty::new();
+        w.open_object();
+        w.entry_str("a", "b");
+        w.key("list");
+        w.open_array();
+        w.item();
+        w.str("x");
+        w.item();
+        w.open_object();
+        w.close_object();
+        w.close_array();
+        w.key("empty");
+        w.open_array();
+        w.close_array();
+        w.entry_value("v", &json!({"k": [1]}));
+        w.close_object();
+        let want = json!({"a": "b", "list": ["x", {}], "empty": [], "v": {"k": [1]}});
+        assert_eq!(w.finish(), serde_json::to_string_pretty(&want).unwrap());
+    }
+}
