@@ -8,14 +8,16 @@
 //! `open_ports` accept anyone. Egress stays open (DNS, registries, identity
 //! providers and object stores outside the cluster).
 
+use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use serde_json::{json, Map, Value as Json};
+use serde_json::{Map, Value as Json};
 
 use platc_sema::{Instance, Platform};
 
 use crate::kubernetes::HEADER;
-use crate::{common_labels, file_name, yaml, Plan};
+use crate::yaml::{push_block_key, push_indent, push_raw_entry, push_str_entry, At};
+use crate::{common_labels, file_name, Plan};
 
 /// Whether an instance runs pods in its namespace: it has a chart, or
 /// objects of its own (not those made per endpoint or per element, which
@@ -167,19 +169,6 @@ fn callers(p: &Platform) -> Vec<BTreeMap<usize, Why>> {
 /// serves endpoints (language 6.3.10).
 const ROUTE: &str = "route";
 
-fn ports(ports: &[u16]) -> Json {
-    Json::Array(
-        ports
-            .iter()
-            .map(|p| json!({"port": p, "protocol": "TCP"}))
-            .collect(),
-    )
-}
-
-fn selector(labels: &BTreeMap<String, String>) -> Json {
-    json!({ "matchLabels": labels })
-}
-
 /// `kubernetes/networkpolicies-NAMESPACE.yaml` for every isolated namespace.
 pub(crate) fn files(plan: &Plan) -> Vec<crate::OutputFile> {
     let p = plan.platform;
@@ -197,76 +186,402 @@ pub(crate) fn files(plan: &Plan) -> Vec<crate::OutputFile> {
             members.entry(&inst.namespace).or_default().push(i);
         }
     }
-    // One file per namespace, written on every core.
+    let common: Vec<(String, String)> = labels(common_labels(p));
+    // One file per namespace, written on every core. The documents have a
+    // fixed shape: written as text, as the YAML writer would write them
+    // (a test compares them with the YAML of their JSON).
     let isolated: Vec<&String> = isolated.iter().collect();
     platc_diag::par::map(&isolated, |&ns| {
-        let labels = common_labels(p);
-        let mut docs = vec![json!({
-            "apiVersion": "networking.k8s.io/v1",
-            "kind": "NetworkPolicy",
-            "metadata": {"name": "platc-default-deny-ingress", "namespace": ns, "labels": labels},
-            "spec": {"podSelector": {}, "policyTypes": ["Ingress"]},
-        })];
+        let mut out = String::from(HEADER);
+        policy_head(&mut out, "platc-default-deny-ingress", ns, &common);
+        push_raw_entry(&mut out, At::Line(2), "podSelector", "{}");
+        ingress_only(&mut out);
+        // The rule by which a caller reaches the members of this namespace
+        // on their ports, by caller: most callers reach several members.
+        let mut peers: HashMap<(usize, &[u16]), String> = HashMap::new();
         for &i in members.get(ns.as_str()).into_iter().flatten() {
             let inst = &p.instances[i];
             let Some(net) = &inst.network else {
                 continue;
             };
-            let mut rules: Vec<Json> = Vec::new();
+            out.push_str("---\n");
+            let mut own_labels = crate::instance_labels(p, inst);
+            own_labels.sort_keys();
+            policy_head(
+                &mut out,
+                &format!("platc-{}", inst.k8s_name),
+                ns,
+                &labels(own_labels),
+            );
+            selector(&mut out, At::Line(2), &net.pods);
+            ingress_only(&mut out);
+            push_block_key(&mut out, At::Line(2), "ingress");
             // Its own pods: a chart's parts talk to each other, and the
             // workloads its resources declare carry its instance label.
-            let own = BTreeMap::from([(
-                "app.kubernetes.io/instance".to_string(),
-                inst.k8s_name.clone(),
-            )]);
-            let mut from = vec![json!({"podSelector": selector(&net.pods)})];
-            if own != net.pods {
-                from.push(json!({"podSelector": selector(&own)}));
+            push_indent(&mut out, 4);
+            out.push_str("- ");
+            push_block_key(&mut out, At::AfterDash(6), "from");
+            push_indent(&mut out, 8);
+            out.push_str("- ");
+            selector(&mut out, At::AfterDash(10), &net.pods);
+            let own = [("app.kubernetes.io/instance", inst.k8s_name.as_str())];
+            let pods_are_own =
+                net.pods.len() == 1 && net.pods.get(own[0].0).map(String::as_str) == Some(own[0].1);
+            if !pods_are_own {
+                push_indent(&mut out, 8);
+                out.push_str("- ");
+                push_block_key(&mut out, At::AfterDash(10), "podSelector");
+                push_block_key(&mut out, At::Line(12), "matchLabels");
+                for (k, v) in own {
+                    push_str_entry(&mut out, At::Line(14), k, v);
+                }
             }
-            rules.push(json!({"from": from}));
             for (&c, why) in &callers[i] {
                 let caller = &p.instances[c];
                 if !runs_pods(caller) && caller.network.is_none() {
                     continue;
                 }
-                let mut peer = Map::new();
-                peer.insert(
-                    "namespaceSelector".into(),
-                    json!({"matchLabels": {"kubernetes.io/metadata.name": caller.namespace}}),
-                );
-                // A caller that does not say which pods are its own is
-                // known by its namespace alone.
-                let pods = caller
-                    .network
-                    .as_ref()
-                    .map_or(json!({}), |n| selector(&n.pods));
-                peer.insert("podSelector".into(), pods);
-                let mut rule = Map::new();
-                rule.insert("from".into(), json!([Json::Object(peer)]));
-                if *why == Why::Uses && !net.ports.is_empty() {
-                    rule.insert("ports".into(), ports(&net.ports));
+                let with_ports = *why == Why::Uses && !net.ports.is_empty();
+                if !with_ports {
+                    caller_rule(&mut out, caller, None);
+                    continue;
                 }
-                rules.push(Json::Object(rule));
+                // The same caller on the same ports: the same text.
+                let start = out.len();
+                match peers.entry((c, &net.ports)) {
+                    Entry::Occupied(text) => out.push_str(text.get()),
+                    Entry::Vacant(slot) => {
+                        caller_rule(&mut out, caller, Some(&net.ports));
+                        slot.insert(out[start..].to_string());
+                    }
+                }
             }
             if !net.open_ports.is_empty() {
-                rules.push(json!({"ports": ports(&net.open_ports)}));
+                push_indent(&mut out, 4);
+                out.push_str("- ");
+                push_block_key(&mut out, At::AfterDash(6), "ports");
+                push_ports(&mut out, &net.open_ports);
             }
-            let mut labels = crate::instance_labels(p, inst);
-            labels.sort_keys();
-            docs.push(json!({
-                "apiVersion": "networking.k8s.io/v1",
-                "kind": "NetworkPolicy",
-                "metadata": {"name": format!("platc-{}", inst.k8s_name), "namespace": ns, "labels": labels},
-                "spec": {
-                    "podSelector": selector(&net.pods),
-                    "policyTypes": ["Ingress"],
-                    "ingress": rules,
-                },
-            }));
         }
         crate::OutputFile {
             path: format!("kubernetes/networkpolicies-{}.yaml", file_name(ns)),
-            contents: format!("{HEADER}{}", yaml::to_string_multi(&docs)),
+            contents: out,
         }
     })
+}
+
+/// Labels as (key, value) text, in their order.
+fn labels(m: Map<String, Json>) -> Vec<(String, String)> {
+    m.into_iter()
+        .map(|(k, v)| (k, v.as_str().unwrap_or_default().to_string()))
+        .collect()
+}
+
+/// `apiVersion`, `kind`, `metadata`, and `spec:` of a NetworkPolicy.
+fn policy_head(out: &mut String, name: &str, ns: &str, labels: &[(String, String)]) {
+    out.push_str("apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n");
+    push_str_entry(out, At::Line(2), "name", name);
+    push_str_entry(out, At::Line(2), "namespace", ns);
+    if labels.is_empty() {
+        push_raw_entry(out, At::Line(2), "labels", "{}");
+    } else {
+        push_block_key(out, At::Line(2), "labels");
+        for (k, v) in labels {
+            push_str_entry(out, At::Line(4), k, v);
+        }
+    }
+    out.push_str("spec:\n");
+}
+
+/// `policyTypes: [Ingress]`, in the spec.
+fn ingress_only(out: &mut String) {
+    push_block_key(out, At::Line(2), "policyTypes");
+    push_indent(out, 4);
+    out.push_str("- Ingress\n");
+}
+
+/// `podSelector: {matchLabels: labels}`.
+fn selector(out: &mut String, at: At, labels: &BTreeMap<String, String>) {
+    let indent = match at {
+        At::Line(i) | At::AfterDash(i) => i,
+    };
+    push_block_key(out, at, "podSelector");
+    match_labels(out, indent + 2, labels);
+}
+
+/// `matchLabels: labels` at `indent`.
+fn match_labels(out: &mut String, indent: usize, labels: &BTreeMap<String, String>) {
+    if labels.is_empty() {
+        push_raw_entry(out, At::Line(indent), "matchLabels", "{}");
+    } else {
+        push_block_key(out, At::Line(indent), "matchLabels");
+        for (k, v) in labels {
+            push_str_entry(out, At::Line(indent + 2), k, v);
+        }
+    }
+}
+
+/// The items of a rule's `ports:` list, at 8.
+fn push_ports(out: &mut String, ports: &[u16]) {
+    for port in ports {
+        push_indent(out, 8);
+        out.push_str("- ");
+        push_raw_entry(out, At::AfterDash(10), "port", &port.to_string());
+        push_str_entry(out, At::Line(10), "protocol", "TCP");
+    }
+}
+
+/// The rule by which `caller` reaches a member: from its namespace and
+/// pods, on `ports` when given.
+fn caller_rule(out: &mut String, caller: &Instance, ports: Option<&[u16]>) {
+    push_indent(out, 4);
+    out.push_str("- ");
+    push_block_key(out, At::AfterDash(6), "from");
+    push_indent(out, 8);
+    out.push_str("- ");
+    push_block_key(out, At::AfterDash(10), "namespaceSelector");
+    push_block_key(out, At::Line(12), "matchLabels");
+    push_str_entry(
+        out,
+        At::Line(14),
+        "kubernetes.io/metadata.name",
+        &caller.namespace,
+    );
+    // A caller that does not say which pods are its own is known by its
+    // namespace alone.
+    match &caller.network {
+        Some(n) => {
+            push_block_key(out, At::Line(10), "podSelector");
+            match_labels(out, 12, &n.pods);
+        }
+        None => push_raw_entry(out, At::Line(10), "podSelector", "{}"),
+    }
+    if let Some(ports) = ports {
+        push_block_key(out, At::Line(6), "ports");
+        push_ports(out, ports);
+    }
+}
+
+/// The NetworkPolicies as JSON documents written by the YAML writer: the
+/// reference [`files`] is compared with.
+#[cfg(test)]
+pub(crate) mod reference {
+    use super::*;
+    use crate::yaml;
+    use serde_json::json;
+
+    fn ports(ports: &[u16]) -> Json {
+        Json::Array(
+            ports
+                .iter()
+                .map(|p| json!({"port": p, "protocol": "TCP"}))
+                .collect(),
+        )
+    }
+
+    fn selector(labels: &BTreeMap<String, String>) -> Json {
+        json!({ "matchLabels": labels })
+    }
+
+    /// `kubernetes/networkpolicies-NAMESPACE.yaml` for every isolated namespace.
+    pub(crate) fn files(plan: &Plan) -> Vec<crate::OutputFile> {
+        let p = plan.platform;
+        let isolated = isolated_namespaces(p);
+        if isolated.is_empty() {
+            return Vec::new();
+        }
+        let callers = callers(p);
+        // The instances with `network` of each isolated namespace, in
+        // deployment order.
+        let mut members: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+        for &i in &plan.order {
+            let inst = &p.instances[i];
+            if inst.network.is_some() && isolated.contains(&inst.namespace) {
+                members.entry(&inst.namespace).or_default().push(i);
+            }
+        }
+        // One file per namespace, written on every core.
+        let isolated: Vec<&String> = isolated.iter().collect();
+        platc_diag::par::map(&isolated, |&ns| {
+            let labels = common_labels(p);
+            let mut docs = vec![json!({
+                "apiVersion": "networking.k8s.io/v1",
+                "kind": "NetworkPolicy",
+                "metadata": {"name": "platc-default-deny-ingress", "namespace": ns, "labels": labels},
+                "spec": {"podSelector": {}, "policyTypes": ["Ingress"]},
+            })];
+            for &i in members.get(ns.as_str()).into_iter().flatten() {
+                let inst = &p.instances[i];
+                let Some(net) = &inst.network else {
+                    continue;
+                };
+                let mut rules: Vec<Json> = Vec::new();
+                // Its own pods: a chart's parts talk to each other, and the
+                // workloads its resources declare carry its instance label.
+                let own = BTreeMap::from([(
+                    "app.kubernetes.io/instance".to_string(),
+                    inst.k8s_name.clone(),
+                )]);
+                let mut from = vec![json!({"podSelector": selector(&net.pods)})];
+                if own != net.pods {
+                    from.push(json!({"podSelector": selector(&own)}));
+                }
+                rules.push(json!({"from": from}));
+                for (&c, why) in &callers[i] {
+                    let caller = &p.instances[c];
+                    if !runs_pods(caller) && caller.network.is_none() {
+                        continue;
+                    }
+                    let mut peer = Map::new();
+                    peer.insert(
+                        "namespaceSelector".into(),
+                        json!({"matchLabels": {"kubernetes.io/metadata.name": caller.namespace}}),
+                    );
+                    // A caller that does not say which pods are its own is
+                    // known by its namespace alone.
+                    let pods = caller
+                        .network
+                        .as_ref()
+                        .map_or(json!({}), |n| selector(&n.pods));
+                    peer.insert("podSelector".into(), pods);
+                    let mut rule = Map::new();
+                    rule.insert("from".into(), json!([Json::Object(peer)]));
+                    if *why == Why::Uses && !net.ports.is_empty() {
+                        rule.insert("ports".into(), ports(&net.ports));
+                    }
+                    rules.push(Json::Object(rule));
+                }
+                if !net.open_ports.is_empty() {
+                    rules.push(json!({"ports": ports(&net.open_ports)}));
+                }
+                let mut labels = crate::instance_labels(p, inst);
+                labels.sort_keys();
+                docs.push(json!({
+                    "apiVersion": "networking.k8s.io/v1",
+                    "kind": "NetworkPolicy",
+                    "metadata": {"name": format!("platc-{}", inst.k8s_name), "namespace": ns, "labels": labels},
+                    "spec": {
+                        "podSelector": selector(&net.pods),
+                        "policyTypes": ["Ingress"],
+                        "ingress": rules,
+                    },
+                }));
+            }
+            crate::OutputFile {
+                path: format!("kubernetes/networkpolicies-{}.yaml", file_name(ns)),
+                contents: format!("{HEADER}{}", yaml::to_string_multi(&docs)),
+            }
+        })
+    }
+}
+
+/// The files written as text are those of the JSON documents, byte for
+/// byte: for every example, and for a platform whose labels need quoting
+/// and whose pods and ports are declared every way they can be.
+#[cfg(test)]
+mod same_as_json {
+    use std::path::Path;
+
+    use super::*;
+    use crate::EmitInput;
+
+    const TRICKY: &str = r#"
+platform "lab" {}
+
+component web {
+  param team: string = "a"
+  param ports: list<int> = [8080]
+  param open: list<int> = []
+  param pods: map<string> = {}
+  resource deploy "apps/v1" Deployment {
+    spec.replicas = 1
+  }
+  network {
+    pods = pods
+    ports = ports
+    open_ports = open
+  }
+}
+
+component client {
+  param target: web
+  resource deploy "apps/v1" Deployment {
+    spec.replicas = 1
+  }
+  network {
+    pods = { "app.kubernetes.io/instance" = self.name }
+  }
+}
+
+component outside {
+  param target: web
+  resource deploy "apps/v1" Deployment {
+    spec.replicas = 1
+  }
+}
+
+web front {
+  pods = { "app.kubernetes.io/instance" = "front" }
+  open = [80, 443]
+}
+web back {
+  pods = { app = "yes", "on" = "1.0", "example.com/y" = "null", n = "0o17" }
+}
+web nothing {
+  ports = []
+  pods = { app = "nothing" }
+}
+client user { target = back }
+client other { target = nothing }
+client again { target = back }
+outside stranger {
+  target = back
+  namespace = "elsewhere"
+}
+"#;
+
+    fn compare(platform: &Platform) -> usize {
+        let order: Vec<usize> = (0..platform.instances.len()).collect();
+        let dependencies = vec![Vec::new(); platform.instances.len()];
+        let input = EmitInput {
+            platform,
+            order: &order,
+            dependencies: &dependencies,
+            values: &[],
+        };
+        let plan = Plan::new(&input);
+        let got = files(&plan);
+        let want = reference::files(&plan);
+        assert_eq!(got.len(), want.len());
+        for (g, w) in got.iter().zip(&want) {
+            assert_eq!(g.path, w.path);
+            assert_eq!(g.contents, w.contents, "{}", g.path);
+        }
+        got.len()
+    }
+
+    #[test]
+    fn network_policies_are_those_of_their_json() {
+        let c = platc_driver::check_source("main.plat", TRICKY, &platc_driver::Options::default());
+        assert!(!c.has_errors(), "{:?}", c.diagnostics);
+        assert_eq!(compare(c.platform.as_ref().unwrap()), 1);
+        let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples");
+        let mut compared = 0;
+        for entry in std::fs::read_dir(examples).unwrap().flatten() {
+            let dir = entry.path();
+            if !dir.join("main.plat").is_file() || dir.join("expect-errors").exists() {
+                continue;
+            }
+            let c = platc_driver::check_path(
+                &platc_driver::RealFs,
+                &dir,
+                &platc_driver::Options::default(),
+            )
+            .unwrap();
+            for p in c.platform.iter().chain(&c.others) {
+                compared += compare(p);
+            }
+        }
+        assert!(compared > 10, "{compared} files compared");
+    }
 }

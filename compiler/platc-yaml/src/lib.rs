@@ -222,19 +222,7 @@ fn write_map<'a, T: Tree<'a>>(
         if i > 0 || !first_inline {
             pad(out, indent);
         }
-        // The column just after the `:`.
-        let colon_col;
-        if width(k) > MAX_IMPLICIT_KEY {
-            out.push_str("? ");
-            push_scalar(out, k);
-            out.push('\n');
-            pad(out, indent);
-            out.push(':');
-            colon_col = indent + 1;
-        } else {
-            colon_col = indent + push_scalar(out, k) + 1;
-            out.push(':');
-        }
+        let colon_col = push_key(out, k, indent);
         match v.node() {
             Node::Map(inner) if !inner.is_empty() => {
                 out.push('\n');
@@ -251,6 +239,79 @@ fn write_map<'a, T: Tree<'a>>(
             }
         }
     }
+}
+
+/// Writes key `k` of a block map and its `:`, the cursor at the key's
+/// column (`indent`); returns the column just after the `:`.
+fn push_key(out: &mut String, k: &str, indent: usize) -> usize {
+    if width(k) > MAX_IMPLICIT_KEY {
+        out.push_str("? ");
+        push_scalar(out, k);
+        out.push('\n');
+        pad(out, indent);
+        out.push(':');
+        indent + 1
+    } else {
+        let colon_col = indent + push_scalar(out, k) + 1;
+        out.push(':');
+        colon_col
+    }
+}
+
+/// Where an entry written by hand ([`push_str_entry`], [`push_block_key`],
+/// [`push_raw_entry`]) starts: on its own line at `indent`, or as the first
+/// entry of a list item, just after the `- ` the caller wrote (the item's
+/// other entries are at `indent`, two past the dash).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum At {
+    Line(usize),
+    AfterDash(usize),
+}
+
+impl At {
+    fn start(self, out: &mut String) -> usize {
+        match self {
+            At::Line(indent) => {
+                pad(out, indent);
+                indent
+            }
+            At::AfterDash(indent) => indent,
+        }
+    }
+}
+
+/// Writes `key: value` and a line break, a block map's entry whose value
+/// is a string, exactly as the writer writes it in a document (quoted and
+/// folded as needed). For documents of a fixed shape built without a tree.
+pub fn push_str_entry(out: &mut String, at: At, key: &str, value: &str) {
+    let indent = at.start(out);
+    let colon_col = push_key(out, key, indent);
+    out.push(' ');
+    push_string_value(out, value, colon_col + 1, indent + 2);
+    out.push('\n');
+}
+
+/// Writes `key:` and a line break: an entry whose value, a non-empty map
+/// or list, the caller writes next at `indent + 2`.
+pub fn push_block_key(out: &mut String, at: At, key: &str) {
+    let indent = at.start(out);
+    push_key(out, key, indent);
+    out.push('\n');
+}
+
+/// Writes `key: raw` and a line break, where `raw` is YAML text that is
+/// written as it is: a number, `{}` or `[]`.
+pub fn push_raw_entry(out: &mut String, at: At, key: &str, raw: &str) {
+    let indent = at.start(out);
+    push_key(out, key, indent);
+    out.push(' ');
+    out.push_str(raw);
+    out.push('\n');
+}
+
+/// Writes `count` spaces: the indent of a list item's `- ` written by hand.
+pub fn push_indent(out: &mut String, count: usize) {
+    pad(out, count);
 }
 
 fn write_seq<'a, T: Tree<'a>>(out: &mut String, items: &[T], indent: usize, first_inline: bool) {
@@ -434,6 +495,41 @@ fn looks_numeric(s: &str) -> bool {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn entries_written_by_hand_are_those_of_the_tree() {
+        let long =
+            "a long value with spaces that goes well past the eighty columns of the line limit";
+        let key = "k".repeat(MAX_IMPLICIT_KEY + 1);
+        let doc = json!({
+            "top": {
+                "plain": "x",
+                "quoted": "yes",
+                "folded": long,
+                key.as_str(): "v",
+                "n": 8080,
+                "empty": {},
+                "items": [{"first": long, "second": "on"}, {"port": 1}],
+            }
+        });
+        let mut out = String::new();
+        push_block_key(&mut out, At::Line(0), "top");
+        push_str_entry(&mut out, At::Line(2), "plain", "x");
+        push_str_entry(&mut out, At::Line(2), "quoted", "yes");
+        push_str_entry(&mut out, At::Line(2), "folded", long);
+        push_str_entry(&mut out, At::Line(2), &key, "v");
+        push_raw_entry(&mut out, At::Line(2), "n", "8080");
+        push_raw_entry(&mut out, At::Line(2), "empty", "{}");
+        push_block_key(&mut out, At::Line(2), "items");
+        push_indent(&mut out, 4);
+        out.push_str("- ");
+        push_str_entry(&mut out, At::AfterDash(6), "first", long);
+        push_str_entry(&mut out, At::Line(6), "second", "on");
+        push_indent(&mut out, 4);
+        out.push_str("- ");
+        push_raw_entry(&mut out, At::AfterDash(6), "port", "1");
+        assert_eq!(out, to_string(&doc));
+    }
 
     fn reads_back(v: &Value) {
         let text = to_string(v);
