@@ -8,10 +8,22 @@ use serde_json::Value as Json;
 /// A JSON string, escaped as serde_json escapes it.
 pub(crate) fn string(out: &mut String, s: &str) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
+    out.reserve(s.len() + 2);
     out.push('"');
     let bytes = s.as_bytes();
     let mut start = 0;
-    for (i, &b) in bytes.iter().enumerate() {
+    let mut i = 0;
+    while i < bytes.len() {
+        // Eight bytes at a time while none needs escaping (nearly all
+        // text): the output is megabytes of JSON, much of it JSON again.
+        if let Some(word) = bytes.get(i..i + 8) {
+            let word = u64::from_le_bytes(word.try_into().expect("eight bytes"));
+            if !needs_escape(word) {
+                i += 8;
+                continue;
+            }
+        }
+        let b = bytes[i];
         let escape: &str = match b {
             b'"' => "\\\"",
             b'\\' => "\\\\",
@@ -25,17 +37,37 @@ pub(crate) fn string(out: &mut String, s: &str) {
                 out.push_str("\\u00");
                 out.push(HEX[(b >> 4) as usize] as char);
                 out.push(HEX[(b & 0xF) as usize] as char);
-                start = i + 1;
+                i += 1;
+                start = i;
                 continue;
             }
-            _ => continue,
+            _ => {
+                i += 1;
+                continue;
+            }
         };
         out.push_str(&s[start..i]);
         out.push_str(escape);
-        start = i + 1;
+        i += 1;
+        start = i;
     }
     out.push_str(&s[start..]);
     out.push('"');
+}
+
+/// Whether any of the eight bytes of `word` is `"`, `\` or a control
+/// character (below 0x20). Exact: each test below is non-zero exactly
+/// when some byte of the word is below its bound.
+fn needs_escape(word: u64) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // A byte below `n` (n <= 0x80) sets its high bit in
+    // `(w - n * ONES) & !w & HIGH`, and only such a byte makes it non-zero.
+    let below = |w: u64, n: u64| w.wrapping_sub(n * ONES) & !w & HIGH;
+    let control = below(word, 0x20);
+    let quote = below(word ^ (u64::from(b'"') * ONES), 1);
+    let backslash = below(word ^ (u64::from(b'\\') * ONES), 1);
+    control | quote | backslash != 0
 }
 
 /// A pretty-printed JSON document written as it is walked: two spaces of
@@ -176,6 +208,47 @@ mod tests {
             let mut out = String::new();
             string(&mut out, s);
             assert_eq!(out, serde_json::to_string(s).unwrap(), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn words_needing_an_escape_are_found() {
+        for b in 0..=255u8 {
+            for at in 0..8 {
+                let mut word = *b"abcdefgh";
+                word[at] = b;
+                let needs = b < 0x20 || b == b'"' || b == b'\\';
+                assert_eq!(
+                    needs_escape(u64::from_le_bytes(word)),
+                    needs,
+                    "{b:#x} at {at}"
+                );
+            }
+        }
+        // Bytes around the limits, together.
+        let word = u64::from_le_bytes([0x20, 0x21, 0x23, 0x5b, 0x5d, 0x7f, 0x80, 0xff]);
+        assert!(!needs_escape(word));
+        let word = u64::from_le_bytes([0x80, 0x00, 0xff, 0x20, 0x20, 0x20, 0x20, 0x20]);
+        assert!(needs_escape(word));
+    }
+
+    #[test]
+    fn long_strings_are_escaped_as_serde_json_does() {
+        let mut s = String::new();
+        for n in 0..600u32 {
+            s.push(char::from_u32(n % 0x90).unwrap_or('x'));
+            if n % 7 == 0 {
+                s.push_str("{\"json\":\"in json\\n\"} é ");
+            }
+        }
+        for len in [0, 1, 7, 8, 9, 15, 16, 17, 100, s.len()] {
+            let mut cut = len.min(s.len());
+            while !s.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            let mut out = String::new();
+            string(&mut out, &s[..cut]);
+            assert_eq!(out, serde_json::to_string(&s[..cut]).unwrap(), "{len}");
         }
     }
 
