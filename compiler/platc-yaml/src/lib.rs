@@ -159,9 +159,9 @@ fn printable_ascii(s: &str) -> bool {
 
 /// Writes `s` as a scalar ([`scalar`]); returns its width.
 fn push_scalar(out: &mut String, s: &str) -> usize {
-    if is_plain_safe(s) {
+    if let Some(w) = plain_width(s) {
         out.push_str(s);
-        width(s)
+        w
     } else {
         let q = double_quoted(s);
         out.push_str(&q);
@@ -183,8 +183,8 @@ fn push_inline<'a, T: Tree<'a>>(out: &mut String, v: &Node<'a, T>, col: usize, c
 }
 
 fn push_string_value(out: &mut String, s: &str, col: usize, cont: usize) {
-    if is_plain_safe(s) {
-        if col + width(s) <= WIDTH || !s.contains(' ') {
+    if let Some(w) = plain_width(s) {
+        if col + w <= WIDTH || !s.contains(' ') {
             out.push_str(s);
             return;
         }
@@ -336,24 +336,32 @@ fn write_seq<'a, T: Tree<'a>>(out: &mut String, items: &[T], indent: usize, firs
 /// Only spaces with a non-space on both sides are used, so no whitespace
 /// is lost to the folding.
 fn folded(s: &str, col: usize, cont: usize) -> String {
-    let chars: Vec<char> = s.chars().collect();
-    let mut words: Vec<String> = vec![String::new()];
-    for (i, &c) in chars.iter().enumerate() {
-        let breakable = c == ' '
-            && i > 0
-            && i + 1 < chars.len()
-            && !chars[i - 1].is_whitespace()
-            && !chars[i + 1].is_whitespace();
+    // The words: the text between the spaces where a line may break.
+    let mut words: Vec<&str> = Vec::new();
+    let mut start = 0;
+    for (i, _) in s.match_indices(' ') {
+        let before = s[..i].chars().next_back();
+        let after = s[i + 1..].chars().next();
+        let breakable = matches!((before, after), (Some(b), Some(a)) if !b.is_whitespace() && !a.is_whitespace());
         if breakable {
-            words.push(String::new());
-        } else {
-            push_escaped(words.last_mut().expect("one word"), c);
+            words.push(&s[start..i]);
+            start = i + 1;
         }
     }
-    let mut out = String::from("\"");
+    words.push(&s[start..]);
+    let mut out = String::with_capacity(s.len() + 2 + s.len() / WIDTH * (cont + 1));
+    out.push('"');
     let mut width = col + 1;
+    let mut escaped = String::new();
     for (i, w) in words.iter().enumerate() {
-        let len = w.chars().count();
+        // The word as written, and its width.
+        let (text, len) = if printable_ascii(w) && !w.contains(['\\', '"']) {
+            (*w, w.len())
+        } else {
+            escaped.clear();
+            w.chars().for_each(|c| push_escaped(&mut escaped, c));
+            (escaped.as_str(), escaped.chars().count())
+        };
         let closing = usize::from(i + 1 == words.len());
         if i > 0 {
             if width + 1 + len + closing > WIDTH {
@@ -365,7 +373,7 @@ fn folded(s: &str, col: usize, cont: usize) -> String {
                 width += 1;
             }
         }
-        out.push_str(w);
+        out.push_str(text);
         width += len;
     }
     out.push('"');
@@ -439,15 +447,18 @@ const SPECIAL: &[&str] = &[
 
 /// Whether `s` may be written as a plain scalar.
 fn is_plain_safe(s: &str) -> bool {
-    let Some(first) = s.chars().next() else {
-        return false;
-    };
+    plain_width(s).is_some()
+}
+
+/// The width of `s` ([`width`]) when it may be written as a plain scalar.
+fn plain_width(s: &str) -> Option<usize> {
+    let first = s.chars().next()?;
     if "-?:,[]{}#&*!|>'\"%@`".contains(first) {
-        return false;
+        return None;
     }
     // `...` and `---` at the start of a line end or start a document.
     if s.starts_with(' ') || s.ends_with(' ') || s.ends_with(':') || s.starts_with("...") {
-        return false;
+        return None;
     }
     // `: ` and ` #` (a mapping, a comment), and whether anything needs a
     // closer look, in one pass.
@@ -455,20 +466,23 @@ fn is_plain_safe(s: &str) -> bool {
     let mut ascii = true;
     for (i, &c) in b.iter().enumerate() {
         match c {
-            b':' if b.get(i + 1) == Some(&b' ') => return false,
-            b' ' if b.get(i + 1) == Some(&b'#') => return false,
+            b':' if b.get(i + 1) == Some(&b' ') => return None,
+            b' ' if b.get(i + 1) == Some(&b'#') => return None,
             0x20..=0x7E => {}
             _ => ascii = false,
         }
     }
     if !ascii && s.chars().any(must_escape) {
-        return false;
+        return None;
     }
     // (No special word is longer than 5 bytes: compared without copying.)
     if s.len() <= 5 && SPECIAL.iter().any(|w| w.eq_ignore_ascii_case(s)) {
-        return false;
+        return None;
     }
-    !looks_numeric(s)
+    if looks_numeric(s) {
+        return None;
+    }
+    Some(if ascii { s.len() } else { s.chars().count() })
 }
 
 /// Anything that a YAML 1.1 or 1.2 resolver might read as a number (or a
@@ -495,6 +509,84 @@ fn looks_numeric(s: &str) -> bool {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// The folding as first written, one character at a time: the
+    /// reference for [`folded`].
+    fn folded_reference(s: &str, col: usize, cont: usize) -> String {
+        let chars: Vec<char> = s.chars().collect();
+        let mut words: Vec<String> = vec![String::new()];
+        for (i, &c) in chars.iter().enumerate() {
+            let breakable = c == ' '
+                && i > 0
+                && i + 1 < chars.len()
+                && !chars[i - 1].is_whitespace()
+                && !chars[i + 1].is_whitespace();
+            if breakable {
+                words.push(String::new());
+            } else {
+                push_escaped(words.last_mut().expect("one word"), c);
+            }
+        }
+        let mut out = String::from("\"");
+        let mut width = col + 1;
+        for (i, w) in words.iter().enumerate() {
+            let len = w.chars().count();
+            let closing = usize::from(i + 1 == words.len());
+            if i > 0 {
+                if width + 1 + len + closing > WIDTH {
+                    out.push('\n');
+                    pad(&mut out, cont);
+                    width = cont;
+                } else {
+                    out.push(' ');
+                    width += 1;
+                }
+            }
+            out.push_str(w);
+            width += len;
+        }
+        out.push('"');
+        out
+    }
+
+    #[test]
+    fn folding_is_that_of_the_reference() {
+        let pieces = [
+            "word",
+            " ",
+            "  ",
+            "é",
+            "\u{a0}",
+            "\t",
+            "\"",
+            "\\",
+            "\u{200b}",
+            "longerword",
+            "x",
+            "\n",
+            "ünïcödé",
+            "-",
+            "\u{3000}",
+        ];
+        let mut seed = 7u64;
+        for _ in 0..3000 {
+            let mut s = String::new();
+            let n = (seed % 40) as usize;
+            for _ in 0..n {
+                seed = seed
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                s.push_str(pieces[(seed >> 33) as usize % pieces.len()]);
+            }
+            for (col, cont) in [(0, 2), (10, 4), (79, 6), (90, 8)] {
+                assert_eq!(
+                    folded(&s, col, cont),
+                    folded_reference(&s, col, cont),
+                    "{s:?}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn entries_written_by_hand_are_those_of_the_tree() {
