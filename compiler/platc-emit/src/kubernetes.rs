@@ -56,31 +56,23 @@ fn resource_files(plan: &Plan, objects: &[crate::objects::Written]) -> Vec<Outpu
     files
 }
 
-/// Whether namespace `ns` enforces the Pod Security profile `restricted`:
-/// it holds no chart's objects (which platc does not write) and only
-/// objects of the Kubernetes API's own groups, whose pods, if any, are the
-/// templates platc writes (a custom resource may make an operator create
-/// pods platc never sees). Otherwise it enforces `baseline`.
-fn restricted(plan: &Plan, ns: &str) -> bool {
-    let p = plan.platform;
-    let mut any = false;
-    for inst in &p.instances {
-        if inst.namespace == ns {
-            if inst.chart.is_some() {
-                return false;
-            }
-            any = true;
-        }
+/// The namespaces that enforce the Pod Security profile `restricted`
+/// (the others enforce `baseline`): those that hold something, but no
+/// chart's objects (which platc does not write) and only objects of the
+/// Kubernetes API's own groups, whose pods, if any, are the templates
+/// platc writes (a custom resource may make an operator create pods platc
+/// never sees). One pass over the platform, for every namespace.
+fn restricted<'p>(plan: &Plan<'p>) -> std::collections::HashMap<&'p str, bool> {
+    let mut out: std::collections::HashMap<&'p str, bool> = std::collections::HashMap::new();
+    for inst in &plan.platform.instances {
+        *out.entry(inst.namespace.as_str()).or_insert(true) &= inst.chart.is_none();
         for r in &inst.resources {
-            if r.namespace.as_deref() == Some(ns) {
-                if !core_api(&r.api_version) {
-                    return false;
-                }
-                any = true;
+            if let Some(ns) = &r.namespace {
+                *out.entry(ns.as_str()).or_insert(true) &= core_api(&r.api_version);
             }
         }
     }
-    any
+    out
 }
 
 /// An API version of the Kubernetes API's own groups: the core group
@@ -99,13 +91,14 @@ fn core_api(api_version: &str) -> bool {
 pub(crate) fn files(plan: &Plan, objects: &[crate::objects::Written]) -> Vec<OutputFile> {
     let p = plan.platform;
     let mut files = Vec::new();
+    let restricted = restricted(plan);
     for ns in plan.namespaces() {
         let mut labels = common_labels(p);
         labels.insert(
             "pod-security.kubernetes.io/audit".into(),
             "restricted".into(),
         );
-        let enforce = if restricted(plan, &ns) {
+        let enforce = if restricted.get(ns.as_str()) == Some(&true) {
             "restricted"
         } else {
             "baseline"
