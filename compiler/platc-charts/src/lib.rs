@@ -35,7 +35,7 @@ mod tree;
 use std::sync::OnceLock;
 
 pub use schema::{Schema, SchemaViolation};
-pub use tree::{Facts, Seg, Violation, ViolationKind};
+pub use tree::{Facts, Kind, Seg, ValuesNode, Violation, ViolationKind};
 
 impl Facts {
     /// Facts of the chart whose `Chart.yaml`, `values.yaml` and (optional)

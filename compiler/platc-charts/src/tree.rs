@@ -53,6 +53,65 @@ pub enum ViolationKind {
     NotInEnum { allowed: Vec<String> },
 }
 
+/// The type of a node of a values tree, as JSON Schema names it: an
+/// integer-valued number is an `Integer` (also when written `2.0`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Null,
+    Boolean,
+    Integer,
+    Number,
+    String,
+    Array,
+    Object,
+}
+
+/// A values tree that [`Facts::check`] walks, by a handle to one of its
+/// nodes: JSON (`&Json`), or the compiler's evaluated values, checked
+/// without being converted to JSON first.
+pub trait ValuesNode<'v>: Copy {
+    fn kind(self) -> Kind;
+    /// The node as JSON, to compare with a chart's `enum` (a scalar, in
+    /// practice).
+    fn to_json(self) -> Json;
+    /// Calls `f` with each entry of a map, in order.
+    fn for_each_entry(self, f: &mut dyn FnMut(&'v str, Self));
+    /// Calls `f` with each item of a list, in order.
+    fn for_each_item(self, f: &mut dyn FnMut(Self));
+}
+
+impl<'v> ValuesNode<'v> for &'v Json {
+    fn kind(self) -> Kind {
+        match self {
+            Json::Null => Kind::Null,
+            Json::Bool(_) => Kind::Boolean,
+            Json::Number(n) => {
+                if n.is_i64() || n.is_u64() || n.as_f64().is_some_and(|f| f.fract() == 0.0) {
+                    Kind::Integer
+                } else {
+                    Kind::Number
+                }
+            }
+            Json::String(_) => Kind::String,
+            Json::Array(_) => Kind::Array,
+            Json::Object(_) => Kind::Object,
+        }
+    }
+    fn to_json(self) -> Json {
+        self.clone()
+    }
+    fn for_each_entry(self, f: &mut dyn FnMut(&'v str, Self)) {
+        if let Json::Object(m) = self {
+            m.iter().for_each(|(k, v)| f(k, v));
+        }
+    }
+    fn for_each_item(self, f: &mut dyn FnMut(Self)) {
+        if let Json::Array(items) = self {
+            items.iter().for_each(f);
+        }
+    }
+}
+
 /// Index of a node in [`Facts::nodes`].
 pub(crate) type NodeId = u32;
 
@@ -113,22 +172,16 @@ impl Types {
         self.0 & bit != 0 || (bit == Types::INTEGER && self.0 & Types::NUMBER != 0)
     }
 
-    /// The type bit of a JSON value: an integer-valued number is an
-    /// `integer` (also when written `2.0`), any other number a `number`.
-    pub(crate) fn of(value: &Json) -> u8 {
-        match value {
-            Json::Null => Types::NULL,
-            Json::Bool(_) => Types::BOOLEAN,
-            Json::Number(n) => {
-                if n.is_i64() || n.is_u64() || n.as_f64().is_some_and(|f| f.fract() == 0.0) {
-                    Types::INTEGER
-                } else {
-                    Types::NUMBER
-                }
-            }
-            Json::String(_) => Types::STRING,
-            Json::Array(_) => Types::ARRAY,
-            Json::Object(_) => Types::OBJECT,
+    /// The type bit of a node.
+    pub(crate) fn of<'v>(value: impl ValuesNode<'v>) -> u8 {
+        match value.kind() {
+            Kind::Null => Types::NULL,
+            Kind::Boolean => Types::BOOLEAN,
+            Kind::Integer => Types::INTEGER,
+            Kind::Number => Types::NUMBER,
+            Kind::String => Types::STRING,
+            Kind::Array => Types::ARRAY,
+            Kind::Object => Types::OBJECT,
         }
     }
 
@@ -239,20 +292,16 @@ impl SegRef<'_> {
 }
 
 /// One pending step of [`Facts::check`]'s walk.
-struct Frame<'v> {
-    step: Step<'v>,
+struct Frame<'v, V> {
+    step: Step<V>,
     /// The number of path segments that lead here.
     depth: usize,
     seg: Option<SegRef<'v>>,
 }
 
-enum Step<'v> {
+enum Step<V> {
     /// Check `value` against `node`.
-    Visit {
-        value: &'v Json,
-        node: NodeId,
-        open: bool,
-    },
+    Visit { value: V, node: NodeId, open: bool },
     /// Report the key that `seg` names as unknown in `node`.
     Unknown { node: NodeId },
 }
@@ -283,7 +332,7 @@ impl Facts {
     ///
     /// `null` is Helm's "delete this key" and is always accepted. Below an
     /// unknown key or a value of the wrong type nothing more is reported.
-    pub fn check(&self, values: &Json) -> Vec<Violation> {
+    pub fn check<'v, V: ValuesNode<'v>>(&self, values: V) -> Vec<Violation> {
         let mut out = Vec::new();
         if self.nodes.is_empty() {
             return out;
@@ -301,7 +350,7 @@ impl Facts {
         }];
         // The children of one value, pushed onto `stack` in reverse so that
         // they pop in document order.
-        let mut children: Vec<Frame<'_>> = Vec::new();
+        let mut children: Vec<Frame<'v, V>> = Vec::new();
         while let Some(frame) = stack.pop() {
             path.truncate(frame.depth.saturating_sub(1));
             if let Some(seg) = frame.seg {
@@ -323,12 +372,12 @@ impl Facts {
                 }
                 Step::Visit { value, node, open } => (value, node, open),
             };
-            if value.is_null() {
+            let found = Types::of(value);
+            if found == Types::NULL {
                 continue;
             }
             let node = self.node(id);
             let open = open || node.open;
-            let found = Types::of(value);
             if !node.types.allows(found) {
                 out.push(Violation {
                     path: here(&path),
@@ -340,7 +389,8 @@ impl Facts {
                 continue;
             }
             if let Some(allowed) = &node.enum_values {
-                if !allowed.iter().any(|a| json_eq(a, value)) {
+                let value = value.to_json();
+                if !allowed.iter().any(|a| json_eq(a, &value)) {
                     out.push(Violation {
                         path: here(&path),
                         kind: ViolationKind::NotInEnum {
@@ -351,44 +401,43 @@ impl Facts {
                 }
             }
             let depth = frame.depth + 1;
-            match value {
-                Json::Object(map) => {
-                    for (key, child) in map {
-                        // Helm deletes a key set to null: nothing to check.
-                        if child.is_null() {
-                            continue;
-                        }
-                        let seg = Some(SegRef::Key(key.as_str()));
-                        let target = match node.child(key) {
-                            Some(target) => target,
-                            None => match node.other {
-                                Other::Node(target) => target,
-                                Other::Any => continue,
-                                Other::Unlisted if open => continue,
-                                Other::Unlisted | Other::Forbid => {
-                                    children.push(Frame {
-                                        step: Step::Unknown { node: id },
-                                        depth,
-                                        seg,
-                                    });
-                                    continue;
-                                }
-                            },
-                        };
-                        children.push(Frame {
-                            step: Step::Visit {
-                                value: child,
-                                node: target,
-                                open,
-                            },
-                            depth,
-                            seg,
-                        });
+            match found {
+                Types::OBJECT => value.for_each_entry(&mut |key, child| {
+                    // Helm deletes a key set to null: nothing to check.
+                    if child.kind() == Kind::Null {
+                        return;
                     }
-                }
-                Json::Array(items) => {
+                    let seg = Some(SegRef::Key(key));
+                    let target = match node.child(key) {
+                        Some(target) => target,
+                        None => match node.other {
+                            Other::Node(target) => target,
+                            Other::Any => return,
+                            Other::Unlisted if open => return,
+                            Other::Unlisted | Other::Forbid => {
+                                children.push(Frame {
+                                    step: Step::Unknown { node: id },
+                                    depth,
+                                    seg,
+                                });
+                                return;
+                            }
+                        },
+                    };
+                    children.push(Frame {
+                        step: Step::Visit {
+                            value: child,
+                            node: target,
+                            open,
+                        },
+                        depth,
+                        seg,
+                    });
+                }),
+                Types::ARRAY => {
                     if let Some(target) = node.items {
-                        for (i, child) in items.iter().enumerate() {
+                        let mut i = 0;
+                        value.for_each_item(&mut |child| {
                             children.push(Frame {
                                 step: Step::Visit {
                                     value: child,
@@ -398,7 +447,8 @@ impl Facts {
                                 depth,
                                 seg: Some(SegRef::Index(i)),
                             });
-                        }
+                            i += 1;
+                        });
                     }
                 }
                 _ => {}

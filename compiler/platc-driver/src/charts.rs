@@ -11,9 +11,9 @@
 
 use std::collections::HashMap;
 
-use platc_charts::{Schema, Seg, Violation, ViolationKind};
+use platc_charts::{Kind, Schema, Seg, ValuesNode, Violation, ViolationKind};
 use platc_diag::{Diagnostic, FileId, Span};
-use platc_sema::{Instance, ValueSource};
+use platc_sema::{Instance, Value, ValueSource};
 use serde_json::Value as Json;
 
 use crate::yaml11::Positions;
@@ -44,6 +44,16 @@ pub(crate) fn check_instance(
     let facts = platc_charts::bundled(&chart.name, &chart.version);
     if facts.is_none() && schema.is_none() {
         return;
+    }
+    // Nearly every instance: values platc generates and nothing else,
+    // checked as evaluated. Only when something is wrong (or there is more
+    // to check) are they converted to JSON, for the diagnostics.
+    if let Some(facts) = facts {
+        let only_generated =
+            files.is_empty() && schema.is_none() && inst.sensitive_values.is_empty();
+        if only_generated && facts.check(Generated::Root(&inst.values)).is_empty() {
+            return;
+        }
     }
     let chart_label = format!("`{}` {}", chart.name, chart.version);
     let mut generated = platc_emit::helm::generated_values(inst);
@@ -111,6 +121,71 @@ pub(crate) fn check_instance(
             report(d.with_help(
                 "Helm validates the merged values against this schema and would refuse the install",
             ));
+        }
+    }
+}
+
+/// An instance's generated values as the chart checks walk them: what
+/// [`platc_emit::helm::generated_values`] gives as JSON, read from the
+/// evaluated values (a `none`, an instance or a secret is left out of its
+/// map or list, as the JSON leaves it out).
+#[derive(Clone, Copy)]
+enum Generated<'v> {
+    Root(&'v std::collections::BTreeMap<String, Value>),
+    Value(&'v Value),
+}
+
+impl<'v> ValuesNode<'v> for Generated<'v> {
+    fn kind(self) -> Kind {
+        match self {
+            Generated::Root(_) => Kind::Object,
+            Generated::Value(v) => match v {
+                Value::None | Value::Instance(_) | Value::Secret(_) => Kind::Null,
+                Value::Bool(_) => Kind::Boolean,
+                Value::Int(_) => Kind::Integer,
+                // As its JSON number; one that is not finite is text.
+                Value::Float(f) if !f.is_finite() => Kind::String,
+                Value::Float(f) if f.fract() == 0.0 => Kind::Integer,
+                Value::Float(_) => Kind::Number,
+                Value::Str(_) | Value::Quantity { .. } => Kind::String,
+                Value::List(_) => Kind::Array,
+                Value::Map(_) => Kind::Object,
+            },
+        }
+    }
+
+    fn to_json(self) -> Json {
+        match self {
+            Generated::Root(m) => Json::Object(
+                m.iter()
+                    .filter_map(|(k, v)| Some((k.clone(), v.to_json()?)))
+                    .collect(),
+            ),
+            Generated::Value(v) => v.to_json().unwrap_or(Json::Null),
+        }
+    }
+
+    fn for_each_entry(self, f: &mut dyn FnMut(&'v str, Self)) {
+        let written = |(k, v): (&'v String, &'v Value)| v.is_written().then_some((k, v));
+        match self {
+            Generated::Root(m) => m
+                .iter()
+                .filter_map(written)
+                .for_each(|(k, v)| f(k, Generated::Value(v))),
+            Generated::Value(Value::Map(m)) => m
+                .iter()
+                .filter_map(written)
+                .for_each(|(k, v)| f(k, Generated::Value(v))),
+            Generated::Value(_) => {}
+        }
+    }
+
+    fn for_each_item(self, f: &mut dyn FnMut(Self)) {
+        if let Generated::Value(Value::List(items)) = self {
+            items
+                .iter()
+                .filter(|v| v.is_written())
+                .for_each(|v| f(Generated::Value(v)));
         }
     }
 }
@@ -386,5 +461,89 @@ fn leaf_paths(v: &Json, path: &mut Vec<String>, out: &mut Vec<Vec<String>>) {
         }
         _ if !path.is_empty() => out.push(path.clone()),
         _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::path::Path;
+
+    use super::*;
+
+    /// The violations found in the evaluated values are those found in
+    /// their JSON, in the same order, for every charted instance of the
+    /// examples and for each with values the chart refuses added: unknown
+    /// keys, wrong types, `none` in lists (which shifts the indices) and
+    /// in maps, non-finite and integral floats.
+    #[test]
+    fn evaluated_values_check_as_their_json() {
+        let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples");
+        let mut checked = 0;
+        let mut violations = 0;
+        for name in ["lakehouse", "warehouse", "observability", "multi-team"] {
+            let c = crate::check_path(&crate::RealFs, &examples.join(name), &Default::default())
+                .unwrap();
+            for p in c.platform.iter().chain(&c.others) {
+                for inst in &p.instances {
+                    let Some(chart) = &inst.chart else { continue };
+                    let Some(facts) = platc_charts::bundled(&chart.name, &chart.version) else {
+                        continue;
+                    };
+                    let mut variants = vec![inst.values.clone()];
+                    let mut bad = inst.values.clone();
+                    for v in bad.values_mut() {
+                        match v {
+                            Value::List(items) => {
+                                let mut items: Vec<Value> = items.to_vec();
+                                items.insert(0, Value::None);
+                                items.push(Value::Int(7));
+                                items.push(Value::map(BTreeMap::from([(
+                                    "notAKey".to_string(),
+                                    Value::Float(2.0),
+                                )])));
+                                *v = Value::list(items);
+                            }
+                            Value::Map(_) => {
+                                *v = Value::map(BTreeMap::from([
+                                    ("unknownNested".to_string(), Value::Bool(true)),
+                                    ("gone".to_string(), Value::None),
+                                    ("ratio".to_string(), Value::Float(0.5)),
+                                    ("inf".to_string(), Value::Float(f64::INFINITY)),
+                                ]));
+                            }
+                            Value::Str(_) => *v = Value::Int(1),
+                            Value::Bool(_) => *v = Value::Str("yes".into()),
+                            _ => {}
+                        }
+                    }
+                    bad.insert("platcUnknownKey".to_string(), Value::Int(1));
+                    variants.push(bad);
+                    // Numbers where the chart has them: integral floats
+                    // are integers; others, and those not finite, are not.
+                    for f in [3.0, 2.5, f64::NAN] {
+                        let mut floats = inst.values.clone();
+                        for v in floats.values_mut() {
+                            if let Value::Int(_) = v {
+                                *v = Value::Float(f);
+                            }
+                        }
+                        variants.push(floats);
+                    }
+                    for values in variants {
+                        let mut copy = inst.clone();
+                        copy.values = values;
+                        let json = platc_emit::helm::generated_values(&copy);
+                        let want = facts.check(&json);
+                        let got = facts.check(Generated::Root(&copy.values));
+                        assert_eq!(got, want, "{}", inst.name);
+                        checked += 1;
+                        violations += want.len();
+                    }
+                }
+            }
+        }
+        assert!(checked > 40, "{checked} value trees checked");
+        assert!(violations > 100, "{violations} violations compared");
     }
 }
