@@ -246,6 +246,26 @@ impl Map {
         Map { entries, weight }
     }
 
+    /// A map of entries with distinct keys, in any order: sorted here,
+    /// without a B-tree in between when they are few.
+    pub fn from_entries(mut entries: Vec<(String, Value)>) -> Self {
+        if entries.len() > SMALL {
+            return Map::new(entries.into_iter().collect());
+        }
+        entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        debug_assert!(
+            entries.windows(2).all(|w| w[0].0 != w[1].0),
+            "distinct keys"
+        );
+        let weight = entries
+            .iter()
+            .fold(1u64, |w, (_, v)| w.saturating_add(v.weight()));
+        Map {
+            entries: Entries::Small(entries),
+            weight,
+        }
+    }
+
     pub fn weight(&self) -> u64 {
         self.weight
     }
@@ -269,6 +289,12 @@ impl Value {
 
     pub fn map(entries: BTreeMap<String, Value>) -> Value {
         Value::Map(Arc::new(Map::new(entries)))
+    }
+
+    /// A map of entries with distinct keys, in any order
+    /// ([`Map::from_entries`]).
+    pub fn map_of(entries: Vec<(String, Value)>) -> Value {
+        Value::Map(Arc::new(Map::from_entries(entries)))
     }
 
     /// How much the value weighs against the evaluation budget: 1 for a

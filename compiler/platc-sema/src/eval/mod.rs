@@ -7,7 +7,7 @@
 //! `build` turns the evaluated instances into the checked platform;
 //! `constraints` checks values against the constraints of their types.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
 use platc_diag::{Diagnostic, Span};
@@ -596,6 +596,36 @@ impl<'t, 'a> Evaluator<'t, 'a> {
 
     // ------------------------------------------------------------ evaluation
 
+    /// A string literal's value: its text, or its pieces with every
+    /// interpolation evaluated.
+    fn eval_str(&mut self, s: &ast::StringLit, span: Span, env: &Env) -> Option<Value> {
+        // Charged piece by piece, before the text grows.
+        self.charge(1, span)?;
+        // A literal without interpolation: its text, shared.
+        if let [StrPart::Text(t)] = s.parts.as_slice() {
+            return Some(Value::Str(t.clone()));
+        }
+        let mut out = String::new();
+        for p in &s.parts {
+            match p {
+                StrPart::Text(t) => out.push_str(t),
+                StrPart::Interp(x) => match self.eval(x, env)? {
+                    // A string's text goes in as it is, uncopied.
+                    Value::Str(text) => {
+                        self.charge(text.len() as u64 / 64, x.span)?;
+                        out.push_str(&text);
+                    }
+                    v => {
+                        let text = v.interpolate()?;
+                        self.charge(text.len() as u64 / 64, x.span)?;
+                        out.push_str(&text);
+                    }
+                },
+            }
+        }
+        Some(Value::Str(out.into()))
+    }
+
     fn eval(&mut self, e: &ast::Expr, env: &Env) -> Option<Value> {
         Some(match &e.kind {
             ExprKind::Int(i) => Value::Int(*i),
@@ -607,33 +637,7 @@ impl<'t, 'a> Evaluator<'t, 'a> {
                 amount: q.amount,
                 text: Some(q.text.clone()),
             },
-            ExprKind::Str(s) => {
-                // Charged piece by piece, before the text grows.
-                self.charge(1, e.span)?;
-                // A literal without interpolation: its text, shared.
-                if let [StrPart::Text(t)] = s.parts.as_slice() {
-                    return Some(Value::Str(t.clone()));
-                }
-                let mut out = String::new();
-                for p in &s.parts {
-                    match p {
-                        StrPart::Text(t) => out.push_str(t),
-                        StrPart::Interp(x) => match self.eval(x, env)? {
-                            // A string's text goes in as it is, uncopied.
-                            Value::Str(text) => {
-                                self.charge(text.len() as u64 / 64, x.span)?;
-                                out.push_str(&text);
-                            }
-                            v => {
-                                let text = v.interpolate()?;
-                                self.charge(text.len() as u64 / 64, x.span)?;
-                                out.push_str(&text);
-                            }
-                        },
-                    }
-                }
-                Value::Str(out.into())
-            }
+            ExprKind::Str(s) => return self.eval_str(s, e.span, env),
             ExprKind::List(items) => {
                 let items: Vec<Value> = items
                     .iter()
@@ -644,29 +648,34 @@ impl<'t, 'a> Evaluator<'t, 'a> {
                 v
             }
             ExprKind::Record(entries) => {
-                let mut m = BTreeMap::new();
+                // A record's keys are few: a vector, searched for a key
+                // met twice as it grows, then sorted once.
+                // (A large one keeps a set of its keys.)
+                let mut m: Vec<(String, Value)> = Vec::with_capacity(entries.len());
+                let mut keys: HashSet<String> = HashSet::new();
+                let large = entries.len() > 16;
                 for en in entries {
                     let (key, kspan) = match &en.key {
                         ast::RecordKey::Plain(k) => (k.name.clone(), k.span),
                         ast::RecordKey::Computed(lit) => {
-                            let k = self.eval(
-                                &ast::Expr {
-                                    kind: ExprKind::Str(lit.clone()),
-                                    span: lit.span,
-                                },
-                                env,
-                            )?;
+                            let k = self.eval_str(lit, lit.span, env)?;
                             let Value::Str(k) = k else { return None };
                             (k.to_string(), lit.span)
                         }
                     };
                     let v = self.eval(&en.value, env)?;
-                    if m.insert(key.clone(), v).is_some() {
+                    let again = if large {
+                        !keys.insert(key.clone())
+                    } else {
+                        m.iter().any(|(k, _)| *k == key)
+                    };
+                    if again {
                         self.diagnostics.push(duplicate_key(&key, kspan, e.span));
                         return None;
                     }
+                    m.push((key, v));
                 }
-                let v = Value::map(m);
+                let v = Value::map_of(m);
                 self.charge(v.weight(), e.span)?;
                 v
             }
@@ -916,23 +925,21 @@ impl<'t, 'a> Evaluator<'t, 'a> {
                     )),
                     "namespace" => self.instance_namespace(i).map(|n| Value::Str(n.into())),
                     _ => {
-                        let comp = self.t.instances[i].2?;
-                        let info = &self.t.comps[comp.0 as usize];
+                        // (The tables outlive this borrow of the evaluator.)
+                        let t = self.t;
+                        let comp = t.instances[i].2?;
+                        let info = &t.comps[comp.0 as usize];
                         // The interface the field belongs to must be
                         // provided for real.
                         let owner = info.provides.iter().find(|iid| {
-                            self.t.ifaces[iid.0 as usize]
-                                .fields
-                                .iter()
-                                .any(|(n, _)| n == f)
+                            t.ifaces[iid.0 as usize].fields.iter().any(|(n, _)| n == f)
                         });
                         if let Some(iid) = owner {
-                            let iface = self.t.ifaces[iid.0 as usize].decl.name.name.clone();
-                            if !self.require_provided(i, &iface, span) {
+                            let iface = &t.ifaces[iid.0 as usize].decl.name.name;
+                            if !self.require_provided(i, iface, span) {
                                 return None;
                             }
                         }
-                        let info = &self.t.comps[comp.0 as usize];
                         let expr = info
                             .decl
                             .provides

@@ -2,16 +2,21 @@
 //! by its group, kind, namespace and name, and a second one with the same
 //! identity would replace the first, or fail the deployment (E0330).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use platc_diag::Diagnostic;
 
-use super::Evaluator;
+use super::{Evaluator, FastMap};
 
 impl Evaluator<'_, '_> {
     /// Reports every object whose identity an earlier one has already.
     pub(super) fn distinct_objects(&mut self, instances: &[crate::Instance]) {
-        let mut seen: HashMap<Identity, (&crate::Instance, &crate::Resource)> = HashMap::new();
+        // (Tens of thousands of objects on a large platform: a fast hash.)
+        let mut seen: FastMap<Identity, (&crate::Instance, &crate::Resource)> =
+            FastMap::with_capacity_and_hasher(
+                instances.iter().map(|i| i.resources.len()).sum(),
+                Default::default(),
+            );
         // Once per instance and resource: a fan-out over a long list has
         // one mistake, not one per element.
         let mut reported: HashSet<(&str, &str)> = HashSet::new();

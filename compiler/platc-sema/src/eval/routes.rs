@@ -61,6 +61,13 @@ impl Evaluator<'_, '_> {
                 .flat_map(|(a, inst)| (0..inst.exposes.len()).map(move |b| (a, b)))
                 .collect();
             let mut made = Vec::new();
+            // What the ingress observes already: looked up once per
+            // endpoint (a scan of its growing list was quadratic).
+            let mut observed: std::collections::HashSet<String> = instances[k]
+                .observes
+                .iter()
+                .map(|o| o.target.clone())
+                .collect();
             for (a, b) in endpoints {
                 let (inst, x) = (&instances[a], &instances[a].exposes[b]);
                 let key = format!("{}.{}", inst.name, x.name);
@@ -86,7 +93,7 @@ impl Evaluator<'_, '_> {
                         made.push(res);
                     }
                 }
-                if a != k && !instances[k].observes.iter().any(|o| o.target == inst.name) {
+                if a != k && observed.insert(inst.name.clone()) {
                     let target = instances[a].name.clone();
                     instances[k].observes.push(crate::Observed {
                         target,
