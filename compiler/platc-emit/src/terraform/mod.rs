@@ -379,12 +379,24 @@ fn root_main(plan: &Plan, written: &[crate::objects::Written]) -> String {
     w.finish()
 }
 
-/// Sets `key` in an ordered list of entries as a JSON map with preserved
-/// order does: in place when it is there, at the end otherwise.
-fn set<'a>(m: &mut Vec<(&'a str, &'a str)>, key: &'a str, value: &'a str) {
-    match m.iter_mut().find(|(k, _)| *k == key) {
-        Some(slot) => slot.1 = value,
-        None => m.push((key, value)),
+/// Entries of an object in the order first set, as a JSON map with
+/// preserved order keeps them: setting a key again replaces its value in
+/// place. (An instance may make thousands of objects per element.)
+#[derive(Default)]
+struct Ordered<'a> {
+    entries: Vec<(&'a str, &'a str)>,
+    at: std::collections::HashMap<&'a str, usize>,
+}
+
+impl<'a> Ordered<'a> {
+    fn set(&mut self, key: &'a str, value: &'a str) {
+        match self.at.entry(key) {
+            std::collections::hash_map::Entry::Occupied(at) => self.entries[*at.get()].1 = value,
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                slot.insert(self.entries.len());
+                self.entries.push((key, value));
+            }
+        }
     }
 }
 
@@ -441,17 +453,17 @@ fn module_block(
         }
     }
     if !inst.resources.is_empty() {
-        let mut objects: Vec<(&str, &str)> = Vec::new();
-        let mut routes: BTreeMap<&str, Vec<(&str, &str)>> = BTreeMap::new();
-        let mut each: BTreeMap<&str, Vec<(&str, &str)>> = BTreeMap::new();
+        let mut objects = Ordered::default();
+        let mut routes: BTreeMap<&str, Ordered> = BTreeMap::new();
+        let mut each: BTreeMap<&str, Ordered> = BTreeMap::new();
         let texts = &written.json;
         assert_eq!(texts.len(), inst.resources.len(), "every object is built");
         for (r, text) in inst.resources.iter().zip(texts) {
             // JSON is YAML: the module reads it with yamldecode.
             match (&r.route, &r.each) {
-                (Some(endpoint), _) => set(routes.entry(&r.name).or_default(), endpoint, text),
-                (None, Some(key)) => set(each.entry(&r.name).or_default(), key, text),
-                (None, None) => set(&mut objects, &r.name, text),
+                (Some(endpoint), _) => routes.entry(&r.name).or_default().set(endpoint, text),
+                (None, Some(key)) => each.entry(&r.name).or_default().set(key, text),
+                (None, None) => objects.set(&r.name, text),
             }
         }
         if !each.is_empty() {
@@ -459,20 +471,20 @@ fn module_block(
             w.open_object();
             for (name, entries) in &each {
                 w.key(name);
-                write_lits(w, entries);
+                write_lits(w, &entries.entries);
             }
             w.close_object();
         }
-        if !objects.is_empty() {
+        if !objects.entries.is_empty() {
             w.key("objects");
-            write_lits(w, &objects);
+            write_lits(w, &objects.entries);
         }
         if !routes.is_empty() {
             w.key("routes");
             w.open_object();
             for (name, entries) in &routes {
                 w.key(name);
-                write_lits(w, entries);
+                write_lits(w, &entries.entries);
             }
             w.close_object();
         }
