@@ -392,13 +392,21 @@ impl<'a> platc_yaml::Tree<'a> for &'a Value {
                 Some(t) => Cow::Borrowed(t.as_str()),
                 None => Cow::Owned(format_quantity(*kind, *amount)),
             }),
-            Value::List(items) => Node::Seq(items.iter().filter(written).collect()),
-            Value::Map(m) => Node::Map(
-                m.iter()
-                    .filter(|(_, v)| v.is_written())
-                    .map(|(k, v)| (k.as_str(), v))
-                    .collect(),
-            ),
+            // (Sized once: most entries are written.)
+            Value::List(items) => {
+                let mut out = Vec::with_capacity(items.len());
+                out.extend(items.iter().filter(written));
+                Node::Seq(out)
+            }
+            Value::Map(m) => {
+                let mut out = Vec::with_capacity(m.len());
+                out.extend(
+                    m.iter()
+                        .filter(|(_, v)| v.is_written())
+                        .map(|(k, v)| (k.as_str(), v)),
+                );
+                Node::Map(out)
+            }
         }
     }
 }
