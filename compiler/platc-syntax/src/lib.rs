@@ -7,6 +7,7 @@
 //! diagnostics found. pest's types never leave the crate.
 
 pub mod ast;
+mod common;
 pub mod fmt;
 mod lower;
 mod scan;
@@ -15,7 +16,7 @@ use pest::Parser as _;
 use pest_derive::Parser;
 use platc_diag::{Diagnostic, FileId, Span};
 
-pub use lower::MAX_OPERATORS;
+pub use common::MAX_OPERATORS;
 pub use scan::MAX_DEPTH;
 
 /// Largest source file accepted, in bytes.
