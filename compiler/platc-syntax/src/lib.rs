@@ -8,6 +8,7 @@
 
 pub mod ast;
 mod common;
+mod descent;
 pub mod fmt;
 mod lower;
 mod scan;
@@ -48,6 +49,23 @@ pub fn leaves_tree_whole(d: &Diagnostic) -> bool {
 /// Parses one file. Never fails and never panics: on a syntax error the
 /// module holds every item that parsed and the diagnostics say what did not.
 pub fn parse(file: FileId, text: &str) -> (ast::Module, Vec<Diagnostic>) {
+    if let Some(refused) = refuse(file, text) {
+        return refused;
+    }
+    let scan = scan::scan(file, text);
+    if !scan.diagnostics.is_empty() {
+        return (ast::Module::default(), scan.diagnostics);
+    }
+    // The fast path for text the grammar accepts; pest decides the rest,
+    // and reports the syntax errors.
+    if let Some(parsed) = descent::parse(file, text) {
+        return parsed;
+    }
+    parse_pest(file, text, &scan.item_starts)
+}
+
+/// A file too large or starting with a byte order mark: refused whole.
+fn refuse(file: FileId, text: &str) -> Option<(ast::Module, Vec<Diagnostic>)> {
     if text.len() > MAX_FILE_SIZE {
         let d = Diagnostic::error(
             "E0107",
@@ -56,7 +74,7 @@ pub fn parse(file: FileId, text: &str) -> (ast::Module, Vec<Diagnostic>) {
         )
         .with_label("this file is too large")
         .with_help("split the platform into several files joined by `import`");
-        return (ast::Module::default(), vec![d]);
+        return Some((ast::Module::default(), vec![d]));
     }
     if text.starts_with('\u{feff}') {
         let d = Diagnostic::error(
@@ -66,20 +84,47 @@ pub fn parse(file: FileId, text: &str) -> (ast::Module, Vec<Diagnostic>) {
         )
         .with_label("invisible U+FEFF character")
         .with_help("save the file as UTF-8 without a byte order mark");
-        return (ast::Module::default(), vec![d]);
+        return Some((ast::Module::default(), vec![d]));
+    }
+    None
+}
+
+/// [`parse`] without the recursive-descent parser: pest and the lowering
+/// only, as `parse` was before it. For the tests and the benchmark that
+/// compare both.
+#[doc(hidden)]
+pub fn parse_with_pest(file: FileId, text: &str) -> (ast::Module, Vec<Diagnostic>) {
+    if let Some(refused) = refuse(file, text) {
+        return refused;
     }
     let scan = scan::scan(file, text);
     if !scan.diagnostics.is_empty() {
         return (ast::Module::default(), scan.diagnostics);
     }
-    match PlatParser::parse(Rule::file, text) {
-        Ok(mut pairs) => {
-            let mut lowerer = lower::Lowerer::new(file, text);
-            let module = lowerer.module(pairs.next().expect("file rule"));
-            (module, lowerer.diagnostics)
-        }
-        Err(_) => parse_chunks(file, text, &scan.item_starts),
-    }
+    parse_pest(file, text, &scan.item_starts)
+}
+
+/// The recursive-descent parser alone, on any text (no size, byte order
+/// mark or nesting checks first): `None` when it gives up. When it returns
+/// a module, [`parse_pest_only`] returns the same.
+#[doc(hidden)]
+pub fn parse_descent(file: FileId, text: &str) -> Option<(ast::Module, Vec<Diagnostic>)> {
+    descent::parse(file, text)
+}
+
+/// pest and the lowering alone, on any text: `None` when the grammar
+/// rejects it.
+#[doc(hidden)]
+pub fn parse_pest_only(file: FileId, text: &str) -> Option<(ast::Module, Vec<Diagnostic>)> {
+    let mut pairs = PlatParser::parse(Rule::file, text).ok()?;
+    let mut lowerer = lower::Lowerer::new(file, text);
+    let module = lowerer.module(pairs.next().expect("file rule"));
+    Some((module, lowerer.diagnostics))
+}
+
+/// pest on the whole file, then item by item after a syntax error.
+fn parse_pest(file: FileId, text: &str, item_starts: &[usize]) -> (ast::Module, Vec<Diagnostic>) {
+    parse_pest_only(file, text).unwrap_or_else(|| parse_chunks(file, text, item_starts))
 }
 
 /// Recovery: parses each top-level chunk on its own, so that one run reports
