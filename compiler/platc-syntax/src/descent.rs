@@ -39,7 +39,7 @@ use crate::common::{self, MAX_OPERATORS};
 use platc_diag::{Diagnostic, FileId, Span};
 
 /// Deepest recursion through expressions, types and `else if` chains.
-const MAX_NESTING: usize = 4 * crate::MAX_DEPTH;
+const MAX_NESTING: usize = 2 * crate::MAX_DEPTH;
 
 /// The module and the lowering's diagnostics, or `None` when the parser
 /// gave up (the text may or may not be valid: pest decides).
@@ -1947,5 +1947,437 @@ impl<'a> Parser<'a> {
             args,
             span: self.span(start, self.pos),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The descent parser's result on `text`, checked against pest and the
+    /// lowering: `None` when it gave up.
+    fn same(text: &str) -> Option<(Module, Vec<Diagnostic>)> {
+        let descent = parse(FileId(0), text);
+        if let Some(d) = &descent {
+            // Only then: pest itself overflows its stack on nesting the
+            // scan refuses before either parser runs.
+            let pest = crate::parse_pest_only(FileId(0), text);
+            let p = pest
+                .as_ref()
+                .unwrap_or_else(|| panic!("pest rejects {text:?}"));
+            assert_eq!(d, p, "{text:?}");
+            assert_eq!(format!("{d:?}"), format!("{p:?}"), "{text:?}");
+        }
+        descent
+    }
+
+    /// Text the grammar accepts, which the descent parser must take.
+    fn takes(text: &str) -> (Module, Vec<Diagnostic>) {
+        assert!(
+            crate::parse_pest_only(FileId(0), text).is_some(),
+            "pest rejects {text:?}"
+        );
+        same(text).unwrap_or_else(|| panic!("the descent parser gave up on {text:?}"))
+    }
+
+    /// Text the grammar rejects: the descent parser must give up.
+    fn refuses(text: &str) {
+        assert!(parse(FileId(0), text).is_none(), "took {text:?}");
+        assert!(
+            crate::parse_pest_only(FileId(0), text).is_none(),
+            "pest took {text:?}"
+        );
+    }
+
+    /// The value of `let x = EXPR` in a component, with the diagnostics.
+    fn expr(text: &str) -> (Expr, Vec<Diagnostic>) {
+        let (m, diags) = takes(&format!("component c {{\n  let x = {text}\n}}\n"));
+        let Some(Item::Component(c)) = m.items.into_iter().next() else {
+            panic!("not a component")
+        };
+        (c.lets.into_iter().next().unwrap().value, diags)
+    }
+
+    fn codes(diags: &[Diagnostic]) -> Vec<&str> {
+        diags.iter().map(|d| d.code).collect()
+    }
+
+    #[test]
+    fn keywords_end_at_a_word_boundary() {
+        // Reserved words are names when they are a prefix of a longer one.
+        takes("iffy i {}\nselfish s { a = self_x }\nc x { a = ina  b = formula  c = in_ }");
+        takes("c x { a = b in c }");
+        refuses("c x { a = b ina }");
+        refuses("if x {}");
+        refuses("c self {}");
+        // Contextual keywords are names wherever they are not expected.
+        takes("as as { from = 1  version = 2  message = 3  route = 4 }");
+        takes(
+            "component c { param let: int = 1  param resource: int = 2  param cluster: int = 3 }",
+        );
+        takes("c x { a = true_ b = nonex c = platformy d = selfx }");
+        let (e, _) = expr("self.platform.in.if");
+        assert!(matches!(e.kind, ExprKind::Field(..)));
+    }
+
+    #[test]
+    fn minus_is_binary_between_operands_and_folds_into_literals() {
+        let (e, _) = expr("a-b");
+        assert!(matches!(e.kind, ExprKind::Binary(BinaryOp::Sub, ..)));
+        let (e, _) = expr("a - -b");
+        let ExprKind::Binary(BinaryOp::Sub, _, rhs) = e.kind else {
+            panic!()
+        };
+        assert!(matches!(rhs.kind, ExprKind::Unary(UnaryOp::Neg, _)));
+        assert_eq!(expr("-1").0.kind, ExprKind::Int(-1));
+        assert_eq!(expr("-0.5").0.kind, ExprKind::Float(-0.5));
+        assert!(matches!(
+            expr("- 1").0.kind,
+            ExprKind::Unary(UnaryOp::Neg, _)
+        ));
+        // Each `-` right before a literal folds into it.
+        assert_eq!(expr("--1").0.kind, ExprKind::Int(1));
+        assert!(matches!(
+            expr("- -1").0.kind,
+            ExprKind::Unary(UnaryOp::Neg, _)
+        ));
+        for text in [
+            "a--b",
+            "1-1",
+            "!a && -b",
+            "!!a",
+            "a - - - 1",
+            "-a.b[0]",
+            "- /* c */ 1",
+        ] {
+            expr(text);
+        }
+    }
+
+    #[test]
+    fn operators_bind_by_precedence_left_to_right() {
+        for text in [
+            "a || b && c == d != e < f <= g > h >= i in j + k - l * m / n % o",
+            "a * b + c",
+            "a + b * c",
+            "a - b - c",
+            "a / b / c",
+            "(a || b) && c",
+            "a<=b",
+            "a>=b",
+            "a<b",
+            "a>b",
+            "a==b",
+            "a!=b",
+            "a//c\n + b",
+            "a /* c */ / b",
+            "x in [1, 2]",
+            "\"a\" in xs && !(1 in ys)",
+        ] {
+            expr(text);
+        }
+        let (e, _) = expr("1 + 2 * 3 - 4");
+        let ExprKind::Binary(BinaryOp::Sub, lhs, _) = e.kind else {
+            panic!()
+        };
+        assert!(matches!(lhs.kind, ExprKind::Binary(BinaryOp::Add, ..)));
+        // An operator without a right operand ends the expression there.
+        refuses("c x { a = b + }");
+        refuses("c x { a = b < }");
+    }
+
+    #[test]
+    fn strings_hold_escapes_and_nested_interpolations() {
+        for text in [
+            r#""plain""#,
+            r#""""#,
+            r#""a\nb\t\"\\\$""#,
+            r#""\u{1F600}\u{e9}""#,
+            r#""$x $ {x}""#,
+            r#""${a}""#,
+            r#""x${ a + 1 }y${b}""#,
+            r#""${ {k = "}"}.k }""#,
+            r#""${"${"deep"}"}""#,
+            r#""${[for s in xs: "${s}-"]}""#,
+            r#""é ${"ü"} ✓""#,
+            r#""http://example.com/a//b""#,
+            r#""${"a//b"}" // trailing"#,
+        ] {
+            let (e, diags) = expr(text);
+            assert!(matches!(e.kind, ExprKind::Str(_)), "{text}");
+            assert!(diags.is_empty(), "{text}: {diags:?}");
+        }
+        // Unknown escapes: reported (E0103), the rest of the text kept.
+        for (text, escape) in [
+            (r#""a\qb""#, r"\q"),
+            (r#""\u{zz}""#, r"\u"),
+            (r#""\u{1234567}""#, r"\u"),
+            (r#""\u{D800}""#, r"\u{D800}"),
+            (r#""\é""#, r"\é"),
+            (r#""a\ b""#, r"\ "),
+        ] {
+            let (_, diags) = expr(text);
+            assert_eq!(codes(&diags), ["E0103"], "{text}");
+            assert!(
+                diags[0].message.contains(escape),
+                "{text}: {}",
+                diags[0].message
+            );
+        }
+        refuses("c x { a = \"no end }");
+        refuses("c x { a = \"line\nbreak\" }");
+        refuses("c x { a = \"${\" }");
+        refuses("c x { a = \"${}\" }");
+        refuses("c x { a = \"\\");
+    }
+
+    #[test]
+    fn conditionals_chain_through_else_if() {
+        let (e, _) = expr("if a { 1 } else if b { 2 } else if c { 3 } else { 4 }");
+        let ExprKind::If(_, _, otherwise) = e.kind else {
+            panic!()
+        };
+        assert!(matches!(otherwise.kind, ExprKind::If(..)));
+        expr("if if a { b } else { c } { 1 } else { 2 }");
+        expr("if a == {} { {} } else { [] }");
+        refuses("c x { a = if a { 1 } }");
+        refuses("c x { a = if a { 1 } else }");
+        takes(
+            "component c { values {\n if a { x = 1 } else if b { y = 2 } else { z = 3 }\n \
+             if c { w = 1 }\n if = 1\n if.x = 2\n else = 3\n for = 4\n} }",
+        );
+    }
+
+    #[test]
+    fn records_and_map_comprehensions_start_alike() {
+        let (e, _) = expr("{for = 1, in = 2}");
+        assert!(matches!(e.kind, ExprKind::Record(_)));
+        let (e, _) = expr("{for k, v in m if v != none: \"${k}\" = v}");
+        assert!(matches!(e.kind, ExprKind::Comprehension(_)));
+        let (e, _) = expr("[for x in xs: x]");
+        assert!(matches!(e.kind, ExprKind::Comprehension(_)));
+        for text in [
+            "{}",
+            "{a = 1 b = 2}",
+            "{a = 1, b = 2,}",
+            "{\"a.b\" = 1, \"${k}\" = 2}",
+            "{ /* c */ for /* c */ = 1 }",
+            "[for i, x in xs: {i = i}]",
+            "[]",
+            "[1, 2,]",
+            "[1 2]",
+            "{for x in xs: x = x}.a",
+            "[for x in [for y in ys: y]: x][0]",
+        ] {
+            expr(text);
+        }
+        refuses("c x { a = {for} }");
+        refuses("c x { a = {for x in xs} }");
+        refuses("c x { a = [for x in xs] }");
+    }
+
+    #[test]
+    fn types_take_lists_maps_records_unions_and_constraints() {
+        let params = [
+            "list<string>",
+            "list <map<int>>",
+            "list",
+            "map",
+            "listx",
+            "list_of_x",
+            "secret",
+            "secret?",
+            "{ a: int, b: list<{ c: secret }> }?",
+            "(\"a\" | \"b\")?",
+            "\"a\" | \"b\" | \"c\"",
+            "\"only\"",
+            "int(1..)",
+            "int(..5)",
+            "int(-5..-1)",
+            "int(- 5..5)",
+            "bytes(1Gi..20Gi)",
+            "string(matches \"^[a-z]+$\")",
+            "m.Type",
+            "(int)",
+            "((list<int>))",
+        ];
+        for ty in params {
+            let (m, diags) = takes(&format!("component c {{ param p: {ty} }}"));
+            assert!(diags.is_empty(), "{ty}: {diags:?}");
+            assert_eq!(m.items.len(), 1);
+        }
+        // Unions of other types: reported as the lowering does, and what the
+        // other terms would report is not.
+        for (ty, n) in [
+            ("\"a\" | int", 1),
+            ("int | \"a\"", 1),
+            ("\"a\" | \"${x}\"", 1),
+            ("int | list<int> | (bool)", 3),
+            ("\"a\" | int(1xyz..)", 1),
+            ("int(1xyz..) | \"a\"", 1),
+        ] {
+            let (_, diags) = takes(&format!("component c {{ param p: {ty} }}"));
+            assert_eq!(codes(&diags), vec!["E0101"; n], "{ty}");
+        }
+        let (_, diags) = takes("component c { param p: int(1xyz..) }");
+        assert_eq!(codes(&diags), ["E0104"]);
+        refuses("component c { param p: list<int }");
+        refuses("component c { param p: int(1) }");
+        refuses("component c { param p: \"a\" || \"b\" }");
+    }
+
+    #[test]
+    fn numbers_and_units_lower_like_the_lowering() {
+        for (text, code) in [
+            ("1_000", None),
+            ("0.5", None),
+            ("20Gi", None),
+            ("5min", None),
+            ("1.5Gi", None),
+            ("500m", None),
+            ("30s", None),
+            ("100ms", None),
+            ("2h", None),
+            ("1d", None),
+            ("3xx", Some("E0104")),
+            ("20GB", Some("E0104")),
+            ("0.5m", Some("E0104")),
+            ("99999999999999999999", Some("E0104")),
+            ("99999999999Ei", Some("E0104")),
+            ("1_0.25", None),
+            ("1.x", None),
+        ] {
+            let (_, diags) = same(&format!("c x {{ a = {text} }}"))
+                .unwrap_or_else(|| panic!("gave up on {text}"));
+            assert_eq!(diags.first().map(|d| d.code), code, "{text}");
+        }
+        // A number ends before `_` after its fraction: `_5` is a name.
+        refuses("c x { a = 1_0.2_5 }");
+        let (e, _) = expr("20Gi");
+        assert!(
+            matches!(e.kind, ExprKind::Quantity(Quantity { amount, .. }) if amount == 20 << 30)
+        );
+    }
+
+    #[test]
+    fn dates_are_checked_in_waivers() {
+        let (_, diags) = takes("allow p for a reason \"r\" until 2028-02-29");
+        assert!(diags.is_empty());
+        for date in ["2030-02-30", "2030-13-01", "0000-01-01", "2030-00-10"] {
+            let (m, diags) = takes(&format!("allow p for a.b reason \"r\" until {date}"));
+            assert_eq!(codes(&diags), ["E0106"], "{date}");
+            assert_eq!(m.items.len(), 1);
+        }
+        takes("allow p for a -> b reason \"r\"\nallow p for a reason \"r\" // c");
+        refuses("allow p for a reason \"r\" until 2030-01-011");
+        // Not a date: `until` is then the type of an instance.
+        refuses("allow p for a reason \"r\" until 2030-01-01c x {}");
+        refuses("allow p for a reason \"r\" until 2030-1-01");
+    }
+
+    #[test]
+    fn spans_end_before_trailing_trivia_as_the_lowering_trims() {
+        for text in [
+            "c x { a = 1 // one\n b = 2 /* two */ }",
+            "c x { a = \"x\" /* \" */ }",
+            "c x { a = \"x\" /* \" */ // c\n}",
+            "c x { a = b /* x /* y */ }",
+            "c x { a = b\t\r\n\u{b}}",
+            "c x { a = \"${\"//\"}\" }",
+            "c x { a = 1 /* a *//* b */ }",
+            "component c { param p: int /* c */ = 1 // d\n param q: string(matches \"//\") }",
+            "component c { provides A if x // c\n requires B if y /* c */ }",
+            "import \"a\" // c\nimport \"b\" as b /* c */",
+        ] {
+            same(text);
+        }
+    }
+
+    #[test]
+    fn doc_comments_are_read_before_items_and_members() {
+        let (m, _) = takes(
+            "/// The component.\n///   indented\n//// not a doc\n/// Doc.\ncomponent c {\n  /// A param.\n  \
+             param p: int = 1\n  /// A let.\n  let l = 1\n  /// An expose.\n  expose web { port = 1 }\n}\n\
+             /// An instance.\nc x {}\n   /// After indentation.\n   c y {}\n/// Secret.\nsecret s from env(\"S\")\r\n",
+        );
+        assert_eq!(m.items.len(), 4);
+    }
+
+    #[test]
+    fn items_and_members_of_every_kind() {
+        takes(include_str!("all_constructs.plat"));
+        takes("");
+        takes("// only a comment");
+        takes("\r\n/* block */\r\n");
+        takes("secret s from env(\"X\", \"y\",)\nsecret s {}\nsecret.x i {}\nsecret from from f()");
+        refuses("secret from from {}");
+        takes("environment e { platform.domain = \"d\"  a.b.c = 1  a . if = 2 }");
+        takes(
+            "component c {\n chart \"c\" version \"1\" from \"r\"\n chart \"c\" version \"1\" from \"r\" timeout 5min\n \
+             route assert a message \"m\"\n assert b message \"${m}\"\n route resource r \"v1\" Kind {}\n \
+             cluster resource r \"v1\" if for t in xs if t ready \"R\" = \"x\" { a = 1 }\n \
+             resource r \"v1\" K ready \"Ready\" { }\n network { pods = {} }\n values { a[0].\"b\".c[i + 1] = 1 }\n}",
+        );
+        takes("policy p severity warn code \"P1\" { for x in xs fail x \"m\" for y in ys where y.a fail y \"m\" help \"h\" }");
+        refuses("policy p severity denyx code \"P1\" {}");
+        refuses("c x { expose = 1 }");
+        refuses("c x {} }");
+        refuses("import \"a\"\nas b {}");
+    }
+
+    #[test]
+    fn non_ascii_text_outside_strings_is_refused() {
+        refuses("c é {}");
+        refuses("c x { a = é }");
+        refuses("c x\u{a0}{}");
+        same("c x { a = \"é\" } // é\n/* ü */");
+    }
+
+    #[test]
+    fn long_chains_and_paths_are_limited_as_the_lowering_limits_them() {
+        let many = |sep: &str, n: usize| vec!["a"; n].join(sep);
+        for n in [256, 257, 300] {
+            let (_, diags) = expr(&many(" + ", n + 1));
+            assert_eq!(codes(&diags), if n > 256 { vec!["E0105"] } else { vec![] });
+            let (_, diags) = expr(&format!("a{}", ".b".repeat(n)));
+            assert_eq!(codes(&diags), if n >= 256 { vec!["E0105"] } else { vec![] });
+            let (_, diags) = expr(&format!("{}a", "!".repeat(n)));
+            assert_eq!(codes(&diags), if n >= 256 { vec!["E0105"] } else { vec![] });
+        }
+        // What the dropped part of a chain would report is not reported.
+        let (_, diags) = expr(&format!("a{}[1xyz]", ".b".repeat(300)));
+        assert_eq!(codes(&diags), ["E0105"]);
+        let (_, diags) = expr(&format!("[1xyz]{}", ".b".repeat(300)));
+        assert_eq!(codes(&diags), ["E0104", "E0105"]);
+        for n in [64, 65, 80] {
+            let (_, diags) = takes(&format!(
+                "component c {{ values {{ {} = 1 }} }}",
+                many(".", n)
+            ));
+            assert_eq!(codes(&diags), if n > 64 { vec!["E0105"] } else { vec![] });
+        }
+    }
+
+    #[test]
+    fn nesting_is_bounded_without_panicking() {
+        for n in [10, 64, 300, 5000] {
+            let text = format!("c x {{ a = {}1{} }}", "[".repeat(n), "]".repeat(n));
+            assert_eq!(same(&text).is_some(), n <= 64, "{n}");
+            let text = format!("c x {{ a = {}1{} }}", "\"${".repeat(n), "}\"".repeat(n));
+            assert_eq!(same(&text).is_some(), n <= 64, "{n}");
+            let text = format!("c x {{ a = {}{} }}", "if a { 1 } else ".repeat(n), "{ 1 }");
+            assert_eq!(same(&text).is_some(), n <= 64, "{n}");
+            let text = format!("c x {{ a = {}1{} }}", "(".repeat(n), ")".repeat(n));
+            // Beyond its bound it gives up.
+            assert_eq!(same(&text).is_some(), n <= 64, "{n}");
+        }
+    }
+
+    #[test]
+    fn truncated_text_never_panics() {
+        let text = include_str!("all_constructs.plat");
+        for (i, _) in text.char_indices() {
+            same(&text[..i]);
+        }
     }
 }

@@ -212,7 +212,7 @@ fn boundaries(text: &str) -> Vec<usize> {
 
 proptest! {
     #![proptest_config(ProptestConfig {
-        cases: 1000,
+        cases: 600,
         failure_persistence: None,
         ..ProptestConfig::default()
     })]
