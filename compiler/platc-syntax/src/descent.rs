@@ -117,6 +117,8 @@ struct Parser<'a> {
     pos: usize,
     diags: Vec<Diagnostic>,
     depth: usize,
+    /// The nesting bound was passed: give up whatever else could parse.
+    too_deep: bool,
     /// Offsets of every `//` in the text, ascending: a span without one
     /// ends where its last token ends (the fast path of `span`).
     slashes: Vec<usize>,
@@ -141,6 +143,7 @@ impl<'a> Parser<'a> {
             pos: 0,
             diags: Vec::new(),
             depth: 0,
+            too_deep: false,
             slashes,
         }
     }
@@ -257,7 +260,26 @@ impl<'a> Parser<'a> {
 
     fn enter(&mut self) -> Option<()> {
         self.depth += 1;
-        (self.depth <= MAX_NESTING).then_some(())
+        if self.depth > MAX_NESTING {
+            self.too_deep = true;
+            return None;
+        }
+        Some(())
+    }
+
+    /// Runs `f`; when it fails, restores the position, the diagnostics
+    /// and the depth it started with. Only where the grammar would try
+    /// something else after a failure that is the grammar's, not the
+    /// nesting bound's: callers check `too_deep`.
+    fn attempt<T>(&mut self, f: impl FnOnce(&mut Self) -> Option<T>) -> Option<T> {
+        let (pos, diags, depth) = (self.pos, self.diags.len(), self.depth);
+        let result = f(self);
+        if result.is_none() {
+            self.pos = pos;
+            self.diags.truncate(diags);
+            self.depth = depth;
+        }
+        result
     }
 
     fn leave(&mut self) {
@@ -920,13 +942,30 @@ impl<'a> Parser<'a> {
 
     fn value_stmt(&mut self) -> Option<ValueStmt> {
         if self.word() == "if" {
-            // `if = ...` and `if.x = ...` set a key named `if`: no
-            // expression starts with `=` or `.`.
-            let next = self.byte(self.skip_from(self.pos + 2));
-            if next != b'=' && next != b'.' {
-                return self.value_if();
+            match self.byte(self.skip_from(self.pos + 2)) {
+                // `if = ...` and `if.x = ...` set a key named `if`: no
+                // expression starts with `=` or `.`.
+                b'=' | b'.' => {}
+                // `if [c] { ... }` or `if[0] = ...`. When the statement
+                // parses as an assignment, the grammar's first choice
+                // fails: the condition would end at its `=` (a single
+                // one, as no expression starts with `=`), not at a `{`.
+                b'[' => {
+                    if let Some(stmt) = self.attempt(Self::value_if) {
+                        return Some(stmt);
+                    }
+                    if self.too_deep {
+                        return None;
+                    }
+                }
+                _ => return self.value_if(),
             }
         }
+        self.value_assign()
+    }
+
+    /// `key_path ~ "=" ~ expr`
+    fn value_assign(&mut self) -> Option<ValueStmt> {
         let start = self.pos;
         let mut path = vec![self.key_segment()?];
         loop {
@@ -999,17 +1038,19 @@ impl<'a> Parser<'a> {
         self.skip();
         let then = self.value_body()?;
         self.skip();
-        let otherwise = if self.word() == "else" {
-            self.pos += 4;
-            self.skip();
-            if self.word() == "if" {
-                vec![self.value_if()?]
-            } else {
-                self.value_body()?
+        // `else` then `if` or `{`; any other `else` is the key of the
+        // next statement (`else = 1`).
+        let mut otherwise = vec![];
+        if self.word() == "else" {
+            let after = self.skip_from(self.pos + 4);
+            if self.word_at(after) == "if" {
+                self.pos = after;
+                otherwise.push(self.value_if()?);
+            } else if self.byte(after) == b'{' {
+                self.pos = after;
+                otherwise = self.value_body()?;
             }
-        } else {
-            vec![]
-        };
+        }
         self.leave();
         Some(ValueStmt::If {
             cond,
@@ -1656,13 +1697,28 @@ impl<'a> Parser<'a> {
                     };
                 }
                 b'[' => {
+                    // When no index parses here, the operand ends before
+                    // the `[`: in a list it starts the next element
+                    // (`[a [1, 2]]`, `[a []]`).
                     let istart = self.pos;
+                    let (before, diags) = ((count, cut), self.diags.len());
                     tally(&mut count, &mut cut, self.diags.len());
-                    self.pos += 1;
-                    self.skip();
-                    let index = self.expr()?;
-                    self.skip();
-                    self.expect(b']')?;
+                    let Some(index) = self.attempt(|p| {
+                        p.pos += 1;
+                        p.skip();
+                        let index = p.expr()?;
+                        p.skip();
+                        p.expect(b']')?;
+                        Some(index)
+                    }) else {
+                        if self.too_deep {
+                            return None;
+                        }
+                        (count, cut) = before;
+                        self.diags.truncate(diags);
+                        self.pos = save;
+                        break;
+                    };
                     let span = base.span.to(self.span(istart, self.pos));
                     base = Expr {
                         kind: ExprKind::Index(Box::new(base), Box::new(index)),
@@ -2146,6 +2202,23 @@ mod tests {
             "component c { values {\n if a { x = 1 } else if b { y = 2 } else { z = 3 }\n \
              if c { w = 1 }\n if = 1\n if.x = 2\n else = 3\n for = 4\n} }",
         );
+        // `if [` starts a condition or the key `if` with an index; an
+        // `else` not followed by `if` or `{` is the next key.
+        let (m, _) = takes(
+            "component c { values {\n if [a] == b { x = 1 }\n if[0] = 1\n if [0].a[1] = 2\n \
+             if c { } else = 3\n if c { } else.x = 4\n} }",
+        );
+        let Some(Item::Component(c)) = m.items.first() else {
+            panic!()
+        };
+        let ifs: Vec<bool> = c.values[0]
+            .stmts
+            .iter()
+            .map(|s| matches!(s, ValueStmt::If { .. }))
+            .collect();
+        assert_eq!(ifs, [true, false, false, true, false, true, false]);
+        refuses("component c { values { if [0] = 1 { } } }");
+        refuses("component c { values { if c { } else if = 1 } }");
     }
 
     #[test]
@@ -2168,6 +2241,14 @@ mod tests {
             "[1 2]",
             "{for x in xs: x = x}.a",
             "[for x in [for y in ys: y]: x][0]",
+            // An index that does not parse ends the element: the next
+            // starts at its `[`.
+            "[a [1, 2]]",
+            "[a [1 2]]",
+            "[a []]",
+            "[a [for x in xs: x]]",
+            "[a [1,]]",
+            "[a[0] [1]]",
         ] {
             expr(text);
         }
