@@ -323,56 +323,6 @@ pub(crate) fn trim_trivia(text: &str, start: usize, mut end: usize) -> usize {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn scale_is_exact() {
-        assert_eq!(scale("20", 1 << 30), Some(20 << 30));
-        assert_eq!(scale("1.5", 1 << 30), Some(3 << 29));
-        assert_eq!(scale("0.5", 1), None);
-        assert_eq!(scale("99999999999", 1 << 60), None);
-    }
-
-    #[test]
-    fn unescape_known_escapes() {
-        assert_eq!(unescape("\\n"), Some('\n'));
-        assert_eq!(unescape("\\u{1F600}"), Some('😀'));
-        assert_eq!(unescape("\\q"), None);
-        assert_eq!(unescape("\\u{D800}"), None);
-    }
-
-    #[test]
-    fn unknown_units_get_the_language_spelling() {
-        let fix = |u: &str| match unit_suggestion(u) {
-            Some(UnitFix::Bytes(binary, decimal, _)) => format!("{binary}|{decimal}"),
-            Some(UnitFix::One(u)) => u.to_string(),
-            None => "-".to_string(),
-        };
-        for (given, meant) in [
-            ("GB", "Gi|G"),
-            ("gb", "Gi|G"),
-            ("g", "Gi|G"),
-            ("K", "Ki|k"),
-            ("MB", "Mi|M"),
-            ("gi", "Gi"),
-            ("GiB", "Gi"),
-            ("TI", "Ti"),
-            ("sec", "s"),
-            ("S", "s"),
-            ("mins", "min"),
-            ("hours", "h"),
-            ("days", "d"),
-            ("msec", "ms"),
-            ("x", "-"),
-            ("e5", "-"),
-        ] {
-            assert_eq!(fix(given), meant, "{given}");
-        }
-    }
-}
-
 /// E0103: an escape the language does not know, `esc` as written.
 pub(crate) fn unknown_escape(esc: &str, span: Span) -> Diagnostic {
     Diagnostic::error("E0103", format!("unknown escape sequence `{esc}`"), span)
@@ -492,4 +442,54 @@ pub(crate) fn apply_prefixes(mut e: Expr, prefixes: Vec<(UnaryOp, Span)>) -> Exp
         };
     }
     e
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scale_is_exact() {
+        assert_eq!(scale("20", 1 << 30), Some(20 << 30));
+        assert_eq!(scale("1.5", 1 << 30), Some(3 << 29));
+        assert_eq!(scale("0.5", 1), None);
+        assert_eq!(scale("99999999999", 1 << 60), None);
+    }
+
+    #[test]
+    fn unescape_known_escapes() {
+        assert_eq!(unescape("\\n"), Some('\n'));
+        assert_eq!(unescape("\\u{1F600}"), Some('😀'));
+        assert_eq!(unescape("\\q"), None);
+        assert_eq!(unescape("\\u{D800}"), None);
+    }
+
+    #[test]
+    fn unknown_units_get_the_language_spelling() {
+        let fix = |u: &str| match unit_suggestion(u) {
+            Some(UnitFix::Bytes(binary, decimal, _)) => format!("{binary}|{decimal}"),
+            Some(UnitFix::One(u)) => u.to_string(),
+            None => "-".to_string(),
+        };
+        for (given, meant) in [
+            ("GB", "Gi|G"),
+            ("gb", "Gi|G"),
+            ("g", "Gi|G"),
+            ("K", "Ki|k"),
+            ("MB", "Mi|M"),
+            ("gi", "Gi"),
+            ("GiB", "Gi"),
+            ("TI", "Ti"),
+            ("sec", "s"),
+            ("S", "s"),
+            ("mins", "min"),
+            ("hours", "h"),
+            ("days", "d"),
+            ("msec", "ms"),
+            ("x", "-"),
+            ("e5", "-"),
+        ] {
+            assert_eq!(fix(given), meant, "{given}");
+        }
+    }
 }

@@ -1701,7 +1701,7 @@ impl<'a> Parser<'a> {
                     // the `[`: in a list it starts the next element
                     // (`[a [1, 2]]`, `[a []]`).
                     let istart = self.pos;
-                    let (before, diags) = ((count, cut), self.diags.len());
+                    let (cut_before, diags) = (cut, self.diags.len());
                     tally(&mut count, &mut cut, self.diags.len());
                     let Some(index) = self.attempt(|p| {
                         p.pos += 1;
@@ -1714,7 +1714,7 @@ impl<'a> Parser<'a> {
                         if self.too_deep {
                             return None;
                         }
-                        (count, cut) = before;
+                        cut = cut_before;
                         self.diags.truncate(diags);
                         self.pos = save;
                         break;

@@ -2,6 +2,12 @@
 //! typed AST ([`ast`]) with byte spans on every node, and the lowering from
 //! one to the other.
 //!
+//! Two front ends build the same tree: a hand-written recursive-descent
+//! parser (`descent.rs`), fast, for text the grammar accepts, and pest with
+//! the lowering, the definition of the language and the path that reports
+//! syntax errors, taken whenever the first gives up. What they share (spans,
+//! literals, the lowering's diagnostics) is in `common.rs`.
+//!
 //! Architecture invariant: this crate depends only on `platc-diag`. Parsing
 //! never fails: [`parse`] returns a module (possibly partial) and the
 //! diagnostics found. pest's types never leave the crate.

@@ -201,10 +201,8 @@ fn boundaries(text: &str) -> Vec<usize> {
     let mut out = vec![0, text.len()];
     for i in 1..b.len() {
         let word = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
-        if word(b[i]) != word(b[i - 1]) || !word(b[i]) {
-            if text.is_char_boundary(i) {
-                out.push(i);
-            }
+        if (word(b[i]) != word(b[i - 1]) || !word(b[i])) && text.is_char_boundary(i) {
+            out.push(i);
         }
     }
     out
