@@ -1,6 +1,6 @@
 //! A hand-written recursive-descent parser: from text straight to the AST,
-//! for the files the grammar accepts, about ten times faster than pest and
-//! its lowering.
+//! for the files the grammar accepts, more than ten times faster than pest
+//! and its lowering.
 //!
 //! `plat.pest` stays the definition of the language and pest the path that
 //! reports syntax errors. This parser only takes the success path: the
@@ -23,7 +23,11 @@
 //!   tokens prove pest's would fail. A repetition stops only where pest's
 //!   next element would certainly fail. Once committed, any failure gives
 //!   up the whole parse: the result is never a different parse, only
-//!   sometimes none.
+//!   sometimes none. Two places backtrack, because valid text needs it
+//!   there: a postfix index that does not parse (`[a [1 2]]` is a list of
+//!   two elements) and `if [` in values (a condition, or the key `if` with
+//!   an index). Both are exact: inside an expression every failure is the
+//!   grammar's, except the nesting bound, which ends the whole parse.
 //! - Diagnostics of the lowering come from the same functions in
 //!   [`common`], pushed in the lowering's order (source order, with the
 //!   few places where the lowering skips a part mirrored).
