@@ -2,11 +2,19 @@
 //! typed AST ([`ast`]) with byte spans on every node, and the lowering from
 //! one to the other.
 //!
+//! Two front ends build the same tree: a hand-written recursive-descent
+//! parser (`descent.rs`), fast, for text the grammar accepts, and pest with
+//! the lowering, the definition of the language and the path that reports
+//! syntax errors, taken whenever the first gives up. What they share (spans,
+//! literals, the lowering's diagnostics) is in `common.rs`.
+//!
 //! Architecture invariant: this crate depends only on `platc-diag`. Parsing
 //! never fails: [`parse`] returns a module (possibly partial) and the
 //! diagnostics found. pest's types never leave the crate.
 
 pub mod ast;
+mod common;
+mod descent;
 pub mod fmt;
 mod lower;
 mod scan;
@@ -15,7 +23,7 @@ use pest::Parser as _;
 use pest_derive::Parser;
 use platc_diag::{Diagnostic, FileId, Span};
 
-pub use lower::MAX_OPERATORS;
+pub use common::MAX_OPERATORS;
 pub use scan::MAX_DEPTH;
 
 /// Largest source file accepted, in bytes.
@@ -47,6 +55,23 @@ pub fn leaves_tree_whole(d: &Diagnostic) -> bool {
 /// Parses one file. Never fails and never panics: on a syntax error the
 /// module holds every item that parsed and the diagnostics say what did not.
 pub fn parse(file: FileId, text: &str) -> (ast::Module, Vec<Diagnostic>) {
+    if let Some(refused) = refuse(file, text) {
+        return refused;
+    }
+    let scan = scan::scan(file, text);
+    if !scan.diagnostics.is_empty() {
+        return (ast::Module::default(), scan.diagnostics);
+    }
+    // The fast path for text the grammar accepts; pest decides the rest,
+    // and reports the syntax errors.
+    if let Some(parsed) = descent::parse(file, text) {
+        return parsed;
+    }
+    parse_pest(file, text, &scan.item_starts)
+}
+
+/// A file too large or starting with a byte order mark: refused whole.
+fn refuse(file: FileId, text: &str) -> Option<(ast::Module, Vec<Diagnostic>)> {
     if text.len() > MAX_FILE_SIZE {
         let d = Diagnostic::error(
             "E0107",
@@ -55,7 +80,7 @@ pub fn parse(file: FileId, text: &str) -> (ast::Module, Vec<Diagnostic>) {
         )
         .with_label("this file is too large")
         .with_help("split the platform into several files joined by `import`");
-        return (ast::Module::default(), vec![d]);
+        return Some((ast::Module::default(), vec![d]));
     }
     if text.starts_with('\u{feff}') {
         let d = Diagnostic::error(
@@ -65,20 +90,47 @@ pub fn parse(file: FileId, text: &str) -> (ast::Module, Vec<Diagnostic>) {
         )
         .with_label("invisible U+FEFF character")
         .with_help("save the file as UTF-8 without a byte order mark");
-        return (ast::Module::default(), vec![d]);
+        return Some((ast::Module::default(), vec![d]));
+    }
+    None
+}
+
+/// [`parse`] without the recursive-descent parser: pest and the lowering
+/// only, as `parse` was before it. For the tests and the benchmark that
+/// compare both.
+#[doc(hidden)]
+pub fn parse_with_pest(file: FileId, text: &str) -> (ast::Module, Vec<Diagnostic>) {
+    if let Some(refused) = refuse(file, text) {
+        return refused;
     }
     let scan = scan::scan(file, text);
     if !scan.diagnostics.is_empty() {
         return (ast::Module::default(), scan.diagnostics);
     }
-    match PlatParser::parse(Rule::file, text) {
-        Ok(mut pairs) => {
-            let mut lowerer = lower::Lowerer::new(file, text);
-            let module = lowerer.module(pairs.next().expect("file rule"));
-            (module, lowerer.diagnostics)
-        }
-        Err(_) => parse_chunks(file, text, &scan.item_starts),
-    }
+    parse_pest(file, text, &scan.item_starts)
+}
+
+/// The recursive-descent parser alone, on any text (no size, byte order
+/// mark or nesting checks first): `None` when it gives up. When it returns
+/// a module, [`parse_pest_only`] returns the same.
+#[doc(hidden)]
+pub fn parse_descent(file: FileId, text: &str) -> Option<(ast::Module, Vec<Diagnostic>)> {
+    descent::parse(file, text)
+}
+
+/// pest and the lowering alone, on any text: `None` when the grammar
+/// rejects it.
+#[doc(hidden)]
+pub fn parse_pest_only(file: FileId, text: &str) -> Option<(ast::Module, Vec<Diagnostic>)> {
+    let mut pairs = PlatParser::parse(Rule::file, text).ok()?;
+    let mut lowerer = lower::Lowerer::new(file, text);
+    let module = lowerer.module(pairs.next().expect("file rule"));
+    Some((module, lowerer.diagnostics))
+}
+
+/// pest on the whole file, then item by item after a syntax error.
+fn parse_pest(file: FileId, text: &str, item_starts: &[usize]) -> (ast::Module, Vec<Diagnostic>) {
+    parse_pest_only(file, text).unwrap_or_else(|| parse_chunks(file, text, item_starts))
 }
 
 /// Recovery: parses each top-level chunk on its own, so that one run reports

@@ -5,12 +5,9 @@
 use pest::iterators::Pair;
 
 use crate::ast::*;
+use crate::common::{self, trim_trivia};
 use crate::Rule;
 use platc_diag::{Diagnostic, FileId, Span};
-
-/// Most operators in one expression, and most prefix or postfix operators on
-/// one operand; beyond them later recursive stages could run out of stack.
-pub const MAX_OPERATORS: usize = 256;
 
 pub struct Lowerer<'a> {
     pub file: FileId,
@@ -47,46 +44,6 @@ impl<'a> Lowerer<'a> {
 
     fn error(&mut self, d: Diagnostic) {
         self.diagnostics.push(d);
-    }
-
-    /// The `///` lines directly above `offset`, joined.
-    fn doc_before(&self, offset: usize) -> Option<String> {
-        // The item must start its line (after indentation). Look back only
-        // over that indentation: an item in the middle of a long line must
-        // not rescan the line (linear time on any layout).
-        let bytes = self.text.as_bytes();
-        let mut start = offset.min(bytes.len());
-        while start > 0 && matches!(bytes[start - 1], b' ' | b'\t' | b'\r') {
-            start -= 1;
-        }
-        if start == 0 || bytes[start - 1] != b'\n' {
-            return None;
-        }
-        let mut lines: Vec<&str> = Vec::new();
-        // Each earlier line is scanned once, by the item that follows it.
-        let mut rest = &self.text[..start - 1];
-        loop {
-            let (head, line) = match rest.rfind('\n') {
-                Some(nl) => (&rest[..nl], &rest[nl + 1..]),
-                None => ("", rest),
-            };
-            let trimmed = line.trim_start();
-            match trimmed.strip_prefix("///") {
-                Some(doc) if !doc.starts_with('/') => {
-                    lines.push(doc.strip_prefix(' ').unwrap_or(doc).trim_end());
-                }
-                _ => break,
-            }
-            if head.is_empty() && rest.rfind('\n').is_none() {
-                break;
-            }
-            rest = head;
-        }
-        if lines.is_empty() {
-            return None;
-        }
-        lines.reverse();
-        Some(lines.join("\n"))
     }
 
     fn ident(&self, pair: P) -> Ident {
@@ -140,7 +97,7 @@ impl<'a> Lowerer<'a> {
 
     fn interface(&mut self, pair: P) -> InterfaceDecl {
         let span = self.span(&pair);
-        let doc = self.doc_before(span.start as usize);
+        let doc = common::doc_before(self.text, span.start as usize);
         let mut inner = kids(pair);
         let name = self.ident(inner.next().unwrap());
         let fields = inner.map(|p| self.field_type(p)).collect();
@@ -154,7 +111,7 @@ impl<'a> Lowerer<'a> {
 
     fn component(&mut self, pair: P) -> ComponentDecl {
         let span = self.span(&pair);
-        let doc = self.doc_before(span.start as usize);
+        let doc = common::doc_before(self.text, span.start as usize);
         let mut inner = kids(pair);
         let name = self.ident(inner.next().unwrap());
         let mut c = ComponentDecl {
@@ -182,7 +139,7 @@ impl<'a> Lowerer<'a> {
                     let repository = self.string(it.next().unwrap());
                     let timeout = it
                         .find(|p| p.as_rule() == Rule::number)
-                        .map(|p| self.number(p));
+                        .map(|p| self.number(&p));
                     c.charts.push(ChartDecl {
                         name,
                         version,
@@ -219,7 +176,7 @@ impl<'a> Lowerer<'a> {
                     });
                 }
                 Rule::let_decl => {
-                    let doc = self.doc_before(mspan.start as usize);
+                    let doc = common::doc_before(self.text, mspan.start as usize);
                     let mut it = kids(member);
                     let name = self.ident(it.next().unwrap());
                     let value = self.expr(it.next().unwrap());
@@ -231,7 +188,7 @@ impl<'a> Lowerer<'a> {
                     });
                 }
                 Rule::resource_decl => {
-                    let doc = self.doc_before(mspan.start as usize);
+                    let doc = common::doc_before(self.text, mspan.start as usize);
                     let mut it = kids(member).peekable();
                     let (cluster, route) = match it.peek().map(|p| p.as_rule()) {
                         Some(Rule::cluster_scope) => {
@@ -306,7 +263,7 @@ impl<'a> Lowerer<'a> {
                     });
                 }
                 Rule::param_decl => {
-                    let doc = self.doc_before(mspan.start as usize);
+                    let doc = common::doc_before(self.text, mspan.start as usize);
                     let mut it = kids(member);
                     let name = self.ident(it.next().unwrap());
                     let ty = self.type_expr(it.next().unwrap());
@@ -320,7 +277,7 @@ impl<'a> Lowerer<'a> {
                     });
                 }
                 Rule::expose_point => {
-                    let doc = self.doc_before(mspan.start as usize);
+                    let doc = common::doc_before(self.text, mspan.start as usize);
                     let mut it = kids(member);
                     let name = self.ident(it.next().unwrap());
                     let attrs = it.map(|p| self.attr(p)).collect();
@@ -374,22 +331,7 @@ impl<'a> Lowerer<'a> {
                 // A values tree is as deep as its longest path: bounded like
                 // any other nesting, so that no later stage recurses without
                 // limit.
-                if path.len() > crate::MAX_DEPTH {
-                    self.error(
-                        Diagnostic::error(
-                            "E0105",
-                            format!(
-                                "key path has {} segments; at most {} are accepted",
-                                path.len(),
-                                crate::MAX_DEPTH
-                            ),
-                            path[crate::MAX_DEPTH].span.to(path[path.len() - 1].span),
-                        )
-                        .with_label("these segments are too many")
-                        .with_help("set a record value at a shorter path instead"),
-                    );
-                    path.truncate(crate::MAX_DEPTH);
-                }
+                common::limit_key_path(&mut path, &mut self.diagnostics);
                 let value = self.expr(it.next().unwrap());
                 ValueStmt::Assign { path, value, span }
             }
@@ -419,7 +361,7 @@ impl<'a> Lowerer<'a> {
 
     fn secret(&mut self, pair: P) -> SecretDecl {
         let span = self.span(&pair);
-        let doc = self.doc_before(span.start as usize);
+        let doc = common::doc_before(self.text, span.start as usize);
         let mut it = kids(pair);
         let name = self.ident(it.next().unwrap());
         let source = self.call(it.next().unwrap());
@@ -468,7 +410,7 @@ impl<'a> Lowerer<'a> {
 
     fn policy(&mut self, pair: P) -> PolicyDecl {
         let span = self.span(&pair);
-        let doc = self.doc_before(span.start as usize);
+        let doc = common::doc_before(self.text, span.start as usize);
         let mut it = kids(pair);
         let name = self.ident(it.next().unwrap());
         let sev = it.next().unwrap();
@@ -534,7 +476,10 @@ impl<'a> Lowerer<'a> {
         let reason = self.string(it.next().unwrap());
         let until = it.next().map(|d| {
             let dspan = self.span(&d);
-            (self.date(d.as_str(), dspan), dspan)
+            (
+                common::date(d.as_str(), dspan, &mut self.diagnostics),
+                dspan,
+            )
         });
         WaiverDecl {
             policy,
@@ -546,29 +491,9 @@ impl<'a> Lowerer<'a> {
         }
     }
 
-    fn date(&mut self, text: &str, span: Span) -> Date {
-        let year: u16 = text[0..4].parse().unwrap_or(0);
-        let month: u8 = text[5..7].parse().unwrap_or(0);
-        let day: u8 = text[8..10].parse().unwrap_or(0);
-        let date = Date { year, month, day };
-        if !date.is_calendar_date() {
-            let days = date.days_in_month();
-            self.error(
-                Diagnostic::error("E0106", format!("`{text}` is not a calendar date"), span)
-                    .with_label(if days == 0 {
-                        "the month must be 01 to 12".to_string()
-                    } else {
-                        format!("this month has {days} days")
-                    })
-                    .with_help("write the date as YYYY-MM-DD, e.g. 2027-03-31"),
-            );
-        }
-        date
-    }
-
     fn instance(&mut self, pair: P) -> InstanceDecl {
         let span = self.span(&pair);
-        let doc = self.doc_before(span.start as usize);
+        let doc = common::doc_before(self.text, span.start as usize);
         let mut it = kids(pair);
         let component = self.type_name(it.next().unwrap());
         let name = self.ident(it.next().unwrap());
@@ -645,21 +570,10 @@ impl<'a> Lowerer<'a> {
                     let lit = self.string(t);
                     match lit.as_plain() {
                         Some(s) => variants.push((s, tspan)),
-                        None => self.error(
-                            Diagnostic::error(
-                                "E0101",
-                                "an enum variant cannot contain an interpolation",
-                                tspan,
-                            )
-                            .with_label("interpolation in a type"),
-                        ),
+                        None => self.error(common::interpolated_variant(tspan)),
                     }
                 } else {
-                    self.error(
-                        Diagnostic::error("E0101", "only string literals can be joined with `|`", tspan)
-                            .with_label("not a string literal")
-                            .with_help("an enum type lists its allowed strings: \"a\" | \"b\"; for other alternatives use an interface"),
-                    );
+                    self.error(common::not_a_variant(tspan));
                 }
             }
             TypeExpr {
@@ -742,13 +656,13 @@ impl<'a> Lowerer<'a> {
         let mut it = kids(pair);
         let first = it.next().unwrap();
         if first.as_rule() == Rule::neg {
-            let num = self.number(it.next().unwrap());
+            let num = self.number(&it.next().unwrap());
             Expr {
                 kind: ExprKind::Unary(UnaryOp::Neg, Box::new(num)),
                 span,
             }
         } else {
-            self.number(first)
+            self.number(&first)
         }
     }
 
@@ -782,45 +696,14 @@ impl<'a> Lowerer<'a> {
                 ops.push((op, self.span(&p)));
             }
         }
-        if ops.len() > MAX_OPERATORS {
-            self.error(
-                Diagnostic::error(
-                    "E0105",
-                    format!(
-                        "expression has {} operators; at most {MAX_OPERATORS} are accepted",
-                        ops.len()
-                    ),
-                    span,
-                )
-                .with_label("this expression is too long")
-                .with_help("split the expression into named parts"),
-            );
+        if ops.len() > common::MAX_OPERATORS {
+            self.error(common::too_many_operators(ops.len(), span));
             return Expr {
                 kind: ExprKind::None,
                 span,
             };
         }
-        // Shunting-yard: iterative, left associative.
-        let mut out: Vec<Expr> = Vec::new();
-        let mut stack: Vec<BinaryOp> = Vec::new();
-        let mut operands = operands.into_iter();
-        out.push(operands.next().unwrap());
-        for ((op, _), rhs) in ops.into_iter().zip(operands) {
-            while let Some(top) = stack.last() {
-                if top.precedence() >= op.precedence() {
-                    let top = stack.pop().unwrap();
-                    reduce(&mut out, top);
-                } else {
-                    break;
-                }
-            }
-            stack.push(op);
-            out.push(rhs);
-        }
-        while let Some(top) = stack.pop() {
-            reduce(&mut out, top);
-        }
-        out.pop().unwrap()
+        common::fold_binary(operands, ops.into_iter().map(|(op, _)| op).collect())
     }
 
     fn operand(&mut self, pair: P) -> Expr {
@@ -830,17 +713,8 @@ impl<'a> Lowerer<'a> {
         let mut count = 0usize;
         for p in kids(pair) {
             count += 1;
-            if count > MAX_OPERATORS {
-                self.error(
-                    Diagnostic::error(
-                        "E0105",
-                        format!(
-                            "more than {MAX_OPERATORS} prefix or postfix operators on one value"
-                        ),
-                        span,
-                    )
-                    .with_label("this chain is too long"),
-                );
+            if count > common::MAX_OPERATORS {
+                self.error(common::too_long_chain(span));
                 return Expr {
                     kind: ExprKind::None,
                     span,
@@ -872,28 +746,7 @@ impl<'a> Lowerer<'a> {
                 _ => base = Some(self.primary(p)),
             }
         }
-        let mut e = base.unwrap();
-        for (op, pspan) in prefixes.into_iter().rev() {
-            // Fold a negated number literal into the literal.
-            e = match (op, e.kind) {
-                (UnaryOp::Neg, ExprKind::Int(i)) if pspan.end == e.span.start => Expr {
-                    kind: ExprKind::Int(-i),
-                    span: pspan.to(e.span),
-                },
-                (UnaryOp::Neg, ExprKind::Float(f)) if pspan.end == e.span.start => Expr {
-                    kind: ExprKind::Float(-f),
-                    span: pspan.to(e.span),
-                },
-                (op, kind) => {
-                    let inner = Expr { kind, span: e.span };
-                    Expr {
-                        span: pspan.to(inner.span),
-                        kind: ExprKind::Unary(op, Box::new(inner)),
-                    }
-                }
-            };
-        }
-        e
+        common::apply_prefixes(base.unwrap(), prefixes)
     }
 
     fn primary(&mut self, pair: P) -> Expr {
@@ -965,7 +818,7 @@ impl<'a> Lowerer<'a> {
             }
             Rule::call => ExprKind::Call(self.call(pair)),
             Rule::string => ExprKind::Str(self.string(pair)),
-            Rule::number => return self.number(pair),
+            Rule::number => return self.number(&pair),
             Rule::lit_true => ExprKind::Bool(true),
             Rule::lit_false => ExprKind::Bool(false),
             Rule::lit_none => ExprKind::None,
@@ -985,6 +838,11 @@ impl<'a> Lowerer<'a> {
         Call { func, args, span }
     }
 
+    fn number(&mut self, pair: &P) -> Expr {
+        let span = self.span(pair);
+        common::number(pair.as_str(), span, &mut self.diagnostics)
+    }
+
     pub fn string(&mut self, pair: P) -> StringLit {
         let span = self.span(&pair);
         let mut parts: Vec<StrPart> = Vec::new();
@@ -994,19 +852,9 @@ impl<'a> Lowerer<'a> {
                 Rule::str_text => text.push_str(p.as_str()),
                 Rule::escape => {
                     let espan = self.span(&p);
-                    match unescape(p.as_str()) {
+                    match common::unescape(p.as_str()) {
                         Some(c) => text.push(c),
-                        None => self.error(
-                            Diagnostic::error(
-                                "E0103",
-                                format!("unknown escape sequence `{}`", p.as_str()),
-                                espan,
-                            )
-                            .with_label("not a known escape")
-                            .with_help(
-                                "the escapes are \\n \\r \\t \\\\ \\\" \\$ and \\u{HEX}; write `\\\\` for a backslash",
-                            ),
-                        ),
+                        None => self.error(common::unknown_escape(p.as_str(), espan)),
                     }
                 }
                 Rule::interp => {
@@ -1023,307 +871,6 @@ impl<'a> Lowerer<'a> {
             parts.push(StrPart::Text(text.into()));
         }
         StringLit { parts, span }
-    }
-
-    fn number(&mut self, pair: P) -> Expr {
-        let span = self.span(&pair);
-        let raw = pair.as_str();
-        let split = raw
-            .find(|c: char| c.is_ascii_alphabetic())
-            .unwrap_or(raw.len());
-        let (digits, unit) = raw.split_at(split);
-        let digits: String = digits.chars().filter(|c| *c != '_').collect();
-        let bad = |this: &mut Self, msg: String, help: &str| {
-            this.error(
-                Diagnostic::error("E0104", msg, span)
-                    .with_label("malformed literal")
-                    .with_help(help.to_string()),
-            );
-            Expr {
-                kind: ExprKind::Invalid(raw.to_string()),
-                span,
-            }
-        };
-        if unit.is_empty() {
-            if digits.contains('.') {
-                return match digits.parse::<f64>() {
-                    Ok(f) if f.is_finite() => Expr {
-                        kind: ExprKind::Float(f),
-                        span,
-                    },
-                    _ => bad(
-                        self,
-                        format!("`{raw}` is not a valid number"),
-                        "write a decimal number such as 0.5",
-                    ),
-                };
-            }
-            return match digits.parse::<i64>() {
-                Ok(i) => Expr {
-                    kind: ExprKind::Int(i),
-                    span,
-                },
-                Err(_) => bad(
-                    self,
-                    format!("integer `{raw}` does not fit in 64 bits"),
-                    "integers range from -9223372036854775808 to 9223372036854775807",
-                ),
-            };
-        }
-        let Some((kind, factor)) = unit_factor(unit) else {
-            let known =
-                "byte units Ki Mi Gi Ti Pi Ei k M G T P E, CPU unit m, durations ms s min h d";
-            let number = &raw[..split];
-            let fix = unit_suggestion(unit);
-            let listed = fix.is_some();
-            let help = match fix {
-                Some(UnitFix::Bytes(binary, decimal, pow)) => format!(
-                    "write `{number}{binary}` ({binary}: 1024{pow} bytes, as Kubernetes manifests usually mean) or `{number}{decimal}` ({decimal}: 1000{pow} bytes)"
-                ),
-                Some(UnitFix::One(u)) => format!("write `{number}{u}`"),
-                None => format!("the units are: {known}"),
-            };
-            let mut d =
-                Diagnostic::error("E0104", format!("unknown unit `{unit}` in `{raw}`"), span)
-                    .with_label("malformed literal")
-                    .with_help(help);
-            if listed {
-                d = d.with_note(format!("the units are: {known}"));
-            }
-            self.error(d);
-            return Expr {
-                kind: ExprKind::Invalid(raw.to_string()),
-                span,
-            };
-        };
-        match scale(&digits, factor) {
-            Some(amount) => Expr {
-                kind: ExprKind::Quantity(Quantity {
-                    kind,
-                    amount,
-                    text: raw.to_string(),
-                }),
-                span,
-            },
-            None => {
-                let base = match kind {
-                    QuantityKind::Bytes => "bytes",
-                    QuantityKind::Cpu => "millicores",
-                    QuantityKind::Duration => "milliseconds",
-                };
-                bad(
-                    self,
-                    format!("`{raw}` is not a whole number of {base} or is too large"),
-                    "use a smaller unit or fewer decimals",
-                )
-            }
-        }
-    }
-}
-
-/// What an unknown unit was probably meant to be.
-enum UnitFix {
-    /// A byte unit: the binary and the decimal spelling (`Gi`, `G`), and
-    /// the power of 1024 and 1000 they stand for, as text (`³`).
-    Bytes(&'static str, &'static str, &'static str),
-    /// One unit.
-    One(&'static str),
-}
-
-/// The unit the language spells for one it does not know: `GB`, `gb`, `g`
-/// are gibibytes or gigabytes, `GiB` and `gi` gibibytes; `sec`, `mins`,
-/// `hours`, `S` are durations.
-fn unit_suggestion(unit: &str) -> Option<UnitFix> {
-    const BYTES: [(&str, &str, &str); 6] = [
-        ("Ki", "k", ""),
-        ("Mi", "M", "²"),
-        ("Gi", "G", "³"),
-        ("Ti", "T", "⁴"),
-        ("Pi", "P", "⁵"),
-        ("Ei", "E", "⁶"),
-    ];
-    let lower = unit.to_ascii_lowercase();
-    let no_b = lower.strip_suffix('b').unwrap_or(&lower);
-    let (letter, binary) = match no_b.strip_suffix('i') {
-        Some(l) => (l, true),
-        None => (no_b, false),
-    };
-    if let Some((bin, dec, pow)) = BYTES
-        .iter()
-        .find(|(_, d, _)| d.eq_ignore_ascii_case(letter))
-    {
-        return Some(if binary {
-            UnitFix::One(bin)
-        } else {
-            UnitFix::Bytes(bin, dec, pow)
-        });
-    }
-    Some(UnitFix::One(match lower.as_str() {
-        "ms" | "msec" | "msecs" | "millis" | "millisecond" | "milliseconds" => "ms",
-        "s" | "sec" | "secs" | "second" | "seconds" => "s",
-        "min" | "mins" | "minute" | "minutes" => "min",
-        "h" | "hr" | "hrs" | "hour" | "hours" => "h",
-        "d" | "day" | "days" => "d",
-        _ => return None,
-    }))
-}
-
-fn reduce(out: &mut Vec<Expr>, op: BinaryOp) {
-    let rhs = out.pop().unwrap();
-    let lhs = out.pop().unwrap();
-    let span = lhs.span.to(rhs.span);
-    out.push(Expr {
-        kind: ExprKind::Binary(op, Box::new(lhs), Box::new(rhs)),
-        span,
-    });
-}
-
-fn unescape(esc: &str) -> Option<char> {
-    let rest = &esc[1..];
-    match rest {
-        "n" => Some('\n'),
-        "r" => Some('\r'),
-        "t" => Some('\t'),
-        "\\" => Some('\\'),
-        "\"" => Some('"'),
-        "$" => Some('$'),
-        _ => {
-            let hex = rest.strip_prefix("u{")?.strip_suffix('}')?;
-            char::from_u32(u32::from_str_radix(hex, 16).ok()?)
-        }
-    }
-}
-
-/// The kind and base-unit factor of a unit suffix.
-fn unit_factor(unit: &str) -> Option<(QuantityKind, u64)> {
-    use QuantityKind::*;
-    Some(match unit {
-        "Ki" => (Bytes, 1 << 10),
-        "Mi" => (Bytes, 1 << 20),
-        "Gi" => (Bytes, 1 << 30),
-        "Ti" => (Bytes, 1 << 40),
-        "Pi" => (Bytes, 1 << 50),
-        "Ei" => (Bytes, 1 << 60),
-        "k" => (Bytes, 1_000),
-        "M" => (Bytes, 1_000_000),
-        "G" => (Bytes, 1_000_000_000),
-        "T" => (Bytes, 1_000_000_000_000),
-        "P" => (Bytes, 1_000_000_000_000_000),
-        "E" => (Bytes, 1_000_000_000_000_000_000),
-        "m" => (Cpu, 1),
-        "ms" => (Duration, 1),
-        "s" => (Duration, 1_000),
-        "min" => (Duration, 60_000),
-        "h" => (Duration, 3_600_000),
-        "d" => (Duration, 86_400_000),
-        _ => return None,
-    })
-}
-
-/// `digits` (decimal, maybe with a fraction) times `factor`, exactly.
-fn scale(digits: &str, factor: u64) -> Option<u64> {
-    let (whole, frac) = digits.split_once('.').unwrap_or((digits, ""));
-    let whole: u128 = whole.parse().ok()?;
-    let mut total = whole.checked_mul(factor as u128)?;
-    if !frac.is_empty() {
-        if frac.len() > 18 {
-            return None;
-        }
-        let f: u128 = frac.parse().ok()?;
-        let denom = 10u128.pow(frac.len() as u32);
-        let num = f.checked_mul(factor as u128)?;
-        if num % denom != 0 {
-            return None;
-        }
-        total = total.checked_add(num / denom)?;
-    }
-    u64::try_from(total).ok()
-}
-
-/// pest spans of rules that end in an optional or repeated part include the
-/// whitespace and comments skipped before it; labels must not.
-fn trim_trivia(text: &str, start: usize, mut end: usize) -> usize {
-    loop {
-        let s = &text[start..end];
-        let trimmed = s.trim_end();
-        end = start + trimmed.len();
-        if trimmed.ends_with("*/") {
-            if let Some(open) = trimmed.rfind("/*") {
-                end = start + open;
-                continue;
-            }
-        }
-        // A line comment on the last line, outside any string.
-        let line_start = trimmed.rfind('\n').map_or(0, |i| i + 1);
-        let line = &trimmed[line_start..];
-        let mut in_string = false;
-        let mut prev = '\0';
-        let mut cut = None;
-        for (i, c) in line.char_indices() {
-            match c {
-                '"' if prev != '\\' => in_string = !in_string,
-                '/' if !in_string && prev == '/' => {
-                    cut = Some(i - 1);
-                    break;
-                }
-                _ => {}
-            }
-            prev = if prev == '\\' && c == '\\' { '\0' } else { c };
-        }
-        match cut {
-            Some(c) => end = start + line_start + c,
-            None => return end,
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn scale_is_exact() {
-        assert_eq!(scale("20", 1 << 30), Some(20 << 30));
-        assert_eq!(scale("1.5", 1 << 30), Some(3 << 29));
-        assert_eq!(scale("0.5", 1), None);
-        assert_eq!(scale("99999999999", 1 << 60), None);
-    }
-
-    #[test]
-    fn unescape_known_escapes() {
-        assert_eq!(unescape("\\n"), Some('\n'));
-        assert_eq!(unescape("\\u{1F600}"), Some('😀'));
-        assert_eq!(unescape("\\q"), None);
-        assert_eq!(unescape("\\u{D800}"), None);
-    }
-
-    #[test]
-    fn unknown_units_get_the_language_spelling() {
-        let fix = |u: &str| match unit_suggestion(u) {
-            Some(UnitFix::Bytes(binary, decimal, _)) => format!("{binary}|{decimal}"),
-            Some(UnitFix::One(u)) => u.to_string(),
-            None => "-".to_string(),
-        };
-        for (given, meant) in [
-            ("GB", "Gi|G"),
-            ("gb", "Gi|G"),
-            ("g", "Gi|G"),
-            ("K", "Ki|k"),
-            ("MB", "Mi|M"),
-            ("gi", "Gi"),
-            ("GiB", "Gi"),
-            ("TI", "Ti"),
-            ("sec", "s"),
-            ("S", "s"),
-            ("mins", "min"),
-            ("hours", "h"),
-            ("days", "d"),
-            ("msec", "ms"),
-            ("x", "-"),
-            ("e5", "-"),
-        ] {
-            assert_eq!(fix(given), meant, "{given}");
-        }
     }
 }
 
