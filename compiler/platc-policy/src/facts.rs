@@ -138,9 +138,12 @@ impl Facts {
             f.walk(&values, &mut Vec::new(), 0);
         }
         for r in &inst.resources {
-            let body = Value::map(r.body.clone());
+            // The body's entries as a map's: walked where they are.
             let object = format!("{}/{}", r.kind, r.object_name);
-            f.walk(&body, &mut vec![Seg::Key(&object)], 0);
+            let mut path = vec![Seg::Key(&object)];
+            for (k, child) in &r.body {
+                f.entry(k, child, &mut path, 0);
+            }
         }
         f.images.sort();
         f.images.dedup();
