@@ -82,9 +82,11 @@ pub(crate) struct Pretty {
 }
 
 impl Pretty {
-    pub fn new() -> Self {
+    /// A writer whose text has room for `bytes` (a large document grows
+    /// without being copied to ever larger buffers).
+    pub fn with_capacity(bytes: usize) -> Self {
         Pretty {
-            out: String::new(),
+            out: String::with_capacity(bytes),
             open: Vec::new(),
         }
     }
@@ -264,7 +266,7 @@ mod tests {
             json!([{"k": "v", "l": ["m", {"n": [1]}]}, "o"]),
         ];
         for doc in docs {
-            let mut w = Pretty::new();
+            let mut w = Pretty::with_capacity(0);
             w.value(&doc);
             assert_eq!(
                 w.finish(),
@@ -276,7 +278,7 @@ mod tests {
 
     #[test]
     fn documents_written_entry_by_entry_are_pretty_printed() {
-        let mut w = Pretty::new();
+        let mut w = Pretty::with_capacity(0);
         w.open_object();
         w.entry_str("a", "b");
         w.key("list");

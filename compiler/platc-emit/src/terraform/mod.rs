@@ -254,7 +254,11 @@ fn write_lit(w: &mut Pretty, s: &str) {
 /// instance's objects: the largest file of the output).
 fn root_main(plan: &Plan, written: &[crate::objects::Written]) -> String {
     let p = plan.platform;
-    let mut w = Pretty::new();
+    // Room for the objects, escaped (a quote in four bytes), and for each
+    // module's block: the text is not copied as it grows. (Pages of the
+    // reserve that are not written are never touched.)
+    let objects: usize = written.iter().flat_map(|w| &w.json).map(String::len).sum();
+    let mut w = Pretty::with_capacity(objects + objects / 2 + p.instances.len() * 2048);
     w.open_object();
     w.entry_str(
         "//",
@@ -769,7 +773,8 @@ fn root_outputs(plan: &Plan) -> String {
         .collect();
     let by_name: std::collections::HashMap<&str, &Instance> =
         p.instances.iter().map(|i| (i.name.as_str(), i)).collect();
-    let mut w = Pretty::new();
+    // (About 400 bytes an instance: reserved, not copied as it grows.)
+    let mut w = Pretty::with_capacity(4096 + p.instances.len() * 512);
     w.open_object();
     w.key("output");
     w.open_object();
