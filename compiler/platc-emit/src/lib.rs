@@ -56,8 +56,8 @@ pub struct EmitInput<'a> {
 pub fn emit(input: &EmitInput) -> Vec<OutputFile> {
     let plan = Plan::new(input);
     // Each object is built once, for its manifest and for Terraform.
-    let objects = objects::written(&plan, true);
-    let mut files = helm_and_kubernetes(&plan, &objects);
+    let mut objects = objects::written(&plan, true);
+    let mut files = helm_and_kubernetes(&plan, &mut objects);
     files.extend(terraform::files(&plan, &objects));
     files.sort_by(|a, b| a.path.cmp(&b.path));
     files
@@ -68,15 +68,17 @@ pub fn emit(input: &EmitInput) -> Vec<OutputFile> {
 /// deliver them from the GitOps repository (`argocd/`), without Terraform.
 pub fn emit_argocd(input: &EmitInput, argo: &gitops::ArgoCd) -> Vec<OutputFile> {
     let plan = Plan::new(input);
-    let objects = objects::written(&plan, false);
-    let mut files = helm_and_kubernetes(&plan, &objects);
+    let mut objects = objects::written(&plan, false);
+    let mut files = helm_and_kubernetes(&plan, &mut objects);
     files.extend(gitops::argocd_files(input, argo));
     files.sort_by(|a, b| a.path.cmp(&b.path));
     files
 }
 
 /// `helm/` and `kubernetes/`: what every target deploys.
-fn helm_and_kubernetes(plan: &Plan, objects: &[objects::Written]) -> Vec<OutputFile> {
+/// The objects' YAML is moved into the manifests (`objects` keeps their
+/// JSON).
+fn helm_and_kubernetes(plan: &Plan, objects: &mut [objects::Written]) -> Vec<OutputFile> {
     // The values files, one per release, written on every core.
     let releases: Vec<usize> = plan
         .order

@@ -111,7 +111,8 @@ fn with_object<R>(
 /// The objects of one instance, written.
 #[derive(Default)]
 pub(crate) struct Written {
-    /// All of them as one YAML stream (documents separated by `---`).
+    /// All of them as one YAML stream (documents separated by `---`),
+    /// after the header of a generated file: the file's text.
     pub yaml: String,
     /// Each as one line of JSON, in the order of the resources (what
     /// Terraform applies); empty when not asked for.
@@ -128,7 +129,8 @@ pub(crate) fn written(plan: &crate::Plan, json: bool) -> Vec<Written> {
         .collect();
     let done = platc_diag::par::map(&with, |&i| {
         let mut texts = Vec::new();
-        let yaml = objects(p, &p.instances[i], json.then_some(&mut texts));
+        let mut yaml = String::from(crate::kubernetes::HEADER);
+        objects(p, &p.instances[i], &mut yaml, json.then_some(&mut texts));
         Written { yaml, json: texts }
     });
     let mut out: Vec<Written> = (0..p.instances.len()).map(|_| Written::default()).collect();
@@ -139,15 +141,20 @@ pub(crate) fn written(plan: &crate::Plan, json: bool) -> Vec<Written> {
 }
 
 /// The objects of `inst`'s resources as one YAML stream (documents
-/// separated by `---`), and with `json`, each as one line of JSON.
-pub(crate) fn objects(p: &Platform, inst: &Instance, mut json: Option<&mut Vec<String>>) -> String {
-    let mut yaml = String::new();
+/// separated by `---`) appended to `yaml`, and with `json`, each as one
+/// line of JSON.
+pub(crate) fn objects(
+    p: &Platform,
+    inst: &Instance,
+    yaml: &mut String,
+    mut json: Option<&mut Vec<String>>,
+) {
     for (i, r) in inst.resources.iter().enumerate() {
         if i > 0 {
             yaml.push_str("---\n");
         }
         with_object(p, inst, r, |object| {
-            yaml.push_str(&platc_yaml::tree_to_string(object));
+            platc_yaml::write_tree(yaml, object);
             if let Some(out) = json.as_deref_mut() {
                 let mut text = String::new();
                 write_json(&mut text, object);
@@ -155,7 +162,6 @@ pub(crate) fn objects(p: &Platform, inst: &Instance, mut json: Option<&mut Vec<S
             }
         });
     }
-    yaml
 }
 
 /// `part` as compact JSON, as `serde_json::to_string` writes the JSON of
@@ -269,7 +275,8 @@ thing one {}
                 .map(|r| crate::resource_manifest(platform, inst, r))
                 .collect();
             let mut texts = Vec::new();
-            let yaml = objects(platform, inst, Some(&mut texts));
+            let mut yaml = String::new();
+            objects(platform, inst, &mut yaml, Some(&mut texts));
             assert_eq!(yaml, platc_yaml::to_string_multi(&docs), "{}", inst.name);
             let json: Vec<String> = docs
                 .iter()

@@ -75,8 +75,14 @@ pub fn to_string(v: &Value) -> String {
 /// The YAML document of any [`Tree`], ending in a newline.
 pub fn tree_to_string<'a, T: Tree<'a>>(v: T) -> String {
     let mut out = String::new();
-    write_document(&mut out, v.node());
+    write_tree(&mut out, v);
     out
+}
+
+/// Appends the YAML document of any [`Tree`], ending in a newline, to
+/// `out`.
+pub fn write_tree<'a, T: Tree<'a>>(out: &mut String, v: T) {
+    write_document(out, v.node());
 }
 
 /// The YAML document of a map given by its entries, ending in a newline.
