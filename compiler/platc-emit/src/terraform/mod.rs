@@ -638,7 +638,8 @@ fn provided_fields<'a>(p: &Platform, inst: &'a Instance) -> BTreeMap<&'a str, &'
 fn is_provided(p: &Platform, v: &Value) -> bool {
     match v {
         Value::None => false,
-        Value::Str(_) | Value::Quantity { .. } => v.interpolate().is_some(),
+        // (Both always have a text.)
+        Value::Str(_) | Value::Quantity { .. } => true,
         Value::Instance(id) => p.instances.get(id.0 as usize).is_some(),
         Value::Secret(id) => p.secrets.get(id.secret as usize).is_some(),
         _ => true,
@@ -674,9 +675,9 @@ fn write_provided_value(w: &mut Pretty, p: &Platform, v: &Value) {
         Value::Bool(b) => w.str(if *b { "true" } else { "false" }),
         Value::Int(i) => w.str(&i.to_string()),
         Value::Float(f) => w.str(&format_float(*f)),
-        Value::Str(_) | Value::Quantity { .. } => {
-            write_lit(w, &v.interpolate().unwrap_or_default())
-        }
+        // A string's text as it is, without a copy.
+        Value::Str(text) => write_lit(w, text),
+        Value::Quantity { .. } => write_lit(w, &v.interpolate().unwrap_or_default()),
         Value::List(items) => {
             w.open_array();
             for v in items.iter().filter(|v| is_provided(p, v)) {
