@@ -372,3 +372,31 @@ pub(crate) fn service_address(inst: &Instance, e: &platc_sema::Expose) -> String
         e.service, inst.namespace, e.port
     )
 }
+
+/// The checked platforms of every example that builds, each environment's
+/// included: what the tests comparing two ways of writing run over.
+#[cfg(test)]
+pub(crate) fn example_platforms() -> Vec<platc_sema::Platform> {
+    let examples = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples");
+    let mut out = Vec::new();
+    let mut dirs: Vec<_> = std::fs::read_dir(examples)
+        .expect("the examples")
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    dirs.sort();
+    for dir in dirs {
+        if !dir.join("main.plat").is_file() || dir.join("expect-errors").exists() {
+            continue;
+        }
+        let c = platc_driver::check_path(
+            &platc_driver::RealFs,
+            &dir,
+            &platc_driver::Options::default(),
+        )
+        .expect("an example loads");
+        out.extend(c.platform);
+        out.extend(c.others);
+    }
+    out
+}

@@ -480,8 +480,6 @@ pub(crate) mod reference {
 /// and whose pods and ports are declared every way they can be.
 #[cfg(test)]
 mod same_as_json {
-    use std::path::Path;
-
     use super::*;
     use crate::EmitInput;
 
@@ -565,23 +563,7 @@ outside stranger {
         let c = platc_driver::check_source("main.plat", TRICKY, &platc_driver::Options::default());
         assert!(!c.has_errors(), "{:?}", c.diagnostics);
         assert_eq!(compare(c.platform.as_ref().unwrap()), 1);
-        let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples");
-        let mut compared = 0;
-        for entry in std::fs::read_dir(examples).unwrap().flatten() {
-            let dir = entry.path();
-            if !dir.join("main.plat").is_file() || dir.join("expect-errors").exists() {
-                continue;
-            }
-            let c = platc_driver::check_path(
-                &platc_driver::RealFs,
-                &dir,
-                &platc_driver::Options::default(),
-            )
-            .unwrap();
-            for p in c.platform.iter().chain(&c.others) {
-                compared += compare(p);
-            }
-        }
+        let compared: usize = crate::example_platforms().iter().map(compare).sum();
         assert!(compared > 10, "{compared} files compared");
     }
 }

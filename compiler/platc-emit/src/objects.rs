@@ -228,8 +228,6 @@ mod tests {
 /// resources set metadata every way they can.
 #[cfg(test)]
 mod same_as_json {
-    use std::path::Path;
-
     use super::*;
 
     const TRICKY: &str = r#"
@@ -293,23 +291,7 @@ thing one {}
         let c = platc_driver::check_source("main.plat", TRICKY, &platc_driver::Options::default());
         assert!(!c.has_errors(), "{:?}", c.diagnostics);
         assert_eq!(check(c.platform.as_ref().unwrap()), 2);
-        let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples");
-        let mut compared = 0;
-        for entry in std::fs::read_dir(examples).unwrap().flatten() {
-            let dir = entry.path();
-            if !dir.join("main.plat").is_file() || dir.join("expect-errors").exists() {
-                continue;
-            }
-            let c = platc_driver::check_path(
-                &platc_driver::RealFs,
-                &dir,
-                &platc_driver::Options::default(),
-            )
-            .unwrap();
-            if let Some(p) = &c.platform {
-                compared += check(p);
-            }
-        }
+        let compared: usize = crate::example_platforms().iter().map(check).sum();
         assert!(compared > 50, "{compared} objects compared");
     }
 }
