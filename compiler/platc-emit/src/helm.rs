@@ -114,11 +114,10 @@ pub(crate) fn generated_values_file(inst: &Instance) -> String {
         .filter(|(_, v)| v.is_written())
         .map(|(k, v)| (k.as_str(), v))
         .collect();
-    format!(
-        "{}{}",
-        values_header(inst),
-        crate::yaml::map_to_string(entries)
-    )
+    // The values after the header, in one text.
+    let mut text = values_header(inst);
+    crate::yaml::write_map_document(&mut text, entries);
+    text
 }
 
 /// The value at `path` in generated values, if there is one.

@@ -88,8 +88,14 @@ pub fn write_tree<'a, T: Tree<'a>>(out: &mut String, v: T) {
 /// The YAML document of a map given by its entries, ending in a newline.
 pub fn map_to_string<'a, T: Tree<'a>>(entries: Vec<(&'a str, T)>) -> String {
     let mut out = String::new();
-    write_document(&mut out, Node::Map(entries));
+    write_map_document(&mut out, entries);
     out
+}
+
+/// Appends the YAML document of a map given by its entries, ending in a
+/// newline, to `out`.
+pub fn write_map_document<'a, T: Tree<'a>>(out: &mut String, entries: Vec<(&'a str, T)>) {
+    write_document(out, Node::Map(entries));
 }
 
 fn write_document<'a, T: Tree<'a>>(out: &mut String, node: Node<'a, T>) {
