@@ -40,7 +40,7 @@ pub fn document(built: &Platform, platforms: &[&Platform], evaluations: &[&Evalu
             i.exposes.iter().map(move |e| {
                 let key = format!("{}.{}", i.name, e.name);
                 let served_by = routes.get(key.as_str()).cloned().unwrap_or_default();
-                json!({
+                let mut endpoint = json!({
                     "instance": i.name,
                     "endpoint": e.name,
                     "namespace": i.namespace,
@@ -54,8 +54,13 @@ pub fn document(built: &Platform, platforms: &[&Platform], evaluations: &[&Evalu
                     "public": e.public,
                     "service": e.service,
                     "port": e.port,
-                    "served_by": served_by,
-                })
+                });
+                // Moved in last (`json!` would copy the list through serde).
+                endpoint
+                    .as_object_mut()
+                    .expect("an object")
+                    .insert("served_by".into(), Value::Array(served_by));
+                endpoint
             })
         })
         .collect();
@@ -108,34 +113,37 @@ pub fn document(built: &Platform, platforms: &[&Platform], evaluations: &[&Evalu
             })
         })
         .collect();
+    // The findings each waiver matched, in the order of the evaluations
+    // (one pass over them, not one per waiver).
+    let mut matched_by: Vec<Vec<Value>> = vec![Vec::new(); built.waivers.len()];
+    for ev in evaluations {
+        for f in &ev.findings {
+            if let Some(matched) = f.waived_by.and_then(|wi| matched_by.get_mut(wi)) {
+                matched.push(json!({
+                    "environment": env_name(ev),
+                    "subject": f.subject.to_string(),
+                    "message": f.message,
+                }));
+            }
+        }
+    }
     let waivers: Vec<Value> = built
         .waivers
         .iter()
-        .enumerate()
-        .map(|(wi, w)| {
-            let matched: Vec<Value> = evaluations
-                .iter()
-                .flat_map(|ev| {
-                    ev.findings
-                        .iter()
-                        .filter(move |f| f.waived_by == Some(wi))
-                        .map(move |f| {
-                            json!({
-                                "environment": env_name(ev),
-                                "subject": f.subject.to_string(),
-                                "message": f.message,
-                            })
-                        })
-                })
-                .collect();
-            json!({
+        .zip(matched_by)
+        .map(|(w, matched)| {
+            let mut waiver = json!({
                 "policy": w.policy,
                 "target": w.target.to_string(),
                 "reason": w.reason,
                 "until": w.until.map(|d| d.to_string()),
                 "expired": w.expired,
-                "matched": matched,
-            })
+            });
+            waiver
+                .as_object_mut()
+                .expect("an object")
+                .insert("matched".into(), Value::Array(matched));
+            waiver
         })
         .collect();
     json!({
