@@ -47,6 +47,10 @@ pub fn evaluation_budget(instances: usize) -> u64 {
 /// instance numbers and names of the program, not input to defend against).
 type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 
+/// A secret's keys, each with its source (an environment variable, a
+/// property), shared.
+type SecretKeys = Arc<[(String, String)]>;
+
 /// A param or `let` of one instance: computed when first read.
 #[derive(Clone)]
 enum Slot<'a> {
@@ -116,6 +120,11 @@ pub(crate) struct Evaluator<'t, 'a> {
     /// The providers of an interface grouped by a field, by (interface,
     /// field): see [`index`]. `None` when a provider's field failed.
     field_index: HashMap<(String, String), Option<Arc<index::FieldIndex>>>,
+    /// The keys of each secret (`None` for one whose keys are not
+    /// literal), read from its declaration once.
+    secret_keys_memo: FastMap<u32, Option<SecretKeys>>,
+    /// The name of each secret's Kubernetes Secret, computed once.
+    secret_name_memo: FastMap<u32, Option<crate::value::Str>>,
 }
 
 /// The memos of an evaluation once every instance's args are computed:
@@ -200,6 +209,8 @@ impl<'t, 'a> Evaluator<'t, 'a> {
             sources_memo: HashMap::new(),
             frozen: None,
             provided_memo: FastMap::default(),
+            secret_keys_memo: FastMap::default(),
+            secret_name_memo: FastMap::default(),
             field_index: HashMap::new(),
         }
     }
@@ -787,11 +798,50 @@ impl<'t, 'a> Evaluator<'t, 'a> {
         })
     }
 
+    /// The keys of secret `s` ([`crate::items::secret::secret_keys`]),
+    /// read from its declaration once.
+    pub(super) fn secret_keys(&mut self, s: u32) -> Option<SecretKeys> {
+        if let Some(keys) = self.secret_keys_memo.get(&s) {
+            return keys.clone();
+        }
+        let keys: Option<SecretKeys> =
+            crate::items::secret::secret_keys(self.t.secrets[s as usize]).map(Into::into);
+        self.secret_keys_memo.insert(s, keys.clone());
+        keys
+    }
+
+    /// The name of the Kubernetes Secret of secret `s`: the one it names
+    /// (`kubernetes_secret`), or the one platc makes (`PLATFORM-NAME`);
+    /// `None` when that name is not a literal.
+    fn secret_name(&mut self, s: u32) -> Option<crate::value::Str> {
+        if let Some(name) = self.secret_name_memo.get(&s) {
+            return name.clone();
+        }
+        let decl = self.t.secrets[s as usize];
+        let name = match decl.source.func.name.as_str() {
+            "kubernetes_secret" => match decl.source.args.first().map(|a| &a.kind) {
+                Some(ExprKind::Str(lit)) => lit.as_plain(),
+                _ => None,
+            },
+            _ => {
+                let platform = self
+                    .t
+                    .platform
+                    .and_then(|p| p.name.as_plain())
+                    .unwrap_or_default();
+                Some(format!("{platform}-{}", decl.name.name.replace('_', "-")))
+            }
+        }
+        .map(crate::value::Str::from);
+        self.secret_name_memo.insert(s, name.clone());
+        name
+    }
+
     /// The key a use of secret `id` reads: the chosen one, or the only
     /// one; a secret with several keys and none chosen is E0328.
     pub(super) fn secret_key(&mut self, id: SecretId, span: Span) -> Option<String> {
         let decl = self.t.secrets[id.secret as usize];
-        let keys = crate::items::secret::secret_keys(decl)?;
+        let keys = self.secret_keys(id.secret)?;
         match id.key {
             Some(k) => Some(keys.get(k as usize)?.0.clone()),
             None if keys.len() == 1 => Some(keys[0].0.clone()),
@@ -822,7 +872,7 @@ impl<'t, 'a> Evaluator<'t, 'a> {
     /// `secret["key"]`: the key must be one the secret declares (E0308).
     fn choose_secret_key(&mut self, id: SecretId, key: &str, span: Span) -> Option<SecretId> {
         let decl = self.t.secrets[id.secret as usize];
-        let keys = crate::items::secret::secret_keys(decl)?;
+        let keys = self.secret_keys(id.secret)?;
         let found = keys.iter().position(|(k, _)| k == key);
         match (found, id.key) {
             (Some(k), None) => Some(SecretId {
@@ -881,41 +931,22 @@ impl<'t, 'a> Evaluator<'t, 'a> {
             // A record field that is not there is an optional one left out
             // (the checker has made sure of the required ones): `none`.
             Value::Map(m) => Some(m.get(f).cloned().unwrap_or(Value::None)),
-            Value::Secret(id) => {
-                let decl = self.t.secrets[id.secret as usize];
-                let platform = self
-                    .t
-                    .platform
-                    .and_then(|p| p.name.as_plain())
-                    .unwrap_or_default();
-                match f {
-                    "secret_name" => Some(Value::Str(
-                        match decl.source.func.name.as_str() {
-                            "kubernetes_secret" => {
-                                match decl.source.args.first().map(|a| &a.kind) {
-                                    Some(ExprKind::Str(lit)) => lit.as_plain()?,
-                                    _ => return None,
-                                }
-                            }
-                            _ => format!("{platform}-{}", decl.name.name.replace('_', "-")),
-                        }
-                        .into(),
-                    )),
-                    "secret_key" => Some(Value::Str(self.secret_key(id, span)?.into())),
-                    "secret_keys" => {
-                        let keys = crate::items::secret::secret_keys(decl)?;
-                        let chosen: Vec<Value> = match id.key {
-                            Some(k) => vec![Value::Str(keys.get(k as usize)?.0.as_str().into())],
-                            None => keys
-                                .into_iter()
-                                .map(|(k, _)| Value::Str(k.into()))
-                                .collect(),
-                        };
-                        Some(Value::list(chosen))
-                    }
-                    _ => None,
+            Value::Secret(id) => match f {
+                "secret_name" => self.secret_name(id.secret).map(Value::Str),
+                "secret_key" => Some(Value::Str(self.secret_key(id, span)?.into())),
+                "secret_keys" => {
+                    let keys = self.secret_keys(id.secret)?;
+                    let chosen: Vec<Value> = match id.key {
+                        Some(k) => vec![Value::Str(keys.get(k as usize)?.0.as_str().into())],
+                        None => keys
+                            .iter()
+                            .map(|(k, _)| Value::Str(k.as_str().into()))
+                            .collect(),
+                    };
+                    Some(Value::list(chosen))
                 }
-            }
+                _ => None,
+            },
             Value::Instance(InstId(i)) => {
                 let i = i as usize;
                 match f {
