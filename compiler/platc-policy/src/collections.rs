@@ -2,7 +2,7 @@
 //! element, of the type `platc_sema::rule` gives the checker, with the
 //! declaration it is about and what a waiver names to exempt it.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap};
 
 use platc_diag::Span;
 use platc_graph::{PlatformGraph, OBSERVES_ATTR, REQUIRES_ATTR};
@@ -102,20 +102,27 @@ pub(crate) type Need = Option<BTreeSet<String>>;
 /// instance's images, costs nothing for it).
 struct Rec<'n> {
     need: &'n Need,
-    fields: BTreeMap<String, Value>,
+    /// The fields set, each name once (a record's fields are few: sorted
+    /// once when the value is made).
+    fields: Vec<(String, Value)>,
 }
 
 impl<'n> Rec<'n> {
     fn new(need: &'n Need) -> Self {
         Rec {
             need,
-            fields: BTreeMap::new(),
+            fields: Vec::new(),
         }
     }
 
+    /// Sets field `name` (each name once) when a rule reads it.
     fn field(&mut self, name: &str, f: impl FnOnce() -> Value) -> &mut Self {
         if self.need.as_ref().is_none_or(|n| n.contains(name)) {
-            self.fields.insert(name.to_string(), f());
+            debug_assert!(
+                self.fields.iter().all(|(k, _)| k != name),
+                "`{name}` set twice"
+            );
+            self.fields.push((name.to_string(), f()));
         }
         self
     }
@@ -125,7 +132,7 @@ impl<'n> Rec<'n> {
     }
 
     fn value(&mut self) -> Value {
-        Value::map(std::mem::take(&mut self.fields))
+        Value::map_of(std::mem::take(&mut self.fields))
     }
 }
 
@@ -165,8 +172,9 @@ fn strings<'a>(items: impl IntoIterator<Item = &'a str>) -> Value {
     Value::list(items.into_iter().map(s).collect())
 }
 
+/// A record of fields with distinct names.
 fn record(fields: Vec<(&str, Value)>) -> Value {
-    Value::map(
+    Value::map_of(
         fields
             .into_iter()
             .map(|(k, v)| (k.to_string(), v))
