@@ -381,20 +381,29 @@ impl<'t, 'a> Evaluator<'t, 'a> {
     /// The expression that sets attribute `name` of instance `i`: the
     /// environment's override, else the instance's own attribute.
     fn attr_expr(&self, i: usize, name: &str) -> Option<&'a ast::Expr> {
-        let decl = self.t.instances[i].0;
-        if let Some(env) = self.env {
-            if let Some(o) = env.overrides.iter().find(|o| {
-                o.target.len() == 2
-                    && o.target[0].name == decl.name.name
-                    && o.target[1].name == name
-            }) {
-                return Some(&o.value);
-            }
+        if let Some(o) = self.attr_override(i, name) {
+            return Some(o);
         }
-        decl.attrs
+        self.t.instances[i]
+            .0
+            .attrs
             .iter()
             .find(|a| a.name.name == name)
             .map(|a| &a.value)
+    }
+
+    /// The environment's override of attribute `name` of instance `i`.
+    fn attr_override(&self, i: usize, name: &str) -> Option<&'a ast::Expr> {
+        let decl = self.t.instances[i].0;
+        let env = self.env?;
+        env.overrides
+            .iter()
+            .find(|o| {
+                o.target.len() == 2
+                    && o.target[0].name == decl.name.name
+                    && o.target[1].name == name
+            })
+            .map(|o| &o.value)
     }
 
     fn platform_value(&mut self) -> Value {
@@ -512,7 +521,13 @@ impl<'t, 'a> Evaluator<'t, 'a> {
                 .iter()
                 .find(|a| a.name.name == p.name)
                 .map(|a| &a.value);
-            let slot = match self.attr_expr(i, &p.name) {
+            // What `attr_expr` gives, without a second search of the
+            // attributes: the environment's override, else the own one.
+            let set = match self.env {
+                Some(_) => self.attr_override(i, &p.name).or(own),
+                None => own,
+            };
+            let slot = match set {
                 Some(value) => {
                     // An override was checked with its environment; an own
                     // attribute is evaluated only when it type-checked.
