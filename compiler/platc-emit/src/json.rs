@@ -97,9 +97,14 @@ impl Pretty {
     }
 
     fn newline(&mut self) {
+        // Two spaces per open level, copied a run at a time.
+        const SPACES: &str = "                                                                ";
         self.out.push('\n');
-        for _ in 0..self.open.len() {
-            self.out.push_str("  ");
+        let mut n = 2 * self.open.len();
+        while n > 0 {
+            let k = n.min(SPACES.len());
+            self.out.push_str(&SPACES[..k]);
+            n -= k;
         }
     }
 
@@ -274,6 +279,22 @@ mod tests {
                 "{doc}"
             );
         }
+    }
+
+    #[test]
+    fn deep_documents_are_indented_as_serde_json_does() {
+        // Deeper than one run of the indent's spaces.
+        let mut doc = json!({"leaf": [1, "x"]});
+        for depth in 0..45 {
+            doc = if depth % 2 == 0 {
+                json!({ "k": doc, "n": depth })
+            } else {
+                json!([doc, depth])
+            };
+        }
+        let mut w = Pretty::with_capacity(0);
+        w.value(&doc);
+        assert_eq!(w.finish(), serde_json::to_string_pretty(&doc).unwrap());
     }
 
     #[test]
