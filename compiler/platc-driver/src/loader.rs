@@ -80,21 +80,6 @@ struct Loader<'a> {
     /// The position of each key in `stack`, to find a cycle at once.
     on_stack: HashMap<Key, usize>,
     syntax_errors: bool,
-    /// Files read and parsed ahead, on every core, with the id each was
-    /// expected to get (see [`Loader::prefetch`]).
-    prefetched: HashMap<Key, Prefetched>,
-    /// Files parsed ahead in vain (their id came out otherwise): past a
-    /// bound, nothing more is parsed ahead.
-    wasted: usize,
-}
-
-/// A file read and parsed before its turn.
-struct Prefetched {
-    id: FileId,
-    display: String,
-    text: String,
-    module: ast::Module,
-    diagnostics: Vec<Diagnostic>,
 }
 
 /// A library file: definitions only (no platform block, instances,
@@ -132,8 +117,6 @@ pub(crate) fn compile(
         stack: Vec::new(),
         on_stack: HashMap::new(),
         syntax_errors: false,
-        prefetched: HashMap::new(),
-        wasted: 0,
     };
     // The built-in policy packs are part of every program (spec 6.7.1):
     // the first files of every source map, so that their syntax trees,
@@ -223,30 +206,17 @@ pub(crate) fn compile(
 }
 
 impl Loader<'_> {
+    /// Loads a file whose text is read: parses it (one file at a time:
+    /// the parser reads valid text at well over 100 MB/s, so parsing ahead
+    /// on other cores, as the loader did for pest, cost more than it saved
+    /// once files took other ids than expected).
     fn load_text(&mut self, key: Key, display: String, text: String) -> FileId {
-        self.load_parsed(key, display, text, None)
-    }
-
-    /// Loads a file whose text is read, parsing it unless `parsed` is its
-    /// tree (parsed with the id it gets now).
-    fn load_parsed(
-        &mut self,
-        key: Key,
-        display: String,
-        text: String,
-        parsed: Option<(ast::Module, Vec<Diagnostic>)>,
-    ) -> FileId {
         let id = self.sources.add(display, text);
         self.loaded.insert(key.clone(), id);
-        let (module, diags) = match parsed {
-            Some(p) => p,
-            None => {
-                let text = self.sources.get(id).text();
-                match self.cache {
-                    Some(cache) => cache.parse(id, text),
-                    None => platc_syntax::parse(id, text),
-                }
-            }
+        let text = self.sources.get(id).text();
+        let (module, diags) = match self.cache {
+            Some(cache) => cache.parse(id, text),
+            None => platc_syntax::parse(id, text),
         };
         if diags
             .iter()
@@ -266,14 +236,11 @@ impl Loader<'_> {
                 _ => None,
             })
             .collect();
-        for (k, decl) in decls.iter().enumerate() {
+        for decl in &decls {
             if let Some(top) = self.stack.last_mut() {
                 top.2 = Some(decl.path.span);
             }
             imports.push(self.import(&key, decl));
-            // What follows this import, parsed ahead now that the files
-            // it brought in have their ids.
-            self.prefetch(&key, &decls[k + 1..]);
         }
         self.stack.pop();
         self.on_stack.remove(&key);
@@ -424,88 +391,6 @@ impl Loader<'_> {
         }
     }
 
-    /// Reads and parses ahead, on every core, the files that `decls` (the
-    /// imports of `from` still to load) bring in for the first time,
-    /// expecting each to get the next id in turn: true unless a file
-    /// brings in others before its turn, and then the load parses it
-    /// again (a bounded waste). The stdlib's files and a parse cache's are
-    /// left to the load.
-    fn prefetch(&mut self, from: &Key, decls: &[&ast::ImportDecl]) {
-        const MIN_BATCH: usize = 4;
-        if self.cache.is_some()
-            || platc_diag::par::available() < 2
-            || self.wasted > self.sources.len() / 2 + 16
-        {
-            return;
-        }
-        let next = self.sources.len() as u32;
-        // The common case, checked with one lookup: the next import is
-        // parsed ahead already with the id it gets (or loaded), and so,
-        // most likely, are the ones after it.
-        if let Some(first) = decls.first() {
-            if let Ok(key) = self.resolve(from, first) {
-                let ready = self.loaded.contains_key(&key)
-                    || self
-                        .prefetched
-                        .get(&key)
-                        .is_some_and(|p| p.id == FileId(next));
-                if ready {
-                    return;
-                }
-            }
-        }
-        let mut seen = std::collections::HashSet::new();
-        // The files to parse ahead, with the ids they should get: each file
-        // loaded for the first time takes the next id (a stdlib module
-        // too, though it is not parsed ahead).
-        let mut slot = 0u32;
-        let mut todo: Vec<(Key, FileId)> = Vec::new();
-        for decl in decls {
-            let Ok(key) = self.resolve(from, decl) else {
-                continue;
-            };
-            if self.loaded.contains_key(&key)
-                || self.on_stack.contains_key(&key)
-                || !seen.insert(key.clone())
-            {
-                continue;
-            }
-            let id = FileId(next + slot);
-            slot += 1;
-            let ahead = self.prefetched.get(&key).is_some_and(|p| p.id == id);
-            if matches!(key, Key::User(_)) && !ahead {
-                todo.push((key, id));
-            }
-        }
-        if todo.len() < MIN_BATCH {
-            return;
-        }
-        let texts: Vec<(Key, FileId, String, String)> = todo
-            .into_iter()
-            .filter_map(|(k, id)| {
-                let (display, text) = self.read(&k, Span::new(id, 0, 0), "").ok()?;
-                Some((k, id, display, text))
-            })
-            .collect();
-        let parsed =
-            platc_diag::par::map(&texts, |(_, id, _, text)| platc_syntax::parse(*id, text));
-        for ((key, id, display, text), (module, diagnostics)) in texts.into_iter().zip(parsed) {
-            if self.prefetched.remove(&key).is_some() {
-                self.wasted += 1;
-            }
-            self.prefetched.insert(
-                key,
-                Prefetched {
-                    id,
-                    display,
-                    text,
-                    module,
-                    diagnostics,
-                },
-            );
-        }
-    }
-
     fn import(&mut self, from_key: &Key, decl: &ast::ImportDecl) -> Option<FileId> {
         let span = decl.path.span;
         let key = match self.resolve(from_key, decl) {
@@ -547,18 +432,6 @@ impl Loader<'_> {
         }
         if let Some(id) = self.loaded.get(&key) {
             return Some(*id);
-        }
-        // Parsed ahead, with the id it gets now: its tree serves.
-        if let Some(p) = self.prefetched.remove(&key) {
-            if p.id.0 as usize == self.sources.len() {
-                return Some(self.load_parsed(
-                    key,
-                    p.display,
-                    p.text,
-                    Some((p.module, p.diagnostics)),
-                ));
-            }
-            self.wasted += 1;
         }
         let (display, text) = match self.read(&key, span, &path) {
             Ok(read) => read,
@@ -608,11 +481,11 @@ mod tests {
     use crate::{check_path, MemoryFs, Options};
     use std::path::PathBuf;
 
-    /// Files parsed ahead keep the ids the sequential load gives them, also
-    /// where a guess is wrong (an earlier import brings in a file of its
-    /// own first): every file's diagnostic points into that file's text.
+    /// Every file's diagnostic points into that file's text, also where
+    /// an import brings in a file of its own before the next import (ids
+    /// are given in load order, not in the order the imports are listed).
     #[test]
-    fn files_parsed_ahead_get_their_own_ids() {
+    fn every_file_gets_its_own_id() {
         let root = PathBuf::from("/p");
         let mut fs = MemoryFs::new();
         let mut main = String::from("platform \"p\" {}\n");
