@@ -414,6 +414,20 @@ fn write_lits(w: &mut Pretty, entries: &[(&str, &str)]) {
     w.close_object();
 }
 
+/// `key: {resource: {element: object}}`, unless there is no group.
+fn write_groups(w: &mut Pretty, key: &str, groups: &BTreeMap<&str, Ordered>) {
+    if groups.is_empty() {
+        return;
+    }
+    w.key(key);
+    w.open_object();
+    for (name, entries) in groups {
+        w.key(name);
+        write_lits(w, &entries.entries);
+    }
+    w.close_object();
+}
+
 /// The module block of instance `i`.
 fn module_block(
     w: &mut Pretty,
@@ -470,28 +484,12 @@ fn module_block(
                 (None, None) => objects.set(&r.name, text),
             }
         }
-        if !each.is_empty() {
-            w.key("each_objects");
-            w.open_object();
-            for (name, entries) in &each {
-                w.key(name);
-                write_lits(w, &entries.entries);
-            }
-            w.close_object();
-        }
+        write_groups(w, "each_objects", &each);
         if !objects.entries.is_empty() {
             w.key("objects");
             write_lits(w, &objects.entries);
         }
-        if !routes.is_empty() {
-            w.key("routes");
-            w.open_object();
-            for (name, entries) in &routes {
-                w.key(name);
-                write_lits(w, &entries.entries);
-            }
-            w.close_object();
-        }
+        write_groups(w, "routes", &routes);
     }
     if has_provided(p, inst) {
         w.key("provided");
@@ -671,6 +669,7 @@ fn write_provided(w: &mut Pretty, p: &Platform, inst: &Instance) {
 /// strings escaped. Only for a value [`is_provided`] accepts.
 fn write_provided_value(w: &mut Pretty, p: &Platform, v: &Value) {
     match v {
+        // (Never: `none` is left out by `is_provided`.)
         Value::None => w.str(""),
         Value::Bool(b) => w.str(if *b { "true" } else { "false" }),
         Value::Int(i) => w.str(&i.to_string()),
