@@ -103,8 +103,8 @@ impl<'a> Checker<'a> {
         // base platform already gives is not repeated for an environment.
         let mut platform = None;
         let mut others = Vec::new();
-        let mut seen: std::collections::HashSet<(&'static str, String, u32, u32, u32)> =
-            std::collections::HashSet::new();
+        let mut seen: crate::HashSet<(&'static str, String, u32, u32, u32)> =
+            crate::HashSet::default();
         let checked_clean = !sink.has_errors() && !saw_invalid;
         // What checking reported (e.g. an override's constant outside its
         // range) is not reported again by an evaluation.

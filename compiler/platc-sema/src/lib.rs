@@ -22,6 +22,13 @@ pub mod types;
 pub mod value;
 mod vocab;
 
+/// The hash maps and sets of the compiler's own tables and memos: keyed by
+/// names and numbers of the program, hashed with foldhash (randomly seeded,
+/// several times faster than the standard SipHash on short keys).
+pub(crate) type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
+/// See [`HashMap`].
+pub(crate) type HashSet<K> = std::collections::HashSet<K, foldhash::fast::RandomState>;
+
 use platc_diag::{Diagnostic, FileId};
 use platc_syntax::ast::{self, Date};
 

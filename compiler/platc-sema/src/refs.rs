@@ -2,7 +2,8 @@
 //! and environment overrides name which other instance. They are the edges
 //! of the platform graph; a cycle among them is an error (E0320).
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use crate::HashSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use platc_diag::{Diagnostic, Sink, Span};
 use platc_syntax::ast::{self, ExprKind, StrPart};
@@ -156,7 +157,7 @@ pub(crate) fn references(t: &Tables, env: Option<&ast::EnvironmentDecl>) -> RefM
 /// Reports every cycle in the base graph and in each environment's graph
 /// into `sink`. Returns the instances that lie on a cycle.
 pub(crate) fn check_cycles(t: &Tables, sink: &mut Sink) -> HashSet<usize> {
-    let mut on_cycle = HashSet::new();
+    let mut on_cycle = HashSet::default();
     let mut reported: BTreeSet<Vec<usize>> = BTreeSet::new();
     let mut graphs: Vec<(Option<String>, RefMap)> = vec![(None, references(t, None))];
     for env in &t.environments {

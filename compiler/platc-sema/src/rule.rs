@@ -6,7 +6,8 @@
 //! checker types rules with it, and the policy stage builds elements that
 //! have it (its tests check that they do).
 
-use std::collections::{BTreeMap, HashMap};
+use crate::HashMap;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use platc_diag::{Diagnostic, FileId, Span};

@@ -5,7 +5,7 @@
 //! The checker fills them phase by phase. Evaluation and reference finding
 //! read them, and nothing else of the checker.
 
-use std::collections::{HashMap, HashSet};
+use crate::{HashMap, HashSet};
 
 use platc_diag::{FileId, Span};
 use platc_syntax::ast;
@@ -19,17 +19,23 @@ pub(crate) enum Global {
     Secret(usize),
 }
 
-pub(crate) struct ParamInfo {
+pub(crate) struct ParamInfo<'a> {
     pub name: String,
     pub ty: Ty,
     pub required: bool,
     pub span: Span,
+    /// The default, and whether it reads other names (then its value is
+    /// checked against the type's constraints for each instance; a
+    /// constant one was checked at the component).
+    pub default: Option<(&'a ast::Expr, bool)>,
 }
 
 pub(crate) struct CompInfo<'a> {
     pub decl: &'a ast::ComponentDecl,
     pub file: FileId,
-    pub params: Vec<ParamInfo>,
+    pub params: Vec<ParamInfo<'a>>,
+    /// The position of each param in `params`, by name.
+    pub param_index: HashMap<&'a str, usize>,
     pub provides: Vec<IfaceId>,
 }
 
@@ -57,9 +63,10 @@ pub(crate) struct Tables<'a> {
     /// is the only error reported, not the type or secret-key errors of
     /// whichever definition the reference would have meant.
     pub clashing: HashMap<String, bool>,
-    /// Instance args that type-checked, ready for evaluation: the
-    /// instance, and the span of the attribute's value.
-    pub typed_args: HashSet<(usize, Span)>,
+    /// Instance args that did not type-check (reported), never evaluated:
+    /// the instance, and the span of the attribute's value. (Every other
+    /// attribute that sets a param type-checked.)
+    pub untyped_args: HashSet<(usize, Span)>,
     /// Instances on a reference cycle (reported): never evaluated.
     pub on_cycle: HashSet<usize>,
     /// The interface of each `all(Interface)` call, by the call's span

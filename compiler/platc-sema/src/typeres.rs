@@ -2,7 +2,7 @@
 //! optionals, range and pattern constraints with their bounds, and the
 //! signatures of interfaces (fields) and components (params, provides).
 
-use std::collections::HashMap;
+use crate::HashMap;
 use std::sync::Arc;
 
 use platc_diag::{Diagnostic, FileId, Span};
@@ -47,7 +47,7 @@ impl Checker<'_> {
             }
             TypeExprKind::Enum(variants) => {
                 let mut out: Vec<String> = Vec::new();
-                let mut seen: std::collections::HashSet<&str> = std::collections::HashSet::new();
+                let mut seen: crate::HashSet<&str> = crate::HashSet::default();
                 for (v, span) in variants {
                     if !seen.insert(v.as_str()) {
                         self.err(
@@ -361,17 +361,31 @@ impl Checker<'_> {
                 }
                 let ty = self.resolve_type(file, &p.ty);
                 let required = p.default.is_none() && !matches!(ty.base(), Ty::Optional(_));
+                let default = p.default.as_ref().map(|d| {
+                    let mut names = Vec::new();
+                    crate::expr::free_names(d, &mut names);
+                    (d, !names.is_empty())
+                });
                 params.push(ParamInfo {
                     name: p.name.name.clone(),
                     ty,
                     required,
                     span: p.name.span,
+                    default,
                 });
             }
+            self.tables.comps[i].param_index = decl
+                .params
+                .iter()
+                .filter_map(|p| {
+                    let k = params.iter().position(|q| q.name == p.name.name)?;
+                    Some((p.name.name.as_str(), k))
+                })
+                .collect();
             self.tables.comps[i].params = params;
             // `instance.field` must name one field: provided interfaces may
             // not share field names.
-            let mut owner: HashMap<String, (IfaceId, Span)> = HashMap::new();
+            let mut owner: HashMap<String, (IfaceId, Span)> = HashMap::default();
             for (at, id) in provides_at.iter().zip(&provides) {
                 let fields: Vec<String> = self.tables.ifaces[id.0 as usize]
                     .fields

@@ -219,8 +219,7 @@ pub fn common(a: &Ty, b: &Ty, p: &dyn Provides) -> Option<Ty> {
             })
         }
         (Enum(x), Enum(y)) => {
-            let known: std::collections::HashSet<&str> =
-                x.iter().map(std::string::String::as_str).collect();
+            let known: crate::HashSet<&str> = x.iter().map(std::string::String::as_str).collect();
             let mut all = x.clone();
             all.extend(y.iter().filter(|v| !known.contains(v.as_str())).cloned());
             Some(Enum(all))
@@ -265,8 +264,7 @@ pub fn assignable(actual: &Ty, expected: &Ty, p: &dyn Provides) -> Result<(), Mi
         (a, Data) if !matches!(a, Component(_) | Interface(_)) => Ok(()),
         (Enum(_), String) => Ok(()),
         (Enum(a), Enum(e)) => {
-            let known: std::collections::HashSet<&str> =
-                e.iter().map(std::string::String::as_str).collect();
+            let known: crate::HashSet<&str> = e.iter().map(std::string::String::as_str).collect();
             if a.iter().all(|v| known.contains(v.as_str())) {
                 Ok(())
             } else {

@@ -2,7 +2,7 @@
 //! attributes, secret sources, and the name patterns Kubernetes imposes
 //! (each compiled once per process).
 
-use std::collections::HashMap;
+use crate::HashMap;
 use std::sync::Arc;
 
 use crate::types::{Constraint, Ty};

@@ -2,7 +2,8 @@
 //! arguments, Helm values, provides, expose blocks and references, and the
 //! platform's secrets.
 
-use std::collections::{BTreeMap, HashMap};
+use crate::HashMap;
+use std::collections::BTreeMap;
 
 use platc_diag::{Diagnostic, Span};
 use platc_syntax::ast::{self, ExprKind};
@@ -389,7 +390,7 @@ impl<'t, 'a> Evaluator<'t, 'a> {
             });
         }
         let mut texts = Vec::new();
-        let mut used = std::collections::HashSet::new();
+        let mut used = crate::HashSet::default();
         let mut ok = true;
         for e in template_texts(s) {
             let Value::Str(text) = self.eval(e, &Env::default())? else {
@@ -747,10 +748,13 @@ impl<'t, 'a> Evaluator<'t, 'a> {
         let args = args?;
         let info = &self.t.comps[comp.0 as usize];
         let cdecl = info.decl;
-        let namespace = self.instance_namespace(i).unwrap_or_default();
+        let namespace = self
+            .instance_namespace(i)
+            .map(|n| n.to_string())
+            .unwrap_or_default();
         let _ = &args;
         let env = Env {
-            locals: HashMap::new(),
+            locals: HashMap::default(),
             self_inst: Some(i),
             reader: None,
         };
@@ -1000,7 +1004,10 @@ impl<'t, 'a> Evaluator<'t, 'a> {
                         let j = j.0 as usize;
                         let target = &self.t.instances[j].0.name.name;
                         let name = format!("{own}-{}", target.replace('_', "-"));
-                        let ns = self.instance_namespace(j).unwrap_or_default();
+                        let ns = self
+                            .instance_namespace(j)
+                            .map(|n| n.to_string())
+                            .unwrap_or_default();
                         (name, ns, Some(target.clone()))
                     }
                     _ => (own, namespace.to_string(), None),

@@ -7,7 +7,8 @@
 //! `build` turns the evaluated instances into the checked platform;
 //! `constraints` checks values against the constraints of their types.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use crate::{HashMap, HashSet};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use platc_diag::{Diagnostic, Span};
@@ -45,7 +46,7 @@ pub fn evaluation_budget(instances: usize) -> u64 {
 
 /// A map of the evaluator's memos, with a fast hasher (their keys are
 /// instance numbers and names of the program, not input to defend against).
-type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+type FastMap<K, V> = HashMap<K, V>;
 
 /// A secret's keys, each with its source (an environment variable, a
 /// property), shared.
@@ -106,7 +107,7 @@ pub(crate) struct Evaluator<'t, 'a> {
     /// Where instance `from` refers to instance `to` (the first place).
     ref_spans: HashMap<(usize, usize), Span>,
     /// `secret_name` reads across namespaces already reported.
-    secret_reads: std::collections::HashSet<(usize, usize, String)>,
+    secret_reads: crate::HashSet<(usize, usize, String)>,
     /// The value sources of each component (computed once).
     sources_memo: HashMap<u32, std::sync::Arc<[crate::ValueSource]>>,
     /// On a worker of a parallel evaluation: what the evaluation computed
@@ -125,6 +126,8 @@ pub(crate) struct Evaluator<'t, 'a> {
     secret_keys_memo: FastMap<u32, Option<SecretKeys>>,
     /// The name of each secret's Kubernetes Secret, computed once.
     secret_name_memo: FastMap<u32, Option<crate::value::Str>>,
+    /// The namespace of each instance, computed once.
+    namespace_memo: FastMap<usize, Option<crate::value::Str>>,
 }
 
 /// The memos of an evaluation once every instance's args are computed:
@@ -201,17 +204,18 @@ impl<'t, 'a> Evaluator<'t, 'a> {
             budget: evaluation_budget(t.instances.len()),
             exhausted: false,
             checked_clean: false,
-            enabled_memo: HashMap::new(),
+            enabled_memo: HashMap::default(),
             observes: Vec::new(),
-            providers_memo: HashMap::new(),
-            ref_spans: HashMap::new(),
-            secret_reads: std::collections::HashSet::new(),
-            sources_memo: HashMap::new(),
+            providers_memo: HashMap::default(),
+            ref_spans: HashMap::default(),
+            secret_reads: crate::HashSet::default(),
+            sources_memo: HashMap::default(),
             frozen: None,
             provided_memo: FastMap::default(),
             secret_keys_memo: FastMap::default(),
             secret_name_memo: FastMap::default(),
-            field_index: HashMap::new(),
+            namespace_memo: FastMap::default(),
+            field_index: HashMap::default(),
         }
     }
 
@@ -317,7 +321,12 @@ impl<'t, 'a> Evaluator<'t, 'a> {
     /// first use. `None` when `i` has no such member; `Some(None)` when it
     /// could not be computed (reported).
     fn member(&mut self, i: usize, name: &str) -> Option<Option<Value>> {
-        let own = self.frames.get(&i).is_some_and(|f| f.contains_key(name));
+        // Most reads are of a value computed already: one lookup.
+        let own = match self.frames.get(&i).and_then(|f| f.get(name)) {
+            Some(Slot::Value(v)) => return Some(Some(v.clone())),
+            Some(_) => true,
+            None => false,
+        };
         if !own {
             // On a worker: the frozen slot, or (not computed yet) a copy
             // of it to compute here.
@@ -342,7 +351,7 @@ impl<'t, 'a> Evaluator<'t, 'a> {
             }
             Slot::Pending(e, ty) => {
                 let env = Env {
-                    locals: HashMap::new(),
+                    locals: HashMap::default(),
                     self_inst: Some(i),
                     reader: None,
                 };
@@ -466,20 +475,27 @@ impl<'t, 'a> Evaluator<'t, 'a> {
         self.eval(e, &Env::default())
     }
 
-    fn instance_namespace(&mut self, i: usize) -> Option<String> {
-        if let Some(e) = self.attr_expr(i, "namespace") {
-            if let Some(Value::Str(s)) = self.eval(e, &Env::default()) {
-                return Some(s.to_string());
-            }
-            return None;
+    /// The namespace of instance `i`: its `namespace` attribute (after the
+    /// environment's override), else the platform's (computed once).
+    fn instance_namespace(&mut self, i: usize) -> Option<crate::value::Str> {
+        if let Some(ns) = self.namespace_memo.get(&i) {
+            return ns.clone();
         }
-        match self.platform_value() {
-            Value::Map(m) => match m.get("namespace") {
-                Some(Value::Str(s)) => Some(s.to_string()),
+        let ns = match self.attr_expr(i, "namespace") {
+            Some(e) => match self.eval(e, &Env::default()) {
+                Some(Value::Str(s)) => Some(s),
                 _ => None,
             },
-            _ => None,
-        }
+            None => match self.platform_value() {
+                Value::Map(m) => match m.get("namespace") {
+                    Some(Value::Str(s)) => Some(s.clone()),
+                    _ => None,
+                },
+                _ => None,
+            },
+        };
+        self.namespace_memo.insert(i, ns.clone());
+        ns
     }
 
     /// All parameter values of instance `i` (defaults filled in), checked
@@ -515,12 +531,14 @@ impl<'t, 'a> Evaluator<'t, 'a> {
         let mut frame: FastMap<&'t str, Slot<'a>> =
             FastMap::with_capacity_and_hasher(info.params.len(), Default::default());
         let mut ok = true;
-        for p in &info.params {
-            let own = decl
-                .attrs
-                .iter()
-                .find(|a| a.name.name == p.name)
-                .map(|a| &a.value);
+        // Each param's own attribute, found by one pass over the attributes.
+        let mut own_attrs: Vec<Option<&'a ast::Expr>> = vec![None; info.params.len()];
+        for a in &decl.attrs {
+            if let Some(&k) = info.param_index.get(a.name.name.as_str()) {
+                own_attrs[k].get_or_insert(&a.value);
+            }
+        }
+        for (p, own) in info.params.iter().zip(own_attrs) {
             // What `attr_expr` gives, without a second search of the
             // attributes: the environment's override, else the own one.
             let set = match self.env {
@@ -532,7 +550,7 @@ impl<'t, 'a> Evaluator<'t, 'a> {
                     // An override was checked with its environment; an own
                     // attribute is evaluated only when it type-checked.
                     let is_own = own.is_some_and(|o| std::ptr::eq(o, value));
-                    if is_own && !self.t.typed_args.contains(&(i, value.span)) {
+                    if is_own && self.t.untyped_args.contains(&(i, value.span)) {
                         Slot::Failed
                     } else {
                         let reading = Env {
@@ -554,21 +572,14 @@ impl<'t, 'a> Evaluator<'t, 'a> {
                         }
                     }
                 }
-                None => {
-                    let pdecl = info.decl.params.iter().find(|d| d.name.name == p.name);
-                    match pdecl.and_then(|d| d.default.as_ref()) {
-                        // A default is checked against the type's
-                        // constraints here only when it reads other names
-                        // (a constant one was checked at the component).
-                        Some(d) => {
-                            let mut names = Vec::new();
-                            crate::expr::free_names(d, &mut names);
-                            Slot::Pending(d, (!names.is_empty()).then(|| p.ty.clone()))
-                        }
-                        None if !p.required => Slot::Value(Value::None),
-                        None => Slot::Failed,
-                    }
-                }
+                None => match p.default {
+                    // A default is checked against the type's constraints
+                    // here only when it reads other names (a constant one
+                    // was checked at the component).
+                    Some((d, reads_names)) => Slot::Pending(d, reads_names.then(|| p.ty.clone())),
+                    None if !p.required => Slot::Value(Value::None),
+                    None => Slot::Failed,
+                },
             };
             frame.insert(p.name.as_str(), slot);
         }
@@ -678,7 +689,7 @@ impl<'t, 'a> Evaluator<'t, 'a> {
                 // met twice as it grows, then sorted once.
                 // (A large one keeps a set of its keys.)
                 let mut m: Vec<(String, Value)> = Vec::with_capacity(entries.len());
-                let mut keys: HashSet<String> = HashSet::new();
+                let mut keys: HashSet<String> = HashSet::default();
                 let large = entries.len() > 16;
                 for en in entries {
                     let (key, kspan) = match &en.key {
@@ -969,7 +980,7 @@ impl<'t, 'a> Evaluator<'t, 'a> {
                     "name" => Some(Value::Str(
                         self.t.instances[i].0.name.name.replace('_', "-").into(),
                     )),
-                    "namespace" => self.instance_namespace(i).map(|n| Value::Str(n.into())),
+                    "namespace" => self.instance_namespace(i).map(Value::Str),
                     _ => {
                         // (The tables outlive this borrow of the evaluator.)
                         let t = self.t;
@@ -1004,7 +1015,7 @@ impl<'t, 'a> Evaluator<'t, 'a> {
                             return Some(v.clone());
                         }
                         let env = Env {
-                            locals: HashMap::new(),
+                            locals: HashMap::default(),
                             self_inst: Some(i),
                             reader: None,
                         };

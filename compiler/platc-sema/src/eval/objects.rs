@@ -2,7 +2,7 @@
 //! by its group, kind, namespace and name, and a second one with the same
 //! identity would replace the first, or fail the deployment (E0330).
 
-use std::collections::HashSet;
+use crate::HashSet;
 
 use platc_diag::Diagnostic;
 
@@ -19,7 +19,7 @@ impl Evaluator<'_, '_> {
             );
         // Once per instance and resource: a fan-out over a long list has
         // one mistake, not one per element.
-        let mut reported: HashSet<(&str, &str)> = HashSet::new();
+        let mut reported: HashSet<(&str, &str)> = HashSet::default();
         for inst in instances {
             for r in &inst.resources {
                 let group = r.api_version.rsplit_once('/').map_or("", |(g, _)| g);

@@ -2,7 +2,7 @@
 //! check every endpoint with their `route assert`s and make their `route
 //! resource`s for it, in the endpoint's namespace (spec 6.3.10).
 
-use std::collections::HashMap;
+use crate::HashMap;
 
 use platc_diag::{Diagnostic, Span};
 
@@ -63,7 +63,7 @@ impl Evaluator<'_, '_> {
             let mut made = Vec::new();
             // What the ingress observes already: looked up once per
             // endpoint (a scan of its growing list was quadratic).
-            let mut observed: std::collections::HashSet<String> = instances[k]
+            let mut observed: crate::HashSet<String> = instances[k]
                 .observes
                 .iter()
                 .map(|o| o.target.clone())
@@ -75,7 +75,7 @@ impl Evaluator<'_, '_> {
                 let namespace = inst.namespace.clone();
                 let endpoint_span = x.span;
                 let env = Env {
-                    locals: HashMap::from([(ROUTE.to_string(), route_value(inst, x))]),
+                    locals: HashMap::from_iter([(ROUTE.to_string(), route_value(inst, x))]),
                     self_inst: Some(g),
                     reader: Some(a),
                 };

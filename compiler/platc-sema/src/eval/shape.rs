@@ -2,7 +2,7 @@
 //! interfaces a component provides or requires under a condition, and the
 //! checks that follow from them (E0325, E0326, E0316).
 
-use std::collections::HashSet;
+use crate::HashSet;
 
 use platc_diag::{Diagnostic, Span};
 use platc_syntax::ast;
@@ -179,7 +179,7 @@ impl Evaluator<'_, '_> {
     /// by instances switched off (E0325). Once per component.
     pub(super) fn check_requirements(&mut self, enabled: &[bool], off_at: &[Option<Span>]) {
         let n = self.t.instances.len();
-        let mut reported: HashSet<usize> = HashSet::new();
+        let mut reported: HashSet<usize> = HashSet::default();
         for i in 0..n {
             let Some(comp) = self.t.instances[i].2 else {
                 continue;

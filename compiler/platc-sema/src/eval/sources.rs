@@ -4,7 +4,7 @@
 //! statement that wrote it, and recognise a user's values file overriding
 //! what a typed parameter controls.
 
-use std::collections::{HashMap, HashSet};
+use crate::{HashMap, HashSet};
 
 use platc_syntax::ast::{self, KeyKind, ValueStmt};
 
@@ -37,7 +37,7 @@ impl Resolver<'_> {
     fn params_of(&self, e: &ast::Expr, out: &mut Vec<String>) {
         let mut names = Vec::new();
         crate::expr::free_names(e, &mut names);
-        let mut seen: HashSet<String> = HashSet::new();
+        let mut seen: HashSet<String> = HashSet::default();
         while let Some(n) = names.pop() {
             if !seen.insert(n.clone()) {
                 continue;

@@ -1,7 +1,7 @@
 //! Instances: their component, arguments, expose blocks, and the
 //! requirements (`requires`) that some instance must meet.
 
-use std::collections::HashSet;
+use crate::HashSet;
 
 use platc_diag::{Diagnostic, Span};
 use platc_syntax::ast;
@@ -85,11 +85,6 @@ impl Checker<'_> {
             globals: true,
             ..Ctx::default()
         };
-        let params: Vec<(String, Ty, bool, Span)> = self.tables.comps[comp.0 as usize]
-            .params
-            .iter()
-            .map(|p| (p.name.clone(), p.ty.clone(), p.required, p.span))
-            .collect();
         let mut seen: Vec<&ast::Ident> = Vec::new();
         for a in &decl.attrs {
             if self.is_repeated(&seen, &a.name) {
@@ -100,11 +95,13 @@ impl Checker<'_> {
                 "namespace" => self.dns_label.clone(),
                 "values_files" => Ty::List(Box::new(Ty::Path)),
                 "enabled" => Ty::Bool,
-                n => match params.iter().find(|p| p.0 == n) {
-                    Some(p) => p.1.clone(),
+                n => match self.tables.comps[comp.0 as usize].param_index.get(n) {
+                    Some(&k) => self.tables.comps[comp.0 as usize].params[k].ty.clone(),
                     None => {
-                        let comp_name = self.tables.comps[comp.0 as usize].decl.name.name.clone();
-                        let mut names: Vec<&str> = params.iter().map(|p| p.0.as_str()).collect();
+                        let info = &self.tables.comps[comp.0 as usize];
+                        let comp_name = info.decl.name.name.clone();
+                        let mut names: Vec<&str> =
+                            info.params.iter().map(|p| p.name.as_str()).collect();
                         names.extend(RESERVED_ATTRS);
                         let mut d = Diagnostic::error(
                             "E0303",
@@ -123,8 +120,9 @@ impl Checker<'_> {
                     }
                 },
             };
-            if self.check_expr(&a.value, &ty, &ctx) {
-                self.tables.typed_args.insert((idx, a.value.span));
+            if !self.check_expr(&a.value, &ty, &ctx) {
+                self.tables.untyped_args.insert((idx, a.value.span));
+            } else {
                 // A namespace is written into manifests and file names:
                 // it must be a DNS label, checked here (params are checked
                 // when evaluated).
@@ -133,26 +131,30 @@ impl Checker<'_> {
                 }
             }
         }
-        for (name, _, required, pspan) in &params {
-            if *required && !seen.iter().any(|s| s.name == *name) {
-                let comp_name = self.tables.comps[comp.0 as usize].decl.name.name.clone();
-                self.err(
-                    Diagnostic::error(
-                        "E0302",
-                        format!(
-                            "instance `{}` does not set required parameter `{name}`",
-                            decl.name.name
-                        ),
-                        decl.name.span,
-                    )
-                    .with_label(format!("`{name}` is missing"))
-                    .with_secondary(
-                        *pspan,
-                        format!("`{name}` is declared here without a default"),
-                    )
-                    .with_help(format!("add `{name} = ...` to the `{comp_name}` instance")),
-                );
-            }
+        let missing: Vec<(String, Span)> = self.tables.comps[comp.0 as usize]
+            .params
+            .iter()
+            .filter(|p| p.required && !seen.iter().any(|s| s.name == p.name))
+            .map(|p| (p.name.clone(), p.span))
+            .collect();
+        for (name, pspan) in &missing {
+            let comp_name = self.tables.comps[comp.0 as usize].decl.name.name.clone();
+            self.err(
+                Diagnostic::error(
+                    "E0302",
+                    format!(
+                        "instance `{}` does not set required parameter `{name}`",
+                        decl.name.name
+                    ),
+                    decl.name.span,
+                )
+                .with_label(format!("`{name}` is missing"))
+                .with_secondary(
+                    *pspan,
+                    format!("`{name}` is declared here without a default"),
+                )
+                .with_help(format!("add `{name} = ...` to the `{comp_name}` instance")),
+            );
         }
         // expose blocks
         let points: Vec<String> = self.tables.comps[comp.0 as usize]
@@ -231,7 +233,7 @@ impl Checker<'_> {
     }
 
     pub(crate) fn check_requirements(&mut self) {
-        let mut reported: HashSet<usize> = HashSet::new();
+        let mut reported: HashSet<usize> = HashSet::default();
         let provided: HashSet<IfaceId> = self
             .tables
             .instances

@@ -1,7 +1,7 @@
 //! A component's `let`s and param defaults: their names, the order in which
 //! the lets are typed, and cycles among them (E0323).
 
-use std::collections::HashMap;
+use crate::HashMap;
 
 use platc_diag::Diagnostic;
 use platc_syntax::ast;
@@ -23,7 +23,7 @@ impl Checker<'_> {
     /// cycles among lets and defaults (E0323); a let on a cycle has an
     /// unknown type.
     pub(crate) fn check_lets(&mut self, decl: &ast::ComponentDecl, ctx: &mut Ctx) {
-        let mut index: HashMap<&str, Member> = HashMap::new();
+        let mut index: HashMap<&str, Member> = HashMap::default();
         for (i, p) in decl.params.iter().enumerate() {
             if p.default.is_some() {
                 index.insert(&p.name.name, Member::Default(i));

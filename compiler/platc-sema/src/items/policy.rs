@@ -1,7 +1,7 @@
 //! Policies: their codes (well-formed and unique) and rules over the
 //! platform's collections.
 
-use std::collections::HashMap;
+use crate::HashMap;
 
 use platc_diag::{Diagnostic, Span};
 
@@ -86,7 +86,7 @@ impl Checker<'_> {
     }
 
     pub(crate) fn check_policy_codes(&mut self) {
-        let mut seen: HashMap<String, Span> = HashMap::new();
+        let mut seen: HashMap<String, Span> = HashMap::default();
         for (p, _) in self.policies.clone() {
             let Some(code) = p.code.as_plain() else {
                 continue;

@@ -196,7 +196,7 @@ impl Checker<'_> {
     /// Two secrets whose deploy-time variables would have the same name
     /// (`a__b`, and `a` with a listed key `b`) are an error (E0202).
     pub(crate) fn check_secret_variables(&mut self) {
-        let mut seen: std::collections::HashMap<String, (String, Span)> = Default::default();
+        let mut seen: crate::HashMap<String, (String, Span)> = Default::default();
         for s in self.tables.secrets.clone() {
             let Some(keys) = secret_keys(s) else { continue };
             let lists = lists_keys(s);

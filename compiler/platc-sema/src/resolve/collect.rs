@@ -2,7 +2,7 @@
 //! (components, interfaces, policies, instances, secrets, environments,
 //! waivers, the platform block); instances and secrets become globals.
 
-use std::collections::HashMap;
+use crate::HashMap;
 
 use platc_diag::{Diagnostic, FileId, Span};
 use platc_syntax::ast;
@@ -14,7 +14,7 @@ use crate::vocab::BUILTIN_TYPES;
 impl Checker<'_> {
     pub(crate) fn collect(&mut self) {
         let program = self.program;
-        let mut seen_defs: HashMap<(FileId, String), Span> = HashMap::new();
+        let mut seen_defs: HashMap<(FileId, String), Span> = HashMap::default();
         for unit in &program.units {
             for item in &unit.module.items {
                 let local = |name: &ast::Ident,
@@ -65,6 +65,7 @@ impl Checker<'_> {
                             decl: d,
                             file: unit.file,
                             params: vec![],
+                            param_index: HashMap::default(),
                             provides: vec![],
                         });
                     }

@@ -6,7 +6,7 @@
 //! `scope` builds each file's scope from its own definitions and its
 //! imports, resolves names in it and reports the imports never used.
 
-use std::collections::{HashMap, HashSet};
+use crate::{HashMap, HashSet};
 
 use platc_diag::{Diagnostic, FileId, Span};
 use platc_syntax::ast;

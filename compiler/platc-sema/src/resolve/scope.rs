@@ -2,7 +2,7 @@
 //! (directly, or through an alias). Lookups record which imports are used;
 //! the rest are reported at the end.
 
-use std::collections::{HashMap, HashSet};
+use crate::{HashMap, HashSet};
 
 use platc_diag::{Diagnostic, FileId, Span};
 use platc_syntax::ast;
@@ -44,7 +44,7 @@ impl Checker<'_> {
         let program = self.program;
         // What each file defines, and which files join the platform, once:
         // looking them up per import would be quadratic in long chains.
-        let mut defs: HashMap<FileId, Vec<(String, Def, Span)>> = HashMap::new();
+        let mut defs: HashMap<FileId, Vec<(String, Def, Span)>> = HashMap::default();
         for (i, c) in self.tables.comps.iter().enumerate() {
             defs.entry(c.file).or_default().push((
                 c.decl.name.name.clone(),
