@@ -15,7 +15,7 @@ use platc_diag::{Diagnostic, Span};
 use platc_syntax::ast::{self, BinaryOp, ExprKind, QuantityKind, StrPart, UnaryOp};
 
 use crate::tables::{Global, Tables};
-use crate::types::Ty;
+use crate::types::{IfaceId, Ty};
 use crate::value::{InstId, SecretId, Value};
 
 mod build;
@@ -128,7 +128,26 @@ pub(crate) struct Evaluator<'t, 'a> {
     secret_name_memo: FastMap<u32, Option<crate::value::Str>>,
     /// The namespace of each instance, computed once.
     namespace_memo: FastMap<usize, Option<crate::value::Str>>,
+    /// The Kubernetes name of each instance, computed once.
+    k8s_name_memo: FastMap<usize, crate::value::Str>,
+    /// What [`Evaluator::field_decl`] found, by component and field.
+    field_decl_memo: FieldDecls<'a>,
+    /// Whether each `provides` of each instance is in effect, by
+    /// (instance, position of the declaration): computed once.
+    provides_active_memo: FastMap<(usize, usize), Option<bool>>,
 }
+
+/// What [`Evaluator::field_decl`] finds of a field a component provides.
+#[derive(Clone, Copy)]
+struct FieldDecl<'a> {
+    owner: Option<IfaceId>,
+    expr: Option<&'a ast::Expr>,
+    secret_name: bool,
+}
+
+/// The [`FieldDecl`] of each field a component provides, by component and
+/// field name.
+type FieldDecls<'a> = FastMap<u32, FastMap<String, FieldDecl<'a>>>;
 
 /// The memos of an evaluation once every instance's args are computed:
 /// shared, read-only, by the workers that evaluate the instances' values
@@ -215,6 +234,9 @@ impl<'t, 'a> Evaluator<'t, 'a> {
             secret_keys_memo: FastMap::default(),
             secret_name_memo: FastMap::default(),
             namespace_memo: FastMap::default(),
+            k8s_name_memo: FastMap::default(),
+            field_decl_memo: FastMap::default(),
+            provides_active_memo: FastMap::default(),
             field_index: HashMap::default(),
         }
     }
@@ -977,33 +999,19 @@ impl<'t, 'a> Evaluator<'t, 'a> {
                 let i = i as usize;
                 match f {
                     // The Kubernetes form of the name, which is also the release name.
-                    "name" => Some(Value::Str(
-                        self.t.instances[i].0.name.name.replace('_', "-").into(),
-                    )),
+                    "name" => Some(Value::Str(self.k8s_name(i))),
                     "namespace" => self.instance_namespace(i).map(Value::Str),
                     _ => {
-                        // (The tables outlive this borrow of the evaluator.)
-                        let t = self.t;
-                        let comp = t.instances[i].2?;
-                        let info = &t.comps[comp.0 as usize];
+                        let comp = self.t.instances[i].2?;
+                        let FieldDecl { owner, expr, .. } = self.field_decl(comp.0, f);
                         // The interface the field belongs to must be
                         // provided for real.
-                        let owner = info.provides.iter().find(|iid| {
-                            t.ifaces[iid.0 as usize].fields.iter().any(|(n, _)| n == f)
-                        });
                         if let Some(iid) = owner {
-                            let iface = &t.ifaces[iid.0 as usize].decl.name.name;
+                            let iface = &self.t.ifaces[iid.0 as usize].decl.name.name;
                             if !self.require_provided(i, iface, span) {
                                 return None;
                             }
                         }
-                        let expr = info
-                            .decl
-                            .provides
-                            .iter()
-                            .flat_map(|p| p.fields.iter())
-                            .find(|a| a.name.name == f)
-                            .map(|a| &a.value);
                         let args = self.instance_args(i, span)?;
                         let Some(expr) = expr else {
                             // An optional interface field the component leaves unset.
@@ -1027,6 +1035,53 @@ impl<'t, 'a> Evaluator<'t, 'a> {
             }
             _ => None,
         }
+    }
+
+    /// The Kubernetes form of instance `i`'s name (`_` as `-`), which is
+    /// also its release name: computed once.
+    fn k8s_name(&mut self, i: usize) -> crate::value::Str {
+        self.k8s_name_memo
+            .entry(i)
+            .or_insert_with(|| self.t.instances[i].0.name.name.replace('_', "-").into())
+            .clone()
+    }
+
+    /// Field `f` of the interfaces component `comp` provides: the interface
+    /// it belongs to, the expression the component sets it to (`None`: an
+    /// optional field left unset), and whether it names a Secret. Found
+    /// once per component and field.
+    fn field_decl(&mut self, comp: u32, f: &str) -> FieldDecl<'a> {
+        if let Some(d) = self.field_decl_memo.get(&comp).and_then(|m| m.get(f)) {
+            return *d;
+        }
+        let t = self.t;
+        let info = &t.comps[comp as usize];
+        let owner = info
+            .provides
+            .iter()
+            .find(|iid| t.ifaces[iid.0 as usize].fields.iter().any(|(n, _)| n == f))
+            .copied();
+        let decl: &'a ast::ComponentDecl = info.decl;
+        let expr = decl
+            .provides
+            .iter()
+            .flat_map(|p| p.fields.iter())
+            .find(|a| a.name.name == f)
+            .map(|a| &a.value);
+        let secret_name = info
+            .provides
+            .iter()
+            .any(|iid| shape::names_secret(&t.ifaces[iid.0 as usize].fields, f));
+        let d = FieldDecl {
+            owner,
+            expr,
+            secret_name,
+        };
+        self.field_decl_memo
+            .entry(comp)
+            .or_default()
+            .insert(f.to_string(), d);
+        d
     }
 
     fn binary(

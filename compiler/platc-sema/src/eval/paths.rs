@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use platc_diag::{Diagnostic, Span};
-use platc_syntax::ast::{self, ExprKind, KeyKind};
+use platc_syntax::ast::{self, KeyKind};
 
 use super::{Env, Evaluator};
 use crate::value::Value;
@@ -39,16 +39,10 @@ impl Evaluator<'_, '_> {
         for seg in path {
             out.push(match &seg.kind {
                 KeyKind::Name(n) => Key::Name(Cow::Borrowed(n)),
-                KeyKind::Computed(lit) => {
-                    let e = ast::Expr {
-                        kind: ExprKind::Str(lit.clone()),
-                        span: lit.span,
-                    };
-                    match self.eval(&e, env)? {
-                        Value::Str(s) => Key::Name(Cow::Owned(s.to_string())),
-                        _ => return None,
-                    }
-                }
+                KeyKind::Computed(lit) => match self.eval_str(lit, lit.span, env)? {
+                    Value::Str(s) => Key::Name(Cow::Owned(s.to_string())),
+                    _ => return None,
+                },
                 KeyKind::Index(e) => match self.eval(e, env)? {
                     Value::Int(i) => Key::Index(i),
                     _ => return None,

@@ -78,9 +78,14 @@ impl Evaluator<'_, '_> {
     /// Whether `provides` declaration `p` of instance `i`'s component is in
     /// effect for `i` (its `if` condition holds).
     pub(super) fn provides_active(&mut self, i: usize, p: usize) -> Option<bool> {
+        if let Some(&b) = self.provides_active_memo.get(&(i, p)) {
+            return b;
+        }
         let comp = self.t.instances[i].2?;
         let cond = self.t.comps[comp.0 as usize].decl.provides[p].cond.as_ref();
-        self.member_cond_holds(i, cond)
+        let b = self.member_cond_holds(i, cond);
+        self.provides_active_memo.insert((i, p), b);
+        b
     }
 
     /// Whether `requires` declaration `r` applies to instance `i`.
@@ -266,11 +271,9 @@ impl Evaluator<'_, '_> {
         let Some(comp) = self.t.instances[j].2 else {
             return;
         };
-        let is_secret_name = self.t.comps[comp.0 as usize]
-            .provides
-            .iter()
-            .any(|iid| names_secret(&self.t.ifaces[iid.0 as usize].fields, field));
-        if !is_secret_name || !self.secret_reads.insert((i, j, field.to_string())) {
+        if !self.field_decl(comp.0, field).secret_name
+            || !self.secret_reads.insert((i, j, field.to_string()))
+        {
             return;
         }
         let (Some(ns_i), Some(ns_j)) = (self.instance_namespace(i), self.instance_namespace(j))
