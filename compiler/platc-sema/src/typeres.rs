@@ -427,7 +427,7 @@ pub(crate) fn expr_text(e: &ast::Expr) -> String {
     match &e.kind {
         ExprKind::Int(i) => i.to_string(),
         ExprKind::Float(f) => crate::value::format_float(*f),
-        ExprKind::Quantity(q) => q.text.clone(),
+        ExprKind::Quantity(q) => q.text.to_string(),
         ExprKind::Unary(UnaryOp::Neg, inner) => format!("-{}", expr_text(inner)),
         _ => "…".into(),
     }

@@ -41,7 +41,7 @@ pub enum Value {
     Quantity {
         kind: QuantityKind,
         amount: u64,
-        text: Option<String>,
+        text: Option<Str>,
     },
     /// Lists and maps are shared, not copied, when a value is read again
     /// (a param used in every element of a comprehension): evaluation stays
@@ -319,7 +319,7 @@ impl Value {
             Value::Float(f) => format_float(*f),
             Value::Bool(b) => b.to_string(),
             Value::Quantity { kind, amount, text } => match text {
-                Some(t) => t.clone(),
+                Some(t) => t.to_string(),
                 None => format_quantity(*kind, *amount),
             },
             _ => return None,
@@ -351,7 +351,7 @@ impl Value {
                 .unwrap_or_else(|| Json::String(format_float(*f))),
             Value::Str(s) => Json::String(s.to_string()),
             Value::Quantity { kind, amount, text } => Json::String(match text {
-                Some(t) => t.clone(),
+                Some(t) => t.to_string(),
                 None => format_quantity(*kind, *amount),
             }),
             Value::List(items) => Json::Array(items.iter().filter_map(Value::to_json).collect()),
@@ -389,7 +389,7 @@ impl<'a> platc_yaml::Tree<'a> for &'a Value {
             Value::Float(f) => Node::Str(Cow::Owned(format_float(*f))),
             Value::Str(s) => Node::Str(Cow::Borrowed(s)),
             Value::Quantity { kind, amount, text } => Node::Str(match text {
-                Some(t) => Cow::Borrowed(t.as_str()),
+                Some(t) => Cow::Borrowed(&**t),
                 None => Cow::Owned(format_quantity(*kind, *amount)),
             }),
             // (Sized once: most entries are written.)

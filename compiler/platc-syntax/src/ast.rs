@@ -485,7 +485,8 @@ impl QuantityKind {
 pub struct Quantity {
     pub kind: QuantityKind,
     pub amount: u64,
-    pub text: String,
+    /// The literal as written (shared: evaluation copies a pointer).
+    pub text: std::sync::Arc<str>,
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -148,7 +148,7 @@ pub(crate) fn number(raw: &str, span: Span, diagnostics: &mut Vec<Diagnostic>) -
             kind: ExprKind::Quantity(Quantity {
                 kind,
                 amount,
-                text: raw.to_string(),
+                text: raw.into(),
             }),
             span,
         },

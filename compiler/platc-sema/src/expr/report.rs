@@ -158,7 +158,7 @@ fn unquoted_enum_help(e: &ast::Expr, expected: &Ty) -> Option<String> {
     let text = match &e.kind {
         ExprKind::Int(i) => i.to_string(),
         ExprKind::Float(f) => f.to_string(),
-        ExprKind::Quantity(q) => q.text.clone(),
+        ExprKind::Quantity(q) => q.text.to_string(),
         _ => return None,
     };
     let mut expected = expected.base();
