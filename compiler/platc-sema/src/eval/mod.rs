@@ -128,6 +128,8 @@ pub(crate) struct Evaluator<'t, 'a> {
     secret_name_memo: FastMap<u32, Option<crate::value::Str>>,
     /// The namespace of each instance, computed once.
     namespace_memo: FastMap<usize, Option<crate::value::Str>>,
+    /// Where interpolated strings are put together (see `eval_str`).
+    str_buffer: String,
     /// The Kubernetes name of each instance, computed once.
     k8s_name_memo: FastMap<usize, crate::value::Str>,
     /// What [`Evaluator::field_decl`] found, by component and field.
@@ -234,6 +236,7 @@ impl<'t, 'a> Evaluator<'t, 'a> {
             secret_keys_memo: FastMap::default(),
             secret_name_memo: FastMap::default(),
             namespace_memo: FastMap::default(),
+            str_buffer: String::new(),
             k8s_name_memo: FastMap::default(),
             field_decl_memo: FastMap::default(),
             provides_active_memo: FastMap::default(),
@@ -664,7 +667,19 @@ impl<'t, 'a> Evaluator<'t, 'a> {
         if let [StrPart::Text(t)] = s.parts.as_slice() {
             return Some(Value::Str(t.clone()));
         }
-        let mut out = String::new();
+        // The pieces are gathered in a buffer kept from one string to the
+        // next (an interpolation that is itself such a string takes a
+        // buffer of its own), and the value is made of them in one copy.
+        let mut out = std::mem::take(&mut self.str_buffer);
+        out.clear();
+        let built = self.push_str_parts(s, env, &mut out);
+        let v = built.map(|()| Value::Str(out.as_str().into()));
+        self.str_buffer = out;
+        v
+    }
+
+    /// Appends the pieces of `s` to `out`, each interpolation evaluated.
+    fn push_str_parts(&mut self, s: &ast::StringLit, env: &Env, out: &mut String) -> Option<()> {
         for p in &s.parts {
             match p {
                 StrPart::Text(t) => out.push_str(t),
@@ -682,7 +697,7 @@ impl<'t, 'a> Evaluator<'t, 'a> {
                 },
             }
         }
-        Some(Value::Str(out.into()))
+        Some(())
     }
 
     fn eval(&mut self, e: &ast::Expr, env: &Env) -> Option<Value> {
