@@ -54,8 +54,21 @@ pub fn write_human(
         chars: term::Chars::ascii(),
         ..term::Config::default()
     };
+    // Only the files a diagnostic points into are shown: only those are
+    // scanned for hidden characters (a clean check of a large platform
+    // scans none).
+    let shown: std::collections::HashSet<u32> = diags
+        .iter()
+        .flat_map(|d| std::iter::once(&d.primary).chain(&d.secondary))
+        .map(|l| l.span.file.0)
+        .collect();
     let clean: Vec<Option<String>> = (0..map.len())
-        .map(|i| displayable_source(map.get(FileId(i as u32)).text()))
+        .map(|i| {
+            let shown = shown.contains(&(i as u32));
+            shown
+                .then(|| displayable_source(map.get(FileId(i as u32)).text()))
+                .flatten()
+        })
         .collect();
     let files = MapFiles(map, clean);
     let mut buffer = Vec::new();
