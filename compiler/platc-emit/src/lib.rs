@@ -100,6 +100,23 @@ fn helm_and_kubernetes(plan: &Plan, objects: &mut [objects::Written]) -> Vec<Out
     files
 }
 
+/// The text `write` writes, in a string of exactly its length. It is
+/// written into a buffer the thread reuses, then copied once: a text grown
+/// in place would be moved to ever larger blocks as it grows (each one
+/// newly touched memory), and would keep the unused end of the last.
+/// (Calls may nest: each takes a buffer of its own.)
+pub(crate) fn exact_text(write: impl FnOnce(&mut String)) -> String {
+    thread_local! {
+        static BUFFERS: std::cell::RefCell<Vec<String>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    let mut buf = BUFFERS.with_borrow_mut(Vec::pop).unwrap_or_default();
+    buf.clear();
+    write(&mut buf);
+    let text = buf.as_str().to_owned();
+    BUFFERS.with_borrow_mut(|buffers| buffers.push(buf));
+    text
+}
+
 /// A name made safe as one path component. The names platc puts in paths
 /// (Kubernetes names, namespaces) are DNS labels already; this only guards
 /// against a future caller passing something else.

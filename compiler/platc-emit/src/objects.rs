@@ -19,12 +19,40 @@ enum Part<'a> {
 }
 
 impl<'a> Tree<'a> for Part<'a> {
+    type Entries = PartEntries<'a>;
+    type Items = PartItems<'a>;
     fn node(self) -> Node<'a, Self> {
         match self {
             Part::Str(s) => Node::Str(Cow::Borrowed(s)),
-            Part::Map(entries) => Node::Map(entries.to_vec()),
-            Part::Value(v) => v.node().map(Part::Value),
+            Part::Map(entries) => Node::Map(PartEntries::Own(entries.iter())),
+            Part::Value(v) => v.node().wrap(PartEntries::Value, PartItems),
         }
+    }
+}
+
+/// The entries of a [`Part`] map: its own, or a map value's.
+enum PartEntries<'a> {
+    Own(std::slice::Iter<'a, (&'a str, Part<'a>)>),
+    Value(<&'a Value as Tree<'a>>::Entries),
+}
+
+impl<'a> Iterator for PartEntries<'a> {
+    type Item = (&'a str, Part<'a>);
+    fn next(&mut self) -> Option<Self::Item> {
+        match self {
+            PartEntries::Own(entries) => entries.next().copied(),
+            PartEntries::Value(entries) => entries.next().map(|(k, v)| (k, Part::Value(v))),
+        }
+    }
+}
+
+/// The items of a [`Part`] list: a list value's.
+struct PartItems<'a>(<&'a Value as Tree<'a>>::Items);
+
+impl<'a> Iterator for PartItems<'a> {
+    type Item = Part<'a>;
+    fn next(&mut self) -> Option<Part<'a>> {
+        self.0.next().map(Part::Value)
     }
 }
 
@@ -47,19 +75,27 @@ fn take<'a>(m: &mut Vec<(&'a str, Part<'a>)>, key: &str) -> Option<Part<'a>> {
 
 /// The written entries of a map value, in key order.
 fn entries(v: &Value) -> Vec<(&str, Part<'_>)> {
-    match v.node().map(Part::Value) {
-        Node::Map(m) => m,
+    match Part::Value(v).node() {
+        Node::Map(m) => m.collect(),
         _ => Vec::new(),
     }
 }
 
-/// Calls `write` with the object of resource `r` of `inst`: `apiVersion`,
-/// `kind`, `metadata` (name, namespace, the recommended labels under the
-/// body's own labels, and the body's other metadata), then the rest of the
-/// body.
+/// The recommended labels of an instance's objects
+/// ([`crate::instance_labels`]), as text: made once per instance.
+fn recommended_labels(p: &Platform, inst: &Instance) -> Vec<(String, String)> {
+    crate::instance_labels(p, inst)
+        .into_iter()
+        .map(|(k, v)| (k, v.as_str().unwrap_or_default().to_string()))
+        .collect()
+}
+
+/// Calls `write` with the object of resource `r`: `apiVersion`, `kind`,
+/// `metadata` (name, namespace, the `recommended` labels of its instance
+/// under the body's own labels, and the body's other metadata), then the
+/// rest of the body.
 fn with_object<R>(
-    p: &Platform,
-    inst: &Instance,
+    recommended: &[(String, String)],
     r: &Resource,
     write: impl FnOnce(Part<'_>) -> R,
 ) -> R {
@@ -73,10 +109,6 @@ fn with_object<R>(
         Some(Part::Value(v)) => entries(v),
         _ => Vec::new(),
     };
-    let recommended: Vec<(String, String)> = crate::instance_labels(p, inst)
-        .into_iter()
-        .map(|(k, v)| (k, v.as_str().unwrap_or_default().to_string()))
-        .collect();
     let mut labels: Vec<(&str, Part<'_>)> = recommended
         .iter()
         .map(|(k, v)| (k.as_str(), Part::Str(v.as_str())))
@@ -129,8 +161,10 @@ pub(crate) fn written(plan: &crate::Plan, json: bool) -> Vec<Written> {
         .collect();
     let done = platc_diag::par::map(&with, |&i| {
         let mut texts = Vec::new();
-        let mut yaml = String::from(crate::kubernetes::HEADER);
-        objects(p, &p.instances[i], &mut yaml, json.then_some(&mut texts));
+        let yaml = crate::exact_text(|yaml| {
+            yaml.push_str(crate::kubernetes::HEADER);
+            objects(p, &p.instances[i], yaml, json.then_some(&mut texts));
+        });
         Written { yaml, json: texts }
     });
     let mut out: Vec<Written> = (0..p.instances.len()).map(|_| Written::default()).collect();
@@ -149,16 +183,15 @@ pub(crate) fn objects(
     yaml: &mut String,
     mut json: Option<&mut Vec<String>>,
 ) {
+    let recommended = recommended_labels(p, inst);
     for (i, r) in inst.resources.iter().enumerate() {
         if i > 0 {
             yaml.push_str("---\n");
         }
-        with_object(p, inst, r, |object| {
+        with_object(&recommended, r, |object| {
             platc_yaml::write_tree(yaml, object);
             if let Some(out) = json.as_deref_mut() {
-                let mut text = String::new();
-                write_json(&mut text, object);
-                out.push(text);
+                out.push(crate::exact_text(|text| write_json(text, object)));
             }
         });
     }
@@ -178,11 +211,12 @@ fn write_json(out: &mut String, part: Part<'_>) {
     match part.node() {
         Node::Null => out.push_str("null"),
         Node::Bool(b) => out.push_str(if b { "true" } else { "false" }),
+        Node::Int(i) => platc_yaml::push_int(out, i),
         Node::Number(n) => out.push_str(&n),
         Node::Str(s) => crate::json::string(out, &s),
         Node::Map(m) => {
             out.push('{');
-            for (i, (k, v)) in m.into_iter().enumerate() {
+            for (i, (k, v)) in m.enumerate() {
                 if i > 0 {
                     out.push(',');
                 }
@@ -194,7 +228,7 @@ fn write_json(out: &mut String, part: Part<'_>) {
         }
         Node::Seq(items) => {
             out.push('[');
-            for (i, v) in items.into_iter().enumerate() {
+            for (i, v) in items.enumerate() {
                 if i > 0 {
                     out.push(',');
                 }
