@@ -33,7 +33,7 @@ pub(super) const KUBERNETES_PROVIDER: (&str, &str) = ("hashicorp/kubernetes", "~
 /// the original text.
 pub fn escape(s: &str) -> String {
     // Most text has nothing to escape.
-    if !s.contains("${") && !s.contains("%{") {
+    if !has_template(s) {
         return s.to_string();
     }
     let mut out = String::with_capacity(s.len() + 8);
@@ -45,6 +45,48 @@ pub fn escape(s: &str) -> String {
         }
     }
     out
+}
+
+/// Whether `s` holds `${` or `%{`: what [`escape`] escapes. One pass,
+/// eight bytes at a time while none is `{` (much of the text written is
+/// JSON, with a brace every few dozen bytes).
+fn has_template(s: &str) -> bool {
+    let b = s.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        let brace = match b.get(i..i + 8) {
+            Some(word) => {
+                let mask = crate::json::byte_mask(
+                    u64::from_le_bytes(word.try_into().expect("eight bytes")),
+                    b'{',
+                );
+                if mask == 0 {
+                    i += 8;
+                    continue;
+                }
+                i + (mask.trailing_zeros() / 8) as usize
+            }
+            None if b[i] == b'{' => i,
+            None => {
+                i += 1;
+                continue;
+            }
+        };
+        if brace > 0 && matches!(b[brace - 1], b'$' | b'%') {
+            return true;
+        }
+        i = brace + 1;
+    }
+    false
+}
+
+/// [`escape`] without a copy when there is nothing to escape.
+fn escaped(s: &str) -> std::borrow::Cow<'_, str> {
+    if has_template(s) {
+        std::borrow::Cow::Owned(escape(s))
+    } else {
+        std::borrow::Cow::Borrowed(s)
+    }
 }
 
 /// A user string as a Terraform expression.
@@ -243,7 +285,7 @@ fn secret_description(p: &Platform, s: usize, key: &str) -> String {
 
 /// A user string as a Terraform expression, written.
 fn write_lit(w: &mut Pretty, s: &str) {
-    if s.contains("${") || s.contains("%{") {
+    if has_template(s) {
         w.str(&escape(s));
     } else {
         w.str(s);
@@ -657,7 +699,7 @@ fn has_provided(p: &Platform, inst: &Instance) -> bool {
 fn write_provided(w: &mut Pretty, p: &Platform, inst: &Instance) {
     w.open_object();
     for (k, v) in provided_fields(p, inst) {
-        w.key(&escape(k));
+        w.key(&escaped(k));
         write_provided_value(w, p, v);
     }
     w.close_object();
@@ -688,7 +730,7 @@ fn write_provided_value(w: &mut Pretty, p: &Platform, v: &Value) {
         Value::Map(m) => {
             w.open_object();
             for (k, v) in m.iter().filter(|(_, v)| is_provided(p, v)) {
-                w.key(&escape(k));
+                w.key(&escaped(k));
                 write_provided_value(w, p, v);
             }
             w.close_object();
@@ -875,6 +917,41 @@ mod tests {
             i += 1;
         }
         Ok(out)
+    }
+
+    #[test]
+    fn templates_are_found_where_contains_finds_them() {
+        for s in [
+            "",
+            "{",
+            "${",
+            "%{",
+            "a{b",
+            "a${",
+            "{${",
+            "$ {",
+            "%",
+            "$",
+            "{$",
+            "{%",
+            "é{",
+            "x%{y",
+            "{\"a\":{\"b\":\"${c}\"}}",
+            "{\"a\":{}}",
+            "{{{{{{{{{{{{{{{{{{{{{{{{{{{{$",
+            "0123456${x",
+            "01234567${x",
+            "0123456%{x",
+            "{{{{{{{{{{{{{{{{{{{{{{{{{{{{${",
+            "aaaaaaaaaaaaaaaa{aaaaaaaaaaaaaa$",
+            "aaaaaaa$aaaaaaaa{aaaaaaaaaaaaaa${a",
+        ] {
+            assert_eq!(
+                has_template(s),
+                s.contains("${") || s.contains("%{"),
+                "{s:?}"
+            );
+        }
     }
 
     #[test]
