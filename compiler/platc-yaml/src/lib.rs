@@ -481,7 +481,7 @@ fn push_folded(out: &mut String, s: &str, col: usize, cont: usize) {
             (*w, w.len())
         } else {
             escaped.clear();
-            w.chars().for_each(|c| push_escaped(&mut escaped, c));
+            push_escaped_str(&mut escaped, w);
             (escaped.as_str(), escaped.chars().count())
         };
         let closing = usize::from(i + 1 == words.len());
@@ -508,12 +508,28 @@ fn push_double_quoted(out: &mut String, s: &str) -> usize {
     if printable_ascii(s) && !s.contains(['\\', '"']) {
         out.push_str(s);
     } else {
-        for c in s.chars() {
-            push_escaped(out, c);
-        }
+        push_escaped_str(out, s);
     }
     out.push('"');
     width(&out[start..])
+}
+
+/// Writes `s` with every character escaped as [`push_escaped`] does: the
+/// runs of characters written as themselves are copied whole.
+fn push_escaped_str(out: &mut String, s: &str) {
+    let mut start = 0;
+    for (i, c) in s.char_indices() {
+        let plain = match u8::try_from(c) {
+            Ok(b) if b.is_ascii() => (0x20..0x7F).contains(&b) && b != b'\\' && b != b'"',
+            _ => !must_escape(c),
+        };
+        if !plain {
+            out.push_str(&s[start..i]);
+            push_escaped(out, c);
+            start = i + c.len_utf8();
+        }
+    }
+    out.push_str(&s[start..]);
 }
 
 fn push_escaped(out: &mut String, c: char) {
@@ -840,6 +856,25 @@ mod tests {
             for v in [w.to_string(), w.to_ascii_uppercase()] {
                 assert!(may_be_special(v.as_bytes()[0]), "{v}");
             }
+        }
+    }
+
+    #[test]
+    fn strings_are_escaped_as_char_by_char() {
+        let mut all = String::new();
+        for n in (0..0x3000).chain(0xFDC0..0x10000).chain(0xE0000..0xE0090) {
+            all.extend(char::from_u32(n));
+        }
+        for s in HOSTILE
+            .iter()
+            .copied()
+            .chain([all.as_str(), "plain", "é\u{85}x\"\\"])
+        {
+            let mut want = String::new();
+            s.chars().for_each(|c| push_escaped(&mut want, c));
+            let mut got = String::new();
+            push_escaped_str(&mut got, s);
+            assert_eq!(got, want, "{s:?}");
         }
     }
 
