@@ -81,6 +81,21 @@ fn escape_mask(word: u64) -> u64 {
     control | quote | backslash
 }
 
+/// Whether `s` is written in a JSON string as it is: no byte of it is
+/// `"`, `\` or a control character.
+pub(crate) fn is_plain(s: &str) -> bool {
+    let b = s.as_bytes();
+    let mut words = b.chunks_exact(8);
+    let plain_words = words
+        .by_ref()
+        .all(|w| escape_mask(u64::from_le_bytes(w.try_into().expect("eight bytes"))) == 0);
+    plain_words
+        && words
+            .remainder()
+            .iter()
+            .all(|&c| c >= 0x20 && c != b'"' && c != b'\\')
+}
+
 /// The bytes of `word` (little-endian) equal to `b`, as their high bits,
 /// exactly up to the first one ([`escape_mask`]): zero exactly when there
 /// is none, the lowest set bit in the first.
@@ -180,6 +195,14 @@ impl Pretty {
         string(&mut self.out, s);
     }
 
+    /// A string whose text is escaped already: what goes between the
+    /// quotes.
+    pub fn escaped_str(&mut self, escaped: &str) {
+        self.out.push('"');
+        self.out.push_str(escaped);
+        self.out.push('"');
+    }
+
     /// A whole value.
     pub fn value(&mut self, v: &Json) {
         match v {
@@ -258,6 +281,27 @@ mod tests {
         assert!(!needs_escape(word));
         let word = u64::from_le_bytes([0x80, 0x00, 0xff, 0x20, 0x20, 0x20, 0x20, 0x20]);
         assert!(needs_escape(word));
+    }
+
+    #[test]
+    fn plain_strings_are_those_written_as_they_are() {
+        for s in [
+            "",
+            "plain",
+            "0123456",
+            "01234567",
+            "012345678",
+            "a\"",
+            "0123456789\\",
+            "é ü",
+            "tab\there and more text",
+            "\u{1f}",
+            "long text without anything to escape",
+        ] {
+            let mut out = String::new();
+            string(&mut out, s);
+            assert_eq!(is_plain(s), out[1..out.len() - 1] == *s, "{s:?}");
+        }
     }
 
     #[test]

@@ -56,7 +56,7 @@ pub struct EmitInput<'a> {
 pub fn emit(input: &EmitInput) -> Vec<OutputFile> {
     let plan = Plan::new(input);
     // Each object is built once, for its manifest and for Terraform.
-    let mut objects = objects::written(&plan, true);
+    let mut objects = objects::written(&plan, Some(objects::Form::Literal));
     let mut files = helm_and_kubernetes(&plan, &mut objects);
     files.extend(terraform::files(&plan, &objects));
     files.sort_by(|a, b| a.path.cmp(&b.path));
@@ -68,7 +68,7 @@ pub fn emit(input: &EmitInput) -> Vec<OutputFile> {
 /// deliver them from the GitOps repository (`argocd/`), without Terraform.
 pub fn emit_argocd(input: &EmitInput, argo: &gitops::ArgoCd) -> Vec<OutputFile> {
     let plan = Plan::new(input);
-    let mut objects = objects::written(&plan, false);
+    let mut objects = objects::written(&plan, None);
     let mut files = helm_and_kubernetes(&plan, &mut objects);
     files.extend(gitops::argocd_files(input, argo));
     files.sort_by(|a, b| a.path.cmp(&b.path));

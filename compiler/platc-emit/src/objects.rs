@@ -147,14 +147,29 @@ pub(crate) struct Written {
     /// after the header of a generated file: the file's text.
     pub yaml: String,
     /// Each as one line of JSON, in the order of the resources (what
-    /// Terraform applies); empty when not asked for.
+    /// Terraform applies), in the form asked for ([`Form`]); empty when
+    /// not asked for.
     pub json: Vec<String>,
 }
 
+/// How an object's JSON is written.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Form {
+    /// As `serde_json::to_string` writes it (what the literal form is
+    /// compared with).
+    #[cfg(test)]
+    Json,
+    /// As a Terraform expression, a user string ([`crate::terraform::escape`]),
+    /// inside a JSON string: the text between the quotes of
+    /// `json::string(escape(json))`, written in one pass. (Terraform's root
+    /// module holds every object so.)
+    Literal,
+}
+
 /// The objects of every instance, by instance (empty for one without
-/// resources), each built once; with `json`, also as JSON. The instances
-/// are written on every core.
-pub(crate) fn written(plan: &crate::Plan, json: bool) -> Vec<Written> {
+/// resources), each built once; with `json`, also as JSON in that form.
+/// The instances are written on every core.
+pub(crate) fn written(plan: &crate::Plan, json: Option<Form>) -> Vec<Written> {
     let p = plan.platform;
     let with: Vec<usize> = (0..p.instances.len())
         .filter(|&i| !p.instances[i].resources.is_empty())
@@ -163,7 +178,12 @@ pub(crate) fn written(plan: &crate::Plan, json: bool) -> Vec<Written> {
         let mut texts = Vec::new();
         let yaml = crate::exact_text(|yaml| {
             yaml.push_str(crate::kubernetes::HEADER);
-            objects(p, &p.instances[i], yaml, json.then_some(&mut texts));
+            objects(
+                p,
+                &p.instances[i],
+                yaml,
+                json.map(|form| (form, &mut texts)),
+            );
         });
         Written { yaml, json: texts }
     });
@@ -176,12 +196,12 @@ pub(crate) fn written(plan: &crate::Plan, json: bool) -> Vec<Written> {
 
 /// The objects of `inst`'s resources as one YAML stream (documents
 /// separated by `---`) appended to `yaml`, and with `json`, each as one
-/// line of JSON.
+/// line of JSON in that form.
 pub(crate) fn objects(
     p: &Platform,
     inst: &Instance,
     yaml: &mut String,
-    mut json: Option<&mut Vec<String>>,
+    mut json: Option<(Form, &mut Vec<String>)>,
 ) {
     let recommended = recommended_labels(p, inst);
     for (i, r) in inst.resources.iter().enumerate() {
@@ -190,21 +210,21 @@ pub(crate) fn objects(
         }
         with_object(&recommended, r, |object| {
             platc_yaml::write_tree(yaml, object);
-            if let Some(out) = json.as_deref_mut() {
-                out.push(crate::exact_text(|text| write_json(text, object)));
+            if let Some((form, out)) = json.as_mut() {
+                out.push(crate::exact_text(|text| write_json(text, object, *form)));
             }
         });
     }
 }
 
 /// `part` as compact JSON, as `serde_json::to_string` writes the JSON of
-/// the value.
-fn write_json(out: &mut String, part: Part<'_>) {
+/// the value, in `form`.
+fn write_json(out: &mut String, part: Part<'_>, form: Form) {
     if let Part::Value(Value::Float(f)) = part {
         // serde_json's shortest form (`1e-7`), not YAML's.
         match serde_json::Number::from_f64(*f) {
             Some(n) => out.push_str(&n.to_string()),
-            None => crate::json::string(out, &platc_sema::value::format_float(*f)),
+            None => json_string(out, &platc_sema::value::format_float(*f), form),
         }
         return;
     }
@@ -213,16 +233,16 @@ fn write_json(out: &mut String, part: Part<'_>) {
         Node::Bool(b) => out.push_str(if b { "true" } else { "false" }),
         Node::Int(i) => platc_yaml::push_int(out, i),
         Node::Number(n) => out.push_str(&n),
-        Node::Str(s) => crate::json::string(out, &s),
+        Node::Str(s) => json_string(out, &s, form),
         Node::Map(m) => {
             out.push('{');
             for (i, (k, v)) in m.enumerate() {
                 if i > 0 {
                     out.push(',');
                 }
-                crate::json::string(out, k);
+                json_string(out, k, form);
                 out.push(':');
-                write_json(out, v);
+                write_json(out, v, form);
             }
             out.push('}');
         }
@@ -232,9 +252,34 @@ fn write_json(out: &mut String, part: Part<'_>) {
                 if i > 0 {
                     out.push(',');
                 }
-                write_json(out, v);
+                write_json(out, v, form);
             }
             out.push(']');
+        }
+    }
+}
+
+/// A JSON string of `s` in `form`. (Numbers, `true`, `false`, `null` and
+/// the JSON punctuation are the same in both forms: only strings differ.
+/// Template sequences are only ever inside strings, and JSON's escapes
+/// neither make nor break one, so escaping each string for Terraform is
+/// escaping the whole text.)
+fn json_string(out: &mut String, s: &str, form: Form) {
+    match form {
+        #[cfg(test)]
+        Form::Json => crate::json::string(out, s),
+        Form::Literal if crate::json::is_plain(s) && !crate::terraform::has_template(s) => {
+            // The quotes escaped; the text has nothing to escape.
+            out.push_str("\\\"");
+            out.push_str(s);
+            out.push_str("\\\"");
+        }
+        Form::Literal => {
+            let mut json = String::new();
+            crate::json::string(&mut json, s);
+            let mut twice = String::new();
+            crate::json::string(&mut twice, &crate::terraform::escape(&json));
+            out.push_str(&twice[1..twice.len() - 1]);
         }
     }
 }
@@ -247,7 +292,7 @@ mod tests {
     fn floats_are_written_as_serde_json_writes_them() {
         for f in [0.5, 1.0, 1e-7, 1e21, -2.25, 123456.789, f64::MAX] {
             let mut out = String::new();
-            write_json(&mut out, Part::Value(&Value::Float(f)));
+            write_json(&mut out, Part::Value(&Value::Float(f)), Form::Json);
             assert_eq!(
                 out,
                 serde_json::to_string(&Value::Float(f).to_json().unwrap()).unwrap()
@@ -272,7 +317,7 @@ component thing {
   param ratio: float = 0.000001
   resource config "v1" ConfigMap {
     metadata.labels = { "app.kubernetes.io/instance" = "mine", zone = "a", gone = none }
-    metadata.annotations = { note = "quote \" back \\ tab \t" }
+    metadata.annotations = { note = "quote \" back \\ tab \t", tmpl = "a %{b} c$%{d}" }
     metadata.name = "ignored"
     metadata.finalizers = ["x"]
     metadata.ownerReferences = []
@@ -308,7 +353,19 @@ thing one {}
                 .collect();
             let mut texts = Vec::new();
             let mut yaml = String::new();
-            objects(platform, inst, &mut yaml, Some(&mut texts));
+            objects(platform, inst, &mut yaml, Some((Form::Json, &mut texts)));
+            let mut literals = Vec::new();
+            objects(
+                platform,
+                inst,
+                &mut String::new(),
+                Some((Form::Literal, &mut literals)),
+            );
+            for (text, literal) in texts.iter().zip(&literals) {
+                let mut want = String::new();
+                crate::json::string(&mut want, &crate::terraform::escape(text));
+                assert_eq!(*literal, want[1..want.len() - 1], "{}", inst.name);
+            }
             assert_eq!(yaml, platc_yaml::to_string_multi(&docs), "{}", inst.name);
             let json: Vec<String> = docs
                 .iter()

@@ -50,7 +50,7 @@ pub fn escape(s: &str) -> String {
 /// Whether `s` holds `${` or `%{`: what [`escape`] escapes. One pass,
 /// eight bytes at a time while none is `{` (much of the text written is
 /// JSON, with a brace every few dozen bytes).
-fn has_template(s: &str) -> bool {
+pub(crate) fn has_template(s: &str) -> bool {
     let b = s.as_bytes();
     let mut i = 0;
     while i < b.len() {
@@ -446,12 +446,13 @@ impl<'a> Ordered<'a> {
     }
 }
 
-/// Entries whose values are user strings, as an object.
-fn write_lits(w: &mut Pretty, entries: &[(&str, &str)]) {
+/// Objects by name, as an object: their texts are Terraform string
+/// literals escaped for JSON already ([`crate::objects::Form::Literal`]).
+fn write_object_lits(w: &mut Pretty, entries: &[(&str, &str)]) {
     w.open_object();
     for (k, v) in entries {
         w.key(k);
-        write_lit(w, v);
+        w.escaped_str(v);
     }
     w.close_object();
 }
@@ -465,7 +466,7 @@ fn write_groups(w: &mut Pretty, key: &str, groups: &BTreeMap<&str, Ordered>) {
     w.open_object();
     for (name, entries) in groups {
         w.key(name);
-        write_lits(w, &entries.entries);
+        write_object_lits(w, &entries.entries);
     }
     w.close_object();
 }
@@ -529,7 +530,7 @@ fn module_block(
         write_groups(w, "each_objects", &each);
         if !objects.entries.is_empty() {
             w.key("objects");
-            write_lits(w, &objects.entries);
+            write_object_lits(w, &objects.entries);
         }
         write_groups(w, "routes", &routes);
     }
