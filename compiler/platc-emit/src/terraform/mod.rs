@@ -296,9 +296,9 @@ fn write_lit(w: &mut Pretty, s: &str) {
 /// instance's objects: the largest file of the output).
 fn root_main(plan: &Plan, written: &[crate::objects::Written]) -> String {
     let p = plan.platform;
-    // Room for the objects, escaped (a quote in four bytes), and for each
-    // module's block: the text is not copied as it grows. (Pages of the
-    // reserve that are not written are never touched.)
+    // Room for the objects (their texts are escaped already), to spare,
+    // and for each module's block: the text is not copied as it grows.
+    // (Pages of the reserve that are not written are never touched.)
     let objects: usize = written.iter().flat_map(|w| &w.json).map(String::len).sum();
     let mut w = Pretty::with_capacity(objects + objects / 2 + p.instances.len() * 2048);
     w.open_object();
