@@ -16,12 +16,14 @@ pub(crate) fn string(out: &mut String, s: &str) {
     while i < bytes.len() {
         // Eight bytes at a time while none needs escaping (nearly all
         // text): the output is megabytes of JSON, much of it JSON again.
+        // In a word that has one, straight to the first.
         if let Some(word) = bytes.get(i..i + 8) {
-            let word = u64::from_le_bytes(word.try_into().expect("eight bytes"));
-            if !needs_escape(word) {
+            let mask = escape_mask(u64::from_le_bytes(word.try_into().expect("eight bytes")));
+            if mask == 0 {
                 i += 8;
                 continue;
             }
+            i += (mask.trailing_zeros() / 8) as usize;
         }
         let b = bytes[i];
         let escape: &str = match b {
@@ -56,9 +58,18 @@ pub(crate) fn string(out: &mut String, s: &str) {
 }
 
 /// Whether any of the eight bytes of `word` is `"`, `\` or a control
-/// character (below 0x20). Exact: each test below is non-zero exactly
-/// when some byte of the word is below its bound.
+/// character (below 0x20).
+#[cfg(test)]
 fn needs_escape(word: u64) -> bool {
+    escape_mask(word) != 0
+}
+
+/// The bytes of `word` (little-endian) that are `"`, `\` or a control
+/// character (below 0x20), as their high bits, exactly up to the first
+/// such byte: the mask is zero exactly when there is none, and its lowest
+/// set bit is in the first one. (A byte below a bound sets its high bit,
+/// and borrows only ever run towards the later bytes.)
+fn escape_mask(word: u64) -> u64 {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
     // A byte below `n` (n <= 0x80) sets its high bit in
@@ -67,7 +78,32 @@ fn needs_escape(word: u64) -> bool {
     let control = below(word, 0x20);
     let quote = below(word ^ (u64::from(b'"') * ONES), 1);
     let backslash = below(word ^ (u64::from(b'\\') * ONES), 1);
-    control | quote | backslash != 0
+    control | quote | backslash
+}
+
+/// Whether `s` is written in a JSON string as it is: no byte of it is
+/// `"`, `\` or a control character.
+pub(crate) fn is_plain(s: &str) -> bool {
+    let b = s.as_bytes();
+    let mut words = b.chunks_exact(8);
+    let plain_words = words
+        .by_ref()
+        .all(|w| escape_mask(u64::from_le_bytes(w.try_into().expect("eight bytes"))) == 0);
+    plain_words
+        && words
+            .remainder()
+            .iter()
+            .all(|&c| c >= 0x20 && c != b'"' && c != b'\\')
+}
+
+/// The bytes of `word` (little-endian) equal to `b`, as their high bits,
+/// exactly up to the first one ([`escape_mask`]): zero exactly when there
+/// is none, the lowest set bit in the first.
+pub(crate) fn byte_mask(word: u64, b: u8) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let w = word ^ (u64::from(b) * ONES);
+    w.wrapping_sub(ONES) & !w & HIGH
 }
 
 /// A pretty-printed JSON document written as it is walked: two spaces of
@@ -159,6 +195,14 @@ impl Pretty {
         string(&mut self.out, s);
     }
 
+    /// A string whose text is escaped already: what goes between the
+    /// quotes.
+    pub fn escaped_str(&mut self, escaped: &str) {
+        self.out.push('"');
+        self.out.push_str(escaped);
+        self.out.push('"');
+    }
+
     /// A whole value.
     pub fn value(&mut self, v: &Json) {
         match v {
@@ -237,6 +281,48 @@ mod tests {
         assert!(!needs_escape(word));
         let word = u64::from_le_bytes([0x80, 0x00, 0xff, 0x20, 0x20, 0x20, 0x20, 0x20]);
         assert!(needs_escape(word));
+    }
+
+    #[test]
+    fn plain_strings_are_those_written_as_they_are() {
+        for s in [
+            "",
+            "plain",
+            "0123456",
+            "01234567",
+            "012345678",
+            "a\"",
+            "0123456789\\",
+            "é ü",
+            "tab\there and more text",
+            "\u{1f}",
+            "long text without anything to escape",
+        ] {
+            let mut out = String::new();
+            string(&mut out, s);
+            assert_eq!(is_plain(s), out[1..out.len() - 1] == *s, "{s:?}");
+        }
+    }
+
+    #[test]
+    fn the_mask_points_at_the_first_byte_needing_an_escape() {
+        let needing = [0x00, 0x01, 0x1f, b'"', b'\\'];
+        let any = [
+            0x00, 0x1f, 0x20, 0x21, b'"', 0x23, b'\\', 0x7f, 0x80, 0xff, b'a',
+        ];
+        for at in 0..8 {
+            for &first in &needing {
+                for &later in &any {
+                    let mut word = *b"abcdefgh";
+                    word[at] = first;
+                    for b in word.iter_mut().skip(at + 1) {
+                        *b = later;
+                    }
+                    let mask = escape_mask(u64::from_le_bytes(word));
+                    assert_eq!(mask.trailing_zeros() / 8, at as u32, "{word:?}");
+                }
+            }
+        }
     }
 
     #[test]

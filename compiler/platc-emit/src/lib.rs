@@ -56,7 +56,7 @@ pub struct EmitInput<'a> {
 pub fn emit(input: &EmitInput) -> Vec<OutputFile> {
     let plan = Plan::new(input);
     // Each object is built once, for its manifest and for Terraform.
-    let mut objects = objects::written(&plan, true);
+    let mut objects = objects::written(&plan, Some(objects::Form::Literal));
     let mut files = helm_and_kubernetes(&plan, &mut objects);
     files.extend(terraform::files(&plan, &objects));
     files.sort_by(|a, b| a.path.cmp(&b.path));
@@ -68,7 +68,7 @@ pub fn emit(input: &EmitInput) -> Vec<OutputFile> {
 /// deliver them from the GitOps repository (`argocd/`), without Terraform.
 pub fn emit_argocd(input: &EmitInput, argo: &gitops::ArgoCd) -> Vec<OutputFile> {
     let plan = Plan::new(input);
-    let mut objects = objects::written(&plan, false);
+    let mut objects = objects::written(&plan, None);
     let mut files = helm_and_kubernetes(&plan, &mut objects);
     files.extend(gitops::argocd_files(input, argo));
     files.sort_by(|a, b| a.path.cmp(&b.path));
@@ -98,6 +98,23 @@ fn helm_and_kubernetes(plan: &Plan, objects: &mut [objects::Written]) -> Vec<Out
     });
     files.extend(kubernetes::files(plan, objects));
     files
+}
+
+/// The text `write` writes, in a string of exactly its length. It is
+/// written into a buffer the thread reuses, then copied once: a text grown
+/// in place would be moved to ever larger blocks as it grows (each one
+/// newly touched memory), and would keep the unused end of the last.
+/// (Calls may nest: each takes a buffer of its own.)
+pub(crate) fn exact_text(write: impl FnOnce(&mut String)) -> String {
+    thread_local! {
+        static BUFFERS: std::cell::RefCell<Vec<String>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    let mut buf = BUFFERS.with_borrow_mut(Vec::pop).unwrap_or_default();
+    buf.clear();
+    write(&mut buf);
+    let text = buf.as_str().to_owned();
+    BUFFERS.with_borrow_mut(|buffers| buffers.push(buf));
+    text
 }
 
 /// A name made safe as one path component. The names platc puts in paths

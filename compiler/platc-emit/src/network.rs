@@ -192,82 +192,97 @@ pub(crate) fn files(plan: &Plan) -> Vec<crate::OutputFile> {
     // (a test compares them with the YAML of their JSON).
     let isolated: Vec<&String> = isolated.iter().collect();
     platc_diag::par::map(&isolated, |&ns| {
-        let mut out = String::from(HEADER);
-        policy_head(&mut out, "platc-default-deny-ingress", ns, &common);
-        push_raw_entry(&mut out, At::Line(2), "podSelector", "{}");
-        ingress_only(&mut out);
-        // The rule by which a caller reaches the members of this namespace
-        // on their ports, by caller: most callers reach several members.
-        let mut peers: HashMap<(usize, &[u16]), String> = HashMap::new();
-        for &i in members.get(ns.as_str()).into_iter().flatten() {
-            let inst = &p.instances[i];
-            let Some(net) = &inst.network else {
-                continue;
-            };
-            out.push_str("---\n");
-            let mut own_labels = crate::instance_labels(p, inst);
-            own_labels.sort_keys();
-            policy_head(
-                &mut out,
-                &format!("platc-{}", inst.k8s_name),
-                ns,
-                &labels(own_labels),
-            );
-            selector(&mut out, At::Line(2), &net.pods);
-            ingress_only(&mut out);
-            push_block_key(&mut out, At::Line(2), "ingress");
-            // Its own pods: a chart's parts talk to each other, and the
-            // workloads its resources declare carry its instance label.
-            push_indent(&mut out, 4);
-            out.push_str("- ");
-            push_block_key(&mut out, At::AfterDash(6), "from");
-            push_indent(&mut out, 8);
-            out.push_str("- ");
-            selector(&mut out, At::AfterDash(10), &net.pods);
-            let own = [("app.kubernetes.io/instance", inst.k8s_name.as_str())];
-            let pods_are_own =
-                net.pods.len() == 1 && net.pods.get(own[0].0).map(String::as_str) == Some(own[0].1);
-            if !pods_are_own {
-                push_indent(&mut out, 8);
-                out.push_str("- ");
-                push_block_key(&mut out, At::AfterDash(10), "podSelector");
-                push_block_key(&mut out, At::Line(12), "matchLabels");
-                for (k, v) in own {
-                    push_str_entry(&mut out, At::Line(14), k, v);
-                }
-            }
-            for (&c, why) in &callers[i] {
-                let caller = &p.instances[c];
-                if !runs_pods(caller) && caller.network.is_none() {
-                    continue;
-                }
-                let with_ports = *why == Why::Uses && !net.ports.is_empty();
-                if !with_ports {
-                    caller_rule(&mut out, caller, None);
-                    continue;
-                }
-                // The same caller on the same ports: the same text.
-                let start = out.len();
-                match peers.entry((c, &net.ports)) {
-                    Entry::Occupied(text) => out.push_str(text.get()),
-                    Entry::Vacant(slot) => {
-                        caller_rule(&mut out, caller, Some(&net.ports));
-                        slot.insert(out[start..].to_string());
-                    }
-                }
-            }
-            if !net.open_ports.is_empty() {
-                push_indent(&mut out, 4);
-                out.push_str("- ");
-                push_block_key(&mut out, At::AfterDash(6), "ports");
-                push_ports(&mut out, &net.open_ports);
-            }
-        }
+        let contents =
+            crate::exact_text(|out| namespace_policies(plan, ns, &members, &callers, &common, out));
         crate::OutputFile {
             path: format!("kubernetes/networkpolicies-{}.yaml", file_name(ns)),
-            contents: out,
+            contents,
         }
     })
+}
+
+/// Writes the NetworkPolicies of isolated namespace `ns` to `out`: its
+/// default deny, then a policy per member (instances with `network`).
+fn namespace_policies(
+    plan: &Plan,
+    ns: &str,
+    members: &BTreeMap<&str, Vec<usize>>,
+    callers: &[BTreeMap<usize, Why>],
+    common: &[(String, String)],
+    out: &mut String,
+) {
+    let p = plan.platform;
+    out.push_str(HEADER);
+    policy_head(out, "platc-default-deny-ingress", ns, common);
+    push_raw_entry(out, At::Line(2), "podSelector", "{}");
+    ingress_only(out);
+    // The rule by which a caller reaches the members of this namespace
+    // on their ports, by caller: most callers reach several members.
+    let mut peers: HashMap<(usize, &[u16]), String> = HashMap::new();
+    for &i in members.get(ns).into_iter().flatten() {
+        let inst = &p.instances[i];
+        let Some(net) = &inst.network else {
+            continue;
+        };
+        out.push_str("---\n");
+        let mut own_labels = crate::instance_labels(p, inst);
+        own_labels.sort_keys();
+        policy_head(
+            out,
+            &format!("platc-{}", inst.k8s_name),
+            ns,
+            &labels(own_labels),
+        );
+        selector(out, At::Line(2), &net.pods);
+        ingress_only(out);
+        push_block_key(out, At::Line(2), "ingress");
+        // Its own pods: a chart's parts talk to each other, and the
+        // workloads its resources declare carry its instance label.
+        push_indent(out, 4);
+        out.push_str("- ");
+        push_block_key(out, At::AfterDash(6), "from");
+        push_indent(out, 8);
+        out.push_str("- ");
+        selector(out, At::AfterDash(10), &net.pods);
+        let own = [("app.kubernetes.io/instance", inst.k8s_name.as_str())];
+        let pods_are_own =
+            net.pods.len() == 1 && net.pods.get(own[0].0).map(String::as_str) == Some(own[0].1);
+        if !pods_are_own {
+            push_indent(out, 8);
+            out.push_str("- ");
+            push_block_key(out, At::AfterDash(10), "podSelector");
+            push_block_key(out, At::Line(12), "matchLabels");
+            for (k, v) in own {
+                push_str_entry(out, At::Line(14), k, v);
+            }
+        }
+        for (&c, why) in &callers[i] {
+            let caller = &p.instances[c];
+            if !runs_pods(caller) && caller.network.is_none() {
+                continue;
+            }
+            let with_ports = *why == Why::Uses && !net.ports.is_empty();
+            if !with_ports {
+                caller_rule(out, caller, None);
+                continue;
+            }
+            // The same caller on the same ports: the same text.
+            let start = out.len();
+            match peers.entry((c, &net.ports)) {
+                Entry::Occupied(text) => out.push_str(text.get()),
+                Entry::Vacant(slot) => {
+                    caller_rule(out, caller, Some(&net.ports));
+                    slot.insert(out[start..].to_string());
+                }
+            }
+        }
+        if !net.open_ports.is_empty() {
+            push_indent(out, 4);
+            out.push_str("- ");
+            push_block_key(out, At::AfterDash(6), "ports");
+            push_ports(out, &net.open_ports);
+        }
+    }
 }
 
 /// Labels as (key, value) text, in their order.

@@ -19,12 +19,40 @@ enum Part<'a> {
 }
 
 impl<'a> Tree<'a> for Part<'a> {
+    type Entries = PartEntries<'a>;
+    type Items = PartItems<'a>;
     fn node(self) -> Node<'a, Self> {
         match self {
             Part::Str(s) => Node::Str(Cow::Borrowed(s)),
-            Part::Map(entries) => Node::Map(entries.to_vec()),
-            Part::Value(v) => v.node().map(Part::Value),
+            Part::Map(entries) => Node::Map(PartEntries::Own(entries.iter())),
+            Part::Value(v) => v.node().wrap(PartEntries::Value, PartItems),
         }
+    }
+}
+
+/// The entries of a [`Part`] map: its own, or a map value's.
+enum PartEntries<'a> {
+    Own(std::slice::Iter<'a, (&'a str, Part<'a>)>),
+    Value(<&'a Value as Tree<'a>>::Entries),
+}
+
+impl<'a> Iterator for PartEntries<'a> {
+    type Item = (&'a str, Part<'a>);
+    fn next(&mut self) -> Option<Self::Item> {
+        match self {
+            PartEntries::Own(entries) => entries.next().copied(),
+            PartEntries::Value(entries) => entries.next().map(|(k, v)| (k, Part::Value(v))),
+        }
+    }
+}
+
+/// The items of a [`Part`] list: a list value's.
+struct PartItems<'a>(<&'a Value as Tree<'a>>::Items);
+
+impl<'a> Iterator for PartItems<'a> {
+    type Item = Part<'a>;
+    fn next(&mut self) -> Option<Part<'a>> {
+        self.0.next().map(Part::Value)
     }
 }
 
@@ -47,19 +75,27 @@ fn take<'a>(m: &mut Vec<(&'a str, Part<'a>)>, key: &str) -> Option<Part<'a>> {
 
 /// The written entries of a map value, in key order.
 fn entries(v: &Value) -> Vec<(&str, Part<'_>)> {
-    match v.node().map(Part::Value) {
-        Node::Map(m) => m,
+    match Part::Value(v).node() {
+        Node::Map(m) => m.collect(),
         _ => Vec::new(),
     }
 }
 
-/// Calls `write` with the object of resource `r` of `inst`: `apiVersion`,
-/// `kind`, `metadata` (name, namespace, the recommended labels under the
-/// body's own labels, and the body's other metadata), then the rest of the
-/// body.
+/// The recommended labels of an instance's objects
+/// ([`crate::instance_labels`]), as text: made once per instance.
+fn recommended_labels(p: &Platform, inst: &Instance) -> Vec<(String, String)> {
+    crate::instance_labels(p, inst)
+        .into_iter()
+        .map(|(k, v)| (k, v.as_str().unwrap_or_default().to_string()))
+        .collect()
+}
+
+/// Calls `write` with the object of resource `r`: `apiVersion`, `kind`,
+/// `metadata` (name, namespace, the `recommended` labels of its instance
+/// under the body's own labels, and the body's other metadata), then the
+/// rest of the body.
 fn with_object<R>(
-    p: &Platform,
-    inst: &Instance,
+    recommended: &[(String, String)],
     r: &Resource,
     write: impl FnOnce(Part<'_>) -> R,
 ) -> R {
@@ -73,10 +109,6 @@ fn with_object<R>(
         Some(Part::Value(v)) => entries(v),
         _ => Vec::new(),
     };
-    let recommended: Vec<(String, String)> = crate::instance_labels(p, inst)
-        .into_iter()
-        .map(|(k, v)| (k, v.as_str().unwrap_or_default().to_string()))
-        .collect();
     let mut labels: Vec<(&str, Part<'_>)> = recommended
         .iter()
         .map(|(k, v)| (k.as_str(), Part::Str(v.as_str())))
@@ -115,22 +147,44 @@ pub(crate) struct Written {
     /// after the header of a generated file: the file's text.
     pub yaml: String,
     /// Each as one line of JSON, in the order of the resources (what
-    /// Terraform applies); empty when not asked for.
+    /// Terraform applies), in the form asked for ([`Form`]); empty when
+    /// not asked for.
     pub json: Vec<String>,
 }
 
+/// How an object's JSON is written.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Form {
+    /// As `serde_json::to_string` writes it (what the literal form is
+    /// compared with).
+    #[cfg(test)]
+    Json,
+    /// As a Terraform expression, a user string ([`crate::terraform::escape`]),
+    /// inside a JSON string: the text between the quotes of
+    /// `json::string(escape(json))`, written in one pass. (Terraform's root
+    /// module holds every object so.)
+    Literal,
+}
+
 /// The objects of every instance, by instance (empty for one without
-/// resources), each built once; with `json`, also as JSON. The instances
-/// are written on every core.
-pub(crate) fn written(plan: &crate::Plan, json: bool) -> Vec<Written> {
+/// resources), each built once; with `json`, also as JSON in that form.
+/// The instances are written on every core.
+pub(crate) fn written(plan: &crate::Plan, json: Option<Form>) -> Vec<Written> {
     let p = plan.platform;
     let with: Vec<usize> = (0..p.instances.len())
         .filter(|&i| !p.instances[i].resources.is_empty())
         .collect();
     let done = platc_diag::par::map(&with, |&i| {
         let mut texts = Vec::new();
-        let mut yaml = String::from(crate::kubernetes::HEADER);
-        objects(p, &p.instances[i], &mut yaml, json.then_some(&mut texts));
+        let yaml = crate::exact_text(|yaml| {
+            yaml.push_str(crate::kubernetes::HEADER);
+            objects(
+                p,
+                &p.instances[i],
+                yaml,
+                json.map(|form| (form, &mut texts)),
+            );
+        });
         Written { yaml, json: texts }
     });
     let mut out: Vec<Written> = (0..p.instances.len()).map(|_| Written::default()).collect();
@@ -142,65 +196,90 @@ pub(crate) fn written(plan: &crate::Plan, json: bool) -> Vec<Written> {
 
 /// The objects of `inst`'s resources as one YAML stream (documents
 /// separated by `---`) appended to `yaml`, and with `json`, each as one
-/// line of JSON.
+/// line of JSON in that form.
 pub(crate) fn objects(
     p: &Platform,
     inst: &Instance,
     yaml: &mut String,
-    mut json: Option<&mut Vec<String>>,
+    mut json: Option<(Form, &mut Vec<String>)>,
 ) {
+    let recommended = recommended_labels(p, inst);
     for (i, r) in inst.resources.iter().enumerate() {
         if i > 0 {
             yaml.push_str("---\n");
         }
-        with_object(p, inst, r, |object| {
+        with_object(&recommended, r, |object| {
             platc_yaml::write_tree(yaml, object);
-            if let Some(out) = json.as_deref_mut() {
-                let mut text = String::new();
-                write_json(&mut text, object);
-                out.push(text);
+            if let Some((form, out)) = json.as_mut() {
+                out.push(crate::exact_text(|text| write_json(text, object, *form)));
             }
         });
     }
 }
 
 /// `part` as compact JSON, as `serde_json::to_string` writes the JSON of
-/// the value.
-fn write_json(out: &mut String, part: Part<'_>) {
+/// the value, in `form`.
+fn write_json(out: &mut String, part: Part<'_>, form: Form) {
     if let Part::Value(Value::Float(f)) = part {
         // serde_json's shortest form (`1e-7`), not YAML's.
         match serde_json::Number::from_f64(*f) {
             Some(n) => out.push_str(&n.to_string()),
-            None => crate::json::string(out, &platc_sema::value::format_float(*f)),
+            None => json_string(out, &platc_sema::value::format_float(*f), form),
         }
         return;
     }
     match part.node() {
         Node::Null => out.push_str("null"),
         Node::Bool(b) => out.push_str(if b { "true" } else { "false" }),
+        Node::Int(i) => platc_yaml::push_int(out, i),
         Node::Number(n) => out.push_str(&n),
-        Node::Str(s) => crate::json::string(out, &s),
+        Node::Str(s) => json_string(out, &s, form),
         Node::Map(m) => {
             out.push('{');
-            for (i, (k, v)) in m.into_iter().enumerate() {
+            for (i, (k, v)) in m.enumerate() {
                 if i > 0 {
                     out.push(',');
                 }
-                crate::json::string(out, k);
+                json_string(out, k, form);
                 out.push(':');
-                write_json(out, v);
+                write_json(out, v, form);
             }
             out.push('}');
         }
         Node::Seq(items) => {
             out.push('[');
-            for (i, v) in items.into_iter().enumerate() {
+            for (i, v) in items.enumerate() {
                 if i > 0 {
                     out.push(',');
                 }
-                write_json(out, v);
+                write_json(out, v, form);
             }
             out.push(']');
+        }
+    }
+}
+
+/// A JSON string of `s` in `form`. (Numbers, `true`, `false`, `null` and
+/// the JSON punctuation are the same in both forms: only strings differ.
+/// Template sequences are only ever inside strings, and JSON's escapes
+/// neither make nor break one, so escaping each string for Terraform is
+/// escaping the whole text.)
+fn json_string(out: &mut String, s: &str, form: Form) {
+    match form {
+        #[cfg(test)]
+        Form::Json => crate::json::string(out, s),
+        Form::Literal if crate::json::is_plain(s) && !crate::terraform::has_template(s) => {
+            // The quotes escaped; the text has nothing to escape.
+            out.push_str("\\\"");
+            out.push_str(s);
+            out.push_str("\\\"");
+        }
+        Form::Literal => {
+            let mut json = String::new();
+            crate::json::string(&mut json, s);
+            let mut twice = String::new();
+            crate::json::string(&mut twice, &crate::terraform::escape(&json));
+            out.push_str(&twice[1..twice.len() - 1]);
         }
     }
 }
@@ -213,7 +292,7 @@ mod tests {
     fn floats_are_written_as_serde_json_writes_them() {
         for f in [0.5, 1.0, 1e-7, 1e21, -2.25, 123456.789, f64::MAX] {
             let mut out = String::new();
-            write_json(&mut out, Part::Value(&Value::Float(f)));
+            write_json(&mut out, Part::Value(&Value::Float(f)), Form::Json);
             assert_eq!(
                 out,
                 serde_json::to_string(&Value::Float(f).to_json().unwrap()).unwrap()
@@ -238,7 +317,7 @@ component thing {
   param ratio: float = 0.000001
   resource config "v1" ConfigMap {
     metadata.labels = { "app.kubernetes.io/instance" = "mine", zone = "a", gone = none }
-    metadata.annotations = { note = "quote \" back \\ tab \t" }
+    metadata.annotations = { note = "quote \" back \\ tab \t", tmpl = "a %{b} c$%{d}" }
     metadata.name = "ignored"
     metadata.finalizers = ["x"]
     metadata.ownerReferences = []
@@ -274,7 +353,19 @@ thing one {}
                 .collect();
             let mut texts = Vec::new();
             let mut yaml = String::new();
-            objects(platform, inst, &mut yaml, Some(&mut texts));
+            objects(platform, inst, &mut yaml, Some((Form::Json, &mut texts)));
+            let mut literals = Vec::new();
+            objects(
+                platform,
+                inst,
+                &mut String::new(),
+                Some((Form::Literal, &mut literals)),
+            );
+            for (text, literal) in texts.iter().zip(&literals) {
+                let mut want = String::new();
+                crate::json::string(&mut want, &crate::terraform::escape(text));
+                assert_eq!(*literal, want[1..want.len() - 1], "{}", inst.name);
+            }
             assert_eq!(yaml, platc_yaml::to_string_multi(&docs), "{}", inst.name);
             let json: Vec<String> = docs
                 .iter()

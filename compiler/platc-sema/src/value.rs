@@ -369,14 +369,15 @@ impl Value {
 /// the same document as [`Value::to_json`] would give (entries that are
 /// `none`, instances or secrets are left out; quantities are their text).
 impl<'a> platc_yaml::Tree<'a> for &'a Value {
+    type Entries = WrittenEntries<'a>;
+    type Items = WrittenItems<'a>;
     fn node(self) -> platc_yaml::Node<'a, Self> {
         use platc_yaml::Node;
         use std::borrow::Cow;
-        let written = |v: &&Value| v.is_written();
         match self {
             Value::None | Value::Instance(_) | Value::Secret(_) => Node::Null,
             Value::Bool(b) => Node::Bool(*b),
-            Value::Int(i) => Node::Number(Cow::Owned(i.to_string())),
+            Value::Int(i) => Node::Int(*i),
             Value::Float(f) if f.is_finite() => {
                 // As JSON's number would be written: the shortest text
                 // that reads back as the same f64, with a `.`.
@@ -392,22 +393,33 @@ impl<'a> platc_yaml::Tree<'a> for &'a Value {
                 Some(t) => Cow::Borrowed(&**t),
                 None => Cow::Owned(format_quantity(*kind, *amount)),
             }),
-            // (Sized once: most entries are written.)
-            Value::List(items) => {
-                let mut out = Vec::with_capacity(items.len());
-                out.extend(items.iter().filter(written));
-                Node::Seq(out)
-            }
-            Value::Map(m) => {
-                let mut out = Vec::with_capacity(m.len());
-                out.extend(
-                    m.iter()
-                        .filter(|(_, v)| v.is_written())
-                        .map(|(k, v)| (k.as_str(), v)),
-                );
-                Node::Map(out)
-            }
+            Value::List(items) => Node::Seq(WrittenItems(items.iter())),
+            Value::Map(m) => Node::Map(WrittenEntries(m.iter())),
         }
+    }
+}
+
+/// The items of a list value that are written ([`Value::is_written`]):
+/// how the YAML writer walks a list.
+pub struct WrittenItems<'a>(std::slice::Iter<'a, Value>);
+
+impl<'a> Iterator for WrittenItems<'a> {
+    type Item = &'a Value;
+    fn next(&mut self) -> Option<&'a Value> {
+        self.0.find(|v| v.is_written())
+    }
+}
+
+/// The entries of a map value that are written ([`Value::is_written`]),
+/// in key order: how the YAML writer walks a map.
+pub struct WrittenEntries<'a>(Iter<'a>);
+
+impl<'a> Iterator for WrittenEntries<'a> {
+    type Item = (&'a str, &'a Value);
+    fn next(&mut self) -> Option<Self::Item> {
+        self.0
+            .find(|(_, v)| v.is_written())
+            .map(|(k, v)| (k.as_str(), v))
     }
 }
 

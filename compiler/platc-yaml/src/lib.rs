@@ -9,6 +9,8 @@
 //! strings that contain spaces are folded over several lines (within 80
 //! columns where the words allow), so the files pass yamllint.
 
+use std::borrow::Cow;
+
 use serde_json::Value;
 
 /// The column limit that long strings are folded to.
@@ -22,47 +24,76 @@ const MAX_IMPLICIT_KEY: usize = 1000;
 /// evaluated values implement it, so that they are written without being
 /// converted to JSON first; a handle may also mix them with nodes of its
 /// own, as a Kubernetes object adds its metadata to an evaluated body).
+///
+/// A map's or list's children are given by an iterator of the tree's own,
+/// so that writing a node allocates nothing.
 pub trait Tree<'a>: Copy {
-    /// This node. A map's or list's entries are those that are written:
-    /// a tree may leave some out (as JSON conversion would).
+    /// The entries of a map node that are written, in order: a tree may
+    /// leave some out (as JSON conversion would).
+    type Entries: Iterator<Item = (&'a str, Self)>;
+    /// The items of a list node that are written, in order.
+    type Items: Iterator<Item = Self>;
+    /// This node.
     fn node(self) -> Node<'a, Self>;
 }
 
 /// One node of a [`Tree`].
-pub enum Node<'a, T> {
+pub enum Node<'a, T: Tree<'a>> {
     Null,
     Bool(bool),
+    /// An integer, written in decimal.
+    Int(i64),
     /// A number, as YAML text (`3`, `2.5`, `1.0`).
-    Number(std::borrow::Cow<'a, str>),
-    Str(std::borrow::Cow<'a, str>),
-    Map(Vec<(&'a str, T)>),
-    Seq(Vec<T>),
+    Number(Cow<'a, str>),
+    Str(Cow<'a, str>),
+    Map(T::Entries),
+    Seq(T::Items),
 }
 
-impl<'a, T> Node<'a, T> {
-    /// The same node with its children as another handle (to wrap one
-    /// tree's nodes in a tree of one's own).
-    pub fn map<U>(self, f: impl Fn(T) -> U) -> Node<'a, U> {
+impl<'a, T: Tree<'a>> Node<'a, T> {
+    /// The same node as a node of another tree, whose entries and items
+    /// wrap this one's (to wrap one tree's nodes in a tree of one's own).
+    pub fn wrap<U: Tree<'a>>(
+        self,
+        entries: impl FnOnce(T::Entries) -> U::Entries,
+        items: impl FnOnce(T::Items) -> U::Items,
+    ) -> Node<'a, U> {
         match self {
             Node::Null => Node::Null,
             Node::Bool(b) => Node::Bool(b),
+            Node::Int(i) => Node::Int(i),
             Node::Number(n) => Node::Number(n),
             Node::Str(s) => Node::Str(s),
-            Node::Map(m) => Node::Map(m.into_iter().map(|(k, v)| (k, f(v))).collect()),
-            Node::Seq(items) => Node::Seq(items.into_iter().map(f).collect()),
+            Node::Map(m) => Node::Map(entries(m)),
+            Node::Seq(s) => Node::Seq(items(s)),
         }
     }
 }
 
+/// The entries of a JSON object, as a [`Tree`]'s.
+pub struct JsonEntries<'a>(serde_json::map::Iter<'a>);
+
+impl<'a> Iterator for JsonEntries<'a> {
+    type Item = (&'a str, &'a Value);
+    fn next(&mut self) -> Option<Self::Item> {
+        self.0.next().map(|(k, v)| (k.as_str(), v))
+    }
+}
+
 impl<'a> Tree<'a> for &'a Value {
+    type Entries = JsonEntries<'a>;
+    type Items = std::slice::Iter<'a, Value>;
     fn node(self) -> Node<'a, Self> {
         match self {
             Value::Null => Node::Null,
             Value::Bool(b) => Node::Bool(*b),
-            Value::Number(n) => Node::Number(number(n).into()),
+            Value::Number(n) => match n.as_i64() {
+                Some(i) => Node::Int(i),
+                None => Node::Number(number(n).into()),
+            },
             Value::String(s) => Node::Str(s.as_str().into()),
-            Value::Object(m) => Node::Map(m.iter().map(|(k, v)| (k.as_str(), v)).collect()),
-            Value::Array(a) => Node::Seq(a.iter().collect()),
+            Value::Object(m) => Node::Map(JsonEntries(m.iter())),
+            Value::Array(a) => Node::Seq(a.iter()),
         }
     }
 }
@@ -82,11 +113,21 @@ pub fn tree_to_string<'a, T: Tree<'a>>(v: T) -> String {
 /// Appends the YAML document of any [`Tree`], ending in a newline, to
 /// `out`.
 pub fn write_tree<'a, T: Tree<'a>>(out: &mut String, v: T) {
-    write_document(out, v.node());
+    match v.node() {
+        Node::Map(m) => write_map_document(out, m),
+        Node::Seq(mut items) => match items.next() {
+            Some(first) => write_seq(out, first, items, 0, false),
+            None => out.push_str("[]\n"),
+        },
+        n => {
+            push_inline(out, &n, 0, 2);
+            out.push('\n');
+        }
+    }
 }
 
 /// The YAML document of a map given by its entries, ending in a newline.
-pub fn map_to_string<'a, T: Tree<'a>>(entries: Vec<(&'a str, T)>) -> String {
+pub fn map_to_string<'a, T: Tree<'a>>(entries: impl IntoIterator<Item = (&'a str, T)>) -> String {
     let mut out = String::new();
     write_map_document(&mut out, entries);
     out
@@ -94,18 +135,14 @@ pub fn map_to_string<'a, T: Tree<'a>>(entries: Vec<(&'a str, T)>) -> String {
 
 /// Appends the YAML document of a map given by its entries, ending in a
 /// newline, to `out`.
-pub fn write_map_document<'a, T: Tree<'a>>(out: &mut String, entries: Vec<(&'a str, T)>) {
-    write_document(out, Node::Map(entries));
-}
-
-fn write_document<'a, T: Tree<'a>>(out: &mut String, node: Node<'a, T>) {
-    match node {
-        Node::Map(m) if !m.is_empty() => write_map(out, &m, 0, false),
-        Node::Seq(a) if !a.is_empty() => write_seq(out, &a, 0, false),
-        n => {
-            push_inline(out, &n, 0, 2);
-            out.push('\n');
-        }
+pub fn write_map_document<'a, T: Tree<'a>>(
+    out: &mut String,
+    entries: impl IntoIterator<Item = (&'a str, T)>,
+) {
+    let mut entries = entries.into_iter();
+    match entries.next() {
+        Some(first) => write_map(out, first, entries, 0, false),
+        None => out.push_str("{}\n"),
     }
 }
 
@@ -124,11 +161,9 @@ pub fn to_string_multi(docs: &[Value]) -> String {
 /// A string as a YAML scalar on one line: plain when it reads back as the
 /// same string in YAML 1.1 and 1.2, double-quoted with escapes otherwise.
 pub fn scalar(s: &str) -> String {
-    if is_plain_safe(s) {
-        s.to_string()
-    } else {
-        double_quoted(s)
-    }
+    let mut out = String::with_capacity(s.len() + 2);
+    push_scalar(&mut out, s);
+    out
 }
 
 /// Text safe to put after `# ` in a comment: line breaks, control and
@@ -175,10 +210,28 @@ fn push_scalar(out: &mut String, s: &str) -> usize {
         out.push_str(s);
         w
     } else {
-        let q = double_quoted(s);
-        out.push_str(&q);
-        width(&q)
+        push_double_quoted(out, s)
     }
+}
+
+/// Writes `i` in decimal, as `i64`'s `Display` does, without formatting
+/// machinery.
+pub fn push_int(out: &mut String, i: i64) {
+    let mut digits = [0u8; 20];
+    let mut n = i.unsigned_abs();
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    if i < 0 {
+        out.push('-');
+    }
+    out.push_str(std::str::from_utf8(&digits[at..]).expect("ASCII digits"));
 }
 
 /// Scalars and empty collections. `col` is the column where the value
@@ -187,6 +240,7 @@ fn push_inline<'a, T: Tree<'a>>(out: &mut String, v: &Node<'a, T>, col: usize, c
     match v {
         Node::Null => out.push_str("null"),
         Node::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Node::Int(i) => push_int(out, *i),
         Node::Number(n) => out.push_str(n),
         Node::Str(s) => push_string_value(out, s, col, cont),
         Node::Map(_) => out.push_str("{}"),
@@ -201,13 +255,15 @@ fn push_string_value(out: &mut String, s: &str, col: usize, cont: usize) {
             return;
         }
     } else {
-        let quoted = double_quoted(s);
-        if col + width(&quoted) <= WIDTH || !s.contains(' ') {
-            out.push_str(&quoted);
+        // Written, and taken back when it must fold.
+        let start = out.len();
+        let w = push_double_quoted(out, s);
+        if col + w <= WIDTH || !s.contains(' ') {
             return;
         }
+        out.truncate(start);
     }
-    out.push_str(&folded(s, col, cont));
+    push_folded(out, s, col, cont);
 }
 
 fn number(n: &serde_json::Number) -> String {
@@ -224,31 +280,53 @@ fn number(n: &serde_json::Number) -> String {
     }
 }
 
+/// Writes a non-empty block map, its entries `first` and then `rest`, at
+/// `indent`; with `first_inline`, the first entry follows the `- ` of a
+/// list item the caller wrote.
 fn write_map<'a, T: Tree<'a>>(
     out: &mut String,
-    m: &[(&'a str, T)],
+    first: (&'a str, T),
+    rest: impl Iterator<Item = (&'a str, T)>,
     indent: usize,
     first_inline: bool,
 ) {
-    for (i, (k, v)) in m.iter().enumerate() {
-        if i > 0 || !first_inline {
-            pad(out, indent);
-        }
-        let colon_col = push_key(out, k, indent);
-        match v.node() {
-            Node::Map(inner) if !inner.is_empty() => {
+    write_entry(out, first, indent, !first_inline);
+    for entry in rest {
+        write_entry(out, entry, indent, true);
+    }
+}
+
+/// Writes one entry of a block map at `indent` (after padding to it when
+/// `padded`), its value on the same line or as a block below.
+fn write_entry<'a, T: Tree<'a>>(
+    out: &mut String,
+    (k, v): (&'a str, T),
+    indent: usize,
+    padded: bool,
+) {
+    if padded {
+        pad(out, indent);
+    }
+    let colon_col = push_key(out, k, indent);
+    match v.node() {
+        Node::Map(mut inner) => match inner.next() {
+            Some(first) => {
                 out.push('\n');
-                write_map(out, &inner, indent + 2, false);
+                write_map(out, first, inner, indent + 2, false);
             }
-            Node::Seq(items) if !items.is_empty() => {
+            None => out.push_str(" {}\n"),
+        },
+        Node::Seq(mut items) => match items.next() {
+            Some(first) => {
                 out.push('\n');
-                write_seq(out, &items, indent + 2, false);
+                write_seq(out, first, items, indent + 2, false);
             }
-            n => {
-                out.push(' ');
-                push_inline(out, &n, colon_col + 1, indent + 2);
-                out.push('\n');
-            }
+            None => out.push_str(" []\n"),
+        },
+        n => {
+            out.push(' ');
+            push_inline(out, &n, colon_col + 1, indent + 2);
+            out.push('\n');
         }
     }
 }
@@ -256,7 +334,8 @@ fn write_map<'a, T: Tree<'a>>(
 /// Writes key `k` of a block map and its `:`, the cursor at the key's
 /// column (`indent`); returns the column just after the `:`.
 fn push_key(out: &mut String, k: &str, indent: usize) -> usize {
-    if width(k) > MAX_IMPLICIT_KEY {
+    // (No key of fewer bytes has more characters.)
+    if k.len() > MAX_IMPLICIT_KEY && width(k) > MAX_IMPLICIT_KEY {
         out.push_str("? ");
         push_scalar(out, k);
         out.push('\n');
@@ -326,19 +405,42 @@ pub fn push_indent(out: &mut String, count: usize) {
     pad(out, count);
 }
 
-fn write_seq<'a, T: Tree<'a>>(out: &mut String, items: &[T], indent: usize, first_inline: bool) {
-    for (i, item) in items.iter().enumerate() {
-        if i > 0 || !first_inline {
-            pad(out, indent);
-        }
-        out.push_str("- ");
-        match item.node() {
-            Node::Map(m) if !m.is_empty() => write_map(out, &m, indent + 2, true),
-            Node::Seq(a) if !a.is_empty() => write_seq(out, &a, indent + 2, true),
-            n => {
-                push_inline(out, &n, indent + 2, indent + 2);
-                out.push('\n');
-            }
+/// Writes a non-empty block list, its items `first` and then `rest`, at
+/// `indent`; with `first_inline`, the first item follows the `- ` of a
+/// list item the caller wrote.
+fn write_seq<'a, T: Tree<'a>>(
+    out: &mut String,
+    first: T,
+    rest: impl Iterator<Item = T>,
+    indent: usize,
+    first_inline: bool,
+) {
+    write_item(out, first, indent, !first_inline);
+    for item in rest {
+        write_item(out, item, indent, true);
+    }
+}
+
+/// Writes one item of a block list at `indent` (after padding to it when
+/// `padded`): `- ` and the item, a map's or list's first entry on the
+/// same line.
+fn write_item<'a, T: Tree<'a>>(out: &mut String, item: T, indent: usize, padded: bool) {
+    if padded {
+        pad(out, indent);
+    }
+    out.push_str("- ");
+    match item.node() {
+        Node::Map(mut m) => match m.next() {
+            Some(first) => write_map(out, first, m, indent + 2, true),
+            None => out.push_str("{}\n"),
+        },
+        Node::Seq(mut items) => match items.next() {
+            Some(first) => write_seq(out, first, items, indent + 2, true),
+            None => out.push_str("[]\n"),
+        },
+        n => {
+            push_inline(out, &n, indent + 2, indent + 2);
+            out.push('\n');
         }
     }
 }
@@ -347,7 +449,15 @@ fn write_seq<'a, T: Tree<'a>>(out: &mut String, items: &[T], indent: usize, firs
 /// double-quoted scalar a line break between two words reads as one space.
 /// Only spaces with a non-space on both sides are used, so no whitespace
 /// is lost to the folding.
+#[cfg(test)]
 fn folded(s: &str, col: usize, cont: usize) -> String {
+    let mut out = String::new();
+    push_folded(&mut out, s, col, cont);
+    out
+}
+
+/// Writes `s` folded ([`folded`]) to `out`.
+fn push_folded(out: &mut String, s: &str, col: usize, cont: usize) {
     // The words: the text between the spaces where a line may break.
     let mut words: Vec<&str> = Vec::new();
     let mut start = 0;
@@ -361,7 +471,7 @@ fn folded(s: &str, col: usize, cont: usize) -> String {
         }
     }
     words.push(&s[start..]);
-    let mut out = String::with_capacity(s.len() + 2 + s.len() / WIDTH * (cont + 1));
+    out.reserve(s.len() + 2 + s.len() / WIDTH * (cont + 1));
     out.push('"');
     let mut width = col + 1;
     let mut escaped = String::new();
@@ -371,14 +481,14 @@ fn folded(s: &str, col: usize, cont: usize) -> String {
             (*w, w.len())
         } else {
             escaped.clear();
-            w.chars().for_each(|c| push_escaped(&mut escaped, c));
+            push_escaped_str(&mut escaped, w);
             (escaped.as_str(), escaped.chars().count())
         };
         let closing = usize::from(i + 1 == words.len());
         if i > 0 {
             if width + 1 + len + closing > WIDTH {
                 out.push('\n');
-                pad(&mut out, cont);
+                pad(out, cont);
                 width = cont;
             } else {
                 out.push(' ');
@@ -389,21 +499,37 @@ fn folded(s: &str, col: usize, cont: usize) -> String {
         width += len;
     }
     out.push('"');
-    out
 }
 
-fn double_quoted(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
+/// Writes `s` double-quoted, with escapes; returns the width written.
+fn push_double_quoted(out: &mut String, s: &str) -> usize {
+    let start = out.len();
     out.push('"');
     if printable_ascii(s) && !s.contains(['\\', '"']) {
         out.push_str(s);
     } else {
-        for c in s.chars() {
-            push_escaped(&mut out, c);
-        }
+        push_escaped_str(out, s);
     }
     out.push('"');
-    out
+    width(&out[start..])
+}
+
+/// Writes `s` with every character escaped as [`push_escaped`] does: the
+/// runs of characters written as themselves are copied whole.
+fn push_escaped_str(out: &mut String, s: &str) {
+    let mut start = 0;
+    for (i, c) in s.char_indices() {
+        let plain = match u8::try_from(c) {
+            Ok(b) if b.is_ascii() => (0x20..0x7F).contains(&b) && b != b'\\' && b != b'"',
+            _ => !must_escape(c),
+        };
+        if !plain {
+            out.push_str(&s[start..i]);
+            push_escaped(out, c);
+            start = i + c.len_utf8();
+        }
+    }
+    out.push_str(&s[start..]);
 }
 
 fn push_escaped(out: &mut String, c: char) {
@@ -457,64 +583,139 @@ const SPECIAL: &[&str] = &[
     ".nan", "<<", "=",
 ];
 
-/// Whether `s` may be written as a plain scalar.
-fn is_plain_safe(s: &str) -> bool {
-    plain_width(s).is_some()
-}
-
 /// The width of `s` ([`width`]) when it may be written as a plain scalar.
+/// Looks at bytes: every character it tests for is ASCII, and no byte of
+/// a character beyond ASCII is.
 fn plain_width(s: &str) -> Option<usize> {
-    let first = s.chars().next()?;
-    if "-?:,[]{}#&*!|>'\"%@`".contains(first) {
+    let b = s.as_bytes();
+    let (&first, &last) = (b.first()?, b.last()?);
+    if matches!(
+        first,
+        b'-' | b'?'
+            | b':'
+            | b','
+            | b'['
+            | b']'
+            | b'{'
+            | b'}'
+            | b'#'
+            | b'&'
+            | b'*'
+            | b'!'
+            | b'|'
+            | b'>'
+            | b'\''
+            | b'"'
+            | b'%'
+            | b'@'
+            | b'`'
+    ) {
         return None;
     }
     // `...` and `---` at the start of a line end or start a document.
-    if s.starts_with(' ') || s.ends_with(' ') || s.ends_with(':') || s.starts_with("...") {
+    if first == b' ' || last == b' ' || last == b':' || b.starts_with(b"...") {
         return None;
     }
     // `: ` and ` #` (a mapping, a comment), and whether anything needs a
-    // closer look, in one pass.
-    let b = s.as_bytes();
+    // closer look, in one pass: eight bytes at a time while none is `:`,
+    // `#` or other than printable ASCII (nearly all text).
     let mut ascii = true;
-    for (i, &c) in b.iter().enumerate() {
-        match c {
-            b':' if b.get(i + 1) == Some(&b' ') => return None,
-            b' ' if b.get(i + 1) == Some(&b'#') => return None,
-            0x20..=0x7E => {}
-            _ => ascii = false,
+    let mut i = 0;
+    while i < b.len() {
+        if let Some(word) = b.get(i..i + 8) {
+            if !needs_look(u64::from_le_bytes(word.try_into().expect("eight bytes"))) {
+                i += 8;
+                continue;
+            }
         }
+        let end = (i + 8).min(b.len());
+        for j in i..end {
+            match b[j] {
+                b':' if b.get(j + 1) == Some(&b' ') => return None,
+                b'#' if j > 0 && b[j - 1] == b' ' => return None,
+                0x20..=0x7E => {}
+                _ => ascii = false,
+            }
+        }
+        i = end;
     }
     if !ascii && s.chars().any(must_escape) {
         return None;
     }
-    // (No special word is longer than 5 bytes: compared without copying.)
-    if s.len() <= 5 && SPECIAL.iter().any(|w| w.eq_ignore_ascii_case(s)) {
+    // (No special word is longer than 5 bytes: compared without copying,
+    // and only when its first byte may start one.)
+    if s.len() <= 5 && may_be_special(first) && SPECIAL.iter().any(|w| w.eq_ignore_ascii_case(s)) {
         return None;
     }
-    if looks_numeric(s) {
+    if looks_numeric(b) {
         return None;
     }
     Some(if ascii { s.len() } else { s.chars().count() })
+}
+
+/// Whether a [`SPECIAL`] word may start with byte `b` (a test that lets
+/// through more than those: `b` with the bit of lower case set).
+fn may_be_special(b: u8) -> bool {
+    matches!(
+        b | 0x20,
+        b'y' | b'n' | b't' | b'f' | b'o' | b'~' | b'.' | b'+' | b'-' | b'<' | b'='
+    )
+}
+
+/// Whether any of the eight bytes of `word` is `:`, `#`, or not printable
+/// ASCII (a control, DEL, or a byte of a character beyond ASCII). Exact:
+/// each test is non-zero exactly when some byte of the word is below its
+/// bound (as in the JSON writer of platc-emit).
+fn needs_look(word: u64) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // A byte below `n` (n <= 0x80) sets its high bit in
+    // `(w - n * ONES) & !w & HIGH`, and only such a byte makes it non-zero.
+    let below = |w: u64, n: u64| w.wrapping_sub(n * ONES) & !w & HIGH;
+    let control = below(word, 0x20);
+    // A byte of 0x7F or above: at or above 0x80 (its high bit), or 0x7F.
+    let high = word & HIGH;
+    let del = below(word ^ (0x7F * ONES), 1);
+    let colon = below(word ^ (u64::from(b':') * ONES), 1);
+    let hash = below(word ^ (u64::from(b'#') * ONES), 1);
+    control | high | del | colon | hash != 0
 }
 
 /// Anything that a YAML 1.1 or 1.2 resolver might read as a number (or a
 /// timestamp): an optional sign, then a digit or `.`, then only
 /// characters of numbers in any base, exponents, `_`, `:` (sexagesimal),
 /// and `-`, `t`, `z` and spaces (timestamps). Over-approximates on purpose
-/// (`1.2.3` is quoted).
-fn looks_numeric(s: &str) -> bool {
-    let body = s.strip_prefix(['+', '-']).unwrap_or(s);
-    let Some(first) = body.chars().next() else {
-        return false;
+/// (`1.2.3` is quoted). On the bytes of the text: every such character
+/// is ASCII.
+fn looks_numeric(s: &[u8]) -> bool {
+    let body = match s {
+        [b'+' | b'-', rest @ ..] => rest,
+        _ => s,
     };
-    if !(first.is_ascii_digit() || first == '.') {
-        return false;
+    match body {
+        [b'.', next, ..] if next.is_ascii_digit() => {}
+        [first, ..] if first.is_ascii_digit() => {}
+        _ => return false,
     }
-    if first == '.' && !body[1..].starts_with(|c: char| c.is_ascii_digit()) {
-        return false;
-    }
-    body.chars()
-        .all(|c| c.is_ascii_hexdigit() || "xXoO_.:+-tTzZ ".contains(c))
+    body.iter().all(|&c| {
+        c.is_ascii_hexdigit()
+            || matches!(
+                c,
+                b'x' | b'X'
+                    | b'o'
+                    | b'O'
+                    | b'_'
+                    | b'.'
+                    | b':'
+                    | b'+'
+                    | b'-'
+                    | b't'
+                    | b'T'
+                    | b'z'
+                    | b'Z'
+                    | b' '
+            )
+    })
 }
 
 #[cfg(test)]
@@ -559,6 +760,142 @@ mod tests {
         }
         out.push('"');
         out
+    }
+
+    /// [`plain_width`] as first written, one character at a time: the
+    /// reference for the byte-wise one.
+    fn plain_width_reference(s: &str) -> Option<usize> {
+        let first = s.chars().next()?;
+        if "-?:,[]{}#&*!|>'\"%@`".contains(first) {
+            return None;
+        }
+        if s.starts_with(' ') || s.ends_with(' ') || s.ends_with(':') || s.starts_with("...") {
+            return None;
+        }
+        if s.contains(": ") || s.contains(" #") || s.chars().any(must_escape) {
+            return None;
+        }
+        if s.len() <= 5 && SPECIAL.iter().any(|w| w.eq_ignore_ascii_case(s)) {
+            return None;
+        }
+        let body = s.strip_prefix(['+', '-']).unwrap_or(s);
+        let numeric = body.chars().next().is_some_and(|first| {
+            (first.is_ascii_digit()
+                || (first == '.' && body[1..].starts_with(|c: char| c.is_ascii_digit())))
+                && body
+                    .chars()
+                    .all(|c| c.is_ascii_hexdigit() || "xXoO_.:+-tTzZ ".contains(c))
+        });
+        (!numeric).then(|| s.chars().count())
+    }
+
+    #[test]
+    fn plain_width_is_that_of_the_reference() {
+        let pieces = [
+            "a",
+            "1",
+            "0x",
+            ".",
+            "-",
+            "+",
+            ":",
+            " ",
+            "#",
+            "é",
+            "\u{85}",
+            "\u{200b}",
+            "e",
+            "t",
+            "z",
+            "_",
+            "yes",
+            "no",
+            "~",
+            "...",
+            "'",
+            "\"",
+            "%",
+            "@",
+            "`",
+            "[",
+            "ü1",
+            "\n",
+            "longer-text",
+            "app.kubernetes.io/name",
+            "a:b#c",
+            "\u{7f}",
+            "\t",
+            "0123456",
+        ];
+        let mut seed = 11u64;
+        let mut cases: Vec<String> = HOSTILE
+            .iter()
+            .chain(PLAIN_TRICKY)
+            .map(|s| s.to_string())
+            .collect();
+        for _ in 0..20000 {
+            let mut s = String::new();
+            let n = (seed % 12) as usize;
+            for _ in 0..n {
+                seed = seed
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                s.push_str(pieces[(seed >> 33) as usize % pieces.len()]);
+            }
+            seed = seed.wrapping_add(1);
+            cases.push(s);
+        }
+        for s in &cases {
+            assert_eq!(plain_width(s), plain_width_reference(s), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn special_words_pass_the_first_byte_test() {
+        for w in SPECIAL {
+            for v in [w.to_string(), w.to_ascii_uppercase()] {
+                assert!(may_be_special(v.as_bytes()[0]), "{v}");
+            }
+        }
+    }
+
+    #[test]
+    fn strings_are_escaped_as_char_by_char() {
+        let mut all = String::new();
+        for n in (0..0x3000).chain(0xFDC0..0x10000).chain(0xE0000..0xE0090) {
+            all.extend(char::from_u32(n));
+        }
+        for s in HOSTILE
+            .iter()
+            .copied()
+            .chain([all.as_str(), "plain", "é\u{85}x\"\\"])
+        {
+            let mut want = String::new();
+            s.chars().for_each(|c| push_escaped(&mut want, c));
+            let mut got = String::new();
+            push_escaped_str(&mut got, s);
+            assert_eq!(got, want, "{s:?}");
+        }
+    }
+
+    #[test]
+    fn integers_are_written_as_display_writes_them() {
+        for i in [
+            0,
+            1,
+            -1,
+            9,
+            10,
+            -10,
+            12345,
+            i64::MAX,
+            i64::MIN,
+            i64::MIN + 1,
+        ] {
+            let mut out = String::from("x");
+            push_int(&mut out, i);
+            assert_eq!(out, format!("x{i}"));
+        }
     }
 
     #[test]

@@ -33,7 +33,7 @@ pub(super) const KUBERNETES_PROVIDER: (&str, &str) = ("hashicorp/kubernetes", "~
 /// the original text.
 pub fn escape(s: &str) -> String {
     // Most text has nothing to escape.
-    if !s.contains("${") && !s.contains("%{") {
+    if !has_template(s) {
         return s.to_string();
     }
     let mut out = String::with_capacity(s.len() + 8);
@@ -45,6 +45,48 @@ pub fn escape(s: &str) -> String {
         }
     }
     out
+}
+
+/// Whether `s` holds `${` or `%{`: what [`escape`] escapes. One pass,
+/// eight bytes at a time while none is `{` (much of the text written is
+/// JSON, with a brace every few dozen bytes).
+pub(crate) fn has_template(s: &str) -> bool {
+    let b = s.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        let brace = match b.get(i..i + 8) {
+            Some(word) => {
+                let mask = crate::json::byte_mask(
+                    u64::from_le_bytes(word.try_into().expect("eight bytes")),
+                    b'{',
+                );
+                if mask == 0 {
+                    i += 8;
+                    continue;
+                }
+                i + (mask.trailing_zeros() / 8) as usize
+            }
+            None if b[i] == b'{' => i,
+            None => {
+                i += 1;
+                continue;
+            }
+        };
+        if brace > 0 && matches!(b[brace - 1], b'$' | b'%') {
+            return true;
+        }
+        i = brace + 1;
+    }
+    false
+}
+
+/// [`escape`] without a copy when there is nothing to escape.
+fn escaped(s: &str) -> std::borrow::Cow<'_, str> {
+    if has_template(s) {
+        std::borrow::Cow::Owned(escape(s))
+    } else {
+        std::borrow::Cow::Borrowed(s)
+    }
 }
 
 /// A user string as a Terraform expression.
@@ -243,7 +285,7 @@ fn secret_description(p: &Platform, s: usize, key: &str) -> String {
 
 /// A user string as a Terraform expression, written.
 fn write_lit(w: &mut Pretty, s: &str) {
-    if s.contains("${") || s.contains("%{") {
+    if has_template(s) {
         w.str(&escape(s));
     } else {
         w.str(s);
@@ -254,9 +296,9 @@ fn write_lit(w: &mut Pretty, s: &str) {
 /// instance's objects: the largest file of the output).
 fn root_main(plan: &Plan, written: &[crate::objects::Written]) -> String {
     let p = plan.platform;
-    // Room for the objects, escaped (a quote in four bytes), and for each
-    // module's block: the text is not copied as it grows. (Pages of the
-    // reserve that are not written are never touched.)
+    // Room for the objects (their texts are escaped already), to spare,
+    // and for each module's block: the text is not copied as it grows.
+    // (Pages of the reserve that are not written are never touched.)
     let objects: usize = written.iter().flat_map(|w| &w.json).map(String::len).sum();
     let mut w = Pretty::with_capacity(objects + objects / 2 + p.instances.len() * 2048);
     w.open_object();
@@ -404,12 +446,13 @@ impl<'a> Ordered<'a> {
     }
 }
 
-/// Entries whose values are user strings, as an object.
-fn write_lits(w: &mut Pretty, entries: &[(&str, &str)]) {
+/// Objects by name, as an object: their texts are Terraform string
+/// literals escaped for JSON already ([`crate::objects::Form::Literal`]).
+fn write_object_lits(w: &mut Pretty, entries: &[(&str, &str)]) {
     w.open_object();
     for (k, v) in entries {
         w.key(k);
-        write_lit(w, v);
+        w.escaped_str(v);
     }
     w.close_object();
 }
@@ -423,7 +466,7 @@ fn write_groups(w: &mut Pretty, key: &str, groups: &BTreeMap<&str, Ordered>) {
     w.open_object();
     for (name, entries) in groups {
         w.key(name);
-        write_lits(w, &entries.entries);
+        write_object_lits(w, &entries.entries);
     }
     w.close_object();
 }
@@ -487,7 +530,7 @@ fn module_block(
         write_groups(w, "each_objects", &each);
         if !objects.entries.is_empty() {
             w.key("objects");
-            write_lits(w, &objects.entries);
+            write_object_lits(w, &objects.entries);
         }
         write_groups(w, "routes", &routes);
     }
@@ -657,7 +700,7 @@ fn has_provided(p: &Platform, inst: &Instance) -> bool {
 fn write_provided(w: &mut Pretty, p: &Platform, inst: &Instance) {
     w.open_object();
     for (k, v) in provided_fields(p, inst) {
-        w.key(&escape(k));
+        w.key(&escaped(k));
         write_provided_value(w, p, v);
     }
     w.close_object();
@@ -688,7 +731,7 @@ fn write_provided_value(w: &mut Pretty, p: &Platform, v: &Value) {
         Value::Map(m) => {
             w.open_object();
             for (k, v) in m.iter().filter(|(_, v)| is_provided(p, v)) {
-                w.key(&escape(k));
+                w.key(&escaped(k));
                 write_provided_value(w, p, v);
             }
             w.close_object();
@@ -875,6 +918,41 @@ mod tests {
             i += 1;
         }
         Ok(out)
+    }
+
+    #[test]
+    fn templates_are_found_where_contains_finds_them() {
+        for s in [
+            "",
+            "{",
+            "${",
+            "%{",
+            "a{b",
+            "a${",
+            "{${",
+            "$ {",
+            "%",
+            "$",
+            "{$",
+            "{%",
+            "é{",
+            "x%{y",
+            "{\"a\":{\"b\":\"${c}\"}}",
+            "{\"a\":{}}",
+            "{{{{{{{{{{{{{{{{{{{{{{{{{{{{$",
+            "0123456${x",
+            "01234567${x",
+            "0123456%{x",
+            "{{{{{{{{{{{{{{{{{{{{{{{{{{{{${",
+            "aaaaaaaaaaaaaaaa{aaaaaaaaaaaaaa$",
+            "aaaaaaa$aaaaaaaa{aaaaaaaaaaaaaa${a",
+        ] {
+            assert_eq!(
+                has_template(s),
+                s.contains("${") || s.contains("%{"),
+                "{s:?}"
+            );
+        }
     }
 
     #[test]
