@@ -127,11 +127,12 @@ pub(crate) struct Evaluator<'t, 'a> {
     /// The name of each secret's Kubernetes Secret, computed once.
     secret_name_memo: FastMap<u32, Option<crate::value::Str>>,
     /// The namespace of each instance, computed once.
-    namespace_memo: FastMap<usize, Option<crate::value::Str>>,
+    /// (By instance, sized on first use; the outer `None`: not yet.)
+    namespace_memo: Vec<Option<Option<crate::value::Str>>>,
     /// Where interpolated strings are put together (see `eval_str`).
     str_buffer: String,
     /// The Kubernetes name of each instance, computed once.
-    k8s_name_memo: FastMap<usize, crate::value::Str>,
+    k8s_name_memo: Vec<Option<crate::value::Str>>,
     /// What [`Evaluator::field_decl`] found, by component and field.
     field_decl_memo: FieldDecls<'a>,
     /// Whether each `provides` of each instance is in effect, by
@@ -235,9 +236,9 @@ impl<'t, 'a> Evaluator<'t, 'a> {
             provided_memo: FastMap::default(),
             secret_keys_memo: FastMap::default(),
             secret_name_memo: FastMap::default(),
-            namespace_memo: FastMap::default(),
+            namespace_memo: Vec::new(),
             str_buffer: String::new(),
-            k8s_name_memo: FastMap::default(),
+            k8s_name_memo: Vec::new(),
             field_decl_memo: FastMap::default(),
             provides_active_memo: FastMap::default(),
             field_index: HashMap::default(),
@@ -503,7 +504,7 @@ impl<'t, 'a> Evaluator<'t, 'a> {
     /// The namespace of instance `i`: its `namespace` attribute (after the
     /// environment's override), else the platform's (computed once).
     fn instance_namespace(&mut self, i: usize) -> Option<crate::value::Str> {
-        if let Some(ns) = self.namespace_memo.get(&i) {
+        if let Some(Some(ns)) = self.namespace_memo.get(i) {
             return ns.clone();
         }
         let ns = match self.attr_expr(i, "namespace") {
@@ -519,7 +520,11 @@ impl<'t, 'a> Evaluator<'t, 'a> {
                 _ => None,
             },
         };
-        self.namespace_memo.insert(i, ns.clone());
+        if self.namespace_memo.len() <= i {
+            self.namespace_memo
+                .resize(self.t.instances.len().max(i + 1), None);
+        }
+        self.namespace_memo[i] = Some(ns.clone());
         ns
     }
 
@@ -1055,10 +1060,16 @@ impl<'t, 'a> Evaluator<'t, 'a> {
     /// The Kubernetes form of instance `i`'s name (`_` as `-`), which is
     /// also its release name: computed once.
     fn k8s_name(&mut self, i: usize) -> crate::value::Str {
-        self.k8s_name_memo
-            .entry(i)
-            .or_insert_with(|| self.t.instances[i].0.name.name.replace('_', "-").into())
-            .clone()
+        if let Some(Some(name)) = self.k8s_name_memo.get(i) {
+            return name.clone();
+        }
+        let name: crate::value::Str = self.t.instances[i].0.name.name.replace('_', "-").into();
+        if self.k8s_name_memo.len() <= i {
+            self.k8s_name_memo
+                .resize(self.t.instances.len().max(i + 1), None);
+        }
+        self.k8s_name_memo[i] = Some(name.clone());
+        name
     }
 
     /// Field `f` of the interfaces component `comp` provides: the interface
