@@ -73,7 +73,12 @@ impl SubjectRef<'_> {
 /// One element of a collection.
 #[derive(Debug, Clone)]
 pub struct Element<'p> {
-    pub value: Value,
+    /// The fields of its record that the rules read, each name once, in
+    /// no particular order.
+    pub fields: Vec<(&'static str, Value)>,
+    /// The record, made of [`Self::fields`] when first asked for: most
+    /// elements are settled without one (see [`crate::memo`]).
+    record: std::cell::OnceCell<Value>,
     pub span: Span,
     pub subject: SubjectRef<'p>,
     /// The rules over the collection that may fail for the element, by
@@ -81,6 +86,41 @@ pub struct Element<'p> {
     /// for a parameter whose declaration settles some (see
     /// [`ParamMasks`]).
     pub(crate) rules: u64,
+}
+
+impl<'p> Element<'p> {
+    /// An element of the record of `fields`.
+    fn new(
+        fields: Vec<(&'static str, Value)>,
+        span: Span,
+        subject: SubjectRef<'p>,
+        rules: u64,
+    ) -> Self {
+        Element {
+            fields,
+            record: std::cell::OnceCell::new(),
+            span,
+            subject,
+            rules,
+        }
+    }
+
+    /// The element's record, as the rules see it.
+    pub fn record(&self) -> &Value {
+        self.record.get_or_init(|| {
+            Value::map_of(
+                self.fields
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.clone()))
+                    .collect(),
+            )
+        })
+    }
+
+    /// Field `name` of the record, if it has one.
+    pub fn field(&self, name: &str) -> Option<&Value> {
+        self.fields.iter().find(|(k, _)| *k == name).map(|(_, v)| v)
+    }
 }
 
 /// For each (component, parameter): the rules over `params` whose leading
@@ -102,9 +142,8 @@ pub(crate) type Need = Option<BTreeSet<String>>;
 /// instance's images, costs nothing for it).
 struct Rec<'n> {
     need: &'n Need,
-    /// The fields set, each name once (a record's fields are few: sorted
-    /// once when the value is made).
-    fields: Vec<(String, Value)>,
+    /// The fields set, each name once.
+    fields: Vec<(&'static str, Value)>,
 }
 
 impl<'n> Rec<'n> {
@@ -116,13 +155,13 @@ impl<'n> Rec<'n> {
     }
 
     /// Sets field `name` (each name once) when a rule reads it.
-    fn field(&mut self, name: &str, f: impl FnOnce() -> Value) -> &mut Self {
+    fn field(&mut self, name: &'static str, f: impl FnOnce() -> Value) -> &mut Self {
         if self.need.as_ref().is_none_or(|n| n.contains(name)) {
             debug_assert!(
-                self.fields.iter().all(|(k, _)| k != name),
+                self.fields.iter().all(|(k, _)| *k != name),
                 "`{name}` set twice"
             );
-            self.fields.push((name.to_string(), f()));
+            self.fields.push((name, f()));
         }
         self
     }
@@ -131,8 +170,8 @@ impl<'n> Rec<'n> {
         self.need.as_ref().is_none_or(|n| n.contains(name))
     }
 
-    fn value(&mut self) -> Value {
-        Value::map_of(std::mem::take(&mut self.fields))
+    fn fields(&mut self) -> Vec<(&'static str, Value)> {
+        std::mem::take(&mut self.fields)
     }
 }
 
@@ -293,13 +332,13 @@ impl<'p, 'v> Collections<'p, 'v> {
                                 .map(String::as_str),
                         )
                     })
-                    .value();
-                out.push(Element {
+                    .fields();
+                out.push(Element::new(
                     value,
-                    span: e.span,
-                    subject: SubjectRef::Endpoint(&i.name, &e.name),
-                    rules: u64::MAX,
-                });
+                    e.span,
+                    SubjectRef::Endpoint(&i.name, &e.name),
+                    u64::MAX,
+                ));
             }
         }
         out
@@ -374,13 +413,8 @@ impl<'p, 'v> Collections<'p, 'v> {
                                 .collect(),
                         )
                     })
-                    .value();
-                Element {
-                    value,
-                    span: i.span,
-                    subject: SubjectRef::Instance(&i.name),
-                    rules: u64::MAX,
-                }
+                    .fields();
+                Element::new(value, i.span, SubjectRef::Instance(&i.name), u64::MAX)
             })
             .collect()
     }
@@ -426,13 +460,8 @@ impl<'p, 'v> Collections<'p, 'v> {
                     .field("keys", || strings(sec.keys.iter().map(String::as_str)))
                     .field("namespace", || s(namespace))
                     .field("readers", || strings(rs.iter().map(|i| i.name.as_str())))
-                    .value();
-                Element {
-                    value,
-                    span: sec.span,
-                    subject: SubjectRef::Secret(&sec.name),
-                    rules: u64::MAX,
-                }
+                    .fields();
+                Element::new(value, sec.span, SubjectRef::Secret(&sec.name), u64::MAX)
             })
             .collect()
     }
@@ -489,13 +518,13 @@ impl<'p, 'v> Collections<'p, 'v> {
                     .field("attr", || s(attr))
                     .field("from_namespace", || s(&from.namespace))
                     .field("to_namespace", || s(&to.namespace))
-                    .value();
-                Some(Element {
+                    .fields();
+                Some(Element::new(
                     value,
                     span,
-                    subject: SubjectRef::Edge(&from.name, &to.name),
-                    rules: u64::MAX,
-                })
+                    SubjectRef::Edge(&from.name, &to.name),
+                    u64::MAX,
+                ))
             })
             .collect()
     }
@@ -536,8 +565,8 @@ impl<'p, 'v> Collections<'p, 'v> {
                     _ => Value::None,
                 };
                 let set = i.arg_spans.contains_key(name);
-                out.push(Element {
-                    value: Rec::new(need)
+                out.push(Element::new(
+                    Rec::new(need)
                         .field("instance", || s(&i.name))
                         .field("component", || s(&i.component))
                         .field("namespace", || s(&i.namespace))
@@ -546,11 +575,11 @@ impl<'p, 'v> Collections<'p, 'v> {
                         .field("secret", || Value::Bool(secret))
                         .field("set", || Value::Bool(set))
                         .field("value", || value)
-                        .value(),
-                    span: i.arg_spans.get(name).copied().unwrap_or(i.span),
-                    subject: SubjectRef::Param(&i.name, name),
+                        .fields(),
+                    i.arg_spans.get(name).copied().unwrap_or(i.span),
+                    SubjectRef::Param(&i.name, name),
                     rules,
-                });
+                ));
             }
         }
         out
@@ -612,7 +641,7 @@ mod tests {
             let elements = cs.chunk(name, 0..p.instances.len()).unwrap();
             assert!(!elements.is_empty(), "the quickstart has {name}");
             for el in elements {
-                let Value::Map(m) = &el.value else {
+                let Value::Map(m) = el.record() else {
                     panic!("{name}: not a record")
                 };
                 let got: Vec<&String> = m.keys().collect();
@@ -632,7 +661,7 @@ mod tests {
         let need: Need = Some(["name".to_string()].into_iter().collect());
         let cs = Collections::new(p, g, &none, [("instances", need)].into_iter().collect());
         for el in cs.chunk("instances", 0..p.instances.len()).unwrap() {
-            let Value::Map(m) = &el.value else { panic!() };
+            let Value::Map(m) = el.record() else { panic!() };
             assert_eq!(m.keys().collect::<Vec<_>>(), ["name"]);
         }
     }
