@@ -350,6 +350,7 @@ impl<'p, 'v> Collections<'p, 'v> {
         let wants_facts = ["images", "resources", "persistence"]
             .iter()
             .any(|f| Rec::new(need).wants(f));
+        let mut shared = SharedFacts::default();
         insts
             .iter()
             .map(|i| {
@@ -384,35 +385,9 @@ impl<'p, 'v> Collections<'p, 'v> {
                         opt(i.chart.as_ref().map(|c| c.version.as_str()))
                     })
                     .field("params", || params_record(p, i))
-                    .field("images", || {
-                        strings(facts.images.iter().map(String::as_str))
-                    })
-                    .field("resources", || {
-                        Value::list(
-                            facts
-                                .resources
-                                .iter()
-                                .map(|r| {
-                                    record(vec![
-                                        ("path", s(&r.path)),
-                                        ("requests", Value::Bool(r.requests)),
-                                        ("limits", Value::Bool(r.limits)),
-                                    ])
-                                })
-                                .collect(),
-                        )
-                    })
-                    .field("persistence", || {
-                        Value::list(
-                            facts
-                                .persistence
-                                .iter()
-                                .map(|(path, on)| {
-                                    record(vec![("path", s(path)), ("enabled", Value::Bool(*on))])
-                                })
-                                .collect(),
-                        )
-                    })
+                    .field("images", || shared.images(facts.images))
+                    .field("resources", || shared.resources(facts.resources))
+                    .field("persistence", || shared.persistence(facts.persistence))
                     .fields();
                 Element::new(value, i.span, SubjectRef::Instance(&i.name), u64::MAX)
             })
@@ -584,6 +559,72 @@ impl<'p, 'v> Collections<'p, 'v> {
         }
         out
     }
+}
+
+/// The values of the facts of the instances of one chunk, each made once:
+/// instances of one component mostly have the same images and the same
+/// `resources` and `persistence` blocks, which their records then share
+/// (and the memo of a condition that reads them compares by pointer).
+#[derive(Default)]
+struct SharedFacts {
+    images: HashMap<Vec<String>, Value>,
+    resources: HashMap<Vec<facts::Resources>, Value>,
+    persistence: HashMap<Vec<(String, bool)>, Value>,
+}
+
+impl SharedFacts {
+    /// The `images` field: the image references.
+    fn images(&mut self, images: Vec<String>) -> Value {
+        shared(&mut self.images, images, |images| {
+            strings(images.iter().map(String::as_str))
+        })
+    }
+
+    /// The `resources` field: a record per `resources` block.
+    fn resources(&mut self, resources: Vec<facts::Resources>) -> Value {
+        shared(&mut self.resources, resources, |resources| {
+            Value::list(
+                resources
+                    .iter()
+                    .map(|r| {
+                        record(vec![
+                            ("path", s(&r.path)),
+                            ("requests", Value::Bool(r.requests)),
+                            ("limits", Value::Bool(r.limits)),
+                        ])
+                    })
+                    .collect(),
+            )
+        })
+    }
+
+    /// The `persistence` field: a record per `persistence` switch.
+    fn persistence(&mut self, persistence: Vec<(String, bool)>) -> Value {
+        shared(&mut self.persistence, persistence, |persistence| {
+            Value::list(
+                persistence
+                    .iter()
+                    .map(|(path, on)| {
+                        record(vec![("path", s(path)), ("enabled", Value::Bool(*on))])
+                    })
+                    .collect(),
+            )
+        })
+    }
+}
+
+/// The value `make` gives for `key`, made once per distinct key.
+fn shared<K: Eq + std::hash::Hash>(
+    made: &mut HashMap<K, Value>,
+    key: K,
+    make: impl FnOnce(&K) -> Value,
+) -> Value {
+    if let Some(v) = made.get(&key) {
+        return v.clone();
+    }
+    let v = make(&key);
+    made.insert(key, v.clone());
+    v
 }
 
 /// The instance's parameters as the `params` record: every field of
