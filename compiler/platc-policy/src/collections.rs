@@ -203,6 +203,19 @@ fn s(v: &str) -> Value {
     Value::Str(v.into())
 }
 
+/// The string values of one chunk's records, each text made once: an
+/// instance's name is in each of its edges, a namespace in the records of
+/// every instance in it.
+#[derive(Default)]
+struct Strs<'p>(HashMap<&'p str, Value, foldhash::fast::FixedState>);
+
+impl<'p> Strs<'p> {
+    /// `v` as a string value.
+    fn get(&mut self, v: &'p str) -> Value {
+        self.0.entry(v).or_insert_with(|| s(v)).clone()
+    }
+}
+
 fn opt(v: Option<&str>) -> Value {
     v.map_or(Value::None, s)
 }
@@ -307,13 +320,14 @@ impl<'p, 'v> Collections<'p, 'v> {
             &empty
         };
         let mut out = Vec::new();
+        let mut strs = Strs::default();
         for i in insts {
             for e in &i.exposes {
                 let value = Rec::new(need)
-                    .field("instance", || s(&i.name))
+                    .field("instance", || strs.get(&i.name))
                     .field("name", || s(&e.name))
-                    .field("component", || s(&i.component))
-                    .field("namespace", || s(&i.namespace))
+                    .field("component", || strs.get(&i.component))
+                    .field("namespace", || strs.get(&i.namespace))
                     .field("host", || s(&e.host))
                     .field("path", || s(&e.path))
                     .field("auth", || opt(e.auth.as_deref()))
@@ -351,6 +365,7 @@ impl<'p, 'v> Collections<'p, 'v> {
             .iter()
             .any(|f| Rec::new(need).wants(f));
         let mut shared = SharedFacts::default();
+        let mut strs = Strs::default();
         insts
             .iter()
             .map(|i| {
@@ -361,8 +376,8 @@ impl<'p, 'v> Collections<'p, 'v> {
                 };
                 let value = Rec::new(need)
                     .field("name", || s(&i.name))
-                    .field("component", || s(&i.component))
-                    .field("namespace", || s(&i.namespace))
+                    .field("component", || strs.get(&i.component))
+                    .field("namespace", || strs.get(&i.namespace))
                     .field("environment", || opt(p.environment.as_deref()))
                     .field("labels", || {
                         Value::map(
@@ -466,6 +481,7 @@ impl<'p, 'v> Collections<'p, 'v> {
     fn edges(&self, range: std::ops::Range<usize>) -> Vec<Element<'p>> {
         let p = self.platform;
         let all = self.edge_list();
+        let mut strs = Strs::default();
         all[range.start.min(all.len())..range.end.min(all.len())]
             .iter()
             .filter_map(|(e, kind)| {
@@ -486,13 +502,13 @@ impl<'p, 'v> Collections<'p, 'v> {
                     e.attr.as_str()
                 };
                 let value = Rec::new(self.need("edges"))
-                    .field("from", || s(&from.name))
-                    .field("to", || s(&to.name))
-                    .field("kind", || s(kind))
-                    .field("interface", || s(&e.flows))
-                    .field("attr", || s(attr))
-                    .field("from_namespace", || s(&from.namespace))
-                    .field("to_namespace", || s(&to.namespace))
+                    .field("from", || strs.get(&from.name))
+                    .field("to", || strs.get(&to.name))
+                    .field("kind", || strs.get(kind))
+                    .field("interface", || strs.get(&e.flows))
+                    .field("attr", || strs.get(attr))
+                    .field("from_namespace", || strs.get(&from.namespace))
+                    .field("to_namespace", || strs.get(&to.namespace))
                     .fields();
                 Some(Element::new(
                     value,
