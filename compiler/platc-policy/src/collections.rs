@@ -190,6 +190,9 @@ pub(crate) struct Collections<'p, 'v> {
     /// they are secrets.
     param_types: std::sync::OnceLock<ParamTypes<'p>>,
     param_masks: Option<ParamMasks<'p>>,
+    /// Each instance's name and namespace as string values, made once
+    /// for every collection and chunk (see [`Self::names`]).
+    names: std::sync::OnceLock<Vec<[Value; 2]>>,
 }
 
 /// The type as written and whether it is a secret, of each (component,
@@ -252,6 +255,7 @@ impl<'p, 'v> Collections<'p, 'v> {
             edge_list: std::sync::OnceLock::new(),
             param_types: std::sync::OnceLock::new(),
             param_masks: None,
+            names: std::sync::OnceLock::new(),
         }
     }
 
@@ -293,6 +297,20 @@ impl<'p, 'v> Collections<'p, 'v> {
             "params" => self.params(insts),
             _ => return None,
         })
+    }
+
+    /// The name and the namespace of instance `i` as string values, shared
+    /// by every record that holds them: an instance's name is in each of
+    /// its edges, endpoints and parameters.
+    fn names(&self, i: usize) -> &[Value; 2] {
+        let all = self.names.get_or_init(|| {
+            self.platform
+                .instances
+                .iter()
+                .map(|i| [s(&i.name), s(&i.namespace)])
+                .collect()
+        });
+        &all[i]
     }
 
     fn need(&self, collection: &str) -> &Need {
@@ -502,13 +520,13 @@ impl<'p, 'v> Collections<'p, 'v> {
                     e.attr.as_str()
                 };
                 let value = Rec::new(self.need("edges"))
-                    .field("from", || strs.get(&from.name))
-                    .field("to", || strs.get(&to.name))
+                    .field("from", || self.names(e.from)[0].clone())
+                    .field("to", || self.names(e.to)[0].clone())
                     .field("kind", || strs.get(kind))
                     .field("interface", || strs.get(&e.flows))
                     .field("attr", || strs.get(attr))
-                    .field("from_namespace", || strs.get(&from.namespace))
-                    .field("to_namespace", || strs.get(&to.namespace))
+                    .field("from_namespace", || self.names(e.from)[1].clone())
+                    .field("to_namespace", || self.names(e.to)[1].clone())
                     .fields();
                 Some(Element::new(
                     value,
