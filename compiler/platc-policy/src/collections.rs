@@ -127,7 +127,11 @@ impl<'p> Element<'p> {
 /// operands, which read only the parameter's declaration, do not rule it
 /// out (bit `k`: the `k`-th rule over `params`). A parameter of no rule is
 /// not built at all.
-pub(crate) type ParamMasks<'p> = HashMap<(&'p str, &'p str), u64>;
+pub(crate) type ParamMasks<'p> = FastMap<(&'p str, &'p str), u64>;
+
+/// A hash map with a fast hasher: its keys are the program's own names
+/// and the facts of its instances, looked up once or more per element.
+pub(crate) type FastMap<K, V> = HashMap<K, V, foldhash::fast::FixedState>;
 
 /// The fields of a `params` element that its declaration gives, the same
 /// for every instance of the component.
@@ -197,7 +201,7 @@ pub(crate) struct Collections<'p, 'v> {
 
 /// The type as written and whether it is a secret, of each (component,
 /// parameter).
-type ParamTypes<'p> = HashMap<(&'p str, &'p str), (&'p str, bool)>;
+type ParamTypes<'p> = FastMap<(&'p str, &'p str), (&'p str, bool)>;
 
 /// The endpoints (`instance.point`) that claim each host and path.
 type Claims<'p> = HashMap<(&'p str, &'p str), Vec<String>>;
@@ -210,7 +214,7 @@ fn s(v: &str) -> Value {
 /// instance's name is in each of its edges, a namespace in the records of
 /// every instance in it.
 #[derive(Default)]
-struct Strs<'p>(HashMap<&'p str, Value, foldhash::fast::FixedState>);
+struct Strs<'p>(FastMap<&'p str, Value>);
 
 impl<'p> Strs<'p> {
     /// `v` as a string value.
@@ -543,7 +547,7 @@ impl<'p, 'v> Collections<'p, 'v> {
         let need = self.need("params");
         let mut out = Vec::new();
         let types = self.param_types.get_or_init(|| {
-            let mut types = HashMap::new();
+            let mut types = ParamTypes::default();
             // The first component of a name, as `Platform::component`.
             for c in &p.components {
                 for x in &c.params {
@@ -601,9 +605,9 @@ impl<'p, 'v> Collections<'p, 'v> {
 /// (and the memo of a condition that reads them compares by pointer).
 #[derive(Default)]
 struct SharedFacts {
-    images: HashMap<Vec<String>, Value>,
-    resources: HashMap<Vec<facts::Resources>, Value>,
-    persistence: HashMap<Vec<(String, bool)>, Value>,
+    images: FastMap<Vec<String>, Value>,
+    resources: FastMap<Vec<facts::Resources>, Value>,
+    persistence: FastMap<Vec<(String, bool)>, Value>,
 }
 
 impl SharedFacts {
@@ -649,7 +653,7 @@ impl SharedFacts {
 
 /// The value `make` gives for `key`, made once per distinct key.
 fn shared<K: Eq + std::hash::Hash>(
-    made: &mut HashMap<K, Value>,
+    made: &mut FastMap<K, Value>,
     key: K,
     make: impl FnOnce(&K) -> Value,
 ) -> Value {

@@ -381,7 +381,7 @@ fn param_masks<'p>(
     if leading.iter().any(|(_, ops)| ops.is_empty()) {
         return None;
     }
-    let mut masks = collections::ParamMasks::new();
+    let mut masks = collections::ParamMasks::default();
     for c in &platform.components {
         for x in &c.params {
             let declaration = Value::map(
