@@ -481,6 +481,59 @@ fn check_reports_in_document_order() {
     assert_eq!(f.check(&json!([1, 2])), vec![wrong("", "object", "array")]);
 }
 
+/// Settling accepted scalars where they are met gives the violations of
+/// visiting them, in the same order: wrong types, enums (which are always
+/// visited), nulls in maps and lists, integral floats, hostile keys, values
+/// below unknown keys, free-form maps, and the bundled airflow facts.
+#[test]
+fn settled_leaves_give_the_violations_of_visited_ones() {
+    use crate::tree::Leaves;
+    let schema = json!({
+        "type": "object",
+        "properties": {
+            "port": { "type": ["integer", "string"] },
+            "mode": { "enum": ["a", "b", 1] },
+            "ratio": { "type": "integer" },
+            "items": { "type": "array", "items": { "type": "object", "properties": { "name": { "type": "string" } }, "additionalProperties": false } },
+            "ints": { "type": "array", "items": { "type": "integer" } },
+            "config": { "type": "object", "additionalProperties": { "type": "boolean" } }
+        }
+    });
+    let f = facts(
+        "image:\n  tag: v1\n  repository: x\nport: 80\nmode: a\nfree: {}\nlist: []\n",
+        Some(schema),
+    );
+    let airflow = bundled("airflow", "1.22.0").expect("bundled airflow");
+    let inputs = [
+        json!({
+            "zeta": { "deep": { "deeper": 1 } },
+            "image": { "tga": "v2", "tag": null, "repository": { "x": 1 } },
+            "port": true, "mode": "c", "ratio": 2.0,
+            "items": [ { "name": "a" }, { "nme": "b" }, null, { "name": 1 }, 7 ],
+            "ints": [1, 2.0, 2.5, "x", null, [1], { "a": 1 }, true],
+            "config": { "a": true, "b": "yes", "c": null },
+            "deleted": null
+        }),
+        json!({ "mode": 1, "port": "http", "ratio": 2.5, "free": { "a": [1, { "b": null }] }, "list": [1, "x", null] }),
+        json!({ "mode": "b", "image": { "tag": 1, "repository": "ünïcode", "\"dots.and spaces\"": "" } }),
+        json!({ "": { "": "" }, "image": [], "port": {}, "ints": {} }),
+        json!([1, 2]),
+        json!(null),
+        json!("text"),
+        json!({ "executor": "CeleryExecutorr", "replicaz": 2, "workers": { "replicas": "two", "resources": { "limits": { "cpu": 1 } } } }),
+        json!({ "images": { "airflow": { "pullPolicy": "Alwayss", "tag": 3.0, "repository": null } }, "env": [ { "name": "A", "value": "1" }, { "nme": "B" }, 5 ] }),
+    ];
+    let mut violations = 0;
+    for values in &inputs {
+        for facts in [&f, airflow] {
+            let settled = facts.check_with(values, Leaves::Settle);
+            assert_eq!(settled, facts.check_with(values, Leaves::Visit), "{values}");
+            violations += settled.len();
+        }
+    }
+    assert!(violations > 20, "{violations} violations compared");
+}
+
 #[test]
 fn check_never_panics_on_deep_or_odd_json() {
     let f = facts("a:\n  b: 1\nfree: {}\n", None);

@@ -291,6 +291,15 @@ impl SegRef<'_> {
     }
 }
 
+/// Whether [`Facts::check_with`] settles a scalar that its node accepts
+/// where it is met, or visits it as any other value.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Leaves {
+    Settle,
+    #[cfg_attr(not(test), allow(dead_code))]
+    Visit,
+}
+
 /// One pending step of [`Facts::check`]'s walk.
 struct Frame<'v, V> {
     step: Step<V>,
@@ -333,6 +342,16 @@ impl Facts {
     /// `null` is Helm's "delete this key" and is always accepted. Below an
     /// unknown key or a value of the wrong type nothing more is reported.
     pub fn check<'v, V: ValuesNode<'v>>(&self, values: V) -> Vec<Violation> {
+        self.check_with(values, Leaves::Settle)
+    }
+
+    /// [`Self::check`], settling leaves as they are met or not: the
+    /// violations are the same (a test checks it).
+    pub(crate) fn check_with<'v, V: ValuesNode<'v>>(
+        &self,
+        values: V,
+        leaves: Leaves,
+    ) -> Vec<Violation> {
         let mut out = Vec::new();
         if self.nodes.is_empty() {
             return out;
@@ -424,6 +443,9 @@ impl Facts {
                             }
                         },
                     };
+                    if leaves == Leaves::Settle && self.fits_leaf(child, target) {
+                        return;
+                    }
                     children.push(Frame {
                         step: Step::Visit {
                             value: child,
@@ -438,6 +460,10 @@ impl Facts {
                     if let Some(target) = node.items {
                         let mut i = 0;
                         value.for_each_item(&mut |child| {
+                            if leaves == Leaves::Settle && self.fits_leaf(child, target) {
+                                i += 1;
+                                return;
+                            }
                             children.push(Frame {
                                 step: Step::Visit {
                                     value: child,
@@ -456,6 +482,18 @@ impl Facts {
             stack.extend(children.drain(..).rev());
         }
         out
+    }
+
+    /// Whether `value` is a scalar that `node` accepts as it is, with no
+    /// `enum` to compare it with: visiting it would report nothing and
+    /// visit nothing, so it is settled where it is met.
+    fn fits_leaf<'v, V: ValuesNode<'v>>(&self, value: V, node: NodeId) -> bool {
+        let bit = Types::of(value);
+        if bit == Types::OBJECT || bit == Types::ARRAY {
+            return false;
+        }
+        let node = self.node(node);
+        bit == Types::NULL || (node.types.allows(bit) && node.enum_values.is_none())
     }
 
     /// Whether the chart has a value at `path`, or `path` lies below a

@@ -39,12 +39,17 @@ pub mod mermaid;
 pub mod svg;
 
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BinaryHeap, HashMap, HashSet};
+use std::collections::{BinaryHeap, HashMap, HashSet};
+
+use foldhash::fast::FixedState;
 use std::fmt;
 
 use petgraph::graph::{DiGraph, NodeIndex};
 use petgraph::Direction;
 use platc_sema::Platform;
+
+/// A hash map with a fast hasher (the keys are the program's own names).
+type FastMap<K, V> = HashMap<K, V, FixedState>;
 
 /// The attribute of an edge that comes from a `requires` of the component.
 pub const REQUIRES_ATTR: &str = "requires";
@@ -128,53 +133,55 @@ impl std::error::Error for Cycle {}
 /// Builds the graph of `platform` and its deployment order.
 pub fn build(platform: &Platform) -> Result<PlatformGraph, Cycle> {
     let n = platform.instances.len();
-    let index: HashMap<&str, usize> = platform
+    let index: FastMap<&str, usize> = platform
         .instances
         .iter()
         .enumerate()
         .map(|(i, inst)| (inst.name.as_str(), i))
         .collect();
 
-    // (from, to, flows) -> attr, first writer wins; the BTreeMap also gives
-    // the stable edge order.
-    let mut edges: BTreeMap<(usize, usize, String), String> = BTreeMap::new();
+    // (from, to, flows, attr) in the order written: references in the
+    // platform's order, then requires edges.
+    let mut edges: Vec<(usize, usize, &str, &str)> = Vec::new();
     for (from, inst) in platform.instances.iter().enumerate() {
         for r in &inst.references {
             let Some(&to) = index.get(r.target.as_str()) else {
                 debug_assert!(false, "reference to unknown instance `{}`", r.target);
                 continue;
             };
-            edges
-                .entry((from, to, r.flows.clone()))
-                .or_insert_with(|| r.attr.clone());
+            edges.push((from, to, r.flows.as_str(), r.attr.as_str()));
         }
     }
     // The providers of each interface, in declaration order.
-    let mut providers: HashMap<&str, Vec<usize>> = HashMap::new();
+    let mut providers: FastMap<&str, Vec<usize>> = FastMap::default();
     for (to, provider) in platform.instances.iter().enumerate() {
         for p in &provider.provides {
             providers.entry(p.interface.as_str()).or_default().push(to);
         }
     }
-    let provided: HashSet<(usize, &str)> = providers
+    let provided: HashSet<(usize, &str), FixedState> = providers
         .iter()
         .flat_map(|(iface, tos)| tos.iter().map(move |&to| (to, *iface)))
         .collect();
+    let mut taken: Vec<usize> = Vec::new();
     for (from, inst) in platform.instances.iter().enumerate() {
         // The instances it takes as values: by a reference, or by
-        // `all(...)` outside its assertions.
-        let taken: HashSet<usize> = inst
-            .references
-            .iter()
-            .map(|r| r.target.as_str())
-            .chain(
-                inst.observes
-                    .iter()
-                    .filter(|o| o.reach)
-                    .map(|o| o.target.as_str()),
-            )
-            .filter_map(|t| index.get(t).copied())
-            .collect();
+        // `all(...)` outside its assertions (each once).
+        taken.clear();
+        taken.extend(
+            inst.references
+                .iter()
+                .map(|r| r.target.as_str())
+                .chain(
+                    inst.observes
+                        .iter()
+                        .filter(|o| o.reach)
+                        .map(|o| o.target.as_str()),
+                )
+                .filter_map(|t| index.get(t).copied()),
+        );
+        taken.sort_unstable();
+        taken.dedup();
         for interface in &inst.requires {
             let all = providers
                 .get(interface.as_str())
@@ -191,23 +198,28 @@ pub fn build(platform: &Platform) -> Result<PlatformGraph, Cycle> {
             let targets = if takes.is_empty() { all } else { &takes };
             for &to in targets {
                 if to != from {
-                    edges
-                        .entry((from, to, interface.clone()))
-                        .or_insert_with(|| REQUIRES_ATTR.to_string());
+                    edges.push((from, to, interface.as_str(), REQUIRES_ATTR));
                 }
             }
         }
     }
+    // Sorted by (from, to, flows); of edges with the same key the first
+    // written is kept (the sort is stable).
+    edges.sort_by(|a, b| (a.0, a.1, a.2).cmp(&(b.0, b.1, b.2)));
+    edges.dedup_by(|b, a| (a.0, a.1, a.2) == (b.0, b.1, b.2));
 
     let mut graph = DiGraph::with_capacity(n, edges.len());
     for _ in 0..n {
         graph.add_node(());
     }
-    for ((from, to, flows), attr) in edges {
+    for (from, to, flows, attr) in edges {
         graph.add_edge(
             NodeIndex::new(from),
             NodeIndex::new(to),
-            Label { flows, attr },
+            Label {
+                flows: flows.to_string(),
+                attr: attr.to_string(),
+            },
         );
     }
 

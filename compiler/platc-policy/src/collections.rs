@@ -73,7 +73,12 @@ impl SubjectRef<'_> {
 /// One element of a collection.
 #[derive(Debug, Clone)]
 pub struct Element<'p> {
-    pub value: Value,
+    /// The fields of its record that the rules read, each name once, in
+    /// no particular order.
+    pub fields: Vec<(&'static str, Value)>,
+    /// The record, made of [`Self::fields`] when first asked for: most
+    /// elements are settled without one (see [`crate::memo`]).
+    record: std::cell::OnceCell<Value>,
     pub span: Span,
     pub subject: SubjectRef<'p>,
     /// The rules over the collection that may fail for the element, by
@@ -83,11 +88,50 @@ pub struct Element<'p> {
     pub(crate) rules: u64,
 }
 
+impl<'p> Element<'p> {
+    /// An element of the record of `fields`.
+    fn new(
+        fields: Vec<(&'static str, Value)>,
+        span: Span,
+        subject: SubjectRef<'p>,
+        rules: u64,
+    ) -> Self {
+        Element {
+            fields,
+            record: std::cell::OnceCell::new(),
+            span,
+            subject,
+            rules,
+        }
+    }
+
+    /// The element's record, as the rules see it.
+    pub fn record(&self) -> &Value {
+        self.record.get_or_init(|| {
+            Value::map_of(
+                self.fields
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.clone()))
+                    .collect(),
+            )
+        })
+    }
+
+    /// Field `name` of the record, if it has one.
+    pub fn field(&self, name: &str) -> Option<&Value> {
+        self.fields.iter().find(|(k, _)| *k == name).map(|(_, v)| v)
+    }
+}
+
 /// For each (component, parameter): the rules over `params` whose leading
 /// operands, which read only the parameter's declaration, do not rule it
 /// out (bit `k`: the `k`-th rule over `params`). A parameter of no rule is
 /// not built at all.
-pub(crate) type ParamMasks<'p> = HashMap<(&'p str, &'p str), u64>;
+pub(crate) type ParamMasks<'p> = FastMap<(&'p str, &'p str), u64>;
+
+/// A hash map with a fast hasher: its keys are the program's own names
+/// and the facts of its instances, looked up once or more per element.
+pub(crate) type FastMap<K, V> = HashMap<K, V, foldhash::fast::FixedState>;
 
 /// The fields of a `params` element that its declaration gives, the same
 /// for every instance of the component.
@@ -102,9 +146,8 @@ pub(crate) type Need = Option<BTreeSet<String>>;
 /// instance's images, costs nothing for it).
 struct Rec<'n> {
     need: &'n Need,
-    /// The fields set, each name once (a record's fields are few: sorted
-    /// once when the value is made).
-    fields: Vec<(String, Value)>,
+    /// The fields set, each name once.
+    fields: Vec<(&'static str, Value)>,
 }
 
 impl<'n> Rec<'n> {
@@ -116,13 +159,13 @@ impl<'n> Rec<'n> {
     }
 
     /// Sets field `name` (each name once) when a rule reads it.
-    fn field(&mut self, name: &str, f: impl FnOnce() -> Value) -> &mut Self {
+    fn field(&mut self, name: &'static str, f: impl FnOnce() -> Value) -> &mut Self {
         if self.need.as_ref().is_none_or(|n| n.contains(name)) {
             debug_assert!(
-                self.fields.iter().all(|(k, _)| k != name),
+                self.fields.iter().all(|(k, _)| *k != name),
                 "`{name}` set twice"
             );
-            self.fields.push((name.to_string(), f()));
+            self.fields.push((name, f()));
         }
         self
     }
@@ -131,8 +174,8 @@ impl<'n> Rec<'n> {
         self.need.as_ref().is_none_or(|n| n.contains(name))
     }
 
-    fn value(&mut self) -> Value {
-        Value::map_of(std::mem::take(&mut self.fields))
+    fn fields(&mut self) -> Vec<(&'static str, Value)> {
+        std::mem::take(&mut self.fields)
     }
 }
 
@@ -151,17 +194,33 @@ pub(crate) struct Collections<'p, 'v> {
     /// they are secrets.
     param_types: std::sync::OnceLock<ParamTypes<'p>>,
     param_masks: Option<ParamMasks<'p>>,
+    /// Each instance's name and namespace as string values, made once
+    /// for every collection and chunk (see [`Self::names`]).
+    names: std::sync::OnceLock<Vec<[Value; 2]>>,
 }
 
 /// The type as written and whether it is a secret, of each (component,
 /// parameter).
-type ParamTypes<'p> = HashMap<(&'p str, &'p str), (&'p str, bool)>;
+type ParamTypes<'p> = FastMap<(&'p str, &'p str), (&'p str, bool)>;
 
 /// The endpoints (`instance.point`) that claim each host and path.
 type Claims<'p> = HashMap<(&'p str, &'p str), Vec<String>>;
 
 fn s(v: &str) -> Value {
     Value::Str(v.into())
+}
+
+/// The string values of one chunk's records, each text made once: an
+/// instance's name is in each of its edges, a namespace in the records of
+/// every instance in it.
+#[derive(Default)]
+struct Strs<'p>(FastMap<&'p str, Value>);
+
+impl<'p> Strs<'p> {
+    /// `v` as a string value.
+    fn get(&mut self, v: &'p str) -> Value {
+        self.0.entry(v).or_insert_with(|| s(v)).clone()
+    }
 }
 
 fn opt(v: Option<&str>) -> Value {
@@ -200,6 +259,7 @@ impl<'p, 'v> Collections<'p, 'v> {
             edge_list: std::sync::OnceLock::new(),
             param_types: std::sync::OnceLock::new(),
             param_masks: None,
+            names: std::sync::OnceLock::new(),
         }
     }
 
@@ -243,6 +303,20 @@ impl<'p, 'v> Collections<'p, 'v> {
         })
     }
 
+    /// The name and the namespace of instance `i` as string values, shared
+    /// by every record that holds them: an instance's name is in each of
+    /// its edges, endpoints and parameters.
+    fn names(&self, i: usize) -> &[Value; 2] {
+        let all = self.names.get_or_init(|| {
+            self.platform
+                .instances
+                .iter()
+                .map(|i| [s(&i.name), s(&i.namespace)])
+                .collect()
+        });
+        &all[i]
+    }
+
     fn need(&self, collection: &str) -> &Need {
         self.needs.get(collection).unwrap_or(&ALL)
     }
@@ -268,13 +342,14 @@ impl<'p, 'v> Collections<'p, 'v> {
             &empty
         };
         let mut out = Vec::new();
+        let mut strs = Strs::default();
         for i in insts {
             for e in &i.exposes {
                 let value = Rec::new(need)
-                    .field("instance", || s(&i.name))
+                    .field("instance", || strs.get(&i.name))
                     .field("name", || s(&e.name))
-                    .field("component", || s(&i.component))
-                    .field("namespace", || s(&i.namespace))
+                    .field("component", || strs.get(&i.component))
+                    .field("namespace", || strs.get(&i.namespace))
                     .field("host", || s(&e.host))
                     .field("path", || s(&e.path))
                     .field("auth", || opt(e.auth.as_deref()))
@@ -293,13 +368,13 @@ impl<'p, 'v> Collections<'p, 'v> {
                                 .map(String::as_str),
                         )
                     })
-                    .value();
-                out.push(Element {
+                    .fields();
+                out.push(Element::new(
                     value,
-                    span: e.span,
-                    subject: SubjectRef::Endpoint(&i.name, &e.name),
-                    rules: u64::MAX,
-                });
+                    e.span,
+                    SubjectRef::Endpoint(&i.name, &e.name),
+                    u64::MAX,
+                ));
             }
         }
         out
@@ -311,6 +386,8 @@ impl<'p, 'v> Collections<'p, 'v> {
         let wants_facts = ["images", "resources", "persistence"]
             .iter()
             .any(|f| Rec::new(need).wants(f));
+        let mut shared = SharedFacts::default();
+        let mut strs = Strs::default();
         insts
             .iter()
             .map(|i| {
@@ -321,8 +398,8 @@ impl<'p, 'v> Collections<'p, 'v> {
                 };
                 let value = Rec::new(need)
                     .field("name", || s(&i.name))
-                    .field("component", || s(&i.component))
-                    .field("namespace", || s(&i.namespace))
+                    .field("component", || strs.get(&i.component))
+                    .field("namespace", || strs.get(&i.namespace))
                     .field("environment", || opt(p.environment.as_deref()))
                     .field("labels", || {
                         Value::map(
@@ -345,42 +422,11 @@ impl<'p, 'v> Collections<'p, 'v> {
                         opt(i.chart.as_ref().map(|c| c.version.as_str()))
                     })
                     .field("params", || params_record(p, i))
-                    .field("images", || {
-                        strings(facts.images.iter().map(String::as_str))
-                    })
-                    .field("resources", || {
-                        Value::list(
-                            facts
-                                .resources
-                                .iter()
-                                .map(|r| {
-                                    record(vec![
-                                        ("path", s(&r.path)),
-                                        ("requests", Value::Bool(r.requests)),
-                                        ("limits", Value::Bool(r.limits)),
-                                    ])
-                                })
-                                .collect(),
-                        )
-                    })
-                    .field("persistence", || {
-                        Value::list(
-                            facts
-                                .persistence
-                                .iter()
-                                .map(|(path, on)| {
-                                    record(vec![("path", s(path)), ("enabled", Value::Bool(*on))])
-                                })
-                                .collect(),
-                        )
-                    })
-                    .value();
-                Element {
-                    value,
-                    span: i.span,
-                    subject: SubjectRef::Instance(&i.name),
-                    rules: u64::MAX,
-                }
+                    .field("images", || shared.images(facts.images))
+                    .field("resources", || shared.resources(facts.resources))
+                    .field("persistence", || shared.persistence(facts.persistence))
+                    .fields();
+                Element::new(value, i.span, SubjectRef::Instance(&i.name), u64::MAX)
             })
             .collect()
     }
@@ -426,13 +472,8 @@ impl<'p, 'v> Collections<'p, 'v> {
                     .field("keys", || strings(sec.keys.iter().map(String::as_str)))
                     .field("namespace", || s(namespace))
                     .field("readers", || strings(rs.iter().map(|i| i.name.as_str())))
-                    .value();
-                Element {
-                    value,
-                    span: sec.span,
-                    subject: SubjectRef::Secret(&sec.name),
-                    rules: u64::MAX,
-                }
+                    .fields();
+                Element::new(value, sec.span, SubjectRef::Secret(&sec.name), u64::MAX)
             })
             .collect()
     }
@@ -462,6 +503,7 @@ impl<'p, 'v> Collections<'p, 'v> {
     fn edges(&self, range: std::ops::Range<usize>) -> Vec<Element<'p>> {
         let p = self.platform;
         let all = self.edge_list();
+        let mut strs = Strs::default();
         all[range.start.min(all.len())..range.end.min(all.len())]
             .iter()
             .filter_map(|(e, kind)| {
@@ -482,20 +524,20 @@ impl<'p, 'v> Collections<'p, 'v> {
                     e.attr.as_str()
                 };
                 let value = Rec::new(self.need("edges"))
-                    .field("from", || s(&from.name))
-                    .field("to", || s(&to.name))
-                    .field("kind", || s(kind))
-                    .field("interface", || s(&e.flows))
-                    .field("attr", || s(attr))
-                    .field("from_namespace", || s(&from.namespace))
-                    .field("to_namespace", || s(&to.namespace))
-                    .value();
-                Some(Element {
+                    .field("from", || self.names(e.from)[0].clone())
+                    .field("to", || self.names(e.to)[0].clone())
+                    .field("kind", || strs.get(kind))
+                    .field("interface", || strs.get(&e.flows))
+                    .field("attr", || strs.get(attr))
+                    .field("from_namespace", || self.names(e.from)[1].clone())
+                    .field("to_namespace", || self.names(e.to)[1].clone())
+                    .fields();
+                Some(Element::new(
                     value,
                     span,
-                    subject: SubjectRef::Edge(&from.name, &to.name),
-                    rules: u64::MAX,
-                })
+                    SubjectRef::Edge(&from.name, &to.name),
+                    u64::MAX,
+                ))
             })
             .collect()
     }
@@ -505,7 +547,7 @@ impl<'p, 'v> Collections<'p, 'v> {
         let need = self.need("params");
         let mut out = Vec::new();
         let types = self.param_types.get_or_init(|| {
-            let mut types = HashMap::new();
+            let mut types = ParamTypes::default();
             // The first component of a name, as `Platform::component`.
             for c in &p.components {
                 for x in &c.params {
@@ -536,8 +578,8 @@ impl<'p, 'v> Collections<'p, 'v> {
                     _ => Value::None,
                 };
                 let set = i.arg_spans.contains_key(name);
-                out.push(Element {
-                    value: Rec::new(need)
+                out.push(Element::new(
+                    Rec::new(need)
                         .field("instance", || s(&i.name))
                         .field("component", || s(&i.component))
                         .field("namespace", || s(&i.namespace))
@@ -546,15 +588,81 @@ impl<'p, 'v> Collections<'p, 'v> {
                         .field("secret", || Value::Bool(secret))
                         .field("set", || Value::Bool(set))
                         .field("value", || value)
-                        .value(),
-                    span: i.arg_spans.get(name).copied().unwrap_or(i.span),
-                    subject: SubjectRef::Param(&i.name, name),
+                        .fields(),
+                    i.arg_spans.get(name).copied().unwrap_or(i.span),
+                    SubjectRef::Param(&i.name, name),
                     rules,
-                });
+                ));
             }
         }
         out
     }
+}
+
+/// The values of the facts of the instances of one chunk, each made once:
+/// instances of one component mostly have the same images and the same
+/// `resources` and `persistence` blocks, which their records then share
+/// (and the memo of a condition that reads them compares by pointer).
+#[derive(Default)]
+struct SharedFacts {
+    images: FastMap<Vec<String>, Value>,
+    resources: FastMap<Vec<facts::Resources>, Value>,
+    persistence: FastMap<Vec<(String, bool)>, Value>,
+}
+
+impl SharedFacts {
+    /// The `images` field: the image references.
+    fn images(&mut self, images: Vec<String>) -> Value {
+        shared(&mut self.images, images, |images| {
+            strings(images.iter().map(String::as_str))
+        })
+    }
+
+    /// The `resources` field: a record per `resources` block.
+    fn resources(&mut self, resources: Vec<facts::Resources>) -> Value {
+        shared(&mut self.resources, resources, |resources| {
+            Value::list(
+                resources
+                    .iter()
+                    .map(|r| {
+                        record(vec![
+                            ("path", s(&r.path)),
+                            ("requests", Value::Bool(r.requests)),
+                            ("limits", Value::Bool(r.limits)),
+                        ])
+                    })
+                    .collect(),
+            )
+        })
+    }
+
+    /// The `persistence` field: a record per `persistence` switch.
+    fn persistence(&mut self, persistence: Vec<(String, bool)>) -> Value {
+        shared(&mut self.persistence, persistence, |persistence| {
+            Value::list(
+                persistence
+                    .iter()
+                    .map(|(path, on)| {
+                        record(vec![("path", s(path)), ("enabled", Value::Bool(*on))])
+                    })
+                    .collect(),
+            )
+        })
+    }
+}
+
+/// The value `make` gives for `key`, made once per distinct key.
+fn shared<K: Eq + std::hash::Hash>(
+    made: &mut FastMap<K, Value>,
+    key: K,
+    make: impl FnOnce(&K) -> Value,
+) -> Value {
+    if let Some(v) = made.get(&key) {
+        return v.clone();
+    }
+    let v = make(&key);
+    made.insert(key, v.clone());
+    v
 }
 
 /// The instance's parameters as the `params` record: every field of
@@ -612,7 +720,7 @@ mod tests {
             let elements = cs.chunk(name, 0..p.instances.len()).unwrap();
             assert!(!elements.is_empty(), "the quickstart has {name}");
             for el in elements {
-                let Value::Map(m) = &el.value else {
+                let Value::Map(m) = el.record() else {
                     panic!("{name}: not a record")
                 };
                 let got: Vec<&String> = m.keys().collect();
@@ -632,7 +740,7 @@ mod tests {
         let need: Need = Some(["name".to_string()].into_iter().collect());
         let cs = Collections::new(p, g, &none, [("instances", need)].into_iter().collect());
         for el in cs.chunk("instances", 0..p.instances.len()).unwrap() {
-            let Value::Map(m) = &el.value else { panic!() };
+            let Value::Map(m) = el.record() else { panic!() };
             assert_eq!(m.keys().collect::<Vec<_>>(), ["name"]);
         }
     }

@@ -11,7 +11,7 @@ use platc_sema::{Instance, Value};
 use serde_json::Value as Json;
 
 /// A `resources` block: whether it sets requests and limits.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) struct Resources {
     pub path: String,
     pub requests: bool,
@@ -34,6 +34,8 @@ trait Node: Sized {
     /// Calls `f` on each entry of a map, in order; false when not a map.
     fn for_each_entry<'a>(&'a self, f: impl FnMut(&'a str, &'a Self)) -> bool;
     fn is_map(&self) -> bool;
+    /// A map or a list: something that may hold facts below it.
+    fn is_container(&self) -> bool;
     fn items(&self) -> Option<&[Self]>;
     /// A non-empty string, or a number as text.
     fn text(&self) -> Option<String>;
@@ -53,6 +55,9 @@ impl Node for Json {
     }
     fn is_map(&self) -> bool {
         self.is_object()
+    }
+    fn is_container(&self) -> bool {
+        matches!(self, Json::Object(_) | Json::Array(_))
     }
     fn items(&self) -> Option<&[Self]> {
         match self {
@@ -87,6 +92,9 @@ impl Node for Value {
     }
     fn is_map(&self) -> bool {
         matches!(self, Value::Map(_))
+    }
+    fn is_container(&self) -> bool {
+        matches!(self, Value::Map(_) | Value::List(_))
     }
     fn items(&self) -> Option<&[Self]> {
         match self {
@@ -139,8 +147,7 @@ impl Facts {
         }
         for r in &inst.resources {
             // The body's entries as a map's: walked where they are.
-            let object = format!("{}/{}", r.kind, r.object_name);
-            let mut path = vec![Seg::Key(&object)];
+            let mut path = vec![Seg::Object(&r.kind, &r.object_name)];
             for (k, child) in &r.body {
                 f.entry(k, child, &mut path, 0);
             }
@@ -178,6 +185,13 @@ impl Facts {
         path: &mut Vec<Seg<'a>>,
         depth: usize,
     ) {
+        // A scalar holds nothing below it, and is a fact only as an image.
+        if !child.is_container() {
+            if k == "image" {
+                self.images.extend(child.text());
+            }
+            return;
+        }
         path.push(Seg::Key(k));
         match k {
             "image" => {
@@ -215,6 +229,8 @@ impl Facts {
 enum Seg<'a> {
     Key(&'a str),
     Index(usize),
+    /// An object of the instance, by kind and name: the key `KIND/NAME`.
+    Object(&'a str, &'a str),
 }
 
 /// `a.b[0].c`: built only for what is reported.
@@ -229,6 +245,14 @@ fn dotted(path: &[Seg]) -> String {
                 out.push_str(k);
             }
             Seg::Index(n) => out.push_str(&format!("[{n}]")),
+            Seg::Object(kind, name) => {
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                out.push_str(kind);
+                out.push('/');
+                out.push_str(name);
+            }
         }
     }
     out

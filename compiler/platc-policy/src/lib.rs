@@ -17,6 +17,7 @@
 pub mod audit;
 mod collections;
 mod facts;
+mod memo;
 
 use platc_diag::{Diagnostic, Label, Severity, Span};
 use platc_graph::PlatformGraph;
@@ -72,16 +73,33 @@ pub fn evaluate(
     graph: &PlatformGraph,
     user_values: &UserValues<'_>,
 ) -> Evaluation {
-    evaluate_with(platform, graph, user_values, true)
+    evaluate_with(platform, graph, user_values, Paths::FAST)
 }
 
-/// [`evaluate`], settling parameters by their declarations
-/// ([`param_masks`]) or not: the result is the same (a test checks it).
+/// Which of the fast paths of [`evaluate`] to take: each gives the result
+/// of the general path (tests check it).
+#[derive(Clone, Copy)]
+struct Paths {
+    /// Settle parameters by their declarations ([`param_masks`]).
+    settle_params: bool,
+    /// Evaluate a condition once per distinct value of the fields it reads
+    /// ([`memo`]).
+    memoize_conditions: bool,
+}
+
+impl Paths {
+    const FAST: Paths = Paths {
+        settle_params: true,
+        memoize_conditions: true,
+    };
+}
+
+/// [`evaluate`], by the fast paths `paths` asks for.
 fn evaluate_with(
     platform: &Platform,
     graph: &PlatformGraph,
     user_values: &UserValues<'_>,
-    settle_params: bool,
+    paths: Paths,
 ) -> Evaluation {
     let mut out = Evaluation {
         environment: platform.environment.clone(),
@@ -154,7 +172,9 @@ fn evaluate_with(
         .filter(|&(pi, ri)| platform.policies[pi].rules[ri].collection == "params")
         .collect();
     let mut built = collections::Collections::new(platform, graph, user_values, needs);
-    if let Some(masks) = param_masks(platform, &param_rules, &pvalue).filter(|_| settle_params) {
+    if let Some(masks) =
+        param_masks(platform, &param_rules, &pvalue).filter(|_| paths.settle_params)
+    {
         built = built.with_param_masks(masks);
     }
     // Collection by collection, in the order of first use: each is built
@@ -187,7 +207,12 @@ fn evaluate_with(
         );
     }
     let results = platc_diag::par::map(&chunks, |(key, range)| {
-        evaluate_chunk(platform, &in_force, &built, &pvalue, key, range.clone())
+        let chunk = Chunk {
+            key,
+            range: range.clone(),
+            memoize_conditions: paths.memoize_conditions,
+        };
+        evaluate_chunk(platform, &in_force, &built, &pvalue, chunk)
     });
     // (policy, rule, chunk, element) of each finding, to restore the order
     // of policies, then elements.
@@ -222,18 +247,28 @@ struct ChunkResult {
     errors: Vec<((usize, usize, usize), Diagnostic)>,
 }
 
-/// Evaluates every active rule over `key` on the elements of the
-/// instances in `range`.
+/// A part of one collection that [`evaluate_chunk`] evaluates.
+struct Chunk {
+    /// The collection.
+    key: &'static str,
+    /// Its units (instances, edges) in the chunk.
+    range: std::ops::Range<usize>,
+    /// Whether conditions are memoized ([`memo`]).
+    memoize_conditions: bool,
+}
+
+/// Evaluates every active rule over the collection of `chunk` on its
+/// elements.
 fn evaluate_chunk(
     platform: &Platform,
     in_force: &[(usize, usize)],
     built: &collections::Collections<'_, '_>,
     pvalue: &platc_sema::Value,
-    key: &'static str,
-    range: std::ops::Range<usize>,
+    chunk: Chunk,
 ) -> ChunkResult {
     let mut out = ChunkResult::default();
-    let Some(elements) = built.chunk(key, range) else {
+    let key = chunk.key;
+    let Some(elements) = built.chunk(key, chunk.range) else {
         return out;
     };
     // The index of each rule among the rules over the collection: its bit
@@ -248,11 +283,12 @@ fn evaluate_chunk(
         let code = platc_diag::intern_code(&policy.code);
         let bit = 1u64.checked_shl(k).unwrap_or(0);
         k += 1;
+        let mut condition = memo::Condition::new(rule, chunk.memoize_conditions);
         for (ei, el) in elements.iter().enumerate() {
             if bit != 0 && el.rules & bit == 0 {
                 continue;
             }
-            let holds = match holds(rule, el, pvalue) {
+            let holds = match condition.holds(el, pvalue) {
                 Ok(b) => b,
                 Err(d) => {
                     out.errors.push(((pi, ri, ei), *d));
@@ -263,7 +299,7 @@ fn evaluate_chunk(
                 continue;
             }
             let text = |e: &platc_sema::rule::RuleExpr| -> Result<String, Box<Diagnostic>> {
-                match e.eval(&rule.var, &el.value, pvalue)? {
+                match e.eval(&rule.var, el.record(), pvalue)? {
                     platc_sema::Value::Str(s) => Ok(s.to_string()),
                     v => Ok(v.interpolate().unwrap_or_default()),
                 }
@@ -345,7 +381,7 @@ fn param_masks<'p>(
     if leading.iter().any(|(_, ops)| ops.is_empty()) {
         return None;
     }
-    let mut masks = collections::ParamMasks::new();
+    let mut masks = collections::ParamMasks::default();
     for c in &platform.components {
         for x in &c.params {
             let declaration = Value::map(
@@ -390,7 +426,7 @@ fn holds(
         return Ok(true);
     };
     Ok(matches!(
-        filter.eval(&rule.var, &el.value, platform)?,
+        filter.eval(&rule.var, el.record(), platform)?,
         platc_sema::Value::Bool(true)
     ))
 }
@@ -498,6 +534,90 @@ fn policy_platform_value(platform: &Platform) -> platc_sema::Value {
 
 #[cfg(test)]
 mod tests {
+    /// Memoized conditions give the findings and errors of conditions
+    /// evaluated element by element, in the same order: with failing
+    /// policies over every collection (built-in and the platform's own),
+    /// waivers that apply and expired ones, and a condition whose
+    /// evaluation fails (for the images a values file adds), on the base
+    /// platform and under each environment.
+    #[test]
+    fn memoized_conditions_give_the_same_findings() {
+        let src = format!(
+            "{}\n{}",
+            include_str!("../../../examples/quickstart/main.plat"),
+            r#"
+policy all_edges severity warn code "P0011" {
+  for e in edges where e.kind != "observes" && e.from_namespace == e.to_namespace
+    fail e "${e.from} -> ${e.to} (${e.kind})"
+    help "of ${e.interface}"
+}
+
+policy private_endpoints severity warn code "P0012" {
+  for e in exposes where !e.public || e.auth != none
+    fail e "${e.instance}.${e.name} on ${e.host}"
+}
+
+policy some_images severity warn code "P0013" {
+  for i in instances where len(i.images) > 0 && !contains(i.provides, "NoSuchThing")
+    fail i "${i.name}: ${join(i.images, ", ")}"
+}
+
+policy many_images severity warn code "P0014" {
+  for i in instances where len(i.images) > 4 && pad_left("x", 2, i.images[0]) != ""
+    fail i "${i.name}"
+}
+
+policy every_secret severity warn code "P0015" {
+  for s in secrets where s.source != "template"
+    fail s "${s.name} from ${s.source}"
+}
+
+allow all_edges for orchestrator -> metadb reason "waived"
+allow all_edges for orchestrator reason "expired" until 2020-01-01
+allow private_endpoints for sso.web reason "the sign-in endpoint"
+allow some_images for lake reason "waived"
+"#
+        );
+        let c = platc_driver::check_source("main.plat", &src, &platc_driver::Options::default());
+        assert!(!c.has_errors(), "{:#?}", c.diagnostics);
+        // Five more images for some instances: `many_images` fails to
+        // evaluate for them.
+        let images = serde_json::json!({
+            "a": { "image": "a:1" }, "b": { "image": "b:1" }, "c": { "image": "c:1" },
+            "d": { "image": "d:1" }, "e": { "image": "e:1" },
+        });
+        let values = |i: &platc_sema::Instance| {
+            if i.name.len().is_multiple_of(2) {
+                vec![&images]
+            } else {
+                Vec::new()
+            }
+        };
+        let general = super::Paths {
+            settle_params: false,
+            memoize_conditions: false,
+        };
+        let mut compared = 0;
+        for p in c.platforms() {
+            let g = platc_graph::build(p).expect("no cycle");
+            let fast = super::evaluate_with(p, &g, &values, super::Paths::FAST);
+            let slow = super::evaluate_with(p, &g, &values, general);
+            assert_eq!(
+                format!("{:?}", fast.findings),
+                format!("{:?}", slow.findings)
+            );
+            assert_eq!(format!("{:?}", fast.errors), format!("{:?}", slow.errors));
+            assert!(fast.errors.iter().any(|d| d.message.contains("pad_left")));
+            for code in ["P0011", "P0012", "P0013", "P0015"] {
+                assert!(fast.findings.iter().any(|f| f.code == code), "{code}");
+            }
+            assert!(fast.findings.iter().any(|f| f.waived_by.is_some()));
+            assert!(fast.findings.iter().any(|f| f.expired_waiver.is_some()));
+            compared += fast.findings.len();
+        }
+        assert!(compared > 20, "{compared} findings compared");
+    }
+
     /// Settling parameters by their declarations changes what is built,
     /// never what is found.
     #[test]
@@ -522,7 +642,11 @@ policy named_values severity warn code "P0002" {
         let g = c.graph.as_ref().expect("and has a graph");
         let none = |_: &platc_sema::Instance| Vec::new();
         let found = |settle: bool| -> Vec<(String, platc_diag::Span)> {
-            let e = super::evaluate_with(p, g, &none, settle);
+            let paths = super::Paths {
+                settle_params: settle,
+                memoize_conditions: false,
+            };
+            let e = super::evaluate_with(p, g, &none, paths);
             assert!(e.errors.is_empty(), "{:?}", e.errors);
             e.findings
                 .iter()
