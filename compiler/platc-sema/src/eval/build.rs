@@ -1017,6 +1017,9 @@ impl<'t, 'a> Evaluator<'t, 'a> {
             let Value::List(list) = self.eval(&each.list, env)? else {
                 return None;
             };
+            // The element's variable, bound once and set per element.
+            let mut inner = env.clone();
+            inner.locals.insert(each.var.name.clone(), Value::None);
             for elem in list.iter() {
                 let own = format!("{k8s_name}-{}", r.name.name.replace('_', "-"));
                 let (name, ns, key) = match elem {
@@ -1032,9 +1035,10 @@ impl<'t, 'a> Evaluator<'t, 'a> {
                     }
                     _ => (own, namespace.to_string(), None),
                 };
-                let mut env = env.clone();
-                env.locals.insert(each.var.name.clone(), elem.clone());
-                if let Some(mut res) = self.resource_ir(r, &env, &name, &ns, None)? {
+                if let Some(slot) = inner.locals.get_mut(each.var.name.as_str()) {
+                    *slot = elem.clone();
+                }
+                if let Some(mut res) = self.resource_ir(r, &inner, &name, &ns, None)? {
                     res.each = Some(key.unwrap_or_else(|| res.object_name.clone()));
                     out.push(res);
                 }

@@ -204,12 +204,18 @@ impl Evaluator<'_, '_> {
                 _ => return None,
             }
         };
+        // The variables are bound once; each element then replaces their
+        // values (no copy of their names per element).
         let mut inner = env.clone();
+        inner.locals.insert(c.var.name.clone(), Value::None);
+        if let Some(kv) = &c.key_var {
+            inner.locals.insert(kv.name.clone(), Value::None);
+        }
         let mut list = Vec::new();
         let mut map = BTreeMap::new();
         for (k, v) in items {
             if let Some(kv) = &c.key_var {
-                inner.locals.insert(kv.name.clone(), k);
+                set_local(&mut inner, &kv.name, k);
             }
             let kept = match (&v, &observed, env.self_inst) {
                 (Value::Instance(j), Some(o), Some(from)) if j.0 as usize != from => {
@@ -217,7 +223,7 @@ impl Evaluator<'_, '_> {
                 }
                 _ => None,
             };
-            inner.locals.insert(c.var.name.clone(), v);
+            set_local(&mut inner, &c.var.name, v);
             if let Some(f) = &c.filter {
                 match self.eval(f, &inner)? {
                     Value::Bool(true) => {}
@@ -249,5 +255,12 @@ impl Evaluator<'_, '_> {
         } else {
             Value::list(list)
         })
+    }
+}
+
+/// Sets local `name`, bound already, to `v`.
+fn set_local(env: &mut Env, name: &str, v: Value) {
+    if let Some(slot) = env.locals.get_mut(name) {
+        *slot = v;
     }
 }
