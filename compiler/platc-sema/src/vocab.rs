@@ -43,19 +43,26 @@ pub(crate) fn describe_pattern(pattern: &str) -> Option<(&'static str, &'static 
     })
 }
 
-/// `string` constrained by one of the compiler's fixed patterns.
+/// `string` constrained by one of the compiler's fixed patterns. The
+/// constraint is made once per pattern and shared, so that its regex (and
+/// the match cache the regex builds on first use) is shared too: a clone
+/// of a regex starts with an empty cache, whose building showed in every
+/// expose block checked.
 pub(crate) fn pattern_ty(pattern: &'static str) -> Ty {
-    Ty::Constrained(
-        Box::new(Ty::String),
-        Arc::new(Constraint::Pattern(cached_regex(pattern).clone())),
-    )
+    use std::sync::{Mutex, OnceLock};
+    static CACHE: OnceLock<Mutex<HashMap<&'static str, Arc<Constraint>>>> = OnceLock::new();
+    let constraint = CACHE
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .entry(pattern)
+        .or_insert_with(|| Arc::new(Constraint::Pattern(cached_regex(pattern).clone())))
+        .clone();
+    Ty::Constrained(Box::new(Ty::String), constraint)
 }
 
 pub(crate) fn dns_label_ty() -> Ty {
-    Ty::Constrained(
-        Box::new(Ty::String),
-        Arc::new(Constraint::Pattern(cached_regex(DNS_LABEL).clone())),
-    )
+    pattern_ty(DNS_LABEL)
 }
 
 /// Matches `text` against one of the compiler's own fixed patterns; each is
