@@ -66,7 +66,7 @@ struct ArgsResult<'t, 'a> {
     args: super::FastMap<usize, super::ArgsState>,
     frames: super::FastMap<usize, super::FastMap<&'t str, super::Slot<'a>>>,
     enabled: HashMap<usize, bool>,
-    providers: HashMap<String, Vec<usize>>,
+    providers: HashMap<String, super::Providers>,
     diagnostics: Vec<Diagnostic>,
     observes: Vec<(usize, usize, String, Span)>,
 }

@@ -118,7 +118,7 @@ impl Evaluator<'_, '_> {
     fn all(&mut self, call: &ast::Call, env: &Env) -> Option<Value> {
         let (iface, providers) = self.all_providers(call)?;
         let mut out = Vec::with_capacity(providers.len());
-        for j in providers {
+        for &j in providers.iter() {
             if let Some(from) = env.self_inst {
                 if from != j {
                     self.observes.push((from, j, iface.clone(), call.span));
@@ -131,7 +131,7 @@ impl Evaluator<'_, '_> {
 
     /// The interface of an `all(...)` call and its providers, charged,
     /// not observed.
-    fn all_providers(&mut self, call: &ast::Call) -> Option<(String, Vec<usize>)> {
+    fn all_providers(&mut self, call: &ast::Call) -> Option<(String, super::Providers)> {
         let iid = *self.t.all_calls.get(&(call.span.file.0, call.span.start))?;
         let iface = self.t.ifaces[iid.0 as usize].decl.name.name.clone();
         let providers = self.providers(&iface);

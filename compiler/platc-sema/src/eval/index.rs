@@ -97,7 +97,7 @@ impl Evaluator<'_, '_> {
             by_value: FastMap::default(),
             len: providers.len(),
         };
-        for (pos, j) in providers.into_iter().enumerate() {
+        for (pos, &j) in providers.iter().enumerate() {
             if let Value::Str(s) = self.field(Value::Instance(InstId(j as u32)), field, span)? {
                 index.by_value.entry(s).or_default().push(pos);
             }

@@ -48,6 +48,10 @@ pub fn evaluation_budget(instances: usize) -> u64 {
 /// instance numbers and names of the program, not input to defend against).
 type FastMap<K, V> = HashMap<K, V>;
 
+/// The instances that provide an interface for real, in name order
+/// (shared: `all(...)` is read by many instances).
+type Providers = Arc<[usize]>;
+
 /// A secret's keys, each with its source (an environment variable, a
 /// property), shared.
 type SecretKeys = Arc<[(String, String)]>;
@@ -103,7 +107,7 @@ pub(crate) struct Evaluator<'t, 'a> {
     observes: Vec<(usize, usize, String, Span)>,
     /// The instances that provide each interface for real, by name: what
     /// `all(...)` gives and what meets a `requires` (computed once).
-    providers_memo: HashMap<String, Vec<usize>>,
+    providers_memo: HashMap<String, Providers>,
     /// Where instance `from` refers to instance `to` (the first place).
     ref_spans: HashMap<(usize, usize), Span>,
     /// `secret_name` reads across namespaces already reported.
@@ -138,6 +142,8 @@ pub(crate) struct Evaluator<'t, 'a> {
     /// Whether each `provides` of each instance is in effect, by
     /// (instance, position of the declaration): computed once.
     provides_active_memo: FastMap<(usize, usize), Option<bool>>,
+    /// The same for each `requires`.
+    requires_active_memo: FastMap<(usize, usize), Option<bool>>,
 }
 
 /// What [`Evaluator::field_decl`] finds of a field a component provides.
@@ -161,7 +167,7 @@ struct Frozen<'t, 'a> {
     frames: FastMap<usize, FastMap<&'t str, Slot<'a>>>,
     args: FastMap<usize, ArgsState>,
     enabled: HashMap<usize, bool>,
-    providers: HashMap<String, Vec<usize>>,
+    providers: HashMap<String, Providers>,
     sources: HashMap<u32, std::sync::Arc<[crate::ValueSource]>>,
     platform: Option<Value>,
     ref_spans: HashMap<(usize, usize), Span>,
@@ -241,6 +247,7 @@ impl<'t, 'a> Evaluator<'t, 'a> {
             k8s_name_memo: Vec::new(),
             field_decl_memo: FastMap::default(),
             provides_active_memo: FastMap::default(),
+            requires_active_memo: FastMap::default(),
             field_index: HashMap::default(),
         }
     }

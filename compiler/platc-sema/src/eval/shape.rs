@@ -27,7 +27,7 @@ impl Evaluator<'_, '_> {
 
     /// The instances switched on that provide `iface` for real, in the
     /// order of their names (memoised).
-    pub(super) fn providers(&mut self, iface: &str) -> Vec<usize> {
+    pub(super) fn providers(&mut self, iface: &str) -> super::Providers {
         if let Some(v) = self
             .providers_memo
             .get(iface)
@@ -57,6 +57,7 @@ impl Evaluator<'_, '_> {
                 out.push(j);
             }
         }
+        let out: super::Providers = out.into();
         self.providers_memo.insert(iface.to_string(), out.clone());
         out
     }
@@ -90,9 +91,14 @@ impl Evaluator<'_, '_> {
 
     /// Whether `requires` declaration `r` applies to instance `i`.
     pub(super) fn requires_active(&mut self, i: usize, r: usize) -> Option<bool> {
+        if let Some(&b) = self.requires_active_memo.get(&(i, r)) {
+            return b;
+        }
         let comp = self.t.instances[i].2?;
         let cond = self.t.comps[comp.0 as usize].decl.requires[r].cond.as_ref();
-        self.member_cond_holds(i, cond)
+        let b = self.member_cond_holds(i, cond);
+        self.requires_active_memo.insert((i, r), b);
+        b
     }
 
     /// The `if` of a component member, for instance `i` (no condition:
