@@ -32,38 +32,36 @@ pub fn document(built: &Platform, platforms: &[&Platform], evaluations: &[&Evalu
             }
         }
     }
-    let endpoints: Vec<Value> = built
-        .instances
-        .iter()
-        .flat_map(|i| {
-            let routes = &routes;
-            i.exposes.iter().map(move |e| {
-                let key = format!("{}.{}", i.name, e.name);
-                let served_by = routes.get(key.as_str()).cloned().unwrap_or_default();
-                let mut endpoint = json!({
-                    "instance": i.name,
-                    "endpoint": e.name,
-                    "namespace": i.namespace,
-                    "component": i.component,
-                    "host": e.host,
-                    "path": e.path,
-                    "url": format!("{}://{}{}", if e.tls { "https" } else { "http" }, e.host, e.path),
-                    "auth": e.auth,
-                    "tls": e.tls,
-                    "audit": e.audit,
-                    "public": e.public,
-                    "service": e.service,
-                    "port": e.port,
-                });
-                // Moved in last (`json!` would copy the list through serde).
-                endpoint
-                    .as_object_mut()
-                    .expect("an object")
-                    .insert("served_by".into(), Value::Array(served_by));
-                endpoint
-            })
-        })
-        .collect();
+    // Each endpoint's routes are moved into it, not copied: an endpoint is
+    // named once (`instance.expose` is unique in a checked platform).
+    let mut endpoints: Vec<Value> = Vec::new();
+    for i in &built.instances {
+        for e in &i.exposes {
+            let key = format!("{}.{}", i.name, e.name);
+            let served_by = routes.remove(key.as_str()).unwrap_or_default();
+            let mut endpoint = json!({
+                "instance": i.name,
+                "endpoint": e.name,
+                "namespace": i.namespace,
+                "component": i.component,
+                "host": e.host,
+                "path": e.path,
+                "url": format!("{}://{}{}", if e.tls { "https" } else { "http" }, e.host, e.path),
+                "auth": e.auth,
+                "tls": e.tls,
+                "audit": e.audit,
+                "public": e.public,
+                "service": e.service,
+                "port": e.port,
+            });
+            // Moved in last (`json!` would copy the list through serde).
+            endpoint
+                .as_object_mut()
+                .expect("an object")
+                .insert("served_by".into(), Value::Array(served_by));
+            endpoints.push(endpoint);
+        }
+    }
     let env_name = |e: &Evaluation| e.environment.clone();
     let policies: Vec<Value> = built
         .policies
