@@ -895,7 +895,7 @@ impl<'t, 'a> Evaluator<'t, 'a> {
         });
         Some(crate::Instance {
             name: decl.name.name.clone(),
-            k8s_name: decl.name.name.replace('_', "-"),
+            k8s_name: self.k8s_name(i).to_string(),
             component: cdecl.name.name.clone(),
             namespace,
             chart,
@@ -1000,7 +1000,7 @@ impl<'t, 'a> Evaluator<'t, 'a> {
         namespace: &str,
         env: &Env,
     ) -> Option<Vec<crate::Resource>> {
-        let k8s_name = self.t.instances[i].0.name.name.replace('_', "-");
+        let k8s_name = self.k8s_name(i);
         let mut out = Vec::new();
         for r in cdecl.resources.iter().filter(|r| !r.route) {
             let Some(each) = &r.each else {
@@ -1035,9 +1035,7 @@ impl<'t, 'a> Evaluator<'t, 'a> {
                     }
                     _ => (own, namespace.to_string(), None),
                 };
-                if let Some(slot) = inner.locals.get_mut(each.var.name.as_str()) {
-                    *slot = elem.clone();
-                }
+                inner.set_local(&each.var.name, elem.clone());
                 if let Some(mut res) = self.resource_ir(r, &inner, &name, &ns, None)? {
                     res.each = Some(key.unwrap_or_else(|| res.object_name.clone()));
                     out.push(res);

@@ -215,7 +215,7 @@ impl Evaluator<'_, '_> {
         let mut map = BTreeMap::new();
         for (k, v) in items {
             if let Some(kv) = &c.key_var {
-                set_local(&mut inner, &kv.name, k);
+                inner.set_local(&kv.name, k);
             }
             let kept = match (&v, &observed, env.self_inst) {
                 (Value::Instance(j), Some(o), Some(from)) if j.0 as usize != from => {
@@ -223,7 +223,7 @@ impl Evaluator<'_, '_> {
                 }
                 _ => None,
             };
-            set_local(&mut inner, &c.var.name, v);
+            inner.set_local(&c.var.name, v);
             if let Some(f) = &c.filter {
                 match self.eval(f, &inner)? {
                     Value::Bool(true) => {}
@@ -255,12 +255,5 @@ impl Evaluator<'_, '_> {
         } else {
             Value::list(list)
         })
-    }
-}
-
-/// Sets local `name`, bound already, to `v`.
-fn set_local(env: &mut Env, name: &str, v: Value) {
-    if let Some(slot) = env.locals.get_mut(name) {
-        *slot = v;
     }
 }

@@ -77,6 +77,16 @@ struct Env {
     reader: Option<usize>,
 }
 
+impl Env {
+    /// Sets local `name`, bound already, to `v` (a loop binds its variable
+    /// once and sets it per element, without copying its name).
+    fn set_local(&mut self, name: &str, v: Value) {
+        if let Some(slot) = self.locals.get_mut(name) {
+            *slot = v;
+        }
+    }
+}
+
 enum ArgsState {
     Visiting,
     Done(Option<Arc<BTreeMap<String, Value>>>),
@@ -527,11 +537,12 @@ impl<'t, 'a> Evaluator<'t, 'a> {
                 _ => None,
             },
         };
-        if self.namespace_memo.len() <= i {
-            self.namespace_memo
-                .resize(self.t.instances.len().max(i + 1), None);
-        }
-        self.namespace_memo[i] = Some(ns.clone());
+        remember(
+            &mut self.namespace_memo,
+            self.t.instances.len(),
+            i,
+            ns.clone(),
+        );
         ns
     }
 
@@ -1071,11 +1082,12 @@ impl<'t, 'a> Evaluator<'t, 'a> {
             return name.clone();
         }
         let name: crate::value::Str = self.t.instances[i].0.name.name.replace('_', "-").into();
-        if self.k8s_name_memo.len() <= i {
-            self.k8s_name_memo
-                .resize(self.t.instances.len().max(i + 1), None);
-        }
-        self.k8s_name_memo[i] = Some(name.clone());
+        remember(
+            &mut self.k8s_name_memo,
+            self.t.instances.len(),
+            i,
+            name.clone(),
+        );
         name
     }
 
@@ -1216,6 +1228,15 @@ impl<'t, 'a> Evaluator<'t, 'a> {
             }
         })
     }
+}
+
+/// Stores `v` for instance `i` in a memo indexed by instance, sized for
+/// the program's `instances` on first use.
+fn remember<T: Clone>(memo: &mut Vec<Option<T>>, instances: usize, i: usize, v: T) {
+    if memo.len() <= i {
+        memo.resize(instances.max(i + 1), None);
+    }
+    memo[i] = Some(v);
 }
 
 fn as_float(v: &Value) -> Option<f64> {
