@@ -4,33 +4,11 @@
 //! same syntax tree (spans aside) and the same comments. Files with syntax
 //! errors must be refused, never formatted. Nothing is rewritten on disk.
 
-use std::path::{Path, PathBuf};
+mod common;
 
+use common::{repo, walk};
 use platc_diag::FileId;
 use platc_syntax::fmt::{comment_texts, fingerprint, format, FormatError};
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn walk(dir: &Path, ext: &str, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    let mut entries: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
-    entries.sort();
-    for p in entries {
-        let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        if name.starts_with('.') || name == "target" {
-            continue;
-        }
-        if p.is_dir() {
-            walk(&p, ext, out);
-        } else if p.extension().is_some_and(|e| e == ext) {
-            out.push(p);
-        }
-    }
-}
 
 /// Checks one text; `Err` says what went wrong.
 fn check(text: &str) -> Result<bool, String> {
