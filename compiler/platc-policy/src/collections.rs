@@ -562,7 +562,7 @@ impl<'p, 'v> Collections<'p, 'v> {
         for i in insts {
             for (name, v) in i.args.iter() {
                 let rules = self.param_masks.as_ref().map_or(u64::MAX, |m| {
-                    m.get(&(i.component.as_str(), name.as_str()))
+                    m.get(&(i.component.as_str(), &**name))
                         .copied()
                         .unwrap_or(u64::MAX)
                 });
@@ -570,7 +570,7 @@ impl<'p, 'v> Collections<'p, 'v> {
                     continue;
                 }
                 let (ty, secret) = types
-                    .get(&(i.component.as_str(), name.as_str()))
+                    .get(&(i.component.as_str(), &**name))
                     .copied()
                     .unwrap_or(("", false));
                 let value = match v {
@@ -673,7 +673,7 @@ fn params_record(p: &Platform, i: &Instance) -> Value {
         p.policy_param_fields
             .iter()
             .map(|f| {
-                let v = match i.args.get(f) {
+                let v = match i.args.get(f.as_str()) {
                     Some(v) if plain(v) => v.clone(),
                     _ => Value::None,
                 };

@@ -26,7 +26,7 @@ pub(crate) struct Checker<'a> {
     pub waivers: Vec<&'a ast::WaiverDecl>,
     pub scopes: Scopes,
     /// The type of namespaces, built once (its regex keeps a match cache).
-    pub dns_label: Ty,
+    pub dns_label: std::sync::Arc<Ty>,
     /// The evaluation budget of the constants checked while checking (param
     /// defaults, ports, overrides), shared by all of them.
     pub const_budget: u64,
@@ -48,7 +48,7 @@ impl<'a> Checker<'a> {
             policies: vec![],
             waivers: vec![],
             scopes: Scopes::default(),
-            dns_label: dns_label_ty(),
+            dns_label: std::sync::Arc::new(dns_label_ty()),
             const_budget: crate::eval::EVALUATION_BUDGET,
             suggestions_left: 100,
             saw_invalid: false,

@@ -258,9 +258,9 @@ pub struct Instance {
     pub chart: Option<Chart>,
     /// Every parameter's value (defaults filled in), shared with the
     /// evaluation that computed it.
-    pub args: std::sync::Arc<BTreeMap<String, Value>>,
+    pub args: std::sync::Arc<BTreeMap<crate::value::Str, Value>>,
     /// Where the instance sets each parameter it sets (the attribute).
-    pub arg_spans: BTreeMap<String, Span>,
+    pub arg_spans: BTreeMap<crate::value::Str, Span>,
     /// The Helm values the component's values blocks produce: nested
     /// `Value::Map`s, never secrets (those are in `sensitive_values`).
     pub values: BTreeMap<String, Value>,

@@ -21,7 +21,10 @@ pub(crate) enum Global {
 
 pub(crate) struct ParamInfo<'a> {
     pub name: String,
-    pub ty: Ty,
+    /// The name as the key of the instance's args (shared by them all).
+    pub key: crate::value::Str,
+    /// Shared: every instance's argument is checked against it.
+    pub ty: std::sync::Arc<Ty>,
     pub required: bool,
     pub span: Span,
     /// The default, and whether it reads other names (then its value is

@@ -368,7 +368,8 @@ impl Checker<'_> {
                 });
                 params.push(ParamInfo {
                     name: p.name.name.clone(),
-                    ty,
+                    key: p.name.name.as_str().into(),
+                    ty: std::sync::Arc::new(ty),
                     required,
                     span: p.name.span,
                     default,

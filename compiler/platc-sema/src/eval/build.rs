@@ -226,7 +226,7 @@ impl<'t, 'a> Evaluator<'t, 'a> {
                 },
             };
             let sid = Value::Secret(SecretId::whole(i as u32));
-            let Some(Value::Str(secret_name)) = self.field(sid, "secret_name", s.name.span) else {
+            let Some(Value::Str(secret_name)) = self.field(&sid, "secret_name", s.name.span) else {
                 return None;
             };
             secrets.push(crate::Secret {

@@ -98,7 +98,7 @@ impl Evaluator<'_, '_> {
             len: providers.len(),
         };
         for (pos, &j) in providers.iter().enumerate() {
-            if let Value::Str(s) = self.field(Value::Instance(InstId(j as u32)), field, span)? {
+            if let Value::Str(s) = self.field(&Value::Instance(InstId(j as u32)), field, span)? {
                 index.by_value.entry(s).or_default().push(pos);
             }
         }

@@ -62,7 +62,7 @@ enum Slot<'a> {
     Value(Value),
     /// Not computed yet: the expression, and the type to check it against
     /// (a default).
-    Pending(&'a ast::Expr, Option<Ty>),
+    Pending(&'a ast::Expr, Option<Arc<Ty>>),
     Visiting,
     Failed,
 }
@@ -89,7 +89,7 @@ impl Env {
 
 enum ArgsState {
     Visiting,
-    Done(Option<Arc<BTreeMap<String, Value>>>),
+    Done(Option<Arc<BTreeMap<crate::value::Str, Value>>>),
 }
 
 pub(crate) struct Evaluator<'t, 'a> {
@@ -549,7 +549,11 @@ impl<'t, 'a> Evaluator<'t, 'a> {
     /// All parameter values of instance `i` (defaults filled in), checked
     /// against their constraints. `None` when something could not be
     /// evaluated (already reported).
-    fn instance_args(&mut self, i: usize, from: Span) -> Option<Arc<BTreeMap<String, Value>>> {
+    fn instance_args(
+        &mut self,
+        i: usize,
+        from: Span,
+    ) -> Option<Arc<BTreeMap<crate::value::Str, Value>>> {
         if let Some(ArgsState::Done(v)) = self.frozen.as_deref().and_then(|f| f.args.get(&i)) {
             return v.clone();
         }
@@ -569,7 +573,7 @@ impl<'t, 'a> Evaluator<'t, 'a> {
         result
     }
 
-    fn compute_args(&mut self, i: usize) -> Option<Arc<BTreeMap<String, Value>>> {
+    fn compute_args(&mut self, i: usize) -> Option<Arc<BTreeMap<crate::value::Str, Value>>> {
         if self.t.on_cycle.contains(&i) {
             return None;
         }
@@ -641,7 +645,7 @@ impl<'t, 'a> Evaluator<'t, 'a> {
         for p in &info.params {
             match self.member(i, &p.name) {
                 Some(Some(v)) => {
-                    out.insert(p.name.clone(), v);
+                    out.insert(p.key.clone(), v);
                 }
                 _ => ok = false,
             }
@@ -817,7 +821,7 @@ impl<'t, 'a> Evaluator<'t, 'a> {
             ExprKind::Field(base, f) => {
                 let b = self.eval(base, env)?;
                 let reader = env.reader.or(env.self_inst);
-                let v = self.field(b.clone(), &f.name, base.span)?;
+                let v = self.field(&b, &f.name, base.span)?;
                 // An optional `secret_name` that is none names no Secret.
                 if let (Value::Instance(InstId(j)), false) = (b, matches!(v, Value::None)) {
                     self.check_secret_name_read(reader, j as usize, &f.name, e.span);
@@ -1012,11 +1016,11 @@ impl<'t, 'a> Evaluator<'t, 'a> {
         None
     }
 
-    fn field(&mut self, b: Value, f: &str, span: Span) -> Option<Value> {
-        match b {
+    fn field(&mut self, b: &Value, f: &str, span: Span) -> Option<Value> {
+        match *b {
             // A record field that is not there is an optional one left out
             // (the checker has made sure of the required ones): `none`.
-            Value::Map(m) => Some(m.get(f).cloned().unwrap_or(Value::None)),
+            Value::Map(ref m) => Some(m.get(f).cloned().unwrap_or(Value::None)),
             Value::Secret(id) => match f {
                 "secret_name" => self.secret_name(id.secret).map(Value::Str),
                 "secret_key" => Some(Value::Str(self.secret_key(id, span)?.into())),

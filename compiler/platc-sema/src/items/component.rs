@@ -58,7 +58,7 @@ impl Checker<'_> {
         let params: Vec<(String, Ty)> = self.tables.comps[id.0 as usize]
             .params
             .iter()
-            .map(|p| (p.name.clone(), p.ty.clone()))
+            .map(|p| (p.name.clone(), Ty::clone(&p.ty)))
             .collect();
         ctx.locals = params.clone();
         // lets, in the order they depend on each other (cycles: E0323)

@@ -60,7 +60,7 @@ impl Checker<'_> {
             if head.name == "platform" {
                 let ty = match field.name.as_str() {
                     "domain" => Ty::String,
-                    "namespace" => self.dns_label.clone(),
+                    "namespace" => Ty::clone(&self.dns_label),
                     other => {
                         self.unknown_field_of(
                             "the platform block",
@@ -84,8 +84,8 @@ impl Checker<'_> {
             };
             let ty = match field.name.as_str() {
                 "namespace" => self.dns_label.clone(),
-                "values_files" => Ty::List(Box::new(Ty::Path)),
-                "enabled" => Ty::Bool,
+                "values_files" => std::sync::Arc::new(Ty::List(Box::new(Ty::Path))),
+                "enabled" => std::sync::Arc::new(Ty::Bool),
                 n => match self.tables.comps[comp.0 as usize]
                     .params
                     .iter()

@@ -93,8 +93,8 @@ impl Checker<'_> {
             seen.push(&a.name);
             let ty = match a.name.name.as_str() {
                 "namespace" => self.dns_label.clone(),
-                "values_files" => Ty::List(Box::new(Ty::Path)),
-                "enabled" => Ty::Bool,
+                "values_files" => std::sync::Arc::new(Ty::List(Box::new(Ty::Path))),
+                "enabled" => std::sync::Arc::new(Ty::Bool),
                 n => match self.tables.comps[comp.0 as usize].param_index.get(n) {
                     Some(&k) => self.tables.comps[comp.0 as usize].params[k].ty.clone(),
                     None => {
