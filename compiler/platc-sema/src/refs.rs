@@ -92,7 +92,9 @@ fn walk(t: &Tables, e: &ast::Expr, bound: &mut Vec<String>, out: &mut Vec<(usize
 pub(crate) type RefMap = BTreeMap<(usize, String), Vec<Reference>>;
 
 /// The references written in the instances themselves, keyed by
-/// (instance, attribute) so that an environment can replace them.
+/// (instance, attribute) so that an environment can replace them. An
+/// attribute that names no instance has no entry (most of them: they are
+/// literals and params).
 pub(crate) fn base_references(t: &Tables) -> RefMap {
     let mut map = RefMap::new();
     for (from, (decl, _, _)) in t.instances.iter().enumerate() {
@@ -105,6 +107,9 @@ pub(crate) fn base_references(t: &Tables) -> RefMap {
         for (attr, value) in attrs.chain(exposes) {
             let mut found = Vec::new();
             named_instances(t, value, &mut found);
+            if found.is_empty() {
+                continue;
+            }
             let refs = found
                 .into_iter()
                 .map(|(to, span)| Reference {
@@ -121,10 +126,17 @@ pub(crate) fn base_references(t: &Tables) -> RefMap {
 }
 
 /// The references of the platform under environment `env`: the base
-/// references, with each overridden attribute's references replaced.
-pub(crate) fn references(t: &Tables, env: Option<&ast::EnvironmentDecl>) -> RefMap {
-    let mut g = base_references(t);
-    let Some(env) = env else { return g };
+/// references (computed once, [`Tables::base_refs`]), with each
+/// overridden attribute's references replaced.
+pub(crate) fn references<'t>(
+    t: &'t Tables,
+    env: Option<&ast::EnvironmentDecl>,
+) -> std::borrow::Cow<'t, RefMap> {
+    let base = t.base_refs.get_or_init(|| base_references(t));
+    let Some(env) = env else {
+        return std::borrow::Cow::Borrowed(base);
+    };
+    let mut g = base.clone();
     for o in &env.overrides {
         let (Some(head), Some(_)) = (o.target.first(), o.target.get(1)) else {
             continue;
@@ -151,7 +163,7 @@ pub(crate) fn references(t: &Tables, env: Option<&ast::EnvironmentDecl>) -> RefM
             .collect();
         g.insert((*from, attr), refs);
     }
-    g
+    std::borrow::Cow::Owned(g)
 }
 
 /// Reports every cycle in the base graph and in each environment's graph
@@ -159,7 +171,8 @@ pub(crate) fn references(t: &Tables, env: Option<&ast::EnvironmentDecl>) -> RefM
 pub(crate) fn check_cycles(t: &Tables, sink: &mut Sink) -> HashSet<usize> {
     let mut on_cycle = HashSet::default();
     let mut reported: BTreeSet<Vec<usize>> = BTreeSet::new();
-    let mut graphs: Vec<(Option<String>, RefMap)> = vec![(None, references(t, None))];
+    let mut graphs: Vec<(Option<String>, std::borrow::Cow<RefMap>)> =
+        vec![(None, references(t, None))];
     for env in &t.environments {
         graphs.push((Some(env.name.name.clone()), references(t, Some(env))));
     }

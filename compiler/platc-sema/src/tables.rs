@@ -72,6 +72,9 @@ pub(crate) struct Tables<'a> {
     pub untyped_args: HashSet<(usize, Span)>,
     /// Instances on a reference cycle (reported): never evaluated.
     pub on_cycle: HashSet<usize>,
+    /// The references written in the instances ([`crate::refs::base_references`]),
+    /// found once for the cycle check and the evaluation.
+    pub base_refs: std::sync::OnceLock<crate::refs::RefMap>,
     /// The interface of each `all(Interface)` call, by the call's span
     /// (file, start).
     pub all_calls: HashMap<(u32, u32), IfaceId>,

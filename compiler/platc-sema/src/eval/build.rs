@@ -91,13 +91,13 @@ impl<'t, 'a> Evaluator<'t, 'a> {
     /// Evaluates every instance and builds the checked platform.
     pub fn platform(&mut self) -> Option<crate::Platform> {
         let mut references: Vec<Vec<crate::Reference>> = vec![Vec::new(); self.t.instances.len()];
-        for refs in crate::refs::references(self.t, self.env).into_values() {
+        for refs in crate::refs::references(self.t, self.env).values() {
             for r in refs {
                 self.ref_spans.entry((r.from, r.to)).or_insert(r.span);
                 let flows = self.flows(r.from, &r.attr);
                 references[r.from].push(crate::Reference {
                     target: self.t.instances[r.to].0.name.name.clone(),
-                    attr: r.attr,
+                    attr: r.attr.clone(),
                     flows,
                     span: r.span,
                 });
@@ -480,11 +480,8 @@ impl<'t, 'a> Evaluator<'t, 'a> {
         let Some(comp) = self.t.instances[i].2 else {
             return "value".into();
         };
-        match self.t.comps[comp.0 as usize]
-            .params
-            .iter()
-            .find(|p| p.name == attr)
-        {
+        let info = &self.t.comps[comp.0 as usize];
+        match info.param_index.get(attr).map(|&k| &info.params[k]) {
             Some(p) => match p.ty.base() {
                 Ty::Optional(t) => match t.base() {
                     t @ (Ty::Component(_) | Ty::Interface(_)) => self.t.ty(t),
