@@ -165,6 +165,38 @@ impl Entries {
         }
     }
 
+    /// The value at `key`, set to `make()` first when there is none (the
+    /// key is copied only then), and whether it was: one search where
+    /// `contains_key`, `insert` and `get_mut` take three.
+    pub fn get_or_insert_with(
+        &mut self,
+        key: &str,
+        make: impl FnOnce() -> Value,
+    ) -> (&mut Value, bool) {
+        // A full vector that is to grow becomes a B-tree first.
+        if let Entries::Small(v) = self {
+            if v.len() >= SMALL && v.binary_search_by(|(k, _)| k.as_str().cmp(key)).is_err() {
+                *self = Entries::Large(std::mem::take(v).into_iter().collect());
+            }
+        }
+        match self {
+            Entries::Small(v) => match v.binary_search_by(|(k, _)| k.as_str().cmp(key)) {
+                Ok(i) => (&mut v[i].1, false),
+                Err(i) => {
+                    v.insert(i, (key.to_string(), make()));
+                    (&mut v[i].1, true)
+                }
+            },
+            Entries::Large(m) => {
+                let inserted = !m.contains_key(key);
+                if inserted {
+                    m.insert(key.to_string(), make());
+                }
+                (m.get_mut(key).expect("present"), inserted)
+            }
+        }
+    }
+
     pub fn len(&self) -> usize {
         match self {
             Entries::Small(v) => v.len(),
@@ -599,6 +631,34 @@ mod tests {
             let map = Map::new(want.clone());
             assert!(map.iter().eq(want.iter()));
             assert_eq!(map.clone().into_entries(), want);
+        }
+    }
+
+    /// `get_or_insert_with` sets a key only when it is absent, calls
+    /// `make` only then, and keeps the map ordered across the switch from a
+    /// vector to a B-tree, as `contains_key`, `insert` and `get_mut` do.
+    #[test]
+    fn get_or_insert_with_inserts_only_what_is_absent() {
+        for n in [1usize, 5, SMALL, SMALL + 1, 200] {
+            let mut ours = Entries::default();
+            let mut want: BTreeMap<String, Value> = BTreeMap::new();
+            // Every key twice, in a scattered order.
+            for round in 0..2 {
+                for i in 0..n {
+                    let k = format!("k{:03}", (i * 37) % n);
+                    let mut called = false;
+                    let (v, inserted) = ours.get_or_insert_with(&k, || {
+                        called = true;
+                        Value::Int(round)
+                    });
+                    let absent = !want.contains_key(&k);
+                    assert_eq!((inserted, called), (absent, absent), "{k} in round {round}");
+                    let expected = want.entry(k).or_insert(Value::Int(round));
+                    assert_eq!(v, expected);
+                }
+            }
+            assert!(ours.iter().eq(want.iter()), "n = {n}");
+            assert_eq!(matches!(ours, Entries::Large(_)), n > SMALL, "n = {n}");
         }
     }
 

@@ -131,11 +131,13 @@ fn place_in_map(root: &mut BTreeMap<String, Value>, keys: &[Key], v: Value) -> R
         root.insert(name.to_string(), v);
         return Ok(());
     };
-    if !root.contains_key(name.as_ref()) {
-        root.insert(name.to_string(), fresh(next));
-    }
-    match root.get_mut(name.as_ref()) {
-        Some(entry @ (Value::Map(_) | Value::List(_))) => place(entry, keys, 1, v),
+    // The key is copied only when it is new.
+    let entry = match root.get_mut(name.as_ref()) {
+        Some(entry) => entry,
+        None => root.entry(name.to_string()).or_insert_with(|| fresh(next)),
+    };
+    match entry {
+        Value::Map(_) | Value::List(_) => place(entry, keys, 1, v),
         _ => Err(Clash::Taken),
     }
 }
@@ -161,19 +163,15 @@ fn place(cur: &mut Value, keys: &[Key], from: usize, v: Value) -> Result<(), Cla
             (Value::Map(m), Key::Name(name)) => {
                 let m = Arc::make_mut(m).entries_mut();
                 if last {
-                    if m.contains_key(name.as_ref()) {
-                        return Err(Clash::Taken);
-                    }
-                    m.insert(name.to_string(), v);
-                    return Ok(());
+                    // `v` goes in only where nothing is set; taken out of
+                    // the closure when it is not called.
+                    let mut v = Some(v);
+                    let (_, inserted) =
+                        m.get_or_insert_with(name, || v.take().expect("called once"));
+                    return if inserted { Ok(()) } else { Err(Clash::Taken) };
                 }
                 // The key is copied only when it is new.
-                if !m.contains_key(name.as_ref()) {
-                    m.insert(name.to_string(), fresh());
-                }
-                let Some(entry) = m.get_mut(name.as_ref()) else {
-                    return Err(Clash::Taken);
-                };
+                let (entry, _) = m.get_or_insert_with(name, fresh);
                 if !matches!(entry, Value::Map(_) | Value::List(_)) {
                     return Err(Clash::Taken);
                 }
