@@ -260,11 +260,7 @@ pub(crate) fn generate_files(files: &ChartFiles) -> Result<(Facts, Vec<String>),
     let (meta, root) = b.chart(files, 0, "", &mut notes)?;
     let (nodes, root) = b.finish(root);
     let nodes = canonical(nodes, root);
-    let facts = Facts {
-        chart: meta.name,
-        version: meta.version,
-        nodes,
-    };
+    let facts = Facts::new(meta.name, meta.version, nodes);
     Ok((facts, notes))
 }
 
@@ -1139,7 +1135,7 @@ pub(crate) fn canonical(mut nodes: Vec<Node>, root: NodeId) -> Vec<Node> {
     // the classes of its children until nothing splits.
     let mut class = vec![usize::MAX; nodes.len()];
     {
-        let mut ids: HashMap<LocalKey<'_>, usize> = HashMap::new();
+        let mut ids: FastMap<LocalKey<'_>, usize> = FastMap::default();
         for &i in &live {
             let n = ids.len();
             class[i] = *ids.entry(LocalKey::of(&nodes[i])).or_insert(n);
@@ -1147,7 +1143,7 @@ pub(crate) fn canonical(mut nodes: Vec<Node>, root: NodeId) -> Vec<Node> {
     }
     let mut count = live.iter().map(|&i| class[i]).max().map_or(0, |m| m + 1);
     loop {
-        let mut ids: HashMap<(usize, Vec<usize>), usize> = HashMap::new();
+        let mut ids: FastMap<(usize, Vec<usize>), usize> = FastMap::default();
         let mut next = class.clone();
         for &i in &live {
             let signature = (
@@ -1210,6 +1206,11 @@ pub(crate) fn canonical(mut nodes: Vec<Node>, root: NodeId) -> Vec<Node> {
         })
         .collect()
 }
+
+/// A hash map with a fast hasher, for the partitions of [`canonical`]: it
+/// runs for every bundled chart the first time a platform uses it, where
+/// SipHash was a third of reading the chart's facts.
+type FastMap<K, V> = HashMap<K, V, foldhash::fast::FixedState>;
 
 /// What a node says itself, for the first partition.
 #[derive(PartialEq, Eq, Hash)]

@@ -588,11 +588,7 @@ fn check_never_panics_on_deep_or_odd_json() {
         f.check(&json!({ "a": odd }));
     }
     // Facts without nodes (not from generate or parse) accept everything.
-    let empty = Facts {
-        chart: String::new(),
-        version: String::new(),
-        nodes: Vec::new(),
-    };
+    let empty = Facts::new(String::new(), String::new(), Vec::new());
     assert!(empty.check(&values).is_empty());
 }
 
@@ -875,4 +871,38 @@ fn keys_templates_read_are_known_and_nothing_values_yaml_says_narrows() {
     // A scalar in values.yaml is not turned into a map.
     assert!(!f.knows(&path("port.name")));
     assert!(!f.knows(&path("config.existingSecrets")));
+}
+
+/// The keys' prefix index finds what a binary search over the keys finds,
+/// in every node of every bundled chart: each key, and keys next to it
+/// (a prefix of it, it with a byte added, bytes changed in and past the
+/// first eight, empty, not ASCII).
+#[test]
+fn indexed_children_are_the_listed_children() {
+    let mut looked_up = 0;
+    for (name, version) in crate::bundled_charts() {
+        let f = crate::bundled(name, version).unwrap();
+        for (id, node) in f.nodes.iter().enumerate() {
+            let id = id as crate::tree::NodeId;
+            let mut probes: Vec<String> = vec![String::new(), "é".into(), "\0".into()];
+            for (k, _) in node.keys.iter() {
+                let k: &str = k;
+                probes.push(k.to_string());
+                probes.push(format!("{k}\0"));
+                probes.push(format!("{k}z"));
+                probes.push(k.chars().rev().collect());
+                for n in [1, 7, 8, 9] {
+                    if let Some((i, _)) = k.char_indices().nth(n) {
+                        probes.push(k[..i].to_string());
+                        probes.push(format!("{}~{}", &k[..i], &k[i..]));
+                    }
+                }
+            }
+            for p in &probes {
+                assert_eq!(f.child(id, p), node.child(p), "{name}: {p:?}");
+                looked_up += 1;
+            }
+        }
+    }
+    assert!(looked_up > 10_000, "{looked_up}");
 }

@@ -465,11 +465,7 @@ impl Parser {
             return Err(format!("block `{label}` is referenced but not written"));
         }
         let nodes = canonical(self.nodes, root);
-        Ok(Facts {
-            chart,
-            version,
-            nodes,
-        })
+        Ok(Facts::new(chart, version, nodes))
     }
 
     /// Closes the nodes at `depth` and deeper: their keys are complete.

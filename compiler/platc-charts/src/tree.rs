@@ -253,6 +253,8 @@ impl Node {
             && self.items.is_none()
     }
 
+    /// The child at `key`, if the node lists it ([`Facts::child`] finds
+    /// the same faster, once the facts are made).
     pub(crate) fn child(&self, key: &str) -> Option<NodeId> {
         self.keys
             .binary_search_by(|(k, _)| k.as_ref().cmp(key))
@@ -273,6 +275,43 @@ pub struct Facts {
     pub(crate) version: String,
     /// Node 0 is the root: the whole values tree.
     pub(crate) nodes: Vec<Node>,
+    /// The nodes' keys by their first bytes, for [`Facts::child`]; made
+    /// from `nodes` by [`Facts::new`].
+    index: KeyIndex,
+}
+
+/// The first eight bytes of each key of each node, as a big-endian number
+/// (zero-padded): numbers order as the keys do wherever they differ, so a
+/// lookup compares numbers and only the key it lands on as a string. (The
+/// keys of a chart's root share few leading bytes; a string comparison for
+/// each step of a binary search was most of the chart checks' lookups.)
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+struct KeyIndex {
+    prefixes: Vec<u64>,
+    /// Where the prefixes of node `i`'s keys start in `prefixes`.
+    starts: Vec<u32>,
+}
+
+/// `key`'s first eight bytes as a big-endian number, zero-padded.
+fn prefix(key: &str) -> u64 {
+    let mut bytes = [0u8; 8];
+    for (b, k) in bytes.iter_mut().zip(key.as_bytes()) {
+        *b = *k;
+    }
+    u64::from_be_bytes(bytes)
+}
+
+impl KeyIndex {
+    fn of(nodes: &[Node]) -> KeyIndex {
+        let mut index = KeyIndex::default();
+        for node in nodes {
+            index.starts.push(index.prefixes.len() as u32);
+            index
+                .prefixes
+                .extend(node.keys.iter().map(|(k, _)| prefix(k)));
+        }
+        index
+    }
 }
 
 /// A path segment that borrows from the values being checked.
@@ -316,6 +355,34 @@ enum Step<V> {
 }
 
 impl Facts {
+    /// The facts of chart `chart` at `version` whose nodes (node 0 the
+    /// root) are `nodes`.
+    pub(crate) fn new(chart: String, version: String, nodes: Vec<Node>) -> Facts {
+        let index = KeyIndex::of(&nodes);
+        Facts {
+            chart,
+            version,
+            nodes,
+            index,
+        }
+    }
+
+    /// The child of node `id` at `key` that it lists, as [`Node::child`]
+    /// finds it: a binary search over the keys' prefixes, then over the
+    /// keys that share the prefix of `key`.
+    pub(crate) fn child(&self, id: NodeId, key: &str) -> Option<NodeId> {
+        let keys = &self.nodes[id as usize].keys;
+        let start = self.index.starts[id as usize] as usize;
+        let prefixes = &self.index.prefixes[start..start + keys.len()];
+        let p = prefix(key);
+        let lo = prefixes.partition_point(|&x| x < p);
+        let hi = lo + prefixes[lo..].partition_point(|&x| x == p);
+        keys[lo..hi]
+            .binary_search_by(|(k, _)| k.as_ref().cmp(key))
+            .ok()
+            .map(|i| keys[lo + i].1)
+    }
+
     /// The chart's name (the `name:` of its Chart.yaml).
     pub fn chart(&self) -> &str {
         &self.chart
@@ -427,7 +494,7 @@ impl Facts {
                         return;
                     }
                     let seg = Some(SegRef::Key(key));
-                    let target = match node.child(key) {
+                    let target = match self.child(id, key) {
                         Some(target) => target,
                         None => match node.other {
                             Other::Node(target) => target,
@@ -512,7 +579,7 @@ impl Facts {
                     if !node.types.allows(Types::OBJECT) {
                         return false;
                     }
-                    match node.child(key) {
+                    match self.child(id, key) {
                         Some(next) => next,
                         None => match node.other {
                             Other::Node(next) => next,

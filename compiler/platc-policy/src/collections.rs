@@ -141,26 +141,57 @@ pub(crate) const PARAM_DECLARATION_FIELDS: [&str; 4] = ["name", "component", "ty
 /// `None` for every field.
 pub(crate) type Need = Option<BTreeSet<String>>;
 
+/// A [`Need`] as [`Rec`] asks it, once for every field of every element:
+/// the few names read, compared with `==` (by length first), not looked up
+/// in a tree of strings; and how many fields a record then holds.
+struct Wanted {
+    /// `None`: every field.
+    names: Option<Box<[Box<str>]>>,
+    /// The most fields a record holds, to make room for them at once.
+    most: usize,
+}
+
+impl Wanted {
+    /// What the rules read of collection `name`.
+    fn of(name: &str, need: Need) -> Wanted {
+        let most = match &need {
+            Some(n) => n.len(),
+            None => platc_sema::rule::collection_fields(name).map_or(0, |f| f.len()),
+        };
+        Wanted {
+            names: need.map(|n| n.into_iter().map(String::into_boxed_str).collect()),
+            most,
+        }
+    }
+
+    /// Whether a rule reads field `name`.
+    fn contains(&self, name: &str) -> bool {
+        self.names
+            .as_ref()
+            .is_none_or(|n| n.iter().any(|x| **x == *name))
+    }
+}
+
 /// A record with only the fields a rule reads: the others are never
 /// computed (a rule that reads none of a costly field, such as an
 /// instance's images, costs nothing for it).
 struct Rec<'n> {
-    need: &'n Need,
+    need: &'n Wanted,
     /// The fields set, each name once.
     fields: Vec<(&'static str, Value)>,
 }
 
 impl<'n> Rec<'n> {
-    fn new(need: &'n Need) -> Self {
+    fn new(need: &'n Wanted) -> Self {
         Rec {
             need,
-            fields: Vec::new(),
+            fields: Vec::with_capacity(need.most),
         }
     }
 
     /// Sets field `name` (each name once) when a rule reads it.
     fn field(&mut self, name: &'static str, f: impl FnOnce() -> Value) -> &mut Self {
-        if self.need.as_ref().is_none_or(|n| n.contains(name)) {
+        if self.need.contains(name) {
             debug_assert!(
                 self.fields.iter().all(|(k, _)| *k != name),
                 "`{name}` set twice"
@@ -168,10 +199,6 @@ impl<'n> Rec<'n> {
             self.fields.push((name, f()));
         }
         self
-    }
-
-    fn wants(&self, name: &str) -> bool {
-        self.need.as_ref().is_none_or(|n| n.contains(name))
     }
 
     fn fields(&mut self) -> Vec<(&'static str, Value)> {
@@ -185,7 +212,7 @@ pub(crate) struct Collections<'p, 'v> {
     platform: &'p Platform,
     graph: &'p PlatformGraph,
     user_values: &'p UserValues<'v>,
-    needs: HashMap<&'static str, Need>,
+    needs: HashMap<&'static str, Wanted>,
     /// Who claims each host and path: built once for the platform, not
     /// once per chunk (that made `exposes` quadratic in the instances).
     claims: std::sync::OnceLock<Claims<'p>>,
@@ -241,7 +268,10 @@ fn record(fields: Vec<(&str, Value)>) -> Value {
     )
 }
 
-static ALL: Need = None;
+static ALL: Wanted = Wanted {
+    names: None,
+    most: 0,
+};
 
 impl<'p, 'v> Collections<'p, 'v> {
     pub fn new(
@@ -254,7 +284,10 @@ impl<'p, 'v> Collections<'p, 'v> {
             platform,
             graph,
             user_values,
-            needs,
+            needs: needs
+                .into_iter()
+                .map(|(k, n)| (k, Wanted::of(k, n)))
+                .collect(),
             claims: std::sync::OnceLock::new(),
             edge_list: std::sync::OnceLock::new(),
             param_types: std::sync::OnceLock::new(),
@@ -317,7 +350,7 @@ impl<'p, 'v> Collections<'p, 'v> {
         &all[i]
     }
 
-    fn need(&self, collection: &str) -> &Need {
+    fn need(&self, collection: &str) -> &Wanted {
         self.needs.get(collection).unwrap_or(&ALL)
     }
 
@@ -325,7 +358,7 @@ impl<'p, 'v> Collections<'p, 'v> {
         let need = self.need("exposes");
         // Who claims each host and path (when a rule asks).
         let empty = Claims::new();
-        let claims = if Rec::new(need).wants("shared_with") {
+        let claims = if need.contains("shared_with") {
             self.claims.get_or_init(|| {
                 let mut claims = Claims::new();
                 for i in &self.platform.instances {
@@ -385,7 +418,7 @@ impl<'p, 'v> Collections<'p, 'v> {
         let need = self.need("instances");
         let wants_facts = ["images", "resources", "persistence"]
             .iter()
-            .any(|f| Rec::new(need).wants(f));
+            .any(|f| need.contains(f));
         let mut shared = SharedFacts::default();
         let mut strs = Strs::default();
         insts
@@ -454,6 +487,7 @@ impl<'p, 'v> Collections<'p, 'v> {
                 readers.entry(id).or_default().push(inst);
             }
         }
+        let need = self.need("secrets");
         p.secrets
             .iter()
             .enumerate()
@@ -466,7 +500,7 @@ impl<'p, 'v> Collections<'p, 'v> {
                     SecretSource::ExternalSecret { .. } => "external_secret",
                     SecretSource::Template { .. } => "template",
                 };
-                let value = Rec::new(self.need("secrets"))
+                let value = Rec::new(need)
                     .field("name", || s(&sec.name))
                     .field("source", || s(source))
                     .field("keys", || strings(sec.keys.iter().map(String::as_str)))
@@ -503,6 +537,7 @@ impl<'p, 'v> Collections<'p, 'v> {
     fn edges(&self, range: std::ops::Range<usize>) -> Vec<Element<'p>> {
         let p = self.platform;
         let all = self.edge_list();
+        let need = self.need("edges");
         let mut strs = Strs::default();
         all[range.start.min(all.len())..range.end.min(all.len())]
             .iter()
@@ -523,7 +558,7 @@ impl<'p, 'v> Collections<'p, 'v> {
                 } else {
                     e.attr.as_str()
                 };
-                let value = Rec::new(self.need("edges"))
+                let value = Rec::new(need)
                     .field("from", || self.names(e.from)[0].clone())
                     .field("to", || self.names(e.to)[0].clone())
                     .field("kind", || strs.get(kind))
@@ -726,6 +761,32 @@ mod tests {
                 let got: Vec<&String> = m.keys().collect();
                 assert_eq!(got, want.iter().collect::<Vec<_>>(), "{name}");
             }
+        }
+    }
+
+    /// A need asked field by field answers as the set of names it was
+    /// made of, and without one every field is wanted.
+    #[test]
+    fn wanted_fields_are_the_needed_names() {
+        let names = ["from", "to", "kind", "from_namespace", "x"];
+        let need: Need = Some(names.iter().map(|n| n.to_string()).collect());
+        let set = need.clone().unwrap();
+        let wanted = Wanted::of("edges", need);
+        let all = Wanted::of("edges", None);
+        assert_eq!(all.most, 7);
+        for probe in [
+            "from",
+            "fro",
+            "fromx",
+            "to",
+            "to_namespace",
+            "kind",
+            "",
+            "x",
+            "attr",
+        ] {
+            assert_eq!(wanted.contains(probe), set.contains(probe), "{probe}");
+            assert!(all.contains(probe));
         }
     }
 

@@ -126,9 +126,11 @@ impl Node for Value {
 impl Facts {
     pub fn of(inst: &Instance, user: &[&Json]) -> Facts {
         let mut f = Facts::default();
+        // One path for every tree of the instance, with room for the depth
+        // of most (growing it was a reallocation or three per tree).
+        let mut path = Vec::with_capacity(16);
         if user.is_empty() {
             // The values as evaluated: no conversion, no copy.
-            let mut path = Vec::new();
             for (k, child) in &inst.values {
                 f.entry(k, child, &mut path, 0);
             }
@@ -147,7 +149,8 @@ impl Facts {
         }
         for r in &inst.resources {
             // The body's entries as a map's: walked where they are.
-            let mut path = vec![Seg::Object(&r.kind, &r.object_name)];
+            path.clear();
+            path.push(Seg::Object(&r.kind, &r.object_name));
             for (k, child) in &r.body {
                 f.entry(k, child, &mut path, 0);
             }

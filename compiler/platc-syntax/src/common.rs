@@ -11,6 +11,33 @@ use platc_diag::{Diagnostic, Span};
 /// one operand; beyond them later recursive stages could run out of stack.
 pub const MAX_OPERATORS: usize = 256;
 
+/// Whether each byte may be part of a word (`ident_char` of the grammar:
+/// an ASCII letter, a digit or `_`): one load per byte, for the scanner and
+/// the descent parser, which both walk every word of every file.
+const WORD_BYTES: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = c.is_ascii_alphanumeric() || c == b'_';
+        b += 1;
+    }
+    table
+};
+
+/// Whether `b` may be part of a word: an ASCII letter, a digit or `_`.
+pub(crate) fn is_word_byte(b: u8) -> bool {
+    WORD_BYTES[b as usize]
+}
+
+/// Where the run of word bytes starting at `i` ends.
+pub(crate) fn word_end(bytes: &[u8], mut i: usize) -> usize {
+    while i < bytes.len() && is_word_byte(bytes[i]) {
+        i += 1;
+    }
+    i
+}
+
 /// The `///` lines directly above `offset`, joined.
 pub(crate) fn doc_before(text: &str, offset: usize) -> Option<String> {
     // The item must start its line (after indentation). Look back only
@@ -446,6 +473,22 @@ pub(crate) fn apply_prefixes(mut e: Expr, prefixes: Vec<(UnaryOp, Span)>) -> Exp
 
 #[cfg(test)]
 mod tests {
+
+    /// The table of word bytes is the grammar's `ident_char`, byte for byte.
+    #[test]
+    fn word_bytes_are_letters_digits_and_underscore() {
+        for b in 0..=255u8 {
+            assert_eq!(
+                is_word_byte(b),
+                b.is_ascii_alphanumeric() || b == b'_',
+                "{b}"
+            );
+        }
+        assert_eq!(word_end(b"ab_9 c", 0), 4);
+        assert_eq!(word_end(b"ab_9 c", 4), 4);
+        assert_eq!(word_end("é_x".as_bytes(), 0), 0);
+        assert_eq!(word_end(b"xyz", 1), 3);
+    }
     use super::*;
 
     #[test]

@@ -36,6 +36,7 @@
 //! `else if` chains, beyond which it gives up (the scan already refuses
 //! nesting deeper than [`crate::MAX_DEPTH`]).
 
+use std::cell::Cell;
 use std::sync::Arc;
 
 use crate::ast::*;
@@ -87,7 +88,7 @@ fn is_ident_start(b: u8) -> bool {
 }
 
 fn is_ident_char(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b == b'_'
+    common::is_word_byte(b)
 }
 
 /// A component member, by the word(s) it starts with.
@@ -126,6 +127,11 @@ struct Parser<'a> {
     /// Offsets of every `//` in the text, ascending: a span without one
     /// ends where its last token ends (the fast path of `span`).
     slashes: Vec<usize>,
+    /// The start and end of the word [`Self::word_at`] found last: the
+    /// same word is asked for several times (whether an item, a member or
+    /// an operand starts here, then the keyword or name itself), and is
+    /// scanned once.
+    last_word: Cell<(usize, usize)>,
 }
 
 impl<'a> Parser<'a> {
@@ -149,6 +155,7 @@ impl<'a> Parser<'a> {
             depth: 0,
             too_deep: false,
             slashes,
+            last_word: Cell::new((usize::MAX, 0)),
         }
     }
 
@@ -194,16 +201,17 @@ impl<'a> Parser<'a> {
 
     /// The word (`ident_start ~ ident_char*`) at `i`, or "".
     fn word_at(&self, i: usize) -> &'a str {
-        let b = self.b;
-        if i < b.len() && is_ident_start(b[i]) {
-            let mut j = i + 1;
-            while j < b.len() && is_ident_char(b[j]) {
-                j += 1;
-            }
-            &self.text[i..j]
-        } else {
-            ""
+        let (start, end) = self.last_word.get();
+        if start == i {
+            return &self.text[start..end];
         }
+        let b = self.b;
+        if i >= b.len() || !is_ident_start(b[i]) {
+            return "";
+        }
+        let end = common::word_end(b, i + 1);
+        self.last_word.set((i, end));
+        &self.text[i..end]
     }
 
     fn word(&self) -> &'a str {
@@ -2029,6 +2037,33 @@ mod tests {
             assert_eq!(format!("{d:?}"), format!("{p:?}"), "{text:?}");
         }
         descent
+    }
+
+    /// The remembered word is the word scanned afresh, whatever positions
+    /// are asked for and in whatever order (the same one again, the end of
+    /// the text, bytes that start no word, the middle of a word).
+    #[test]
+    fn remembered_words_are_the_words_at_each_position() {
+        let text = "component c_1 {\n  x = if9 (y) \"é\" ab_c\n}";
+        let p = Parser::new(FileId(0), text);
+        let fresh = |i: usize| -> &str {
+            let b = text.as_bytes();
+            if i >= b.len() || !is_ident_start(b[i]) {
+                return "";
+            }
+            let mut j = i + 1;
+            while j < b.len() && (b[j].is_ascii_alphanumeric() || b[j] == b'_') {
+                j += 1;
+            }
+            &text[i..j]
+        };
+        let n = text.len();
+        let order = (0..=n + 1)
+            .chain((0..=n + 1).rev())
+            .chain((0..=n).flat_map(|i| [i, i, (i * 7) % (n + 1)]));
+        for i in order {
+            assert_eq!(p.word_at(i), fresh(i), "at {i}");
+        }
     }
 
     /// Text the grammar accepts, which the descent parser must take.

@@ -13,6 +13,7 @@
 //! in the parser. An `if` whose condition has no branch after it
 //! (`requires X if c`, a comprehension's filter) ends with that condition.
 
+use crate::common;
 use platc_diag::{Diagnostic, FileId, Span};
 
 /// Deepest nesting of brackets, braces and interpolations accepted.
@@ -103,7 +104,8 @@ pub fn scan(file: FileId, text: &str) -> ScanResult {
                     after_else = false;
                     i += 2;
                 }
-                _ => i += 1,
+                // Plain text, up to the next byte that matters here.
+                _ => i = string_run_end(bytes, i + 1),
             }
             continue;
         }
@@ -111,11 +113,9 @@ pub fn scan(file: FileId, text: &str) -> ScanResult {
             item_starts.push(i);
         }
         line_start = false;
-        if b.is_ascii_alphanumeric() || b == b'_' {
+        if common::is_word_byte(b) {
             let start = i;
-            while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
-                i += 1;
-            }
+            i = common::word_end(bytes, i);
             let word = &text[start..i];
             after_type_word = word == "list" || word == "map";
             match word {
@@ -186,7 +186,13 @@ pub fn scan(file: FileId, text: &str) -> ScanResult {
                 in_string = Some(i);
                 i += 1;
             }
-            b' ' | b'\t' | b'\r' => i += 1,
+            // Blanks change no state: the whole run at once.
+            b' ' | b'\t' | b'\r' => {
+                i += 1;
+                while i < bytes.len() && matches!(bytes[i], b' ' | b'\t' | b'\r') {
+                    i += 1;
+                }
+            }
             b'<' if after_type_word => {
                 if stack.len() + open_ifs(&ifs) >= MAX_DEPTH {
                     diagnostics.push(too_deep(span(i, i + 1)));
@@ -326,6 +332,16 @@ pub fn scan(file: FileId, text: &str) -> ScanResult {
     }
 }
 
+/// Where the plain text of a string literal that goes on at `i` ends: at
+/// the next quote, backslash, line end or `$` (which may open an
+/// interpolation), each of which the scan looks at on its own.
+fn string_run_end(bytes: &[u8], mut i: usize) -> usize {
+    while i < bytes.len() && !matches!(bytes[i], b'"' | b'\\' | b'\n' | b'$') {
+        i += 1;
+    }
+    i
+}
+
 /// The `if`s that nest without a brace of their own open: in their
 /// condition, or waiting for the next arm of their chain. (One in a branch
 /// is counted by the branch's brace.)
@@ -437,6 +453,21 @@ mod tests {
             .iter()
             .map(|d| d.code)
             .collect()
+    }
+
+    /// A string's plain run stops at the first byte the scan must look at,
+    /// as stepping one byte at a time does.
+    #[test]
+    fn string_runs_stop_where_bytes_matter() {
+        let text = "ab c\té ${x} \\\" q\"\nz$";
+        let b = text.as_bytes();
+        for i in 0..=b.len() {
+            let mut j = i;
+            while j < b.len() && !b"\"\\\n$".contains(&b[j]) {
+                j += 1;
+            }
+            assert_eq!(string_run_end(b, i), j, "from {i}");
+        }
     }
 
     #[test]
