@@ -268,8 +268,9 @@ fn json_string(out: &mut String, s: &str, form: Form) {
     match form {
         #[cfg(test)]
         Form::Json => crate::json::string(out, s),
-        Form::Literal if crate::json::is_plain(s) && !crate::terraform::has_template(s) => {
+        Form::Literal if crate::terraform::is_plain_literal(s) => {
             // The quotes escaped; the text has nothing to escape.
+            out.reserve(s.len() + 4);
             out.push_str("\\\"");
             out.push_str(s);
             out.push_str("\\\"");
