@@ -172,6 +172,17 @@ pub fn scalar(s: &str) -> String {
 /// invisible characters are shown as escapes, so a comment stays one line.
 pub fn comment_text(s: &str) -> String {
     let mut out = String::new();
+    push_comment_text(&mut out, s);
+    out
+}
+
+/// Writes `s` as [`comment_text`] gives it. Text of printable ASCII (nearly
+/// all) is copied as it is, after one test a word at a time.
+pub fn push_comment_text(out: &mut String, s: &str) {
+    if bytes::none(s.as_bytes(), bytes::unprintable) {
+        out.push_str(s);
+        return;
+    }
     for c in s.chars() {
         if must_escape(c) {
             out.extend(c.escape_default());
@@ -179,7 +190,6 @@ pub fn comment_text(s: &str) -> String {
             out.push(c);
         }
     }
-    out
 }
 
 fn pad(out: &mut String, indent: usize) {
@@ -608,13 +618,39 @@ fn must_escape(c: char) -> bool {
         || ('\u{E0000}'..='\u{E007F}').contains(&c)
 }
 
-/// Scalars that YAML 1.1 or 1.2 reads as something other than a string
-/// (case-insensitively, which also catches forms neither version has but
-/// that some parser might).
-const SPECIAL: &[&str] = &[
-    "y", "yes", "n", "no", "true", "false", "on", "off", "null", "~", ".inf", "+.inf", "-.inf",
-    ".nan", "<<", "=",
-];
+/// Whether `s` is a scalar that YAML 1.1 or 1.2 reads as something other
+/// than a string: `y`, `yes`, `n`, `no`, `true`, `false`, `on`, `off`,
+/// `null`, `~`, `.inf`, `+.inf`, `-.inf`, `.nan`, `<<` or `=`, in any case
+/// (which also catches forms neither version has but that some parser
+/// might). Its lower-case bytes are matched against them all at once.
+fn is_special(s: &[u8]) -> bool {
+    let mut lower = [0u8; 5];
+    // (No special word is longer than 5 bytes.)
+    let Some(lower) = lower.get_mut(..s.len()) else {
+        return false;
+    };
+    for (l, c) in lower.iter_mut().zip(s) {
+        *l = c.to_ascii_lowercase();
+    }
+    matches!(
+        &*lower,
+        b"y" | b"yes"
+            | b"n"
+            | b"no"
+            | b"true"
+            | b"false"
+            | b"on"
+            | b"off"
+            | b"null"
+            | b"~"
+            | b".inf"
+            | b"+.inf"
+            | b"-.inf"
+            | b".nan"
+            | b"<<"
+            | b"="
+    )
+}
 
 /// The width of `s` ([`width`]) when it may be written as a plain scalar.
 /// Looks at bytes: every character it tests for is ASCII, and no byte of
@@ -656,24 +692,13 @@ fn plain_width(s: &str) -> Option<usize> {
     if !ascii && s.chars().any(must_escape) {
         return None;
     }
-    // (No special word is longer than 5 bytes: compared without copying,
-    // and only when its first byte may start one.)
-    if s.len() <= 5 && may_be_special(first) && SPECIAL.iter().any(|w| w.eq_ignore_ascii_case(s)) {
+    if is_special(b) {
         return None;
     }
     if looks_numeric(b) {
         return None;
     }
     Some(if ascii { s.len() } else { s.chars().count() })
-}
-
-/// Whether a [`SPECIAL`] word may start with byte `b` (a test that lets
-/// through more than those: `b` with the bit of lower case set).
-fn may_be_special(b: u8) -> bool {
-    matches!(
-        b | 0x20,
-        b'y' | b'n' | b't' | b'f' | b'o' | b'~' | b'.' | b'+' | b'-' | b'<' | b'='
-    )
 }
 
 /// The bytes of `word` that are `:`, `#`, or not printable ASCII (a
@@ -877,12 +902,34 @@ mod tests {
         }
     }
 
+    /// Scalars that YAML 1.1 or 1.2 reads as something other than a string
+    /// (case-insensitively): the reference for [`is_special`].
+    const SPECIAL: &[&str] = &[
+        "y", "yes", "n", "no", "true", "false", "on", "off", "null", "~", ".inf", "+.inf", "-.inf",
+        ".nan", "<<", "=",
+    ];
+
     #[test]
-    fn special_words_pass_the_first_byte_test() {
-        for w in SPECIAL {
-            for v in [w.to_string(), w.to_ascii_uppercase()] {
-                assert!(may_be_special(v.as_bytes()[0]), "{v}");
-            }
+    fn special_words_are_those_of_the_list() {
+        let letters = b"yYeEsSnNoOtTrRuUfFaAlLiI~.+-<=xz";
+        let mut seed = 13u64;
+        let mut cases: Vec<String> = SPECIAL
+            .iter()
+            .flat_map(|w| [w.to_string(), w.to_ascii_uppercase(), format!("{w}x")])
+            .collect();
+        for _ in 0..50000 {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let n = (seed >> 60) as usize % 7;
+            let s: String = (0..n)
+                .map(|k| char::from(letters[(seed >> (4 * k + 8)) as usize % letters.len()]))
+                .collect();
+            cases.push(s);
+        }
+        for s in &cases {
+            let want = SPECIAL.iter().any(|w| w.eq_ignore_ascii_case(s));
+            assert_eq!(is_special(s.as_bytes()), want, "{s:?}");
         }
     }
 
@@ -949,6 +996,28 @@ mod tests {
             assert_eq!(got, want, "{s:?}");
             let as_is = s.bytes().all(|b| (0x20..0x7F).contains(&b)) && !s.contains(['\\', '"']);
             assert_eq!(quotes_as_is(&s), as_is, "{s:?}");
+        }
+    }
+
+    #[test]
+    fn comment_text_escapes_what_must_be_escaped() {
+        for s in HOSTILE
+            .iter()
+            .chain(PLAIN_TRICKY)
+            .chain(&["é ü 中", "", "a\u{7f}b"])
+        {
+            let want: String = s
+                .chars()
+                .flat_map(|c| {
+                    let escaped: Vec<char> = if must_escape(c) {
+                        c.escape_default().collect()
+                    } else {
+                        vec![c]
+                    };
+                    escaped
+                })
+                .collect();
+            assert_eq!(comment_text(s), want, "{s:?}");
         }
     }
 
