@@ -156,6 +156,14 @@ impl Pretty {
         self.out.push_str(": ");
     }
 
+    /// The key of the next entry of an object, escaped already: what goes
+    /// between the quotes. Its value follows.
+    pub fn escaped_key(&mut self, escaped: &str) {
+        self.entry();
+        self.escaped_str(escaped);
+        self.out.push_str(": ");
+    }
+
     /// The next element of an array; its value follows.
     pub fn item(&mut self) {
         self.entry();
@@ -168,6 +176,7 @@ impl Pretty {
     /// A string whose text is escaped already: what goes between the
     /// quotes.
     pub fn escaped_str(&mut self, escaped: &str) {
+        self.out.reserve(escaped.len() + 2);
         self.out.push('"');
         self.out.push_str(escaped);
         self.out.push('"');

@@ -85,15 +85,6 @@ pub(crate) fn is_plain_literal(s: &str) -> bool {
     bytes::none(s.as_bytes(), no_brace) || (crate::json::is_plain(s) && !has_template(s))
 }
 
-/// [`escape`] without a copy when there is nothing to escape.
-fn escaped(s: &str) -> std::borrow::Cow<'_, str> {
-    if has_template(s) {
-        std::borrow::Cow::Owned(escape(s))
-    } else {
-        std::borrow::Cow::Borrowed(s)
-    }
-}
-
 /// A user string as a Terraform expression.
 pub(super) fn lit(s: &str) -> Json {
     Json::String(escape(s))
@@ -250,7 +241,7 @@ fn versions(plan: &Plan) -> Json {
 /// needs the value itself).
 fn secrets_with_values<'a>(plan: &Plan<'a>) -> Vec<(usize, &'a str)> {
     let p = plan.platform;
-    let sensitive: std::collections::HashSet<(&str, &str)> = p
+    let sensitive: crate::HashSet<(&str, &str)> = p
         .instances
         .iter()
         .filter(|i| i.chart.is_some())
@@ -301,12 +292,23 @@ fn secret_description(p: &Platform, s: usize, key: &str) -> String {
     }
 }
 
-/// A user string as a Terraform expression, written.
+/// A user string as a Terraform expression, written. (Nearly all is
+/// written as it is, after one pass: [`is_plain_literal`].)
 fn write_lit(w: &mut Pretty, s: &str) {
-    if has_template(s) {
-        w.str(&escape(s));
+    if is_plain_literal(s) {
+        w.escaped_str(s);
     } else {
-        w.str(s);
+        w.str(&escape(s));
+    }
+}
+
+/// A user string as the key of an object in a Terraform expression,
+/// written ([`write_lit`]).
+fn write_lit_key(w: &mut Pretty, k: &str) {
+    if is_plain_literal(k) {
+        w.escaped_key(k);
+    } else {
+        w.key(&escape(k));
     }
 }
 
@@ -449,7 +451,7 @@ fn root_main(plan: &Plan, written: &[crate::objects::Written]) -> String {
 #[derive(Default)]
 struct Ordered<'a> {
     entries: Vec<(&'a str, &'a str)>,
-    at: std::collections::HashMap<&'a str, usize>,
+    at: crate::HashMap<&'a str, usize>,
 }
 
 impl<'a> Ordered<'a> {
@@ -573,7 +575,7 @@ fn module_block(
             w.key(key);
             w.open_object();
             for (k, v) in &entries {
-                w.key(&escape(k));
+                write_lit_key(w, k);
                 write_lit(w, v);
             }
             w.close_object();
@@ -599,14 +601,13 @@ fn module_block(
 /// instance that uses them; those no instance uses are created in every
 /// namespace (see `Plan::new`), so every instance may wait for them.
 struct EnvSecrets {
-    by_user: std::collections::HashMap<usize, Vec<usize>>,
+    by_user: crate::HashMap<usize, Vec<usize>>,
     unused: Vec<usize>,
 }
 
 impl EnvSecrets {
     fn new(plan: &Plan) -> Self {
-        let mut by_user: std::collections::HashMap<usize, Vec<usize>> =
-            std::collections::HashMap::new();
+        let mut by_user: crate::HashMap<usize, Vec<usize>> = crate::HashMap::default();
         let mut unused = Vec::new();
         for s in (0..plan.platform.secrets.len()).filter(|&s| plan.is_env(s)) {
             let users = &plan.secret_users[s];
@@ -640,7 +641,7 @@ fn module_dependencies(plan: &Plan, env_secrets: &EnvSecrets, i: usize) -> Vec<S
     let mut out = Vec::new();
     // Few instances are met: a set, not a flag per instance of the
     // platform (which made this quadratic).
-    let mut seen = std::collections::HashSet::new();
+    let mut seen = crate::HashSet::default();
     let mut stack: Vec<usize> = plan
         .input
         .dependencies
@@ -718,7 +719,7 @@ fn has_provided(p: &Platform, inst: &Instance) -> bool {
 fn write_provided(w: &mut Pretty, p: &Platform, inst: &Instance) {
     w.open_object();
     for (k, v) in provided_fields(p, inst) {
-        w.key(&escaped(k));
+        write_lit_key(w, k);
         write_provided_value(w, p, v);
     }
     w.close_object();
@@ -749,7 +750,7 @@ fn write_provided_value(w: &mut Pretty, p: &Platform, v: &Value) {
         Value::Map(m) => {
             w.open_object();
             for (k, v) in m.iter().filter(|(_, v)| is_provided(p, v)) {
-                w.key(&escaped(k));
+                write_lit_key(w, k);
                 write_provided_value(w, p, v);
             }
             w.close_object();
@@ -832,7 +833,7 @@ fn root_outputs(plan: &Plan) -> String {
         .iter()
         .map(|s| (s.name.as_str(), s.secret_name.as_str()))
         .collect();
-    let by_name: std::collections::HashMap<&str, &Instance> =
+    let by_name: crate::HashMap<&str, &Instance> =
         p.instances.iter().map(|i| (i.name.as_str(), i)).collect();
     // (About 400 bytes an instance: reserved, not copied as it grows.)
     let mut w = Pretty::with_capacity(4096 + p.instances.len() * 512);
@@ -847,7 +848,7 @@ fn root_outputs(plan: &Plan) -> String {
         write_output(&mut w, name, description, |w| {
             w.open_object();
             for (k, v) in entries {
-                w.key(&escape(k));
+                write_lit_key(w, k);
                 write_lit(w, v);
             }
             w.close_object();
@@ -860,7 +861,7 @@ fn root_outputs(plan: &Plan) -> String {
         |w| {
             w.open_object();
             for (name, module) in &provides {
-                w.key(&escape(name));
+                write_lit_key(w, name);
                 match module {
                     Some(expression) => w.str(expression),
                     None => write_provided(w, p, by_name[name]),
@@ -876,7 +877,7 @@ fn root_outputs(plan: &Plan) -> String {
         |w| {
             w.open_object();
             for (k, v) in &secret_names {
-                w.key(&escape(k));
+                write_lit_key(w, k);
                 write_lit(w, v);
             }
             w.close_object();
