@@ -74,13 +74,15 @@ fn callers(p: &Platform) -> Vec<BTreeMap<usize, Why>> {
         .enumerate()
         .map(|(i, inst)| (inst.name.as_str(), i))
         .collect();
+    let pods: Vec<bool> = p.instances.iter().map(runs_pods).collect();
     // An observed instance without pods or a policy is left out: it is
     // not reached and hands nothing on. (Every MinIO observes every
     // `minio_access` of the platform: the edges would be quadratic.)
     let silent: Vec<bool> = p
         .instances
         .iter()
-        .map(|inst| !runs_pods(inst) && inst.network.is_none())
+        .zip(&pods)
+        .map(|(inst, &pods)| !pods && inst.network.is_none())
         .collect();
     // The edges that hand addresses on (with whether they observe), and
     // those of the ingress layer.
@@ -102,32 +104,48 @@ fn callers(p: &Platform) -> Vec<BTreeMap<usize, Why>> {
         }
     }
     // The providers of each interface.
-    let mut providers: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    let mut providers: HashMap<&str, Vec<usize>> = HashMap::default();
     for (o, inst) in p.instances.iter().enumerate() {
         for pr in &inst.provides {
             providers.entry(pr.interface.as_str()).or_default().push(o);
         }
     }
     let mut out = vec![BTreeMap::new(); p.instances.len()];
+    // The walk from each instance marks what it has seen and followed
+    // with the instance's stamp (its index + 1): no set is built or
+    // cleared per instance.
+    let mut seen = vec![0; p.instances.len()];
+    let mut followed = vec![0; p.instances.len()];
+    let mut reached = Vec::new();
+    let mut stack: Vec<(usize, bool)> = Vec::new();
     for c in 0..p.instances.len() {
+        let stamp = c + 1;
         // Everything reachable from `c` along `uses`.
         // (An instance first met as pod-less data may be met again by a
         // reference, and then followed.)
-        let mut seen = BTreeSet::new();
-        let mut followed = BTreeSet::new();
-        let mut stack: Vec<(usize, bool)> = uses[c].clone();
+        reached.clear();
+        stack.extend_from_slice(&uses[c]);
         while let Some((t, observed)) = stack.pop() {
             if t == c {
                 continue;
             }
-            seen.insert(t);
-            let data = observed && !runs_pods(&p.instances[t]);
-            if !data && followed.insert(t) {
-                stack.extend(uses[t].iter().copied());
+            if seen[t] != stamp {
+                seen[t] = stamp;
+                reached.push(t);
+            }
+            let data = observed && !pods[t];
+            if !data && followed[t] != stamp {
+                followed[t] = stamp;
+                stack.extend_from_slice(&uses[t]);
             }
         }
-        seen.extend(serves[c].iter().copied().filter(|&t| t != c));
-        for t in seen {
+        for &t in &serves[c] {
+            if t != c && seen[t] != stamp {
+                seen[t] = stamp;
+                reached.push(t);
+            }
+        }
+        for &t in &reached {
             out[t].entry(c).or_insert(Why::Uses);
         }
         // A requirer that takes none of the providers as a value (by a
