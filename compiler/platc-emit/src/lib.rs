@@ -125,19 +125,15 @@ pub(crate) fn exact_text(write: impl FnOnce(&mut String)) -> String {
 }
 
 /// A name made safe as one path component. The names platc puts in paths
-/// (Kubernetes names, namespaces) are DNS labels already; this only guards
-/// against a future caller passing something else.
+/// (Kubernetes names, namespaces) are DNS labels already, copied as they
+/// are after one pass; this only guards against a future caller passing
+/// something else.
 pub(crate) fn file_name(s: &str) -> String {
-    let cleaned: String = s
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
+    let safe = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.';
+    if s.chars().all(safe) && s.bytes().any(|b| b != b'.') {
+        return s.to_string();
+    }
+    let cleaned: String = s.chars().map(|c| if safe(c) { c } else { '_' }).collect();
     if cleaned.is_empty() || cleaned.chars().all(|c| c == '.') {
         format!("_{cleaned}")
     } else {
@@ -450,6 +446,46 @@ pub(crate) fn example_platforms() -> Vec<platc_sema::Platform> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A safe name is copied as it is: what the general path makes of it.
+    #[test]
+    fn file_names_are_safe_names() {
+        fn reference(s: &str) -> String {
+            let cleaned: String = s
+                .chars()
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' {
+                        c
+                    } else {
+                        '_'
+                    }
+                })
+                .collect();
+            if cleaned.is_empty() || cleaned.chars().all(|c| c == '.') {
+                format!("_{cleaned}")
+            } else {
+                cleaned
+            }
+        }
+        for s in [
+            "",
+            ".",
+            "..",
+            "...",
+            "a",
+            "t100-lake",
+            "a.b",
+            ".a",
+            "a b",
+            "é",
+            "a/b",
+            "_",
+            "-",
+            "A_9",
+        ] {
+            assert_eq!(file_name(s), reference(s), "{s:?}");
+        }
+    }
 
     /// The recommended labels are sorted by key (the objects' and the
     /// NetworkPolicies' label maps are written in that order), and are
