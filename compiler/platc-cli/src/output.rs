@@ -41,7 +41,6 @@
 //! may hold empty files. A SIGKILL, a panic or a full disk leaves either the
 //! complete previous tree or the complete new one.
 
-use std::collections::HashSet;
 use std::ffi::OsString;
 use std::fmt;
 use std::fs::File;
@@ -51,6 +50,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use platc_driver::OutputFile;
+
+/// A set of the output's paths, hashed with foldhash: a build writes
+/// thousands of files, and their paths are platc's own.
+type HashSet<T> = std::collections::HashSet<T, foldhash::fast::RandomState>;
 
 /// The file that marks a directory as platc's output.
 pub const MARKER: &str = ".platc-output";
@@ -313,7 +316,7 @@ fn is_empty_dir(dir: &Path) -> io::Result<bool> {
 /// Refuses output paths that could land outside the tree or overwrite
 /// each other, before anything is written.
 fn check_paths(files: &[OutputFile]) -> Result<(), WriteError> {
-    let mut seen = HashSet::new();
+    let mut seen = HashSet::default();
     for f in files {
         let p = f.path.as_str();
         let bad = p.is_empty()
@@ -345,13 +348,15 @@ fn check_paths(files: &[OutputFile]) -> Result<(), WriteError> {
 /// did not change keep their identity and modification time once the
 /// trees are swapped. The files are written on every core.
 fn fill(dir: &Path, files: &[OutputFile], previous: Option<&Path>) -> Result<(), WriteError> {
-    // Thousands of files share a few directories: create each once.
-    let mut made: HashSet<PathBuf> = HashSet::new();
+    // Thousands of files share a few directories: create each once, known
+    // by the `/`-separated path (checked by `check_paths`), which hashes
+    // far faster than a `Path` (hashed component by component).
+    let mut made: HashSet<&str> = HashSet::default();
     for f in files {
-        if let Some(p) = dir.join(&f.path).parent() {
-            if !made.contains(p) {
-                std::fs::create_dir_all(p).map_err(io_err(p))?;
-                made.insert(p.to_path_buf());
+        if let Some((parent, _)) = f.path.rsplit_once('/') {
+            if made.insert(parent) {
+                let p = dir.join(parent);
+                std::fs::create_dir_all(&p).map_err(io_err(&p))?;
             }
         }
     }

@@ -3,6 +3,7 @@
 //! [`Pretty`]): the large files (Terraform's root module) are written
 //! without building a `serde_json::Value` of them first.
 
+use platc_yaml::bytes;
 use serde_json::Value as Json;
 
 /// A JSON string, escaped as serde_json escapes it.
@@ -11,14 +12,20 @@ pub(crate) fn string(out: &mut String, s: &str) {
     out.reserve(s.len() + 2);
     out.push('"');
     let bytes = s.as_bytes();
+    // Nearly all text has nothing to escape: tested a word at a time.
+    if is_plain(s) {
+        out.push_str(s);
+        out.push('"');
+        return;
+    }
     let mut start = 0;
     let mut i = 0;
     while i < bytes.len() {
         // Eight bytes at a time while none needs escaping (nearly all
         // text): the output is megabytes of JSON, much of it JSON again.
         // In a word that has one, straight to the first.
-        if let Some(word) = bytes.get(i..i + 8) {
-            let mask = escape_mask(u64::from_le_bytes(word.try_into().expect("eight bytes")));
+        if i + 8 <= bytes.len() {
+            let mask = escape_mask(bytes::word(bytes, i));
             if mask == 0 {
                 i += 8;
                 continue;
@@ -57,53 +64,16 @@ pub(crate) fn string(out: &mut String, s: &str) {
     out.push('"');
 }
 
-/// Whether any of the eight bytes of `word` is `"`, `\` or a control
-/// character (below 0x20).
-#[cfg(test)]
-fn needs_escape(word: u64) -> bool {
-    escape_mask(word) != 0
-}
-
-/// The bytes of `word` (little-endian) that are `"`, `\` or a control
-/// character (below 0x20), as their high bits, exactly up to the first
-/// such byte: the mask is zero exactly when there is none, and its lowest
-/// set bit is in the first one. (A byte below a bound sets its high bit,
-/// and borrows only ever run towards the later bytes.)
-fn escape_mask(word: u64) -> u64 {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    // A byte below `n` (n <= 0x80) sets its high bit in
-    // `(w - n * ONES) & !w & HIGH`, and only such a byte makes it non-zero.
-    let below = |w: u64, n: u64| w.wrapping_sub(n * ONES) & !w & HIGH;
-    let control = below(word, 0x20);
-    let quote = below(word ^ (u64::from(b'"') * ONES), 1);
-    let backslash = below(word ^ (u64::from(b'\\') * ONES), 1);
-    control | quote | backslash
+/// The bytes of `word` that are `"`, `\` or a control character (below
+/// 0x20), as a [`bytes`] flag.
+pub(crate) fn escape_mask(word: u64) -> u64 {
+    bytes::below(word, 0x20) | bytes::equal(word, b'"') | bytes::equal(word, b'\\')
 }
 
 /// Whether `s` is written in a JSON string as it is: no byte of it is
 /// `"`, `\` or a control character.
 pub(crate) fn is_plain(s: &str) -> bool {
-    let b = s.as_bytes();
-    let mut words = b.chunks_exact(8);
-    let plain_words = words
-        .by_ref()
-        .all(|w| escape_mask(u64::from_le_bytes(w.try_into().expect("eight bytes"))) == 0);
-    plain_words
-        && words
-            .remainder()
-            .iter()
-            .all(|&c| c >= 0x20 && c != b'"' && c != b'\\')
-}
-
-/// The bytes of `word` (little-endian) equal to `b`, as their high bits,
-/// exactly up to the first one ([`escape_mask`]): zero exactly when there
-/// is none, the lowest set bit in the first.
-pub(crate) fn byte_mask(word: u64, b: u8) -> u64 {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    let w = word ^ (u64::from(b) * ONES);
-    w.wrapping_sub(ONES) & !w & HIGH
+    bytes::none(s.as_bytes(), escape_mask)
 }
 
 /// A pretty-printed JSON document written as it is walked: two spaces of
@@ -186,6 +156,14 @@ impl Pretty {
         self.out.push_str(": ");
     }
 
+    /// The key of the next entry of an object, escaped already: what goes
+    /// between the quotes. Its value follows.
+    pub fn escaped_key(&mut self, escaped: &str) {
+        self.entry();
+        self.escaped_str(escaped);
+        self.out.push_str(": ");
+    }
+
     /// The next element of an array; its value follows.
     pub fn item(&mut self) {
         self.entry();
@@ -198,6 +176,7 @@ impl Pretty {
     /// A string whose text is escaped already: what goes between the
     /// quotes.
     pub fn escaped_str(&mut self, escaped: &str) {
+        self.out.reserve(escaped.len() + 2);
         self.out.push('"');
         self.out.push_str(escaped);
         self.out.push('"');
@@ -270,7 +249,7 @@ mod tests {
                 word[at] = b;
                 let needs = b < 0x20 || b == b'"' || b == b'\\';
                 assert_eq!(
-                    needs_escape(u64::from_le_bytes(word)),
+                    escape_mask(u64::from_le_bytes(word)) != 0,
                     needs,
                     "{b:#x} at {at}"
                 );
@@ -278,9 +257,9 @@ mod tests {
         }
         // Bytes around the limits, together.
         let word = u64::from_le_bytes([0x20, 0x21, 0x23, 0x5b, 0x5d, 0x7f, 0x80, 0xff]);
-        assert!(!needs_escape(word));
+        assert_eq!(escape_mask(word), 0);
         let word = u64::from_le_bytes([0x80, 0x00, 0xff, 0x20, 0x20, 0x20, 0x20, 0x20]);
-        assert!(needs_escape(word));
+        assert_ne!(escape_mask(word), 0);
     }
 
     #[test]

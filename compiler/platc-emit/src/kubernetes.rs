@@ -63,8 +63,8 @@ fn resource_files(plan: &Plan, objects: &mut [crate::objects::Written]) -> Vec<O
 /// Kubernetes API's own groups, whose pods, if any, are the templates
 /// platc writes (a custom resource may make an operator create pods platc
 /// never sees). One pass over the platform, for every namespace.
-fn restricted<'p>(plan: &Plan<'p>) -> std::collections::HashMap<&'p str, bool> {
-    let mut out: std::collections::HashMap<&'p str, bool> = std::collections::HashMap::new();
+fn restricted<'p>(plan: &Plan<'p>) -> crate::HashMap<&'p str, bool> {
+    let mut out: crate::HashMap<&'p str, bool> = crate::HashMap::default();
     for inst in &plan.platform.instances {
         *out.entry(inst.namespace.as_str()).or_insert(true) &= inst.chart.is_none();
         for r in &inst.resources {

@@ -25,6 +25,13 @@ use std::collections::BTreeSet;
 
 use platc_sema::{Instance, Platform, SecretSource, Value};
 
+/// Maps and sets keyed by the platform's names and indices, hashed with
+/// foldhash (as sema's are) rather than SipHash: emission looks up names
+/// of every instance, and nothing it hashes comes from outside the
+/// program.
+pub(crate) type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
+pub(crate) type HashSet<K> = std::collections::HashSet<K, foldhash::fast::RandomState>;
+
 /// One file of the output tree.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OutputFile {
@@ -118,19 +125,15 @@ pub(crate) fn exact_text(write: impl FnOnce(&mut String)) -> String {
 }
 
 /// A name made safe as one path component. The names platc puts in paths
-/// (Kubernetes names, namespaces) are DNS labels already; this only guards
-/// against a future caller passing something else.
+/// (Kubernetes names, namespaces) are DNS labels already, copied as they
+/// are after one pass; this only guards against a future caller passing
+/// something else.
 pub(crate) fn file_name(s: &str) -> String {
-    let cleaned: String = s
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
+    let safe = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.';
+    if s.chars().all(safe) && s.bytes().any(|b| b != b'.') {
+        return s.to_string();
+    }
+    let cleaned: String = s.chars().map(|c| if safe(c) { c } else { '_' }).collect();
     if cleaned.is_empty() || cleaned.chars().all(|c| c == '.') {
         format!("_{cleaned}")
     } else {
@@ -138,30 +141,52 @@ pub(crate) fn file_name(s: &str) -> String {
     }
 }
 
-/// The labels of everything platc creates in the cluster, sorted.
-pub(crate) fn common_labels(p: &Platform) -> serde_json::Map<String, serde_json::Value> {
-    let mut m = serde_json::Map::new();
-    m.insert("app.kubernetes.io/managed-by".into(), "platc".into());
-    m.insert("app.kubernetes.io/part-of".into(), p.name.clone().into());
-    m
+/// The labels of everything platc creates in the cluster, sorted by key.
+pub(crate) fn common_label_pairs(p: &Platform) -> [(&'static str, &str); 2] {
+    [
+        ("app.kubernetes.io/managed-by", "platc"),
+        ("app.kubernetes.io/part-of", &p.name),
+    ]
 }
 
-/// The labels of an object platc writes for an instance: the common ones,
-/// its instance and its component.
+/// The labels of everything platc creates in the cluster, sorted, as JSON.
+pub(crate) fn common_labels(p: &Platform) -> serde_json::Map<String, serde_json::Value> {
+    common_label_pairs(p)
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.into()))
+        .collect()
+}
+
+/// The labels of an object platc writes for an instance, sorted by key:
+/// the common ones, its instance and its component.
+pub(crate) fn instance_label_pairs<'p>(
+    p: &'p Platform,
+    inst: &'p Instance,
+) -> [(&'static str, std::borrow::Cow<'p, str>); 4] {
+    let [managed_by, part_of] = common_label_pairs(p);
+    let component = if inst.component.contains('_') {
+        inst.component.replace('_', "-").into()
+    } else {
+        inst.component.as_str().into()
+    };
+    [
+        ("app.kubernetes.io/instance", inst.k8s_name.as_str().into()),
+        (managed_by.0, managed_by.1.into()),
+        ("app.kubernetes.io/name", component),
+        (part_of.0, part_of.1.into()),
+    ]
+}
+
+/// [`instance_label_pairs`] as JSON.
+#[cfg(test)]
 pub(crate) fn instance_labels(
     p: &Platform,
     inst: &Instance,
 ) -> serde_json::Map<String, serde_json::Value> {
-    let mut labels = common_labels(p);
-    labels.insert(
-        "app.kubernetes.io/instance".into(),
-        inst.k8s_name.clone().into(),
-    );
-    labels.insert(
-        "app.kubernetes.io/name".into(),
-        inst.component.replace('_', "-").into(),
-    );
-    labels
+    instance_label_pairs(p, inst)
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.into_owned().into()))
+        .collect()
 }
 
 /// The whole object of a resource as JSON: `apiVersion`, `kind`,
@@ -416,4 +441,78 @@ pub(crate) fn example_platforms() -> Vec<platc_sema::Platform> {
         out.extend(c.others);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A safe name is copied as it is: what the general path makes of it.
+    #[test]
+    fn file_names_are_safe_names() {
+        fn reference(s: &str) -> String {
+            let cleaned: String = s
+                .chars()
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' {
+                        c
+                    } else {
+                        '_'
+                    }
+                })
+                .collect();
+            if cleaned.is_empty() || cleaned.chars().all(|c| c == '.') {
+                format!("_{cleaned}")
+            } else {
+                cleaned
+            }
+        }
+        for s in [
+            "",
+            ".",
+            "..",
+            "...",
+            "a",
+            "t100-lake",
+            "a.b",
+            ".a",
+            "a b",
+            "é",
+            "a/b",
+            "_",
+            "-",
+            "A_9",
+        ] {
+            assert_eq!(file_name(s), reference(s), "{s:?}");
+        }
+    }
+
+    /// The recommended labels are sorted by key (the objects' and the
+    /// NetworkPolicies' label maps are written in that order), and are
+    /// what they were when built as a JSON map.
+    #[test]
+    fn instance_labels_are_sorted_and_complete() {
+        let mut seen = 0;
+        for p in example_platforms() {
+            for inst in &p.instances {
+                let pairs = instance_label_pairs(&p, inst);
+                assert!(pairs.windows(2).all(|w| w[0].0 < w[1].0), "{pairs:?}");
+                let mut want = serde_json::Map::new();
+                want.insert("app.kubernetes.io/managed-by".into(), "platc".into());
+                want.insert("app.kubernetes.io/part-of".into(), p.name.clone().into());
+                want.insert(
+                    "app.kubernetes.io/instance".into(),
+                    inst.k8s_name.clone().into(),
+                );
+                want.insert(
+                    "app.kubernetes.io/name".into(),
+                    inst.component.replace('_', "-").into(),
+                );
+                want.sort_keys();
+                assert_eq!(instance_labels(&p, inst), want);
+                seen += usize::from(inst.component.contains('_'));
+            }
+        }
+        assert!(seen > 0, "a component name with `_` is among the examples");
+    }
 }

@@ -8,16 +8,13 @@
 //! `open_ports` accept anyone. Egress stays open (DNS, registries, identity
 //! providers and object stores outside the cluster).
 
-use std::collections::hash_map::Entry;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
-
-use serde_json::{Map, Value as Json};
+use std::collections::{BTreeMap, BTreeSet};
 
 use platc_sema::{Instance, Platform};
 
 use crate::kubernetes::HEADER;
 use crate::yaml::{push_block_key, push_indent, push_raw_entry, push_str_entry, At};
-use crate::{common_labels, file_name, Plan};
+use crate::{common_label_pairs, file_name, HashMap, Plan};
 
 /// Whether an instance runs pods in its namespace: it has a chart, or
 /// objects of its own (not those made per endpoint or per element, which
@@ -77,13 +74,15 @@ fn callers(p: &Platform) -> Vec<BTreeMap<usize, Why>> {
         .enumerate()
         .map(|(i, inst)| (inst.name.as_str(), i))
         .collect();
+    let pods: Vec<bool> = p.instances.iter().map(runs_pods).collect();
     // An observed instance without pods or a policy is left out: it is
     // not reached and hands nothing on. (Every MinIO observes every
     // `minio_access` of the platform: the edges would be quadratic.)
     let silent: Vec<bool> = p
         .instances
         .iter()
-        .map(|inst| !runs_pods(inst) && inst.network.is_none())
+        .zip(&pods)
+        .map(|(inst, &pods)| !pods && inst.network.is_none())
         .collect();
     // The edges that hand addresses on (with whether they observe), and
     // those of the ingress layer.
@@ -105,32 +104,48 @@ fn callers(p: &Platform) -> Vec<BTreeMap<usize, Why>> {
         }
     }
     // The providers of each interface.
-    let mut providers: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    let mut providers: HashMap<&str, Vec<usize>> = HashMap::default();
     for (o, inst) in p.instances.iter().enumerate() {
         for pr in &inst.provides {
             providers.entry(pr.interface.as_str()).or_default().push(o);
         }
     }
     let mut out = vec![BTreeMap::new(); p.instances.len()];
+    // The walk from each instance marks what it has seen and followed
+    // with the instance's stamp (its index + 1): no set is built or
+    // cleared per instance.
+    let mut seen = vec![0; p.instances.len()];
+    let mut followed = vec![0; p.instances.len()];
+    let mut reached = Vec::new();
+    let mut stack: Vec<(usize, bool)> = Vec::new();
     for c in 0..p.instances.len() {
+        let stamp = c + 1;
         // Everything reachable from `c` along `uses`.
         // (An instance first met as pod-less data may be met again by a
         // reference, and then followed.)
-        let mut seen = BTreeSet::new();
-        let mut followed = BTreeSet::new();
-        let mut stack: Vec<(usize, bool)> = uses[c].clone();
+        reached.clear();
+        stack.extend_from_slice(&uses[c]);
         while let Some((t, observed)) = stack.pop() {
             if t == c {
                 continue;
             }
-            seen.insert(t);
-            let data = observed && !runs_pods(&p.instances[t]);
-            if !data && followed.insert(t) {
-                stack.extend(uses[t].iter().copied());
+            if seen[t] != stamp {
+                seen[t] = stamp;
+                reached.push(t);
+            }
+            let data = observed && !pods[t];
+            if !data && followed[t] != stamp {
+                followed[t] = stamp;
+                stack.extend_from_slice(&uses[t]);
             }
         }
-        seen.extend(serves[c].iter().copied().filter(|&t| t != c));
-        for t in seen {
+        for &t in &serves[c] {
+            if t != c && seen[t] != stamp {
+                seen[t] = stamp;
+                reached.push(t);
+            }
+        }
+        for &t in &reached {
             out[t].entry(c).or_insert(Why::Uses);
         }
         // A requirer that takes none of the providers as a value (by a
@@ -186,14 +201,19 @@ pub(crate) fn files(plan: &Plan) -> Vec<crate::OutputFile> {
             members.entry(&inst.namespace).or_default().push(i);
         }
     }
-    let common: Vec<(String, String)> = labels(common_labels(p));
+    let from_rules = from_rules(p, members.values().flatten().map(|&i| &callers[i]));
+    let policies = Policies {
+        plan,
+        members,
+        callers,
+        from_rules,
+    };
     // One file per namespace, written on every core. The documents have a
     // fixed shape: written as text, as the YAML writer would write them
     // (a test compares them with the YAML of their JSON).
     let isolated: Vec<&String> = isolated.iter().collect();
     platc_diag::par::map(&isolated, |&ns| {
-        let contents =
-            crate::exact_text(|out| namespace_policies(plan, ns, &members, &callers, &common, out));
+        let contents = crate::exact_text(|out| policies.write(ns, out));
         crate::OutputFile {
             path: format!("kubernetes/networkpolicies-{}.yaml", file_name(ns)),
             contents,
@@ -201,99 +221,119 @@ pub(crate) fn files(plan: &Plan) -> Vec<crate::OutputFile> {
     })
 }
 
-/// Writes the NetworkPolicies of isolated namespace `ns` to `out`: its
-/// default deny, then a policy per member (instances with `network`).
-fn namespace_policies(
-    plan: &Plan,
-    ns: &str,
-    members: &BTreeMap<&str, Vec<usize>>,
-    callers: &[BTreeMap<usize, Why>],
-    common: &[(String, String)],
-    out: &mut String,
-) {
-    let p = plan.platform;
-    out.push_str(HEADER);
-    policy_head(out, "platc-default-deny-ingress", ns, common);
-    push_raw_entry(out, At::Line(2), "podSelector", "{}");
-    ingress_only(out);
-    // The rule by which a caller reaches the members of this namespace
-    // on their ports, by caller: most callers reach several members.
-    let mut peers: HashMap<(usize, &[u16]), String> = HashMap::new();
-    for &i in members.get(ns).into_iter().flatten() {
-        let inst = &p.instances[i];
-        let Some(net) = &inst.network else {
-            continue;
-        };
-        out.push_str("---\n");
-        let mut own_labels = crate::instance_labels(p, inst);
-        own_labels.sort_keys();
+/// What the NetworkPolicies of every isolated namespace are written from.
+struct Policies<'p> {
+    plan: &'p Plan<'p>,
+    /// The instances with `network` of each isolated namespace, in
+    /// deployment order.
+    members: BTreeMap<&'p str, Vec<usize>>,
+    /// [`callers`].
+    callers: Vec<BTreeMap<usize, Why>>,
+    /// [`from_rules`] of the members' callers.
+    from_rules: Vec<Option<String>>,
+}
+
+impl Policies<'_> {
+    /// Writes the NetworkPolicies of isolated namespace `ns` to `out`: its
+    /// default deny, then a policy per member (instances with `network`).
+    fn write(&self, ns: &str, out: &mut String) {
+        let p = self.plan.platform;
+        out.push_str(HEADER);
         policy_head(
             out,
-            &format!("platc-{}", inst.k8s_name),
+            "platc-default-deny-ingress",
             ns,
-            &labels(own_labels),
+            &common_label_pairs(p),
         );
-        selector(out, At::Line(2), &net.pods);
+        push_raw_entry(out, At::Line(2), "podSelector", "{}");
         ingress_only(out);
-        push_block_key(out, At::Line(2), "ingress");
-        // Its own pods: a chart's parts talk to each other, and the
-        // workloads its resources declare carry its instance label.
-        push_indent(out, 4);
-        out.push_str("- ");
-        push_block_key(out, At::AfterDash(6), "from");
-        push_indent(out, 8);
-        out.push_str("- ");
-        selector(out, At::AfterDash(10), &net.pods);
-        let own = [("app.kubernetes.io/instance", inst.k8s_name.as_str())];
-        let pods_are_own =
-            net.pods.len() == 1 && net.pods.get(own[0].0).map(String::as_str) == Some(own[0].1);
-        if !pods_are_own {
-            push_indent(out, 8);
-            out.push_str("- ");
-            push_block_key(out, At::AfterDash(10), "podSelector");
-            push_block_key(out, At::Line(12), "matchLabels");
-            for (k, v) in own {
-                push_str_entry(out, At::Line(14), k, v);
-            }
-        }
-        for (&c, why) in &callers[i] {
-            let caller = &p.instances[c];
-            if !runs_pods(caller) && caller.network.is_none() {
+        for &i in self.members.get(ns).into_iter().flatten() {
+            let inst = &p.instances[i];
+            let Some(net) = &inst.network else {
                 continue;
-            }
-            let with_ports = *why == Why::Uses && !net.ports.is_empty();
-            if !with_ports {
-                caller_rule(out, caller, None);
-                continue;
-            }
-            // The same caller on the same ports: the same text.
-            let start = out.len();
-            match peers.entry((c, &net.ports)) {
-                Entry::Occupied(text) => out.push_str(text.get()),
-                Entry::Vacant(slot) => {
-                    caller_rule(out, caller, Some(&net.ports));
-                    slot.insert(out[start..].to_string());
-                }
-            }
-        }
-        if !net.open_ports.is_empty() {
+            };
+            out.push_str("---\n");
+            policy_head(
+                out,
+                &format!("platc-{}", inst.k8s_name),
+                ns,
+                &crate::instance_label_pairs(p, inst),
+            );
+            selector(out, At::Line(2), &net.pods);
+            ingress_only(out);
+            push_block_key(out, At::Line(2), "ingress");
+            // Its own pods: a chart's parts talk to each other, and the
+            // workloads its resources declare carry its instance label.
             push_indent(out, 4);
             out.push_str("- ");
-            push_block_key(out, At::AfterDash(6), "ports");
-            push_ports(out, &net.open_ports);
+            push_block_key(out, At::AfterDash(6), "from");
+            push_indent(out, 8);
+            out.push_str("- ");
+            selector(out, At::AfterDash(10), &net.pods);
+            let own = [("app.kubernetes.io/instance", inst.k8s_name.as_str())];
+            let pods_are_own =
+                net.pods.len() == 1 && net.pods.get(own[0].0).map(String::as_str) == Some(own[0].1);
+            if !pods_are_own {
+                push_indent(out, 8);
+                out.push_str("- ");
+                push_block_key(out, At::AfterDash(10), "podSelector");
+                push_block_key(out, At::Line(12), "matchLabels");
+                for (k, v) in own {
+                    push_str_entry(out, At::Line(14), k, v);
+                }
+            }
+            // The member's ports, written once for all its callers.
+            let ports = (!net.ports.is_empty()).then(|| {
+                let mut text = String::new();
+                push_block_key(&mut text, At::Line(6), "ports");
+                push_ports(&mut text, &net.ports);
+                text
+            });
+            for (&c, why) in &self.callers[i] {
+                let Some(from) = &self.from_rules[c] else {
+                    continue;
+                };
+                out.push_str(from);
+                if let (Why::Uses, Some(ports)) = (why, &ports) {
+                    out.push_str(ports);
+                }
+            }
+            if !net.open_ports.is_empty() {
+                push_indent(out, 4);
+                out.push_str("- ");
+                push_block_key(out, At::AfterDash(6), "ports");
+                push_ports(out, &net.open_ports);
+            }
         }
     }
 }
 
-/// Labels as (key, value) text, in their order.
-fn labels(m: Map<String, Json>) -> Vec<(String, String)> {
-    m.into_iter()
-        .map(|(k, v)| (k, v.as_str().unwrap_or_default().to_string()))
-        .collect()
+/// For each instance among the `callers` (of members of isolated
+/// namespaces), the start of the rule by which it reaches a member
+/// ([`from_rule`]), indexed like the instances: written once, though most
+/// reach several members and some (operators, the ingress controller,
+/// monitoring) a member of every namespace. `None` for the others, and
+/// for an instance that neither runs pods nor declares them: nothing
+/// comes from it.
+fn from_rules<'c>(
+    p: &Platform,
+    callers: impl Iterator<Item = &'c BTreeMap<usize, Why>>,
+) -> Vec<Option<String>> {
+    let mut out = vec![None; p.instances.len()];
+    for c in callers.flat_map(BTreeMap::keys).copied() {
+        let caller = &p.instances[c];
+        if out[c].is_none() && (runs_pods(caller) || caller.network.is_some()) {
+            let mut text = String::new();
+            from_rule(&mut text, caller);
+            out[c] = Some(text);
+        }
+    }
+    out
 }
 
-/// `apiVersion`, `kind`, `metadata`, and `spec:` of a NetworkPolicy.
-fn policy_head(out: &mut String, name: &str, ns: &str, labels: &[(String, String)]) {
+/// `apiVersion`, `kind`, `metadata`, and `spec:` of a NetworkPolicy, with
+/// `labels` sorted by key.
+fn policy_head(out: &mut String, name: &str, ns: &str, labels: &[(&str, impl AsRef<str>)]) {
     out.push_str("apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n");
     push_str_entry(out, At::Line(2), "name", name);
     push_str_entry(out, At::Line(2), "namespace", ns);
@@ -302,7 +342,7 @@ fn policy_head(out: &mut String, name: &str, ns: &str, labels: &[(String, String
     } else {
         push_block_key(out, At::Line(2), "labels");
         for (k, v) in labels {
-            push_str_entry(out, At::Line(4), k, v);
+            push_str_entry(out, At::Line(4), k, v.as_ref());
         }
     }
     out.push_str("spec:\n");
@@ -346,9 +386,9 @@ fn push_ports(out: &mut String, ports: &[u16]) {
     }
 }
 
-/// The rule by which `caller` reaches a member: from its namespace and
-/// pods, on `ports` when given.
-fn caller_rule(out: &mut String, caller: &Instance, ports: Option<&[u16]>) {
+/// The start of the rule by which `caller` reaches a member: from its
+/// namespace and pods. (A rule with ports goes on with them.)
+fn from_rule(out: &mut String, caller: &Instance) {
     push_indent(out, 4);
     out.push_str("- ");
     push_block_key(out, At::AfterDash(6), "from");
@@ -371,10 +411,6 @@ fn caller_rule(out: &mut String, caller: &Instance, ports: Option<&[u16]>) {
         }
         None => push_raw_entry(out, At::Line(10), "podSelector", "{}"),
     }
-    if let Some(ports) = ports {
-        push_block_key(out, At::Line(6), "ports");
-        push_ports(out, ports);
-    }
 }
 
 /// The NetworkPolicies as JSON documents written by the YAML writer: the
@@ -384,6 +420,7 @@ pub(crate) mod reference {
     use super::*;
     use crate::yaml;
     use serde_json::json;
+    use serde_json::{Map, Value as Json};
 
     fn ports(ports: &[u16]) -> Json {
         Json::Array(
@@ -418,7 +455,7 @@ pub(crate) mod reference {
         // One file per namespace, written on every core.
         let isolated: Vec<&String> = isolated.iter().collect();
         platc_diag::par::map(&isolated, |&ns| {
-            let labels = common_labels(p);
+            let labels = crate::common_labels(p);
             let mut docs = vec![json!({
                 "apiVersion": "networking.k8s.io/v1",
                 "kind": "NetworkPolicy",

@@ -81,21 +81,12 @@ fn entries(v: &Value) -> Vec<(&str, Part<'_>)> {
     }
 }
 
-/// The recommended labels of an instance's objects
-/// ([`crate::instance_labels`]), as text: made once per instance.
-fn recommended_labels(p: &Platform, inst: &Instance) -> Vec<(String, String)> {
-    crate::instance_labels(p, inst)
-        .into_iter()
-        .map(|(k, v)| (k, v.as_str().unwrap_or_default().to_string()))
-        .collect()
-}
-
 /// Calls `write` with the object of resource `r`: `apiVersion`, `kind`,
 /// `metadata` (name, namespace, the `recommended` labels of its instance
-/// under the body's own labels, and the body's other metadata), then the
+/// ([`crate::instance_label_pairs`]) under the body's own labels, and the body's other metadata), then the
 /// rest of the body.
 fn with_object<R>(
-    recommended: &[(String, String)],
+    recommended: &[(&str, Cow<'_, str>)],
     r: &Resource,
     write: impl FnOnce(Part<'_>) -> R,
 ) -> R {
@@ -111,7 +102,7 @@ fn with_object<R>(
     };
     let mut labels: Vec<(&str, Part<'_>)> = recommended
         .iter()
-        .map(|(k, v)| (k.as_str(), Part::Str(v.as_str())))
+        .map(|(k, v)| (*k, Part::Str(v)))
         .collect();
     if let Some(Part::Value(own @ Value::Map(_))) = take(&mut metadata, "labels") {
         for (k, v) in entries(own) {
@@ -203,7 +194,8 @@ pub(crate) fn objects(
     yaml: &mut String,
     mut json: Option<(Form, &mut Vec<String>)>,
 ) {
-    let recommended = recommended_labels(p, inst);
+    // Made once per instance.
+    let recommended = crate::instance_label_pairs(p, inst);
     for (i, r) in inst.resources.iter().enumerate() {
         if i > 0 {
             yaml.push_str("---\n");
@@ -268,8 +260,9 @@ fn json_string(out: &mut String, s: &str, form: Form) {
     match form {
         #[cfg(test)]
         Form::Json => crate::json::string(out, s),
-        Form::Literal if crate::json::is_plain(s) && !crate::terraform::has_template(s) => {
+        Form::Literal if crate::terraform::is_plain_literal(s) => {
             // The quotes escaped; the text has nothing to escape.
+            out.reserve(s.len() + 4);
             out.push_str("\\\"");
             out.push_str(s);
             out.push_str("\\\"");

@@ -13,6 +13,8 @@ use std::borrow::Cow;
 
 use serde_json::Value;
 
+pub mod bytes;
+
 /// The column limit that long strings are folded to.
 const WIDTH: usize = 80;
 /// YAML limits implicit keys to 1024 characters; longer keys are written
@@ -170,6 +172,17 @@ pub fn scalar(s: &str) -> String {
 /// invisible characters are shown as escapes, so a comment stays one line.
 pub fn comment_text(s: &str) -> String {
     let mut out = String::new();
+    push_comment_text(&mut out, s);
+    out
+}
+
+/// Writes `s` as [`comment_text`] gives it. Text of printable ASCII (nearly
+/// all) is copied as it is, after one test a word at a time.
+pub fn push_comment_text(out: &mut String, s: &str) {
+    if bytes::none(s.as_bytes(), bytes::unprintable) {
+        out.push_str(s);
+        return;
+    }
     for c in s.chars() {
         if must_escape(c) {
             out.extend(c.escape_default());
@@ -177,7 +190,6 @@ pub fn comment_text(s: &str) -> String {
             out.push(c);
         }
     }
-    out
 }
 
 fn pad(out: &mut String, indent: usize) {
@@ -197,11 +209,6 @@ fn width(s: &str) -> usize {
     } else {
         s.chars().count()
     }
-}
-
-/// Whether every byte of `s` is printable ASCII (nothing to escape).
-fn printable_ascii(s: &str) -> bool {
-    s.bytes().all(|b| (0x20..0x7F).contains(&b))
 }
 
 /// Writes `s` as a scalar ([`scalar`]); returns its width.
@@ -477,7 +484,7 @@ fn push_folded(out: &mut String, s: &str, col: usize, cont: usize) {
     let mut escaped = String::new();
     for (i, w) in words.iter().enumerate() {
         // The word as written, and its width.
-        let (text, len) = if printable_ascii(w) && !w.contains(['\\', '"']) {
+        let (text, len) = if quotes_as_is(w) {
             (*w, w.len())
         } else {
             escaped.clear();
@@ -503,31 +510,67 @@ fn push_folded(out: &mut String, s: &str, col: usize, cont: usize) {
 
 /// Writes `s` double-quoted, with escapes; returns the width written.
 fn push_double_quoted(out: &mut String, s: &str) -> usize {
+    if quotes_as_is(s) {
+        out.reserve(s.len() + 2);
+        out.push('"');
+        out.push_str(s);
+        out.push('"');
+        return s.len() + 2;
+    }
     let start = out.len();
     out.push('"');
-    if printable_ascii(s) && !s.contains(['\\', '"']) {
-        out.push_str(s);
-    } else {
-        push_escaped_str(out, s);
-    }
+    push_escaped_str(out, s);
     out.push('"');
     width(&out[start..])
 }
 
+/// The bytes of `word` that a double-quoted scalar does not hold as they
+/// are (see [`push_escaped`]), or that may start such a character (any
+/// byte beyond ASCII), as a [`bytes`] flag.
+fn escape_look(word: u64) -> u64 {
+    bytes::unprintable(word) | bytes::equal(word, b'\\') | bytes::equal(word, b'"')
+}
+
+/// Whether `s` is written between double quotes as it is: printable
+/// ASCII without `\` or `"`.
+fn quotes_as_is(s: &str) -> bool {
+    bytes::none(s.as_bytes(), escape_look)
+}
+
 /// Writes `s` with every character escaped as [`push_escaped`] does: the
-/// runs of characters written as themselves are copied whole.
+/// runs of characters written as themselves are copied whole, passed over
+/// eight bytes at a time.
 fn push_escaped_str(out: &mut String, s: &str) {
+    let b = s.as_bytes();
     let mut start = 0;
-    for (i, c) in s.char_indices() {
-        let plain = match u8::try_from(c) {
-            Ok(b) if b.is_ascii() => (0x20..0x7F).contains(&b) && b != b'\\' && b != b'"',
-            _ => !must_escape(c),
+    let mut i = 0;
+    while i < b.len() {
+        if i + 8 <= b.len() {
+            let flag = escape_look(bytes::word(b, i));
+            if flag == 0 {
+                i += 8;
+                continue;
+            }
+            // Straight to the first byte to look at.
+            i += (flag.trailing_zeros() / 8) as usize;
+        }
+        let c = match b[i] {
+            0x20..=0x7E if b[i] != b'\\' && b[i] != b'"' => {
+                i += 1;
+                continue;
+            }
+            0..=0x7F => char::from(b[i]),
+            // A character beyond ASCII starts here (a byte at a boundary:
+            // runs are passed over whole characters).
+            _ => s[i..].chars().next().expect("a character"),
         };
-        if !plain {
+        let len = c.len_utf8();
+        if c.is_ascii() || must_escape(c) {
             out.push_str(&s[start..i]);
             push_escaped(out, c);
-            start = i + c.len_utf8();
+            start = i + len;
         }
+        i += len;
     }
     out.push_str(&s[start..]);
 }
@@ -575,13 +618,39 @@ fn must_escape(c: char) -> bool {
         || ('\u{E0000}'..='\u{E007F}').contains(&c)
 }
 
-/// Scalars that YAML 1.1 or 1.2 reads as something other than a string
-/// (case-insensitively, which also catches forms neither version has but
-/// that some parser might).
-const SPECIAL: &[&str] = &[
-    "y", "yes", "n", "no", "true", "false", "on", "off", "null", "~", ".inf", "+.inf", "-.inf",
-    ".nan", "<<", "=",
-];
+/// Whether `s` is a scalar that YAML 1.1 or 1.2 reads as something other
+/// than a string: `y`, `yes`, `n`, `no`, `true`, `false`, `on`, `off`,
+/// `null`, `~`, `.inf`, `+.inf`, `-.inf`, `.nan`, `<<` or `=`, in any case
+/// (which also catches forms neither version has but that some parser
+/// might). Its lower-case bytes are matched against them all at once.
+fn is_special(s: &[u8]) -> bool {
+    let mut lower = [0u8; 5];
+    // (No special word is longer than 5 bytes.)
+    let Some(lower) = lower.get_mut(..s.len()) else {
+        return false;
+    };
+    for (l, c) in lower.iter_mut().zip(s) {
+        *l = c.to_ascii_lowercase();
+    }
+    matches!(
+        &*lower,
+        b"y" | b"yes"
+            | b"n"
+            | b"no"
+            | b"true"
+            | b"false"
+            | b"on"
+            | b"off"
+            | b"null"
+            | b"~"
+            | b".inf"
+            | b"+.inf"
+            | b"-.inf"
+            | b".nan"
+            | b"<<"
+            | b"="
+    )
+}
 
 /// The width of `s` ([`width`]) when it may be written as a plain scalar.
 /// Looks at bytes: every character it tests for is ASCII, and no byte of
@@ -616,17 +685,39 @@ fn plain_width(s: &str) -> Option<usize> {
     if first == b' ' || last == b' ' || last == b':' || b.starts_with(b"...") {
         return None;
     }
-    // `: ` and ` #` (a mapping, a comment), and whether anything needs a
-    // closer look, in one pass: eight bytes at a time while none is `:`,
-    // `#` or other than printable ASCII (nearly all text).
+    // `: ` and ` #` (a mapping, a comment), and whether anything beyond
+    // printable ASCII needs a closer look: nearly all text has none of
+    // `:`, `#` or such bytes, and is tested a word at a time.
+    let ascii = bytes::none(b, needs_look) || look_closer(b)?;
+    if !ascii && s.chars().any(must_escape) {
+        return None;
+    }
+    if is_special(b) {
+        return None;
+    }
+    if looks_numeric(b) {
+        return None;
+    }
+    Some(if ascii { s.len() } else { s.chars().count() })
+}
+
+/// The bytes of `word` that are `:`, `#`, or not printable ASCII (a
+/// control, DEL, or a byte of a character beyond ASCII), as a
+/// [`bytes`] flag.
+fn needs_look(word: u64) -> u64 {
+    bytes::unprintable(word) | bytes::equal(word, b':') | bytes::equal(word, b'#')
+}
+
+/// For a text some byte of which [`needs_look`]: `None` when it holds `: `
+/// or ` #` (a mapping, a comment), else whether it is all printable ASCII.
+/// Eight bytes at a time while none needs a look.
+fn look_closer(b: &[u8]) -> Option<bool> {
     let mut ascii = true;
     let mut i = 0;
     while i < b.len() {
-        if let Some(word) = b.get(i..i + 8) {
-            if !needs_look(u64::from_le_bytes(word.try_into().expect("eight bytes"))) {
-                i += 8;
-                continue;
-            }
+        if i + 8 <= b.len() && needs_look(bytes::word(b, i)) == 0 {
+            i += 8;
+            continue;
         }
         let end = (i + 8).min(b.len());
         for j in i..end {
@@ -639,46 +730,7 @@ fn plain_width(s: &str) -> Option<usize> {
         }
         i = end;
     }
-    if !ascii && s.chars().any(must_escape) {
-        return None;
-    }
-    // (No special word is longer than 5 bytes: compared without copying,
-    // and only when its first byte may start one.)
-    if s.len() <= 5 && may_be_special(first) && SPECIAL.iter().any(|w| w.eq_ignore_ascii_case(s)) {
-        return None;
-    }
-    if looks_numeric(b) {
-        return None;
-    }
-    Some(if ascii { s.len() } else { s.chars().count() })
-}
-
-/// Whether a [`SPECIAL`] word may start with byte `b` (a test that lets
-/// through more than those: `b` with the bit of lower case set).
-fn may_be_special(b: u8) -> bool {
-    matches!(
-        b | 0x20,
-        b'y' | b'n' | b't' | b'f' | b'o' | b'~' | b'.' | b'+' | b'-' | b'<' | b'='
-    )
-}
-
-/// Whether any of the eight bytes of `word` is `:`, `#`, or not printable
-/// ASCII (a control, DEL, or a byte of a character beyond ASCII). Exact:
-/// each test is non-zero exactly when some byte of the word is below its
-/// bound (as in the JSON writer of platc-emit).
-fn needs_look(word: u64) -> bool {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    // A byte below `n` (n <= 0x80) sets its high bit in
-    // `(w - n * ONES) & !w & HIGH`, and only such a byte makes it non-zero.
-    let below = |w: u64, n: u64| w.wrapping_sub(n * ONES) & !w & HIGH;
-    let control = below(word, 0x20);
-    // A byte of 0x7F or above: at or above 0x80 (its high bit), or 0x7F.
-    let high = word & HIGH;
-    let del = below(word ^ (0x7F * ONES), 1);
-    let colon = below(word ^ (u64::from(b':') * ONES), 1);
-    let hash = below(word ^ (u64::from(b'#') * ONES), 1);
-    control | high | del | colon | hash != 0
+    Some(ascii)
 }
 
 /// Anything that a YAML 1.1 or 1.2 resolver might read as a number (or a
@@ -850,12 +902,34 @@ mod tests {
         }
     }
 
+    /// Scalars that YAML 1.1 or 1.2 reads as something other than a string
+    /// (case-insensitively): the reference for [`is_special`].
+    const SPECIAL: &[&str] = &[
+        "y", "yes", "n", "no", "true", "false", "on", "off", "null", "~", ".inf", "+.inf", "-.inf",
+        ".nan", "<<", "=",
+    ];
+
     #[test]
-    fn special_words_pass_the_first_byte_test() {
-        for w in SPECIAL {
-            for v in [w.to_string(), w.to_ascii_uppercase()] {
-                assert!(may_be_special(v.as_bytes()[0]), "{v}");
-            }
+    fn special_words_are_those_of_the_list() {
+        let letters = b"yYeEsSnNoOtTrRuUfFaAlLiI~.+-<=xz";
+        let mut seed = 13u64;
+        let mut cases: Vec<String> = SPECIAL
+            .iter()
+            .flat_map(|w| [w.to_string(), w.to_ascii_uppercase(), format!("{w}x")])
+            .collect();
+        for _ in 0..50000 {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let n = (seed >> 60) as usize % 7;
+            let s: String = (0..n)
+                .map(|k| char::from(letters[(seed >> (4 * k + 8)) as usize % letters.len()]))
+                .collect();
+            cases.push(s);
+        }
+        for s in &cases {
+            let want = SPECIAL.iter().any(|w| w.eq_ignore_ascii_case(s));
+            assert_eq!(is_special(s.as_bytes()), want, "{s:?}");
         }
     }
 
@@ -875,6 +949,75 @@ mod tests {
             let mut got = String::new();
             push_escaped_str(&mut got, s);
             assert_eq!(got, want, "{s:?}");
+        }
+    }
+
+    /// Texts of every length up to a few words, with what must be escaped
+    /// (and characters beyond ASCII that need not) at every place: escaped
+    /// as one character at a time, and held as they are exactly when they
+    /// are printable ASCII without `\` or `"`.
+    #[test]
+    fn escapes_are_found_at_every_place() {
+        let pieces = [
+            "a",
+            "b",
+            "\"",
+            "\\",
+            "\n",
+            "\t",
+            "é",
+            "\u{85}",
+            "\u{200b}",
+            "\u{7f}",
+            "\u{1f}",
+            "ü",
+            "中",
+            "\u{E0001}",
+            " ",
+            "{",
+        ];
+        let mut seed = 5u64;
+        for _ in 0..20000 {
+            let mut s = String::new();
+            let n = (seed % 24) as usize;
+            for _ in 0..n {
+                seed = seed
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                // Mostly plain text, so that whole words pass.
+                let k = (seed >> 33) as usize % (pieces.len() * 3);
+                s.push_str(pieces.get(k).unwrap_or(&"x"));
+            }
+            seed = seed.wrapping_add(1);
+            let mut want = String::new();
+            s.chars().for_each(|c| push_escaped(&mut want, c));
+            let mut got = String::new();
+            push_escaped_str(&mut got, &s);
+            assert_eq!(got, want, "{s:?}");
+            let as_is = s.bytes().all(|b| (0x20..0x7F).contains(&b)) && !s.contains(['\\', '"']);
+            assert_eq!(quotes_as_is(&s), as_is, "{s:?}");
+        }
+    }
+
+    #[test]
+    fn comment_text_escapes_what_must_be_escaped() {
+        for s in HOSTILE
+            .iter()
+            .chain(PLAIN_TRICKY)
+            .chain(&["é ü 中", "", "a\u{7f}b"])
+        {
+            let want: String = s
+                .chars()
+                .flat_map(|c| {
+                    let escaped: Vec<char> = if must_escape(c) {
+                        c.escape_default().collect()
+                    } else {
+                        vec![c]
+                    };
+                    escaped
+                })
+                .collect();
+            assert_eq!(comment_text(s), want, "{s:?}");
         }
     }
 
