@@ -323,6 +323,15 @@ impl Value {
         Value::Map(Arc::new(Map::new(entries)))
     }
 
+    /// An empty map: what `Value::map(BTreeMap::new())` makes, without a
+    /// B-tree to take apart.
+    pub fn empty_map() -> Value {
+        Value::Map(Arc::new(Map {
+            entries: Entries::default(),
+            weight: 1,
+        }))
+    }
+
     /// A map of entries with distinct keys, in any order
     /// ([`Map::from_entries`]).
     pub fn map_of(entries: Vec<(String, Value)>) -> Value {
@@ -632,6 +641,15 @@ mod tests {
             assert!(map.iter().eq(want.iter()));
             assert_eq!(map.clone().into_entries(), want);
         }
+    }
+
+    #[test]
+    fn an_empty_map_is_the_map_of_no_entries() {
+        assert_eq!(Value::empty_map(), Value::map(BTreeMap::new()));
+        assert_eq!(
+            Value::empty_map().weight(),
+            Value::map(BTreeMap::new()).weight()
+        );
     }
 
     /// `get_or_insert_with` sets a key only when it is absent, calls

@@ -716,6 +716,9 @@ impl<'t, 'a> Evaluator<'t, 'a> {
                         self.charge(text.len() as u64 / 64, x.span)?;
                         out.push_str(&text);
                     }
+                    // A number (a port, say) is written in place: at most
+                    // 20 bytes, which charge nothing.
+                    Value::Int(i) => platc_yaml::push_int(out, i),
                     v => {
                         let text = v.interpolate()?;
                         self.charge(text.len() as u64 / 64, x.span)?;

@@ -146,7 +146,7 @@ fn place_in_map(root: &mut BTreeMap<String, Value>, keys: &[Key], v: Value) -> R
 fn fresh(next: &Key) -> Value {
     match next {
         Key::Index(_) => Value::list(Vec::new()),
-        Key::Name(_) => Value::map(BTreeMap::new()),
+        Key::Name(_) => Value::empty_map(),
     }
 }
 
@@ -155,10 +155,7 @@ fn place(cur: &mut Value, keys: &[Key], from: usize, v: Value) -> Result<(), Cla
     let mut cur = cur;
     for (n, k) in keys.iter().enumerate().skip(from) {
         let last = n + 1 == keys.len();
-        let fresh = || {
-            keys.get(n + 1)
-                .map_or_else(|| Value::map(BTreeMap::new()), fresh)
-        };
+        let fresh = || keys.get(n + 1).map_or_else(Value::empty_map, fresh);
         cur = match (cur, k) {
             (Value::Map(m), Key::Name(name)) => {
                 let m = Arc::make_mut(m).entries_mut();
