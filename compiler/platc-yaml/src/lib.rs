@@ -773,6 +773,32 @@ fn looks_numeric(s: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `count` texts drawn from `pieces` by a fixed generator starting at
+    /// `seed`: each of fewer than `max` pieces, a piece drawn among
+    /// `pieces.len() * spread` where those past the end are plain `x`.
+    fn random_texts(
+        pieces: &[&str],
+        mut seed: u64,
+        count: usize,
+        max: u64,
+        spread: usize,
+    ) -> Vec<String> {
+        let mut out = Vec::with_capacity(count);
+        for _ in 0..count {
+            let mut s = String::new();
+            for _ in 0..seed % max {
+                seed = seed
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                let k = (seed >> 33) as usize % (pieces.len() * spread);
+                s.push_str(pieces.get(k).unwrap_or(&"x"));
+            }
+            seed = seed.wrapping_add(1);
+            out.push(s);
+        }
+        out
+    }
     use serde_json::json;
 
     /// The folding as first written, one character at a time: the
@@ -879,24 +905,12 @@ mod tests {
             "\t",
             "0123456",
         ];
-        let mut seed = 11u64;
         let mut cases: Vec<String> = HOSTILE
             .iter()
             .chain(PLAIN_TRICKY)
             .map(|s| s.to_string())
             .collect();
-        for _ in 0..20000 {
-            let mut s = String::new();
-            let n = (seed % 12) as usize;
-            for _ in 0..n {
-                seed = seed
-                    .wrapping_mul(6364136223846793005)
-                    .wrapping_add(1442695040888963407);
-                s.push_str(pieces[(seed >> 33) as usize % pieces.len()]);
-            }
-            seed = seed.wrapping_add(1);
-            cases.push(s);
-        }
+        cases.extend(random_texts(&pieces, 11, 20000, 12, 1));
         for s in &cases {
             assert_eq!(plain_width(s), plain_width_reference(s), "{s:?}");
         }
@@ -976,19 +990,8 @@ mod tests {
             " ",
             "{",
         ];
-        let mut seed = 5u64;
-        for _ in 0..20000 {
-            let mut s = String::new();
-            let n = (seed % 24) as usize;
-            for _ in 0..n {
-                seed = seed
-                    .wrapping_mul(6364136223846793005)
-                    .wrapping_add(1442695040888963407);
-                // Mostly plain text, so that whole words pass.
-                let k = (seed >> 33) as usize % (pieces.len() * 3);
-                s.push_str(pieces.get(k).unwrap_or(&"x"));
-            }
-            seed = seed.wrapping_add(1);
+        // Mostly plain text, so that whole words pass.
+        for s in random_texts(&pieces, 5, 20000, 24, 3) {
             let mut want = String::new();
             s.chars().for_each(|c| push_escaped(&mut want, c));
             let mut got = String::new();
