@@ -147,7 +147,7 @@ impl<'v> ValuesNode<'v> for Generated<'v> {
                 Value::Float(f) if !f.is_finite() => Kind::String,
                 Value::Float(f) if f.fract() == 0.0 => Kind::Integer,
                 Value::Float(_) => Kind::Number,
-                Value::Str(_) | Value::Quantity { .. } => Kind::String,
+                Value::Str(_) | Value::Quantity(_) => Kind::String,
                 Value::List(_) => Kind::Array,
                 Value::Map(_) => Kind::Object,
             },

@@ -105,7 +105,7 @@ impl Node for Value {
     fn text(&self) -> Option<String> {
         match self {
             Value::Str(s) if !s.is_empty() => Some(s.to_string()),
-            Value::Int(_) | Value::Float(_) | Value::Quantity { .. } => self.interpolate(),
+            Value::Int(_) | Value::Float(_) | Value::Quantity(_) => self.interpolate(),
             _ => None,
         }
     }

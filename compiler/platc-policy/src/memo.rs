@@ -116,18 +116,7 @@ pub(crate) fn identical(a: &Value, b: &Value) -> bool {
         (Value::Int(x), Value::Int(y)) => x == y,
         (Value::Float(x), Value::Float(y)) => x.to_bits() == y.to_bits(),
         (Value::Str(x), Value::Str(y)) => x == y,
-        (
-            Value::Quantity {
-                kind: k1,
-                amount: a1,
-                text: t1,
-            },
-            Value::Quantity {
-                kind: k2,
-                amount: a2,
-                text: t2,
-            },
-        ) => k1 == k2 && a1 == a2 && t1 == t2,
+        (Value::Quantity(x), Value::Quantity(y)) => x == y,
         (Value::List(x), Value::List(y)) if std::sync::Arc::ptr_eq(x, y) => true,
         (Value::Map(x), Value::Map(y)) if std::sync::Arc::ptr_eq(x, y) => true,
         (Value::List(x), Value::List(y)) => {
@@ -154,11 +143,7 @@ fn hash_value<H: Hasher>(v: &Value, h: &mut H) {
         Value::Int(i) => i.hash(h),
         Value::Float(f) => f.to_bits().hash(h),
         Value::Str(s) => s.hash(h),
-        Value::Quantity { kind, amount, text } => {
-            kind.hash(h);
-            amount.hash(h);
-            text.hash(h);
-        }
+        Value::Quantity(q) => q.hash(h),
         Value::List(l) => {
             l.len().hash(h);
             l.iter().for_each(|x| hash_value(x, h));

@@ -37,12 +37,10 @@ pub enum Value {
     /// comprehension, a field of a record) copies a pointer, not the text.
     Str(Str),
     /// A quantity in its base unit, with the literal text when it came from
-    /// one literal (used to print it as the user wrote it).
-    Quantity {
-        kind: QuantityKind,
-        amount: u64,
-        text: Option<Str>,
-    },
+    /// one literal (used to print it as the user wrote it). Behind a
+    /// pointer: quantities are rare, and unboxed they would make every
+    /// value a third larger.
+    Quantity(Arc<Quantity>),
     /// Lists and maps are shared, not copied, when a value is read again
     /// (a param used in every element of a comprehension): evaluation stays
     /// linear in what it builds.
@@ -51,6 +49,27 @@ pub enum Value {
     Map(Arc<Map>),
     Instance(InstId),
     Secret(SecretId),
+}
+
+/// A quantity value (see [`Value::Quantity`]).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Quantity {
+    pub kind: QuantityKind,
+    /// In the base unit: bytes, or thousandths of a CPU.
+    pub amount: u64,
+    /// The literal as written, when the value came from one literal.
+    pub text: Option<Str>,
+}
+
+impl Quantity {
+    /// The quantity as text: the literal as written, or its amount in the
+    /// largest unit that divides it.
+    pub fn text(&self) -> std::borrow::Cow<'_, str> {
+        match &self.text {
+            Some(t) => std::borrow::Cow::Borrowed(t),
+            None => std::borrow::Cow::Owned(format_quantity(self.kind, self.amount)),
+        }
+    }
 }
 
 /// The elements of a list value, and its weight (see [`Value::weight`]).
@@ -315,6 +334,12 @@ impl Map {
 }
 
 impl Value {
+    /// A quantity of `amount` in the base unit of `kind`, with the literal
+    /// text it came from, if any.
+    pub fn quantity(kind: QuantityKind, amount: u64, text: Option<Str>) -> Value {
+        Value::Quantity(Arc::new(Quantity { kind, amount, text }))
+    }
+
     pub fn list(items: Vec<Value>) -> Value {
         Value::List(Arc::new(List::new(items)))
     }
@@ -359,10 +384,7 @@ impl Value {
             Value::Int(i) => i.to_string(),
             Value::Float(f) => format_float(*f),
             Value::Bool(b) => b.to_string(),
-            Value::Quantity { kind, amount, text } => match text {
-                Some(t) => t.to_string(),
-                None => format_quantity(*kind, *amount),
-            },
+            Value::Quantity(q) => q.text().into_owned(),
             _ => return None,
         })
     }
@@ -391,10 +413,7 @@ impl Value {
                 .map(Json::Number)
                 .unwrap_or_else(|| Json::String(format_float(*f))),
             Value::Str(s) => Json::String(s.to_string()),
-            Value::Quantity { kind, amount, text } => Json::String(match text {
-                Some(t) => t.to_string(),
-                None => format_quantity(*kind, *amount),
-            }),
+            Value::Quantity(q) => Json::String(q.text().into_owned()),
             Value::List(items) => Json::Array(items.iter().filter_map(Value::to_json).collect()),
             Value::Map(m) => Json::Object(
                 m.iter()
@@ -430,10 +449,7 @@ impl<'a> platc_yaml::Tree<'a> for &'a Value {
             }
             Value::Float(f) => Node::Str(Cow::Owned(format_float(*f))),
             Value::Str(s) => Node::Str(Cow::Borrowed(s)),
-            Value::Quantity { kind, amount, text } => Node::Str(match text {
-                Some(t) => Cow::Borrowed(&**t),
-                None => Cow::Owned(format_quantity(*kind, *amount)),
-            }),
+            Value::Quantity(q) => Node::Str(q.text()),
             Value::List(items) => Node::Seq(WrittenItems(items.iter())),
             Value::Map(m) => Node::Map(WrittenEntries(m.iter())),
         }
@@ -511,6 +527,13 @@ pub fn format_quantity(kind: QuantityKind, amount: u64) -> String {
 mod tests {
     use super::*;
 
+    /// A value is three words: a map entry or list element of a large
+    /// platform's values stays small (a quantity is behind a pointer).
+    #[test]
+    fn a_value_is_three_words() {
+        assert_eq!(std::mem::size_of::<Value>(), 24);
+    }
+
     /// Written as YAML directly, a value gives the text its JSON gives.
     #[test]
     fn yaml_of_a_value_is_yaml_of_its_json() {
@@ -550,16 +573,8 @@ mod tests {
             (
                 "quantities",
                 Value::list(vec![
-                    Value::Quantity {
-                        kind: QuantityKind::Bytes,
-                        amount: 1 << 30,
-                        text: None,
-                    },
-                    Value::Quantity {
-                        kind: QuantityKind::Cpu,
-                        amount: 500,
-                        text: Some("500m".into()),
-                    },
+                    Value::quantity(QuantityKind::Bytes, 1 << 30, None),
+                    Value::quantity(QuantityKind::Cpu, 500, Some("500m".into())),
                 ]),
             ),
             (

@@ -703,7 +703,7 @@ fn is_provided(p: &Platform, v: &Value) -> bool {
     match v {
         Value::None => false,
         // (Both always have a text.)
-        Value::Str(_) | Value::Quantity { .. } => true,
+        Value::Str(_) | Value::Quantity(_) => true,
         Value::Instance(id) => p.instances.get(id.0 as usize).is_some(),
         Value::Secret(id) => p.secrets.get(id.secret as usize).is_some(),
         _ => true,
@@ -742,7 +742,7 @@ fn write_provided_value(w: &mut Pretty, p: &Platform, v: &Value) {
         Value::Float(f) => w.str(&format_float(*f)),
         // A string's text as it is, without a copy.
         Value::Str(text) => write_lit(w, text),
-        Value::Quantity { .. } => write_lit(w, &v.interpolate().unwrap_or_default()),
+        Value::Quantity(_) => write_lit(w, &v.interpolate().unwrap_or_default()),
         Value::List(items) => {
             w.open_array();
             for v in items.iter().filter(|v| is_provided(p, v)) {

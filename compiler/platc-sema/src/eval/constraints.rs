@@ -120,7 +120,7 @@ fn check_constraint(
                 (Value::Int(i), Ty::Float) => Bound::Float(*i as f64),
                 (Value::Int(i), _) => Bound::Int(*i as i128),
                 (Value::Float(f), _) => Bound::Float(*f),
-                (Value::Quantity { amount, .. }, _) => Bound::Int(*amount as i128),
+                (Value::Quantity(q), _) => Bound::Int(q.amount as i128),
                 _ => return true,
             };
             let below = lo.is_some_and(|l| less(n, l));

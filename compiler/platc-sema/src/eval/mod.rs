@@ -736,11 +736,7 @@ impl<'t, 'a> Evaluator<'t, 'a> {
             ExprKind::Float(f) => Value::Float(*f),
             ExprKind::Bool(b) => Value::Bool(*b),
             ExprKind::None => Value::None,
-            ExprKind::Quantity(q) => Value::Quantity {
-                kind: q.kind,
-                amount: q.amount,
-                text: Some(q.text.clone()),
-            },
+            ExprKind::Quantity(q) => Value::quantity(q.kind, q.amount, Some(q.text.clone())),
             ExprKind::Str(s) => return self.eval_str(s, e.span, env),
             ExprKind::List(items) => {
                 let items: Vec<Value> = items
@@ -1256,42 +1252,20 @@ fn as_float(v: &Value) -> Option<f64> {
 
 fn as_number(v: &Value) -> Option<f64> {
     match v {
-        Value::Quantity { amount, .. } => Some(*amount as f64),
+        Value::Quantity(q) => Some(q.amount as f64),
         v => as_float(v),
     }
 }
 
 fn values_equal(a: &Value, b: &Value) -> bool {
     match (a, b) {
-        (
-            Value::Quantity {
-                kind: k1,
-                amount: a1,
-                ..
-            },
-            Value::Quantity {
-                kind: k2,
-                amount: a2,
-                ..
-            },
-        ) => k1 == k2 && a1 == a2,
+        (Value::Quantity(x), Value::Quantity(y)) => x.kind == y.kind && x.amount == y.amount,
         (Value::Int(x), Value::Float(y)) | (Value::Float(y), Value::Int(x)) => (*x as f64) == *y,
-        (
-            Value::Int(x),
-            Value::Quantity {
-                kind: QuantityKind::Cpu,
-                amount,
-                ..
-            },
-        )
-        | (
-            Value::Quantity {
-                kind: QuantityKind::Cpu,
-                amount,
-                ..
-            },
-            Value::Int(x),
-        ) => (*x as i128) * 1000 == *amount as i128,
+        (Value::Int(x), Value::Quantity(q)) | (Value::Quantity(q), Value::Int(x))
+            if q.kind == QuantityKind::Cpu =>
+        {
+            (*x as i128) * 1000 == q.amount as i128
+        }
         (a, b) => a == b,
     }
 }
