@@ -34,7 +34,7 @@ fn values_are_evaluated_with_secrets_out_of_band() {
     let metadb = p.instance("metadb").unwrap();
     assert_eq!(metadb.chart.as_ref().unwrap().version, "1.2.3");
     assert!(
-        matches!(get(&metadb.values, &["persistence", "size"]), Some(Value::Quantity { amount, .. }) if *amount == 20 << 30)
+        matches!(get(&metadb.values, &["persistence", "size"]), Some(Value::Quantity(q)) if q.amount == 20 << 30)
     );
     assert_eq!(
         get(&metadb.values, &["auth", "existingSecret"]),
@@ -70,7 +70,7 @@ fn an_environment_overrides_arguments_and_platform_fields() {
     assert_eq!(web.exposes[0].host, "web.data.example.com");
     let metadb = p.instance("metadb").unwrap();
     assert!(
-        matches!(get(&metadb.values, &["persistence", "size"]), Some(Value::Quantity { amount, .. }) if *amount == 200 << 30)
+        matches!(get(&metadb.values, &["persistence", "size"]), Some(Value::Quantity(q)) if q.amount == 200 << 30)
     );
 }
 
