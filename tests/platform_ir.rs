@@ -17,7 +17,10 @@ fn options(env: Option<&str>) -> Options {
     }
 }
 
-fn get<'v>(v: &'v std::collections::BTreeMap<String, Value>, path: &[&str]) -> Option<&'v Value> {
+fn get<'v>(
+    v: &'v std::collections::BTreeMap<platc_sema::value::Str, Value>,
+    path: &[&str],
+) -> Option<&'v Value> {
     let (first, rest) = path.split_first()?;
     let mut cur = v.get(*first)?;
     for k in rest {

@@ -131,7 +131,7 @@ pub(crate) fn check_instance(
 /// map or list, as the JSON leaves it out).
 #[derive(Clone, Copy)]
 enum Generated<'v> {
-    Root(&'v std::collections::BTreeMap<String, Value>),
+    Root(&'v std::collections::BTreeMap<platc_sema::value::Str, Value>),
     Value(&'v Value),
 }
 
@@ -158,7 +158,7 @@ impl<'v> ValuesNode<'v> for Generated<'v> {
         match self {
             Generated::Root(m) => Json::Object(
                 m.iter()
-                    .filter_map(|(k, v)| Some((k.clone(), v.to_json()?)))
+                    .filter_map(|(k, v)| Some((k.to_string(), v.to_json()?)))
                     .collect(),
             ),
             Generated::Value(v) => v.to_json().unwrap_or(Json::Null),
@@ -166,14 +166,16 @@ impl<'v> ValuesNode<'v> for Generated<'v> {
     }
 
     fn for_each_entry(self, f: &mut dyn FnMut(&'v str, Self)) {
-        let written = |(k, v): (&'v String, &'v Value)| v.is_written().then_some((k, v));
+        let written = |(k, v): (&'v str, &'v Value)| v.is_written().then_some((k, v));
         match self {
             Generated::Root(m) => m
                 .iter()
+                .map(|(k, v)| (&**k, v))
                 .filter_map(written)
                 .for_each(|(k, v)| f(k, Generated::Value(v))),
             Generated::Value(Value::Map(m)) => m
                 .iter()
+                .map(|(k, v)| (&**k, v))
                 .filter_map(written)
                 .for_each(|(k, v)| f(k, Generated::Value(v))),
             Generated::Value(_) => {}
@@ -499,17 +501,17 @@ mod tests {
                                 items.insert(0, Value::None);
                                 items.push(Value::Int(7));
                                 items.push(Value::map(BTreeMap::from([(
-                                    "notAKey".to_string(),
+                                    "notAKey".into(),
                                     Value::Float(2.0),
                                 )])));
                                 *v = Value::list(items);
                             }
                             Value::Map(_) => {
                                 *v = Value::map(BTreeMap::from([
-                                    ("unknownNested".to_string(), Value::Bool(true)),
-                                    ("gone".to_string(), Value::None),
-                                    ("ratio".to_string(), Value::Float(0.5)),
-                                    ("inf".to_string(), Value::Float(f64::INFINITY)),
+                                    ("unknownNested".into(), Value::Bool(true)),
+                                    ("gone".into(), Value::None),
+                                    ("ratio".into(), Value::Float(0.5)),
+                                    ("inf".into(), Value::Float(f64::INFINITY)),
                                 ]));
                             }
                             Value::Str(_) => *v = Value::Int(1),
@@ -517,7 +519,7 @@ mod tests {
                             _ => {}
                         }
                     }
-                    bad.insert("platcUnknownKey".to_string(), Value::Int(1));
+                    bad.insert("platcUnknownKey".into(), Value::Int(1));
                     variants.push(bad);
                     // Numbers where the chart has them: integral floats
                     // are integers; others, and those not finite, are not.

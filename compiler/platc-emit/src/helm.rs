@@ -12,7 +12,7 @@ pub fn generated_values(inst: &Instance) -> Json {
     Json::Object(
         inst.values
             .iter()
-            .filter_map(|(k, v)| Some((k.clone(), v.to_json()?)))
+            .filter_map(|(k, v)| Some((k.to_string(), v.to_json()?)))
             .collect(),
     )
 }
@@ -111,7 +111,7 @@ pub(crate) fn generated_values_file(inst: &Instance) -> String {
         .values
         .iter()
         .filter(|(_, v)| v.is_written())
-        .map(|(k, v)| (k.as_str(), v));
+        .map(|(k, v)| (&**k, v));
     // The values after the header, in one text.
     crate::exact_text(|text| {
         push_values_header(text, inst);
@@ -121,11 +121,11 @@ pub(crate) fn generated_values_file(inst: &Instance) -> String {
 
 /// The value at `path` in generated values, if there is one.
 fn value_at<'v>(
-    values: &'v std::collections::BTreeMap<String, platc_sema::Value>,
+    values: &'v std::collections::BTreeMap<platc_sema::value::Str, platc_sema::Value>,
     path: &[String],
 ) -> Option<&'v platc_sema::Value> {
     let (first, rest) = path.split_first()?;
-    let mut cur = values.get(first)?;
+    let mut cur = values.get(first.as_str())?;
     for k in rest {
         match cur {
             platc_sema::Value::Map(m) => cur = m.get(k)?,

@@ -204,7 +204,7 @@ pub(crate) fn resource_manifest(
     let mut body: serde_json::Map<String, Json> = r
         .body
         .iter()
-        .filter_map(|(k, v)| Some((k.clone(), v.to_json()?)))
+        .filter_map(|(k, v)| Some((k.to_string(), v.to_json()?)))
         .collect();
     let mut metadata = match body.remove("metadata") {
         Some(Json::Object(m)) => m,

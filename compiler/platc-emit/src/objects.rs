@@ -94,7 +94,7 @@ fn with_object<R>(
         .body
         .iter()
         .filter(|(_, v)| v.is_written())
-        .map(|(k, v)| (k.as_str(), Part::Value(v)))
+        .map(|(k, v)| (&**k, Part::Value(v)))
         .collect();
     let mut metadata = match take(&mut body, "metadata") {
         Some(Part::Value(v)) => entries(v),

@@ -111,7 +111,7 @@ impl<'p> Element<'p> {
             Value::map_of(
                 self.fields
                     .iter()
-                    .map(|(k, v)| (k.to_string(), v.clone()))
+                    .map(|(k, v)| ((*k).into(), v.clone()))
                     .collect(),
             )
         })
@@ -260,12 +260,7 @@ fn strings<'a>(items: impl IntoIterator<Item = &'a str>) -> Value {
 
 /// A record of fields with distinct names.
 fn record(fields: Vec<(&str, Value)>) -> Value {
-    Value::map_of(
-        fields
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v))
-            .collect(),
-    )
+    Value::map_of(fields.into_iter().map(|(k, v)| (k.into(), v)).collect())
 }
 
 static ALL: Wanted = Wanted {
@@ -443,7 +438,7 @@ impl<'p, 'v> Collections<'p, 'v> {
                                 ("app.kubernetes.io/part-of", p.name.as_str()),
                             ]
                             .into_iter()
-                            .map(|(k, v)| (k.to_string(), s(v)))
+                            .map(|(k, v)| (k.into(), s(v)))
                             .collect(),
                         )
                     })
@@ -712,7 +707,7 @@ fn params_record(p: &Platform, i: &Instance) -> Value {
                     Some(v) if plain(v) => v.clone(),
                     _ => Value::None,
                 };
-                (f.clone(), v)
+                (f.as_str().into(), v)
             })
             .collect(),
     )
@@ -758,8 +753,8 @@ mod tests {
                 let Value::Map(m) = el.record() else {
                     panic!("{name}: not a record")
                 };
-                let got: Vec<&String> = m.keys().collect();
-                assert_eq!(got, want.iter().collect::<Vec<_>>(), "{name}");
+                let got: Vec<&str> = m.keys().map(|k| &**k).collect();
+                assert_eq!(got, want.to_vec(), "{name}");
             }
         }
     }
@@ -802,7 +797,7 @@ mod tests {
         let cs = Collections::new(p, g, &none, [("instances", need)].into_iter().collect());
         for el in cs.chunk("instances", 0..p.instances.len()).unwrap() {
             let Value::Map(m) = el.record() else { panic!() };
-            assert_eq!(m.keys().collect::<Vec<_>>(), ["name"]);
+            assert_eq!(m.keys().map(|k| &**k).collect::<Vec<_>>(), ["name"]);
         }
     }
 }

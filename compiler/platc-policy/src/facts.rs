@@ -138,7 +138,7 @@ impl Facts {
             let mut values = serde_json::Map::new();
             for (k, v) in &inst.values {
                 if let Some(j) = v.to_json() {
-                    values.insert(k.clone(), j);
+                    values.insert(k.to_string(), j);
                 }
             }
             let mut values = Json::Object(values);
@@ -388,9 +388,11 @@ mod tests {
 
     fn from_json(j: &Json) -> Value {
         match j {
-            Json::Object(m) => {
-                Value::map(m.iter().map(|(k, v)| (k.clone(), from_json(v))).collect())
-            }
+            Json::Object(m) => Value::map(
+                m.iter()
+                    .map(|(k, v)| (k.as_str().into(), from_json(v)))
+                    .collect(),
+            ),
             Json::Array(a) => Value::list(a.iter().map(from_json).collect()),
             Json::String(s) => Value::Str(s.as_str().into()),
             Json::Bool(b) => Value::Bool(*b),

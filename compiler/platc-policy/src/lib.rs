@@ -392,7 +392,7 @@ fn param_masks<'p>(
                     ("secret", Value::Bool(x.ty == "secret" || x.ty == "secret?")),
                 ]
                 .into_iter()
-                .map(|(k, v)| (k.to_string(), v))
+                .map(|(k, v)| (k.into(), v))
                 .collect(),
             );
             let mut mask = 0u64;
@@ -526,7 +526,7 @@ fn policy_platform_value(platform: &Platform) -> platc_sema::Value {
         .flat_map(|i| i.provides.iter().map(|p| p.interface.as_str()))
         .collect();
     fields.insert(
-        "provides".to_string(),
+        "provides".into(),
         Value::list(provides.into_iter().map(|p| Value::Str(p.into())).collect()),
     );
     Value::map(fields)

@@ -185,7 +185,7 @@ mod tests {
         assert!(identical(&Value::Float(f64::NAN), &Value::Float(f64::NAN)));
         let list = |xs: &[&str]| Value::list(xs.iter().map(|x| s(x)).collect());
         let map = |kv: &[(&str, Value)]| {
-            Value::map_of(kv.iter().map(|(k, v)| (k.to_string(), v.clone())).collect())
+            Value::map_of(kv.iter().map(|(k, v)| ((*k).into(), v.clone())).collect())
         };
         let a = map(&[("images", list(&["a:1", "ünï:2"])), ("n", Value::Int(1))]);
         let b = map(&[("n", Value::Int(1)), ("images", list(&["a:1", "ünï:2"]))]);

@@ -143,14 +143,14 @@ impl Platform {
     pub fn value(&self) -> Value {
         let s = |v: &str| Value::Str(v.into());
         let mut m = BTreeMap::new();
-        m.insert("name".to_string(), s(&self.name));
+        m.insert("name".into(), s(&self.name));
         m.insert(
-            "domain".to_string(),
+            "domain".into(),
             self.domain.as_deref().map_or(Value::None, s),
         );
-        m.insert("namespace".to_string(), s(&self.namespace));
+        m.insert("namespace".into(), s(&self.namespace));
         m.insert(
-            "environment".to_string(),
+            "environment".into(),
             self.environment.as_deref().map_or(Value::None, s),
         );
         Value::map(m)
@@ -263,7 +263,7 @@ pub struct Instance {
     pub arg_spans: BTreeMap<crate::value::Str, Span>,
     /// The Helm values the component's values blocks produce: nested
     /// `Value::Map`s, never secrets (those are in `sensitive_values`).
-    pub values: BTreeMap<String, Value>,
+    pub values: BTreeMap<crate::value::Str, Value>,
     /// Values entries whose value is a secret: delivered out of band.
     pub sensitive_values: Vec<SensitiveValue>,
     /// Where the values come from: every values statement of the
@@ -318,7 +318,7 @@ pub struct Resource {
     /// `None` for a cluster-scoped object.
     pub namespace: Option<String>,
     /// Everything the body sets (`metadata.labels` and the like included).
-    pub body: BTreeMap<String, Value>,
+    pub body: BTreeMap<crate::value::Str, Value>,
     /// For a route resource, the endpoint it serves (`instance.point`);
     /// its namespace is the endpoint's.
     pub route: Option<String>,

@@ -93,8 +93,8 @@ pub struct Map {
 /// that building a large map key by key stays fast.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Entries {
-    Small(Vec<(String, Value)>),
-    Large(BTreeMap<String, Value>),
+    Small(Vec<(Str, Value)>),
+    Large(BTreeMap<Str, Value>),
 }
 
 /// The most entries a map keeps in a vector.
@@ -108,12 +108,12 @@ impl Default for Entries {
 
 /// The entries of a map, in key order.
 pub enum Iter<'m> {
-    Small(std::slice::Iter<'m, (String, Value)>),
-    Large(std::collections::btree_map::Iter<'m, String, Value>),
+    Small(std::slice::Iter<'m, (Str, Value)>),
+    Large(std::collections::btree_map::Iter<'m, Str, Value>),
 }
 
 impl<'m> Iterator for Iter<'m> {
-    type Item = (&'m String, &'m Value);
+    type Item = (&'m Str, &'m Value);
     fn next(&mut self) -> Option<Self::Item> {
         match self {
             Iter::Small(i) => i.next().map(|(k, v)| (k, v)),
@@ -143,7 +143,7 @@ impl Entries {
     pub fn get(&self, key: &str) -> Option<&Value> {
         match self {
             Entries::Small(v) => v
-                .binary_search_by(|(k, _)| k.as_str().cmp(key))
+                .binary_search_by(|(k, _)| (**k).cmp(key))
                 .ok()
                 .map(|i| &v[i].1),
             Entries::Large(m) => m.get(key),
@@ -153,7 +153,7 @@ impl Entries {
     pub fn get_mut(&mut self, key: &str) -> Option<&mut Value> {
         match self {
             Entries::Small(v) => v
-                .binary_search_by(|(k, _)| k.as_str().cmp(key))
+                .binary_search_by(|(k, _)| (**k).cmp(key))
                 .ok()
                 .map(move |i| &mut v[i].1),
             Entries::Large(m) => m.get_mut(key),
@@ -165,16 +165,16 @@ impl Entries {
     }
 
     /// Sets `key` to `value`; the value it had, if any.
-    pub fn insert(&mut self, key: String, value: Value) -> Option<Value> {
+    pub fn insert(&mut self, key: Str, value: Value) -> Option<Value> {
         match self {
-            Entries::Small(v) => match v.binary_search_by(|(k, _)| k.as_str().cmp(&key)) {
+            Entries::Small(v) => match v.binary_search_by(|(k, _)| (**k).cmp(&*key)) {
                 Ok(i) => Some(std::mem::replace(&mut v[i].1, value)),
                 Err(i) if v.len() < SMALL => {
                     v.insert(i, (key, value));
                     None
                 }
                 Err(_) => {
-                    let mut m: BTreeMap<String, Value> = std::mem::take(v).into_iter().collect();
+                    let mut m: BTreeMap<Str, Value> = std::mem::take(v).into_iter().collect();
                     m.insert(key, value);
                     *self = Entries::Large(m);
                     None
@@ -184,34 +184,35 @@ impl Entries {
         }
     }
 
-    /// The value at `key`, set to `make()` first when there is none (the
-    /// key is copied only then), and whether it was: one search where
-    /// `contains_key`, `insert` and `get_mut` take three.
+    /// The value at `key`, set to `make()` first when there is none (with
+    /// `new_key()` as the key: made only then), and whether it was: one
+    /// search where `contains_key`, `insert` and `get_mut` take three.
     pub fn get_or_insert_with(
         &mut self,
-        key: &str,
+        key_text: &str,
+        new_key: impl FnOnce() -> Str,
         make: impl FnOnce() -> Value,
     ) -> (&mut Value, bool) {
         // A full vector that is to grow becomes a B-tree first.
         if let Entries::Small(v) = self {
-            if v.len() >= SMALL && v.binary_search_by(|(k, _)| k.as_str().cmp(key)).is_err() {
+            if v.len() >= SMALL && v.binary_search_by(|(k, _)| (**k).cmp(key_text)).is_err() {
                 *self = Entries::Large(std::mem::take(v).into_iter().collect());
             }
         }
         match self {
-            Entries::Small(v) => match v.binary_search_by(|(k, _)| k.as_str().cmp(key)) {
+            Entries::Small(v) => match v.binary_search_by(|(k, _)| (**k).cmp(key_text)) {
                 Ok(i) => (&mut v[i].1, false),
                 Err(i) => {
-                    v.insert(i, (key.to_string(), make()));
+                    v.insert(i, (new_key(), make()));
                     (&mut v[i].1, true)
                 }
             },
             Entries::Large(m) => {
-                let inserted = !m.contains_key(key);
+                let inserted = !m.contains_key(key_text);
                 if inserted {
-                    m.insert(key.to_string(), make());
+                    m.insert(new_key(), make());
                 }
-                (m.get_mut(key).expect("present"), inserted)
+                (m.get_mut(key_text).expect("present"), inserted)
             }
         }
     }
@@ -235,7 +236,7 @@ impl Entries {
         }
     }
 
-    pub fn keys(&self) -> impl DoubleEndedIterator<Item = &String> + ExactSizeIterator {
+    pub fn keys(&self) -> impl DoubleEndedIterator<Item = &Str> + ExactSizeIterator {
         self.iter().map(|(k, _)| k)
     }
 
@@ -245,7 +246,7 @@ impl Entries {
 }
 
 impl<'m> IntoIterator for &'m Entries {
-    type Item = (&'m String, &'m Value);
+    type Item = (&'m Str, &'m Value);
     type IntoIter = Iter<'m>;
     fn into_iter(self) -> Iter<'m> {
         self.iter()
@@ -284,7 +285,7 @@ impl List {
 }
 
 impl Map {
-    pub fn new(entries: BTreeMap<String, Value>) -> Self {
+    pub fn new(entries: BTreeMap<Str, Value>) -> Self {
         let weight = entries
             .values()
             .fold(1u64, |w, v| w.saturating_add(v.weight()));
@@ -299,7 +300,7 @@ impl Map {
 
     /// A map of entries with distinct keys, in any order: sorted here,
     /// without a B-tree in between when they are few.
-    pub fn from_entries(mut entries: Vec<(String, Value)>) -> Self {
+    pub fn from_entries(mut entries: Vec<(Str, Value)>) -> Self {
         if entries.len() > SMALL {
             return Map::new(entries.into_iter().collect());
         }
@@ -325,7 +326,7 @@ impl Map {
         &mut self.entries
     }
 
-    pub fn into_entries(self) -> BTreeMap<String, Value> {
+    pub fn into_entries(self) -> BTreeMap<Str, Value> {
         match self.entries {
             Entries::Small(v) => v.into_iter().collect(),
             Entries::Large(m) => m,
@@ -344,7 +345,7 @@ impl Value {
         Value::List(Arc::new(List::new(items)))
     }
 
-    pub fn map(entries: BTreeMap<String, Value>) -> Value {
+    pub fn map(entries: BTreeMap<Str, Value>) -> Value {
         Value::Map(Arc::new(Map::new(entries)))
     }
 
@@ -359,7 +360,7 @@ impl Value {
 
     /// A map of entries with distinct keys, in any order
     /// ([`Map::from_entries`]).
-    pub fn map_of(entries: Vec<(String, Value)>) -> Value {
+    pub fn map_of(entries: Vec<(Str, Value)>) -> Value {
         Value::Map(Arc::new(Map::from_entries(entries)))
     }
 
@@ -417,7 +418,7 @@ impl Value {
             Value::List(items) => Json::Array(items.iter().filter_map(Value::to_json).collect()),
             Value::Map(m) => Json::Object(
                 m.iter()
-                    .filter_map(|(k, v)| Some((k.clone(), v.to_json()?)))
+                    .filter_map(|(k, v)| Some((k.to_string(), v.to_json()?)))
                     .collect(),
             ),
             Value::Instance(_) | Value::Secret(_) => return None,
@@ -474,9 +475,7 @@ pub struct WrittenEntries<'a>(Iter<'a>);
 impl<'a> Iterator for WrittenEntries<'a> {
     type Item = (&'a str, &'a Value);
     fn next(&mut self) -> Option<Self::Item> {
-        self.0
-            .find(|(_, v)| v.is_written())
-            .map(|(k, v)| (k.as_str(), v))
+        self.0.find(|(_, v)| v.is_written()).map(|(k, v)| (&**k, v))
     }
 }
 
@@ -538,12 +537,7 @@ mod tests {
     #[test]
     fn yaml_of_a_value_is_yaml_of_its_json() {
         let m = |entries: Vec<(&str, Value)>| {
-            Value::map(
-                entries
-                    .into_iter()
-                    .map(|(k, v)| (k.to_string(), v))
-                    .collect(),
-            )
+            Value::map(entries.into_iter().map(|(k, v)| (k.into(), v)).collect())
         };
         let s = |t: &str| Value::Str(t.into());
         let long = "a long sentence with spaces that goes well past the eighty columns of a values file line";
@@ -614,7 +608,7 @@ mod tests {
         let top: Vec<(&str, &Value)> = entries
             .iter()
             .filter(|(_, v)| v.is_written())
-            .map(|(k, v)| (k.as_str(), v))
+            .map(|(k, v)| (&**k, v))
             .collect();
         assert_eq!(platc_yaml::map_to_string(top), platc_yaml::to_string(&json));
     }
@@ -624,8 +618,8 @@ mod tests {
     #[test]
     fn entries_behave_like_a_btree() {
         for n in [0usize, 1, 5, SMALL, SMALL + 1, 200] {
-            let mut keys: Vec<String> = (0..n)
-                .map(|i| format!("k{:03}", (i * 37) % n.max(1)))
+            let mut keys: Vec<Str> = (0..n)
+                .map(|i| format!("k{:03}", (i * 37) % n.max(1)).into())
                 .collect();
             keys.dedup();
             let mut ours = Entries::default();
@@ -674,17 +668,21 @@ mod tests {
     fn get_or_insert_with_inserts_only_what_is_absent() {
         for n in [1usize, 5, SMALL, SMALL + 1, 200] {
             let mut ours = Entries::default();
-            let mut want: BTreeMap<String, Value> = BTreeMap::new();
+            let mut want: BTreeMap<Str, Value> = BTreeMap::new();
             // Every key twice, in a scattered order.
             for round in 0..2 {
                 for i in 0..n {
-                    let k = format!("k{:03}", (i * 37) % n);
+                    let k: Str = format!("k{:03}", (i * 37) % n).into();
                     let mut called = false;
-                    let (v, inserted) = ours.get_or_insert_with(&k, || {
-                        called = true;
-                        Value::Int(round)
-                    });
-                    let absent = !want.contains_key(&k);
+                    let (v, inserted) = ours.get_or_insert_with(
+                        &k,
+                        || k.clone(),
+                        || {
+                            called = true;
+                            Value::Int(round)
+                        },
+                    );
+                    let absent = !want.contains_key(&*k);
                     assert_eq!((inserted, called), (absent, absent), "{k} in round {round}");
                     let expected = want.entry(k).or_insert(Value::Int(round));
                     assert_eq!(v, expected);

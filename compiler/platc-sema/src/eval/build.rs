@@ -940,7 +940,7 @@ impl<'t, 'a> Evaluator<'t, 'a> {
                             );
                             return None;
                         }
-                        out.pods.insert(k.clone(), v.to_string());
+                        out.pods.insert(k.to_string(), v.to_string());
                     }
                     if out.pods.is_empty() {
                         self.diagnostics.push(
@@ -1131,7 +1131,7 @@ impl<'t, 'a> Evaluator<'t, 'a> {
         &mut self,
         stmts: &'k [ast::ValueStmt],
         env: &Env,
-        out: &mut BTreeMap<String, Value>,
+        out: &mut BTreeMap<crate::value::Str, Value>,
         sensitive: &mut Vec<crate::SensitiveValue>,
         assigned: &mut Vec<super::paths::Assigned<'k>>,
     ) -> Option<()> {
@@ -1145,7 +1145,7 @@ impl<'t, 'a> Evaluator<'t, 'a> {
                     let key_bytes: usize = keys
                         .iter()
                         .map(|k| match k {
-                            super::paths::Key::Name(n) => n.len(),
+                            super::paths::Key::Name(n) => n.as_str().len(),
                             super::paths::Key::Index(_) => 8,
                         })
                         .sum();
@@ -1174,7 +1174,9 @@ impl<'t, 'a> Evaluator<'t, 'a> {
                             let mut names = Vec::new();
                             for k in &keys {
                                 match k {
-                                    super::paths::Key::Name(n) => names.push(n.to_string()),
+                                    super::paths::Key::Name(n) => {
+                                        names.push(n.as_str().to_string())
+                                    }
                                     super::paths::Key::Index(_) => {
                                         self.diagnostics.push(
                                             Diagnostic::error(

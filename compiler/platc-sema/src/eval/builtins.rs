@@ -105,7 +105,7 @@ impl Evaluator<'_, '_> {
             }
             ("keys", [Value::Map(m)]) => {
                 self.charge(m.len() as u64, call.span)?;
-                Value::list(m.keys().map(|k| Value::Str(k.as_str().into())).collect())
+                Value::list(m.keys().map(|k| Value::Str(k.clone())).collect())
             }
             _ => return None,
         };
@@ -198,7 +198,7 @@ impl Evaluator<'_, '_> {
                 Value::Map(m) => {
                     self.charge(m.len() as u64, c.source.span)?;
                     m.iter()
-                        .map(|(k, v)| (Value::Str(k.as_str().into()), v.clone()))
+                        .map(|(k, v)| (Value::Str(k.clone()), v.clone()))
                         .collect()
                 }
                 _ => return None,
@@ -243,7 +243,7 @@ impl Evaluator<'_, '_> {
                     let Value::Str(k) = self.eval(key, &inner)? else {
                         return None;
                     };
-                    if map.insert(k.to_string(), value).is_some() {
+                    if map.insert(k.clone(), value).is_some() {
                         self.diagnostics.push(duplicate_key(&k, key.span, span));
                         return None;
                     }

@@ -154,6 +154,9 @@ pub(crate) struct Evaluator<'t, 'a> {
     provides_active_memo: FastMap<(usize, usize), Option<bool>>,
     /// The same for each `requires`.
     requires_active_memo: FastMap<(usize, usize), Option<bool>>,
+    /// The map keys the program writes, shared: a key is one allocation
+    /// however many maps carry it.
+    keys: paths::Keys,
 }
 
 /// What [`Evaluator::field_decl`] finds of a field a component provides.
@@ -258,6 +261,7 @@ impl<'t, 'a> Evaluator<'t, 'a> {
             field_decl_memo: FastMap::default(),
             provides_active_memo: FastMap::default(),
             requires_active_memo: FastMap::default(),
+            keys: paths::Keys::default(),
             field_index: HashMap::default(),
         }
     }
@@ -493,17 +497,17 @@ impl<'t, 'a> Evaluator<'t, 'a> {
                 }
             }
         }
-        m.insert("name".to_string(), Value::Str(name.as_str().into()));
-        m.insert("domain".to_string(), domain);
+        m.insert("name".into(), Value::Str(name.as_str().into()));
+        m.insert("domain".into(), domain);
         m.insert(
-            "environment".to_string(),
+            "environment".into(),
             match self.env {
                 Some(e) => Value::Str(e.name.name.as_str().into()),
                 None => Value::None,
             },
         );
         m.insert(
-            "namespace".to_string(),
+            "namespace".into(),
             namespace.unwrap_or(Value::Str(name.into())),
         );
         let v = Value::map(m);
@@ -751,16 +755,16 @@ impl<'t, 'a> Evaluator<'t, 'a> {
                 // A record's keys are few: a vector, searched for a key
                 // met twice as it grows, then sorted once.
                 // (A large one keeps a set of its keys.)
-                let mut m: Vec<(String, Value)> = Vec::with_capacity(entries.len());
-                let mut keys: HashSet<String> = HashSet::default();
+                let mut m: Vec<(crate::value::Str, Value)> = Vec::with_capacity(entries.len());
+                let mut keys: HashSet<crate::value::Str> = HashSet::default();
                 let large = entries.len() > 16;
                 for en in entries {
                     let (key, kspan) = match &en.key {
-                        ast::RecordKey::Plain(k) => (k.name.clone(), k.span),
+                        ast::RecordKey::Plain(k) => (self.keys.get(&k.name), k.span),
                         ast::RecordKey::Computed(lit) => {
                             let k = self.eval_str(lit, lit.span, env)?;
                             let Value::Str(k) = k else { return None };
-                            (k.to_string(), lit.span)
+                            (k, lit.span)
                         }
                     };
                     let v = self.eval(&en.value, env)?;
@@ -1179,7 +1183,7 @@ impl<'t, 'a> Evaluator<'t, 'a> {
             }
             (Add, Value::Map(x), Value::Map(y)) => {
                 // Merge: the right side wins.
-                let mut m: BTreeMap<String, Value> =
+                let mut m: BTreeMap<crate::value::Str, Value> =
                     x.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
                 m.extend(y.iter().map(|(k, v)| (k.clone(), v.clone())));
                 let v = Value::map(m);

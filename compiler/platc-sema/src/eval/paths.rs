@@ -2,7 +2,6 @@
 //! indices) and setting a value at a path, with the conflicts that only
 //! evaluation can see (E0311) and indices out of range (E0319).
 
-use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -10,14 +9,66 @@ use platc_diag::{Diagnostic, Span};
 use platc_syntax::ast::{self, KeyKind};
 
 use super::{Env, Evaluator};
-use crate::value::Value;
+use crate::value::{Str, Value};
 
-/// One evaluated segment of a key path: a name written in the program is
-/// borrowed from it, not copied.
+/// One evaluated segment of a key path.
 #[derive(Clone, Debug, PartialEq)]
 pub(super) enum Key<'k> {
-    Name(Cow<'k, str>),
+    Name(Name<'k>),
     Index(i64),
+}
+
+/// The text of a name segment: written in the program (borrowed from it,
+/// and shared through [`Keys`] only when a map takes it as a key), or
+/// computed (shared as it is).
+#[derive(Clone, Debug)]
+pub(super) enum Name<'k> {
+    Written(&'k str),
+    Computed(Str),
+}
+
+impl Name<'_> {
+    pub(super) fn as_str(&self) -> &str {
+        match self {
+            Name::Written(n) => n,
+            Name::Computed(n) => n,
+        }
+    }
+
+    /// The name as a map key.
+    fn key(&self, keys: &mut Keys) -> Str {
+        match self {
+            Name::Written(n) => keys.get(n),
+            Name::Computed(n) => n.clone(),
+        }
+    }
+}
+
+impl PartialEq for Name<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+/// The map keys the program writes, shared: each written key is one
+/// allocation, however many instances' maps carry it. Found by the place
+/// of the program's text (a lookup of two words, not a hash of the
+/// text); the text is compared too, so a place reused by other text
+/// (a program freed since) gives that text.
+#[derive(Default)]
+pub(crate) struct Keys {
+    by_place: crate::HashMap<(usize, usize), Str>,
+}
+
+impl Keys {
+    pub(crate) fn get(&mut self, name: &str) -> Str {
+        let place = (name.as_ptr() as usize, name.len());
+        let k = self.by_place.entry(place).or_insert_with(|| name.into());
+        if &**k != name {
+            *k = name.into();
+        }
+        k.clone()
+    }
 }
 
 /// A path set earlier in the same values blocks.
@@ -38,9 +89,9 @@ impl Evaluator<'_, '_> {
         let mut out = Vec::with_capacity(path.len());
         for seg in path {
             out.push(match &seg.kind {
-                KeyKind::Name(n) => Key::Name(Cow::Borrowed(n)),
+                KeyKind::Name(n) => Key::Name(Name::Written(n)),
                 KeyKind::Computed(lit) => match self.eval_str(lit, lit.span, env)? {
-                    Value::Str(s) => Key::Name(Cow::Owned(s.to_string())),
+                    Value::Str(s) => Key::Name(Name::Computed(s)),
                     _ => return None,
                 },
                 KeyKind::Index(e) => match self.eval(e, env)? {
@@ -56,7 +107,7 @@ impl Evaluator<'_, '_> {
     /// an index may name an element or the end of the list (appending).
     pub(super) fn set_path<'k>(
         &mut self,
-        out: &mut BTreeMap<String, Value>,
+        out: &mut BTreeMap<Str, Value>,
         assigned: &mut Vec<Assigned<'k>>,
         path: &[ast::KeySegment],
         keys: Vec<Key<'k>>,
@@ -64,7 +115,7 @@ impl Evaluator<'_, '_> {
     ) -> Option<()> {
         let fixed = path.iter().all(|s| matches!(s.kind, KeyKind::Name(_)));
         let span = path.first()?.span.to(path.last()?.span);
-        let result = place_in_map(out, &keys, v);
+        let result = place_in_map(out, &keys, v, &mut self.keys);
         match result {
             Ok(()) => {
                 assigned.push(Assigned { keys, fixed, span });
@@ -119,25 +170,30 @@ enum Clash {
 }
 
 /// [`place`] in the top-level map of a values tree.
-fn place_in_map(root: &mut BTreeMap<String, Value>, keys: &[Key], v: Value) -> Result<(), Clash> {
+fn place_in_map(
+    root: &mut BTreeMap<Str, Value>,
+    keys: &[Key],
+    v: Value,
+    shared: &mut Keys,
+) -> Result<(), Clash> {
     let Some((Key::Name(name), rest)) = keys.split_first() else {
         // The top of a values tree is a map: an index there names nothing.
         return Err(Clash::Taken);
     };
     let Some(next) = rest.first() else {
-        if root.contains_key(name.as_ref()) {
+        if root.contains_key(name.as_str()) {
             return Err(Clash::Taken);
         }
-        root.insert(name.to_string(), v);
+        root.insert(name.key(shared), v);
         return Ok(());
     };
-    // The key is copied only when it is new.
-    let entry = match root.get_mut(name.as_ref()) {
+    // The key is made only when it is new.
+    let entry = match root.get_mut(name.as_str()) {
         Some(entry) => entry,
-        None => root.entry(name.to_string()).or_insert_with(|| fresh(next)),
+        None => root.entry(name.key(shared)).or_insert_with(|| fresh(next)),
     };
     match entry {
-        Value::Map(_) | Value::List(_) => place(entry, keys, 1, v),
+        Value::Map(_) | Value::List(_) => place(entry, keys, 1, v, shared),
         _ => Err(Clash::Taken),
     }
 }
@@ -151,7 +207,13 @@ fn fresh(next: &Key) -> Value {
 }
 
 /// Sets `v` at `keys[from..]` inside `cur`, the value at `keys[..from]`.
-fn place(cur: &mut Value, keys: &[Key], from: usize, v: Value) -> Result<(), Clash> {
+fn place(
+    cur: &mut Value,
+    keys: &[Key],
+    from: usize,
+    v: Value,
+    shared: &mut Keys,
+) -> Result<(), Clash> {
     let mut cur = cur;
     for (n, k) in keys.iter().enumerate().skip(from) {
         let last = n + 1 == keys.len();
@@ -163,12 +225,15 @@ fn place(cur: &mut Value, keys: &[Key], from: usize, v: Value) -> Result<(), Cla
                     // `v` goes in only where nothing is set; taken out of
                     // the closure when it is not called.
                     let mut v = Some(v);
-                    let (_, inserted) =
-                        m.get_or_insert_with(name, || v.take().expect("called once"));
+                    let (_, inserted) = m.get_or_insert_with(
+                        name.as_str(),
+                        || name.key(shared),
+                        || v.take().expect("called once"),
+                    );
                     return if inserted { Ok(()) } else { Err(Clash::Taken) };
                 }
-                // The key is copied only when it is new.
-                let (entry, _) = m.get_or_insert_with(name, fresh);
+                // The key is made only when it is new.
+                let (entry, _) = m.get_or_insert_with(name.as_str(), || name.key(shared), fresh);
                 if !matches!(entry, Value::Map(_) | Value::List(_)) {
                     return Err(Clash::Taken);
                 }
@@ -212,10 +277,41 @@ fn show(keys: &[Key]) -> String {
                 if !out.is_empty() {
                     out.push('.');
                 }
-                out.push_str(n);
+                out.push_str(n.as_str());
             }
             Key::Index(i) => out.push_str(&format!("[{i}]")),
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A written key is made once and shared; text changed at the same
+    /// place gives the new text, never the key made before.
+    #[test]
+    fn keys_are_shared_and_follow_their_text() {
+        let mut keys = Keys::default();
+        let mut text = String::from("replicas");
+        let first = keys.get(&text);
+        let again = keys.get(&text);
+        assert!(Arc::ptr_eq(&first, &again));
+        assert_eq!(&*first, "replicas");
+        // Another place with the same text: its own key, equal.
+        let copy = text.clone();
+        assert_eq!(keys.get(&copy), first);
+        // The same place and length, other text.
+        text.make_ascii_uppercase();
+        assert_eq!(&*keys.get(&text), "REPLICAS");
+        assert_eq!(&*keys.get(&text[..4]), "REPL");
+    }
+
+    /// Names compare by their text, written or computed.
+    #[test]
+    fn names_compare_by_text() {
+        assert_eq!(Name::Written("a"), Name::Computed("a".into()));
+        assert_ne!(Name::Written("a"), Name::Computed("b".into()));
+    }
 }
