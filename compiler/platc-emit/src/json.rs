@@ -156,14 +156,6 @@ impl Pretty {
         self.out.push_str(": ");
     }
 
-    /// The key of the next entry of an object, escaped already: what goes
-    /// between the quotes. Its value follows.
-    pub fn escaped_key(&mut self, escaped: &str) {
-        self.entry();
-        self.escaped_str(escaped);
-        self.out.push_str(": ");
-    }
-
     /// The next element of an array; its value follows.
     pub fn item(&mut self) {
         self.entry();
@@ -180,6 +172,22 @@ impl Pretty {
         self.out.push('"');
         self.out.push_str(escaped);
         self.out.push('"');
+    }
+
+    /// A user string as a Terraform expression: the JSON string of
+    /// [`crate::terraform::escape`]`(s)`, written in one pass.
+    pub fn lit(&mut self, s: &str) {
+        self.out.push('"');
+        crate::terraform::push_lit_body(&mut self.out, s, false);
+        self.out.push('"');
+    }
+
+    /// The key of the next entry of an object, a user string as a
+    /// Terraform expression ([`Self::lit`]). Its value follows.
+    pub fn lit_key(&mut self, k: &str) {
+        self.entry();
+        self.lit(k);
+        self.out.push_str(": ");
     }
 
     /// A whole value.

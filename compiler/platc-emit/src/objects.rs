@@ -73,12 +73,15 @@ fn take<'a>(m: &mut Vec<(&'a str, Part<'a>)>, key: &str) -> Option<Part<'a>> {
     Some(m.swap_remove(at).1)
 }
 
-/// The written entries of a map value, in key order.
-fn entries(v: &Value) -> Vec<(&str, Part<'_>)> {
-    match Part::Value(v).node() {
-        Node::Map(m) => m.collect(),
-        _ => Vec::new(),
+/// The written entries of a map value, in key order, with room for
+/// `more`.
+fn entries(v: &Value, more: usize) -> Vec<(&str, Part<'_>)> {
+    let mut out = Vec::new();
+    if let (Value::Map(m), Node::Map(entries)) = (v, Part::Value(v).node()) {
+        out.reserve(m.len() + more);
+        out.extend(entries);
     }
+    out
 }
 
 /// Calls `write` with the object of resource `r`: `apiVersion`, `kind`,
@@ -90,27 +93,37 @@ fn with_object<R>(
     r: &Resource,
     write: impl FnOnce(Part<'_>) -> R,
 ) -> R {
-    let mut body: Vec<(&str, Part<'_>)> = r
-        .body
-        .iter()
-        .filter(|(_, v)| v.is_written())
-        .map(|(k, v)| (&**k, Part::Value(v)))
-        .collect();
+    // Each list made with room for all it may hold (grown, each was moved
+    // to a larger block a time or two).
+    let mut body: Vec<(&str, Part<'_>)> = Vec::with_capacity(r.body.len());
+    body.extend(
+        r.body
+            .iter()
+            .filter(|(_, v)| v.is_written())
+            .map(|(k, v)| (&**k, Part::Value(v))),
+    );
     let mut metadata = match take(&mut body, "metadata") {
-        Some(Part::Value(v)) => entries(v),
+        Some(Part::Value(v)) => entries(v, 0),
         _ => Vec::new(),
     };
-    let mut labels: Vec<(&str, Part<'_>)> = recommended
-        .iter()
-        .map(|(k, v)| (*k, Part::Str(v)))
-        .collect();
-    if let Some(Part::Value(own @ Value::Map(_))) = take(&mut metadata, "labels") {
-        for (k, v) in entries(own) {
-            set(&mut labels, k, v);
+    let mut labels: Vec<(&str, Part<'_>)> = match take(&mut metadata, "labels") {
+        Some(Part::Value(own @ Value::Map(_))) => {
+            let own = entries(own, recommended.len());
+            let mut labels = Vec::with_capacity(own.capacity());
+            labels.extend(recommended.iter().map(|(k, v)| (*k, Part::Str(v))));
+            for (k, v) in own {
+                set(&mut labels, k, v);
+            }
+            labels
         }
-    }
+        _ => recommended
+            .iter()
+            .map(|(k, v)| (*k, Part::Str(v)))
+            .collect(),
+    };
     labels.sort_by(|a, b| a.0.cmp(b.0));
-    let mut meta: Vec<(&str, Part<'_>)> = vec![("name", Part::Str(&r.object_name))];
+    let mut meta: Vec<(&str, Part<'_>)> = Vec::with_capacity(3 + metadata.len());
+    meta.push(("name", Part::Str(&r.object_name)));
     if let Some(ns) = &r.namespace {
         meta.push(("namespace", Part::Str(ns)));
     }
@@ -120,11 +133,12 @@ fn with_object<R>(
     for (k, v) in metadata {
         set(&mut meta, k, v);
     }
-    let mut object: Vec<(&str, Part<'_>)> = vec![
+    let mut object: Vec<(&str, Part<'_>)> = Vec::with_capacity(3 + body.len());
+    object.extend([
         ("apiVersion", Part::Str(&r.api_version)),
         ("kind", Part::Str(&r.kind)),
         ("metadata", Part::Map(&meta)),
-    ];
+    ]);
     for (k, v) in body {
         set(&mut object, k, v);
     }
@@ -260,19 +274,13 @@ fn json_string(out: &mut String, s: &str, form: Form) {
     match form {
         #[cfg(test)]
         Form::Json => crate::json::string(out, s),
-        Form::Literal if crate::terraform::is_plain_literal(s) => {
-            // The quotes escaped; the text has nothing to escape.
+        Form::Literal => {
+            // The quotes escaped, and the text escaped twice, in one pass
+            // (nearly all text has nothing to escape).
             out.reserve(s.len() + 4);
             out.push_str("\\\"");
-            out.push_str(s);
+            crate::terraform::push_lit_body(out, s, true);
             out.push_str("\\\"");
-        }
-        Form::Literal => {
-            let mut json = String::new();
-            crate::json::string(&mut json, s);
-            let mut twice = String::new();
-            crate::json::string(&mut twice, &crate::terraform::escape(&json));
-            out.push_str(&twice[1..twice.len() - 1]);
         }
     }
 }

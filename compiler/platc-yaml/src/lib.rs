@@ -463,36 +463,29 @@ fn folded(s: &str, col: usize, cont: usize) -> String {
     out
 }
 
-/// Writes `s` folded ([`folded`]) to `out`.
+/// Writes `s` folded ([`folded`]) to `out`: word by word as the breaks are
+/// found (no list of the words is made).
 fn push_folded(out: &mut String, s: &str, col: usize, cont: usize) {
-    // The words: the text between the spaces where a line may break.
-    let mut words: Vec<&str> = Vec::new();
-    let mut start = 0;
-    for (i, _) in s.match_indices(' ') {
-        let before = s[..i].chars().next_back();
-        let after = s[i + 1..].chars().next();
-        let breakable = matches!((before, after), (Some(b), Some(a)) if !b.is_whitespace() && !a.is_whitespace());
-        if breakable {
-            words.push(&s[start..i]);
-            start = i + 1;
-        }
-    }
-    words.push(&s[start..]);
     out.reserve(s.len() + 2 + s.len() / WIDTH * (cont + 1));
     out.push('"');
     let mut width = col + 1;
+    let mut start = 0;
+    // A word with something to escape, escaped (made when first needed).
     let mut escaped = String::new();
-    for (i, w) in words.iter().enumerate() {
-        // The word as written, and its width.
-        let (text, len) = if quotes_as_is(w) {
-            (*w, w.len())
+    loop {
+        // The word: the text up to the next space where a line may break.
+        let end = next_break(s, start);
+        let mut w = &s[start..end.unwrap_or(s.len())];
+        let len = if quotes_as_is(w) {
+            w.len()
         } else {
             escaped.clear();
             push_escaped_str(&mut escaped, w);
-            (escaped.as_str(), escaped.chars().count())
+            w = &escaped;
+            crate::width(w)
         };
-        let closing = usize::from(i + 1 == words.len());
-        if i > 0 {
+        let closing = usize::from(end.is_none());
+        if start > 0 {
             if width + 1 + len + closing > WIDTH {
                 out.push('\n');
                 pad(out, cont);
@@ -502,10 +495,32 @@ fn push_folded(out: &mut String, s: &str, col: usize, cont: usize) {
                 width += 1;
             }
         }
-        out.push_str(text);
+        out.push_str(w);
         width += len;
+        match end {
+            Some(at) => start = at + 1,
+            None => break,
+        }
     }
     out.push('"');
+}
+
+/// The first space of `s` at or after `from` where a line may break: one
+/// with a non-space character on both sides, so that no whitespace is
+/// lost to the folding.
+fn next_break(s: &str, from: usize) -> Option<usize> {
+    let mut i = from;
+    while let Some(found) = s[i..].find(' ') {
+        let at = i + found;
+        let before = s[..at].chars().next_back();
+        let after = s[at + 1..].chars().next();
+        if matches!((before, after), (Some(b), Some(a)) if !b.is_whitespace() && !a.is_whitespace())
+        {
+            return Some(at);
+        }
+        i = at + 1;
+    }
+    None
 }
 
 /// Writes `s` double-quoted, with escapes; returns the width written.
@@ -1062,6 +1077,11 @@ mod tests {
             "ünïcödé",
             "-",
             "\u{3000}",
+            "\u{1}",
+            "\u{7f}",
+            "\u{85}",
+            "\u{feff}",
+            "\u{e0001}",
         ];
         let mut seed = 7u64;
         for _ in 0..3000 {

@@ -76,13 +76,84 @@ pub(crate) fn has_template(s: &str) -> bool {
     false
 }
 
-/// Whether `s` is written as it is both in a JSON string and as a
-/// Terraform literal: nothing to escape for JSON ([`crate::json::is_plain`])
-/// and no template sequence ([`has_template`]). Nearly all text has not
-/// even a `{`, which one pass over its words tells.
-pub(crate) fn is_plain_literal(s: &str) -> bool {
-    let no_brace = |w| crate::json::escape_mask(w) | bytes::equal(w, b'{');
-    bytes::none(s.as_bytes(), no_brace) || (crate::json::is_plain(s) && !has_template(s))
+/// Writes the text of a JSON string of [`escape`]`(s)` without its quotes
+/// (`twice`: of the JSON string of that JSON string, quotes included, as
+/// an object's text is inside Terraform's root module), in one pass and
+/// without a text in between. Nearly all text has nothing to escape, not
+/// even a `{`, which one pass over its words tells; otherwise the runs
+/// between the bytes to escape are copied whole.
+///
+/// (JSON's escapes neither make nor break a template sequence: `$` and `%`
+/// are never escaped, and no escape holds `{`, `$` or `%`. So escaping the
+/// sequences of the text is escaping those of its JSON, and the second
+/// JSON escape only has the first's escapes to escape.)
+pub(crate) fn push_lit_body(out: &mut String, s: &str, twice: bool) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let b = s.as_bytes();
+    let look = |w| crate::json::escape_mask(w) | bytes::equal(w, b'{');
+    if bytes::none(b, look) {
+        out.push_str(s);
+        return;
+    }
+    out.reserve(s.len() + 16);
+    let mut start = 0;
+    let mut i = 0;
+    while i < b.len() {
+        if i + 8 <= b.len() {
+            let mask = look(bytes::word(b, i));
+            if mask == 0 {
+                i += 8;
+                continue;
+            }
+            i += (mask.trailing_zeros() / 8) as usize;
+        }
+        let c = b[i];
+        let escaped: &str = match (c, twice) {
+            (b'{', _) => {
+                if i > 0 && matches!(b[i - 1], b'$' | b'%') {
+                    // `${` → `$${`: the `$` once more, the `{` copied with
+                    // the run that follows.
+                    out.push_str(&s[start..i]);
+                    out.push(char::from(b[i - 1]));
+                    start = i;
+                }
+                i += 1;
+                continue;
+            }
+            (b'"', false) => "\\\"",
+            (b'"', true) => "\\\\\\\"",
+            (b'\\', false) => "\\\\",
+            (b'\\', true) => "\\\\\\\\",
+            (b'\n', false) => "\\n",
+            (b'\n', true) => "\\\\n",
+            (b'\r', false) => "\\r",
+            (b'\r', true) => "\\\\r",
+            (b'\t', false) => "\\t",
+            (b'\t', true) => "\\\\t",
+            (0x08, false) => "\\b",
+            (0x08, true) => "\\\\b",
+            (0x0C, false) => "\\f",
+            (0x0C, true) => "\\\\f",
+            (0x00..=0x1F, _) => {
+                out.push_str(&s[start..i]);
+                out.push_str(if twice { "\\\\u00" } else { "\\u00" });
+                out.push(char::from(HEX[usize::from(c >> 4)]));
+                out.push(char::from(HEX[usize::from(c & 0xF)]));
+                i += 1;
+                start = i;
+                continue;
+            }
+            _ => {
+                i += 1;
+                continue;
+            }
+        };
+        out.push_str(&s[start..i]);
+        out.push_str(escaped);
+        i += 1;
+        start = i;
+    }
+    out.push_str(&s[start..]);
 }
 
 /// A user string as a Terraform expression.
@@ -297,23 +368,15 @@ fn secret_description(p: &Platform, s: usize, key: &str) -> String {
 }
 
 /// A user string as a Terraform expression, written. (Nearly all is
-/// written as it is, after one pass: [`is_plain_literal`].)
+/// written as it is, after one pass: [`push_lit_body`].)
 fn write_lit(w: &mut Pretty, s: &str) {
-    if is_plain_literal(s) {
-        w.escaped_str(s);
-    } else {
-        w.str(&escape(s));
-    }
+    w.lit(s);
 }
 
 /// A user string as the key of an object in a Terraform expression,
 /// written ([`write_lit`]).
 fn write_lit_key(w: &mut Pretty, k: &str) {
-    if is_plain_literal(k) {
-        w.escaped_key(k);
-    } else {
-        w.key(&escape(k));
-    }
+    w.lit_key(k);
 }
 
 /// `terraform/main.tf.json`, written as it is walked (it holds every
@@ -978,11 +1041,11 @@ mod tests {
         }
     }
 
-    /// The one-pass test of plain literals is the two tests it stands for,
-    /// on texts of every length up to a few words with braces, template
-    /// sequences and what JSON escapes at every place.
+    /// Templates are found on texts of every length up to a few words
+    /// with braces, template sequences and what JSON escapes at every
+    /// place.
     #[test]
-    fn plain_literals_are_plain_and_without_templates() {
+    fn templates_are_found_in_random_texts() {
         let pieces = ["a", "{", "$", "%", "${", "%{", "\"", "\\", "\n", "é", "}"];
         let mut seed = 3u64;
         for _ in 0..20000 {
@@ -995,13 +1058,45 @@ mod tests {
                 s.push_str(pieces.get(k).unwrap_or(&"x"));
             }
             seed = seed.wrapping_add(1);
-            let want = crate::json::is_plain(&s) && !s.contains("${") && !s.contains("%{");
-            assert_eq!(is_plain_literal(&s), want, "{s:?}");
             assert_eq!(
                 has_template(&s),
                 s.contains("${") || s.contains("%{"),
                 "{s:?}"
             );
+        }
+    }
+
+    /// The one-pass literal is the JSON string of the escaped text, and
+    /// the JSON string of that, on texts of every length up to a few words
+    /// with braces, template sequences and every byte JSON escapes at
+    /// every place.
+    #[test]
+    fn literal_bodies_are_json_of_the_escaped_text() {
+        let pieces = [
+            "a", "{", "$", "%", "${", "%{", "$${", "\"", "\\", "\n", "\r", "\t", "\u{8}", "\u{c}",
+            "\u{1}", "\u{1f}", "\u{7f}", "é", "}", "中",
+        ];
+        let mut seed = 7u64;
+        for _ in 0..30000 {
+            let mut s = String::new();
+            for _ in 0..seed % 30 {
+                seed = seed
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                let k = (seed >> 33) as usize % (pieces.len() * 2);
+                s.push_str(pieces.get(k).unwrap_or(&"x"));
+            }
+            seed = seed.wrapping_add(1);
+            let mut once = String::new();
+            crate::json::string(&mut once, &escape(&s));
+            let mut got = String::new();
+            push_lit_body(&mut got, &s, false);
+            assert_eq!(got, once[1..once.len() - 1], "{s:?}");
+            let mut twice = String::new();
+            crate::json::string(&mut twice, &once);
+            let mut got = String::new();
+            push_lit_body(&mut got, &s, true);
+            assert_eq!(got, twice[3..twice.len() - 3], "{s:?}");
         }
     }
 
