@@ -111,7 +111,7 @@ impl<'p> Element<'p> {
             Value::map_of(
                 self.fields
                     .iter()
-                    .map(|(k, v)| ((*k).into(), v.clone()))
+                    .map(|(k, v)| (key(k), v.clone()))
                     .collect(),
             )
         })
@@ -260,7 +260,28 @@ fn strings<'a>(items: impl IntoIterator<Item = &'a str>) -> Value {
 
 /// A record of fields with distinct names.
 fn record(fields: Vec<(&str, Value)>) -> Value {
-    Value::map_of(fields.into_iter().map(|(k, v)| (k.into(), v)).collect())
+    Value::map_of(fields.into_iter().map(|(k, v)| (key(k), v)).collect())
+}
+
+/// The names of the fields of the records policies read: of every
+/// collection's elements, and of the records in an instance's `resources`
+/// and `persistence` lists.
+const NESTED_FIELDS: [&str; 4] = ["path", "requests", "limits", "enabled"];
+
+/// The key `name` of a record, shared: each field name of a collection is
+/// made once for the process and cloned into every record that has it (it
+/// was an allocation per field per record).
+fn key(name: &str) -> platc_sema::value::Str {
+    type Keys = std::collections::HashSet<platc_sema::value::Str, foldhash::fast::FixedState>;
+    static KEYS: std::sync::LazyLock<Keys> = std::sync::LazyLock::new(|| {
+        platc_sema::rule::COLLECTIONS
+            .iter()
+            .flat_map(|c| platc_sema::rule::collection_fields(c).unwrap_or_default())
+            .map(|n| n.as_str().into())
+            .chain(NESTED_FIELDS.iter().map(|n| (*n).into()))
+            .collect()
+    });
+    KEYS.get(name).cloned().unwrap_or_else(|| name.into())
 }
 
 static ALL: Wanted = Wanted {
@@ -782,6 +803,30 @@ mod tests {
         ] {
             assert_eq!(wanted.contains(probe), set.contains(probe), "{probe}");
             assert!(all.contains(probe));
+        }
+    }
+
+    /// The keys of records are shared text with the names asked for; a
+    /// name of no collection is made as it is.
+    #[test]
+    fn record_keys_are_shared() {
+        let names = platc_sema::rule::COLLECTIONS
+            .iter()
+            .flat_map(|c| platc_sema::rule::collection_fields(c).unwrap())
+            .chain(NESTED_FIELDS.iter().map(|n| n.to_string()));
+        for name in names {
+            let (a, b) = (key(&name), key(&name));
+            assert_eq!(&*a, name);
+            assert!(std::sync::Arc::ptr_eq(&a, &b), "{name}");
+        }
+        assert_eq!(&*key("no_such_field"), "no_such_field");
+        let a = record(vec![("path", s("x")), ("enabled", Value::Bool(true))]);
+        let b = record(vec![("enabled", Value::Bool(false)), ("path", s("y"))]);
+        let (Value::Map(a), Value::Map(b)) = (a, b) else {
+            panic!("records are maps")
+        };
+        for (ka, kb) in a.keys().zip(b.keys()) {
+            assert!(std::sync::Arc::ptr_eq(ka, kb), "{ka}");
         }
     }
 

@@ -238,7 +238,8 @@ enum Seg<'a> {
 
 /// `a.b[0].c`: built only for what is reported.
 fn dotted(path: &[Seg]) -> String {
-    let mut out = String::new();
+    use std::fmt::Write;
+    let mut out = String::with_capacity(64);
     for s in path {
         match s {
             Seg::Key(k) => {
@@ -247,7 +248,9 @@ fn dotted(path: &[Seg]) -> String {
                 }
                 out.push_str(k);
             }
-            Seg::Index(n) => out.push_str(&format!("[{n}]")),
+            Seg::Index(n) => {
+                let _ = write!(out, "[{n}]");
+            }
             Seg::Object(kind, name) => {
                 if !out.is_empty() {
                     out.push('.');

@@ -44,6 +44,8 @@ pub(crate) struct Condition<'r> {
     fields: Option<Vec<String>>,
     /// By the hash of the fields read: their values and the outcome.
     results: HashMap<u64, Vec<Settled>, FixedState>,
+    /// Where the fields read sit in the elements.
+    layout: Layout,
     looked_up: usize,
     reused: usize,
 }
@@ -62,6 +64,7 @@ impl<'r> Condition<'r> {
             rule,
             fields,
             results: HashMap::default(),
+            layout: Layout::default(),
             looked_up: 0,
             reused: 0,
         }
@@ -79,7 +82,8 @@ impl<'r> Condition<'r> {
             return crate::holds(self.rule, el, platform);
         }
         self.looked_up += 1;
-        let read = || fields.iter().map(|f| el.field(f));
+        self.layout.locate(fields, &el.fields);
+        let read = || self.layout.read(&el.fields);
         let mut h = FixedState::default().build_hasher();
         for v in read() {
             match v {
@@ -87,11 +91,10 @@ impl<'r> Condition<'r> {
                 None => h.write_u8(0xff),
             }
         }
-        let same = read();
         let slot = self.results.entry(h.finish()).or_default();
         let found = slot.iter().find(|(key, _)| {
             key.len() == fields.len()
-                && key.iter().zip(same.clone()).all(|(a, b)| match (a, b) {
+                && key.iter().zip(read()).all(|(a, b)| match (a, b) {
                     (Some(a), Some(b)) => identical(a, b),
                     (None, None) => true,
                     _ => false,
@@ -104,6 +107,49 @@ impl<'r> Condition<'r> {
         let outcome = crate::holds(self.rule, el, platform);
         slot.push((read().map(|v| v.cloned()).collect(), outcome.clone()));
         outcome
+    }
+}
+
+/// Where the fields a condition reads sit among an element's fields:
+/// found by name for the first element, then reused for every element
+/// whose field names are the same literals in the same order (compared by
+/// address and length, not by text), as all the elements one collection
+/// builds are. An element laid out otherwise is looked up again.
+#[derive(Default)]
+struct Layout {
+    /// The field names of the element last located.
+    names: Vec<&'static str>,
+    /// The index among them of each field read (`None`: not there).
+    at: Vec<Option<usize>>,
+}
+
+impl Layout {
+    /// Finds the fields `wanted` among `fields`, unless they are laid out
+    /// as the last ones.
+    fn locate(&mut self, wanted: &[String], fields: &[(&'static str, Value)]) {
+        let same = self.names.len() == fields.len()
+            && self.at.len() == wanted.len()
+            && self
+                .names
+                .iter()
+                .zip(fields)
+                .all(|(a, (b, _))| std::ptr::eq(*a, *b));
+        if same {
+            return;
+        }
+        self.names = fields.iter().map(|(k, _)| *k).collect();
+        self.at = wanted
+            .iter()
+            .map(|w| fields.iter().position(|(k, _)| *k == w.as_str()))
+            .collect();
+    }
+
+    /// The values of the fields read, located by [`Self::locate`].
+    fn read<'e>(
+        &self,
+        fields: &'e [(&'static str, Value)],
+    ) -> impl Iterator<Item = Option<&'e Value>> + Clone + use<'_, 'e> {
+        self.at.iter().map(|i| i.map(|i| &fields[i].1))
     }
 }
 
@@ -174,6 +220,45 @@ mod tests {
 
     fn s(v: &str) -> Value {
         Value::Str(v.into())
+    }
+
+    /// Located fields are the fields of that name, for elements laid out
+    /// alike, in another order, with other fields, or with names of the
+    /// same text at other addresses.
+    #[test]
+    fn located_fields_are_the_named_ones() {
+        let wanted = ["b".to_string(), "c".to_string(), "a".to_string()];
+        let by_name = |fields: &[(&'static str, Value)]| -> Vec<Option<Value>> {
+            wanted
+                .iter()
+                .map(|w| fields.iter().find(|(k, _)| *k == w).map(|(_, v)| v.clone()))
+                .collect()
+        };
+        let leaked = |t: &str| -> &'static str { Box::leak(t.to_string().into_boxed_str()) };
+        let layouts: Vec<Vec<(&'static str, Value)>> = vec![
+            vec![("a", s("1")), ("b", s("2"))],
+            vec![("a", s("3")), ("b", s("4"))],
+            vec![("b", s("5")), ("a", s("6"))],
+            vec![("b", s("7")), ("c", s("8")), ("a", s("9"))],
+            vec![
+                (leaked("b"), s("10")),
+                (leaked("c"), s("11")),
+                ("a", s("12")),
+            ],
+            vec![
+                (leaked("x"), s("13")),
+                (leaked("c"), s("14")),
+                ("a", s("15")),
+            ],
+            vec![],
+            vec![("a", s("16")), ("b", s("17"))],
+        ];
+        let mut layout = Layout::default();
+        for fields in &layouts {
+            layout.locate(&wanted, fields);
+            let got: Vec<Option<Value>> = layout.read(fields).map(|v| v.cloned()).collect();
+            assert_eq!(got, by_name(fields), "{fields:?}");
+        }
     }
 
     /// Values that are `==` but print differently are not identical; equal
