@@ -8,7 +8,6 @@ use serde_json::Value as Json;
 
 /// A JSON string, escaped as serde_json escapes it.
 pub(crate) fn string(out: &mut String, s: &str) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
     out.reserve(s.len() + 2);
     out.push('"');
     let bytes = s.as_bytes();
@@ -33,35 +32,52 @@ pub(crate) fn string(out: &mut String, s: &str) {
             i += (mask.trailing_zeros() / 8) as usize;
         }
         let b = bytes[i];
-        let escape: &str = match b {
-            b'"' => "\\\"",
-            b'\\' => "\\\\",
-            b'\n' => "\\n",
-            b'\r' => "\\r",
-            b'\t' => "\\t",
-            0x08 => "\\b",
-            0x0C => "\\f",
-            0x00..=0x1F => {
-                out.push_str(&s[start..i]);
-                out.push_str("\\u00");
-                out.push(HEX[(b >> 4) as usize] as char);
-                out.push(HEX[(b & 0xF) as usize] as char);
-                i += 1;
-                start = i;
-                continue;
-            }
-            _ => {
-                i += 1;
-                continue;
-            }
-        };
-        out.push_str(&s[start..i]);
-        out.push_str(escape);
+        if needs_escape(b) {
+            out.push_str(&s[start..i]);
+            push_escape(out, b, false);
+            start = i + 1;
+        }
         i += 1;
-        start = i;
     }
     out.push_str(&s[start..]);
     out.push('"');
+}
+
+/// Whether byte `b` is escaped in a JSON string: `"`, `\` or a control
+/// character (below 0x20).
+pub(crate) fn needs_escape(b: u8) -> bool {
+    b < 0x20 || b == b'"' || b == b'\\'
+}
+
+/// Appends the JSON escape of `b` (a byte that [`needs_escape`]) as
+/// serde_json writes it; `twice`: as that escape is written inside a
+/// second JSON string (its backslash and any `"` or `\` escaped again).
+pub(crate) fn push_escape(out: &mut String, b: u8, twice: bool) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let short = match b {
+        b'"' => Some('"'),
+        b'\\' => Some('\\'),
+        b'\n' => Some('n'),
+        b'\r' => Some('r'),
+        b'\t' => Some('t'),
+        0x08 => Some('b'),
+        0x0C => Some('f'),
+        _ => None,
+    };
+    out.push_str(if twice { "\\\\" } else { "\\" });
+    match short {
+        Some(c) => {
+            if twice && matches!(c, '"' | '\\') {
+                out.push('\\');
+            }
+            out.push(c);
+        }
+        None => {
+            out.push_str("u00");
+            out.push(char::from(HEX[usize::from(b >> 4)]));
+            out.push(char::from(HEX[usize::from(b & 0xF)]));
+        }
+    }
 }
 
 /// The bytes of `word` that are `"`, `\` or a control character (below

@@ -88,7 +88,6 @@ pub(crate) fn has_template(s: &str) -> bool {
 /// sequences of the text is escaping those of its JSON, and the second
 /// JSON escape only has the first's escapes to escape.)
 pub(crate) fn push_lit_body(out: &mut String, s: &str, twice: bool) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
     let b = s.as_bytes();
     let look = |w| crate::json::escape_mask(w) | bytes::equal(w, b'{');
     if bytes::none(b, look) {
@@ -108,50 +107,20 @@ pub(crate) fn push_lit_body(out: &mut String, s: &str, twice: bool) {
             i += (mask.trailing_zeros() / 8) as usize;
         }
         let c = b[i];
-        let escaped: &str = match (c, twice) {
-            (b'{', _) => {
-                if i > 0 && matches!(b[i - 1], b'$' | b'%') {
-                    // `${` → `$${`: the `$` once more, the `{` copied with
-                    // the run that follows.
-                    out.push_str(&s[start..i]);
-                    out.push(char::from(b[i - 1]));
-                    start = i;
-                }
-                i += 1;
-                continue;
-            }
-            (b'"', false) => "\\\"",
-            (b'"', true) => "\\\\\\\"",
-            (b'\\', false) => "\\\\",
-            (b'\\', true) => "\\\\\\\\",
-            (b'\n', false) => "\\n",
-            (b'\n', true) => "\\\\n",
-            (b'\r', false) => "\\r",
-            (b'\r', true) => "\\\\r",
-            (b'\t', false) => "\\t",
-            (b'\t', true) => "\\\\t",
-            (0x08, false) => "\\b",
-            (0x08, true) => "\\\\b",
-            (0x0C, false) => "\\f",
-            (0x0C, true) => "\\\\f",
-            (0x00..=0x1F, _) => {
+        if c == b'{' {
+            if i > 0 && matches!(b[i - 1], b'$' | b'%') {
+                // `${` → `$${`: the `$` once more, the `{` copied with
+                // the run that follows.
                 out.push_str(&s[start..i]);
-                out.push_str(if twice { "\\\\u00" } else { "\\u00" });
-                out.push(char::from(HEX[usize::from(c >> 4)]));
-                out.push(char::from(HEX[usize::from(c & 0xF)]));
-                i += 1;
+                out.push(char::from(b[i - 1]));
                 start = i;
-                continue;
             }
-            _ => {
-                i += 1;
-                continue;
-            }
-        };
-        out.push_str(&s[start..i]);
-        out.push_str(escaped);
+        } else if crate::json::needs_escape(c) {
+            out.push_str(&s[start..i]);
+            crate::json::push_escape(out, c, twice);
+            start = i + 1;
+        }
         i += 1;
-        start = i;
     }
     out.push_str(&s[start..]);
 }
@@ -1006,6 +975,30 @@ mod tests {
         Ok(out)
     }
 
+    /// `count` texts of up to `max_len - 1` pieces drawn from `pieces`,
+    /// from `seed`; `spread`: one draw in `spread` picks a piece, the
+    /// others an `x`.
+    fn random_texts<'p>(
+        pieces: &'p [&'p str],
+        mut seed: u64,
+        count: usize,
+        max_len: u64,
+        spread: usize,
+    ) -> impl Iterator<Item = String> + 'p {
+        (0..count).map(move |_| {
+            let mut s = String::new();
+            for _ in 0..seed % max_len {
+                seed = seed
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                let k = (seed >> 33) as usize % (pieces.len() * spread);
+                s.push_str(pieces.get(k).unwrap_or(&"x"));
+            }
+            seed = seed.wrapping_add(1);
+            s
+        })
+    }
+
     #[test]
     fn templates_are_found_where_contains_finds_them() {
         for s in [
@@ -1047,17 +1040,7 @@ mod tests {
     #[test]
     fn templates_are_found_in_random_texts() {
         let pieces = ["a", "{", "$", "%", "${", "%{", "\"", "\\", "\n", "é", "}"];
-        let mut seed = 3u64;
-        for _ in 0..20000 {
-            let mut s = String::new();
-            for _ in 0..seed % 24 {
-                seed = seed
-                    .wrapping_mul(6364136223846793005)
-                    .wrapping_add(1442695040888963407);
-                let k = (seed >> 33) as usize % (pieces.len() * 3);
-                s.push_str(pieces.get(k).unwrap_or(&"x"));
-            }
-            seed = seed.wrapping_add(1);
+        for s in random_texts(&pieces, 3, 20000, 24, 3) {
             assert_eq!(
                 has_template(&s),
                 s.contains("${") || s.contains("%{"),
@@ -1076,17 +1059,7 @@ mod tests {
             "a", "{", "$", "%", "${", "%{", "$${", "\"", "\\", "\n", "\r", "\t", "\u{8}", "\u{c}",
             "\u{1}", "\u{1f}", "\u{7f}", "é", "}", "中",
         ];
-        let mut seed = 7u64;
-        for _ in 0..30000 {
-            let mut s = String::new();
-            for _ in 0..seed % 30 {
-                seed = seed
-                    .wrapping_mul(6364136223846793005)
-                    .wrapping_add(1442695040888963407);
-                let k = (seed >> 33) as usize % (pieces.len() * 2);
-                s.push_str(pieces.get(k).unwrap_or(&"x"));
-            }
-            seed = seed.wrapping_add(1);
+        for s in random_texts(&pieces, 7, 30000, 30, 2) {
             let mut once = String::new();
             crate::json::string(&mut once, &escape(&s));
             let mut got = String::new();
