@@ -89,3 +89,79 @@ fn an_unknown_environment_lists_the_known_ones() {
         ),
     }
 }
+
+/// Evaluation shares what it can (a sum with an empty list is the other
+/// list; a provided field is computed once for every reader and for the
+/// provider's own `provides`): the values must be those computed afresh.
+#[test]
+fn shared_results_are_the_values_computed_afresh() {
+    let source = r#"
+platform "p" {}
+
+interface Greeting {
+  text: string
+  lines: list<string>
+}
+
+component greeter {
+  param who: string
+  param extra: list<string> = []
+  provides Greeting {
+    text = "hello ${who}, ${join(["1", "two", "${3.5}", "${true}", "${2Gi}"], "/")}"
+    lines = extra + ["a", "b"] + [] + extra
+  }
+}
+
+component reader {
+  param from: Greeting
+  values {
+    text = from.text
+    lines = from.lines
+    sums = [[] + [], ["x"] + [], [] + ["y"], ["x"] + ["y"]]
+    joined = "${join([], "-")}|${join(["only"], "-")}|${join(["a", "b", "c"], ", ")}"
+  }
+}
+
+greeter g { who = "world" extra = ["e"] }
+reader r { from = g }
+"#;
+    let mut fs = platc_driver::MemoryFs::new();
+    fs.insert("/p/main.plat", source);
+    let c = check_path(&fs, Path::new("/p"), &Options::default()).unwrap();
+    assert!(c.diagnostics.is_empty(), "{:?}", c.diagnostics);
+    let p = c.platform.expect("clean platform");
+    let r = p.instance("r").unwrap();
+    let strs = |v: &Value| match v {
+        Value::List(l) => l
+            .iter()
+            .map(|x| match x {
+                Value::Str(s) => s.to_string(),
+                Value::List(inner) => format!("{}", inner.len()),
+                other => panic!("{other:?}"),
+            })
+            .collect::<Vec<_>>(),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(
+        get(&r.values, &["text"]),
+        Some(&Value::Str("hello world, 1/two/3.5/true/2Gi".into()))
+    );
+    assert_eq!(
+        strs(get(&r.values, &["lines"]).unwrap()),
+        ["e", "a", "b", "e"]
+    );
+    let Some(Value::List(sums)) = get(&r.values, &["sums"]) else {
+        panic!("sums")
+    };
+    let sums: Vec<Vec<String>> = sums.iter().map(strs).collect();
+    assert_eq!(sums, [vec![], vec!["x"], vec!["y"], vec!["x", "y"]]);
+    assert_eq!(
+        get(&r.values, &["joined"]),
+        Some(&Value::Str("|only|a, b, c".into()))
+    );
+    // The provider's own `provides` holds what its reader read.
+    let g = p.instance("g").unwrap();
+    let own = &g.provides[0].fields;
+    assert_eq!(own.get("text"), get(&r.values, &["text"]));
+    assert_eq!(own.get("lines"), get(&r.values, &["lines"]));
+}

@@ -808,7 +808,7 @@ impl<'t, 'a> Evaluator<'t, 'a> {
             }
             let mut fields = BTreeMap::new();
             for f in &p.fields {
-                fields.insert(f.name.name.clone(), self.eval(&f.value, &env)?);
+                fields.insert(f.name.name.clone(), self.provided_field(i, &f.value)?);
             }
             provides.push(crate::Provided {
                 interface: p.interface.name.name.clone(),

@@ -27,8 +27,14 @@ impl Evaluator<'_, '_> {
             ("lower", [Value::Str(s)]) => Value::Str(s.to_lowercase().into()),
             ("upper", [Value::Str(s)]) => Value::Str(s.to_uppercase().into()),
             ("join", [Value::List(l), Value::Str(sep)]) => {
-                let parts: Vec<String> =
-                    l.iter().map(|v| v.interpolate()).collect::<Option<_>>()?;
+                // A string's text is borrowed, the others' made.
+                let parts: Vec<std::borrow::Cow<str>> = l
+                    .iter()
+                    .map(|v| match v {
+                        Value::Str(s) => Some(std::borrow::Cow::Borrowed(&**s)),
+                        v => v.interpolate().map(std::borrow::Cow::Owned),
+                    })
+                    .collect::<Option<_>>()?;
                 // Charged before the text is built.
                 let len = parts.iter().map(|p| p.len() as u64).sum::<u64>()
                     + (sep.len() as u64).saturating_mul(parts.len().saturating_sub(1) as u64);

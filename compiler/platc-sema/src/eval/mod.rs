@@ -1063,23 +1063,31 @@ impl<'t, 'a> Evaluator<'t, 'a> {
                             return Some(Value::None);
                         };
                         let _ = args;
-                        let key = (i, expr as *const ast::Expr as usize);
-                        if let Some(v) = self.provided_memo.get(&key) {
-                            return Some(v.clone());
-                        }
-                        let env = Env {
-                            locals: HashMap::default(),
-                            self_inst: Some(i),
-                            reader: None,
-                        };
-                        let v = self.eval(expr, &env)?;
-                        self.provided_memo.insert(key, v.clone());
-                        Some(v)
+                        self.provided_field(i, expr)
                     }
                 }
             }
             _ => None,
         }
+    }
+
+    /// The value instance `i` gives a field of an interface it provides,
+    /// `expr` (the field's expression in its component): the same for
+    /// every reader and for the instance's own `provides`, so computed
+    /// once.
+    fn provided_field(&mut self, i: usize, expr: &ast::Expr) -> Option<Value> {
+        let key = (i, expr as *const ast::Expr as usize);
+        if let Some(v) = self.provided_memo.get(&key) {
+            return Some(v.clone());
+        }
+        let env = Env {
+            locals: HashMap::default(),
+            self_inst: Some(i),
+            reader: None,
+        };
+        let v = self.eval(expr, &env)?;
+        self.provided_memo.insert(key, v.clone());
+        Some(v)
     }
 
     /// The Kubernetes form of instance `i`'s name (`_` as `-`), which is
@@ -1177,9 +1185,17 @@ impl<'t, 'a> Evaluator<'t, 'a> {
             }
             (Add, Value::List(x), Value::List(y)) => {
                 self.charge(x.weight().saturating_add(y.weight()), span)?;
-                let mut items: Vec<Value> = x.iter().cloned().collect();
-                items.extend(y.iter().cloned());
-                Value::list(items)
+                // An empty side adds nothing: the other is the sum, shared.
+                if y.is_empty() {
+                    Value::List(x)
+                } else if x.is_empty() {
+                    Value::List(y)
+                } else {
+                    let mut items: Vec<Value> = Vec::with_capacity(x.len() + y.len());
+                    items.extend(x.iter().cloned());
+                    items.extend(y.iter().cloned());
+                    Value::list(items)
+                }
             }
             (Add, Value::Map(x), Value::Map(y)) => {
                 // Merge: the right side wins.
