@@ -138,14 +138,11 @@ impl<'a> Parser<'a> {
     fn new(file: FileId, text: &'a str) -> Self {
         let b = text.as_bytes();
         let mut slashes = Vec::new();
-        let mut i = 0;
-        while let Some(off) = b[i..].iter().position(|&c| c == b'/') {
-            let at = i + off;
+        platc_diag::for_each_byte(b, b'/', |at| {
             if b.get(at + 1) == Some(&b'/') {
                 slashes.push(at);
             }
-            i = at + 1;
-        }
+        });
         Parser {
             file,
             text,
