@@ -64,7 +64,7 @@ pub fn parse(file: FileId, text: &str) -> (ast::Module, Vec<Diagnostic>) {
     }
     // The fast path for text the grammar accepts; pest decides the rest,
     // and reports the syntax errors.
-    if let Some(parsed) = descent::parse(file, text) {
+    if let Some(parsed) = descent::parse(file, text, scan.item_starts.len()) {
         return parsed;
     }
     parse_pest(file, text, &scan.item_starts)
@@ -115,7 +115,7 @@ pub fn parse_with_pest(file: FileId, text: &str) -> (ast::Module, Vec<Diagnostic
 /// a module, [`parse_pest_only`] returns the same.
 #[doc(hidden)]
 pub fn parse_descent(file: FileId, text: &str) -> Option<(ast::Module, Vec<Diagnostic>)> {
-    descent::parse(file, text)
+    descent::parse(file, text, 0)
 }
 
 /// pest and the lowering alone, on any text: `None` when the grammar
