@@ -49,12 +49,22 @@ const MAX_NESTING: usize = 2 * crate::MAX_DEPTH;
 /// The module and the lowering's diagnostics, or `None` when the parser
 /// gave up (the text may or may not be valid: pest decides).
 ///
-/// `items` is how many items the file probably holds (the scan's count of
-/// lines that start one), the room the module's list is made with.
+/// `items` is how many items the file probably holds, the room the
+/// module's list is made with (it is shrunk to its length at the end).
 pub(crate) fn parse(file: FileId, text: &str, items: usize) -> Option<(Module, Vec<Diagnostic>)> {
+    parse_measured(file, text, items).map(|(parsed, _)| parsed)
+}
+
+/// [`parse`], with the deepest nesting of expressions, types and `else if`
+/// chains the parser entered (the depth [`MAX_NESTING`] bounds).
+pub(crate) fn parse_measured(
+    file: FileId,
+    text: &str,
+    items: usize,
+) -> Option<((Module, Vec<Diagnostic>), usize)> {
     let mut p = Parser::new(file, text);
     let module = p.file(items)?;
-    Some((module, p.diags))
+    Some(((module, p.diags), p.max_depth))
 }
 
 /// Words the grammar reserves (`keyword` in plat.pest): never an `ident`.
@@ -125,6 +135,8 @@ struct Parser<'a> {
     pos: usize,
     diags: Vec<Diagnostic>,
     depth: usize,
+    /// The deepest `depth` reached.
+    max_depth: usize,
     /// The nesting bound was passed: give up whatever else could parse.
     too_deep: bool,
     /// Offsets of every `//` in the text, ascending: a span without one
@@ -166,6 +178,7 @@ impl<'a> Parser<'a> {
             pos: 0,
             diags: Vec::new(),
             depth: 0,
+            max_depth: 0,
             too_deep: false,
             slashes,
             last_word: Cell::new((usize::MAX, 0)),
@@ -288,6 +301,7 @@ impl<'a> Parser<'a> {
 
     fn enter(&mut self) -> Option<()> {
         self.depth += 1;
+        self.max_depth = self.max_depth.max(self.depth);
         if self.depth > MAX_NESTING {
             self.too_deep = true;
             return None;
@@ -503,6 +517,7 @@ impl<'a> Parser<'a> {
         // here, and pest then decides.
         let gathered_all =
             self.attr_stack.is_empty() && self.expr_stack.is_empty() && self.entry_stack.is_empty();
+        items.shrink_to_fit();
         (self.pos == self.b.len() && gathered_all).then_some(Module { items })
     }
 
