@@ -384,7 +384,10 @@ const PLAIN_SKIP: [bool; 256] = {
 fn plain_run_end(bytes: &[u8], mut i: usize) -> usize {
     while let Some(chunk) = bytes.get(i..i + 8) {
         // `&`, not `&&`: eight loads and one branch.
-        if !chunk.iter().fold(true, |all, &b| all & PLAIN_SKIP[b as usize]) {
+        if !chunk
+            .iter()
+            .fold(true, |all, &b| all & PLAIN_SKIP[b as usize])
+        {
             break;
         }
         i += 8;
