@@ -9,7 +9,7 @@ pub mod par;
 mod source;
 
 pub use codes::{lookup, CodeInfo, CODES};
-pub use source::{FileId, LineCol, SourceFile, SourceMap, Span};
+pub use source::{for_each_byte, FileId, LineCol, SourceFile, SourceMap, Span};
 
 /// The `&'static str` of a code known only at run time (a user policy's
 /// `P0101`): each distinct code is allocated once for the life of the

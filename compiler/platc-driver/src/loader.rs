@@ -256,7 +256,7 @@ impl Loader<'_> {
     /// The file an import names, or why it names none.
     fn resolve(&self, from_key: &Key, decl: &ast::ImportDecl) -> Result<Key, Box<Diagnostic>> {
         let span = decl.path.span;
-        let Some(path) = decl.path.as_plain() else {
+        let Some(path) = decl.path.plain() else {
             return Err(Box::new(
                 Diagnostic::error(
                     "E0209",
@@ -295,7 +295,7 @@ impl Loader<'_> {
                     .with_label("relative import in the stdlib"),
                 ));
             };
-            let mut target = from_path.parent().unwrap_or(Path::new("")).join(&path);
+            let mut target = from_path.parent().unwrap_or(Path::new("")).join(&*path);
             if target.extension().is_none() {
                 target.set_extension("plat");
             }
@@ -400,7 +400,7 @@ impl Loader<'_> {
                 return None;
             }
         };
-        let path = decl.path.as_plain().unwrap_or_default();
+        let path = decl.path.plain().unwrap_or_default();
         // A cycle: the target is still being loaded.
         if let Some(&pos) = self.on_stack.get(&key) {
             let chain: Vec<FileId> = self.stack[pos..].iter().map(|(_, f, _)| *f).collect();

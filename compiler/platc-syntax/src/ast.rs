@@ -658,4 +658,50 @@ impl StringLit {
         }
         Some(out)
     }
+
+    /// [`Self::as_plain`] without the copy: borrowed when the string is
+    /// one piece of text (or none), as most are.
+    pub fn plain(&self) -> Option<std::borrow::Cow<'_, str>> {
+        use std::borrow::Cow;
+        match self.parts.as_slice() {
+            [] => Some(Cow::Borrowed("")),
+            [StrPart::Text(t)] => Some(Cow::Borrowed(t)),
+            _ => self.as_plain().map(Cow::Owned),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use platc_diag::FileId;
+
+    /// `plain` is `as_plain`, borrowed or not, for every shape of parts.
+    #[test]
+    fn plain_is_as_plain() {
+        let text = |t: &str| StrPart::Text(t.into());
+        let interp = || {
+            StrPart::Interp(Expr {
+                kind: ExprKind::None,
+                span: Span::new(FileId(0), 0, 0),
+            })
+        };
+        for parts in [
+            vec![],
+            vec![text("")],
+            vec![text("abc")],
+            vec![text("a"), text("b")],
+            vec![interp()],
+            vec![text("a"), interp()],
+            vec![interp(), text("b"), text("c")],
+        ] {
+            let lit = StringLit {
+                parts,
+                span: Span::new(FileId(0), 0, 0),
+            };
+            let borrowed = matches!(lit.plain(), Some(std::borrow::Cow::Borrowed(_)));
+            assert_eq!(lit.plain().map(|c| c.into_owned()), lit.as_plain());
+            assert_eq!(borrowed, lit.parts.len() <= 1 && lit.as_plain().is_some());
+        }
+    }
 }

@@ -48,10 +48,23 @@ const MAX_NESTING: usize = 2 * crate::MAX_DEPTH;
 
 /// The module and the lowering's diagnostics, or `None` when the parser
 /// gave up (the text may or may not be valid: pest decides).
-pub(crate) fn parse(file: FileId, text: &str) -> Option<(Module, Vec<Diagnostic>)> {
+///
+/// `items` is how many items the file probably holds, the room the
+/// module's list is made with (it is shrunk to its length at the end).
+pub(crate) fn parse(file: FileId, text: &str, items: usize) -> Option<(Module, Vec<Diagnostic>)> {
+    parse_measured(file, text, items).map(|(parsed, _)| parsed)
+}
+
+/// [`parse`], with the deepest nesting of expressions, types and `else if`
+/// chains the parser entered (the depth [`MAX_NESTING`] bounds).
+pub(crate) fn parse_measured(
+    file: FileId,
+    text: &str,
+    items: usize,
+) -> Option<((Module, Vec<Diagnostic>), usize)> {
     let mut p = Parser::new(file, text);
-    let module = p.file()?;
-    Some((module, p.diags))
+    let module = p.file(items)?;
+    Some(((module, p.diags), p.max_depth))
 }
 
 /// Words the grammar reserves (`keyword` in plat.pest): never an `ident`.
@@ -122,6 +135,8 @@ struct Parser<'a> {
     pos: usize,
     diags: Vec<Diagnostic>,
     depth: usize,
+    /// The deepest `depth` reached.
+    max_depth: usize,
     /// The nesting bound was passed: give up whatever else could parse.
     too_deep: bool,
     /// Offsets of every `//` in the text, ascending: a span without one
@@ -132,20 +147,30 @@ struct Parser<'a> {
     /// an operand starts here, then the keyword or name itself), and is
     /// scanned once.
     last_word: Cell<(usize, usize)>,
+    /// Where the lists of a node are gathered (attributes, expressions,
+    /// record entries) until the node is made: then they move into a
+    /// vector of exactly their length, not one grown by doubling. A
+    /// node's list is what was pushed after it started (lists nest).
+    attr_stack: Vec<Attr>,
+    expr_stack: Vec<Expr>,
+    entry_stack: Vec<RecordEntry>,
+}
+
+/// What was pushed onto `stack` since `mark`, moved into a vector of its
+/// own of exactly that length.
+fn take_from<T>(stack: &mut Vec<T>, mark: usize) -> Vec<T> {
+    stack.split_off(mark)
 }
 
 impl<'a> Parser<'a> {
     fn new(file: FileId, text: &'a str) -> Self {
         let b = text.as_bytes();
         let mut slashes = Vec::new();
-        let mut i = 0;
-        while let Some(off) = b[i..].iter().position(|&c| c == b'/') {
-            let at = i + off;
+        platc_diag::for_each_byte(b, b'/', |at| {
             if b.get(at + 1) == Some(&b'/') {
                 slashes.push(at);
             }
-            i = at + 1;
-        }
+        });
         Parser {
             file,
             text,
@@ -153,9 +178,13 @@ impl<'a> Parser<'a> {
             pos: 0,
             diags: Vec::new(),
             depth: 0,
+            max_depth: 0,
             too_deep: false,
             slashes,
             last_word: Cell::new((usize::MAX, 0)),
+            attr_stack: Vec::new(),
+            expr_stack: Vec::new(),
+            entry_stack: Vec::new(),
         }
     }
 
@@ -272,6 +301,7 @@ impl<'a> Parser<'a> {
 
     fn enter(&mut self) -> Option<()> {
         self.depth += 1;
+        self.max_depth = self.max_depth.max(self.depth);
         if self.depth > MAX_NESTING {
             self.too_deep = true;
             return None;
@@ -285,11 +315,20 @@ impl<'a> Parser<'a> {
     /// nesting bound's: callers check `too_deep`.
     fn attempt<T>(&mut self, f: impl FnOnce(&mut Self) -> Option<T>) -> Option<T> {
         let (pos, diags, depth) = (self.pos, self.diags.len(), self.depth);
+        let stacks = (
+            self.attr_stack.len(),
+            self.expr_stack.len(),
+            self.entry_stack.len(),
+        );
         let result = f(self);
         if result.is_none() {
             self.pos = pos;
             self.diags.truncate(diags);
             self.depth = depth;
+            // What a failed node had gathered is no one's.
+            self.attr_stack.truncate(stacks.0);
+            self.expr_stack.truncate(stacks.1);
+            self.entry_stack.truncate(stacks.2);
         }
         result
     }
@@ -449,8 +488,8 @@ impl<'a> Parser<'a> {
 
     // ------------------------------------------------------------ items
 
-    fn file(&mut self) -> Option<Module> {
-        let mut items = Vec::new();
+    fn file(&mut self, items: usize) -> Option<Module> {
+        let mut items = Vec::with_capacity(items);
         self.skip();
         loop {
             let save = self.pos;
@@ -474,7 +513,12 @@ impl<'a> Parser<'a> {
             items.push(self.item()?);
         }
         self.skip();
-        (self.pos == self.b.len()).then_some(Module { items })
+        // Every node took what it gathered; anything left would be a bug
+        // here, and pest then decides.
+        let gathered_all =
+            self.attr_stack.is_empty() && self.expr_stack.is_empty() && self.entry_stack.is_empty();
+        items.shrink_to_fit();
+        (self.pos == self.b.len() && gathered_all).then_some(Module { items })
     }
 
     fn item(&mut self) -> Option<Item> {
@@ -520,7 +564,7 @@ impl<'a> Parser<'a> {
     /// `"{" ~ attr* ~ "}"`
     fn attr_block(&mut self) -> Option<Vec<Attr>> {
         self.expect(b'{')?;
-        let mut attrs = Vec::new();
+        let mark = self.attr_stack.len();
         loop {
             let save = self.pos;
             self.skip();
@@ -528,11 +572,12 @@ impl<'a> Parser<'a> {
                 self.pos = save;
                 break;
             }
-            attrs.push(self.attr()?);
+            let attr = self.attr()?;
+            self.attr_stack.push(attr);
         }
         self.skip();
         self.expect(b'}')?;
-        Some(attrs)
+        Some(take_from(&mut self.attr_stack, mark))
     }
 
     fn attr(&mut self) -> Option<Attr> {
@@ -1322,7 +1367,7 @@ impl<'a> Parser<'a> {
         let name = self.ident()?;
         self.skip();
         self.expect(b'{')?;
-        let mut attrs = Vec::new();
+        let mark = self.attr_stack.len();
         let mut exposes = Vec::new();
         loop {
             let save = self.pos;
@@ -1340,7 +1385,8 @@ impl<'a> Parser<'a> {
                     span: self.span(estart, self.pos),
                 });
             } else if self.at_ident() {
-                attrs.push(self.attr()?);
+                let attr = self.attr()?;
+                self.attr_stack.push(attr);
             } else {
                 self.pos = save;
                 break;
@@ -1352,7 +1398,7 @@ impl<'a> Parser<'a> {
             component,
             name,
             doc: common::doc_before(self.text, start),
-            attrs,
+            attrs: take_from(&mut self.attr_stack, mark),
             exposes,
             span: self.span(start, self.pos),
         })
@@ -1775,7 +1821,7 @@ impl<'a> Parser<'a> {
                     return self.comprehension(false);
                 }
                 self.pos += 1;
-                let mut items = Vec::new();
+                let mark = self.expr_stack.len();
                 loop {
                     let save = self.pos;
                     self.skip();
@@ -1783,7 +1829,8 @@ impl<'a> Parser<'a> {
                         self.pos = save;
                         break;
                     }
-                    items.push(self.expr()?);
+                    let item = self.expr()?;
+                    self.expr_stack.push(item);
                     self.skip();
                     if self.peek() == b',' {
                         self.pos += 1;
@@ -1792,7 +1839,7 @@ impl<'a> Parser<'a> {
                 self.skip();
                 self.expect(b']')?;
                 Some(Expr {
-                    kind: ExprKind::List(items),
+                    kind: ExprKind::List(take_from(&mut self.expr_stack, mark)),
                     span: self.span(start, self.pos),
                 })
             }
@@ -1850,7 +1897,7 @@ impl<'a> Parser<'a> {
     fn record(&mut self) -> Option<Expr> {
         let start = self.pos;
         self.expect(b'{')?;
-        let mut entries = Vec::new();
+        let mark = self.entry_stack.len();
         loop {
             let save = self.pos;
             self.skip();
@@ -1873,7 +1920,7 @@ impl<'a> Parser<'a> {
             self.expect(b'=')?;
             self.skip();
             let value = self.expr()?;
-            entries.push(RecordEntry { key, value });
+            self.entry_stack.push(RecordEntry { key, value });
             self.skip();
             if self.peek() == b',' {
                 self.pos += 1;
@@ -1882,7 +1929,7 @@ impl<'a> Parser<'a> {
         self.skip();
         self.expect(b'}')?;
         Some(Expr {
-            kind: ExprKind::Record(entries),
+            kind: ExprKind::Record(take_from(&mut self.entry_stack, mark)),
             span: self.span(start, self.pos),
         })
     }
@@ -1985,9 +2032,10 @@ impl<'a> Parser<'a> {
         self.skip();
         self.expect(b'(')?;
         self.skip();
-        let mut args = Vec::new();
+        let mark = self.expr_stack.len();
         if self.at_operand() {
-            args.push(self.expr()?);
+            let arg = self.expr()?;
+            self.expr_stack.push(arg);
             loop {
                 let save = self.pos;
                 self.skip();
@@ -2001,7 +2049,8 @@ impl<'a> Parser<'a> {
                     self.pos = save;
                     break;
                 }
-                args.push(self.expr()?);
+                let arg = self.expr()?;
+                self.expr_stack.push(arg);
             }
             self.skip();
             if self.peek() == b',' {
@@ -2012,7 +2061,7 @@ impl<'a> Parser<'a> {
         self.expect(b')')?;
         Some(Call {
             func,
-            args,
+            args: take_from(&mut self.expr_stack, mark),
             span: self.span(start, self.pos),
         })
     }
@@ -2025,7 +2074,7 @@ mod tests {
     /// The descent parser's result on `text`, checked against pest and the
     /// lowering: `None` when it gave up.
     fn same(text: &str) -> Option<(Module, Vec<Diagnostic>)> {
-        let descent = parse(FileId(0), text);
+        let descent = parse(FileId(0), text, 0);
         if let Some(d) = &descent {
             // Only then: pest itself overflows its stack on nesting the
             // scan refuses before either parser runs.
@@ -2077,7 +2126,7 @@ mod tests {
 
     /// Text the grammar rejects: the descent parser must give up.
     fn refuses(text: &str) {
-        assert!(parse(FileId(0), text).is_none(), "took {text:?}");
+        assert!(parse(FileId(0), text, 0).is_none(), "took {text:?}");
         assert!(
             crate::parse_pest_only(FileId(0), text).is_none(),
             "pest took {text:?}"

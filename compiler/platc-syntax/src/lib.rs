@@ -58,17 +58,52 @@ pub fn parse(file: FileId, text: &str) -> (ast::Module, Vec<Diagnostic>) {
     if let Some(refused) = refuse(file, text) {
         return refused;
     }
+    // The fast path for text the grammar accepts; pest decides the rest,
+    // and reports the syntax errors.
+    if let Some((parsed, depth)) = descent::parse_measured(file, text, text.len() / ITEM_BYTES) {
+        if depth <= SHALLOW {
+            return parsed;
+        }
+        let scan = scan::scan(file, text);
+        if !scan.diagnostics.is_empty() {
+            return (ast::Module::default(), scan.diagnostics);
+        }
+        return parsed;
+    }
     let scan = scan::scan(file, text);
     if !scan.diagnostics.is_empty() {
         return (ast::Module::default(), scan.diagnostics);
     }
-    // The fast path for text the grammar accepts; pest decides the rest,
-    // and reports the syntax errors.
-    if let Some(parsed) = descent::parse(file, text) {
-        return parsed;
-    }
     parse_pest(file, text, &scan.item_starts)
 }
+
+/// Bytes per item the module's list is first made with room for (the teams'
+/// files of instances and secrets take about 110): the list is shrunk to
+/// its items afterwards, in place when it was at most twice too long.
+const ITEM_BYTES: usize = 96;
+
+/// Nesting of the descent parser (its depth of expressions, types and
+/// `else if` chains) shallow enough that the scan cannot find text it took
+/// nested too deeply, so that the scan is not run on it.
+///
+/// The scan reports strings, comments and brackets left open, and nesting
+/// deeper than [`MAX_DEPTH`]. Text the descent parser takes is text pest
+/// accepts (tests/descent.rs), so nothing is left open in it: only the
+/// nesting could be reported. The scan counts brackets, interpolations,
+/// type arguments and open `if`s; the descent parser enters a level for
+/// each expression, type and `if` expression. Every bracket the scan
+/// counts opens either an item's or a member's block (two levels at most),
+/// or holds no expression or type (one more at most: `[]`, a constraint's
+/// bounds), or holds an expression or a type the parser enters; and an
+/// `if` the scan counts apart from its braces (in its condition, a
+/// comprehension's filter while the body is read, an arm of an `else if`
+/// chain) comes with a level of the parser of its own, or shares one with
+/// one bracket. So the scan's depth is at most twice the parser's plus
+/// three: at 16, 35, well below [`MAX_DEPTH`] (64). Deeper text is scanned
+/// as before. tests/descent.rs compares [`parse`] with
+/// [`parse_with_pest`] (which always scans first) on the repository, the
+/// fuzz corpus, mutations and generated programs.
+const SHALLOW: usize = 16;
 
 /// A file too large or starting with a byte order mark: refused whole.
 fn refuse(file: FileId, text: &str) -> Option<(ast::Module, Vec<Diagnostic>)> {
@@ -115,7 +150,7 @@ pub fn parse_with_pest(file: FileId, text: &str) -> (ast::Module, Vec<Diagnostic
 /// a module, [`parse_pest_only`] returns the same.
 #[doc(hidden)]
 pub fn parse_descent(file: FileId, text: &str) -> Option<(ast::Module, Vec<Diagnostic>)> {
-    descent::parse(file, text)
+    descent::parse(file, text, 0)
 }
 
 /// pest and the lowering alone, on any text: `None` when the grammar
@@ -489,5 +524,56 @@ mod grammar_coverage {
         let (module, diags) = parse(FileId(0), include_str!("all_constructs.plat"));
         assert!(diags.is_empty(), "{diags:?}");
         assert_eq!(module.items.len(), 11);
+    }
+}
+
+#[cfg(test)]
+mod scan_skipped {
+    use super::*;
+
+    /// Around the depth where the scan is skipped and up to the scan's
+    /// bound, every kind of nesting: `parse` gives what scanning first
+    /// gives (E0105 past the bound).
+    #[test]
+    fn nesting_is_reported_whether_or_not_scanned_first() {
+        let kinds: [(&str, &str); 10] = [
+            ("[", "]"),
+            ("{a = ", "}"),
+            ("f(", ")"),
+            ("(", ")"),
+            ("\"${", "}\""),
+            ("[for a in b if c: ", "]"),
+            ("{for a in b if c: k = ", "}"),
+            ("if c { ", " } else { 0 }"),
+            ("if c { 1 } else if d { ", " } else { 2 }"),
+            ("-[", "]"),
+        ];
+        let mut reported = 0;
+        for (open, close) in kinds {
+            for n in 1..=70 {
+                let text = format!("a b {{\n  x = {}1{}\n}}\n", open.repeat(n), close.repeat(n));
+                let scanned = parse_with_pest(FileId(0), &text);
+                reported += usize::from(scanned.1.iter().any(|d| d.code == "E0105"));
+                assert!(parse(FileId(0), &text) == scanned, "{n} x {open:?}");
+            }
+        }
+        for n in 1..=70 {
+            let ty = format!(
+                "component c {{\n  param p: {}int{}\n}}\n",
+                "list<".repeat(n),
+                ">".repeat(n)
+            );
+            let values = format!(
+                "component c {{\n  values {{ {}a = 1{} }}\n}}\n",
+                "if c { ".repeat(n),
+                " }".repeat(n)
+            );
+            for text in [ty, values] {
+                let scanned = parse_with_pest(FileId(0), &text);
+                reported += usize::from(scanned.1.iter().any(|d| d.code == "E0105"));
+                assert!(parse(FileId(0), &text) == scanned, "{text}");
+            }
+        }
+        assert!(reported > 50, "{reported}");
     }
 }

@@ -52,6 +52,14 @@ enum Open {
 }
 
 pub fn scan(file: FileId, text: &str) -> ScanResult {
+    if let Some(plain) = scan_plain(file, text) {
+        return plain;
+    }
+    scan_full(file, text)
+}
+
+/// The scan of any text, `if`s and type arguments included.
+fn scan_full(file: FileId, text: &str) -> ScanResult {
     let bytes = text.as_bytes();
     let mut diagnostics = Vec::new();
     let mut item_starts = Vec::new();
@@ -297,8 +305,31 @@ pub fn scan(file: FileId, text: &str) -> ScanResult {
             }
         }
     }
+    finish(
+        file,
+        text,
+        &stack,
+        in_string,
+        misclosed,
+        diagnostics,
+        item_starts,
+    )
+}
+
+/// What the scan reports once the text is read: a string, bracket or
+/// interpolation still open.
+fn finish(
+    file: FileId,
+    text: &str,
+    stack: &[(Open, usize)],
+    in_string: Option<usize>,
+    misclosed: Option<usize>,
+    mut diagnostics: Vec<Diagnostic>,
+    item_starts: Vec<usize>,
+) -> ScanResult {
+    let span = |s: usize, e: usize| Span::new(file, s as u32, e as u32);
     if let Some(start) = in_string {
-        diagnostics.push(unterminated_string(span(start, bytes.len())));
+        diagnostics.push(unterminated_string(span(start, text.len())));
     }
     let interp_open = stack.iter().any(|(o, _)| matches!(o, Open::Interp));
     let innermost = stack
@@ -330,6 +361,179 @@ pub fn scan(file: FileId, text: &str) -> ScanResult {
         diagnostics,
         item_starts,
     }
+}
+
+/// Bytes [`scan_plain`] passes over outside strings: none of them changes
+/// its state. The others are line ends, `/` (a comment may start), `"`,
+/// brackets, `<` (a type argument may open: the plain scan gives up) and
+/// `i` (an `if` may start: the same).
+const PLAIN_SKIP: [bool; 256] = {
+    let mut table = [true; 256];
+    let stops = b"\n/\"()[]{}<i";
+    let mut k = 0;
+    while k < stops.len() {
+        table[stops[k] as usize] = false;
+        k += 1;
+    }
+    table
+};
+
+/// Where the run of [`PLAIN_SKIP`] bytes from `i` ends: eight bytes at a
+/// time while all eight are passed over (one test for the eight), then
+/// byte by byte.
+fn plain_run_end(bytes: &[u8], mut i: usize) -> usize {
+    while let Some(chunk) = bytes.get(i..i + 8) {
+        // `&`, not `&&`: eight loads and one branch.
+        if !chunk
+            .iter()
+            .fold(true, |all, &b| all & PLAIN_SKIP[b as usize])
+        {
+            break;
+        }
+        i += 8;
+    }
+    while i < bytes.len() && PLAIN_SKIP[bytes[i] as usize] {
+        i += 1;
+    }
+    i
+}
+
+/// [`scan`] for text without an `if` or a `<` outside strings and comments
+/// (most files: instances and their attributes), `None` as soon as it
+/// meets one. Without them no `if` is ever open and no type argument
+/// either, so the words and the other tokens change nothing the scan
+/// reports: what is left is strings, comments, brackets, interpolations
+/// and line starts, and the bytes between them are passed over a run at a
+/// time. Its result is the one of the full scan (tested below).
+fn scan_plain(file: FileId, text: &str) -> Option<ScanResult> {
+    let bytes = text.as_bytes();
+    let mut diagnostics = Vec::new();
+    let mut item_starts = Vec::new();
+    let mut stack: Vec<(Open, usize)> = Vec::new();
+    let mut i = 0;
+    let mut line_start = true;
+    let mut in_string: Option<usize> = None;
+    let mut misclosed: Option<usize> = None;
+    let span = |s: usize, e: usize| Span::new(file, s as u32, e as u32);
+
+    while i < bytes.len() {
+        let b = bytes[i];
+        if let Some(start) = in_string {
+            match b {
+                b'"' => {
+                    in_string = None;
+                    i += 1;
+                }
+                b'\\' => i += 2,
+                b'\n' => {
+                    diagnostics.push(unterminated_string(span(start, i)));
+                    in_string = None;
+                    line_start = true;
+                    i += 1;
+                }
+                b'$' if bytes.get(i + 1) == Some(&b'{') => {
+                    if stack.len() >= MAX_DEPTH {
+                        diagnostics.push(too_deep(span(i, i + 2)));
+                        return Some(ScanResult {
+                            diagnostics,
+                            item_starts,
+                        });
+                    }
+                    stack.push((Open::Interp, start));
+                    in_string = None;
+                    i += 2;
+                }
+                _ => i = string_run_end(bytes, i + 1),
+            }
+            continue;
+        }
+        if line_start {
+            line_start = false;
+            if stack.is_empty() && (b.is_ascii_alphabetic() || b == b'_') {
+                item_starts.push(i);
+            }
+        }
+        match b {
+            b'\n' => {
+                line_start = true;
+                i += 1;
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'/') => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'*') => match text[i + 2..].find("*/") {
+                Some(end) => {
+                    i += 2 + end + 2;
+                }
+                None => {
+                    diagnostics.push(
+                        Diagnostic::error("E0102", "block comment is never closed", span(i, i + 2))
+                            .with_label("this comment starts here")
+                            .with_help("close the comment with `*/`"),
+                    );
+                    i = bytes.len();
+                }
+            },
+            b'"' => {
+                in_string = Some(i);
+                i += 1;
+            }
+            b'<' => return None,
+            b'i' => {
+                // A word starting here (the byte before is no word byte:
+                // runs are passed over from a stop, and a stop ends none).
+                let starts_word = i == 0 || !common::is_word_byte(bytes[i - 1]);
+                let end = common::word_end(bytes, i);
+                if starts_word && end == i + 2 && bytes[i + 1] == b'f' {
+                    return None;
+                }
+                i = end;
+            }
+            b'(' | b'[' | b'{' => {
+                if stack.len() >= MAX_DEPTH {
+                    diagnostics.push(too_deep(span(i, i + 1)));
+                    return Some(ScanResult {
+                        diagnostics,
+                        item_starts,
+                    });
+                }
+                stack.push((Open::Bracket, i));
+                i += 1;
+            }
+            b')' | b']' | b'}' => {
+                match stack.last() {
+                    Some((Open::Interp, string_start)) if b == b'}' => {
+                        in_string = Some(*string_start);
+                        stack.pop();
+                    }
+                    Some((Open::Bracket, open)) => {
+                        let open = *open;
+                        if misclosed.is_none()
+                            && starts_line(bytes, i)
+                            && indent(bytes, i) < indent(bytes, open)
+                        {
+                            misclosed = Some(open);
+                        }
+                        stack.pop();
+                    }
+                    _ => {}
+                }
+                i += 1;
+            }
+            _ => i = plain_run_end(bytes, i + 1),
+        }
+    }
+    Some(finish(
+        file,
+        text,
+        &stack,
+        in_string,
+        misclosed,
+        diagnostics,
+        item_starts,
+    ))
 }
 
 /// Where the plain text of a string literal that goes on at `i` ends: at
@@ -468,6 +672,104 @@ mod tests {
             }
             assert_eq!(string_run_end(b, i), j, "from {i}");
         }
+    }
+
+    fn same_result(a: &ScanResult, b: &ScanResult) -> bool {
+        a.item_starts == b.item_starts
+            && format!("{:?}", a.diagnostics) == format!("{:?}", b.diagnostics)
+    }
+
+    /// A run passed over ends at the first stop byte, as a byte loop finds.
+    #[test]
+    fn plain_runs_end_at_the_first_stop() {
+        let text = "  namespace = \"t0\"\n  a_b = x.y  // c\n  q = f(1, [2]) {} < i é";
+        let b = text.as_bytes();
+        for i in 0..=b.len() {
+            let mut j = i;
+            while j < b.len() && PLAIN_SKIP[b[j] as usize] {
+                j += 1;
+            }
+            assert_eq!(plain_run_end(b, i), j, "from {i}");
+        }
+    }
+
+    /// Where the plain scan answers, it answers as the full scan does; it
+    /// gives up on every text with an `if` or a `<` outside strings.
+    #[test]
+    fn the_plain_scan_is_the_full_scan() {
+        const TOKENS: [&str; 34] = [
+            "a", "if", "iff", "xif", "i", "f", "else", "list", "<", ">", " ", "\t", "\n", "\n",
+            "\"", "\"", "\\", "${", "$", "{", "}", "(", ")", "[", "]", "/", "//", "/*", "*/", "=",
+            "1", "é", "_x", "\n  }",
+        ];
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let mut answered = 0;
+        for _ in 0..20_000 {
+            let len = (next() % 40) as usize;
+            let text: String = (0..len)
+                .map(|_| TOKENS[(next() % TOKENS.len() as u64) as usize])
+                .collect();
+            let full = scan_full(FileId(0), &text);
+            if let Some(plain) = scan_plain(FileId(0), &text) {
+                answered += 1;
+                assert!(same_result(&plain, &full), "{text:?}");
+            }
+        }
+        assert!(answered > 2_000, "{answered}");
+        for (text, plain) in [
+            ("a { b = if c { 1 } else { 2 } }", false),
+            ("a { b = x if c }", false),
+            ("/* x */if", false),
+            ("\"s\"if", false),
+            ("c { p: list<int> }", false),
+            ("a { b = \"if <\" }", true),
+            ("// if <\na {}", true),
+            ("iff = 1 xif = 2 if_ = 3 i = f", true),
+        ] {
+            assert_eq!(scan_plain(FileId(0), text).is_some(), plain, "{text}");
+        }
+        // Deep nesting, and the repository's files (which have `if`s).
+        for text in [
+            "[".repeat(100),
+            "\"${".repeat(100),
+            "a {\n  b = \"${x}\"\n".into(),
+        ] {
+            let plain = scan_plain(FileId(0), &text).expect("plain");
+            assert!(
+                same_result(&plain, &scan_full(FileId(0), &text)),
+                "{text:?}"
+            );
+        }
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let mut dirs = vec![
+            root.join("stdlib"),
+            root.join("examples"),
+            root.join("tests"),
+        ];
+        let (mut files, mut plain_files) = (0, 0);
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    dirs.push(path);
+                } else if path.extension().is_some_and(|e| e == "plat") {
+                    let text = std::fs::read_to_string(&path).unwrap_or_default();
+                    files += 1;
+                    if let Some(plain) = scan_plain(FileId(0), &text) {
+                        plain_files += 1;
+                        let full = scan_full(FileId(0), &text);
+                        assert!(same_result(&plain, &full), "{}", path.display());
+                    }
+                }
+            }
+        }
+        assert!(files > 0 && plain_files > 0, "{files} {plain_files}");
     }
 
     #[test]

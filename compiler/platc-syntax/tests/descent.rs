@@ -18,6 +18,11 @@ fn agree(text: &str) -> Result<bool, String> {
     let Some(descent) = parse_descent(FileId(0), text) else {
         return Ok(false);
     };
+    // The public entry point, which scans only text nested deeply, is the
+    // one that always scans first.
+    if parse(FileId(0), text) != parse_with_pest(FileId(0), text) {
+        return Err("parse differs from parse_with_pest".to_string());
+    }
     let Some(pest) = parse_pest_only(FileId(0), text) else {
         return Err("the descent parser accepted text pest rejects".to_string());
     };
