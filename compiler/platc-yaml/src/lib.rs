@@ -706,8 +706,26 @@ static FIRST: [u8; 256] = {
 /// The width of `s` ([`width`]) when it may be written as a plain scalar.
 /// Looks at bytes: every character it tests for is ASCII, and no byte of
 /// a character beyond ASCII is. The first byte's [`FIRST`] bits tell which
-/// tests can find anything; the rest is one test a word at a time.
+/// tests can find anything; the rest is one test a word at a time. A
+/// short text's answer is remembered ([`bytes::Memo`]): keys repeat.
 fn plain_width(s: &str) -> Option<usize> {
+    thread_local! {
+        static PLAIN: bytes::Memo = const { bytes::Memo::new() };
+    }
+    if s.len() > bytes::MEMO_MAX {
+        return plain_width_of(s);
+    }
+    // The width plus one, 0 for none (the bytes are those of `s`).
+    let found = PLAIN.with(|memo| {
+        memo.get(s.as_bytes(), |_| {
+            plain_width_of(s).map_or(0, |w| w as u32 + 1)
+        })
+    });
+    (found as usize).checked_sub(1)
+}
+
+/// [`plain_width`], found.
+fn plain_width_of(s: &str) -> Option<usize> {
     let b = s.as_bytes();
     let (&first, &last) = (b.first()?, b.last()?);
     let class = FIRST[usize::from(first)];
@@ -941,7 +959,8 @@ mod tests {
             .map(|s| s.to_string())
             .collect();
         cases.extend(random_texts(&pieces, 11, 20000, 12, 1));
-        for s in &cases {
+        // Twice: found, then remembered.
+        for s in cases.iter().chain(&cases) {
             assert_eq!(plain_width(s), plain_width_reference(s), "{s:?}");
         }
     }
