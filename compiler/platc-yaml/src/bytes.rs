@@ -130,14 +130,14 @@ impl Default for Memo {
 
 impl Memo {
     pub const fn new() -> Self {
-        const EMPTY: std::cell::Cell<Slot> = std::cell::Cell::new(Slot {
+        const EMPTY: Slot = Slot {
             lo: 0,
             hi: 0,
             len: 0,
             value: 0,
-        });
+        };
         Memo {
-            slots: [EMPTY; MEMO_SLOTS],
+            slots: [const { std::cell::Cell::new(EMPTY) }; MEMO_SLOTS],
         }
     }
 
