@@ -507,10 +507,12 @@ fn push_folded(out: &mut String, s: &str, col: usize, cont: usize) {
 
 /// The first space of `s` at or after `from` where a line may break: one
 /// with a non-space character on both sides, so that no whitespace is
-/// lost to the folding.
+/// lost to the folding. (Words are short: their bytes are passed over in a
+/// loop, not by a search that is set up anew for each word.)
 fn next_break(s: &str, from: usize) -> Option<usize> {
+    let b = s.as_bytes();
     let mut i = from;
-    while let Some(found) = s[i..].find(' ') {
+    while let Some(found) = b[i..].iter().position(|&c| c == b' ') {
         let at = i + found;
         let before = s[..at].chars().next_back();
         let after = s[at + 1..].chars().next();
