@@ -82,6 +82,7 @@ pub(crate) fn push_escape(out: &mut String, b: u8, twice: bool) {
 
 /// The bytes of `word` that are `"`, `\` or a control character (below
 /// 0x20), as a [`bytes`] flag.
+#[inline]
 pub(crate) fn escape_mask(word: u64) -> u64 {
     bytes::below(word, 0x20) | bytes::equal(word, b'"') | bytes::equal(word, b'\\')
 }

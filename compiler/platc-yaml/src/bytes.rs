@@ -78,6 +78,90 @@ pub fn none(b: &[u8], flag: impl Fn(u64) -> u64) -> bool {
     at == n || flag(word(b, n - 8)) == 0
 }
 
+/// The longest text a [`Memo`] remembers.
+pub const MEMO_MAX: usize = 16;
+
+/// Two words that, with its length, are a text of one to [`MEMO_MAX`]
+/// bytes exactly: the first eight bytes and the last eight (which overlap
+/// below 16), or for a shorter text, as [`short_word`] takes them (the
+/// first four and last four below eight; the first, middle and last below
+/// four), which are all of its bytes in their places. `None` for a longer
+/// or empty text.
+#[inline]
+pub fn short_key(b: &[u8]) -> Option<(u64, u64)> {
+    let n = b.len();
+    match n {
+        8..=MEMO_MAX => Some((word(b, 0), word(b, n - 8))),
+        1..=7 => Some((short_word(b), 0)),
+        _ => None,
+    }
+}
+
+/// One remembered text: its [`short_key`], its length (0: none) and what
+/// was computed for it.
+#[derive(Clone, Copy)]
+struct Slot {
+    lo: u64,
+    hi: u64,
+    len: u32,
+    value: u32,
+}
+
+/// How many texts a [`Memo`] holds (a power of two).
+const MEMO_SLOTS: usize = 2048;
+
+/// What a function of short texts gave for the last texts it was asked
+/// about, by the text's [`short_key`] and length, which are the text: a
+/// table of [`MEMO_SLOTS`] places, each text in the one its key hashes to
+/// (a text takes the place of another that hashed there). Map keys repeat
+/// by the thousand in what the writers write (`name`, `image`,
+/// `app.kubernetes.io/name`): the few instructions of a hit replace a test
+/// of every byte. For a thread-local (`const`-initialised, without a
+/// destructor).
+pub struct Memo {
+    slots: [std::cell::Cell<Slot>; MEMO_SLOTS],
+}
+
+impl Default for Memo {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Memo {
+    pub const fn new() -> Self {
+        const EMPTY: Slot = Slot {
+            lo: 0,
+            hi: 0,
+            len: 0,
+            value: 0,
+        };
+        Memo {
+            slots: [const { std::cell::Cell::new(EMPTY) }; MEMO_SLOTS],
+        }
+    }
+
+    /// `compute(b)`, remembered for a text of one to [`MEMO_MAX`] bytes
+    /// (`compute` must depend on the bytes only); computed every time for
+    /// others.
+    #[inline]
+    pub fn get(&self, b: &[u8], compute: impl FnOnce(&[u8]) -> u32) -> u32 {
+        let Some((lo, hi)) = short_key(b) else {
+            return compute(b);
+        };
+        let len = b.len() as u32;
+        let hash = (lo ^ hi.rotate_left(29) ^ u64::from(len)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        let slot = &self.slots[(hash >> 53) as usize & (MEMO_SLOTS - 1)];
+        let had = slot.get();
+        if had.len == len && had.lo == lo && had.hi == hi {
+            return had.value;
+        }
+        let value = compute(b);
+        slot.set(Slot { lo, hi, len, value });
+        value
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -109,6 +193,49 @@ mod tests {
                 }
             }
             assert!(none(b"", flag));
+        }
+    }
+
+    /// Texts of every length up to past [`MEMO_MAX`] that differ in one
+    /// byte at any place have different keys (a key is its text), and the
+    /// memo gives what the function gives for each, asked over and over in
+    /// an order that makes texts take each other's places.
+    #[test]
+    fn memo_keys_are_their_texts() {
+        for len in 1..=MEMO_MAX {
+            let base = vec![b'a'; len];
+            let key = short_key(&base).expect("short");
+            for at in 0..len {
+                let mut other = base.clone();
+                other[at] = b'b';
+                assert_ne!(short_key(&other), Some(key), "{at} of {len}");
+            }
+        }
+        assert_eq!(short_key(b""), None);
+        assert_eq!(short_key(&[b'a'; MEMO_MAX + 1]), None);
+        // A function of every byte and the length.
+        let f = |b: &[u8]| -> u32 {
+            b.iter().fold(b.len() as u32, |h, &c| {
+                h.wrapping_mul(31).wrapping_add(u32::from(c))
+            })
+        };
+        let memo = Memo::new();
+        let mut seed = 7u64;
+        let mut texts = Vec::new();
+        for _ in 0..20000 {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let len = (seed >> 59) as usize + 1; // 1..=32
+            let text: Vec<u8> = (0..len)
+                .map(|k| b"ab:#{ \\"[(seed >> (k % 50)) as usize % 7])
+                .collect();
+            texts.push(text);
+        }
+        for round in 0..3 {
+            for t in texts.iter().skip(round) {
+                assert_eq!(memo.get(t, f), f(t), "{t:?}");
+            }
         }
     }
 

@@ -507,10 +507,12 @@ fn push_folded(out: &mut String, s: &str, col: usize, cont: usize) {
 
 /// The first space of `s` at or after `from` where a line may break: one
 /// with a non-space character on both sides, so that no whitespace is
-/// lost to the folding.
+/// lost to the folding. (Words are short: their bytes are passed over in a
+/// loop, not by a search that is set up anew for each word.)
 fn next_break(s: &str, from: usize) -> Option<usize> {
+    let b = s.as_bytes();
     let mut i = from;
-    while let Some(found) = s[i..].find(' ') {
+    while let Some(found) = b[i..].iter().position(|&c| c == b' ') {
         let at = i + found;
         let before = s[..at].chars().next_back();
         let after = s[at + 1..].chars().next();
@@ -667,37 +669,69 @@ fn is_special(s: &[u8]) -> bool {
     )
 }
 
+/// What the first byte of a text tells [`plain_width`], as bits: whether
+/// it may not start a plain scalar at all ([`INDICATOR`]), may start one of
+/// the special words ([`WORD`]), or a number or `...` ([`NUMBER`]). Most
+/// texts start with a byte that is none of these, and are spared the
+/// tests of the last two.
+const INDICATOR: u8 = 1;
+const WORD: u8 = 2;
+const NUMBER: u8 = 4;
+
+/// The [`INDICATOR`], [`WORD`] and [`NUMBER`] bits of each byte.
+static FIRST: [u8; 256] = {
+    let mut t = [0u8; 256];
+    // YAML's indicators, and a space (lost to a reader).
+    let indicators = b"-?:,[]{}#&*!|>'\"%@` ";
+    let mut i = 0;
+    while i < indicators.len() {
+        t[indicators[i] as usize] |= INDICATOR;
+        i += 1;
+    }
+    // The first bytes of the special words, in either case.
+    let words = b"yYnNtTfFoO~.+-<=";
+    let mut i = 0;
+    while i < words.len() {
+        t[words[i] as usize] |= WORD;
+        i += 1;
+    }
+    // What a number (signed, or a fraction) or `...` starts with.
+    let numbers = b"0123456789.+-";
+    let mut i = 0;
+    while i < numbers.len() {
+        t[numbers[i] as usize] |= NUMBER;
+        i += 1;
+    }
+    t
+};
+
 /// The width of `s` ([`width`]) when it may be written as a plain scalar.
 /// Looks at bytes: every character it tests for is ASCII, and no byte of
-/// a character beyond ASCII is.
+/// a character beyond ASCII is. The first byte's [`FIRST`] bits tell which
+/// tests can find anything; the rest is one test a word at a time. A
+/// short text's answer is remembered ([`bytes::Memo`]): keys repeat.
 fn plain_width(s: &str) -> Option<usize> {
+    thread_local! {
+        static PLAIN: bytes::Memo = const { bytes::Memo::new() };
+    }
+    if s.len() > bytes::MEMO_MAX {
+        return plain_width_of(s);
+    }
+    // The width plus one, 0 for none (the bytes are those of `s`).
+    let found = PLAIN.with(|memo| {
+        memo.get(s.as_bytes(), |_| {
+            plain_width_of(s).map_or(0, |w| w as u32 + 1)
+        })
+    });
+    (found as usize).checked_sub(1)
+}
+
+/// [`plain_width`], found.
+fn plain_width_of(s: &str) -> Option<usize> {
     let b = s.as_bytes();
     let (&first, &last) = (b.first()?, b.last()?);
-    if matches!(
-        first,
-        b'-' | b'?'
-            | b':'
-            | b','
-            | b'['
-            | b']'
-            | b'{'
-            | b'}'
-            | b'#'
-            | b'&'
-            | b'*'
-            | b'!'
-            | b'|'
-            | b'>'
-            | b'\''
-            | b'"'
-            | b'%'
-            | b'@'
-            | b'`'
-    ) {
-        return None;
-    }
-    // `...` and `---` at the start of a line end or start a document.
-    if first == b' ' || last == b' ' || last == b':' || b.starts_with(b"...") {
+    let class = FIRST[usize::from(first)];
+    if class & INDICATOR != 0 || last == b' ' || last == b':' {
         return None;
     }
     // `: ` and ` #` (a mapping, a comment), and whether anything beyond
@@ -707,10 +741,11 @@ fn plain_width(s: &str) -> Option<usize> {
     if !ascii && s.chars().any(must_escape) {
         return None;
     }
-    if is_special(b) {
+    if class & WORD != 0 && is_special(b) {
         return None;
     }
-    if looks_numeric(b) {
+    // `...` at the start of a line ends a document.
+    if class & NUMBER != 0 && (b.starts_with(b"...") || looks_numeric(b)) {
         return None;
     }
     Some(if ascii { s.len() } else { s.chars().count() })
@@ -926,8 +961,28 @@ mod tests {
             .map(|s| s.to_string())
             .collect();
         cases.extend(random_texts(&pieces, 11, 20000, 12, 1));
-        for s in &cases {
+        // Twice: found, then remembered.
+        for s in cases.iter().chain(&cases) {
             assert_eq!(plain_width(s), plain_width_reference(s), "{s:?}");
+        }
+    }
+
+    /// Every byte (and characters beyond ASCII) first, before texts that
+    /// make a special word, a number, `...`, or nothing in particular: the
+    /// first byte's bits ([`FIRST`]) leave out no test that finds something.
+    #[test]
+    fn plain_width_of_every_first_byte_is_that_of_the_reference() {
+        let rests = [
+            "", "es", "o", "rue", "alse", "n", "ff", "ull", "inf", "nf", "nan", "<", "1", "23",
+            ".5", "x10", "e3", "..", "..x", ":", " ", ": x", " #x", "abc", "Ab:c", "\u{85}",
+        ];
+        let mut firsts: Vec<String> = (0u8..0x80).map(|b| char::from(b).to_string()).collect();
+        firsts.extend(["é", "\u{85}", "\u{200b}", "\u{feff}"].map(String::from));
+        for first in &firsts {
+            for rest in rests {
+                let s = format!("{first}{rest}");
+                assert_eq!(plain_width(&s), plain_width_reference(&s), "{s:?}");
+            }
         }
     }
 

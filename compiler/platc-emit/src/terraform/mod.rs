@@ -87,13 +87,30 @@ pub(crate) fn has_template(s: &str) -> bool {
 /// are never escaped, and no escape holds `{`, `$` or `%`. So escaping the
 /// sequences of the text is escaping those of its JSON, and the second
 /// JSON escape only has the first's escapes to escape.)
+///
+/// The test is made where it is called, and the escaping only for the
+/// texts that need it, in a function of its own (a million strings of the
+/// objects, nearly all with nothing to escape, are spared its set-up).
+#[inline]
 pub(crate) fn push_lit_body(out: &mut String, s: &str, twice: bool) {
-    let b = s.as_bytes();
-    let look = |w| crate::json::escape_mask(w) | bytes::equal(w, b'{');
-    if bytes::none(b, look) {
+    if bytes::none(s.as_bytes(), lit_look) {
         out.push_str(s);
-        return;
+    } else {
+        push_lit_body_escaped(out, s, twice);
     }
+}
+
+/// The bytes [`push_lit_body`] looks at: those JSON escapes, and `{`.
+#[inline]
+fn lit_look(word: u64) -> u64 {
+    crate::json::escape_mask(word) | bytes::equal(word, b'{')
+}
+
+/// [`push_lit_body`] of a text with something to escape (or a `{`).
+#[inline(never)]
+fn push_lit_body_escaped(out: &mut String, s: &str, twice: bool) {
+    let b = s.as_bytes();
+    let look = lit_look;
     out.reserve(s.len() + 16);
     let mut start = 0;
     let mut i = 0;
@@ -752,9 +769,31 @@ fn has_provided(p: &Platform, inst: &Instance) -> bool {
 
 /// The provided fields of an instance as a Terraform expression (user
 /// strings escaped), written.
+/// An instance that provides one interface (nearly every one that
+/// provides any) has its fields in order already, in that interface's
+/// map: they are written from it, without a map of them all.
 fn write_provided(w: &mut Pretty, p: &Platform, inst: &Instance) {
+    match inst.provides.as_slice() {
+        [only] => write_provided_fields(
+            w,
+            p,
+            only.fields
+                .iter()
+                .filter(|(_, v)| is_provided(p, v))
+                .map(|(k, v)| (k.as_str(), v)),
+        ),
+        _ => write_provided_fields(w, p, provided_fields(p, inst)),
+    }
+}
+
+/// Provided fields, in order, as a Terraform expression, written.
+fn write_provided_fields<'a>(
+    w: &mut Pretty,
+    p: &Platform,
+    fields: impl IntoIterator<Item = (&'a str, &'a Value)>,
+) {
     w.open_object();
-    for (k, v) in provided_fields(p, inst) {
+    for (k, v) in fields {
         write_lit_key(w, k);
         write_provided_value(w, p, v);
     }
@@ -1071,6 +1110,25 @@ mod tests {
             push_lit_body(&mut got, &s, true);
             assert_eq!(got, twice[3..twice.len() - 3], "{s:?}");
         }
+    }
+
+    /// The provided fields of every instance of the examples are written
+    /// as from the map of all of them ([`provided_fields`]), which the
+    /// instances that provide one interface do without.
+    #[test]
+    fn provided_fields_are_written_as_from_their_map() {
+        let mut single = 0;
+        for p in crate::example_platforms() {
+            for inst in &p.instances {
+                let mut got = Pretty::with_capacity(0);
+                write_provided(&mut got, &p, inst);
+                let mut want = Pretty::with_capacity(0);
+                write_provided_fields(&mut want, &p, provided_fields(&p, inst));
+                assert_eq!(got.finish(), want.finish(), "{}", inst.name);
+                single += usize::from(inst.provides.len() == 1);
+            }
+        }
+        assert!(single > 10, "{single} instances provide one interface");
     }
 
     #[test]
