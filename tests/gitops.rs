@@ -368,6 +368,15 @@ fn argocd_cannot_deliver_secret_values() {
     assert!(!c.has_errors());
     let why = platc_driver::argocd_unsupported(c.platform.as_ref().unwrap()).unwrap();
     assert!(why.contains("environment variables"), "{why}");
+    // One error at the secret, one at the instance that passes it.
+    let errors = platc_driver::argocd_undeliverable(c.platform.as_ref().unwrap());
+    assert_eq!(
+        errors
+            .iter()
+            .map(|d| (d.code, d.message.contains("Helm value")))
+            .collect::<Vec<_>>(),
+        [("E0609", false), ("E0609", true)]
+    );
     let quickstart =
         platc_driver::check_path(&RealFs, &custom_code(), &Options::default()).unwrap();
     assert_eq!(

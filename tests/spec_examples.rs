@@ -126,7 +126,7 @@ fn every_code_page_has_an_example_that_triggers_it() {
         // example) are shown as text; ui fixtures cover them.
         if [
             "E0107", "E0203", "E0204", "E0205", "E0208", "E0601", "E0602", "E0603", "E0606",
-            "E0607", "W0601",
+            "E0607", "E0609", "W0601",
         ]
         .contains(&info.code)
         {

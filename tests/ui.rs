@@ -7,7 +7,7 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use platc_driver::{build_path, Options, RealFs};
+use platc_driver::{build_path, build_path_with, ArgoCd, BuildOptions, Options, RealFs, Target};
 use platc_syntax::ast::Date;
 
 fn options() -> Options {
@@ -24,8 +24,26 @@ fn options() -> Options {
 }
 
 fn render(path: &Path, emit: bool) -> (String, BTreeSet<&'static str>) {
-    // Build (in memory): checking, then reading the values files.
-    let b = build_path(&RealFs, path, &options()).expect("fixture is readable");
+    // Build (in memory): checking, then reading the values files. A case
+    // with a file `target-argocd` beside its `main.plat` is built as
+    // `platc build --target argocd` builds it.
+    let argocd = path.with_file_name("target-argocd").exists();
+    let b = if argocd {
+        let build = BuildOptions {
+            target: Target::ArgoCd(ArgoCd {
+                repo_url: "https://git.example.com/team/platform.git".into(),
+                revision: "HEAD".into(),
+                path: "out".into(),
+                namespace: "argocd".into(),
+                project: "default".into(),
+            }),
+            ..BuildOptions::default()
+        };
+        build_path_with(&RealFs, path, &options(), &build)
+    } else {
+        build_path(&RealFs, path, &options())
+    }
+    .expect("fixture is readable");
     let mut files = String::new();
     if emit {
         // `ok-emit-*` cases show the Helm values, the resources and the

@@ -392,15 +392,6 @@ fn build(
     if c.has_errors() {
         return finish(c, &args, |_| String::new());
     }
-    if let (TargetKind::Argocd, Some(p)) = (target.target, &c.platform) {
-        if let Some(why) = platc_driver::argocd_unsupported(p) {
-            let _ = print_diagnostics(c, &args);
-            return fail(
-                format!("`--target argocd` cannot deliver this platform: {why}"),
-                "Argo CD reads everything from Git: take such secrets from Kubernetes Secrets (`kubernetes_secret`, `external_secret`) and pass their names, or build with `--target terraform`".into(),
-            );
-        }
-    }
     let target = target_dir;
     if let Err(e) = platc_driver::timings::phase("write", || {
         output::write_tree(&target, &build.files, &c.root)

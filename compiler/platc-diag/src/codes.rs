@@ -99,6 +99,7 @@ codes! {
     "E0606" "chart-schema-violation" Error "the Helm values do not validate against the chart's full values schema";
     "E0607" "invalid-chart-schema" Error "a chart schema named in chart_schemas cannot be read or is not a JSON Schema";
     "E0608" "invalid-image-build" Error "an image built from local sources has no valid build context or Dockerfile in the project";
+    "E0609" "argocd-cannot-deliver" Error "`--target argocd` cannot deliver a secret that only Terraform passes on";
     // P1xxx: built-in policy packs (stdlib/std/policies)
     "P1001" "ingress-authenticated" Error "an endpoint is exposed without authentication";
     "P1002" "public-uses-tls" Error "a public endpoint is served without TLS";

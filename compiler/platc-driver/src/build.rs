@@ -63,7 +63,15 @@ pub fn build_path_with(
     options: &Options,
     build: &BuildOptions,
 ) -> Result<Build, InputError> {
-    let compilation = check_path(fs, path, options)?;
+    let mut compilation = check_path(fs, path, options)?;
+    // Argo CD syncs from Git: what only Terraform can pass on is an error
+    // of this target (E0609), found before anything is emitted.
+    if let (Target::ArgoCd(_), Some(platform)) = (&build.target, &compilation.platform) {
+        if !compilation.has_errors() {
+            let undeliverable = argocd_undeliverable(platform);
+            compilation.diagnostics.extend(undeliverable);
+        }
+    }
     let files = match (&compilation.platform, &compilation.graph) {
         (Some(platform), Some(graph)) if !compilation.has_errors() => {
             let mut files =
@@ -268,30 +276,56 @@ fn emit(
     files
 }
 
-/// Why Argo CD cannot deliver `platform`, if it cannot: Argo CD reads
-/// everything from Git, so a secret whose value Terraform would pass
-/// (an `env(...)` secret, or any secret that is the value of a Helm values
-/// entry) has no way in.
+/// Why the Argo CD target cannot deliver `platform`, if it cannot: the
+/// message of the first of [`argocd_undeliverable`]'s errors.
 pub fn argocd_unsupported(platform: &platc_sema::Platform) -> Option<String> {
-    if let Some(s) = platform
-        .secrets
-        .iter()
-        .find(|s| matches!(s.source, platc_sema::SecretSource::Env { .. }))
-    {
-        return Some(format!(
-            "secret `{}` comes from environment variables, which only Terraform passes on",
-            s.name
-        ));
-    }
-    for inst in &platform.instances {
-        if let Some(sv) = inst.sensitive_values.first() {
-            return Some(format!(
-                "instance `{}` passes secret `{}` as a Helm value ({}), which only Terraform passes on",
-                inst.name,
-                sv.secret,
-                platc_emit::helm::set_path(&sv.path)
-            ));
+    argocd_undeliverable(platform)
+        .into_iter()
+        .next()
+        .map(|d| d.message)
+}
+
+/// What `--target argocd` cannot deliver (E0609): Argo CD reads the whole
+/// output tree from Git, so a secret that comes from the environment of
+/// `terraform apply`, and a secret passed as a Helm value (which
+/// Terraform sets from that environment), have no way to the cluster.
+/// One error per such secret and per such value.
+pub fn argocd_undeliverable(platform: &platc_sema::Platform) -> Vec<platc_diag::Diagnostic> {
+    const HELP: &str = "Argo CD reads everything from Git: take such secrets from Kubernetes Secrets (`kubernetes_secret`, `external_secret`) and pass their names (`.secret_name`, `.secret_key`), or build with `--target terraform`";
+    let mut out = Vec::new();
+    for s in &platform.secrets {
+        if matches!(s.source, platc_sema::SecretSource::Env { .. }) {
+            out.push(
+                platc_diag::Diagnostic::error(
+                    "E0609",
+                    format!(
+                        "secret `{}` comes from environment variables, which only Terraform passes on: `--target argocd` cannot deliver it",
+                        s.name
+                    ),
+                    s.span,
+                )
+                .with_label("read from the environment of `terraform apply`")
+                .with_help(HELP),
+            );
         }
     }
-    None
+    for inst in &platform.instances {
+        for sv in &inst.sensitive_values {
+            out.push(
+                platc_diag::Diagnostic::error(
+                    "E0609",
+                    format!(
+                        "instance `{}` passes secret `{}` as a Helm value ({}), which only Terraform passes on: `--target argocd` cannot deliver it",
+                        inst.name,
+                        sv.secret,
+                        platc_emit::helm::set_path(&sv.path)
+                    ),
+                    inst.span,
+                )
+                .with_label(format!("sets `{}` from a secret", platc_emit::helm::set_path(&sv.path)))
+                .with_help(HELP),
+            );
+        }
+    }
+    out
 }

@@ -24,7 +24,8 @@ use platc_diag::{Diagnostic, SourceMap, Span};
 use platc_syntax::ast::Date;
 
 pub use build::{
-    argocd_unsupported, build_path, build_path_with, graph_path, Build, BuildOptions, Target,
+    argocd_undeliverable, argocd_unsupported, build_path, build_path_with, graph_path, Build,
+    BuildOptions, Target,
 };
 pub use fs::{FileSystem, MemoryFs, RealFs};
 pub use parse_cache::ParseCache;
