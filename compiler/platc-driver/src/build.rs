@@ -311,18 +311,17 @@ pub fn argocd_undeliverable(platform: &platc_sema::Platform) -> Vec<platc_diag::
     }
     for inst in &platform.instances {
         for sv in &inst.sensitive_values {
+            let path = platc_emit::helm::set_path(&sv.path);
             out.push(
                 platc_diag::Diagnostic::error(
                     "E0609",
                     format!(
                         "instance `{}` passes secret `{}` as a Helm value ({}), which only Terraform passes on: `--target argocd` cannot deliver it",
-                        inst.name,
-                        sv.secret,
-                        platc_emit::helm::set_path(&sv.path)
+                        inst.name, sv.secret, path
                     ),
                     inst.span,
                 )
-                .with_label(format!("sets `{}` from a secret", platc_emit::helm::set_path(&sv.path)))
+                .with_label(format!("sets `{path}` from a secret"))
                 .with_help(HELP),
             );
         }

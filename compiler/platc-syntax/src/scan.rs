@@ -172,24 +172,9 @@ fn scan_full(file: FileId, text: &str) -> ScanResult {
                 line_start = true;
                 i += 1;
             }
-            b'/' if bytes.get(i + 1) == Some(&b'/') => {
-                while i < bytes.len() && bytes[i] != b'\n' {
-                    i += 1;
-                }
+            b'/' if matches!(bytes.get(i + 1), Some(b'/' | b'*')) => {
+                i = comment_end(text, i, file, &mut diagnostics);
             }
-            b'/' if bytes.get(i + 1) == Some(&b'*') => match text[i + 2..].find("*/") {
-                Some(end) => {
-                    i += 2 + end + 2;
-                }
-                None => {
-                    diagnostics.push(
-                        Diagnostic::error("E0102", "block comment is never closed", span(i, i + 2))
-                            .with_label("this comment starts here")
-                            .with_help("close the comment with `*/`"),
-                    );
-                    i = bytes.len();
-                }
-            },
             b'"' => {
                 in_string = Some(i);
                 i += 1;
@@ -458,24 +443,9 @@ fn scan_plain(file: FileId, text: &str) -> Option<ScanResult> {
                 line_start = true;
                 i += 1;
             }
-            b'/' if bytes.get(i + 1) == Some(&b'/') => {
-                while i < bytes.len() && bytes[i] != b'\n' {
-                    i += 1;
-                }
+            b'/' if matches!(bytes.get(i + 1), Some(b'/' | b'*')) => {
+                i = comment_end(text, i, file, &mut diagnostics);
             }
-            b'/' if bytes.get(i + 1) == Some(&b'*') => match text[i + 2..].find("*/") {
-                Some(end) => {
-                    i += 2 + end + 2;
-                }
-                None => {
-                    diagnostics.push(
-                        Diagnostic::error("E0102", "block comment is never closed", span(i, i + 2))
-                            .with_label("this comment starts here")
-                            .with_help("close the comment with `*/`"),
-                    );
-                    i = bytes.len();
-                }
-            },
             b'"' => {
                 in_string = Some(i);
                 i += 1;
@@ -539,6 +509,30 @@ fn scan_plain(file: FileId, text: &str) -> Option<ScanResult> {
 /// Where the plain text of a string literal that goes on at `i` ends: at
 /// the next quote, backslash, line end or `$` (which may open an
 /// interpolation), each of which the scan looks at on its own.
+/// Where the comment that starts at `i` (`//` or `/*`) ends: the end of
+/// its line, or past its `*/`. A block comment never closed runs to the
+/// end of the text, and is reported (E0102).
+fn comment_end(text: &str, i: usize, file: FileId, diagnostics: &mut Vec<Diagnostic>) -> usize {
+    if text.as_bytes()[i + 1] == b'/' {
+        return text[i..].find('\n').map_or(text.len(), |n| i + n);
+    }
+    match text[i + 2..].find("*/") {
+        Some(end) => i + 2 + end + 2,
+        None => {
+            diagnostics.push(
+                Diagnostic::error(
+                    "E0102",
+                    "block comment is never closed",
+                    Span::new(file, i as u32, i as u32 + 2),
+                )
+                .with_label("this comment starts here")
+                .with_help("close the comment with `*/`"),
+            );
+            text.len()
+        }
+    }
+}
+
 fn string_run_end(bytes: &[u8], mut i: usize) -> usize {
     while i < bytes.len() && !matches!(bytes[i], b'"' | b'\\' | b'\n' | b'$') {
         i += 1;
