@@ -33,7 +33,7 @@ use platc_diag::{Diagnostic, FileId};
 use platc_syntax::ast::{self, Date};
 
 #[doc(hidden)]
-pub use eval::set_instance_chunk;
+pub use eval::{set_evaluation_budget, set_instance_chunk, set_value_skeletons};
 pub use items::secret::secret_variable;
 pub use value::{InstId, SecretId, Value};
 

@@ -775,19 +775,11 @@ impl<'t, 'a> Evaluator<'t, 'a> {
             self_inst: Some(i),
             reader: None,
         };
-        let mut values = BTreeMap::new();
         let mut sensitive = Vec::new();
         self.check_asserts(i, cdecl, &env)?;
-        let mut assigned = Vec::new();
-        for block in &cdecl.values {
-            self.eval_values(
-                &block.stmts,
-                &env,
-                &mut values,
-                &mut sensitive,
-                &mut assigned,
-            )?;
-        }
+        let blocks: Vec<&[ast::ValueStmt]> =
+            cdecl.values.iter().map(|b| b.stmts.as_slice()).collect();
+        let values = self.values_tree(&blocks, &env, &mut sensitive)?;
         let mut values_files = Vec::new();
         if let Some(e) = self.attr_expr(i, "values_files") {
             if let ExprKind::List(items) = &e.kind {
@@ -1060,10 +1052,8 @@ impl<'t, 'a> Evaluator<'t, 'a> {
                 _ => return None,
             }
         }
-        let mut body = BTreeMap::new();
         let mut sensitive = Vec::new();
-        let mut assigned = Vec::new();
-        self.eval_values(&r.body, env, &mut body, &mut sensitive, &mut assigned)?;
+        let body = self.values_tree(&[&r.body], env, &mut sensitive)?;
         let object_name = match body.get("metadata") {
             Some(Value::Map(m)) => match m.get("name") {
                 Some(Value::Str(s)) => s.to_string(),
@@ -1127,29 +1117,35 @@ impl<'t, 'a> Evaluator<'t, 'a> {
 
     /// Evaluates values statements into a nested map; secrets go to
     /// `sensitive`, `none` leaves the key unset.
-    fn eval_values<'k>(
+    /// Evaluates `stmts` into `out`, in order. `skipped` holds, for each
+    /// statement, what it is charged when it is already in `out` (placed
+    /// with the skeleton: see [`super::skeleton`]); a statement beyond it
+    /// is evaluated.
+    pub(super) fn eval_values<'k>(
         &mut self,
         stmts: &'k [ast::ValueStmt],
         env: &Env,
         out: &mut BTreeMap<crate::value::Str, Value>,
         sensitive: &mut Vec<crate::SensitiveValue>,
         assigned: &mut Vec<super::paths::Assigned<'k>>,
+        skipped: &[Option<u64>],
     ) -> Option<()> {
-        for stmt in stmts {
+        for (k, stmt) in stmts.iter().enumerate() {
+            // Skipped and charged; when the budget cannot cover it, it is
+            // evaluated, and runs out where it always did.
+            if let Some(&Some(cost)) = skipped.get(k) {
+                if !self.exhausted && cost <= self.budget {
+                    self.budget -= cost;
+                    continue;
+                }
+            }
             match stmt {
                 ast::ValueStmt::Assign { path, value, span } => {
                     let keys = self.key_path(path, env)?;
                     // The keys are written out for every instance: charge
                     // their bytes, so that long keys over many instances
                     // cannot amplify into gigabytes of output.
-                    let key_bytes: usize = keys
-                        .iter()
-                        .map(|k| match k {
-                            super::paths::Key::Name(n) => n.as_str().len(),
-                            super::paths::Key::Index(_) => 8,
-                        })
-                        .sum();
-                    self.charge(1 + key_bytes as u64 / 16, *span)?;
+                    self.charge(super::skeleton::key_charge(&keys), *span)?;
                     match self.eval(value, env)? {
                         Value::None => {}
                         Value::Secret(id) => {
@@ -1210,7 +1206,7 @@ impl<'t, 'a> Evaluator<'t, 'a> {
                         return None;
                     };
                     let branch = if b { then } else { otherwise };
-                    self.eval_values(branch, env, out, sensitive, assigned)?;
+                    self.eval_values(branch, env, out, sensitive, assigned, &[])?;
                 }
             }
         }

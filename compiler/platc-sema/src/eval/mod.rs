@@ -20,6 +20,7 @@ use crate::value::{InstId, SecretId, Value};
 
 mod build;
 pub use build::set_instance_chunk;
+pub use skeleton::set_value_skeletons;
 mod builtins;
 mod constraints;
 mod index;
@@ -27,6 +28,7 @@ mod objects;
 mod paths;
 mod routes;
 mod shape;
+mod skeleton;
 mod sources;
 
 /// Most values the evaluations of a small platform may build (list
@@ -41,7 +43,20 @@ pub const BUDGET_PER_INSTANCE: u64 = 1_000;
 
 /// The budget of a program that declares `instances` instances.
 pub fn evaluation_budget(instances: usize) -> u64 {
-    EVALUATION_BUDGET.saturating_add(BUDGET_PER_INSTANCE.saturating_mul(instances as u64))
+    match BUDGET_OVERRIDE.load(std::sync::atomic::Ordering::Relaxed) {
+        0 => EVALUATION_BUDGET.saturating_add(BUDGET_PER_INSTANCE.saturating_mul(instances as u64)),
+        n => n,
+    }
+}
+
+static BUDGET_OVERRIDE: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Sets the evaluation budget of every program for the whole process from
+/// now on, whatever its size (`0`: back to [`evaluation_budget`]'s): for
+/// tests that run out of it at every point of a small program.
+#[doc(hidden)]
+pub fn set_evaluation_budget(n: u64) {
+    BUDGET_OVERRIDE.store(n, std::sync::atomic::Ordering::Relaxed);
 }
 
 /// A map of the evaluator's memos, with a fast hasher (their keys are
@@ -157,6 +172,11 @@ pub(crate) struct Evaluator<'t, 'a> {
     /// The map keys the program writes, shared: a key is one allocation
     /// however many maps carry it.
     keys: paths::Keys,
+    /// The skeleton of each component's values blocks and each resource's
+    /// body, by the address of its first statement (see [`skeleton`]).
+    skeletons: FastMap<usize, Option<Arc<skeleton::Skeleton>>>,
+    /// How values statements are being placed.
+    values_mode: skeleton::ValuesMode,
 }
 
 /// What [`Evaluator::field_decl`] finds of a field a component provides.
@@ -262,6 +282,8 @@ impl<'t, 'a> Evaluator<'t, 'a> {
             provides_active_memo: FastMap::default(),
             requires_active_memo: FastMap::default(),
             keys: paths::Keys::default(),
+            skeletons: FastMap::default(),
+            values_mode: skeleton::ValuesMode::Written,
             field_index: HashMap::default(),
         }
     }

@@ -116,6 +116,14 @@ impl Evaluator<'_, '_> {
         let fixed = path.iter().all(|s| matches!(s.kind, KeyKind::Name(_)));
         let span = path.first()?.span.to(path.last()?.span);
         let result = place_in_map(out, &keys, v, &mut self.keys);
+        if result.is_err() {
+            if let super::skeleton::ValuesMode::OnSkeleton { clashed } = &mut self.values_mode {
+                // Placed onto a skeleton: the statements are evaluated
+                // again in their written order, which reports this.
+                *clashed = true;
+                return None;
+            }
+        }
         match result {
             Ok(()) => {
                 assigned.push(Assigned { keys, fixed, span });
@@ -162,7 +170,7 @@ impl Evaluator<'_, '_> {
     }
 }
 
-enum Clash {
+pub(super) enum Clash {
     /// Something is already set there.
     Taken,
     /// Index, list length, segment position.
@@ -170,7 +178,7 @@ enum Clash {
 }
 
 /// [`place`] in the top-level map of a values tree.
-fn place_in_map(
+pub(super) fn place_in_map(
     root: &mut BTreeMap<Str, Value>,
     keys: &[Key],
     v: Value,
