@@ -320,10 +320,18 @@ fn from_rules<'c>(
     callers: impl Iterator<Item = &'c BTreeMap<usize, Why>>,
 ) -> Vec<Option<String>> {
     let mut out = vec![None; p.instances.len()];
+    // Each caller is looked at once, however many members it reaches:
+    // [`runs_pods`] goes through its resources, and a caller without pods
+    // (the ingress layer's objects, made per endpoint it serves: thousands)
+    // was looked at again for every member it reaches.
+    let mut looked = vec![false; p.instances.len()];
     for c in callers.flat_map(BTreeMap::keys).copied() {
+        if std::mem::replace(&mut looked[c], true) {
+            continue;
+        }
         let caller = &p.instances[c];
-        if out[c].is_none() && (runs_pods(caller) || caller.network.is_some()) {
-            let mut text = String::new();
+        if runs_pods(caller) || caller.network.is_some() {
+            let mut text = String::with_capacity(256);
             from_rule(&mut text, caller);
             out[c] = Some(text);
         }

@@ -472,11 +472,14 @@ fn push_folded(out: &mut String, s: &str, col: usize, cont: usize) {
     let mut start = 0;
     // A word with something to escape, escaped (made when first needed).
     let mut escaped = String::new();
+    // A text written between quotes as it is (most) has no word that is
+    // not: tested once, not word by word (each byte is judged on its own).
+    let as_is = quotes_as_is(s);
     loop {
         // The word: the text up to the next space where a line may break.
         let end = next_break(s, start);
         let mut w = &s[start..end.unwrap_or(s.len())];
-        let len = if quotes_as_is(w) {
+        let len = if as_is || quotes_as_is(w) {
             w.len()
         } else {
             escaped.clear();
@@ -1156,6 +1159,32 @@ mod tests {
                 );
             }
         }
+        // Texts quoted as they are, whole (tested once, not word by
+        // word), of every length up to a few lines.
+        let plain = ["word", " ", "  ", "longerword", "x", "-", "{a}", "=:"];
+        let mut as_is = 0;
+        for _ in 0..3000 {
+            let mut s = String::new();
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let n = ((seed >> 33) % 80) as usize;
+            for _ in 0..n {
+                seed = seed
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                s.push_str(plain[(seed >> 33) as usize % plain.len()]);
+            }
+            as_is += usize::from(quotes_as_is(&s) && s.len() > WIDTH);
+            for (col, cont) in [(0, 2), (10, 4), (79, 6), (90, 8)] {
+                assert_eq!(
+                    folded(&s, col, cont),
+                    folded_reference(&s, col, cont),
+                    "{s:?}"
+                );
+            }
+        }
+        assert!(as_is > 500, "{as_is} long texts quoted as they are");
     }
 
     #[test]
