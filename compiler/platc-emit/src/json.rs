@@ -34,7 +34,7 @@ pub(crate) fn string(out: &mut String, s: &str) {
         let b = bytes[i];
         if needs_escape(b) {
             out.push_str(&s[start..i]);
-            push_escape(out, b, false);
+            out.push_str(escape_text(b, false));
             start = i + 1;
         }
         i += 1;
@@ -50,8 +50,9 @@ pub(crate) fn needs_escape(b: u8) -> bool {
 }
 
 /// Appends the JSON escape of `b` (a byte that [`needs_escape`]) as
-/// serde_json writes it; `twice`: as that escape is written inside a
+/// serde_json writes it (the reference for [`escape_text`]); `twice`: as that escape is written inside a
 /// second JSON string (its backslash and any `"` or `\` escaped again).
+#[cfg(test)]
 pub(crate) fn push_escape(out: &mut String, b: u8, twice: bool) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let short = match b {
@@ -78,6 +79,124 @@ pub(crate) fn push_escape(out: &mut String, b: u8, twice: bool) {
             out.push(char::from(HEX[usize::from(b & 0xF)]));
         }
     }
+}
+
+/// The JSON escape of each byte that [`needs_escape`] (by the byte; empty
+/// for the others), as [`push_escape`] writes it: once, and inside a second
+/// JSON string ([`escape_text`]).
+const ESCAPES: [[&str; 0x5d]; 2] = [
+    [
+        "\\u0000", "\\u0001", "\\u0002", "\\u0003", "\\u0004", "\\u0005", "\\u0006", "\\u0007",
+        "\\b", "\\t", "\\n", "\\u000b", "\\f", "\\r", "\\u000e", "\\u000f", "\\u0010", "\\u0011",
+        "\\u0012", "\\u0013", "\\u0014", "\\u0015", "\\u0016", "\\u0017", "\\u0018", "\\u0019",
+        "\\u001a", "\\u001b", "\\u001c", "\\u001d", "\\u001e", "\\u001f", "", "", "\\\"", "", "",
+        "", "", "", "", "", "", "", "", "", "", "", "", "", "", "", "", "", "", "", "", "", "", "",
+        "", "", "", "", "", "", "", "", "", "", "", "", "", "", "", "", "", "", "", "", "", "", "",
+        "", "", "", "", "", "", "", "", "", "\\\\",
+    ],
+    [
+        "\\\\u0000",
+        "\\\\u0001",
+        "\\\\u0002",
+        "\\\\u0003",
+        "\\\\u0004",
+        "\\\\u0005",
+        "\\\\u0006",
+        "\\\\u0007",
+        "\\\\b",
+        "\\\\t",
+        "\\\\n",
+        "\\\\u000b",
+        "\\\\f",
+        "\\\\r",
+        "\\\\u000e",
+        "\\\\u000f",
+        "\\\\u0010",
+        "\\\\u0011",
+        "\\\\u0012",
+        "\\\\u0013",
+        "\\\\u0014",
+        "\\\\u0015",
+        "\\\\u0016",
+        "\\\\u0017",
+        "\\\\u0018",
+        "\\\\u0019",
+        "\\\\u001a",
+        "\\\\u001b",
+        "\\\\u001c",
+        "\\\\u001d",
+        "\\\\u001e",
+        "\\\\u001f",
+        "",
+        "",
+        "\\\\\\\"",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "\\\\\\\\",
+    ],
+];
+
+/// The JSON escape of `b`, a byte that [`needs_escape`], as [`push_escape`]
+/// writes it (`twice`: inside a second JSON string): one copy of a text
+/// from a table, where the function tests and pushes piece by piece.
+#[inline]
+pub(crate) fn escape_text(b: u8, twice: bool) -> &'static str {
+    ESCAPES[usize::from(twice)][usize::from(b)]
 }
 
 /// The bytes of `word` that are `"`, `\` or a control character (below
@@ -263,6 +382,17 @@ mod tests {
             let mut out = String::new();
             string(&mut out, s);
             assert_eq!(out, serde_json::to_string(s).unwrap(), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn escape_texts_are_those_pushed() {
+        for b in (0..=255u8).filter(|&b| needs_escape(b)) {
+            for twice in [false, true] {
+                let mut want = String::new();
+                push_escape(&mut want, b, twice);
+                assert_eq!(escape_text(b, twice), want, "{b:#x} {twice}");
+            }
         }
     }
 

@@ -214,17 +214,83 @@ pub(crate) fn objects(
         if i > 0 {
             yaml.push_str("---\n");
         }
-        with_object(&recommended, r, |object| {
-            platc_yaml::write_tree(yaml, object);
-            if let Some((form, out)) = json.as_mut() {
-                out.push(crate::exact_text(|text| write_json(text, object, *form)));
-            }
+        with_object(&recommended, r, |object| match json.as_mut() {
+            // Both texts in one walk.
+            Some((form, out)) => out.push(crate::exact_text(|text| {
+                platc_yaml::write_tree_beside(
+                    yaml,
+                    object,
+                    &mut JsonBeside {
+                        out: text,
+                        form: *form,
+                    },
+                );
+            })),
+            None => platc_yaml::write_tree(yaml, object),
         });
     }
 }
 
+/// An object's JSON, written beside its YAML ([`platc_yaml::Beside`]) as
+/// [`write_json`] writes it.
+struct JsonBeside<'o> {
+    out: &'o mut String,
+    form: Form,
+}
+
+impl<'a> platc_yaml::Beside<'a, Part<'a>> for JsonBeside<'_> {
+    #[inline]
+    fn open_map(&mut self) {
+        self.out.push('{');
+    }
+    #[inline]
+    fn key(&mut self, k: &'a str, first: bool) {
+        if !first {
+            self.out.push(',');
+        }
+        json_string(self.out, k, self.form);
+        self.out.push(':');
+    }
+    #[inline]
+    fn close_map(&mut self) {
+        self.out.push('}');
+    }
+    #[inline]
+    fn open_seq(&mut self) {
+        self.out.push('[');
+    }
+    #[inline]
+    fn item(&mut self, first: bool) {
+        if !first {
+            self.out.push(',');
+        }
+    }
+    #[inline]
+    fn close_seq(&mut self) {
+        self.out.push(']');
+    }
+    #[inline]
+    fn leaf(&mut self, v: Part<'a>, node: &Node<'a, Part<'a>>) {
+        let out = &mut *self.out;
+        match node {
+            Node::Null => out.push_str("null"),
+            Node::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+            Node::Int(i) => platc_yaml::push_int(out, *i),
+            // A float's YAML text is not serde_json's.
+            Node::Number(_) | Node::Str(_) if matches!(v, Part::Value(Value::Float(_))) => {
+                write_json(out, v, self.form)
+            }
+            Node::Number(n) => out.push_str(n),
+            Node::Str(s) => json_string(out, s, self.form),
+            Node::Map(_) | Node::Seq(_) => write_json(out, v, self.form),
+        }
+    }
+}
+
 /// `part` as compact JSON, as `serde_json::to_string` writes the JSON of
-/// the value, in `form`.
+/// the value, in `form`. (Objects are written by [`JsonBeside`] in the walk
+/// that writes their YAML; this walks them on its own, for a float and as
+/// the tests' reference.)
 fn write_json(out: &mut String, part: Part<'_>, form: Form) {
     if let Part::Value(Value::Float(f)) = part {
         // serde_json's shortest form (`1e-7`), not YAML's.
@@ -373,6 +439,16 @@ thing one {}
                 .map(|d| serde_json::to_string(d).unwrap())
                 .collect();
             assert_eq!(texts, json, "{}", inst.name);
+            // The JSON written beside the YAML is that of a walk of its
+            // own, in both forms.
+            let recommended = crate::instance_label_pairs(platform, inst);
+            for (i, r) in inst.resources.iter().enumerate() {
+                for (form, got) in [(Form::Json, &texts[i]), (Form::Literal, &literals[i])] {
+                    let mut alone = String::new();
+                    with_object(&recommended, r, |o| write_json(&mut alone, o, form));
+                    assert_eq!(*got, alone, "{}", inst.name);
+                }
+            }
             compared += docs.len();
         }
         compared

@@ -115,13 +115,73 @@ pub fn tree_to_string<'a, T: Tree<'a>>(v: T) -> String {
 /// Appends the YAML document of any [`Tree`], ending in a newline, to
 /// `out`.
 pub fn write_tree<'a, T: Tree<'a>>(out: &mut String, v: T) {
+    write_tree_beside(out, v, &mut ());
+}
+
+/// What is written beside a tree's YAML, in the same walk: told of every
+/// node as the writer meets it, in the document's order (a map's entries,
+/// a list's items, each leaf), so that a second text of the same tree
+/// (its JSON) is written without walking the tree again.
+///
+/// Every value inside a map follows [`Beside::key`]; every value inside a
+/// list follows [`Beside::item`]. A leaf is any node but a map or list.
+pub trait Beside<'a, T: Tree<'a>> {
+    fn open_map(&mut self);
+    /// The key of the next entry of the innermost map (`first`: its first).
+    fn key(&mut self, k: &'a str, first: bool);
+    fn close_map(&mut self);
+    fn open_seq(&mut self);
+    /// The next item of the innermost list (`first`: its first).
+    fn item(&mut self, first: bool);
+    fn close_seq(&mut self);
+    /// A leaf: its handle, and its node as the YAML writer has it.
+    fn leaf(&mut self, v: T, node: &Node<'a, T>);
+}
+
+/// Nothing beside: the YAML alone.
+impl<'a, T: Tree<'a>> Beside<'a, T> for () {
+    #[inline(always)]
+    fn open_map(&mut self) {}
+    #[inline(always)]
+    fn key(&mut self, _: &'a str, _: bool) {}
+    #[inline(always)]
+    fn close_map(&mut self) {}
+    #[inline(always)]
+    fn open_seq(&mut self) {}
+    #[inline(always)]
+    fn item(&mut self, _: bool) {}
+    #[inline(always)]
+    fn close_seq(&mut self) {}
+    #[inline(always)]
+    fn leaf(&mut self, _: T, _: &Node<'a, T>) {}
+}
+
+/// Appends the YAML document of any [`Tree`], ending in a newline, to
+/// `out`, and tells `beside` of every node on the way ([`Beside`]).
+pub fn write_tree_beside<'a, T: Tree<'a>, B: Beside<'a, T>>(
+    out: &mut String,
+    v: T,
+    beside: &mut B,
+) {
     match v.node() {
-        Node::Map(m) => write_map_document(out, m),
-        Node::Seq(mut items) => match items.next() {
-            Some(first) => write_seq(out, first, items, 0, false),
-            None => out.push_str("[]\n"),
-        },
+        Node::Map(mut entries) => {
+            beside.open_map();
+            match entries.next() {
+                Some(first) => write_map(out, first, entries, 0, false, beside),
+                None => out.push_str("{}\n"),
+            }
+            beside.close_map();
+        }
+        Node::Seq(mut items) => {
+            beside.open_seq();
+            match items.next() {
+                Some(first) => write_seq(out, first, items, 0, false, beside),
+                None => out.push_str("[]\n"),
+            }
+            beside.close_seq();
+        }
         n => {
+            beside.leaf(v, &n);
             push_inline(out, &n, 0, 2);
             out.push('\n');
         }
@@ -143,7 +203,7 @@ pub fn write_map_document<'a, T: Tree<'a>>(
 ) {
     let mut entries = entries.into_iter();
     match entries.next() {
-        Some(first) => write_map(out, first, entries, 0, false),
+        Some(first) => write_map(out, first, entries, 0, false, &mut ()),
         None => out.push_str("{}\n"),
     }
 }
@@ -290,47 +350,60 @@ fn number(n: &serde_json::Number) -> String {
 /// Writes a non-empty block map, its entries `first` and then `rest`, at
 /// `indent`; with `first_inline`, the first entry follows the `- ` of a
 /// list item the caller wrote.
-fn write_map<'a, T: Tree<'a>>(
+fn write_map<'a, T: Tree<'a>, B: Beside<'a, T>>(
     out: &mut String,
     first: (&'a str, T),
     rest: impl Iterator<Item = (&'a str, T)>,
     indent: usize,
     first_inline: bool,
+    beside: &mut B,
 ) {
-    write_entry(out, first, indent, !first_inline);
+    beside.key(first.0, true);
+    write_entry(out, first, indent, !first_inline, beside);
     for entry in rest {
-        write_entry(out, entry, indent, true);
+        beside.key(entry.0, false);
+        write_entry(out, entry, indent, true, beside);
     }
 }
 
 /// Writes one entry of a block map at `indent` (after padding to it when
 /// `padded`), its value on the same line or as a block below.
-fn write_entry<'a, T: Tree<'a>>(
+fn write_entry<'a, T: Tree<'a>, B: Beside<'a, T>>(
     out: &mut String,
     (k, v): (&'a str, T),
     indent: usize,
     padded: bool,
+    beside: &mut B,
 ) {
     if padded {
         pad(out, indent);
     }
     let colon_col = push_key(out, k, indent);
     match v.node() {
-        Node::Map(mut inner) => match inner.next() {
-            Some(first) => {
-                out.push('\n');
-                write_map(out, first, inner, indent + 2, false);
+        Node::Map(mut inner) => {
+            beside.open_map();
+            match inner.next() {
+                Some(first) => {
+                    out.push('\n');
+                    write_map(out, first, inner, indent + 2, false, beside);
+                }
+                None => out.push_str(" {}\n"),
             }
-            None => out.push_str(" {}\n"),
-        },
-        Node::Seq(mut items) => match items.next() {
-            Some(first) => {
-                out.push('\n');
-                write_seq(out, first, items, indent + 2, false);
+            beside.close_map();
+        }
+        Node::Seq(mut items) => {
+            beside.open_seq();
+            match items.next() {
+                Some(first) => {
+                    out.push('\n');
+                    write_seq(out, first, items, indent + 2, false, beside);
+                }
+                None => out.push_str(" []\n"),
             }
-            None => out.push_str(" []\n"),
-        },
+            beside.close_seq();
+        }
         n => {
+            beside.leaf(v, &n);
             out.push(' ');
             push_inline(out, &n, colon_col + 1, indent + 2);
             out.push('\n');
@@ -415,37 +488,55 @@ pub fn push_indent(out: &mut String, count: usize) {
 /// Writes a non-empty block list, its items `first` and then `rest`, at
 /// `indent`; with `first_inline`, the first item follows the `- ` of a
 /// list item the caller wrote.
-fn write_seq<'a, T: Tree<'a>>(
+fn write_seq<'a, T: Tree<'a>, B: Beside<'a, T>>(
     out: &mut String,
     first: T,
     rest: impl Iterator<Item = T>,
     indent: usize,
     first_inline: bool,
+    beside: &mut B,
 ) {
-    write_item(out, first, indent, !first_inline);
+    beside.item(true);
+    write_item(out, first, indent, !first_inline, beside);
     for item in rest {
-        write_item(out, item, indent, true);
+        beside.item(false);
+        write_item(out, item, indent, true, beside);
     }
 }
 
 /// Writes one item of a block list at `indent` (after padding to it when
 /// `padded`): `- ` and the item, a map's or list's first entry on the
 /// same line.
-fn write_item<'a, T: Tree<'a>>(out: &mut String, item: T, indent: usize, padded: bool) {
+fn write_item<'a, T: Tree<'a>, B: Beside<'a, T>>(
+    out: &mut String,
+    item: T,
+    indent: usize,
+    padded: bool,
+    beside: &mut B,
+) {
     if padded {
         pad(out, indent);
     }
     out.push_str("- ");
     match item.node() {
-        Node::Map(mut m) => match m.next() {
-            Some(first) => write_map(out, first, m, indent + 2, true),
-            None => out.push_str("{}\n"),
-        },
-        Node::Seq(mut items) => match items.next() {
-            Some(first) => write_seq(out, first, items, indent + 2, true),
-            None => out.push_str("[]\n"),
-        },
+        Node::Map(mut m) => {
+            beside.open_map();
+            match m.next() {
+                Some(first) => write_map(out, first, m, indent + 2, true, beside),
+                None => out.push_str("{}\n"),
+            }
+            beside.close_map();
+        }
+        Node::Seq(mut items) => {
+            beside.open_seq();
+            match items.next() {
+                Some(first) => write_seq(out, first, items, indent + 2, true, beside),
+                None => out.push_str("[]\n"),
+            }
+            beside.close_seq();
+        }
         n => {
+            beside.leaf(item, &n);
             push_inline(out, &n, indent + 2, indent + 2);
             out.push('\n');
         }
@@ -1185,6 +1276,63 @@ mod tests {
             }
         }
         assert!(as_is > 500, "{as_is} long texts quoted as they are");
+    }
+
+    /// Compact JSON written beside the YAML, from the events alone: what
+    /// [`Beside`] is told is the whole tree, in order.
+    struct JsonBeside(String);
+
+    impl<'a> Beside<'a, &'a Value> for JsonBeside {
+        fn open_map(&mut self) {
+            self.0.push('{');
+        }
+        fn key(&mut self, k: &'a str, first: bool) {
+            if !first {
+                self.0.push(',');
+            }
+            self.0.push_str(&serde_json::to_string(k).unwrap());
+            self.0.push(':');
+        }
+        fn close_map(&mut self) {
+            self.0.push('}');
+        }
+        fn open_seq(&mut self) {
+            self.0.push('[');
+        }
+        fn item(&mut self, first: bool) {
+            if !first {
+                self.0.push(',');
+            }
+        }
+        fn close_seq(&mut self) {
+            self.0.push(']');
+        }
+        fn leaf(&mut self, v: &'a Value, node: &Node<'a, &'a Value>) {
+            assert!(!matches!(node, Node::Map(_) | Node::Seq(_)));
+            self.0.push_str(&serde_json::to_string(v).unwrap());
+        }
+    }
+
+    #[test]
+    fn what_is_written_beside_is_the_whole_tree() {
+        let docs = [
+            json!({}),
+            json!([]),
+            json!("s"),
+            json!(null),
+            json!(1.5),
+            json!({"a": {}, "b": [], "c": [{}, [], [[]], {"d": null}], "e": [[1, [2, {}]], []]}),
+            json!({"x": [1, -2, 2.5, true, false, null, "t\"\n"], "y": {"z": {"w": "v"}}}),
+            json!([{"k": "v", "l": ["m", {"n": [1]}]}, "o", [{"p": {}}]]),
+            json!({"k".repeat(1500): {"a": 1}, "list": [{"k".repeat(1200): [2]}]}),
+        ];
+        for doc in docs {
+            let mut yaml = String::new();
+            let mut json = JsonBeside(String::new());
+            write_tree_beside(&mut yaml, &doc, &mut json);
+            assert_eq!(yaml, to_string(&doc), "{doc}");
+            assert_eq!(json.0, serde_json::to_string(&doc).unwrap(), "{doc}");
+        }
     }
 
     #[test]

@@ -134,7 +134,7 @@ fn push_lit_body_escaped(out: &mut String, s: &str, twice: bool) {
             }
         } else if crate::json::needs_escape(c) {
             out.push_str(&s[start..i]);
-            crate::json::push_escape(out, c, twice);
+            out.push_str(crate::json::escape_text(c, twice));
             start = i + 1;
         }
         i += 1;
