@@ -284,6 +284,9 @@ fn evaluate_chunk(
         let bit = 1u64.checked_shl(k).unwrap_or(0);
         k += 1;
         let mut condition = memo::Condition::new(rule, chunk.memoize_conditions);
+        // The waivers of the policy, in order, made when the rule first
+        // fails (not compared by name for every finding).
+        let mut waivers: Option<Vec<usize>> = None;
         for (ei, el) in elements.iter().enumerate() {
             if bit != 0 && el.rules & bit == 0 {
                 continue;
@@ -315,9 +318,15 @@ fn evaluate_chunk(
                 }
             };
             let subject = el.subject.to_subject();
+            let waivers = waivers.get_or_insert_with(|| {
+                (0..platform.waivers.len())
+                    .filter(|&w| platform.waivers[w].policy == policy.name)
+                    .collect()
+            });
             let matching = |expired: bool| {
-                platform.waivers.iter().position(|w| {
-                    w.policy == policy.name && w.expired == expired && waives(&w.target, &subject)
+                waivers.iter().copied().find(|&w| {
+                    let w = &platform.waivers[w];
+                    w.expired == expired && waives(&w.target, &subject)
                 })
             };
             let waived_by = matching(false);
@@ -335,7 +344,7 @@ fn evaluate_chunk(
                     severity: policy.severity,
                     message,
                     help,
-                    span: el.span,
+                    span: el.span(),
                     // The condition that held (the whole rule without one).
                     rule_span: rule.filter.as_ref().map_or(rule.span, |f| f.span()),
                     subject,
