@@ -79,7 +79,8 @@ pub struct Element<'p> {
     /// The record, made of [`Self::fields`] when first asked for: most
     /// elements are settled without one (see [`crate::memo`]).
     record: std::cell::OnceCell<Value>,
-    pub span: Span,
+    /// The offending declaration (see [`Self::span`]).
+    at: At<'p>,
     pub subject: SubjectRef<'p>,
     /// The rules over the collection that may fail for the element, by
     /// their index among those rules (bit `k`: rule `k`): every one, but
@@ -92,14 +93,14 @@ impl<'p> Element<'p> {
     /// An element of the record of `fields`.
     fn new(
         fields: Vec<(&'static str, Value)>,
-        span: Span,
+        at: impl Into<At<'p>>,
         subject: SubjectRef<'p>,
         rules: u64,
     ) -> Self {
         Element {
             fields,
             record: std::cell::OnceCell::new(),
-            span,
+            at: at.into(),
             subject,
             rules,
         }
@@ -117,9 +118,40 @@ impl<'p> Element<'p> {
         })
     }
 
+    /// The offending declaration: found only for the elements that fail
+    /// a rule.
+    pub fn span(&self) -> Span {
+        match self.at {
+            At::Span(span) => span,
+            At::Reference(from, to, attr) => from
+                .references
+                .iter()
+                .find(|r| r.target == to && r.attr == attr)
+                .map_or(from.span, |r| r.span),
+        }
+    }
+
     /// Field `name` of the record, if it has one.
     pub fn field(&self, name: &str) -> Option<&Value> {
         self.fields.iter().find(|(k, _)| *k == name).map(|(_, v)| v)
+    }
+}
+
+/// Where an element's declaration is: a span, or the reference of an
+/// edge, looked up in its instance's references only when a rule fails for
+/// the edge (a scan of the instance's references, with a comparison of
+/// names each: it was made for every edge).
+#[derive(Debug, Clone, Copy)]
+enum At<'p> {
+    Span(Span),
+    /// The reference of instance `.0` to the instance named `.1` by
+    /// attribute `.2`; the instance's own span without one.
+    Reference(&'p Instance, &'p str, &'p str),
+}
+
+impl From<Span> for At<'_> {
+    fn from(span: Span) -> Self {
+        At::Span(span)
     }
 }
 
@@ -216,7 +248,9 @@ pub(crate) struct Collections<'p, 'v> {
     /// Who claims each host and path: built once for the platform, not
     /// once per chunk (that made `exposes` quadratic in the instances).
     claims: std::sync::OnceLock<Claims<'p>>,
-    edge_list: std::sync::OnceLock<Vec<(platc_graph::Edge, &'static str)>>,
+    /// The graph's edges (references and requires), made once: the
+    /// graph gives them as a list of its own.
+    graph_edges: std::sync::OnceLock<Vec<platc_graph::Edge>>,
     /// Each component's parameters: their types as written, and whether
     /// they are secrets.
     param_types: std::sync::OnceLock<ParamTypes<'p>>,
@@ -305,7 +339,7 @@ impl<'p, 'v> Collections<'p, 'v> {
                 .map(|(k, n)| (k, Wanted::of(k, n)))
                 .collect(),
             claims: std::sync::OnceLock::new(),
-            edge_list: std::sync::OnceLock::new(),
+            graph_edges: std::sync::OnceLock::new(),
             param_types: std::sync::OnceLock::new(),
             param_masks: None,
             names: std::sync::OnceLock::new(),
@@ -329,7 +363,7 @@ impl<'p, 'v> Collections<'p, 'v> {
     /// takes ranges of: instances, edges, or one for the secrets.
     pub fn units(&self, name: &str) -> usize {
         match name {
-            "edges" => self.edge_list().len(),
+            "edges" => self.graph_edges().len() + self.graph.observes().len(),
             _ if Self::instance_units(name) => self.platform.instances.len(),
             _ => 1,
         }
@@ -339,7 +373,7 @@ impl<'p, 'v> Collections<'p, 'v> {
     /// `range` (every element, for a collection not of instances), or
     /// `None` for a name that is not a collection (the checker has reported
     /// it).
-    pub fn chunk(&self, name: &str, range: std::ops::Range<usize>) -> Option<Vec<Element<'p>>> {
+    pub fn chunk(&self, name: &str, range: std::ops::Range<usize>) -> Option<Vec<Element<'_>>> {
         let all = &self.platform.instances;
         let insts: &'p [Instance] = &all[range.start.min(all.len())..range.end.min(all.len())];
         Some(match name {
@@ -528,46 +562,45 @@ impl<'p, 'v> Collections<'p, 'v> {
             .collect()
     }
 
-    /// The platform's edges with their kinds: the graph's (references and
-    /// requires), then what instances observe.
-    fn edge_list(&self) -> &[(platc_graph::Edge, &'static str)] {
-        self.edge_list.get_or_init(|| {
-            let g = self.graph;
-            let mut edges: Vec<(platc_graph::Edge, &'static str)> = g
-                .edges()
-                .into_iter()
-                .map(|e| {
-                    let kind = if e.attr == REQUIRES_ATTR {
-                        "requires"
-                    } else {
-                        "reference"
-                    };
-                    (e, kind)
-                })
-                .collect();
-            edges.extend(g.observes().iter().map(|e| (e.clone(), "observes")));
-            edges
-        })
+    /// The graph's edges: references and requires.
+    fn graph_edges(&self) -> &[platc_graph::Edge] {
+        self.graph_edges.get_or_init(|| self.graph.edges())
     }
 
-    fn edges(&self, range: std::ops::Range<usize>) -> Vec<Element<'p>> {
+    /// The edges in `range` of the platform's edges: the graph's
+    /// (references and requires), then what instances observe (borrowed
+    /// from the graph, not copied).
+    fn edges(&self, range: std::ops::Range<usize>) -> Vec<Element<'_>> {
         let p = self.platform;
-        let all = self.edge_list();
+        let graph_edges = self.graph_edges();
+        let observes = self.graph.observes();
+        let n = graph_edges.len();
+        let total = n + observes.len();
+        let (a, b) = (range.start.min(total), range.end.min(total));
+        let kinded = graph_edges[a.min(n)..b.min(n)]
+            .iter()
+            .map(|e| {
+                let kind = if e.attr == REQUIRES_ATTR {
+                    "requires"
+                } else {
+                    "reference"
+                };
+                (e, kind)
+            })
+            .chain(
+                observes[a.max(n) - n..b.max(n) - n]
+                    .iter()
+                    .map(|e| (e, "observes")),
+            );
         let need = self.need("edges");
         let mut strs = Strs::default();
-        all[range.start.min(all.len())..range.end.min(all.len())]
-            .iter()
+        kinded
             .filter_map(|(e, kind)| {
-                let kind = *kind;
                 let from = p.instances.get(e.from)?;
                 let to = p.instances.get(e.to)?;
-                let span = match kind {
-                    "reference" => from
-                        .references
-                        .iter()
-                        .find(|r| r.target == to.name && r.attr == e.attr)
-                        .map_or(from.span, |r| r.span),
-                    _ => from.span,
+                let at = match kind {
+                    "reference" => At::Reference(from, &to.name, &e.attr),
+                    _ => At::Span(from.span),
                 };
                 let attr = if kind == "observes" {
                     OBSERVES_ATTR
@@ -585,7 +618,7 @@ impl<'p, 'v> Collections<'p, 'v> {
                     .fields();
                 Some(Element::new(
                     value,
-                    span,
+                    at,
                     SubjectRef::Edge(&from.name, &to.name),
                     u64::MAX,
                 ))
@@ -844,5 +877,61 @@ mod tests {
             let Value::Map(m) = el.record() else { panic!() };
             assert_eq!(m.keys().map(|k| &**k).collect::<Vec<_>>(), ["name"]);
         }
+    }
+
+    /// The edges are the graph's then the observed ones, with their kinds,
+    /// and the span of each is found as it was made for every edge: the
+    /// reference's of a reference edge (the instance's without one), the
+    /// instance's otherwise; in chunks of any size.
+    #[test]
+    fn edges_and_their_spans() {
+        let src = include_str!("../../../examples/quickstart/main.plat");
+        let c = platc_driver::check_source("main.plat", src, &platc_driver::Options::default());
+        let p = c.platform.as_ref().unwrap();
+        let g = c.graph.as_ref().unwrap();
+        let none = |_: &Instance| Vec::new();
+        let cs = Collections::new(p, g, &none, HashMap::new());
+        let mut expected: Vec<(Value, Span)> = Vec::new();
+        let graph_edges = g.edges();
+        let kinded = graph_edges
+            .iter()
+            .map(|e| {
+                (
+                    e,
+                    if e.attr == REQUIRES_ATTR {
+                        "requires"
+                    } else {
+                        "reference"
+                    },
+                )
+            })
+            .chain(g.observes().iter().map(|e| (e, "observes")));
+        for (e, kind) in kinded {
+            let (from, to) = (&p.instances[e.from], &p.instances[e.to]);
+            let span = match kind {
+                "reference" => from
+                    .references
+                    .iter()
+                    .find(|r| r.target == to.name && r.attr == e.attr)
+                    .map_or(from.span, |r| r.span),
+                _ => from.span,
+            };
+            expected.push((s(kind), span));
+        }
+        assert!(expected.iter().any(|(k, _)| *k == s("observes")));
+        let n = cs.units("edges");
+        assert_eq!(n, expected.len());
+        for size in [1, 3, n] {
+            let mut got: Vec<(Value, Span)> = Vec::new();
+            for a in (0..n).step_by(size) {
+                for el in cs.chunk("edges", a..a + size).unwrap() {
+                    got.push((el.field("kind").unwrap().clone(), el.span()));
+                }
+            }
+            assert_eq!(got, expected, "chunks of {size}");
+        }
+        assert!(expected
+            .iter()
+            .any(|(k, span)| *k == s("reference") && p.instances.iter().all(|i| i.span != *span)));
     }
 }

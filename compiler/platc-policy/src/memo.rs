@@ -48,6 +48,86 @@ pub(crate) struct Condition<'r> {
     layout: Layout,
     looked_up: usize,
     reused: usize,
+    /// The condition's leading operands that read one field only, when it
+    /// reads more than one: settled once per value of that field.
+    guard: Option<Guard>,
+}
+
+/// The leading operands of a condition's chain of `&&` that read of the
+/// element one field only (`e.kind == "reference"` in `e.kind ==
+/// "reference" && e.from_namespace != e.to_namespace`), evaluated once per
+/// distinct value of that field. An element for which one is false (the
+/// ones before it true) fails the condition whatever its other fields:
+/// `&&` evaluates no operand after it. Thousands of elements share a
+/// handful of such values, so the memo of the whole condition then sees
+/// only the elements the guard lets through, and its keys are fewer.
+struct Guard {
+    /// The field read.
+    field: [String; 1],
+    operands: Vec<platc_sema::rule::RuleExpr>,
+    /// Each value of the field seen (`None`: the element lacks it), and
+    /// whether an operand is false for it.
+    settled: Vec<(Option<Value>, bool)>,
+    layout: Layout,
+}
+
+/// A guard that settled this many values stops: the field is not one that
+/// elements share.
+const GUARD_VALUES: usize = 16;
+
+impl Guard {
+    /// The guard of `rule`'s condition, which reads `fields`: on the first
+    /// field (in name order) that its leading operands read alone.
+    fn of(rule: &Rule, fields: &[String]) -> Option<Guard> {
+        let filter = rule.filter.as_ref()?;
+        if fields.len() < 2 {
+            return None;
+        }
+        fields.iter().find_map(|f| {
+            let operands = filter.leading_operands_reading(&rule.var, &[f.as_str()]);
+            (!operands.is_empty()).then(|| Guard {
+                field: [f.clone()],
+                operands,
+                settled: Vec::new(),
+                layout: Layout::default(),
+            })
+        })
+    }
+
+    /// Whether the guard rules `el` out (the condition is false for it);
+    /// `None` when it cannot tell (it gave up).
+    fn rules_out(&mut self, rule: &Rule, el: &Element<'_>, platform: &Value) -> Option<bool> {
+        self.layout.locate(&self.field, &el.fields);
+        let v = self.layout.read(&el.fields).next().flatten();
+        let found = self.settled.iter().find(|(k, _)| match (k, v) {
+            (Some(a), Some(b)) => identical(a, b),
+            (None, None) => true,
+            _ => false,
+        });
+        if let Some((_, out)) = found {
+            return Some(*out);
+        }
+        if self.settled.len() == GUARD_VALUES {
+            return None;
+        }
+        // A record of the field alone: the operands read nothing else.
+        let record = Value::map_of(
+            v.map(|v| (self.field[0].as_str().into(), v.clone()))
+                .into_iter()
+                .collect(),
+        );
+        // Stops at the first operand not true, as `&&` does; one that
+        // fails to evaluate, or is not a boolean, leaves the element to
+        // the whole condition (which reports it).
+        let first_not_true = self
+            .operands
+            .iter()
+            .map(|op| op.eval(&rule.var, &record, platform))
+            .find(|v| !matches!(v, Ok(Value::Bool(true))));
+        let out = matches!(first_not_true, Some(Ok(Value::Bool(false))));
+        self.settled.push((v.cloned(), out));
+        Some(out)
+    }
 }
 
 impl<'r> Condition<'r> {
@@ -60,6 +140,7 @@ impl<'r> Condition<'r> {
             .filter(|_| memoize)
             .and_then(|f| f.reads(&rule.var))
             .map(|set| set.into_iter().collect());
+        let guard = fields.as_deref().and_then(|f| Guard::of(rule, f));
         Condition {
             rule,
             fields,
@@ -67,12 +148,26 @@ impl<'r> Condition<'r> {
             layout: Layout::default(),
             looked_up: 0,
             reused: 0,
+            guard,
         }
+    }
+
+    /// Whether the condition has a [`Guard`].
+    #[cfg(test)]
+    pub(crate) fn guarded(&self) -> bool {
+        self.guard.is_some()
     }
 
     /// Whether the condition holds for `el` (always, without a condition),
     /// as [`crate::holds`] evaluates it.
     pub(crate) fn holds(&mut self, el: &Element<'_>, platform: &Value) -> Outcome {
+        if let Some(guard) = &mut self.guard {
+            match guard.rules_out(self.rule, el, platform) {
+                Some(true) => return Ok(false),
+                Some(false) => {}
+                None => self.guard = None,
+            }
+        }
         let Some(fields) = &self.fields else {
             return crate::holds(self.rule, el, platform);
         };
