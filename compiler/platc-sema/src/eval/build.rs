@@ -771,7 +771,7 @@ impl<'t, 'a> Evaluator<'t, 'a> {
             .unwrap_or_default();
         let _ = &args;
         let env = Env {
-            locals: HashMap::default(),
+            locals: None,
             self_inst: Some(i),
             reader: None,
         };
@@ -1006,9 +1006,6 @@ impl<'t, 'a> Evaluator<'t, 'a> {
             let Value::List(list) = self.eval(&each.list, env)? else {
                 return None;
             };
-            // The element's variable, bound once and set per element.
-            let mut inner = env.clone();
-            inner.locals.insert(each.var.name.clone(), Value::None);
             for elem in list.iter() {
                 let own = format!("{k8s_name}-{}", r.name.name.replace('_', "-"));
                 let (name, ns, key) = match elem {
@@ -1024,7 +1021,12 @@ impl<'t, 'a> Evaluator<'t, 'a> {
                     }
                     _ => (own, namespace.to_string(), None),
                 };
-                inner.set_local(&each.var.name, elem.clone());
+                let local = super::Local {
+                    name: &each.var.name,
+                    value: elem.clone(),
+                    outer: env.locals,
+                };
+                let inner = env.with_local(&local);
                 if let Some(mut res) = self.resource_ir(r, &inner, &name, &ns, None)? {
                     res.each = Some(key.unwrap_or_else(|| res.object_name.clone()));
                     out.push(res);

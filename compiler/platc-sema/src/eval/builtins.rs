@@ -210,26 +210,28 @@ impl Evaluator<'_, '_> {
                 _ => return None,
             }
         };
-        // The variables are bound once; each element then replaces their
-        // values (no copy of their names per element).
-        let mut inner = env.clone();
-        inner.locals.insert(c.var.name.clone(), Value::None);
-        if let Some(kv) = &c.key_var {
-            inner.locals.insert(kv.name.clone(), Value::None);
-        }
+        // The variables are bound per element, on the stack, in front of
+        // the ones around them.
         let mut list = Vec::new();
         let mut map = BTreeMap::new();
         for (k, v) in items {
-            if let Some(kv) = &c.key_var {
-                inner.set_local(&kv.name, k);
-            }
+            let key_local = c.key_var.as_ref().map(|kv| super::Local {
+                name: &kv.name,
+                value: k,
+                outer: env.locals,
+            });
             let kept = match (&v, &observed, env.self_inst) {
                 (Value::Instance(j), Some(o), Some(from)) if j.0 as usize != from => {
                     Some((from, j.0 as usize, o))
                 }
                 _ => None,
             };
-            inner.set_local(&c.var.name, v);
+            let local = super::Local {
+                name: &c.var.name,
+                value: v,
+                outer: key_local.as_ref().or(env.locals),
+            };
+            let inner = env.with_local(&local);
             if let Some(f) = &c.filter {
                 match self.eval(f, &inner)? {
                     Value::Bool(true) => {}

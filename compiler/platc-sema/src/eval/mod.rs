@@ -83,22 +83,46 @@ enum Slot<'a> {
 }
 
 /// Environment of one evaluation.
-#[derive(Default, Clone)]
-struct Env {
-    locals: HashMap<String, Value>,
+#[derive(Default, Clone, Copy)]
+struct Env<'l> {
+    /// The innermost local variable (of a comprehension, a fan-out
+    /// resource, a route or a rule).
+    locals: Option<&'l Local<'l>>,
     self_inst: Option<usize>,
     /// The instance the value is computed for, when it is not `self_inst`
     /// (an instance's own attributes): who reads a `secret_name`.
     reader: Option<usize>,
 }
 
-impl Env {
-    /// Sets local `name`, bound already, to `v` (a loop binds its variable
-    /// once and sets it per element, without copying its name).
-    fn set_local(&mut self, name: &str, v: Value) {
-        if let Some(slot) = self.locals.get_mut(name) {
-            *slot = v;
+/// A local variable and its value, in front of the ones around it: a
+/// comprehension binds its variable for each element on the stack, with
+/// neither a copy of the variables around it nor of its name.
+struct Local<'l> {
+    name: &'l str,
+    value: Value,
+    outer: Option<&'l Local<'l>>,
+}
+
+impl<'l> Env<'l> {
+    /// This environment with local `name` bound to `value` in front of its
+    /// own (`local` is where it is kept).
+    fn with_local(&self, local: &'l Local<'l>) -> Env<'l> {
+        Env {
+            locals: Some(local),
+            ..*self
         }
+    }
+
+    /// The value of local `name`, the innermost one of that name.
+    fn local(&self, name: &str) -> Option<&'l Value> {
+        let mut at = self.locals;
+        while let Some(l) = at {
+            if l.name == name {
+                return Some(&l.value);
+            }
+            at = l.outer;
+        }
+        None
     }
 }
 
@@ -244,8 +268,12 @@ pub(crate) fn eval_rule(
     let tables = Tables::default();
     let mut ev = Evaluator::new(&tables);
     ev.platform = Some(platform.clone());
-    let mut env = Env::default();
-    env.locals.insert(var.to_string(), element.clone());
+    let local = Local {
+        name: var,
+        value: element.clone(),
+        outer: None,
+    };
+    let env = Env::default().with_local(&local);
     match ev.eval(e, &env) {
         Some(v) if ev.diagnostics.is_empty() => Ok(v),
         _ => Err(ev.diagnostics),
@@ -420,7 +448,7 @@ impl<'t, 'a> Evaluator<'t, 'a> {
             }
             Slot::Pending(e, ty) => {
                 let env = Env {
-                    locals: HashMap::default(),
+                    locals: None,
                     self_inst: Some(i),
                     reader: None,
                 };
@@ -817,7 +845,7 @@ impl<'t, 'a> Evaluator<'t, 'a> {
             ExprKind::Name(n) => {
                 // Lists and maps are shared; a string is copied, so reading
                 // one costs what copying it does.
-                if let Some(v) = env.locals.get(n) {
+                if let Some(v) = env.local(n) {
                     let v = v.clone();
                     self.charge_read(&v, e.span)?;
                     return Some(v);
@@ -1103,7 +1131,7 @@ impl<'t, 'a> Evaluator<'t, 'a> {
             return Some(v.clone());
         }
         let env = Env {
-            locals: HashMap::default(),
+            locals: None,
             self_inst: Some(i),
             reader: None,
         };

@@ -2,8 +2,6 @@
 //! check every endpoint with their `route assert`s and make their `route
 //! resource`s for it, in the endpoint's namespace (spec 6.3.10).
 
-use crate::HashMap;
-
 use platc_diag::{Diagnostic, Span};
 
 use super::{Env, Evaluator};
@@ -74,8 +72,13 @@ impl Evaluator<'_, '_> {
                 let base = format!("{}-{}", inst.k8s_name, x.name.replace('_', "-"));
                 let namespace = inst.namespace.clone();
                 let endpoint_span = x.span;
+                let local = super::Local {
+                    name: ROUTE,
+                    value: route_value(inst, x),
+                    outer: None,
+                };
                 let env = Env {
-                    locals: HashMap::from_iter([(ROUTE.to_string(), route_value(inst, x))]),
+                    locals: Some(&local),
                     self_inst: Some(g),
                     reader: Some(a),
                 };
