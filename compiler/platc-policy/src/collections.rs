@@ -850,7 +850,7 @@ mod tests {
         for name in names {
             let (a, b) = (key(&name), key(&name));
             assert_eq!(&*a, name);
-            assert!(std::sync::Arc::ptr_eq(&a, &b), "{name}");
+            assert!(platc_sema::value::Str::ptr_eq(&a, &b), "{name}");
         }
         assert_eq!(&*key("no_such_field"), "no_such_field");
         let a = record(vec![("path", s("x")), ("enabled", Value::Bool(true))]);
@@ -859,7 +859,7 @@ mod tests {
             panic!("records are maps")
         };
         for (ka, kb) in a.keys().zip(b.keys()) {
-            assert!(std::sync::Arc::ptr_eq(ka, kb), "{ka}");
+            assert!(platc_sema::value::Str::ptr_eq(ka, kb), "{ka}");
         }
     }
 

@@ -486,7 +486,7 @@ pub struct Quantity {
     pub kind: QuantityKind,
     pub amount: u64,
     /// The literal as written (shared: evaluation copies a pointer).
-    pub text: std::sync::Arc<str>,
+    pub text: arcstr::ArcStr,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -642,7 +642,7 @@ pub struct StringLit {
 #[derive(Clone, Debug, PartialEq)]
 pub enum StrPart {
     /// Shared: evaluating a literal copies a pointer, not its text.
-    Text(std::sync::Arc<str>),
+    Text(arcstr::ArcStr),
     Interp(Expr),
 }
 

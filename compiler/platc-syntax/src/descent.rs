@@ -37,7 +37,6 @@
 //! nesting deeper than [`crate::MAX_DEPTH`]).
 
 use std::cell::Cell;
-use std::sync::Arc;
 
 use crate::ast::*;
 use crate::common::{self, MAX_OPERATORS};
@@ -457,7 +456,7 @@ impl<'a> Parser<'a> {
                         // without an intermediate copy.
                         self.pos += 1;
                         return Some(StringLit {
-                            parts: vec![StrPart::Text(Arc::from(run))],
+                            parts: vec![StrPart::Text(arcstr::ArcStr::from(run))],
                             span: self.span(start, self.pos),
                         });
                     }

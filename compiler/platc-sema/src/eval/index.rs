@@ -26,7 +26,7 @@ use crate::value::{InstId, Value};
 pub(super) struct FieldIndex {
     /// Positions by string value (a value of another kind, `none`, never
     /// equals a string).
-    by_value: FastMap<Arc<str>, Vec<usize>>,
+    by_value: FastMap<crate::value::Str, Vec<usize>>,
     /// Length of the `all(I)` list indexed.
     len: usize,
 }
@@ -77,7 +77,7 @@ impl Evaluator<'_, '_> {
         Some(Some(
             index
                 .by_value
-                .get(&wanted)
+                .get(&*wanted)
                 .map(|p| p.to_vec())
                 .unwrap_or_default(),
         ))

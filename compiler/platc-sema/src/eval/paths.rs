@@ -305,7 +305,7 @@ mod tests {
         let mut text = String::from("replicas");
         let first = keys.get(&text);
         let again = keys.get(&text);
-        assert!(Arc::ptr_eq(&first, &again));
+        assert!(Str::ptr_eq(&first, &again));
         assert_eq!(&*first, "replicas");
         // Another place with the same text: its own key, equal.
         let copy = text.clone();
