@@ -507,7 +507,7 @@ pub enum ExprKind {
     Platform,
     Field(Box<Expr>, Ident),
     Index(Box<Expr>, Box<Expr>),
-    Call(Call),
+    Call(Box<Call>),
     Unary(UnaryOp, Box<Expr>),
     Binary(BinaryOp, Box<Expr>, Box<Expr>),
     /// `if cond { then } else { otherwise }`
@@ -643,7 +643,7 @@ pub struct StringLit {
 pub enum StrPart {
     /// Shared: evaluating a literal copies a pointer, not its text.
     Text(arcstr::ArcStr),
-    Interp(Expr),
+    Interp(Box<Expr>),
 }
 
 impl StringLit {
@@ -681,10 +681,10 @@ mod tests {
     fn plain_is_as_plain() {
         let text = |t: &str| StrPart::Text(t.into());
         let interp = || {
-            StrPart::Interp(Expr {
+            StrPart::Interp(Box::new(Expr {
                 kind: ExprKind::None,
                 span: Span::new(FileId(0), 0, 0),
-            })
+            }))
         };
         for parts in [
             vec![],
@@ -703,5 +703,18 @@ mod tests {
             assert_eq!(lit.plain().map(|c| c.into_owned()), lit.as_plain());
             assert_eq!(borrowed, lit.parts.len() <= 1 && lit.as_plain().is_some());
         }
+    }
+}
+#[cfg(test)]
+mod sizes {
+    use super::*;
+
+    /// A large platform's tree holds millions of expressions and string
+    /// pieces: the rare large ones (a call, an interpolation) are behind a
+    /// pointer, so that the common ones stay small.
+    #[test]
+    fn expressions_and_string_pieces_stay_small() {
+        assert_eq!(std::mem::size_of::<Expr>(), 64);
+        assert_eq!(std::mem::size_of::<StrPart>(), 16);
     }
 }

@@ -435,7 +435,7 @@ impl<'a> Parser<'a> {
                     if !text.is_empty() {
                         parts.push(StrPart::Text(std::mem::take(&mut text).into()));
                     }
-                    parts.push(StrPart::Interp(e));
+                    parts.push(StrPart::Interp(Box::new(e)));
                 }
                 b'\n' => return None,
                 _ if self.pos >= b.len() => return None,
@@ -1877,7 +1877,7 @@ impl<'a> Parser<'a> {
                             let call = self.call()?;
                             let span = call.span;
                             return Some(Expr {
-                                kind: ExprKind::Call(call),
+                                kind: ExprKind::Call(Box::new(call)),
                                 span,
                             });
                         }

@@ -816,7 +816,7 @@ impl<'a> Lowerer<'a> {
                     value,
                 }))
             }
-            Rule::call => ExprKind::Call(self.call(pair)),
+            Rule::call => ExprKind::Call(Box::new(self.call(pair))),
             Rule::string => ExprKind::Str(self.string(pair)),
             Rule::number => return self.number(&pair),
             Rule::lit_true => ExprKind::Bool(true),
@@ -862,7 +862,7 @@ impl<'a> Lowerer<'a> {
                         parts.push(StrPart::Text(std::mem::take(&mut text).into()));
                     }
                     let e = self.expr(kids(p).next().unwrap());
-                    parts.push(StrPart::Interp(e));
+                    parts.push(StrPart::Interp(Box::new(e)));
                 }
                 r => unreachable!("not a string part: {r:?}"),
             }
