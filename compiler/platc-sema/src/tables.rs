@@ -39,6 +39,9 @@ pub(crate) struct CompInfo<'a> {
     pub params: Vec<ParamInfo<'a>>,
     /// The position of each param in `params`, by name.
     pub param_index: HashMap<&'a str, usize>,
+    /// The position of each param (as in `params`) and then of each `let`
+    /// in an instance's frame, by name (see `eval::Frame`).
+    pub members: HashMap<&'a str, usize>,
     pub provides: Vec<IfaceId>,
 }
 

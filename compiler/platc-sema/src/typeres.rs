@@ -383,6 +383,29 @@ impl Checker<'_> {
                     Some((p.name.name.as_str(), k))
                 })
                 .collect();
+            // The frame of an instance: its params, then its lets (a
+            // name met twice keeps its first place; the checker reports
+            // it).
+            let mut members: HashMap<&str, usize> = params
+                .iter()
+                .enumerate()
+                .filter_map(|(k, p)| {
+                    Some((
+                        decl.params
+                            .iter()
+                            .find(|d| d.name.name == p.name)?
+                            .name
+                            .name
+                            .as_str(),
+                        k,
+                    ))
+                })
+                .collect();
+            for l in &decl.lets {
+                let next = members.len();
+                members.entry(l.name.name.as_str()).or_insert(next);
+            }
+            self.tables.comps[i].members = members;
             self.tables.comps[i].params = params;
             // `instance.field` must name one field: provided interfaces may
             // not share field names.

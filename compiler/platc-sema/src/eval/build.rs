@@ -59,12 +59,12 @@ fn instance_chunk() -> usize {
 
 /// What one worker of [`Evaluator::args_of_level`] gives back: the memos
 /// it filled, and what it spent and reported.
-struct ArgsResult<'t, 'a> {
+struct ArgsResult<'a> {
     used: u64,
     exhausted: bool,
     cycle: bool,
     args: super::FastMap<usize, super::ArgsState>,
-    frames: super::FastMap<usize, super::FastMap<&'t str, super::Slot<'a>>>,
+    frames: super::FastMap<usize, super::Frame<'a>>,
     enabled: HashMap<usize, bool>,
     providers: HashMap<String, super::Providers>,
     diagnostics: Vec<Diagnostic>,

@@ -80,7 +80,14 @@ enum Slot<'a> {
     Pending(&'a ast::Expr, Option<Arc<Ty>>),
     Visiting,
     Failed,
+    /// Not in this frame: a worker's frame of an instance computed before
+    /// the workers started holds only the members it computed.
+    Absent,
 }
+
+/// The params and `let`s of one instance, in the order of its component's
+/// `members` (see [`crate::tables::CompInfo`]).
+type Frame<'a> = Vec<Slot<'a>>;
 
 /// Environment of one evaluation.
 #[derive(Default, Clone, Copy)]
@@ -142,7 +149,7 @@ pub(crate) struct Evaluator<'t, 'a> {
     /// The environment whose overrides apply.
     env: Option<&'a ast::EnvironmentDecl>,
     /// The params and lets of each instance, computed on demand.
-    frames: FastMap<usize, FastMap<&'t str, Slot<'a>>>,
+    frames: FastMap<usize, Frame<'a>>,
     /// What is left of [`EVALUATION_BUDGET`].
     pub(crate) budget: u64,
     /// Set once the budget is spent (and reported).
@@ -166,7 +173,7 @@ pub(crate) struct Evaluator<'t, 'a> {
     /// On a worker of a parallel evaluation: what the evaluation computed
     /// before it was spread over threads, read (the memos above are then
     /// what the worker adds).
-    frozen: Option<Arc<Frozen<'t, 'a>>>,
+    frozen: Option<Arc<Frozen<'a>>>,
     /// The value of each interface field read from a provider (`g.host`),
     /// by (provider, address of the field's expression): the same
     /// whoever reads it, so computed once.
@@ -220,8 +227,8 @@ type FieldDecls<'a> = FastMap<u32, FastMap<String, FieldDecl<'a>>>;
 /// in parallel (see `build::platform`). A worker computes what is not here
 /// (a `let` not read yet) into memos of its own.
 #[derive(Default)]
-struct Frozen<'t, 'a> {
-    frames: FastMap<usize, FastMap<&'t str, Slot<'a>>>,
+struct Frozen<'a> {
+    frames: FastMap<usize, Frame<'a>>,
     args: FastMap<usize, ArgsState>,
     enabled: HashMap<usize, bool>,
     providers: HashMap<String, Providers>,
@@ -317,7 +324,7 @@ impl<'t, 'a> Evaluator<'t, 'a> {
     }
 
     /// Moves the memos into a [`Frozen`] for workers to share.
-    fn freeze(&mut self) -> Frozen<'t, 'a> {
+    fn freeze(&mut self) -> Frozen<'a> {
         Frozen {
             frames: std::mem::take(&mut self.frames),
             args: std::mem::take(&mut self.args),
@@ -331,7 +338,7 @@ impl<'t, 'a> Evaluator<'t, 'a> {
 
     /// Takes the memos back from [`Self::freeze`] (what workers added to
     /// their own memos is recomputed if it is needed again).
-    fn thaw(&mut self, f: Frozen<'t, 'a>) {
+    fn thaw(&mut self, f: Frozen<'a>) {
         self.frames = f.frames;
         self.args = f.args;
         self.enabled_memo = f.enabled;
@@ -341,7 +348,7 @@ impl<'t, 'a> Evaluator<'t, 'a> {
     }
 
     /// [`Self::thaw`] once every worker is done with `frozen`.
-    fn thaw_shared(&mut self, frozen: Arc<Frozen<'t, 'a>>) {
+    fn thaw_shared(&mut self, frozen: Arc<Frozen<'a>>) {
         match Arc::try_unwrap(frozen) {
             Ok(f) => self.thaw(f),
             Err(_) => unreachable!("the workers are done with the frozen memos"),
@@ -352,7 +359,7 @@ impl<'t, 'a> Evaluator<'t, 'a> {
     fn worker(
         t: &'t Tables<'a>,
         env: Option<&'a ast::EnvironmentDecl>,
-        frozen: Arc<Frozen<'t, 'a>>,
+        frozen: Arc<Frozen<'a>>,
         budget: u64,
         checked_clean: bool,
     ) -> Evaluator<'t, 'a> {
@@ -418,29 +425,37 @@ impl<'t, 'a> Evaluator<'t, 'a> {
     /// first use. `None` when `i` has no such member; `Some(None)` when it
     /// could not be computed (reported).
     fn member(&mut self, i: usize, name: &str) -> Option<Option<Value>> {
+        let t = self.t;
+        let members = &t.comps[t.instances[i].2?.0 as usize].members;
+        let k = *members.get(name)?;
         // Most reads are of a value computed already: one lookup.
-        let own = match self.frames.get(&i).and_then(|f| f.get(name)) {
+        let own = match self.frames.get(&i).and_then(|f| f.get(k)) {
             Some(Slot::Value(v)) => return Some(Some(v.clone())),
+            Some(Slot::Absent) | None => false,
             Some(_) => true,
-            None => false,
         };
         if !own {
             // On a worker: the frozen slot, or (not computed yet) a copy
             // of it to compute here.
             // (Borrowed, not cloned: the workers would contend for the
             // Arc's count on every read.)
-            let (key, pending) = {
+            let pending = {
                 let frozen = self.frozen.as_deref()?;
-                let (&key, slot) = frozen.frames.get(&i)?.get_key_value(name)?;
+                let slot = frozen.frames.get(&i)?.get(k)?;
                 match slot {
                     Slot::Value(v) => return Some(Some(v.clone())),
                     Slot::Failed | Slot::Visiting => return Some(None),
-                    Slot::Pending(..) => (key, slot.clone()),
+                    Slot::Absent => return None,
+                    Slot::Pending(..) => slot.clone(),
                 }
             };
-            self.frames.entry(i).or_default().insert(key, pending);
+            let frame = self
+                .frames
+                .entry(i)
+                .or_insert_with(|| vec![Slot::Absent; members.len()]);
+            frame[k] = pending;
         }
-        let slot = self.frames.get_mut(&i)?.get_mut(name)?;
+        let slot = self.frames.get_mut(&i)?.get_mut(k)?;
         match std::mem::replace(slot, Slot::Visiting) {
             Slot::Value(v) => {
                 *slot = Slot::Value(v.clone());
@@ -458,7 +473,7 @@ impl<'t, 'a> Evaluator<'t, 'a> {
                         v = None;
                     }
                 }
-                let slot = self.frames.get_mut(&i)?.get_mut(name)?;
+                let slot = self.frames.get_mut(&i)?.get_mut(k)?;
                 *slot = match &v {
                     Some(v) => Slot::Value(v.clone()),
                     None => Slot::Failed,
@@ -470,6 +485,11 @@ impl<'t, 'a> Evaluator<'t, 'a> {
             Slot::Failed => {
                 *slot = Slot::Failed;
                 Some(None)
+            }
+            // (Not computed here: handled above.)
+            Slot::Absent => {
+                *slot = Slot::Absent;
+                None
             }
         }
     }
@@ -634,8 +654,7 @@ impl<'t, 'a> Evaluator<'t, 'a> {
         let (decl, _, comp) = self.t.instances[i];
         let comp = comp?;
         let info = &self.t.comps[comp.0 as usize];
-        let mut frame: FastMap<&'t str, Slot<'a>> =
-            FastMap::with_capacity_and_hasher(info.params.len(), Default::default());
+        let mut frame: Frame<'a> = vec![Slot::Absent; info.members.len()];
         let mut ok = true;
         // Each param's own attribute, found by one pass over the attributes.
         let mut own_attrs: Vec<Option<&'a ast::Expr>> = vec![None; info.params.len()];
@@ -687,12 +706,16 @@ impl<'t, 'a> Evaluator<'t, 'a> {
                     None => Slot::Failed,
                 },
             };
-            frame.insert(p.name.as_str(), slot);
+            if let Some(&k) = info.members.get(p.name.as_str()) {
+                frame[k] = slot;
+            }
         }
         for l in &info.decl.lets {
-            frame
-                .entry(l.name.name.as_str())
-                .or_insert(Slot::Pending(&l.value, None));
+            if let Some(&k) = info.members.get(l.name.name.as_str()) {
+                if matches!(frame[k], Slot::Absent) {
+                    frame[k] = Slot::Pending(&l.value, None);
+                }
+            }
         }
         self.frames.insert(i, frame);
         let mut out = BTreeMap::new();

@@ -66,6 +66,7 @@ impl Checker<'_> {
                             file: unit.file,
                             params: vec![],
                             param_index: HashMap::default(),
+                            members: HashMap::default(),
                             provides: vec![],
                         });
                     }
