@@ -19,6 +19,18 @@
 //! run and 134 to 170 ms in the later ones). The child generates the
 //! platform, then times one check or build, and prints its time and peak
 //! memory, which is then that of one run.
+//!
+//! This machine's speed varies by up to half from one hour to the next,
+//! so the 10,000-instance build is also measured against a *floor*: the
+//! shared workload's (`../shared/bench/gen.py 10000`) program that only
+//! parses its `expected.json` with serde_json and prints it again, which
+//! its README measured at 0.44 s on the reference machine (the `floor`
+//! benchmark's program: the system's allocator, its output to a file on
+//! tmpfs). The floor runs as a process of its own, timed whole by this
+//! one, alternated with the builds; the build's time is then given as a
+//! multiple of the floor and in seconds at the reference machine's floor
+//! (`PLATC_BENCH_FLOOR=0` leaves it out). It needs `python3` and
+//! `../shared/bench`, and says so when they are missing.
 
 mod common;
 
@@ -56,6 +68,98 @@ fn main() {
             measure(job, instances, runs, &threads);
         }
     }
+    if !quick && env_usize("PLATC_BENCH_FLOOR") != Some(0) {
+        against_floor(10_000, env_usize("PLATC_BENCH_RUNS").unwrap_or(7), &threads);
+    }
+}
+
+/// What the shared workload's README measured its floor at, on the
+/// reference machine (10,000 services, median of six interleaved runs).
+const REFERENCE_FLOOR_SECONDS: f64 = 0.44;
+
+/// The `floor` benchmark's program, built beside this one by `cargo bench`
+/// (the newest, should several builds be there).
+fn floor_program() -> Option<std::path::PathBuf> {
+    let exe = std::env::current_exe().ok()?;
+    let dir = exe.parent()?;
+    std::fs::read_dir(dir)
+        .ok()?
+        .filter_map(Result::ok)
+        .filter(|e| {
+            let name = e.file_name();
+            let name = name.to_string_lossy();
+            name.starts_with("floor-") && !name.contains('.')
+        })
+        .max_by_key(|e| e.metadata().and_then(|m| m.modified()).ok())
+        .map(|e| e.path())
+}
+
+/// The build of `instances` in `runs` processes, alternated with as many
+/// runs of the floor (see the module's documentation).
+fn against_floor(instances: usize, runs: usize, threads: &str) {
+    let gen = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/bench/gen.py");
+    if !gen.is_file() {
+        println!(
+            "stdlib/build-against-floor: skipped, {} not found",
+            gen.display()
+        );
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("platc-bench-floor-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let ok = std::process::Command::new("python3")
+        .arg(&gen)
+        .arg("10000")
+        .arg(&dir)
+        .stdout(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(ok, "gen.py failed");
+    let expected = dir.join("expected.json");
+    let Some(floor_exe) = floor_program() else {
+        println!("stdlib/build-against-floor: skipped, the `floor` benchmark's program was not found beside this one");
+        return;
+    };
+    let exe = std::env::current_exe().expect("the benchmark's own path");
+    let mut builds = Vec::new();
+    let mut floors = Vec::new();
+    for _ in 0..runs {
+        // Its output goes to a file, on tmpfs where there is one, as the
+        // README's did.
+        let shm = std::path::Path::new("/dev/shm");
+        let printed = if shm.is_dir() { shm } else { dir.as_path() }
+            .join(format!("platc-bench-floor-{}.json", std::process::id()));
+        let sink = std::fs::File::create(&printed).expect("a file for the floor");
+        let start = Instant::now();
+        let status = std::process::Command::new(&floor_exe)
+            .env("PLATC_FLOOR_INPUT", &expected)
+            .stdout(sink)
+            .status()
+            .expect("the floor starts");
+        floors.push(start.elapsed());
+        assert!(status.success(), "the floor run failed");
+        let out = std::process::Command::new(&exe)
+            .env(CHILD, format!("build:{instances}"))
+            .env("PLATC_THREADS", threads)
+            .output()
+            .expect("a child run starts");
+        assert!(out.status.success(), "the build run failed");
+        let text = String::from_utf8_lossy(&out.stdout);
+        let nanos = text.split(' ').next().and_then(|n| n.parse().ok());
+        builds.push(std::time::Duration::from_nanos(nanos.expect("nanoseconds")));
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_file(format!(
+        "/dev/shm/platc-bench-floor-{}.json",
+        std::process::id()
+    ));
+    let (build, _, _) = common::median(builds);
+    let (floor, floor_min, _) = common::median(floors);
+    let ratio = build / floor;
+    println!(
+        "stdlib/build/{instances}-instances/{threads}-thread against the floor: build median {build:.1} ms, floor median {floor:.1} ms (min {floor_min:.1}) over {runs} alternated runs; the build takes {ratio:.2} floors, {:.2} s at the reference machine's floor of {REFERENCE_FLOOR_SECONDS} s",
+        ratio * REFERENCE_FLOOR_SECONDS
+    );
 }
 
 /// Runs `job` on `instances` in `runs` fresh processes, and prints the
