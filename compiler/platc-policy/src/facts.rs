@@ -169,10 +169,14 @@ impl Facts {
         let is_map = v.for_each_entry(|k, child| self.entry(k, child, path, depth));
         if !is_map {
             if let Some(items) = v.items() {
+                // An item that holds nothing is no fact: only entries of
+                // maps are.
                 for (n, child) in items.iter().enumerate() {
-                    path.push(Seg::Index(n));
-                    self.walk(child, path, depth + 1);
-                    path.pop();
+                    if child.is_container() {
+                        path.push(Seg::Index(n));
+                        self.walk(child, path, depth + 1);
+                        path.pop();
+                    }
                 }
             }
         }
@@ -354,7 +358,7 @@ mod tests {
     fn resources_and_persistence_by_path() {
         let f = facts(json!({
             "workers": { "resources": { "requests": { "cpu": "1" }, "limits": {} } },
-            "jobs": [ { "resources": { "limits": { "memory": "1Gi" } } } ],
+            "jobs": [ "x", 1, { "resources": { "limits": { "memory": "1Gi" } } } ],
             "persistence": { "enabled": false, "size": "1Gi" },
             "claim": { "spec": { "resources": { "requests": { "storage": "1Gi" } } } },
         }));
@@ -367,7 +371,7 @@ mod tests {
                     limits: false
                 },
                 Resources {
-                    path: "jobs[0].resources".into(),
+                    path: "jobs[2].resources".into(),
                     requests: false,
                     limits: true
                 },
