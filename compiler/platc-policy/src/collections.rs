@@ -161,6 +161,11 @@ impl From<Span> for At<'_> {
 /// not built at all.
 pub(crate) type ParamMasks<'p> = FastMap<(&'p str, &'p str), u64>;
 
+/// For each kind of edge, in [`platc_sema::rule::EDGE_KINDS`] order: the
+/// rules over `edges` that its `kind` does not rule out (bit `k`: the
+/// `k`-th rule over `edges`). An edge of no rule is not built.
+pub(crate) type EdgeMasks = [u64; 3];
+
 /// A hash map with a fast hasher: its keys are the program's own names
 /// and the facts of its instances, looked up once or more per element.
 pub(crate) type FastMap<K, V> = HashMap<K, V, foldhash::fast::FixedState>;
@@ -295,6 +300,7 @@ pub(crate) struct Collections<'p, 'v> {
     /// they are secrets.
     param_types: std::sync::OnceLock<ParamTypes<'p>>,
     param_masks: Option<ParamMasks<'p>>,
+    edge_masks: Option<EdgeMasks>,
     /// Each instance's name and namespace as string values, made once
     /// for every collection and chunk (see [`Self::names`]).
     names: std::sync::OnceLock<Vec<[Value; 2]>>,
@@ -382,6 +388,7 @@ impl<'p, 'v> Collections<'p, 'v> {
             graph_edges: std::sync::OnceLock::new(),
             param_types: std::sync::OnceLock::new(),
             param_masks: None,
+            edge_masks: None,
             names: std::sync::OnceLock::new(),
         }
     }
@@ -390,6 +397,13 @@ impl<'p, 'v> Collections<'p, 'v> {
     /// marks which (see [`ParamMasks`]).
     pub fn with_param_masks(mut self, masks: ParamMasks<'p>) -> Self {
         self.param_masks = Some(masks);
+        self
+    }
+
+    /// Builds only the edges that some rule may fail, and marks which
+    /// (see [`EdgeMasks`]).
+    pub fn with_edge_masks(mut self, masks: EdgeMasks) -> Self {
+        self.edge_masks = Some(masks);
         self
     }
 
@@ -648,6 +662,15 @@ impl<'p, 'v> Collections<'p, 'v> {
         let mut strs = Strs::default();
         kinded
             .filter_map(|(e, kind)| {
+                let rules = self.edge_masks.map_or(u64::MAX, |m| {
+                    platc_sema::rule::EDGE_KINDS
+                        .iter()
+                        .position(|k| *k == kind)
+                        .map_or(u64::MAX, |i| m[i])
+                });
+                if rules == 0 {
+                    return None;
+                }
                 let from = p.instances.get(e.from)?;
                 let to = p.instances.get(e.to)?;
                 let at = match kind {
@@ -673,7 +696,7 @@ impl<'p, 'v> Collections<'p, 'v> {
                     value,
                     at,
                     SubjectRef::Edge(&from.name, &to.name),
-                    u64::MAX,
+                    rules,
                 ))
             })
             .collect()
