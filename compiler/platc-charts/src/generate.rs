@@ -1139,14 +1139,14 @@ fn normalize(nodes: &mut [Node], root: NodeId) -> Vec<usize> {
             node.items = None;
         }
     }
-    let edges = |n: &Node| -> Vec<NodeId> {
-        let mut out: Vec<NodeId> = n.keys.iter().map(|(_, id)| *id).collect();
-        if let Other::Node(id) = n.other {
-            out.push(id);
-        }
-        out.extend(n.items);
-        out
-    };
+    // The children of a node, without a vector for them.
+    fn edges(n: &Node) -> impl Iterator<Item = NodeId> + '_ {
+        let other = match n.other {
+            Other::Node(id) => Some(id),
+            _ => None,
+        };
+        n.keys.iter().map(|(_, id)| *id).chain(other).chain(n.items)
+    }
 
     // Reachable nodes.
     let mut reachable = vec![false; nodes.len()];
@@ -1167,7 +1167,7 @@ fn normalize(nodes: &mut [Node], root: NodeId) -> Vec<usize> {
     loop {
         let mut changed = false;
         for &i in &live {
-            if !needs_open[i] && edges(&nodes[i]).iter().any(|&c| needs_open[c as usize]) {
+            if !needs_open[i] && edges(&nodes[i]).any(|c| needs_open[c as usize]) {
                 needs_open[i] = true;
                 changed = true;
             }
