@@ -1056,38 +1056,7 @@ fn percent_decode(text: &str) -> String {
 /// becomes node 0. Generation and parsing both end here, so equal facts
 /// are equal values.
 pub(crate) fn canonical(mut nodes: Vec<Node>, root: NodeId) -> Vec<Node> {
-    // A child that accepts anything is written as such.
-    loop {
-        let mut changed = false;
-        for i in 0..nodes.len() {
-            if let Other::Node(id) = nodes[i].other {
-                if nodes[id as usize].is_any() {
-                    nodes[i].other = Other::Any;
-                    changed = true;
-                }
-            }
-            if let Some(id) = nodes[i].items {
-                if nodes[id as usize].is_any() {
-                    nodes[i].items = None;
-                    changed = true;
-                }
-            }
-        }
-        if !changed {
-            break;
-        }
-    }
-    // A value that cannot be an object has no keys, one that cannot be a
-    // list no elements: such nodes are `closed` whatever they listed.
-    for node in &mut nodes {
-        if !node.types.allows(Types::OBJECT) {
-            node.keys = Box::new([]);
-            node.other = Other::Forbid;
-        }
-        if !node.types.allows(Types::ARRAY) {
-            node.items = None;
-        }
-    }
+    let live = normalize(&mut nodes, root);
     let edges = |n: &Node| -> Vec<NodeId> {
         let mut out: Vec<NodeId> = n.keys.iter().map(|(_, id)| *id).collect();
         if let Other::Node(id) = n.other {
@@ -1096,40 +1065,6 @@ pub(crate) fn canonical(mut nodes: Vec<Node>, root: NodeId) -> Vec<Node> {
         out.extend(n.items);
         out
     };
-
-    // Reachable nodes.
-    let mut reachable = vec![false; nodes.len()];
-    let mut stack = vec![root];
-    reachable[root as usize] = true;
-    while let Some(id) = stack.pop() {
-        for next in edges(&nodes[id as usize]) {
-            if !reachable[next as usize] {
-                reachable[next as usize] = true;
-                stack.push(next);
-            }
-        }
-    }
-    let live: Vec<usize> = (0..nodes.len()).filter(|&i| reachable[i]).collect();
-
-    // `open` matters only where a node below is `Unlisted`.
-    let mut needs_open: Vec<bool> = nodes.iter().map(|n| n.other == Other::Unlisted).collect();
-    loop {
-        let mut changed = false;
-        for &i in &live {
-            if !needs_open[i] && edges(&nodes[i]).iter().any(|&c| needs_open[c as usize]) {
-                needs_open[i] = true;
-                changed = true;
-            }
-        }
-        if !changed {
-            break;
-        }
-    }
-    for &i in &live {
-        if !needs_open[i] {
-            nodes[i].open = false;
-        }
-    }
 
     // Partition refinement: start from what a node says itself, split by
     // the classes of its children until nothing splits.
@@ -1164,6 +1099,161 @@ pub(crate) fn canonical(mut nodes: Vec<Node>, root: NodeId) -> Vec<Node> {
         count = new_count;
     }
 
+    numbered(nodes, root, &class, count)
+}
+
+/// The normalisations of [`canonical`] that merge nothing: a child that
+/// accepts anything written as such, the keys of what cannot be an object
+/// and the items of what cannot be a list dropped, `open` kept only above
+/// an `Unlisted` node. The nodes reachable from `root`, in order.
+fn normalize(nodes: &mut [Node], root: NodeId) -> Vec<usize> {
+    // A child that accepts anything is written as such.
+    loop {
+        let mut changed = false;
+        for i in 0..nodes.len() {
+            if let Other::Node(id) = nodes[i].other {
+                if nodes[id as usize].is_any() {
+                    nodes[i].other = Other::Any;
+                    changed = true;
+                }
+            }
+            if let Some(id) = nodes[i].items {
+                if nodes[id as usize].is_any() {
+                    nodes[i].items = None;
+                    changed = true;
+                }
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    // A value that cannot be an object has no keys, one that cannot be a
+    // list no elements: such nodes are `closed` whatever they listed.
+    for node in nodes.iter_mut() {
+        if !node.types.allows(Types::OBJECT) {
+            node.keys = Box::new([]);
+            node.other = Other::Forbid;
+        }
+        if !node.types.allows(Types::ARRAY) {
+            node.items = None;
+        }
+    }
+    // The children of a node, without a vector for them.
+    fn edges(n: &Node) -> impl Iterator<Item = NodeId> + '_ {
+        let other = match n.other {
+            Other::Node(id) => Some(id),
+            _ => None,
+        };
+        n.keys.iter().map(|(_, id)| *id).chain(other).chain(n.items)
+    }
+
+    // Reachable nodes.
+    let mut reachable = vec![false; nodes.len()];
+    let mut stack = vec![root];
+    reachable[root as usize] = true;
+    while let Some(id) = stack.pop() {
+        for next in edges(&nodes[id as usize]) {
+            if !reachable[next as usize] {
+                reachable[next as usize] = true;
+                stack.push(next);
+            }
+        }
+    }
+    let live: Vec<usize> = (0..nodes.len()).filter(|&i| reachable[i]).collect();
+
+    // `open` matters only where a node below is `Unlisted`.
+    let mut needs_open: Vec<bool> = nodes.iter().map(|n| n.other == Other::Unlisted).collect();
+    loop {
+        let mut changed = false;
+        for &i in &live {
+            if !needs_open[i] && edges(&nodes[i]).any(|c| needs_open[c as usize]) {
+                needs_open[i] = true;
+                changed = true;
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    for &i in &live {
+        if !needs_open[i] {
+            nodes[i].open = false;
+        }
+    }
+    live
+}
+
+/// [`canonical`] of the graph of a text that [`crate::tree::Facts::to_text`]
+/// wrote, read back: that graph was canonical, and the text writes it
+/// with a block for each node in a cycle or shared by several parents,
+/// except small ones, which it repeats inline under each parent. So the
+/// nodes to merge are inline subtrees written more than once: merged
+/// bottom-up by what they are and hold (`blocks`: the nodes read as
+/// blocks, never merged), without partition refinement, which was half
+/// of reading the embedded facts. A test compares the two for every
+/// embedded file.
+pub(crate) fn canonical_as_written(
+    mut nodes: Vec<Node>,
+    root: NodeId,
+    blocks: &[bool],
+) -> Vec<Node> {
+    normalize(&mut nodes, root);
+    // What an inline node is and holds, its children by their merged ids.
+    #[derive(PartialEq, Eq, Hash)]
+    struct Shape<'n> {
+        types: Types,
+        enum_values: Option<&'n [Json]>,
+        keys: Vec<(&'n str, NodeId)>,
+        other: Other,
+        items: Option<NodeId>,
+        open: bool,
+    }
+    // An inline node's children are read after it: later ids, merged
+    // first.
+    let mut rep: Vec<NodeId> = (0..nodes.len() as NodeId).collect();
+    {
+        let mut seen: FastMap<Shape<'_>, NodeId> = FastMap::default();
+        for id in (0..nodes.len()).rev() {
+            if blocks.get(id).copied().unwrap_or(true) {
+                continue;
+            }
+            let n = &nodes[id];
+            let shape = Shape {
+                types: n.types,
+                enum_values: n.enum_values.as_deref(),
+                keys: n
+                    .keys
+                    .iter()
+                    .map(|(k, c)| (&**k, rep[*c as usize]))
+                    .collect(),
+                other: match n.other {
+                    Other::Node(c) => Other::Node(rep[c as usize]),
+                    other => other,
+                },
+                items: n.items.map(|c| rep[c as usize]),
+                open: n.open,
+            };
+            rep[id] = *seen.entry(shape).or_insert(id as NodeId);
+        }
+    }
+    let class: Vec<usize> = rep.iter().map(|&r| r as usize).collect();
+    let count = nodes.len();
+    numbered(nodes, root, &class, count)
+}
+
+/// The classes of `class` (`count` of them) as nodes, numbered depth-first
+/// from the root, children in order; each class made of its first node so
+/// reached.
+fn numbered(mut nodes: Vec<Node>, root: NodeId, class: &[usize], count: usize) -> Vec<Node> {
+    let edges = |n: &Node| -> Vec<NodeId> {
+        let mut out: Vec<NodeId> = n.keys.iter().map(|(_, id)| *id).collect();
+        if let Other::Node(id) = n.other {
+            out.push(id);
+        }
+        out.extend(n.items);
+        out
+    };
     // Number the classes depth-first from the root, children in order.
     let mut number = vec![u32::MAX; count];
     let mut representative = Vec::with_capacity(count);
@@ -1184,18 +1274,19 @@ pub(crate) fn canonical(mut nodes: Vec<Node>, root: NodeId) -> Vec<Node> {
         }
     }
     let renumber = |id: NodeId| number[class[id as usize]];
+    // Each representative is taken once: moved, not copied.
     representative
         .iter()
         .map(|&id| {
-            let n = &nodes[id as usize];
+            let n = std::mem::replace(&mut nodes[id as usize], Node::any());
+            let mut keys = n.keys;
+            for (_, c) in keys.iter_mut() {
+                *c = renumber(*c);
+            }
             Node {
                 types: n.types,
-                enum_values: n.enum_values.clone(),
-                keys: n
-                    .keys
-                    .iter()
-                    .map(|(k, c)| (k.clone(), renumber(*c)))
-                    .collect(),
+                enum_values: n.enum_values,
+                keys,
                 other: match n.other {
                     Other::Node(c) => Other::Node(renumber(c)),
                     other => other,

@@ -35,7 +35,7 @@ mod tree;
 use std::sync::OnceLock;
 
 pub use schema::{Schema, SchemaViolation};
-pub use tree::{Facts, Kind, Seg, ValuesNode, Violation, ViolationKind};
+pub use tree::{Facts, Kind, Lookups, Seg, ValuesNode, Violation, ViolationKind};
 
 impl Facts {
     /// Facts of the chart whose `Chart.yaml`, `values.yaml` and (optional)
@@ -70,7 +70,7 @@ pub fn bundled(name: &str, version: &str) -> Option<&'static Facts> {
         let (_, _, text) = embedded::BUNDLED[index];
         // The files are generated and tested (`tests/reference_charts.rs`);
         // one that does not parse is a build error, not a user error.
-        Facts::parse(text)
+        Facts::parse_canonical(text)
             .unwrap_or_else(|e| panic!("stdlib/charts facts of {name} {version} do not parse: {e}"))
     }))
 }

@@ -526,12 +526,73 @@ fn settled_leaves_give_the_violations_of_visited_ones() {
     let mut violations = 0;
     for values in &inputs {
         for facts in [&f, airflow] {
-            let settled = facts.check_with(values, Leaves::Settle);
-            assert_eq!(settled, facts.check_with(values, Leaves::Visit), "{values}");
+            let settled = facts.check_with(values, Leaves::Settle, None);
+            assert_eq!(
+                settled,
+                facts.check_with(values, Leaves::Visit, None),
+                "{values}"
+            );
             violations += settled.len();
         }
     }
     assert!(violations > 20, "{violations} violations compared");
+}
+
+/// Children remembered by their keys' addresses give the violations of
+/// children looked up by text: for trees checked again (the same keys at
+/// the same addresses), copies of them (the same text elsewhere), keys of
+/// one text under different nodes, and two sets of facts.
+#[test]
+fn remembered_lookups_give_the_violations_of_searched_ones() {
+    let f = facts(
+        "image:\n  tag: v1\n  repository: x\nname: a\nnested:\n  name: b\n  image:\n    tag: v2\nfree: {}\n",
+        None,
+    );
+    let airflow = bundled("airflow", "1.22.0").expect("bundled airflow");
+    let inputs = [
+        json!({ "image": { "tag": "v1", "tga": 1 }, "name": "x", "nested": { "name": 1, "image": { "tag": "a", "name": 2 } } }),
+        json!({ "name": { "image": 1 }, "nested": { "nested": { "name": "x" } }, "free": { "name": 1, "image": 2 } }),
+        json!({ "executor": "CeleryExecutorr", "replicaz": 2, "workers": { "replicas": "two", "resources": { "limits": { "cpu": 1 } } } }),
+        json!({ "images": { "airflow": { "pullPolicy": "Alwayss", "tag": 3.0 } }, "workers": { "resources": { "limits": {} }, "replicaz": 1 } }),
+        json!({ "": { "": "" }, "image": [], "workers": { "": 1 } }),
+    ];
+    let copies = inputs.clone();
+    let mut compared = 0;
+    for facts in [&f, airflow] {
+        let mut lookups = crate::Lookups::new(facts);
+        assert!(std::ptr::eq(lookups.facts(), facts));
+        for _ in 0..2 {
+            for values in inputs.iter().chain(&copies) {
+                let expected = facts.check(values);
+                assert_eq!(lookups.check(values), expected, "{values}");
+                compared += expected.len();
+            }
+        }
+    }
+    assert!(compared > 20, "{compared} violations compared");
+    // Tables small enough that keys take each other's slots.
+    let keys: Vec<String> = airflow
+        .nodes
+        .iter()
+        .flat_map(|n| n.keys.iter().map(|(k, _)| k.to_string()))
+        .take(300)
+        .chain(["", "nope", "zzz"].map(String::from))
+        .collect();
+    for slots in [1, 2, 64, 4096] {
+        let mut found = crate::tree::Found::with_slots(slots);
+        for round in 0..2 {
+            for id in 0..airflow.node_count().min(40) as u32 {
+                for k in &keys {
+                    let k = if round == 0 { k.as_str() } else { &k[..] };
+                    assert_eq!(
+                        found.child(airflow, id, k),
+                        airflow.child(id, k),
+                        "{id} {k}"
+                    );
+                }
+            }
+        }
+    }
 }
 
 #[test]
@@ -593,6 +654,34 @@ fn check_never_panics_on_deep_or_odd_json() {
 }
 
 // ---------------------------------------------------------------- bundled facts
+
+/// Every embedded file reads the same without making its graph canonical
+/// (as `bundled` reads it) as with: they are written canonical.
+#[test]
+fn embedded_facts_are_canonical_as_written() {
+    let mut read = 0;
+    for (name, version, text) in crate::embedded::BUNDLED {
+        let general = Facts::parse(text).unwrap();
+        let trusted = Facts::parse_canonical(text).unwrap();
+        assert_eq!(trusted, general, "{name} {version}");
+        let written: String = text
+            .lines()
+            .skip_while(|l| l.starts_with('#'))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        assert_eq!(trusted.to_text(), written, "{name} {version}");
+        read += 1;
+    }
+    assert!(read > 10, "{read} files");
+    // A text that is not canonical (two blocks alike) reads otherwise.
+    let text = "chart c 1\n@root object\na =@1\nb =@2\n@1 object\nx string\n@2 object\nx string\n";
+    let general = Facts::parse(text).unwrap();
+    let trusted = Facts::parse_canonical(text).unwrap();
+    assert!(general.node_count() < trusted.node_count());
+    for p in ["a.x", "b.x", "c"] {
+        assert_eq!(trusted.knows(&path(p)), general.knows(&path(p)), "{p}");
+    }
+}
 
 #[test]
 fn bundled_airflow() {

@@ -45,7 +45,7 @@ use std::collections::HashMap;
 
 use serde_json::Value as Json;
 
-use crate::generate::canonical;
+use crate::generate::{canonical, canonical_as_written};
 use crate::tree::{Facts, Node, NodeId, Other, Types};
 
 /// A key written as itself, or JSON-quoted when it is not a plain word.
@@ -289,8 +289,26 @@ impl Facts {
 
     /// Reads facts written by [`Facts::to_text`].
     pub fn parse(text: &str) -> Result<Facts, String> {
-        Parser::default().parse(text)
+        Parser::default().parse(text, Form::Any)
     }
+
+    /// [`Self::parse`] of a text that [`Self::to_text`] wrote, whose graph
+    /// is canonical but for the small nodes it repeats inline: those are
+    /// merged without the general minimisation. For the embedded facts (a
+    /// test checks that both read each of them alike).
+    pub(crate) fn parse_canonical(text: &str) -> Result<Facts, String> {
+        Parser::default().parse(text, Form::Canonical)
+    }
+}
+
+/// What a text of facts is known to be.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Form {
+    /// Anything: its graph is made canonical.
+    Any,
+    /// Written by [`Facts::to_text`]: its graph is canonical but for the
+    /// nodes repeated inline, and the numbering.
+    Canonical,
 }
 
 #[derive(Default)]
@@ -320,7 +338,7 @@ impl Parser {
         id
     }
 
-    fn parse(mut self, text: &str) -> Result<Facts, String> {
+    fn parse(mut self, text: &str, form: Form) -> Result<Facts, String> {
         let mut chart: Option<(String, String)> = None;
         let mut stack: Vec<Open> = Vec::new();
         let mut root: Option<NodeId> = None;
@@ -464,7 +482,16 @@ impl Parser {
         {
             return Err(format!("block `{label}` is referenced but not written"));
         }
-        let nodes = canonical(self.nodes, root);
+        let nodes = match form {
+            Form::Any => canonical(self.nodes, root),
+            Form::Canonical => {
+                let mut blocks = vec![false; self.nodes.len()];
+                for (id, _) in self.blocks.values() {
+                    blocks[*id as usize] = true;
+                }
+                canonical_as_written(self.nodes, root, &blocks)
+            }
+        };
         Ok(Facts::new(chart, version, nodes))
     }
 

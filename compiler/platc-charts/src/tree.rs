@@ -409,7 +409,7 @@ impl Facts {
     /// `null` is Helm's "delete this key" and is always accepted. Below an
     /// unknown key or a value of the wrong type nothing more is reported.
     pub fn check<'v, V: ValuesNode<'v>>(&self, values: V) -> Vec<Violation> {
-        self.check_with(values, Leaves::Settle)
+        self.check_with(values, Leaves::Settle, None)
     }
 
     /// [`Self::check`], settling leaves as they are met or not: the
@@ -418,6 +418,7 @@ impl Facts {
         &self,
         values: V,
         leaves: Leaves,
+        mut remembered: Option<&mut Found>,
     ) -> Vec<Violation> {
         let mut out = Vec::new();
         if self.nodes.is_empty() {
@@ -494,7 +495,11 @@ impl Facts {
                         return;
                     }
                     let seg = Some(SegRef::Key(key));
-                    let target = match self.child(id, key) {
+                    let listed = match remembered.as_deref_mut() {
+                        Some(r) => r.child(self, id, key),
+                        None => self.child(id, key),
+                    };
+                    let target = match listed {
                         Some(target) => target,
                         None => match node.other {
                             Other::Node(target) => target,
@@ -601,6 +606,86 @@ impl Facts {
             };
         }
         true
+    }
+}
+
+/// The children a [`Lookups`] looked up: a table of [`Found::SLOTS`]
+/// slots, each the last (node, key address, key length) whose hash led
+/// there and the child it named. A slot taken by another key is
+/// overwritten (the child is looked up again), so the table never grows.
+pub(crate) struct Found {
+    slots: Vec<(NodeId, usize, usize, Option<NodeId>)>,
+}
+
+impl Found {
+    /// A power of two: the keys a chart's values use, with room.
+    const SLOTS: usize = 4096;
+    /// No key has this address (a slot not yet taken).
+    const EMPTY: (NodeId, usize, usize, Option<NodeId>) = (0, 0, usize::MAX, None);
+
+    fn new() -> Found {
+        Found::with_slots(Found::SLOTS)
+    }
+
+    /// A table of `n` slots (a power of two).
+    pub(crate) fn with_slots(n: usize) -> Found {
+        debug_assert!(n.is_power_of_two());
+        Found {
+            slots: vec![Found::EMPTY; n],
+        }
+    }
+
+    /// The child of node `id` at `key`, as [`Facts::child`] finds it.
+    pub(crate) fn child(&mut self, facts: &Facts, id: NodeId, key: &str) -> Option<NodeId> {
+        let (at, len) = (key.as_ptr() as usize, key.len());
+        let h =
+            (at as u64 ^ (u64::from(id) << 32) ^ len as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        let mask = self.slots.len() - 1;
+        let slot = &mut self.slots[(h >> 40) as usize & mask];
+        // The same text at the same address: the same key.
+        if slot.0 == id && slot.1 == at && slot.2 == len {
+            return slot.3;
+        }
+        let child = facts.child(id, key);
+        *slot = (id, at, len, child);
+        child
+    }
+}
+
+/// [`Facts::check`] for many values trees that share their keys' text (an
+/// evaluated platform's values hold one copy of each key the program
+/// writes, for every instance): the child of a node that a key names is
+/// found once per node and key, and remembered by the key's address,
+/// which is cheaper to compare than the text is to search for (that search
+/// was a third of the chart checks).
+///
+/// Every key looked up is borrowed for `'v`, which the `Lookups` does not
+/// outlive: no key it remembers is freed, so no other text can come to
+/// the same address while it remembers it.
+pub struct Lookups<'f, 'v> {
+    facts: &'f Facts,
+    found: Found,
+    keys: std::marker::PhantomData<&'v str>,
+}
+
+impl<'f, 'v> Lookups<'f, 'v> {
+    pub fn new(facts: &'f Facts) -> Self {
+        Lookups {
+            facts,
+            found: Found::new(),
+            keys: std::marker::PhantomData,
+        }
+    }
+
+    /// The facts checked against.
+    pub fn facts(&self) -> &'f Facts {
+        self.facts
+    }
+
+    /// [`Facts::check`] of `values`.
+    pub fn check<V: ValuesNode<'v>>(&mut self, values: V) -> Vec<Violation> {
+        self.facts
+            .check_with(values, Leaves::Settle, Some(&mut self.found))
     }
 }
 

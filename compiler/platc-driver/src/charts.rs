@@ -32,12 +32,41 @@ pub(crate) struct UserSchema {
     pub path: String,
 }
 
+/// The chart facts met so far, each with what its checks looked up in it
+/// (see [`platc_charts::Lookups`]), for the instances of platforms that
+/// live for `'v`.
+#[derive(Default)]
+pub(crate) struct Lookups<'v> {
+    charts: Vec<platc_charts::Lookups<'static, 'v>>,
+}
+
+impl<'v> Lookups<'v> {
+    fn of(
+        &mut self,
+        facts: &'static platc_charts::Facts,
+    ) -> &mut platc_charts::Lookups<'static, 'v> {
+        let at = match self
+            .charts
+            .iter()
+            .position(|l| std::ptr::eq(l.facts(), facts))
+        {
+            Some(at) => at,
+            None => {
+                self.charts.push(platc_charts::Lookups::new(facts));
+                self.charts.len() - 1
+            }
+        };
+        &mut self.charts[at]
+    }
+}
+
 /// Checks the values of one instance; `files` are its values files in
 /// order (those that could be read).
-pub(crate) fn check_instance(
-    inst: &Instance,
+pub(crate) fn check_instance<'v>(
+    inst: &'v Instance,
     files: &[&ReadFile],
     schema: Option<&UserSchema>,
+    lookups: &mut Lookups<'v>,
     report: &mut dyn FnMut(Diagnostic),
 ) {
     let Some(chart) = &inst.chart else { return };
@@ -51,7 +80,12 @@ pub(crate) fn check_instance(
     if let Some(facts) = facts {
         let only_generated =
             files.is_empty() && schema.is_none() && inst.sensitive_values.is_empty();
-        if only_generated && facts.check(Generated::Root(&inst.values)).is_empty() {
+        if only_generated
+            && lookups
+                .of(facts)
+                .check(Generated::Root(&inst.values))
+                .is_empty()
+        {
             return;
         }
     }

@@ -70,6 +70,7 @@ pub(crate) fn run(fs: &dyn FileSystem, c: &mut Compilation, values_files: Values
     let mut schemas: HashMap<(Span, String), Option<UserSchema>> = HashMap::new();
     let mut graph = None;
     let mut evaluations = Vec::new();
+    let mut lookups = crate::charts::Lookups::default();
     let sources = &mut c.sources;
     for p in variants {
         let mut report = |d: Diagnostic| {
@@ -128,7 +129,7 @@ pub(crate) fn run(fs: &dyn FileSystem, c: &mut Compilation, values_files: Values
                 let cs = p.chart_schemas.iter().find(|cs| cs.chart == chart.name)?;
                 schemas.get(&(cs.span, cs.path.clone()))?.as_ref()
             });
-            crate::charts::check_instance(inst, &files, schema, &mut report);
+            crate::charts::check_instance(inst, &files, schema, &mut lookups, &mut report);
         }
         match platform_graph(p) {
             Ok(g) => {

@@ -72,11 +72,23 @@ pub struct Edge {
     pub attr: String,
 }
 
-/// The label petgraph carries on each edge.
+/// The label petgraph carries on each edge: its texts shared, each
+/// distinct one made once per graph (a few interface and attribute names
+/// label thousands of edges).
 #[derive(Debug, Clone)]
 struct Label {
-    flows: String,
-    attr: String,
+    flows: std::sync::Arc<str>,
+    attr: std::sync::Arc<str>,
+}
+
+/// An edge of [`PlatformGraph::edge_refs`]: an [`Edge`] whose texts are
+/// borrowed from the graph.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EdgeRef<'g> {
+    pub from: usize,
+    pub to: usize,
+    pub flows: &'g str,
+    pub attr: &'g str,
 }
 
 /// The platform graph of one checked platform.
@@ -140,18 +152,6 @@ pub fn build(platform: &Platform) -> Result<PlatformGraph, Cycle> {
         .map(|(i, inst)| (inst.name.as_str(), i))
         .collect();
 
-    // (from, to, flows, attr) in the order written: references in the
-    // platform's order, then requires edges.
-    let mut edges: Vec<(usize, usize, &str, &str)> = Vec::new();
-    for (from, inst) in platform.instances.iter().enumerate() {
-        for r in &inst.references {
-            let Some(&to) = index.get(r.target.as_str()) else {
-                debug_assert!(false, "reference to unknown instance `{}`", r.target);
-                continue;
-            };
-            edges.push((from, to, r.flows.as_str(), r.attr.as_str()));
-        }
-    }
     // The providers of each interface, in declaration order.
     let mut providers: FastMap<&str, Vec<usize>> = FastMap::default();
     for (to, provider) in platform.instances.iter().enumerate() {
@@ -163,22 +163,31 @@ pub fn build(platform: &Platform) -> Result<PlatformGraph, Cycle> {
         .iter()
         .flat_map(|(iface, tos)| tos.iter().map(move |&to| (to, *iface)))
         .collect();
+    // (from, to, flows, attr), sorted by (from, to, flows); of edges with
+    // the same key the first written is kept: an instance's references in
+    // order, then its requires edges. Made instance by instance, each
+    // instance's few edges sorted (stably) by themselves.
+    let mut edges: Vec<(usize, usize, &str, &str)> = Vec::new();
     let mut taken: Vec<usize> = Vec::new();
+    let mut takes: Vec<usize> = Vec::new();
     for (from, inst) in platform.instances.iter().enumerate() {
+        let first = edges.len();
         // The instances it takes as values: by a reference, or by
         // `all(...)` outside its assertions (each once).
         taken.clear();
+        for r in &inst.references {
+            let Some(&to) = index.get(r.target.as_str()) else {
+                debug_assert!(false, "reference to unknown instance `{}`", r.target);
+                continue;
+            };
+            edges.push((from, to, r.flows.as_str(), r.attr.as_str()));
+            taken.push(to);
+        }
         taken.extend(
-            inst.references
+            inst.observes
                 .iter()
-                .map(|r| r.target.as_str())
-                .chain(
-                    inst.observes
-                        .iter()
-                        .filter(|o| o.reach)
-                        .map(|o| o.target.as_str()),
-                )
-                .filter_map(|t| index.get(t).copied()),
+                .filter(|o| o.reach)
+                .filter_map(|o| index.get(o.target.as_str()).copied()),
         );
         taken.sort_unstable();
         taken.dedup();
@@ -190,11 +199,13 @@ pub fn build(platform: &Platform) -> Result<PlatformGraph, Cycle> {
             // A requirer that takes some providers depends on those; one
             // that takes none (an operator's), on every provider. (What it
             // takes is few: looked up in the providers, not the reverse.)
-            let takes: Vec<usize> = taken
-                .iter()
-                .copied()
-                .filter(|t| provided.contains(&(*t, interface.as_str())))
-                .collect();
+            takes.clear();
+            takes.extend(
+                taken
+                    .iter()
+                    .copied()
+                    .filter(|t| provided.contains(&(*t, interface.as_str()))),
+            );
             let targets = if takes.is_empty() { all } else { &takes };
             for &to in targets {
                 if to != from {
@@ -202,45 +213,62 @@ pub fn build(platform: &Platform) -> Result<PlatformGraph, Cycle> {
                 }
             }
         }
+        edges[first..].sort_by(|a, b| (a.1, a.2).cmp(&(b.1, b.2)));
     }
-    // Sorted by (from, to, flows); of edges with the same key the first
-    // written is kept (the sort is stable).
-    edges.sort_by(|a, b| (a.0, a.1, a.2).cmp(&(b.0, b.1, b.2)));
     edges.dedup_by(|b, a| (a.0, a.1, a.2) == (b.0, b.1, b.2));
 
     let mut graph = DiGraph::with_capacity(n, edges.len());
     for _ in 0..n {
         graph.add_node(());
     }
-    for (from, to, flows, attr) in edges {
+    let mut texts: FastMap<&str, std::sync::Arc<str>> = FastMap::default();
+    let mut text = |t| -> std::sync::Arc<str> {
+        texts
+            .entry(t)
+            .or_insert_with(|| std::sync::Arc::from(t))
+            .clone()
+    };
+    // The dependencies of each instance, sorted and each once: the edges
+    // are sorted by (from, to).
+    let mut dependencies = Adjacency::with_capacity(n, edges.len());
+    for &(from, to, flows, attr) in &edges {
         graph.add_edge(
             NodeIndex::new(from),
             NodeIndex::new(to),
             Label {
-                flows: flows.to_string(),
-                attr: attr.to_string(),
+                flows: text(flows),
+                attr: text(attr),
             },
         );
+        dependencies.push(from, to);
     }
+    let dependencies = dependencies.finish(n);
+    let dependents = dependencies.reversed(n);
 
-    let mut observes: Vec<Edge> = Vec::new();
+    // Sorted and each once before their texts are copied (the attribute
+    // is the same for all).
+    let mut observed: Vec<(usize, usize, &str)> = Vec::new();
     for (from, inst) in platform.instances.iter().enumerate() {
         for o in &inst.observes {
             let Some(&to) = index.get(o.target.as_str()) else {
                 continue;
             };
             if to != from {
-                observes.push(Edge {
-                    from,
-                    to,
-                    flows: o.interface.clone(),
-                    attr: OBSERVES_ATTR.to_string(),
-                });
+                observed.push((from, to, o.interface.as_str()));
             }
         }
     }
-    observes.sort();
-    observes.dedup();
+    observed.sort_unstable();
+    observed.dedup();
+    let observes = observed
+        .into_iter()
+        .map(|(from, to, flows)| Edge {
+            from,
+            to,
+            flows: flows.to_string(),
+            attr: OBSERVES_ATTR.to_string(),
+        })
+        .collect();
 
     let mut g = PlatformGraph {
         graph,
@@ -249,9 +277,89 @@ pub fn build(platform: &Platform) -> Result<PlatformGraph, Cycle> {
         layers: Vec::new(),
         observes,
     };
-    g.order = g.kahn()?;
-    g.layers = g.longest_path_layers();
+    g.order = g.kahn(&dependencies, &dependents)?;
+    g.layers = longest_path_layers(&g.order, &dependencies);
     Ok(g)
+}
+
+/// For each instance, a sorted list of instances without repeats (its
+/// dependencies, or its dependents), as ranges of one vector: made once,
+/// where asking the graph made, sorted and deduplicated a vector per
+/// instance and question.
+#[derive(Debug, PartialEq, Eq)]
+struct Adjacency {
+    /// Where the list of instance `i` starts in `items` (`n + 1` entries
+    /// once finished).
+    starts: Vec<usize>,
+    items: Vec<usize>,
+}
+
+impl Adjacency {
+    fn with_capacity(n: usize, pairs: usize) -> Adjacency {
+        Adjacency {
+            starts: Vec::with_capacity(n + 1),
+            items: Vec::with_capacity(pairs),
+        }
+    }
+
+    /// Adds `b` to the list of `a`: pairs come sorted by `(a, b)`; a pair
+    /// met again is dropped.
+    fn push(&mut self, a: usize, b: usize) {
+        while self.starts.len() <= a {
+            self.starts.push(self.items.len());
+        }
+        if self.starts[a] < self.items.len() && self.items.last() == Some(&b) {
+            return;
+        }
+        self.items.push(b);
+    }
+
+    fn finish(mut self, n: usize) -> Adjacency {
+        while self.starts.len() <= n {
+            self.starts.push(self.items.len());
+        }
+        self
+    }
+
+    fn of(&self, i: usize) -> &[usize] {
+        &self.items[self.starts[i]..self.starts[i + 1]]
+    }
+
+    /// The reverse lists: `a` in the list of `b` for each `b` in the list
+    /// of `a`; sorted, as `a` is visited in order.
+    fn reversed(&self, n: usize) -> Adjacency {
+        let mut starts = vec![0usize; n + 1];
+        for &b in &self.items {
+            starts[b + 1] += 1;
+        }
+        for i in 0..n {
+            starts[i + 1] += starts[i];
+        }
+        let mut next = starts.clone();
+        let mut items = vec![0usize; self.items.len()];
+        for a in 0..n {
+            for &b in self.of(a) {
+                items[next[b]] = a;
+                next[b] += 1;
+            }
+        }
+        Adjacency { starts, items }
+    }
+}
+
+/// The layer of each instance (see [`PlatformGraph::layer`]), from a
+/// deployment order and the dependencies.
+fn longest_path_layers(order: &[usize], dependencies: &Adjacency) -> Vec<usize> {
+    let mut layers = vec![0; order.len()];
+    for &i in order {
+        layers[i] = dependencies
+            .of(i)
+            .iter()
+            .map(|&d| layers[d] + 1)
+            .max()
+            .unwrap_or(0);
+    }
+    layers
 }
 
 impl PlatformGraph {
@@ -291,6 +399,25 @@ impl PlatformGraph {
         self.neighbors(i, Direction::Incoming)
     }
 
+    /// Every edge, as [`Self::edges`] gives them, with the texts borrowed.
+    pub fn edge_refs(&self) -> impl ExactSizeIterator<Item = EdgeRef<'_>> + '_ {
+        // The edges were added sorted by `(from, to, flows)`, each key
+        // once: the order `edges` sorts them into.
+        self.graph.edge_indices().map(|e| {
+            let (a, b) = self
+                .graph
+                .edge_endpoints(e)
+                .expect("an edge of the graph has endpoints");
+            let label = &self.graph[e];
+            EdgeRef {
+                from: a.index(),
+                to: b.index(),
+                flows: &label.flows,
+                attr: &label.attr,
+            }
+        })
+    }
+
     /// Every edge, sorted by `(from, to, flows)`.
     pub fn edges(&self) -> Vec<Edge> {
         let mut edges: Vec<Edge> = self
@@ -302,8 +429,8 @@ impl PlatformGraph {
                 Some(Edge {
                     from: a.index(),
                     to: b.index(),
-                    flows: label.flows.clone(),
-                    attr: label.attr.clone(),
+                    flows: label.flows.to_string(),
+                    attr: label.attr.to_string(),
                 })
             })
             .collect();
@@ -339,15 +466,15 @@ impl PlatformGraph {
 
     /// Kahn's algorithm with a min-heap of ready instances: the smallest
     /// declaration index whose dependencies are all placed goes next.
-    fn kahn(&self) -> Result<Vec<usize>, Cycle> {
+    fn kahn(&self, dependencies: &Adjacency, dependents: &Adjacency) -> Result<Vec<usize>, Cycle> {
         let n = self.len();
-        let mut missing: Vec<usize> = (0..n).map(|i| self.dependencies(i).len()).collect();
+        let mut missing: Vec<usize> = (0..n).map(|i| dependencies.of(i).len()).collect();
         let mut ready: BinaryHeap<Reverse<usize>> =
             (0..n).filter(|&i| missing[i] == 0).map(Reverse).collect();
         let mut order = Vec::with_capacity(n);
         while let Some(Reverse(i)) = ready.pop() {
             order.push(i);
-            for d in self.dependents(i) {
+            for &d in dependents.of(i) {
                 missing[d] -= 1;
                 if missing[d] == 0 {
                     ready.push(Reverse(d));
@@ -405,19 +532,6 @@ impl PlatformGraph {
             names: cycle.iter().map(|&i| self.names[i].clone()).collect(),
             edges,
         }
-    }
-
-    fn longest_path_layers(&self) -> Vec<usize> {
-        let mut layers = vec![0; self.len()];
-        for &i in &self.order {
-            layers[i] = self
-                .dependencies(i)
-                .into_iter()
-                .map(|d| layers[d] + 1)
-                .max()
-                .unwrap_or(0);
-        }
-        layers
     }
 }
 
@@ -527,4 +641,134 @@ pub(crate) fn connections(graph: &PlatformGraph) -> Vec<(usize, usize, Vec<Strin
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A graph of `n` instances and the edges `pairs` (sorted, with
+    /// repeats, as `build` adds them), its dependencies and dependents.
+    fn graph(n: usize, mut pairs: Vec<(usize, usize)>) -> (PlatformGraph, Adjacency, Adjacency) {
+        pairs.sort();
+        let mut graph = DiGraph::new();
+        for _ in 0..n {
+            graph.add_node(());
+        }
+        let mut dependencies = Adjacency::with_capacity(n, pairs.len());
+        for &(a, b) in &pairs {
+            let label = Label {
+                flows: "x".into(),
+                attr: "a".into(),
+            };
+            graph.add_edge(NodeIndex::new(a), NodeIndex::new(b), label);
+            dependencies.push(a, b);
+        }
+        let dependencies = dependencies.finish(n);
+        let dependents = dependencies.reversed(n);
+        let g = PlatformGraph {
+            graph,
+            names: (0..n).map(|i| format!("i{i}")).collect(),
+            order: Vec::new(),
+            layers: Vec::new(),
+            observes: Vec::new(),
+        };
+        (g, dependencies, dependents)
+    }
+
+    /// Kahn's algorithm as it was, asking the graph for neighbours.
+    fn kahn_by_neighbours(g: &PlatformGraph) -> Result<Vec<usize>, Cycle> {
+        let n = g.len();
+        let mut missing: Vec<usize> = (0..n).map(|i| g.dependencies(i).len()).collect();
+        let mut ready: BinaryHeap<Reverse<usize>> =
+            (0..n).filter(|&i| missing[i] == 0).map(Reverse).collect();
+        let mut order = Vec::with_capacity(n);
+        while let Some(Reverse(i)) = ready.pop() {
+            order.push(i);
+            for d in g.dependents(i) {
+                missing[d] -= 1;
+                if missing[d] == 0 {
+                    ready.push(Reverse(d));
+                }
+            }
+        }
+        if order.len() == n {
+            Ok(order)
+        } else {
+            Err(g.find_cycle(&missing))
+        }
+    }
+
+    /// The lists made once are the graph's neighbours, and give the order,
+    /// layers and cycles that asking the graph gave: on graphs with
+    /// repeated edges, chains, diamonds, isolated instances and cycles.
+    #[test]
+    fn adjacency_gives_what_neighbours_gave() {
+        // A small deterministic generator (no dependency for tests).
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = |m: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % m as u64) as usize
+        };
+        let mut cases: Vec<(usize, Vec<(usize, usize)>)> = vec![
+            (0, vec![]),
+            (1, vec![]),
+            (3, vec![(0, 1), (0, 1), (1, 2), (0, 2)]),
+            (4, vec![(3, 0), (2, 0), (1, 3), (1, 2)]),
+            (3, vec![(0, 1), (1, 2), (2, 0)]),
+        ];
+        for _ in 0..200 {
+            let n = 1 + next(30);
+            let m = next(3 * n);
+            // Acyclic (from a later instance to an earlier one, or the
+            // reverse) or not.
+            let mode = next(3);
+            let pairs = (0..m)
+                .map(|_| (next(n), next(n)))
+                .filter(|(a, b)| a != b)
+                .map(|(a, b)| match mode {
+                    0 => (a.max(b), a.min(b)),
+                    1 => (a.min(b), a.max(b)),
+                    _ => (a, b),
+                })
+                .collect();
+            cases.push((n, pairs));
+        }
+        let (mut orders, mut cycles) = (0, 0);
+        for (n, pairs) in cases {
+            let (g, deps, dependents) = graph(n, pairs.clone());
+            for i in 0..n {
+                assert_eq!(deps.of(i), g.dependencies(i), "{pairs:?}");
+                assert_eq!(dependents.of(i), g.dependents(i), "{pairs:?}");
+            }
+            let expected = kahn_by_neighbours(&g);
+            let got = g.kahn(&deps, &dependents);
+            assert_eq!(got, expected, "{pairs:?}");
+            match got {
+                Ok(order) => {
+                    orders += 1;
+                    let by_neighbours: Vec<usize> = {
+                        let mut layers = vec![0; n];
+                        for &i in &order {
+                            layers[i] = g
+                                .dependencies(i)
+                                .into_iter()
+                                .map(|d| layers[d] + 1)
+                                .max()
+                                .unwrap_or(0);
+                        }
+                        layers
+                    };
+                    assert_eq!(longest_path_layers(&order, &deps), by_neighbours);
+                }
+                Err(_) => cycles += 1,
+            }
+        }
+        assert!(
+            orders > 50 && cycles > 20,
+            "{orders} orders, {cycles} cycles"
+        );
+    }
 }

@@ -35,6 +35,11 @@ fn sample_edges_and_order() {
             edge(5, 2, "ObjectStore", REQUIRES_ATTR),
         ]
     );
+    let borrowed: Vec<Edge> = g
+        .edge_refs()
+        .map(|e| edge(e.from, e.to, e.flows, e.attr))
+        .collect();
+    assert_eq!(borrowed, g.edges());
     assert_eq!(
         names(&g, g.order()),
         [

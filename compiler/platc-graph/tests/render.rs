@@ -301,6 +301,17 @@ fn thirty_instances_render_without_overlaps() {
     assert_eq!(p.instances.len(), 30);
     let g = build(&p).unwrap();
     assert!(g.edges().len() > 30, "a dense enough graph");
+    // The borrowed edges are the edges, in the same order.
+    let borrowed: Vec<platc_graph::Edge> = g
+        .edge_refs()
+        .map(|e| platc_graph::Edge {
+            from: e.from,
+            to: e.to,
+            flows: e.flows.to_string(),
+            attr: e.attr.to_string(),
+        })
+        .collect();
+    assert_eq!(borrowed, g.edges());
     let svg = render(&g, &p, Format::Svg);
     let elements = check::xml(&svg).unwrap_or_else(|e| panic!("{e}"));
     let nodes = check::boxes(&elements, "node");

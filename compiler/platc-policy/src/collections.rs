@@ -161,6 +161,11 @@ impl From<Span> for At<'_> {
 /// not built at all.
 pub(crate) type ParamMasks<'p> = FastMap<(&'p str, &'p str), u64>;
 
+/// For each kind of edge, in [`platc_sema::rule::EDGE_KINDS`] order: the
+/// rules over `edges` that its `kind` does not rule out (bit `k`: the
+/// `k`-th rule over `edges`). An edge of no rule is not built.
+pub(crate) type EdgeMasks = [u64; 3];
+
 /// A hash map with a fast hasher: its keys are the program's own names
 /// and the facts of its instances, looked up once or more per element.
 pub(crate) type FastMap<K, V> = HashMap<K, V, foldhash::fast::FixedState>;
@@ -204,26 +209,66 @@ impl Wanted {
     }
 }
 
+/// What a [`Wanted`] answered for the fields one builder of records sets,
+/// in the order it sets them: asked by name for the first record, then
+/// known by the place of the name (its address and length) while the
+/// builder sets the same literal names in the same order, as it does for
+/// every element (it was a comparison of names for every field of every
+/// element).
+struct Fields<'n> {
+    need: &'n Wanted,
+    /// The `k`-th field set: its name, and whether a rule reads it.
+    order: Vec<(&'static str, bool)>,
+}
+
+impl<'n> Fields<'n> {
+    fn new(need: &'n Wanted) -> Self {
+        Fields {
+            need,
+            order: Vec::new(),
+        }
+    }
+
+    /// A record to fill.
+    fn rec(&mut self) -> Rec<'_, 'n> {
+        Rec {
+            fields: Vec::with_capacity(self.need.most),
+            known: self,
+            k: 0,
+        }
+    }
+
+    /// Whether a rule reads `name`, the `k`-th field set.
+    fn wanted(&mut self, k: usize, name: &'static str) -> bool {
+        match self.order.get(k) {
+            Some(&(n, wanted)) if std::ptr::eq(n, name) => wanted,
+            _ => {
+                let wanted = self.need.contains(name);
+                self.order.truncate(k);
+                self.order.push((name, wanted));
+                wanted
+            }
+        }
+    }
+}
+
 /// A record with only the fields a rule reads: the others are never
 /// computed (a rule that reads none of a costly field, such as an
 /// instance's images, costs nothing for it).
-struct Rec<'n> {
-    need: &'n Wanted,
+struct Rec<'f, 'n> {
+    known: &'f mut Fields<'n>,
+    /// How many fields were offered.
+    k: usize,
     /// The fields set, each name once.
     fields: Vec<(&'static str, Value)>,
 }
 
-impl<'n> Rec<'n> {
-    fn new(need: &'n Wanted) -> Self {
-        Rec {
-            need,
-            fields: Vec::with_capacity(need.most),
-        }
-    }
-
+impl Rec<'_, '_> {
     /// Sets field `name` (each name once) when a rule reads it.
     fn field(&mut self, name: &'static str, f: impl FnOnce() -> Value) -> &mut Self {
-        if self.need.contains(name) {
+        let k = self.k;
+        self.k += 1;
+        if self.known.wanted(k, name) {
             debug_assert!(
                 self.fields.iter().all(|(k, _)| *k != name),
                 "`{name}` set twice"
@@ -248,13 +293,14 @@ pub(crate) struct Collections<'p, 'v> {
     /// Who claims each host and path: built once for the platform, not
     /// once per chunk (that made `exposes` quadratic in the instances).
     claims: std::sync::OnceLock<Claims<'p>>,
-    /// The graph's edges (references and requires), made once: the
-    /// graph gives them as a list of its own.
-    graph_edges: std::sync::OnceLock<Vec<platc_graph::Edge>>,
+    /// The graph's edges (references and requires), listed once, their
+    /// texts borrowed from the graph.
+    graph_edges: std::sync::OnceLock<Vec<platc_graph::EdgeRef<'p>>>,
     /// Each component's parameters: their types as written, and whether
     /// they are secrets.
     param_types: std::sync::OnceLock<ParamTypes<'p>>,
     param_masks: Option<ParamMasks<'p>>,
+    edge_masks: Option<EdgeMasks>,
     /// Each instance's name and namespace as string values, made once
     /// for every collection and chunk (see [`Self::names`]).
     names: std::sync::OnceLock<Vec<[Value; 2]>>,
@@ -342,6 +388,7 @@ impl<'p, 'v> Collections<'p, 'v> {
             graph_edges: std::sync::OnceLock::new(),
             param_types: std::sync::OnceLock::new(),
             param_masks: None,
+            edge_masks: None,
             names: std::sync::OnceLock::new(),
         }
     }
@@ -350,6 +397,13 @@ impl<'p, 'v> Collections<'p, 'v> {
     /// marks which (see [`ParamMasks`]).
     pub fn with_param_masks(mut self, masks: ParamMasks<'p>) -> Self {
         self.param_masks = Some(masks);
+        self
+    }
+
+    /// Builds only the edges that some rule may fail, and marks which
+    /// (see [`EdgeMasks`]).
+    pub fn with_edge_masks(mut self, masks: EdgeMasks) -> Self {
+        self.edge_masks = Some(masks);
         self
     }
 
@@ -406,6 +460,7 @@ impl<'p, 'v> Collections<'p, 'v> {
 
     fn exposes(&self, insts: &'p [Instance]) -> Vec<Element<'p>> {
         let need = self.need("exposes");
+        let mut fields = Fields::new(need);
         // Who claims each host and path (when a rule asks).
         let empty = Claims::new();
         let claims = if need.contains("shared_with") {
@@ -428,7 +483,8 @@ impl<'p, 'v> Collections<'p, 'v> {
         let mut strs = Strs::default();
         for i in insts {
             for e in &i.exposes {
-                let value = Rec::new(need)
+                let value = fields
+                    .rec()
                     .field("instance", || strs.get(&i.name))
                     .field("name", || s(&e.name))
                     .field("component", || strs.get(&i.component))
@@ -466,6 +522,7 @@ impl<'p, 'v> Collections<'p, 'v> {
     fn instances(&self, insts: &'p [Instance]) -> Vec<Element<'p>> {
         let p = self.platform;
         let need = self.need("instances");
+        let mut fields = Fields::new(need);
         let wants_facts = ["images", "resources", "persistence"]
             .iter()
             .any(|f| need.contains(f));
@@ -479,7 +536,8 @@ impl<'p, 'v> Collections<'p, 'v> {
                 } else {
                     facts::Facts::default()
                 };
-                let value = Rec::new(need)
+                let value = fields
+                    .rec()
                     .field("name", || s(&i.name))
                     .field("component", || strs.get(&i.component))
                     .field("namespace", || strs.get(&i.namespace))
@@ -538,6 +596,7 @@ impl<'p, 'v> Collections<'p, 'v> {
             }
         }
         let need = self.need("secrets");
+        let mut fields = Fields::new(need);
         p.secrets
             .iter()
             .enumerate()
@@ -550,7 +609,8 @@ impl<'p, 'v> Collections<'p, 'v> {
                     SecretSource::ExternalSecret { .. } => "external_secret",
                     SecretSource::Template { .. } => "template",
                 };
-                let value = Rec::new(need)
+                let value = fields
+                    .rec()
                     .field("name", || s(&sec.name))
                     .field("source", || s(source))
                     .field("keys", || strings(sec.keys.iter().map(String::as_str)))
@@ -563,8 +623,9 @@ impl<'p, 'v> Collections<'p, 'v> {
     }
 
     /// The graph's edges: references and requires.
-    fn graph_edges(&self) -> &[platc_graph::Edge] {
-        self.graph_edges.get_or_init(|| self.graph.edges())
+    fn graph_edges(&self) -> &[platc_graph::EdgeRef<'p>] {
+        self.graph_edges
+            .get_or_init(|| self.graph.edge_refs().collect())
     }
 
     /// The edges in `range` of the platform's edges: the graph's
@@ -585,33 +646,48 @@ impl<'p, 'v> Collections<'p, 'v> {
                 } else {
                     "reference"
                 };
-                (e, kind)
+                (*e, kind)
             })
-            .chain(
-                observes[a.max(n) - n..b.max(n) - n]
-                    .iter()
-                    .map(|e| (e, "observes")),
-            );
+            .chain(observes[a.max(n) - n..b.max(n) - n].iter().map(|e| {
+                let e = platc_graph::EdgeRef {
+                    from: e.from,
+                    to: e.to,
+                    flows: &e.flows,
+                    attr: &e.attr,
+                };
+                (e, "observes")
+            }));
         let need = self.need("edges");
+        let mut fields = Fields::new(need);
         let mut strs = Strs::default();
         kinded
             .filter_map(|(e, kind)| {
+                let rules = self.edge_masks.map_or(u64::MAX, |m| {
+                    platc_sema::rule::EDGE_KINDS
+                        .iter()
+                        .position(|k| *k == kind)
+                        .map_or(u64::MAX, |i| m[i])
+                });
+                if rules == 0 {
+                    return None;
+                }
                 let from = p.instances.get(e.from)?;
                 let to = p.instances.get(e.to)?;
                 let at = match kind {
-                    "reference" => At::Reference(from, &to.name, &e.attr),
+                    "reference" => At::Reference(from, &to.name, e.attr),
                     _ => At::Span(from.span),
                 };
                 let attr = if kind == "observes" {
                     OBSERVES_ATTR
                 } else {
-                    e.attr.as_str()
+                    e.attr
                 };
-                let value = Rec::new(need)
+                let value = fields
+                    .rec()
                     .field("from", || self.names(e.from)[0].clone())
                     .field("to", || self.names(e.to)[0].clone())
                     .field("kind", || strs.get(kind))
-                    .field("interface", || strs.get(&e.flows))
+                    .field("interface", || strs.get(e.flows))
                     .field("attr", || strs.get(attr))
                     .field("from_namespace", || self.names(e.from)[1].clone())
                     .field("to_namespace", || self.names(e.to)[1].clone())
@@ -620,7 +696,7 @@ impl<'p, 'v> Collections<'p, 'v> {
                     value,
                     at,
                     SubjectRef::Edge(&from.name, &to.name),
-                    u64::MAX,
+                    rules,
                 ))
             })
             .collect()
@@ -629,6 +705,7 @@ impl<'p, 'v> Collections<'p, 'v> {
     fn params(&self, insts: &'p [Instance]) -> Vec<Element<'p>> {
         let p = self.platform;
         let need = self.need("params");
+        let mut fields = Fields::new(need);
         let mut out = Vec::new();
         let types = self.param_types.get_or_init(|| {
             let mut types = ParamTypes::default();
@@ -663,7 +740,8 @@ impl<'p, 'v> Collections<'p, 'v> {
                 };
                 let set = i.arg_spans.contains_key(name);
                 out.push(Element::new(
-                    Rec::new(need)
+                    fields
+                        .rec()
                         .field("instance", || s(&i.name))
                         .field("component", || s(&i.component))
                         .field("namespace", || s(&i.namespace))
@@ -836,6 +914,46 @@ mod tests {
         ] {
             assert_eq!(wanted.contains(probe), set.contains(probe), "{probe}");
             assert!(all.contains(probe));
+        }
+    }
+
+    /// Records filled through [`Fields`] hold the fields the need asks
+    /// for: for a builder that sets the same literals every time, one
+    /// that sets names of the same text at other addresses, in another
+    /// order, or fewer of them.
+    #[test]
+    fn known_fields_are_the_needed_ones() {
+        let need: Need = Some(
+            ["from", "kind", "x"]
+                .map(String::from)
+                .into_iter()
+                .collect(),
+        );
+        let wanted = Wanted::of("edges", need);
+        let leaked = |t: &str| -> &'static str { Box::leak(t.to_string().into_boxed_str()) };
+        let orders: Vec<Vec<&'static str>> = vec![
+            vec!["from", "to", "kind", "attr"],
+            vec!["from", "to", "kind", "attr"],
+            vec![leaked("from"), "to", leaked("kind"), "attr"],
+            vec!["kind", "from", "to"],
+            vec!["from"],
+            vec!["to", "x", "attr", "from", "kind"],
+            vec!["from", "to", "kind", "attr"],
+        ];
+        let mut fields = Fields::new(&wanted);
+        for names in &orders {
+            let mut rec = fields.rec();
+            for (k, name) in names.iter().enumerate() {
+                rec.field(name, || Value::Int(k as i64));
+            }
+            let got: Vec<(&str, Value)> = rec.fields();
+            let expected: Vec<(&str, Value)> = names
+                .iter()
+                .enumerate()
+                .filter(|(_, n)| wanted.contains(n))
+                .map(|(k, n)| (*n, Value::Int(k as i64)))
+                .collect();
+            assert_eq!(got, expected, "{names:?}");
         }
     }
 

@@ -169,10 +169,14 @@ impl Facts {
         let is_map = v.for_each_entry(|k, child| self.entry(k, child, path, depth));
         if !is_map {
             if let Some(items) = v.items() {
+                // An item that holds nothing is no fact: only entries of
+                // maps are.
                 for (n, child) in items.iter().enumerate() {
-                    path.push(Seg::Index(n));
-                    self.walk(child, path, depth + 1);
-                    path.pop();
+                    if child.is_container() {
+                        path.push(Seg::Index(n));
+                        self.walk(child, path, depth + 1);
+                        path.pop();
+                    }
                 }
             }
         }
@@ -208,12 +212,14 @@ impl Facts {
             }
             // A volume claim's `resources` asks for storage: not a
             // container's.
-            "resources" if child.is_map() && !claims_storage(child) => {
-                self.resources.push(Resources {
-                    path: dotted(path),
-                    requests: nonempty(child.get("requests")),
-                    limits: nonempty(child.get("limits")),
-                })
+            "resources" if child.is_map() => {
+                if let Some((requests, limits)) = container_resources(child) {
+                    self.resources.push(Resources {
+                        path: dotted(path),
+                        requests,
+                        limits,
+                    })
+                }
             }
             "persistence" => {
                 if let Some(on) = child.get("enabled").and_then(Node::boolean) {
@@ -264,12 +270,32 @@ fn dotted(path: &[Seg]) -> String {
     out
 }
 
+/// Whether a `resources` map sets requests and limits, read in one pass
+/// over its entries; `None` when it claims storage (a volume claim's, not
+/// a container's).
+fn container_resources<N: Node>(r: &N) -> Option<(bool, bool)> {
+    let (mut requests, mut limits, mut storage) = (false, false, false);
+    r.for_each_entry(|k, v| {
+        let set = match k {
+            "requests" => &mut requests,
+            "limits" => &mut limits,
+            _ => return,
+        };
+        storage |= v.get("storage").is_some();
+        let mut any = false;
+        *set = v.for_each_entry(|_, _| any = true) && any;
+    });
+    (!storage).then_some((requests, limits))
+}
+
+#[cfg(test)]
 fn claims_storage<N: Node>(r: &N) -> bool {
     ["requests", "limits"]
         .iter()
         .any(|k| r.get(k).is_some_and(|m| m.get("storage").is_some()))
 }
 
+#[cfg(test)]
 fn nonempty<N: Node>(v: Option<&N>) -> bool {
     let mut any = false;
     v.is_some_and(|m| m.for_each_entry(|_, _| any = true)) && any
@@ -354,7 +380,7 @@ mod tests {
     fn resources_and_persistence_by_path() {
         let f = facts(json!({
             "workers": { "resources": { "requests": { "cpu": "1" }, "limits": {} } },
-            "jobs": [ { "resources": { "limits": { "memory": "1Gi" } } } ],
+            "jobs": [ "x", 1, { "resources": { "limits": { "memory": "1Gi" } } } ],
             "persistence": { "enabled": false, "size": "1Gi" },
             "claim": { "spec": { "resources": { "requests": { "storage": "1Gi" } } } },
         }));
@@ -367,13 +393,36 @@ mod tests {
                     limits: false
                 },
                 Resources {
-                    path: "jobs[0].resources".into(),
+                    path: "jobs[2].resources".into(),
                     requests: false,
                     limits: true
                 },
             ]
         );
         assert_eq!(f.persistence, vec![("persistence".to_string(), false)]);
+    }
+
+    /// Resources read in one pass are what looking up each key gives.
+    #[test]
+    fn resources_in_one_pass_as_by_lookup() {
+        let cases = [
+            json!({}),
+            json!({ "requests": { "cpu": "1" }, "limits": {} }),
+            json!({ "requests": {}, "limits": { "memory": "1Gi" } }),
+            json!({ "requests": { "cpu": "1" }, "limits": { "cpu": "2" }, "other": 1 }),
+            json!({ "requests": { "storage": "1Gi" } }),
+            json!({ "limits": { "storage": "1Gi", "cpu": "1" }, "requests": { "cpu": 1 } }),
+            json!({ "requests": "text", "limits": [1] }),
+            json!({ "requests": null, "limits": { "storage": null } }),
+            json!({ "storage": "1Gi" }),
+        ];
+        for r in &cases {
+            let by_lookup = (!claims_storage(r))
+                .then(|| (nonempty(r.get("requests")), nonempty(r.get("limits"))));
+            assert_eq!(container_resources(r), by_lookup, "{r}");
+            let v = from_json(r);
+            assert_eq!(container_resources(&v), by_lookup, "{r}");
+        }
     }
 
     #[test]

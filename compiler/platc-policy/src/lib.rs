@@ -85,12 +85,15 @@ struct Paths {
     /// Evaluate a condition once per distinct value of the fields it reads
     /// ([`memo`]).
     memoize_conditions: bool,
+    /// Settle edges by their kind ([`edge_masks`]).
+    settle_edges: bool,
 }
 
 impl Paths {
     const FAST: Paths = Paths {
         settle_params: true,
         memoize_conditions: true,
+        settle_edges: true,
     };
 }
 
@@ -176,6 +179,14 @@ fn evaluate_with(
         param_masks(platform, &param_rules, &pvalue).filter(|_| paths.settle_params)
     {
         built = built.with_param_masks(masks);
+    }
+    let edge_rules: Vec<(usize, usize)> = in_force
+        .iter()
+        .copied()
+        .filter(|&(pi, ri)| platform.policies[pi].rules[ri].collection == "edges")
+        .collect();
+    if let Some(masks) = edge_masks(platform, &edge_rules, &pvalue).filter(|_| paths.settle_edges) {
+        built = built.with_edge_masks(masks);
     }
     // Collection by collection, in the order of first use: each is built
     // once, serves every rule over it, and is dropped before the next is
@@ -424,6 +435,49 @@ fn param_masks<'p>(
     Some(masks)
 }
 
+/// For each kind of edge (in [`platc_sema::rule::EDGE_KINDS`] order), which
+/// of `rules` (the active rules over `edges`) may fail for an edge of that
+/// kind: a rule whose condition starts with operands that read only the
+/// edge's `kind` (`e.kind == "reference" && ...`), one of them false for
+/// the kind, fails for no edge of it, so those operands are evaluated once
+/// per kind, and an edge that no rule may fail is not built. An operand
+/// that does not evaluate to a boolean leaves the rule to the element
+/// (which reports the error); a rule without such operands may fail for
+/// every kind. `None` when there are more rules than bits.
+fn edge_masks(
+    platform: &Platform,
+    rules: &[(usize, usize)],
+    pvalue: &platc_sema::Value,
+) -> Option<collections::EdgeMasks> {
+    use platc_sema::Value;
+    if rules.len() > 64 {
+        return None;
+    }
+    let mut masks = [0u64; 3];
+    for (k, &(pi, ri)) in rules.iter().enumerate() {
+        let r = &platform.policies[pi].rules[ri];
+        let ops = r.filter.as_ref().map_or(Vec::new(), |f| {
+            f.leading_operands_reading(&r.var, &["kind"])
+        });
+        for (mask, kind) in masks.iter_mut().zip(platc_sema::rule::EDGE_KINDS) {
+            let record = Value::map(
+                [("kind".into(), Value::Str((*kind).into()))]
+                    .into_iter()
+                    .collect(),
+            );
+            // Stops at the first operand not true, as `&&` does.
+            let first_not_true = ops
+                .iter()
+                .map(|op| op.eval(&r.var, &record, pvalue))
+                .find(|v| !matches!(v, Ok(Value::Bool(true))));
+            if !matches!(first_not_true, Some(Ok(Value::Bool(false)))) {
+                *mask |= 1 << k;
+            }
+        }
+    }
+    Some(masks)
+}
+
 /// Whether the rule's condition holds for an element (always, without a
 /// condition).
 fn holds(
@@ -529,11 +583,16 @@ fn policy_platform_value(platform: &Platform) -> platc_sema::Value {
         _ => unreachable!("the platform's value is a record"),
     }
     .into_entries();
-    let provides: std::collections::BTreeSet<&str> = platform
+    // Each interface once (a few, provided by thousands of instances),
+    // then sorted.
+    let mut provides: Vec<&str> = platform
         .instances
         .iter()
         .flat_map(|i| i.provides.iter().map(|p| p.interface.as_str()))
+        .collect::<std::collections::HashSet<&str, foldhash::fast::FixedState>>()
+        .into_iter()
         .collect();
+    provides.sort_unstable();
     fields.insert(
         "provides".into(),
         Value::list(provides.into_iter().map(|p| Value::Str(p.into())).collect()),
@@ -620,6 +679,7 @@ allow some_images for lake reason "waived"
         let general = super::Paths {
             settle_params: false,
             memoize_conditions: false,
+            settle_edges: false,
         };
         let mut compared = 0;
         for p in c.platforms() {
@@ -656,6 +716,23 @@ allow some_images for lake reason "waived"
                 .filter(|x| crate::memo::Condition::new(&x.rules[0], true).guarded())
                 .count();
             assert_eq!(guarded, 4);
+            // Every rule over edges is settled by the kind for observed
+            // edges, which are then not built.
+            let edge_rules: Vec<(usize, usize)> = (0..p.policies.len())
+                .filter(|&pi| p.policies[pi].active(p))
+                .flat_map(|pi| {
+                    p.policies[pi]
+                        .rules
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, r)| r.collection == "edges")
+                        .map(move |(ri, _)| (pi, ri))
+                })
+                .collect();
+            assert!(edge_rules.len() >= 3, "{edge_rules:?}");
+            let masks = super::edge_masks(p, &edge_rules, &p.value()).expect("few rules");
+            assert_eq!(masks[2], 0, "observes: {masks:?}");
+            assert_ne!(masks[0], 0, "reference: {masks:?}");
         }
         assert!(compared > 20, "{compared} findings compared");
     }
@@ -687,6 +764,7 @@ policy named_values severity warn code "P0002" {
             let paths = super::Paths {
                 settle_params: settle,
                 memoize_conditions: false,
+                settle_edges: true,
             };
             let e = super::evaluate_with(p, g, &none, paths);
             assert!(e.errors.is_empty(), "{:?}", e.errors);
