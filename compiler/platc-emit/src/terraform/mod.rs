@@ -1112,6 +1112,33 @@ mod tests {
         }
     }
 
+    /// Text the YAML writer calls inert (and the objects' JSON then
+    /// writes as it is) is exactly text [`push_lit_body`] writes as it
+    /// is: the same bytes are looked at, whatever their place in a word.
+    #[test]
+    fn inert_text_is_written_as_it_is() {
+        for b in 0..=255u8 {
+            for at in 0..8 {
+                let mut word = *b"abcdefgh";
+                word[at] = b;
+                let w = u64::from_le_bytes(word);
+                assert_eq!(bytes::inert(w) != 0, lit_look(w) != 0, "{b:#x} at {at}");
+            }
+        }
+        let pieces = [
+            "a", "{", "$", "%", "${", "\"", "\\", "\n", "\u{1}", "\u{7f}", "é", "}",
+        ];
+        for s in random_texts(&pieces, 5, 20000, 20, 2) {
+            if bytes::none(s.as_bytes(), bytes::inert) {
+                for twice in [false, true] {
+                    let mut got = String::new();
+                    push_lit_body(&mut got, &s, twice);
+                    assert_eq!(got, s, "{s:?}");
+                }
+            }
+        }
+    }
+
     /// The provided fields of every instance of the examples are written
     /// as from the map of all of them ([`provided_fields`]), which the
     /// instances that provide one interface do without.
