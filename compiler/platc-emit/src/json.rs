@@ -239,15 +239,9 @@ impl Pretty {
     }
 
     fn newline(&mut self) {
-        // Two spaces per open level, copied a run at a time.
-        const SPACES: &str = "                                                                ";
+        // Two spaces per open level.
         self.out.push('\n');
-        let mut n = 2 * self.open.len();
-        while n > 0 {
-            let k = n.min(SPACES.len());
-            self.out.push_str(&SPACES[..k]);
-            n -= k;
-        }
+        platc_yaml::push_spaces(&mut self.out, 2 * self.open.len());
     }
 
     /// Starts an entry of the innermost object or array.

@@ -285,10 +285,12 @@ impl<'a> Plan<'a> {
                 }
             }
         }
+        // (Each distinct namespace copied once: there are many instances
+        // to a namespace.)
         let all: BTreeSet<String> = if p.instances.is_empty() {
             BTreeSet::from([p.namespace.clone()])
         } else {
-            p.instances.iter().map(|i| i.namespace.clone()).collect()
+            owned(p.instances.iter().map(|i| i.namespace.as_str()))
         };
         // A secret only templates read from its store directly is not
         // created anywhere.
@@ -354,25 +356,32 @@ impl<'a> Plan<'a> {
     /// Every namespace platc creates: those of the instances, and those its
     /// secrets are created in.
     pub fn namespaces(&self) -> BTreeSet<String> {
-        let mut out: BTreeSet<String> = self
+        let mut out: BTreeSet<&str> = self
             .platform
             .instances
             .iter()
-            .map(|i| i.namespace.clone())
+            .map(|i| i.namespace.as_str())
             .collect();
         for (s, ns) in self.secret_namespaces.iter().enumerate() {
             if !matches!(
                 self.platform.secrets[s].source,
                 SecretSource::KubernetesSecret { .. }
             ) {
-                out.extend(ns.iter().cloned());
+                out.extend(ns.iter().map(String::as_str));
             }
         }
         if out.is_empty() {
-            out.insert(self.platform.namespace.clone());
+            out.insert(&self.platform.namespace);
         }
-        out
+        out.into_iter().map(str::to_owned).collect()
     }
+}
+
+/// The distinct texts of `names`, each copied once (a set of copies
+/// would copy every repeat, and drop it).
+fn owned<'s>(names: impl Iterator<Item = &'s str>) -> BTreeSet<String> {
+    let distinct: BTreeSet<&str> = names.collect();
+    distinct.into_iter().map(str::to_owned).collect()
 }
 
 /// The indices of the secrets an instance uses.

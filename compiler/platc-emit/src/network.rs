@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use platc_sema::{Instance, Platform};
 
 use crate::kubernetes::HEADER;
-use crate::yaml::{push_block_key, push_indent, push_raw_entry, push_str_entry, At};
+use crate::yaml::{push_indent, push_str_entry, At};
 use crate::{common_label_pairs, file_name, HashMap, Plan};
 
 /// Whether an instance runs pods in its namespace: it has a chart, or
@@ -245,7 +245,7 @@ impl Policies<'_> {
             ns,
             &common_label_pairs(p),
         );
-        push_raw_entry(out, At::Line(2), "podSelector", "{}");
+        out.push_str("  podSelector: {}\n");
         ingress_only(out);
         for &i in self.members.get(ns).into_iter().flatten() {
             let inst = &p.instances[i];
@@ -259,33 +259,25 @@ impl Policies<'_> {
                 ns,
                 &crate::instance_label_pairs(p, inst),
             );
-            selector(out, At::Line(2), &net.pods);
+            selector(out, "  podSelector:\n", 2, &net.pods);
             ingress_only(out);
-            push_block_key(out, At::Line(2), "ingress");
+            out.push_str("  ingress:\n");
             // Its own pods: a chart's parts talk to each other, and the
             // workloads its resources declare carry its instance label.
-            push_indent(out, 4);
-            out.push_str("- ");
-            push_block_key(out, At::AfterDash(6), "from");
-            push_indent(out, 8);
-            out.push_str("- ");
-            selector(out, At::AfterDash(10), &net.pods);
+            out.push_str("    - from:\n");
+            selector(out, "        - podSelector:\n", 10, &net.pods);
             let own = [("app.kubernetes.io/instance", inst.k8s_name.as_str())];
             let pods_are_own =
                 net.pods.len() == 1 && net.pods.get(own[0].0).map(String::as_str) == Some(own[0].1);
             if !pods_are_own {
-                push_indent(out, 8);
-                out.push_str("- ");
-                push_block_key(out, At::AfterDash(10), "podSelector");
-                push_block_key(out, At::Line(12), "matchLabels");
+                out.push_str("        - podSelector:\n            matchLabels:\n");
                 for (k, v) in own {
                     push_str_entry(out, At::Line(14), k, v);
                 }
             }
             // The member's ports, written once for all its callers.
             let ports = (!net.ports.is_empty()).then(|| {
-                let mut text = String::new();
-                push_block_key(&mut text, At::Line(6), "ports");
+                let mut text = String::from("      ports:\n");
                 push_ports(&mut text, &net.ports);
                 text
             });
@@ -299,9 +291,7 @@ impl Policies<'_> {
                 }
             }
             if !net.open_ports.is_empty() {
-                push_indent(out, 4);
-                out.push_str("- ");
-                push_block_key(out, At::AfterDash(6), "ports");
+                out.push_str("    - ports:\n");
                 push_ports(out, &net.open_ports);
             }
         }
@@ -346,9 +336,9 @@ fn policy_head(out: &mut String, name: &str, ns: &str, labels: &[(&str, impl AsR
     push_str_entry(out, At::Line(2), "name", name);
     push_str_entry(out, At::Line(2), "namespace", ns);
     if labels.is_empty() {
-        push_raw_entry(out, At::Line(2), "labels", "{}");
+        out.push_str("  labels: {}\n");
     } else {
-        push_block_key(out, At::Line(2), "labels");
+        out.push_str("  labels:\n");
         for (k, v) in labels {
             push_str_entry(out, At::Line(4), k, v.as_ref());
         }
@@ -358,26 +348,26 @@ fn policy_head(out: &mut String, name: &str, ns: &str, labels: &[(&str, impl AsR
 
 /// `policyTypes: [Ingress]`, in the spec.
 fn ingress_only(out: &mut String) {
-    push_block_key(out, At::Line(2), "policyTypes");
-    push_indent(out, 4);
-    out.push_str("- Ingress\n");
+    // (The keys of these documents are plain: written as the writer
+    // writes them, without looking at them.)
+    out.push_str("  policyTypes:\n    - Ingress\n");
 }
 
-/// `podSelector: {matchLabels: labels}`.
-fn selector(out: &mut String, at: At, labels: &BTreeMap<String, String>) {
-    let indent = match at {
-        At::Line(i) | At::AfterDash(i) => i,
-    };
-    push_block_key(out, at, "podSelector");
+/// `podSelector: {matchLabels: labels}`: `head` is the text of its key
+/// (`podSelector:` and a line break, indented, after a dash or not) whose
+/// entries are at `indent`.
+fn selector(out: &mut String, head: &str, indent: usize, labels: &BTreeMap<String, String>) {
+    out.push_str(head);
     match_labels(out, indent + 2, labels);
 }
 
 /// `matchLabels: labels` at `indent`.
 fn match_labels(out: &mut String, indent: usize, labels: &BTreeMap<String, String>) {
+    push_indent(out, indent);
     if labels.is_empty() {
-        push_raw_entry(out, At::Line(indent), "matchLabels", "{}");
+        out.push_str("matchLabels: {}\n");
     } else {
-        push_block_key(out, At::Line(indent), "matchLabels");
+        out.push_str("matchLabels:\n");
         for (k, v) in labels {
             push_str_entry(out, At::Line(indent + 2), k, v);
         }
@@ -386,24 +376,17 @@ fn match_labels(out: &mut String, indent: usize, labels: &BTreeMap<String, Strin
 
 /// The items of a rule's `ports:` list, at 8.
 fn push_ports(out: &mut String, ports: &[u16]) {
-    for port in ports {
-        push_indent(out, 8);
-        out.push_str("- ");
-        push_raw_entry(out, At::AfterDash(10), "port", &port.to_string());
-        push_str_entry(out, At::Line(10), "protocol", "TCP");
+    for &port in ports {
+        out.push_str("        - port: ");
+        platc_yaml::push_int(out, i64::from(port));
+        out.push_str("\n          protocol: TCP\n");
     }
 }
 
 /// The start of the rule by which `caller` reaches a member: from its
 /// namespace and pods. (A rule with ports goes on with them.)
 fn from_rule(out: &mut String, caller: &Instance) {
-    push_indent(out, 4);
-    out.push_str("- ");
-    push_block_key(out, At::AfterDash(6), "from");
-    push_indent(out, 8);
-    out.push_str("- ");
-    push_block_key(out, At::AfterDash(10), "namespaceSelector");
-    push_block_key(out, At::Line(12), "matchLabels");
+    out.push_str("    - from:\n        - namespaceSelector:\n            matchLabels:\n");
     push_str_entry(
         out,
         At::Line(14),
@@ -413,11 +396,8 @@ fn from_rule(out: &mut String, caller: &Instance) {
     // A caller that does not say which pods are its own is known by its
     // namespace alone.
     match &caller.network {
-        Some(n) => {
-            push_block_key(out, At::Line(10), "podSelector");
-            match_labels(out, 12, &n.pods);
-        }
-        None => push_raw_entry(out, At::Line(10), "podSelector", "{}"),
+        Some(n) => selector(out, "          podSelector:\n", 10, &n.pods),
+        None => out.push_str("          podSelector: {}\n"),
     }
 }
 

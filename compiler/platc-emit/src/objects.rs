@@ -244,11 +244,11 @@ impl<'a> platc_yaml::Beside<'a, Part<'a>> for JsonBeside<'_> {
         self.out.push('{');
     }
     #[inline]
-    fn key(&mut self, k: &'a str, first: bool) {
+    fn key(&mut self, k: &'a str, first: bool, inert: bool) {
         if !first {
             self.out.push(',');
         }
-        json_string(self.out, k, self.form);
+        json_string(self.out, k, inert, self.form);
         self.out.push(':');
     }
     #[inline]
@@ -270,7 +270,7 @@ impl<'a> platc_yaml::Beside<'a, Part<'a>> for JsonBeside<'_> {
         self.out.push(']');
     }
     #[inline]
-    fn leaf(&mut self, v: Part<'a>, node: &Node<'a, Part<'a>>) {
+    fn leaf(&mut self, v: Part<'a>, node: &Node<'a, Part<'a>>, inert: bool) {
         let out = &mut *self.out;
         match node {
             Node::Null => out.push_str("null"),
@@ -281,7 +281,7 @@ impl<'a> platc_yaml::Beside<'a, Part<'a>> for JsonBeside<'_> {
                 write_json(out, v, self.form)
             }
             Node::Number(n) => out.push_str(n),
-            Node::Str(s) => json_string(out, s, self.form),
+            Node::Str(s) => json_string(out, s, inert, self.form),
             Node::Map(_) | Node::Seq(_) => write_json(out, v, self.form),
         }
     }
@@ -296,7 +296,7 @@ fn write_json(out: &mut String, part: Part<'_>, form: Form) {
         // serde_json's shortest form (`1e-7`), not YAML's.
         match serde_json::Number::from_f64(*f) {
             Some(n) => out.push_str(&n.to_string()),
-            None => json_string(out, &platc_sema::value::format_float(*f), form),
+            None => json_string(out, &platc_sema::value::format_float(*f), false, form),
         }
         return;
     }
@@ -305,14 +305,14 @@ fn write_json(out: &mut String, part: Part<'_>, form: Form) {
         Node::Bool(b) => out.push_str(if b { "true" } else { "false" }),
         Node::Int(i) => platc_yaml::push_int(out, i),
         Node::Number(n) => out.push_str(&n),
-        Node::Str(s) => json_string(out, &s, form),
+        Node::Str(s) => json_string(out, &s, false, form),
         Node::Map(m) => {
             out.push('{');
             for (i, (k, v)) in m.enumerate() {
                 if i > 0 {
                     out.push(',');
                 }
-                json_string(out, k, form);
+                json_string(out, k, false, form);
                 out.push(':');
                 write_json(out, v, form);
             }
@@ -335,8 +335,11 @@ fn write_json(out: &mut String, part: Part<'_>, form: Form) {
 /// the JSON punctuation are the same in both forms: only strings differ.
 /// Template sequences are only ever inside strings, and JSON's escapes
 /// neither make nor break one, so escaping each string for Terraform is
-/// escaping the whole text.)
-fn json_string(out: &mut String, s: &str, form: Form) {
+/// escaping the whole text.) `inert`: `s` is known to be
+/// [`platc_yaml::bytes::inert`] (the YAML writer looked it up), and is
+/// written as it is.
+#[inline(always)]
+fn json_string(out: &mut String, s: &str, inert: bool, form: Form) {
     match form {
         #[cfg(test)]
         Form::Json => crate::json::string(out, s),
@@ -345,7 +348,11 @@ fn json_string(out: &mut String, s: &str, form: Form) {
             // (nearly all text has nothing to escape).
             out.reserve(s.len() + 4);
             out.push_str("\\\"");
-            crate::terraform::push_lit_body(out, s, true);
+            if inert {
+                out.push_str(s);
+            } else {
+                crate::terraform::push_lit_body(out, s, true);
+            }
             out.push_str("\\\"");
         }
     }

@@ -35,6 +35,16 @@ pub fn unprintable(word: u64) -> u64 {
     below(word, 0x20) | (word & HIGH) | equal(word, 0x7F)
 }
 
+/// The bytes of `word` that a JSON string escapes (controls, `"` and
+/// `\\`), and `{` (which may start a Terraform template sequence), as a
+/// flag. Text without any is *inert*: written as it is inside a JSON
+/// string and in a Terraform template, so that a writer of a tree's JSON
+/// beside its YAML (`crate::Beside`) need not look at it again.
+#[inline]
+pub fn inert(word: u64) -> u64 {
+    below(word, 0x20) | equal(word, b'"') | equal(word, b'\\') | equal(word, b'{')
+}
+
 /// The word of the eight bytes of `b` at `at`.
 #[inline]
 pub fn word(b: &[u8], at: usize) -> u64 {

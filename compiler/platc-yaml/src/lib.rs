@@ -128,14 +128,17 @@ pub fn write_tree<'a, T: Tree<'a>>(out: &mut String, v: T) {
 pub trait Beside<'a, T: Tree<'a>> {
     fn open_map(&mut self);
     /// The key of the next entry of the innermost map (`first`: its first).
-    fn key(&mut self, k: &'a str, first: bool);
+    /// `inert`: the writer knows the key to be [`bytes::inert`] text (it
+    /// looked the key up for its own text); `false` when it does not know.
+    fn key(&mut self, k: &'a str, first: bool, inert: bool);
     fn close_map(&mut self);
     fn open_seq(&mut self);
     /// The next item of the innermost list (`first`: its first).
     fn item(&mut self, first: bool);
     fn close_seq(&mut self);
-    /// A leaf: its handle, and its node as the YAML writer has it.
-    fn leaf(&mut self, v: T, node: &Node<'a, T>);
+    /// A leaf: its handle, and its node as the YAML writer has it;
+    /// `inert` as for [`Beside::key`], of a string leaf's text.
+    fn leaf(&mut self, v: T, node: &Node<'a, T>, inert: bool);
 }
 
 /// Nothing beside: the YAML alone.
@@ -143,7 +146,7 @@ impl<'a, T: Tree<'a>> Beside<'a, T> for () {
     #[inline(always)]
     fn open_map(&mut self) {}
     #[inline(always)]
-    fn key(&mut self, _: &'a str, _: bool) {}
+    fn key(&mut self, _: &'a str, _: bool, _: bool) {}
     #[inline(always)]
     fn close_map(&mut self) {}
     #[inline(always)]
@@ -153,7 +156,7 @@ impl<'a, T: Tree<'a>> Beside<'a, T> for () {
     #[inline(always)]
     fn close_seq(&mut self) {}
     #[inline(always)]
-    fn leaf(&mut self, _: T, _: &Node<'a, T>) {}
+    fn leaf(&mut self, _: T, _: &Node<'a, T>, _: bool) {}
 }
 
 /// Appends the YAML document of any [`Tree`], ending in a newline, to
@@ -181,8 +184,8 @@ pub fn write_tree_beside<'a, T: Tree<'a>, B: Beside<'a, T>>(
             beside.close_seq();
         }
         n => {
-            beside.leaf(v, &n);
-            push_inline(out, &n, 0, 2);
+            let inert = push_inline(out, &n, 0, 2);
+            beside.leaf(v, &n, inert);
             out.push('\n');
         }
     }
@@ -253,8 +256,42 @@ pub fn push_comment_text(out: &mut String, s: &str) {
 }
 
 fn pad(out: &mut String, indent: usize) {
+    push_spaces(out, indent);
+}
+
+/// Writes `n` spaces. The indents written are even and short: each of
+/// those up to 32 is a text of a length known where it is pushed (a
+/// store, not a call to fill memory); others are copied a run at a time
+/// ([`push_spaces_runs`]).
+#[inline]
+pub fn push_spaces(out: &mut String, n: usize) {
+    match n {
+        0 => {}
+        2 => out.push_str("  "),
+        4 => out.push_str("    "),
+        6 => out.push_str("      "),
+        8 => out.push_str("        "),
+        10 => out.push_str("          "),
+        12 => out.push_str("            "),
+        14 => out.push_str("              "),
+        16 => out.push_str("                "),
+        18 => out.push_str("                  "),
+        20 => out.push_str("                    "),
+        22 => out.push_str("                      "),
+        24 => out.push_str("                        "),
+        26 => out.push_str("                          "),
+        28 => out.push_str("                            "),
+        30 => out.push_str("                              "),
+        32 => out.push_str("                                "),
+        _ => push_spaces_runs(out, n),
+    }
+}
+
+/// [`push_spaces`] a run at a time.
+#[inline(never)]
+fn push_spaces_runs(out: &mut String, count: usize) {
     const SPACES: &str = "                                                                ";
-    let mut n = indent;
+    let mut n = count;
     while n > 0 {
         let k = n.min(SPACES.len());
         out.push_str(&SPACES[..k]);
@@ -303,34 +340,46 @@ pub fn push_int(out: &mut String, i: i64) {
 
 /// Scalars and empty collections. `col` is the column where the value
 /// starts; a long string with spaces folds onto lines indented by `cont`.
-fn push_inline<'a, T: Tree<'a>>(out: &mut String, v: &Node<'a, T>, col: usize, cont: usize) {
+/// Returns whether a string is known to be [`bytes::inert`].
+fn push_inline<'a, T: Tree<'a>>(
+    out: &mut String,
+    v: &Node<'a, T>,
+    col: usize,
+    cont: usize,
+) -> bool {
     match v {
         Node::Null => out.push_str("null"),
         Node::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
         Node::Int(i) => push_int(out, *i),
         Node::Number(n) => out.push_str(n),
-        Node::Str(s) => push_string_value(out, s, col, cont),
+        Node::Str(s) => return push_string_value(out, s, col, cont),
         Node::Map(_) => out.push_str("{}"),
         Node::Seq(_) => out.push_str("[]"),
     }
+    false
 }
 
-fn push_string_value(out: &mut String, s: &str, col: usize, cont: usize) {
-    if let Some(w) = plain_width(s) {
+/// Writes a string value starting at column `col`, folded onto lines
+/// indented by `cont` when long; returns whether it is known to be
+/// [`bytes::inert`].
+fn push_string_value(out: &mut String, s: &str, col: usize, cont: usize) -> bool {
+    let look = look(s);
+    if let Some(w) = look.plain {
         if col + w <= WIDTH || !s.contains(' ') {
             out.push_str(s);
-            return;
+            return look.inert;
         }
     } else {
         // Written, and taken back when it must fold.
         let start = out.len();
         let w = push_double_quoted(out, s);
         if col + w <= WIDTH || !s.contains(' ') {
-            return;
+            return look.inert;
         }
         out.truncate(start);
     }
     push_folded(out, s, col, cont);
+    look.inert
 }
 
 fn number(n: &serde_json::Number) -> String {
@@ -358,19 +407,19 @@ fn write_map<'a, T: Tree<'a>, B: Beside<'a, T>>(
     first_inline: bool,
     beside: &mut B,
 ) {
-    beside.key(first.0, true);
-    write_entry(out, first, indent, !first_inline, beside);
+    write_entry(out, first, true, indent, !first_inline, beside);
     for entry in rest {
-        beside.key(entry.0, false);
-        write_entry(out, entry, indent, true, beside);
+        write_entry(out, entry, false, indent, true, beside);
     }
 }
 
 /// Writes one entry of a block map at `indent` (after padding to it when
-/// `padded`), its value on the same line or as a block below.
+/// `padded`), its value on the same line or as a block below (`first`:
+/// the map's first entry).
 fn write_entry<'a, T: Tree<'a>, B: Beside<'a, T>>(
     out: &mut String,
     (k, v): (&'a str, T),
+    first: bool,
     indent: usize,
     padded: bool,
     beside: &mut B,
@@ -378,7 +427,8 @@ fn write_entry<'a, T: Tree<'a>, B: Beside<'a, T>>(
     if padded {
         pad(out, indent);
     }
-    let colon_col = push_key(out, k, indent);
+    let (colon_col, inert) = push_key(out, k, indent);
+    beside.key(k, first, inert);
     match v.node() {
         Node::Map(mut inner) => {
             beside.open_map();
@@ -403,17 +453,18 @@ fn write_entry<'a, T: Tree<'a>, B: Beside<'a, T>>(
             beside.close_seq();
         }
         n => {
-            beside.leaf(v, &n);
             out.push(' ');
-            push_inline(out, &n, colon_col + 1, indent + 2);
+            let inert = push_inline(out, &n, colon_col + 1, indent + 2);
+            beside.leaf(v, &n, inert);
             out.push('\n');
         }
     }
 }
 
 /// Writes key `k` of a block map and its `:`, the cursor at the key's
-/// column (`indent`); returns the column just after the `:`.
-fn push_key(out: &mut String, k: &str, indent: usize) -> usize {
+/// column (`indent`); returns the column just after the `:`, and whether
+/// the key is known to be [`bytes::inert`] (a short key, looked up).
+fn push_key(out: &mut String, k: &str, indent: usize) -> (usize, bool) {
     // (No key of fewer bytes has more characters.)
     if k.len() > MAX_IMPLICIT_KEY && width(k) > MAX_IMPLICIT_KEY {
         out.push_str("? ");
@@ -421,11 +472,18 @@ fn push_key(out: &mut String, k: &str, indent: usize) -> usize {
         out.push('\n');
         pad(out, indent);
         out.push(':');
-        indent + 1
+        (indent + 1, false)
     } else {
-        let colon_col = indent + push_scalar(out, k) + 1;
+        let look = look(k);
+        let w = match look.plain {
+            Some(w) => {
+                out.push_str(k);
+                w
+            }
+            None => push_double_quoted(out, k),
+        };
         out.push(':');
-        colon_col
+        (indent + w + 1, look.inert)
     }
 }
 
@@ -456,7 +514,7 @@ impl At {
 /// folded as needed). For documents of a fixed shape built without a tree.
 pub fn push_str_entry(out: &mut String, at: At, key: &str, value: &str) {
     let indent = at.start(out);
-    let colon_col = push_key(out, key, indent);
+    let (colon_col, _) = push_key(out, key, indent);
     out.push(' ');
     push_string_value(out, value, colon_col + 1, indent + 2);
     out.push('\n');
@@ -536,8 +594,8 @@ fn write_item<'a, T: Tree<'a>, B: Beside<'a, T>>(
             beside.close_seq();
         }
         n => {
-            beside.leaf(item, &n);
-            push_inline(out, &n, indent + 2, indent + 2);
+            let inert = push_inline(out, &n, indent + 2, indent + 2);
+            beside.leaf(item, &n, inert);
             out.push('\n');
         }
     }
@@ -805,19 +863,51 @@ static FIRST: [u8; 256] = {
 /// tests can find anything; the rest is one test a word at a time. A
 /// short text's answer is remembered ([`bytes::Memo`]): keys repeat.
 fn plain_width(s: &str) -> Option<usize> {
+    look(s).plain
+}
+
+/// What the writers need to know of a text: [`plain_width`], and whether
+/// it is [`bytes::inert`] (known only for a short text, which is looked
+/// up; `false` for a longer one, which is not tested for it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Look {
+    plain: Option<usize>,
+    inert: bool,
+}
+
+/// The bit of a remembered [`Look`] that says it is inert; the bits
+/// below it hold the plain width plus one (0: not plain).
+const INERT: u32 = 1 << 8;
+
+/// The [`Look`] of `s`. A short text's is remembered ([`bytes::Memo`]):
+/// keys repeat, and their JSON is written beside their YAML.
+#[inline]
+fn look(s: &str) -> Look {
     thread_local! {
-        static PLAIN: bytes::Memo = const { bytes::Memo::new() };
+        static LOOKS: bytes::Memo = const { bytes::Memo::new() };
     }
     if s.len() > bytes::MEMO_MAX {
-        return plain_width_of(s);
+        return Look {
+            plain: plain_width_of(s),
+            inert: false,
+        };
     }
-    // The width plus one, 0 for none (the bytes are those of `s`).
-    let found = PLAIN.with(|memo| {
-        memo.get(s.as_bytes(), |_| {
-            plain_width_of(s).map_or(0, |w| w as u32 + 1)
+    // (The bytes are those of `s`.)
+    let found = LOOKS.with(|memo| {
+        memo.get(s.as_bytes(), |b| {
+            let plain = plain_width_of(s).map_or(0, |w| w as u32 + 1);
+            plain
+                | if bytes::none(b, bytes::inert) {
+                    INERT
+                } else {
+                    0
+                }
         })
     });
-    (found as usize).checked_sub(1)
+    Look {
+        plain: ((found & (INERT - 1)) as usize).checked_sub(1),
+        inert: found & INERT != 0,
+    }
 }
 
 /// [`plain_width`], found.
@@ -1208,6 +1298,80 @@ mod tests {
         }
     }
 
+    /// A text's [`Look`] is its plain width and, for a short text, whether
+    /// it is inert, found or remembered.
+    #[test]
+    fn looks_are_plain_widths_and_inertness() {
+        let pieces = [
+            "a", "1", ":", " ", "#", "\"", "\\", "{", "}", "$", "é", "\n", "\u{7f}", "yes", "-",
+        ];
+        let texts = random_texts(&pieces, 17, 20000, 20, 2);
+        let mut inert = 0;
+        for s in texts.iter().chain(&texts) {
+            let got = look(s);
+            assert_eq!(got.plain, plain_width_reference(s), "{s:?}");
+            let is_inert = !s
+                .bytes()
+                .any(|b| b < 0x20 || matches!(b, b'"' | b'\\' | b'{'));
+            let short = (1..=bytes::MEMO_MAX).contains(&s.len());
+            assert_eq!(got.inert, short && is_inert, "{s:?}");
+            inert += usize::from(got.inert);
+        }
+        assert!(inert > 1000, "{inert} inert texts");
+    }
+
+    #[test]
+    fn spaces_are_those_of_the_runs() {
+        for n in 0..200 {
+            let mut got = String::from("x");
+            push_spaces(&mut got, n);
+            let mut want = String::from("x");
+            push_spaces_runs(&mut want, n);
+            assert_eq!(got, want);
+            assert_eq!(got, format!("x{}", " ".repeat(n)));
+        }
+    }
+
+    /// ASCII texts with every kind of whitespace, control and escape
+    /// around their spaces.
+    #[test]
+    fn ascii_folding_is_that_of_the_reference() {
+        let pieces = [
+            "word",
+            " ",
+            "  ",
+            "\t",
+            "\n",
+            "\r",
+            "\u{b}",
+            "\u{c}",
+            "\u{1c}",
+            "\u{1f}",
+            "\u{0}",
+            "\u{7}",
+            "\u{7f}",
+            "\"",
+            "\\",
+            "{",
+            "longerword",
+            "x",
+            "-",
+        ];
+        let mut folded_ascii = 0;
+        for s in random_texts(&pieces, 23, 20000, 40, 1) {
+            assert!(s.is_ascii());
+            for (col, cont) in [(0, 2), (10, 4), (79, 6), (90, 8)] {
+                let got = folded(&s, col, cont);
+                assert_eq!(got, folded_reference(&s, col, cont), "{s:?}");
+                folded_ascii += usize::from(got.contains('\n'));
+            }
+        }
+        assert!(
+            folded_ascii > 1000,
+            "{folded_ascii} texts over several lines"
+        );
+    }
+
     #[test]
     fn folding_is_that_of_the_reference() {
         let pieces = [
@@ -1286,10 +1450,11 @@ mod tests {
         fn open_map(&mut self) {
             self.0.push('{');
         }
-        fn key(&mut self, k: &'a str, first: bool) {
+        fn key(&mut self, k: &'a str, first: bool, inert: bool) {
             if !first {
                 self.0.push(',');
             }
+            assert!(!inert || bytes::none(k.as_bytes(), bytes::inert), "{k:?}");
             self.0.push_str(&serde_json::to_string(k).unwrap());
             self.0.push(':');
         }
@@ -1307,8 +1472,13 @@ mod tests {
         fn close_seq(&mut self) {
             self.0.push(']');
         }
-        fn leaf(&mut self, v: &'a Value, node: &Node<'a, &'a Value>) {
+        fn leaf(&mut self, v: &'a Value, node: &Node<'a, &'a Value>, inert: bool) {
             assert!(!matches!(node, Node::Map(_) | Node::Seq(_)));
+            if let Node::Str(s) = node {
+                assert!(!inert || bytes::none(s.as_bytes(), bytes::inert), "{s:?}");
+            } else {
+                assert!(!inert, "only a string is inert");
+            }
             self.0.push_str(&serde_json::to_string(v).unwrap());
         }
     }

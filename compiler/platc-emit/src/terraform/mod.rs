@@ -734,6 +734,8 @@ fn module_dependencies(plan: &Plan, env_secrets: &EnvSecrets, i: usize) -> Vec<S
 /// Every provided field of an instance that is written (see
 /// [`is_provided`]), by field name (the interfaces of a component never
 /// share a field name).
+/// (The reference [`merged_fields`] is tested against.)
+#[cfg(test)]
 fn provided_fields<'a>(p: &Platform, inst: &'a Instance) -> BTreeMap<&'a str, &'a Value> {
     let mut fields = BTreeMap::new();
     for prov in &inst.provides {
@@ -769,9 +771,10 @@ fn has_provided(p: &Platform, inst: &Instance) -> bool {
 
 /// The provided fields of an instance as a Terraform expression (user
 /// strings escaped), written.
-/// An instance that provides one interface (nearly every one that
-/// provides any) has its fields in order already, in that interface's
-/// map: they are written from it, without a map of them all.
+/// An instance that provides one interface has its fields in order
+/// already, in that interface's map: they are written from it, without a
+/// map of them all; several interfaces' maps are merged in order
+/// ([`merged_fields`]).
 fn write_provided(w: &mut Pretty, p: &Platform, inst: &Instance) {
     match inst.provides.as_slice() {
         [only] => write_provided_fields(
@@ -782,7 +785,43 @@ fn write_provided(w: &mut Pretty, p: &Platform, inst: &Instance) {
                 .filter(|(_, v)| is_provided(p, v))
                 .map(|(k, v)| (k.as_str(), v)),
         ),
-        _ => write_provided_fields(w, p, provided_fields(p, inst)),
+        _ => write_provided_fields(w, p, merged_fields(p, inst)),
+    }
+}
+
+/// [`provided_fields`] in order, merged from the interfaces' maps (each in
+/// key order already) instead of inserted into a map of them all: a key
+/// in several takes the value of the last, as in the map.
+fn merged_fields<'a>(p: &Platform, inst: &'a Instance) -> Vec<(&'a str, &'a Value)> {
+    let mut heads: Vec<_> = inst
+        .provides
+        .iter()
+        .map(|prov| {
+            prov.fields
+                .iter()
+                .filter(|(_, v)| is_provided(p, v))
+                .map(|(k, v)| (k.as_str(), v))
+                .peekable()
+        })
+        .collect();
+    let mut out = Vec::new();
+    loop {
+        // The least key of the heads, with the value of the last that has it.
+        let mut least: Option<(&str, &Value)> = None;
+        for head in &mut heads {
+            if let Some(&(k, v)) = head.peek() {
+                if least.is_none_or(|(l, _)| k <= l) {
+                    least = Some((k, v));
+                }
+            }
+        }
+        let Some((key, value)) = least else {
+            return out;
+        };
+        for head in &mut heads {
+            head.next_if(|&(k, _)| k == key);
+        }
+        out.push((key, value));
     }
 }
 
@@ -1112,14 +1151,47 @@ mod tests {
         }
     }
 
+    /// Text the YAML writer calls inert (and the objects' JSON then
+    /// writes as it is) is exactly text [`push_lit_body`] writes as it
+    /// is: the same bytes are looked at, whatever their place in a word.
+    #[test]
+    fn inert_text_is_written_as_it_is() {
+        for b in 0..=255u8 {
+            for at in 0..8 {
+                let mut word = *b"abcdefgh";
+                word[at] = b;
+                let w = u64::from_le_bytes(word);
+                assert_eq!(bytes::inert(w) != 0, lit_look(w) != 0, "{b:#x} at {at}");
+            }
+        }
+        let pieces = [
+            "a", "{", "$", "%", "${", "\"", "\\", "\n", "\u{1}", "\u{7f}", "é", "}",
+        ];
+        for s in random_texts(&pieces, 5, 20000, 20, 2) {
+            if bytes::none(s.as_bytes(), bytes::inert) {
+                for twice in [false, true] {
+                    let mut got = String::new();
+                    push_lit_body(&mut got, &s, twice);
+                    assert_eq!(got, s, "{s:?}");
+                }
+            }
+        }
+    }
+
     /// The provided fields of every instance of the examples are written
     /// as from the map of all of them ([`provided_fields`]), which the
-    /// instances that provide one interface do without.
+    /// instances do without; merged fields are those of the map, on the
+    /// examples and on interfaces that share keys.
     #[test]
     fn provided_fields_are_written_as_from_their_map() {
         let mut single = 0;
+        let mut several = 0;
         for p in crate::example_platforms() {
             for inst in &p.instances {
+                let merged = merged_fields(&p, inst);
+                let map: Vec<(&str, &Value)> = provided_fields(&p, inst).into_iter().collect();
+                assert_eq!(merged, map, "{}", inst.name);
+                several += usize::from(inst.provides.len() > 1 && !map.is_empty());
                 let mut got = Pretty::with_capacity(0);
                 write_provided(&mut got, &p, inst);
                 let mut want = Pretty::with_capacity(0);
@@ -1129,6 +1201,41 @@ mod tests {
             }
         }
         assert!(single > 10, "{single} instances provide one interface");
+        assert!(several > 0, "{several} instances provide several");
+        // Interfaces that share keys and leave some out, in every order.
+        let p = crate::example_platforms().remove(0);
+        let interfaces: [&[(&str, Value)]; 3] = [
+            &[
+                ("a", Value::Int(1)),
+                ("c", Value::Int(2)),
+                ("e", Value::None),
+            ],
+            &[
+                ("b", Value::Int(3)),
+                ("c", Value::Int(4)),
+                ("e", Value::Int(5)),
+            ],
+            &[
+                ("a", Value::Int(6)),
+                ("d", Value::None),
+                ("f", Value::Int(7)),
+            ],
+        ];
+        for order in [[0, 1, 2], [2, 1, 0], [1, 0, 2], [0, 2, 1]] {
+            let mut inst = p.instances[0].clone();
+            inst.provides = order
+                .iter()
+                .map(|&i| platc_sema::Provided {
+                    interface: format!("i{i}"),
+                    fields: interfaces[i]
+                        .iter()
+                        .map(|(k, v)| (k.to_string(), v.clone()))
+                        .collect(),
+                })
+                .collect();
+            let map: Vec<(&str, &Value)> = provided_fields(&p, &inst).into_iter().collect();
+            assert_eq!(merged_fields(&p, &inst), map, "{order:?}");
+        }
     }
 
     #[test]
