@@ -29,8 +29,10 @@
 //! tmpfs). The floor runs as a process of its own, timed whole by this
 //! one, alternated with the builds; the build's time is then given as a
 //! multiple of the floor and in seconds at the reference machine's floor
-//! (`PLATC_BENCH_FLOOR=0` leaves it out). It needs `python3` and
-//! `../shared/bench`, and says so when they are missing.
+//! (`PLATC_BENCH_FLOOR=0` leaves it out). It needs `python3`,
+//! `../shared/bench` and the `floor` bench built beside this one
+//! (`cargo bench -p platc-driver --bench stdlib --bench floor`, or all of
+//! the package's benches), and says so when one is missing.
 
 mod common;
 
@@ -117,7 +119,7 @@ fn against_floor(instances: usize, runs: usize, threads: &str) {
     assert!(ok, "gen.py failed");
     let expected = dir.join("expected.json");
     let Some(floor_exe) = floor_program() else {
-        println!("stdlib/build-against-floor: skipped, the `floor` benchmark's program was not found beside this one");
+        println!("stdlib/build-against-floor: skipped, the `floor` benchmark's program was not found beside this one: build it too (`cargo bench -p platc-driver --bench stdlib --bench floor`)");
         return;
     };
     let exe = std::env::current_exe().expect("the benchmark's own path");
