@@ -182,6 +182,32 @@ fn hostile_strings_are_data_not_structure() {
     assert!(c.has_errors());
 }
 
+/// A syntax error just after a letter of several bytes: the hint for a
+/// YAML key or a Kubernetes name finds the word by whole characters (it
+/// once cut the letter and panicked).
+#[test]
+fn syntax_hints_after_letters_of_several_bytes() {
+    for (text, hint) in [
+        (
+            "platform \"p\" {\n  domain = { \"été\": 1 }\n}\n",
+            "write `\"été\" = 1 }`",
+        ),
+        (
+            "platform \"p\" {\n  domain = { \"naïve.ini\".clé: 1 }\n}\n",
+            "",
+        ),
+        (
+            "platform \"p\" {}\ncomponent c {\n  values {\n    \"ü\".a-b = 1\n  }\n}\n",
+            "",
+        ),
+    ] {
+        let c = check(text);
+        assert_eq!(error_codes(&c), ["E0101"], "{text:?}");
+        let help = c.diagnostics[0].help.clone().unwrap_or_default();
+        assert!(help.contains(hint), "{text:?}: {help:?}");
+    }
+}
+
 #[test]
 fn missing_inputs_are_io_errors() {
     let missing = Path::new(env!("CARGO_MANIFEST_DIR")).join("no-such-project");

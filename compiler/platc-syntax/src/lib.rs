@@ -381,10 +381,7 @@ fn habit_hint(chunk: &str, pos: usize) -> Option<String> {
             let before = chunk[..pos].trim_end_matches([' ', '\t']);
             // A name, or a values key path (`persistence.size`,
             // `"grafana.ini".auth`).
-            let key_start = before
-                .rfind(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '"')))
-                .map_or(0, |p| p + 1);
-            let key = &before[key_start..];
+            let key = key_path_before(before);
             if !key.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_' || c == '"') {
                 return None;
             }
@@ -400,9 +397,9 @@ fn habit_hint(chunk: &str, pos: usize) -> Option<String> {
             && is_word(bytes[pos - 1])
             && bytes.get(pos + 1).is_some_and(|b| is_word(*b)) =>
         {
-            let start = chunk[..pos]
-                .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
-                .map_or(0, |p| p + 1);
+            let start = after_last(&chunk[..pos], |c| {
+                !(c.is_ascii_alphanumeric() || c == '_' || c == '-')
+            });
             let end = chunk[pos..]
                 .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
                 .map_or(chunk.len(), |p| pos + p);
@@ -414,6 +411,42 @@ fn habit_hint(chunk: &str, pos: usize) -> Option<String> {
         }
         _ => None,
     }
+}
+
+/// The key path that `text` ends with: names and quoted keys joined by
+/// `.` (`persistence.size`, `"grafana.ini".auth`, `"été"`); empty when
+/// it ends with neither.
+fn key_path_before(text: &str) -> &str {
+    let mut start = text.len();
+    loop {
+        let rest = &text[..start];
+        let segment = match rest.strip_suffix('"') {
+            Some(open) => match open.rfind('"') {
+                Some(q) => q,
+                None => break,
+            },
+            None => after_last(rest, |c| !(c.is_ascii_alphanumeric() || c == '_')),
+        };
+        if segment == start {
+            break;
+        }
+        start = segment;
+        match text[..start].strip_suffix('.') {
+            Some(before_dot) if !before_dot.is_empty() => start = before_dot.len(),
+            _ => break,
+        }
+    }
+    text[start..].trim_start_matches('.')
+}
+
+/// Where the text after the last character of `text` that `stop` holds
+/// for begins (0 when there is none): past the whole character, which
+/// may be more than one byte.
+fn after_last(text: &str, stop: impl Fn(char) -> bool) -> usize {
+    text.char_indices()
+        .rev()
+        .find(|&(_, c)| stop(c))
+        .map_or(0, |(p, c)| p + c.len_utf8())
 }
 
 fn push_unique(v: &mut Vec<String>, s: String) {
@@ -524,6 +557,67 @@ mod grammar_coverage {
         let (module, diags) = parse(FileId(0), include_str!("all_constructs.plat"));
         assert!(diags.is_empty(), "{diags:?}");
         assert_eq!(module.items.len(), 11);
+    }
+}
+
+#[cfg(test)]
+mod habits {
+    use super::*;
+
+    /// The hints find the key or name before `:` or in `a-b` by whole
+    /// characters: a letter of several bytes just before it is not cut
+    /// (it was, and panicked, found by `fmt_roundtrip`'s damaged
+    /// programs).
+    #[test]
+    fn keys_and_names_after_letters_of_several_bytes() {
+        let text = "x = étésize: 20Gi";
+        let pos = text.find(':').unwrap();
+        assert_eq!(
+            habit_hint(text, pos).as_deref(),
+            Some("`=` sets a value, not `:` as in YAML: write `size = 20Gi`")
+        );
+        let text = "étéops-db";
+        let pos = text.find('-').unwrap();
+        assert_eq!(
+            habit_hint(text, pos).as_deref(),
+            Some("names cannot contain `-`: write `ops_db` (its Kubernetes name still has `-`)")
+        );
+        let text = "été: x";
+        assert_eq!(habit_hint(text, text.find(':').unwrap()), None);
+        for text in ["é:", "é-a", "a\u{1F600}b-c", "\u{1F600}:"] {
+            for pos in 0..text.len() {
+                if text.is_char_boundary(pos) {
+                    let _ = habit_hint(text, pos);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn key_paths_of_names_and_quoted_keys() {
+        assert_eq!(
+            key_path_before("x = { persistence.size"),
+            "persistence.size"
+        );
+        assert_eq!(
+            key_path_before("  \"grafana.ini\".auth"),
+            "\"grafana.ini\".auth"
+        );
+        assert_eq!(key_path_before("{ \"été\""), "\"été\"");
+        assert_eq!(key_path_before("{ a.\"b c\".d"), "a.\"b c\".d");
+        assert_eq!(key_path_before("x = 1 +"), "");
+        assert_eq!(key_path_before("été"), "");
+        assert_eq!(key_path_before("\"open"), "open");
+        assert_eq!(key_path_before("unclosed\""), "");
+        assert_eq!(key_path_before(".a"), "a");
+    }
+
+    #[test]
+    fn after_last_steps_over_whole_characters() {
+        assert_eq!(after_last("abc", |c| c == ' '), 0);
+        assert_eq!(after_last("a b", |c| c == ' '), 2);
+        assert_eq!(after_last("aéb", |c| !c.is_ascii()), 3);
+        assert_eq!(after_last("a\u{1F600}", |c| !c.is_ascii()), 5);
     }
 }
 
