@@ -1050,6 +1050,16 @@ fn percent_decode(text: &str) -> String {
 
 // ---------------------------------------------------------------- canonical form
 
+/// The children of a node, in order: its keys', its other keys', its
+/// items'.
+fn edges(n: &Node) -> impl Iterator<Item = NodeId> + '_ {
+    let other = match n.other {
+        Other::Node(id) => Some(id),
+        _ => None,
+    };
+    n.keys.iter().map(|(_, id)| *id).chain(other).chain(n.items)
+}
+
 /// The canonical form of a graph: the nodes reachable from `root`, with
 /// equivalent nodes merged (partition refinement, as in automaton
 /// minimisation) and numbered in depth-first order from the root, which
@@ -1057,14 +1067,6 @@ fn percent_decode(text: &str) -> String {
 /// are equal values.
 pub(crate) fn canonical(mut nodes: Vec<Node>, root: NodeId) -> Vec<Node> {
     let live = normalize(&mut nodes, root);
-    let edges = |n: &Node| -> Vec<NodeId> {
-        let mut out: Vec<NodeId> = n.keys.iter().map(|(_, id)| *id).collect();
-        if let Other::Node(id) = n.other {
-            out.push(id);
-        }
-        out.extend(n.items);
-        out
-    };
 
     // Partition refinement: start from what a node says itself, split by
     // the classes of its children until nothing splits.
@@ -1083,10 +1085,7 @@ pub(crate) fn canonical(mut nodes: Vec<Node>, root: NodeId) -> Vec<Node> {
         for &i in &live {
             let signature = (
                 class[i],
-                edges(&nodes[i])
-                    .iter()
-                    .map(|&c| class[c as usize])
-                    .collect(),
+                edges(&nodes[i]).map(|c| class[c as usize]).collect(),
             );
             let n = ids.len();
             next[i] = *ids.entry(signature).or_insert(n);
@@ -1139,15 +1138,6 @@ fn normalize(nodes: &mut [Node], root: NodeId) -> Vec<usize> {
             node.items = None;
         }
     }
-    // The children of a node, without a vector for them.
-    fn edges(n: &Node) -> impl Iterator<Item = NodeId> + '_ {
-        let other = match n.other {
-            Other::Node(id) => Some(id),
-            _ => None,
-        };
-        n.keys.iter().map(|(_, id)| *id).chain(other).chain(n.items)
-    }
-
     // Reachable nodes.
     let mut reachable = vec![false; nodes.len()];
     let mut stack = vec![root];
@@ -1246,14 +1236,6 @@ pub(crate) fn canonical_as_written(
 /// from the root, children in order; each class made of its first node so
 /// reached.
 fn numbered(mut nodes: Vec<Node>, root: NodeId, class: &[usize], count: usize) -> Vec<Node> {
-    let edges = |n: &Node| -> Vec<NodeId> {
-        let mut out: Vec<NodeId> = n.keys.iter().map(|(_, id)| *id).collect();
-        if let Other::Node(id) = n.other {
-            out.push(id);
-        }
-        out.extend(n.items);
-        out
-    };
     // Number the classes depth-first from the root, children in order.
     let mut number = vec![u32::MAX; count];
     let mut representative = Vec::with_capacity(count);
@@ -1265,7 +1247,7 @@ fn numbered(mut nodes: Vec<Node>, root: NodeId, class: &[usize], count: usize) -
         }
         number[c] = representative.len() as u32;
         representative.push(id);
-        let mut children = edges(&nodes[id as usize]);
+        let mut children: Vec<NodeId> = edges(&nodes[id as usize]).collect();
         children.reverse();
         for child in children {
             if number[class[child as usize]] == u32::MAX {

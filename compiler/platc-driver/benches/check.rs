@@ -102,21 +102,9 @@ fn observers(n: usize, runs: usize) {
 
 /// `../shared/bench/gen.py N`: checked and built from a temporary directory.
 fn shared_workload(n: usize, runs: usize) {
-    let gen = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/bench/gen.py");
-    if !gen.is_file() {
-        println!("shared-workload: skipped, {} not found", gen.display());
+    let Some(dir) = common::shared_workload("shared-workload", n) else {
         return;
-    }
-    let dir = std::env::temp_dir().join(format!("platc-bench-shared-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    let ok = std::process::Command::new("python3")
-        .arg(&gen)
-        .arg(n.to_string())
-        .arg(&dir)
-        .stdout(std::process::Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    assert!(ok, "gen.py failed");
+    };
     let root = dir.join("platc");
     let options = Options::default();
     let mut check_times = Vec::new();

@@ -99,24 +99,9 @@ fn floor_program() -> Option<std::path::PathBuf> {
 /// The build of `instances` in `runs` processes, alternated with as many
 /// runs of the floor (see the module's documentation).
 fn against_floor(instances: usize, runs: usize, threads: &str) {
-    let gen = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/bench/gen.py");
-    if !gen.is_file() {
-        println!(
-            "stdlib/build-against-floor: skipped, {} not found",
-            gen.display()
-        );
+    let Some(dir) = common::shared_workload("stdlib-build-against-floor", 10_000) else {
         return;
-    }
-    let dir = std::env::temp_dir().join(format!("platc-bench-floor-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    let ok = std::process::Command::new("python3")
-        .arg(&gen)
-        .arg("10000")
-        .arg(&dir)
-        .stdout(std::process::Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    assert!(ok, "gen.py failed");
+    };
     let expected = dir.join("expected.json");
     let Some(floor_exe) = floor_program() else {
         println!("stdlib/build-against-floor: skipped, the `floor` benchmark's program was not found beside this one: build it too (`cargo bench -p platc-driver --bench stdlib --bench floor`)");

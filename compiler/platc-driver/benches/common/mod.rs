@@ -18,3 +18,25 @@ pub fn median(mut times: Vec<Duration>) -> (f64, f64, f64) {
         ms(times[times.len() - 1]),
     )
 }
+
+/// `../shared/bench/gen.py n` written into a fresh temporary directory
+/// named after `what`; `None` (and a line saying so) when the workload is
+/// not there.
+pub fn shared_workload(what: &str, n: usize) -> Option<std::path::PathBuf> {
+    let gen = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/bench/gen.py");
+    if !gen.is_file() {
+        println!("{what}: skipped, {} not found", gen.display());
+        return None;
+    }
+    let dir = std::env::temp_dir().join(format!("platc-bench-{what}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let ok = std::process::Command::new("python3")
+        .arg(&gen)
+        .arg(n.to_string())
+        .arg(&dir)
+        .stdout(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(ok, "gen.py failed");
+    Some(dir)
+}
