@@ -240,8 +240,9 @@ pub struct KeySegment {
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum KeyKind {
-    /// A word or a string without interpolation.
-    Name(String),
+    /// A word or a string without interpolation (shared, as a record's
+    /// [`KeyName`]).
+    Name(arcstr::ArcStr),
     /// A string with interpolation: the key is computed.
     Computed(StringLit),
     /// `[expr]`: an element of a list.
@@ -536,6 +537,15 @@ pub struct Comprehension {
     pub value: Expr,
 }
 
+/// A record key written as text (a name, or a string without
+/// interpolation). Shared: every map that evaluating the record makes
+/// takes it as its key without a copy.
+#[derive(Clone, Debug, PartialEq)]
+pub struct KeyName {
+    pub name: arcstr::ArcStr,
+    pub span: Span,
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct RecordEntry {
     pub key: RecordKey,
@@ -545,7 +555,7 @@ pub struct RecordEntry {
 #[derive(Clone, Debug, PartialEq)]
 pub enum RecordKey {
     /// A name or a string without interpolation.
-    Plain(Ident),
+    Plain(KeyName),
     /// A string with interpolation.
     Computed(StringLit),
 }
@@ -559,7 +569,7 @@ impl RecordKey {
     }
 
     /// The key when it is fixed text.
-    pub fn plain(&self) -> Option<&Ident> {
+    pub fn plain(&self) -> Option<&KeyName> {
         match self {
             RecordKey::Plain(i) => Some(i),
             RecordKey::Computed(_) => None,

@@ -1073,14 +1073,14 @@ impl<'a> Parser<'a> {
             let lit = self.string()?;
             let span = lit.span;
             let kind = match lit.as_plain() {
-                Some(s) => KeyKind::Name(s),
+                Some(s) => KeyKind::Name(s.into()),
                 None => KeyKind::Computed(lit),
             };
             return Some(KeySegment { kind, span });
         }
         let w = self.any_word()?;
         Some(KeySegment {
-            kind: KeyKind::Name(w.name),
+            kind: KeyKind::Name(w.name.into()),
             span: w.span,
         })
     }
@@ -1903,14 +1903,17 @@ impl<'a> Parser<'a> {
             let key = if self.peek() == b'"' {
                 let lit = self.string()?;
                 match lit.as_plain() {
-                    Some(name) => RecordKey::Plain(Ident {
-                        name,
+                    Some(name) => RecordKey::Plain(KeyName {
+                        name: name.into(),
                         span: lit.span,
                     }),
                     None => RecordKey::Computed(lit),
                 }
             } else if let Some(w) = self.any_word() {
-                RecordKey::Plain(w)
+                RecordKey::Plain(KeyName {
+                    name: w.name.into(),
+                    span: w.span,
+                })
             } else {
                 self.pos = save;
                 break;

@@ -316,12 +316,12 @@ impl<'a> Lowerer<'a> {
                 for seg in kids(path_pair) {
                     let sspan = self.span(&seg);
                     let kind = match seg.as_rule() {
-                        Rule::word => KeyKind::Name(seg.as_str().to_string()),
+                        Rule::word => KeyKind::Name(seg.as_str().into()),
                         Rule::key_index => KeyKind::Index(self.expr(kids(seg).next().unwrap())),
                         _ => {
                             let lit = self.string(seg);
                             match lit.as_plain() {
-                                Some(s) => KeyKind::Name(s),
+                                Some(s) => KeyKind::Name(s.into()),
                                 None => KeyKind::Computed(lit),
                             }
                         }
@@ -760,12 +760,19 @@ impl<'a> Lowerer<'a> {
                         let mut it = kids(entry);
                         let k = it.next().unwrap();
                         let key = if matches!(k.as_rule(), Rule::ident | Rule::word) {
-                            RecordKey::Plain(self.ident(k))
+                            let k = self.ident(k);
+                            RecordKey::Plain(KeyName {
+                                name: k.name.into(),
+                                span: k.span,
+                            })
                         } else {
                             let kspan = self.span(&k);
                             let lit = self.string(k);
                             match lit.as_plain() {
-                                Some(name) => RecordKey::Plain(Ident { name, span: kspan }),
+                                Some(name) => RecordKey::Plain(KeyName {
+                                    name: name.into(),
+                                    span: kspan,
+                                }),
                                 None => RecordKey::Computed(lit),
                             }
                         };

@@ -360,7 +360,7 @@ impl<'t, 'a> Evaluator<'t, 'a> {
                         return None;
                     };
                     Some(crate::ChartSchema {
-                        chart: e.key.plain()?.name.clone(),
+                        chart: e.key.plain()?.name.to_string(),
                         path: path.as_plain()?,
                         span: e.value.span,
                     })

@@ -200,9 +200,6 @@ pub(crate) struct Evaluator<'t, 'a> {
     provides_active_memo: FastMap<(usize, usize), Option<bool>>,
     /// The same for each `requires`.
     requires_active_memo: FastMap<(usize, usize), Option<bool>>,
-    /// The map keys the program writes, shared: a key is one allocation
-    /// however many maps carry it.
-    keys: paths::Keys,
     /// The skeleton of each component's values blocks and each resource's
     /// body, by the address of its first statement (see [`skeleton`]).
     skeletons: FastMap<usize, Option<Arc<skeleton::Skeleton>>>,
@@ -316,7 +313,6 @@ impl<'t, 'a> Evaluator<'t, 'a> {
             field_decl_memo: FastMap::default(),
             provides_active_memo: FastMap::default(),
             requires_active_memo: FastMap::default(),
-            keys: paths::Keys::default(),
             skeletons: FastMap::default(),
             values_mode: skeleton::ValuesMode::Written,
             field_index: HashMap::default(),
@@ -718,16 +714,16 @@ impl<'t, 'a> Evaluator<'t, 'a> {
             }
         }
         self.frames.insert(i, frame);
-        let mut out = BTreeMap::new();
+        // Gathered, then made a map at once (sorted and built in one
+        // pass, not inserted key by key).
+        let mut out = Vec::with_capacity(info.params.len());
         for p in &info.params {
             match self.member(i, &p.name) {
-                Some(Some(v)) => {
-                    out.insert(p.key.clone(), v);
-                }
+                Some(Some(v)) => out.push((p.key.clone(), v)),
                 _ => ok = false,
             }
         }
-        ok.then(|| Arc::new(out))
+        ok.then(|| Arc::new(out.into_iter().collect()))
     }
 
     fn report_cycle(&mut self, i: usize, from: Span) {
@@ -833,7 +829,7 @@ impl<'t, 'a> Evaluator<'t, 'a> {
                 let large = entries.len() > 16;
                 for en in entries {
                     let (key, kspan) = match &en.key {
-                        ast::RecordKey::Plain(k) => (self.keys.get(&k.name), k.span),
+                        ast::RecordKey::Plain(k) => (k.name.clone(), k.span),
                         ast::RecordKey::Computed(lit) => {
                             let k = self.eval_str(lit, lit.span, env)?;
                             let Value::Str(k) = k else { return None };

@@ -19,11 +19,11 @@ pub(super) enum Key<'k> {
 }
 
 /// The text of a name segment: written in the program (borrowed from it,
-/// and shared through [`Keys`] only when a map takes it as a key), or
-/// computed (shared as it is).
+/// and shared with it when a map takes it as a key), or computed (shared
+/// as it is).
 #[derive(Clone, Debug)]
 pub(super) enum Name<'k> {
-    Written(&'k str),
+    Written(&'k Str),
     Computed(Str),
 }
 
@@ -36,9 +36,9 @@ impl Name<'_> {
     }
 
     /// The name as a map key.
-    fn key(&self, keys: &mut Keys) -> Str {
+    fn key(&self) -> Str {
         match self {
-            Name::Written(n) => keys.get(n),
+            Name::Written(n) => Str::clone(n),
             Name::Computed(n) => n.clone(),
         }
     }
@@ -47,27 +47,6 @@ impl Name<'_> {
 impl PartialEq for Name<'_> {
     fn eq(&self, other: &Self) -> bool {
         self.as_str() == other.as_str()
-    }
-}
-
-/// The map keys the program writes, shared: each written key is one
-/// allocation, however many instances' maps carry it. Found by the place
-/// of the program's text (a lookup of two words, not a hash of the
-/// text); the text is compared too, so a place reused by other text
-/// (a program freed since) gives that text.
-#[derive(Default)]
-pub(crate) struct Keys {
-    by_place: crate::HashMap<(usize, usize), Str>,
-}
-
-impl Keys {
-    pub(crate) fn get(&mut self, name: &str) -> Str {
-        let place = (name.as_ptr() as usize, name.len());
-        let k = self.by_place.entry(place).or_insert_with(|| name.into());
-        if &**k != name {
-            *k = name.into();
-        }
-        k.clone()
     }
 }
 
@@ -115,7 +94,7 @@ impl Evaluator<'_, '_> {
     ) -> Option<()> {
         let fixed = path.iter().all(|s| matches!(s.kind, KeyKind::Name(_)));
         let span = path.first()?.span.to(path.last()?.span);
-        let result = place_in_map(out, &keys, v, &mut self.keys);
+        let result = place_in_map(out, &keys, v);
         if result.is_err() {
             if let super::skeleton::ValuesMode::OnSkeleton { clashed } = &mut self.values_mode {
                 // Placed onto a skeleton: the statements are evaluated
@@ -182,7 +161,6 @@ pub(super) fn place_in_map(
     root: &mut BTreeMap<Str, Value>,
     keys: &[Key],
     v: Value,
-    shared: &mut Keys,
 ) -> Result<(), Clash> {
     let Some((Key::Name(name), rest)) = keys.split_first() else {
         // The top of a values tree is a map: an index there names nothing.
@@ -192,16 +170,16 @@ pub(super) fn place_in_map(
         if root.contains_key(name.as_str()) {
             return Err(Clash::Taken);
         }
-        root.insert(name.key(shared), v);
+        root.insert(name.key(), v);
         return Ok(());
     };
     // The key is made only when it is new.
     let entry = match root.get_mut(name.as_str()) {
         Some(entry) => entry,
-        None => root.entry(name.key(shared)).or_insert_with(|| fresh(next)),
+        None => root.entry(name.key()).or_insert_with(|| fresh(next)),
     };
     match entry {
-        Value::Map(_) | Value::List(_) => place(entry, keys, 1, v, shared),
+        Value::Map(_) | Value::List(_) => place(entry, keys, 1, v),
         _ => Err(Clash::Taken),
     }
 }
@@ -215,13 +193,7 @@ fn fresh(next: &Key) -> Value {
 }
 
 /// Sets `v` at `keys[from..]` inside `cur`, the value at `keys[..from]`.
-fn place(
-    cur: &mut Value,
-    keys: &[Key],
-    from: usize,
-    v: Value,
-    shared: &mut Keys,
-) -> Result<(), Clash> {
+fn place(cur: &mut Value, keys: &[Key], from: usize, v: Value) -> Result<(), Clash> {
     let mut cur = cur;
     for (n, k) in keys.iter().enumerate().skip(from) {
         let last = n + 1 == keys.len();
@@ -235,13 +207,13 @@ fn place(
                     let mut v = Some(v);
                     let (_, inserted) = m.get_or_insert_with(
                         name.as_str(),
-                        || name.key(shared),
+                        || name.key(),
                         || v.take().expect("called once"),
                     );
                     return if inserted { Ok(()) } else { Err(Clash::Taken) };
                 }
                 // The key is made only when it is new.
-                let (entry, _) = m.get_or_insert_with(name.as_str(), || name.key(shared), fresh);
+                let (entry, _) = m.get_or_insert_with(name.as_str(), || name.key(), fresh);
                 if !matches!(entry, Value::Map(_) | Value::List(_)) {
                     return Err(Clash::Taken);
                 }
@@ -297,29 +269,11 @@ fn show(keys: &[Key]) -> String {
 mod tests {
     use super::*;
 
-    /// A written key is made once and shared; text changed at the same
-    /// place gives the new text, never the key made before.
-    #[test]
-    fn keys_are_shared_and_follow_their_text() {
-        let mut keys = Keys::default();
-        let mut text = String::from("replicas");
-        let first = keys.get(&text);
-        let again = keys.get(&text);
-        assert!(Str::ptr_eq(&first, &again));
-        assert_eq!(&*first, "replicas");
-        // Another place with the same text: its own key, equal.
-        let copy = text.clone();
-        assert_eq!(keys.get(&copy), first);
-        // The same place and length, other text.
-        text.make_ascii_uppercase();
-        assert_eq!(&*keys.get(&text), "REPLICAS");
-        assert_eq!(&*keys.get(&text[..4]), "REPL");
-    }
-
     /// Names compare by their text, written or computed.
     #[test]
     fn names_compare_by_text() {
-        assert_eq!(Name::Written("a"), Name::Computed("a".into()));
-        assert_ne!(Name::Written("a"), Name::Computed("b".into()));
+        let a = Str::from("a");
+        assert_eq!(Name::Written(&a), Name::Computed("a".into()));
+        assert_ne!(Name::Written(&a), Name::Computed("b".into()));
     }
 }

@@ -149,7 +149,7 @@ impl Evaluator<'_, '_> {
                     continue;
                 };
                 if !matches!(v, Value::None)
-                    && super::paths::place_in_map(&mut tree, &keys, v, &mut self.keys).is_err()
+                    && super::paths::place_in_map(&mut tree, &keys, v).is_err()
                 {
                     (self.budget, self.exhausted) = (budget, exhausted);
                     return None;

@@ -62,7 +62,7 @@ fn walk(stmts: &[ValueStmt], r: &Resolver, conds: &mut Vec<String>, out: &mut Ve
                 let prefix: Vec<String> = path
                     .iter()
                     .map_while(|seg| match &seg.kind {
-                        KeyKind::Name(n) => Some(n.clone()),
+                        KeyKind::Name(n) => Some(n.to_string()),
                         KeyKind::Computed(_) | KeyKind::Index(_) => None,
                     })
                     .collect();

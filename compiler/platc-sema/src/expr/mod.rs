@@ -216,7 +216,11 @@ impl Checker<'_> {
                         self.check_string(k, ctx);
                     }
                     let t = self.infer(&en.value, ctx);
-                    let name = en.key.plain().map(|k| k.name.clone()).unwrap_or_default();
+                    let name = en
+                        .key
+                        .plain()
+                        .map(|k| k.name.to_string())
+                        .unwrap_or_default();
                     fields.push((name, t));
                 }
                 if computed {

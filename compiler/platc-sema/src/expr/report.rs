@@ -20,7 +20,7 @@ impl Checker<'_> {
                 .filter_map(|p| p.key.plain())
                 .find(|p| p.name == key.name)
             {
-                self.dup_assign(key, prev.span);
+                self.dup_key(&key.name, key.span, prev.span);
                 ok = false;
             }
         }

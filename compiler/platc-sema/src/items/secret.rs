@@ -147,7 +147,7 @@ pub(crate) fn lists_keys(s: &ast::SecretDecl) -> bool {
 
 fn plain_key(k: &RecordKey) -> Option<String> {
     match k {
-        RecordKey::Plain(i) => Some(i.name.clone()),
+        RecordKey::Plain(i) => Some(i.name.to_string()),
         RecordKey::Computed(_) => None,
     }
 }
@@ -169,6 +169,13 @@ fn key_identifier(key: &str) -> String {
     key.chars()
         .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
         .collect()
+}
+
+/// Whether `a` and `b` have the same [`key_identifier`], without making
+/// either.
+fn same_identifier(a: &str, b: &str) -> bool {
+    let plain = |c: char| if c.is_ascii_alphanumeric() { c } else { '_' };
+    a.chars().map(plain).eq(b.chars().map(plain))
 }
 
 /// What an argument of a secret source must be.
@@ -496,7 +503,7 @@ impl Checker<'_> {
         for (k, (key, span)) in keys.iter().enumerate() {
             let Some((first, first_span)) = keys[..k]
                 .iter()
-                .find(|(other, _)| key_identifier(other) == key_identifier(key))
+                .find(|(other, _)| same_identifier(other, key))
             else {
                 continue;
             };
@@ -528,8 +535,8 @@ impl Checker<'_> {
     /// Checks one argument that must be a string literal; true when valid.
     fn check_secret_arg(&mut self, name: &str, a: &Expr, rule: Arg) -> bool {
         match &a.kind {
-            ExprKind::Str(lit) if lit.as_plain().is_some_and(|s| !s.is_empty()) => {
-                let text = lit.as_plain().unwrap_or_default();
+            ExprKind::Str(lit) if lit.plain().is_some_and(|s| !s.is_empty()) => {
+                let text = lit.plain().unwrap_or_default();
                 if valid(rule, &text) {
                     return true;
                 }
@@ -570,5 +577,49 @@ fn valid(rule: Arg, text: &str) -> bool {
     match rule.rule() {
         Some((pattern, _)) => text.len() <= 253 && regex_is_match(pattern, text),
         None => !text.is_empty(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Comparing keys as identifiers without making them agrees with
+    /// making both and comparing.
+    #[test]
+    fn same_identifier_agrees_with_key_identifier() {
+        let keys = [
+            "",
+            "a",
+            "A",
+            "a.b",
+            "a-b",
+            "a_b",
+            "ab",
+            "a..b",
+            "a__b",
+            "été",
+            "__t_",
+            "ét",
+            "a.b.",
+            "password",
+            "pass-word",
+            "pass.word",
+            "x1",
+            "x-1",
+            "1x",
+            "é",
+            "_",
+            "-",
+        ];
+        for a in keys {
+            for b in keys {
+                assert_eq!(
+                    same_identifier(a, b),
+                    key_identifier(a) == key_identifier(b),
+                    "{a:?} and {b:?}"
+                );
+            }
+        }
     }
 }

@@ -85,15 +85,16 @@ impl Checker<'_> {
     }
 
     pub(crate) fn dup_assign(&mut self, name: &ast::Ident, first: Span) {
+        self.dup_key(&name.name, name.span, first);
+    }
+
+    /// [`Self::dup_assign`] of `name`, written at `at`.
+    pub(crate) fn dup_key(&mut self, name: &str, at: Span, first: Span) {
         self.err(
-            Diagnostic::error(
-                "E0311",
-                format!("`{}` is set more than once", name.name),
-                name.span,
-            )
-            .with_label("set again here")
-            .with_secondary(first, "first set here")
-            .with_help("remove one of the assignments"),
+            Diagnostic::error("E0311", format!("`{name}` is set more than once"), at)
+                .with_label("set again here")
+                .with_secondary(first, "first set here")
+                .with_help("remove one of the assignments"),
         );
     }
 }
