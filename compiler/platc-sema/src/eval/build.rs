@@ -1132,6 +1132,8 @@ impl<'t, 'a> Evaluator<'t, 'a> {
         assigned: &mut Vec<super::paths::Assigned<'k>>,
         skipped: &[Option<u64>],
     ) -> Option<()> {
+        // The keys of each statement's path in turn.
+        let mut keys = Vec::new();
         for (k, stmt) in stmts.iter().enumerate() {
             // Skipped and charged; when the budget cannot cover it, it is
             // evaluated, and runs out where it always did.
@@ -1143,7 +1145,7 @@ impl<'t, 'a> Evaluator<'t, 'a> {
             }
             match stmt {
                 ast::ValueStmt::Assign { path, value, span } => {
-                    let keys = self.key_path(path, env)?;
+                    self.key_path(path, env, &mut keys)?;
                     // The keys are written out for every instance: charge
                     // their bytes, so that long keys over many instances
                     // cannot amplify into gigabytes of output.
@@ -1195,7 +1197,7 @@ impl<'t, 'a> Evaluator<'t, 'a> {
                                 key,
                             })
                         }
-                        v => self.set_path(out, assigned, path, keys, v)?,
+                        v => self.set_path(out, assigned, path, &keys, v)?,
                     }
                 }
                 ast::ValueStmt::If {

@@ -52,20 +52,46 @@ impl PartialEq for Name<'_> {
 
 /// A path set earlier in the same values blocks.
 pub(super) struct Assigned<'k> {
-    keys: Vec<Key<'k>>,
-    /// Every segment was fixed text: conflicts with another fixed path
-    /// were reported by the checker.
-    fixed: bool,
+    /// The path as written.
+    path: &'k [ast::KeySegment],
+    /// Its keys when a segment is computed or an index; `None` when every
+    /// segment is fixed text (its names are its keys, and conflicts with
+    /// another fixed path were reported by the checker).
+    computed: Option<Vec<Key<'k>>>,
     span: Span,
 }
 
+impl<'k> Assigned<'k> {
+    fn fixed(&self) -> bool {
+        self.computed.is_none()
+    }
+
+    /// Its keys (made again for a fixed path: only to report a clash).
+    fn keys(&self) -> Vec<Key<'k>> {
+        match &self.computed {
+            Some(keys) => keys.clone(),
+            None => self
+                .path
+                .iter()
+                .filter_map(|seg| match &seg.kind {
+                    KeyKind::Name(n) => Some(Key::Name(Name::Written(n))),
+                    _ => None,
+                })
+                .collect(),
+        }
+    }
+}
+
 impl Evaluator<'_, '_> {
+    /// The keys of `path`, into `out` (emptied first: one vector serves
+    /// the statements of a block).
     pub(super) fn key_path<'k>(
         &mut self,
         path: &'k [ast::KeySegment],
         env: &Env,
-    ) -> Option<Vec<Key<'k>>> {
-        let mut out = Vec::with_capacity(path.len());
+        out: &mut Vec<Key<'k>>,
+    ) -> Option<()> {
+        out.clear();
         for seg in path {
             out.push(match &seg.kind {
                 KeyKind::Name(n) => Key::Name(Name::Written(n)),
@@ -79,7 +105,7 @@ impl Evaluator<'_, '_> {
                 },
             });
         }
-        Some(out)
+        Some(())
     }
 
     /// Sets `v` at `keys` in `out`: maps and lists on the way are created;
@@ -88,13 +114,13 @@ impl Evaluator<'_, '_> {
         &mut self,
         out: &mut BTreeMap<Str, Value>,
         assigned: &mut Vec<Assigned<'k>>,
-        path: &[ast::KeySegment],
-        keys: Vec<Key<'k>>,
+        path: &'k [ast::KeySegment],
+        keys: &[Key<'k>],
         v: Value,
     ) -> Option<()> {
         let fixed = path.iter().all(|s| matches!(s.kind, KeyKind::Name(_)));
         let span = path.first()?.span.to(path.last()?.span);
-        let result = place_in_map(out, &keys, v);
+        let result = place_in_map(out, keys, v);
         if result.is_err() {
             if let super::skeleton::ValuesMode::OnSkeleton { clashed } = &mut self.values_mode {
                 // Placed onto a skeleton: the statements are evaluated
@@ -105,13 +131,17 @@ impl Evaluator<'_, '_> {
         }
         match result {
             Ok(()) => {
-                assigned.push(Assigned { keys, fixed, span });
+                assigned.push(Assigned {
+                    path,
+                    computed: (!fixed).then(|| keys.to_vec()),
+                    span,
+                });
                 Some(())
             }
             // Two fixed paths: the checker has reported them.
-            Err(Clash::Taken) if fixed && assigned.iter().all(|a| a.fixed) => Some(()),
+            Err(Clash::Taken) if fixed && assigned.iter().all(Assigned::fixed) => Some(()),
             Err(Clash::Taken) => {
-                let shown = show(&keys);
+                let shown = show(keys);
                 let mut d = Diagnostic::error(
                     "E0311",
                     format!("values key `{shown}` is set more than once"),
@@ -119,12 +149,14 @@ impl Evaluator<'_, '_> {
                 )
                 .with_label("set here")
                 .with_help("a key holds either one value or nested keys; set each key once");
-                if let Some(first) = assigned.iter().find(|a| {
-                    let n = a.keys.len().min(keys.len());
-                    a.keys[..n] == keys[..n]
-                }) {
+                if let Some((first, first_keys)) =
+                    assigned.iter().map(|a| (a, a.keys())).find(|(_, a_keys)| {
+                        let n = a_keys.len().min(keys.len());
+                        a_keys[..n] == keys[..n]
+                    })
+                {
                     d = d
-                        .with_secondary(first.span, format!("`{}` is set here", show(&first.keys)));
+                        .with_secondary(first.span, format!("`{}` is set here", show(&first_keys)));
                 }
                 self.diagnostics.push(d);
                 None
