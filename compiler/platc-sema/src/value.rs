@@ -300,6 +300,25 @@ impl Map {
         Map { entries, weight }
     }
 
+    /// A map of entries already in key order, with distinct keys (a
+    /// record literal whose order is known, see `eval::records`).
+    pub fn from_sorted_entries(entries: Vec<(Str, Value)>) -> Self {
+        if entries.len() > SMALL {
+            return Map::new(entries.into_iter().collect());
+        }
+        debug_assert!(
+            entries.windows(2).all(|w| w[0].0 < w[1].0),
+            "sorted, distinct keys"
+        );
+        let weight = entries
+            .iter()
+            .fold(1u64, |w, (_, v)| w.saturating_add(v.weight()));
+        Map {
+            entries: Entries::Small(entries),
+            weight,
+        }
+    }
+
     /// A map of entries with distinct keys, in any order: sorted here,
     /// without a B-tree in between when they are few.
     pub fn from_entries(mut entries: Vec<(Str, Value)>) -> Self {
@@ -364,6 +383,11 @@ impl Value {
     /// ([`Map::from_entries`]).
     pub fn map_of(entries: Vec<(Str, Value)>) -> Value {
         Value::Map(Arc::new(Map::from_entries(entries)))
+    }
+
+    /// [`Value::map_of`] of entries already in key order, distinct.
+    pub fn map_of_sorted(entries: Vec<(Str, Value)>) -> Value {
+        Value::Map(Arc::new(Map::from_sorted_entries(entries)))
     }
 
     /// How much the value weighs against the evaluation budget: 1 for a
@@ -654,6 +678,26 @@ mod tests {
             assert!(map.iter().eq(want.iter()));
             assert_eq!(map.clone().into_entries(), want);
         }
+    }
+
+    /// A map of entries already sorted is the map `from_entries` makes
+    /// of them in any order (entries and weight).
+    #[test]
+    fn sorted_entries_make_the_same_map() {
+        let entries: Vec<(Str, Value)> = vec![
+            ("a".into(), Value::Int(1)),
+            ("b".into(), Value::Str("x".repeat(200).into())),
+            (
+                "c".into(),
+                Value::list(vec![Value::Int(2), Value::Bool(true)]),
+            ),
+        ];
+        let mut shuffled = entries.clone();
+        shuffled.reverse();
+        let sorted = Value::map_of_sorted(entries);
+        let made = Value::map_of(shuffled);
+        assert_eq!(sorted, made);
+        assert_eq!(sorted.weight(), made.weight());
     }
 
     #[test]

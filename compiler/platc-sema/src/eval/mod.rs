@@ -26,6 +26,7 @@ mod constraints;
 mod index;
 mod objects;
 mod paths;
+mod records;
 mod routes;
 mod shape;
 mod skeleton;
@@ -178,6 +179,9 @@ pub(crate) struct Evaluator<'t, 'a> {
     /// by (provider, address of the field's expression): the same
     /// whoever reads it, so computed once.
     provided_memo: FastMap<(usize, usize), Value>,
+    /// The swaps that sort each record literal whose keys are all written
+    /// text, by its address (see [`records`]).
+    record_swaps_memo: FastMap<usize, Option<records::Swaps>>,
     /// The providers of an interface grouped by a field, by (interface,
     /// field): see [`index`]. `None` when a provider's field failed.
     field_index: HashMap<(String, String), Option<Arc<index::FieldIndex>>>,
@@ -305,6 +309,7 @@ impl<'t, 'a> Evaluator<'t, 'a> {
             sources_memo: HashMap::default(),
             frozen: None,
             provided_memo: FastMap::default(),
+            record_swaps_memo: FastMap::default(),
             secret_keys_memo: FastMap::default(),
             secret_name_memo: FastMap::default(),
             namespace_memo: Vec::new(),
@@ -821,6 +826,24 @@ impl<'t, 'a> Evaluator<'t, 'a> {
                 v
             }
             ExprKind::Record(entries) => {
+                // Keys all written and distinct: evaluated in the written
+                // order, then put in key order by the literal's swaps.
+                if let Some(swaps) = self.record_swaps(e, entries) {
+                    let mut m: Vec<(crate::value::Str, Value)> = Vec::with_capacity(entries.len());
+                    for en in entries {
+                        let ast::RecordKey::Plain(k) = &en.key else {
+                            return None;
+                        };
+                        let v = self.eval(&en.value, env)?;
+                        m.push((k.name.clone(), v));
+                    }
+                    for &(a, b) in swaps.iter() {
+                        m.swap(a as usize, b as usize);
+                    }
+                    let v = Value::map_of_sorted(m);
+                    self.charge(v.weight(), e.span)?;
+                    return Some(v);
+                }
                 // A record's keys are few: a vector, searched for a key
                 // met twice as it grows, then sorted once.
                 // (A large one keeps a set of its keys.)
