@@ -97,7 +97,7 @@ fn resource_files(plan: &Plan, objects: &mut [crate::objects::Written]) -> Vec<O
             continue;
         }
         files.push(OutputFile {
-            path: format!("kubernetes/resources/{}.yaml", file_name(&inst.k8s_name)),
+            path: crate::concat(&["kubernetes/resources/", &file_name(&inst.k8s_name), ".yaml"]),
             // Written with the header already: moved, not copied.
             contents: std::mem::take(&mut objects[i].yaml),
         });
@@ -173,7 +173,7 @@ pub(crate) fn files(plan: &Plan, objects: &mut [crate::objects::Written]) -> Vec
             ("pod-security.kubernetes.io/warn", Doc::Str("restricted")),
         ];
         files.push(yaml_file(
-            format!("kubernetes/namespace-{}.yaml", file_name(&ns)),
+            crate::concat(&["kubernetes/namespace-", &file_name(&ns), ".yaml"]),
             [|out: &mut String| {
                 let metadata = [("name", Doc::Str(&ns)), ("labels", Doc::Map(&labels))];
                 yaml::write_tree(
@@ -223,10 +223,11 @@ pub(crate) fn files(plan: &Plan, objects: &mut [crate::objects::Written]) -> Vec
             ("data", Doc::List(&data)),
         ];
         files.push(yaml_file(
-            format!(
-                "kubernetes/externalsecret-{}.yaml",
-                file_name(&secret.secret_name)
-            ),
+            crate::concat(&[
+                "kubernetes/externalsecret-",
+                &file_name(&secret.secret_name),
+                ".yaml",
+            ]),
             plan.secret_namespaces[s].iter().map(|ns| {
                 |out: &mut String| external_secret(out, p, &secret.secret_name, ns, &spec)
             }),
@@ -370,10 +371,11 @@ fn template_files(plan: &Plan) -> Vec<OutputFile> {
             local_namespaces.extend(plan.secret_namespaces[s].iter().map(String::as_str));
         }
         files.push(yaml_file(
-            format!(
-                "kubernetes/externalsecret-{}.yaml",
-                file_name(&secret.secret_name)
-            ),
+            crate::concat(&[
+                "kubernetes/externalsecret-",
+                &file_name(&secret.secret_name),
+                ".yaml",
+            ]),
             plan.secret_namespaces[s].iter().map(|ns| {
                 |out: &mut String| external_secret(out, p, &secret.secret_name, ns, &spec)
             }),
@@ -381,7 +383,7 @@ fn template_files(plan: &Plan) -> Vec<OutputFile> {
     }
     for ns in local_namespaces {
         files.push(yaml_file(
-            format!("kubernetes/secretstore-{}.yaml", file_name(ns)),
+            crate::concat(&["kubernetes/secretstore-", &file_name(ns), ".yaml"]),
             [|out: &mut String| local_store(out, p, ns)],
         ));
     }

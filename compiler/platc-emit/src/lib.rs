@@ -96,7 +96,7 @@ fn helm_and_kubernetes(plan: &Plan, objects: &mut [objects::Written]) -> Vec<Out
     let mut files = platc_diag::par::map(&releases, |&i| {
         let inst = &plan.platform.instances[i];
         OutputFile {
-            path: format!("helm/{}.values.yaml", file_name(&inst.k8s_name)),
+            path: concat(&["helm/", &file_name(&inst.k8s_name), ".values.yaml"]),
             contents: match plan.input.values.get(i) {
                 Some(Some(v)) => helm::values_file(inst, v),
                 _ => helm::generated_values_file(inst),
@@ -411,17 +411,33 @@ fn secrets_of(p: &Platform, inst: &Instance) -> BTreeSet<usize> {
 
 /// The URL of an exposed endpoint.
 pub(crate) fn endpoint_url(e: &platc_sema::Expose) -> String {
-    let scheme = if e.tls { "https" } else { "http" };
+    let scheme = if e.tls { "https://" } else { "http://" };
     let slash = if e.path.starts_with('/') { "" } else { "/" };
-    format!("{scheme}://{}{slash}{}", e.host, e.path)
+    concat(&[scheme, &e.host, slash, &e.path])
 }
 
 /// The in-cluster address of an exposed endpoint's Service.
 pub(crate) fn service_address(inst: &Instance, e: &platc_sema::Expose) -> String {
-    format!(
-        "{}.{}.svc.cluster.local:{}",
-        e.service, inst.namespace, e.port
-    )
+    let mut port = String::new();
+    platc_yaml::push_int(&mut port, e.port);
+    concat(&[
+        &e.service,
+        ".",
+        &inst.namespace,
+        ".svc.cluster.local:",
+        &port,
+    ])
+}
+
+/// The texts of `parts` one after another, in a string of exactly their
+/// length: what `format!` of them gives, without its machinery (parsing
+/// the pieces, a write through `fmt::Write` each, and a string that grows).
+pub(crate) fn concat(parts: &[&str]) -> String {
+    let mut out = String::with_capacity(parts.iter().map(|p| p.len()).sum());
+    for p in parts {
+        out.push_str(p);
+    }
+    out
 }
 
 /// The checked platforms of every example that builds, each environment's
@@ -494,6 +510,37 @@ mod tests {
         ] {
             assert_eq!(file_name(s), reference(s), "{s:?}");
         }
+    }
+
+    /// The texts put together by [`concat`] are those `format!` gave:
+    /// the endpoints' URLs and Services' addresses of every example, and
+    /// texts of every kind.
+    #[test]
+    fn texts_put_together_are_those_of_format() {
+        assert_eq!(concat(&[]), "");
+        assert_eq!(concat(&["a", "", "é", "${x}"]), "aé${x}");
+        let mut seen = 0;
+        for p in example_platforms() {
+            for inst in &p.instances {
+                for e in &inst.exposes {
+                    let scheme = if e.tls { "https" } else { "http" };
+                    let slash = if e.path.starts_with('/') { "" } else { "/" };
+                    assert_eq!(
+                        endpoint_url(e),
+                        format!("{scheme}://{}{slash}{}", e.host, e.path)
+                    );
+                    assert_eq!(
+                        service_address(inst, e),
+                        format!(
+                            "{}.{}.svc.cluster.local:{}",
+                            e.service, inst.namespace, e.port
+                        )
+                    );
+                    seen += 1;
+                }
+            }
+        }
+        assert!(seen > 10, "{seen} endpoints");
     }
 
     /// The recommended labels are sorted by key (the objects' and the

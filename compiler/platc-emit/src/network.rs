@@ -215,7 +215,7 @@ pub(crate) fn files(plan: &Plan) -> Vec<crate::OutputFile> {
     platc_diag::par::map(&isolated, |&ns| {
         let contents = crate::exact_text(|out| policies.write(ns, out));
         crate::OutputFile {
-            path: format!("kubernetes/networkpolicies-{}.yaml", file_name(ns)),
+            path: crate::concat(&["kubernetes/networkpolicies-", &file_name(ns), ".yaml"]),
             contents,
         }
     })
@@ -255,7 +255,7 @@ impl Policies<'_> {
             out.push_str("---\n");
             policy_head(
                 out,
-                &format!("platc-{}", inst.k8s_name),
+                &crate::concat(&["platc-", &inst.k8s_name]),
                 ns,
                 &crate::instance_label_pairs(p, inst),
             );

@@ -172,6 +172,79 @@ impl Memo {
     }
 }
 
+/// The longest text a [`LongMemo`] remembers.
+pub const LONG_MEMO_MAX: usize = 32;
+
+/// Four words that, with its length, are a text of `MEMO_MAX + 1` to
+/// [`LONG_MEMO_MAX`] bytes exactly: its first sixteen bytes and its last
+/// sixteen (which overlap below 32). `None` for a text of another length.
+#[inline]
+pub fn long_key(b: &[u8]) -> Option<[u64; 4]> {
+    let n = b.len();
+    (MEMO_MAX < n && n <= LONG_MEMO_MAX)
+        .then(|| [word(b, 0), word(b, 8), word(b, n - 16), word(b, n - 8)])
+}
+
+/// One remembered text of a [`LongMemo`]: its [`long_key`], its length
+/// (0: none) and what was computed for it.
+#[derive(Clone, Copy)]
+struct LongSlot {
+    key: [u64; 4],
+    len: u32,
+    value: u32,
+}
+
+/// How many texts a [`LongMemo`] holds (a power of two).
+const LONG_MEMO_SLOTS: usize = 256;
+
+/// A [`Memo`] of texts of `MEMO_MAX + 1` to [`LONG_MEMO_MAX`] bytes, by
+/// their [`long_key`] and length (which are the text): for the few longer
+/// texts that repeat by the thousand, map keys such as
+/// `app.kubernetes.io/managed-by`.
+pub struct LongMemo {
+    slots: [std::cell::Cell<LongSlot>; LONG_MEMO_SLOTS],
+}
+
+impl Default for LongMemo {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl LongMemo {
+    pub const fn new() -> Self {
+        const EMPTY: LongSlot = LongSlot {
+            key: [0; 4],
+            len: 0,
+            value: 0,
+        };
+        LongMemo {
+            slots: [const { std::cell::Cell::new(EMPTY) }; LONG_MEMO_SLOTS],
+        }
+    }
+
+    /// `compute(b)`, remembered for a text of `MEMO_MAX + 1` to
+    /// [`LONG_MEMO_MAX`] bytes (`compute` must depend on the bytes only);
+    /// computed every time for others.
+    #[inline]
+    pub fn get(&self, b: &[u8], compute: impl FnOnce(&[u8]) -> u32) -> u32 {
+        let Some(key) = long_key(b) else {
+            return compute(b);
+        };
+        let len = b.len() as u32;
+        let hash = (key[0] ^ key[1].rotate_left(17) ^ key[3].rotate_left(41) ^ u64::from(len))
+            .wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        let slot = &self.slots[(hash >> 56) as usize & (LONG_MEMO_SLOTS - 1)];
+        let had = slot.get();
+        if had.len == len && had.key == key {
+            return had.value;
+        }
+        let value = compute(b);
+        slot.set(LongSlot { key, len, value });
+        value
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -247,6 +320,51 @@ mod tests {
                 assert_eq!(memo.get(t, f), f(t), "{t:?}");
             }
         }
+    }
+
+    /// As [`memo_keys_are_their_texts`], for the [`LongMemo`]: texts of
+    /// every length it holds that differ in one byte have different keys,
+    /// and it gives what the function gives, for texts of every length
+    /// (those it does not hold computed each time).
+    #[test]
+    fn long_memo_keys_are_their_texts() {
+        for len in MEMO_MAX + 1..=LONG_MEMO_MAX {
+            let base = vec![b'a'; len];
+            let key = long_key(&base).expect("long");
+            for at in 0..len {
+                let mut other = base.clone();
+                other[at] = b'b';
+                assert_ne!(long_key(&other), Some(key), "{at} of {len}");
+            }
+        }
+        assert_eq!(long_key(&[b'a'; MEMO_MAX]), None);
+        assert_eq!(long_key(&[b'a'; LONG_MEMO_MAX + 1]), None);
+        let f = |b: &[u8]| -> u32 {
+            b.iter().fold(b.len() as u32, |h, &c| {
+                h.wrapping_mul(31).wrapping_add(u32::from(c))
+            })
+        };
+        let memo = LongMemo::new();
+        let mut seed = 11u64;
+        let mut texts = Vec::new();
+        for _ in 0..20000 {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let len = (seed >> 58) as usize + 1; // 1..=64
+            let text: Vec<u8> = (0..len)
+                .map(|k| b"ab:#{ \\"[(seed >> (k % 50)) as usize % 7])
+                .collect();
+            texts.push(text);
+        }
+        let mut held = 0;
+        for round in 0..3 {
+            for t in texts.iter().skip(round) {
+                assert_eq!(memo.get(t, f), f(t), "{t:?}");
+                held += usize::from(long_key(t).is_some());
+            }
+        }
+        assert!(held > 10000, "{held} texts the memo holds");
     }
 
     #[test]

@@ -369,6 +369,11 @@ fn push_string_value(out: &mut String, s: &str, col: usize, cont: usize) -> bool
             out.push_str(s);
             return look.inert;
         }
+    } else if col + 2 + width(s) > WIDTH && s.contains(' ') {
+        // Too wide for its line whatever its escapes (each character is
+        // at least one column): folded, not written whole first.
+        push_folded(out, s, col, cont);
+        return look.inert;
     } else {
         // Written, and taken back when it must fold.
         let start = out.len();
@@ -474,7 +479,7 @@ fn push_key(out: &mut String, k: &str, indent: usize) -> (usize, bool) {
         out.push(':');
         (indent + 1, false)
     } else {
-        let look = look(k);
+        let look = look_key(k);
         let w = match look.plain {
             Some(w) => {
                 out.push_str(k);
@@ -613,28 +618,143 @@ fn folded(s: &str, col: usize, cont: usize) -> String {
 }
 
 /// Writes `s` folded ([`folded`]) to `out`: word by word as the breaks are
-/// found (no list of the words is made).
+/// found (no list of the words is made). Printable ASCII (nearly all text
+/// that is folded: descriptions, PromQL) is written a line at a time
+/// ([`push_folded_ascii`]).
 fn push_folded(out: &mut String, s: &str, col: usize, cont: usize) {
     out.reserve(s.len() + 2 + s.len() / WIDTH * (cont + 1));
-    out.push('"');
-    let mut width = col + 1;
-    let mut start = 0;
-    // A word with something to escape, escaped (made when first needed).
-    let mut escaped = String::new();
     // A text written between quotes as it is (most) has no word that is
     // not: tested once, not word by word (each byte is judged on its own).
     let as_is = quotes_as_is(s);
+    if as_is || bytes::none(s.as_bytes(), bytes::unprintable) {
+        push_folded_ascii(out, s, col, cont, as_is);
+    } else {
+        push_folded_words(out, s, col, cont);
+    }
+}
+
+/// [`push_folded`] of printable ASCII `s` (`as_is`: without `"` or `\`):
+/// its only whitespace is the space, so a line may break at a space
+/// between two bytes that are not; each word's width is its length and
+/// its count of `"` and `\` (escaped by a `\` before them). One pass finds
+/// the breaks and counts those, eight bytes at a time between the bytes
+/// that matter; each line is then copied whole (with its words and the
+/// spaces between them), not word by word.
+fn push_folded_ascii(out: &mut String, s: &str, col: usize, cont: usize, as_is: bool) {
+    let b = s.as_bytes();
+    out.push('"');
+    let mut width = col + 1;
+    // Where the current line starts in `s`, the current word, and the
+    // `"` and `\` of the word so far.
+    let mut line = 0;
+    let mut start = 0;
+    let mut slashes = 0;
+    let mut i = 0;
+    loop {
+        let found = next_special(b, i, as_is);
+        match found {
+            Some(at) if b[at] != b' ' => {
+                slashes += 1;
+                i = at + 1;
+                continue;
+            }
+            // A space where no line may break: inside the word.
+            Some(at) if !(at > 0 && at + 1 < b.len() && b[at - 1] != b' ' && b[at + 1] != b' ') => {
+                i = at + 1;
+                continue;
+            }
+            _ => {}
+        }
+        // The word ends at a break, or is the last.
+        let len = found.unwrap_or(b.len()) - start + slashes;
+        let closing = usize::from(found.is_none());
+        if start > 0 {
+            if width + 1 + len + closing > WIDTH {
+                // The line so far, without the space it breaks at.
+                push_quoted_ascii(out, &s[line..start - 1], as_is);
+                out.push('\n');
+                pad(out, cont);
+                line = start;
+                width = cont;
+            } else {
+                width += 1;
+            }
+        }
+        width += len;
+        match found {
+            Some(at) => {
+                start = at + 1;
+                i = start;
+                slashes = 0;
+            }
+            None => break,
+        }
+    }
+    push_quoted_ascii(out, &s[line..], as_is);
+    out.push('"');
+}
+
+/// Writes printable ASCII `s` as it is between double quotes: as it is
+/// (`as_is`), or with its `"` and `\` escaped ([`push_slashed`]).
+#[inline]
+fn push_quoted_ascii(out: &mut String, s: &str, as_is: bool) {
+    if as_is {
+        out.push_str(s);
+    } else {
+        push_slashed(out, s);
+    }
+}
+
+/// The first byte of `b` at or after `from` that is a space or (unless
+/// `spaces_only`) a `"` or `\`: eight bytes at a time.
+#[inline]
+fn next_special(b: &[u8], from: usize, spaces_only: bool) -> Option<usize> {
+    let flag = |w: u64| {
+        let space = bytes::equal(w, b' ');
+        if spaces_only {
+            space
+        } else {
+            space | bytes::equal(w, b'"') | bytes::equal(w, b'\\')
+        }
+    };
+    let mut i = from;
+    while i + 8 <= b.len() {
+        let found = flag(bytes::word(b, i));
+        if found != 0 {
+            return Some(i + (found.trailing_zeros() / 8) as usize);
+        }
+        i += 8;
+    }
+    b.get(i..)?
+        .iter()
+        .position(|&c| c == b' ' || (!spaces_only && (c == b'"' || c == b'\\')))
+        .map(|k| i + k)
+}
+
+/// [`push_folded`] of any text, word by word.
+fn push_folded_words(out: &mut String, s: &str, col: usize, cont: usize) {
+    out.push('"');
+    let mut width = col + 1;
+    let mut start = 0;
+    // A word with something to escape beyond `"` and `\`, escaped (made
+    // when first needed, and reused).
+    let mut escaped = String::new();
     loop {
         // The word: the text up to the next space where a line may break.
         let end = next_break(s, start);
-        let mut w = &s[start..end.unwrap_or(s.len())];
-        let len = if as_is || quotes_as_is(w) {
-            w.len()
+        let w = &s[start..end.unwrap_or(s.len())];
+        // How the word is written: as it is; printable ASCII with a `\`
+        // before each `"` and `\` (a PromQL query's words), written so
+        // straight to `out`, its width known from the count of them; or
+        // escaped in full in `escaped`.
+        let (len, slashes) = if bytes::none(w.as_bytes(), bytes::unprintable) {
+            let slashes = count_slashed(w.as_bytes());
+            (w.len() + slashes, slashes)
         } else {
             escaped.clear();
+            escaped.reserve(w.len() + 16);
             push_escaped_str(&mut escaped, w);
-            w = &escaped;
-            crate::width(w)
+            (crate::width(&escaped), usize::MAX)
         };
         let closing = usize::from(end.is_none());
         if start > 0 {
@@ -647,7 +767,11 @@ fn push_folded(out: &mut String, s: &str, col: usize, cont: usize) {
                 width += 1;
             }
         }
-        out.push_str(w);
+        match slashes {
+            0 => out.push_str(w),
+            usize::MAX => out.push_str(&escaped),
+            _ => push_slashed(out, w),
+        }
         width += len;
         match end {
             Some(at) => start = at + 1,
@@ -655,6 +779,47 @@ fn push_folded(out: &mut String, s: &str, col: usize, cont: usize) {
         }
     }
     out.push('"');
+}
+
+/// How many bytes of `b` are `"` or `\`.
+#[inline]
+fn count_slashed(b: &[u8]) -> usize {
+    b.iter().filter(|&&c| c == b'"' || c == b'\\').count()
+}
+
+/// Writes printable ASCII `w` escaped for a double-quoted scalar: a `\`
+/// before each `"` and `\` (their escapes, [`push_escaped`]), the runs
+/// between copied whole (each `"` or `\` starts the next run), passed
+/// over eight bytes at a time.
+fn push_slashed(out: &mut String, w: &str) {
+    let b = w.as_bytes();
+    let mut run = 0;
+    let mut i = 0;
+    while let Some(at) = next_slashed(b, i) {
+        out.push_str(&w[run..at]);
+        out.push('\\');
+        run = at;
+        i = at + 1;
+    }
+    out.push_str(&w[run..]);
+}
+
+/// The first `"` or `\` of `b` at or after `from`: eight bytes at a time.
+#[inline]
+fn next_slashed(b: &[u8], from: usize) -> Option<usize> {
+    let mut i = from;
+    while i + 8 <= b.len() {
+        let w = bytes::word(b, i);
+        let found = bytes::equal(w, b'"') | bytes::equal(w, b'\\');
+        if found != 0 {
+            return Some(i + (found.trailing_zeros() / 8) as usize);
+        }
+        i += 8;
+    }
+    b.get(i..)?
+        .iter()
+        .position(|&c| c == b'"' || c == b'\\')
+        .map(|k| i + k)
 }
 
 /// The first space of `s` at or after `from` where a line may break: one
@@ -893,21 +1058,43 @@ fn look(s: &str) -> Look {
         };
     }
     // (The bytes are those of `s`.)
-    let found = LOOKS.with(|memo| {
-        memo.get(s.as_bytes(), |b| {
-            let plain = plain_width_of(s).map_or(0, |w| w as u32 + 1);
-            plain
-                | if bytes::none(b, bytes::inert) {
-                    INERT
-                } else {
-                    0
-                }
-        })
-    });
+    let found = LOOKS.with(|memo| memo.get(s.as_bytes(), |b| look_value(s, b)));
     Look {
         plain: ((found & (INERT - 1)) as usize).checked_sub(1),
         inert: found & INERT != 0,
     }
+}
+
+/// The [`Look`] of a map key: as [`look`], and a key of up to
+/// [`bytes::LONG_MEMO_MAX`] bytes is remembered too ([`bytes::LongMemo`]),
+/// with whether it is inert: few keys are that long, and they repeat by
+/// the thousand (`app.kubernetes.io/managed-by`).
+#[inline]
+fn look_key(k: &str) -> Look {
+    thread_local! {
+        static LONG_LOOKS: bytes::LongMemo = const { bytes::LongMemo::new() };
+    }
+    if !(bytes::MEMO_MAX + 1..=bytes::LONG_MEMO_MAX).contains(&k.len()) {
+        return look(k);
+    }
+    // (The bytes are those of `k`.)
+    let found = LONG_LOOKS.with(|memo| memo.get(k.as_bytes(), |b| look_value(k, b)));
+    Look {
+        plain: ((found & (INERT - 1)) as usize).checked_sub(1),
+        inert: found & INERT != 0,
+    }
+}
+
+/// A [`Look`] of `s` (whose bytes are `b`) as a memo holds it: the plain
+/// width plus one (0: not plain), and [`INERT`].
+fn look_value(s: &str, b: &[u8]) -> u32 {
+    let plain = plain_width_of(s).map_or(0, |w| w as u32 + 1);
+    plain
+        | if bytes::none(b, bytes::inert) {
+            INERT
+        } else {
+            0
+        }
 }
 
 /// [`plain_width`], found.
@@ -1305,8 +1492,9 @@ mod tests {
         let pieces = [
             "a", "1", ":", " ", "#", "\"", "\\", "{", "}", "$", "é", "\n", "\u{7f}", "yes", "-",
         ];
-        let texts = random_texts(&pieces, 17, 20000, 20, 2);
+        let texts = random_texts(&pieces, 17, 20000, 40, 2);
         let mut inert = 0;
+        let mut long_inert = 0;
         for s in texts.iter().chain(&texts) {
             let got = look(s);
             assert_eq!(got.plain, plain_width_reference(s), "{s:?}");
@@ -1316,8 +1504,16 @@ mod tests {
             let short = (1..=bytes::MEMO_MAX).contains(&s.len());
             assert_eq!(got.inert, short && is_inert, "{s:?}");
             inert += usize::from(got.inert);
+            // A key's look is the same, and it is known to be inert up to
+            // the longer memo's length.
+            let key = look_key(s);
+            assert_eq!(key.plain, got.plain, "{s:?}");
+            let remembered = (1..=bytes::LONG_MEMO_MAX).contains(&s.len());
+            assert_eq!(key.inert, remembered && is_inert, "{s:?}");
+            long_inert += usize::from(key.inert && !short);
         }
         assert!(inert > 1000, "{inert} inert texts");
+        assert!(long_inert > 200, "{long_inert} long inert keys");
     }
 
     #[test]
@@ -1370,6 +1566,39 @@ mod tests {
             folded_ascii > 1000,
             "{folded_ascii} texts over several lines"
         );
+    }
+
+    /// Printable ASCII, folded a line at a time ([`push_folded_ascii`]),
+    /// with and without `"` and `\` to escape, and runs of spaces where no
+    /// line may break.
+    #[test]
+    fn printable_ascii_folding_is_that_of_the_reference() {
+        let pieces = [
+            "word",
+            " ",
+            "  ",
+            "   ",
+            "\"",
+            "\\",
+            "longerword",
+            "x",
+            "-",
+            "{a}",
+            "up{namespace=\"t0\",",
+            "averyveryveryveryveryveryveryveryveryveryveryveryveryveryverylongword",
+        ];
+        let (mut slashed, mut several) = (0, 0);
+        for s in random_texts(&pieces, 29, 20000, 60, 1) {
+            assert!(bytes::none(s.as_bytes(), bytes::unprintable));
+            slashed += usize::from(!quotes_as_is(&s));
+            for (col, cont) in [(0, 2), (10, 4), (79, 6), (90, 8)] {
+                let got = folded(&s, col, cont);
+                assert_eq!(got, folded_reference(&s, col, cont), "{s:?}");
+                several += usize::from(got.contains('\n'));
+            }
+        }
+        assert!(slashed > 5000, "{slashed} texts with quotes to escape");
+        assert!(several > 5000, "{several} texts over several lines");
     }
 
     #[test]

@@ -231,7 +231,7 @@ fn secret_variable(s: &platc_sema::Secret, key: &str) -> String {
 /// The `kubernetes_manifest` that creates secret `name` in `namespace`.
 /// Secret names have no `-` and namespaces no `_`, so names never collide.
 fn secret_manifest_name(name: &str, namespace: &str) -> String {
-    format!("{name}-{namespace}")
+    crate::concat(&[name, "-", namespace])
 }
 
 /// `terraform/`, with the instances' `objects` written as JSON
@@ -557,7 +557,7 @@ fn module_block(
     w.open_object();
     w.entry_str(
         "source",
-        &format!("./modules/{}", file_name(&inst.component)),
+        &crate::concat(&["./modules/", &file_name(&inst.component)]),
     );
     w.key("release_name");
     write_lit(w, &inst.k8s_name);
@@ -567,10 +567,11 @@ fn module_block(
         w.key("values");
         w.open_array();
         w.item();
-        w.str(&format!(
-            "${{file(\"${{path.module}}/../helm/{}.values.yaml\")}}",
-            file_name(&inst.k8s_name)
-        ));
+        w.str(&crate::concat(&[
+            "${file(\"${path.module}/../helm/",
+            &file_name(&inst.k8s_name),
+            ".values.yaml\")}",
+        ]));
         w.close_array();
         let mut sensitive = Map::new();
         for sv in &inst.sensitive_values {
@@ -579,7 +580,11 @@ fn module_block(
             };
             sensitive.insert(
                 escape(&helm::set_path(&sv.path)),
-                json!(format!("${{var.{}}}", secret_variable(secret, &sv.key))),
+                json!(crate::concat(&[
+                    "${var.",
+                    &secret_variable(secret, &sv.key),
+                    "}"
+                ])),
             );
         }
         if !sensitive.is_empty() {
@@ -709,7 +714,7 @@ fn module_dependencies(plan: &Plan, env_secrets: &EnvSecrets, i: usize) -> Vec<S
         // A dependency is ready once its module (its chart and its
         // resources) is.
         if has_module(dep) {
-            out.push(format!("module.{}", module_name(dep)));
+            out.push(crate::concat(&["module.", &module_name(dep)]));
         } else if let Some(next) = plan.input.dependencies.get(d) {
             stack.extend(next.iter().rev());
         }
@@ -720,10 +725,10 @@ fn module_dependencies(plan: &Plan, env_secrets: &EnvSecrets, i: usize) -> Vec<S
     let mut secrets = Vec::new();
     for s in env_secrets.of(i) {
         if plan.secret_namespaces[s].contains(&inst.namespace) {
-            secrets.push(format!(
-                "kubernetes_manifest.{}",
-                secret_manifest_name(&p.secrets[s].name, &inst.namespace)
-            ));
+            secrets.push(crate::concat(&[
+                "kubernetes_manifest.",
+                &secret_manifest_name(&p.secrets[s].name, &inst.namespace),
+            ]));
         }
     }
     secrets.sort();
@@ -919,7 +924,7 @@ fn root_outputs(plan: &Plan) -> String {
     let mut provides: BTreeMap<&str, Option<String>> = BTreeMap::new();
     for inst in &p.instances {
         for e in &inst.exposes {
-            let key = format!("{}.{}", inst.name, e.name);
+            let key = crate::concat(&[&inst.name, ".", &e.name]);
             endpoints.insert(key.clone(), endpoint_url(e));
             services.insert(key, service_address(inst, e));
         }
@@ -935,7 +940,11 @@ fn root_outputs(plan: &Plan) -> String {
             {
                 provides.insert(
                     &inst.name,
-                    Some(format!("${{module.{}.provided}}", module_name(inst))),
+                    Some(crate::concat(&[
+                        "${module.",
+                        &module_name(inst),
+                        ".provided}",
+                    ])),
                 );
             }
         } else if has_provided(p, inst) {
