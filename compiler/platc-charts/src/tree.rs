@@ -74,10 +74,12 @@ pub trait ValuesNode<'v>: Copy {
     /// The node as JSON, to compare with a chart's `enum` (a scalar, in
     /// practice).
     fn to_json(self) -> Json;
-    /// Calls `f` with each entry of a map, in order.
-    fn for_each_entry(self, f: &mut dyn FnMut(&'v str, Self));
+    /// Calls `f` with each entry of a map, in order. (Generic, not a
+    /// `dyn` closure: the check's closure is then inlined into the loop
+    /// over a map's entries, not called through a pointer for each.)
+    fn for_each_entry(self, f: impl FnMut(&'v str, Self));
     /// Calls `f` with each item of a list, in order.
-    fn for_each_item(self, f: &mut dyn FnMut(Self));
+    fn for_each_item(self, f: impl FnMut(Self));
 }
 
 impl<'v> ValuesNode<'v> for &'v Json {
@@ -100,12 +102,12 @@ impl<'v> ValuesNode<'v> for &'v Json {
     fn to_json(self) -> Json {
         self.clone()
     }
-    fn for_each_entry(self, f: &mut dyn FnMut(&'v str, Self)) {
+    fn for_each_entry(self, mut f: impl FnMut(&'v str, Self)) {
         if let Json::Object(m) = self {
             m.iter().for_each(|(k, v)| f(k, v));
         }
     }
-    fn for_each_item(self, f: &mut dyn FnMut(Self)) {
+    fn for_each_item(self, f: impl FnMut(Self)) {
         if let Json::Array(items) = self {
             items.iter().for_each(f);
         }
@@ -489,7 +491,7 @@ impl Facts {
             }
             let depth = frame.depth + 1;
             match found {
-                Types::OBJECT => value.for_each_entry(&mut |key, child| {
+                Types::OBJECT => value.for_each_entry(|key, child| {
                     // Helm deletes a key set to null: nothing to check.
                     if child.kind() == Kind::Null {
                         return;
@@ -531,7 +533,7 @@ impl Facts {
                 Types::ARRAY => {
                     if let Some(target) = node.items {
                         let mut i = 0;
-                        value.for_each_item(&mut |child| {
+                        value.for_each_item(|child| {
                             if leaves == Leaves::Settle && self.fits_leaf(child, target) {
                                 i += 1;
                                 return;

@@ -13,6 +13,7 @@ use std::collections::HashMap;
 
 use platc_charts::{Kind, Schema, Seg, ValuesNode, Violation, ViolationKind};
 use platc_diag::{Diagnostic, FileId, Span};
+use platc_sema::value::Entries;
 use platc_sema::{Instance, Value, ValueSource};
 use serde_json::Value as Json;
 
@@ -199,7 +200,7 @@ impl<'v> ValuesNode<'v> for Generated<'v> {
         }
     }
 
-    fn for_each_entry(self, f: &mut dyn FnMut(&'v str, Self)) {
+    fn for_each_entry(self, mut f: impl FnMut(&'v str, Self)) {
         let written = |(k, v): (&'v str, &'v Value)| v.is_written().then_some((k, v));
         match self {
             Generated::Root(m) => m
@@ -207,16 +208,25 @@ impl<'v> ValuesNode<'v> for Generated<'v> {
                 .map(|(k, v)| (&**k, v))
                 .filter_map(written)
                 .for_each(|(k, v)| f(k, Generated::Value(v))),
-            Generated::Value(Value::Map(m)) => m
-                .iter()
-                .map(|(k, v)| (&**k, v))
-                .filter_map(written)
-                .for_each(|(k, v)| f(k, Generated::Value(v))),
+            // A map's vector (or B-tree) read directly, not through the
+            // iterator over either.
+            Generated::Value(Value::Map(m)) => match &***m {
+                Entries::Small(entries) => entries
+                    .iter()
+                    .map(|(k, v)| (&**k, v))
+                    .filter_map(written)
+                    .for_each(|(k, v)| f(k, Generated::Value(v))),
+                Entries::Large(entries) => entries
+                    .iter()
+                    .map(|(k, v)| (&**k, v))
+                    .filter_map(written)
+                    .for_each(|(k, v)| f(k, Generated::Value(v))),
+            },
             Generated::Value(_) => {}
         }
     }
 
-    fn for_each_item(self, f: &mut dyn FnMut(Self)) {
+    fn for_each_item(self, mut f: impl FnMut(Self)) {
         if let Generated::Value(Value::List(items)) = self {
             items
                 .iter()
@@ -517,6 +527,7 @@ mod tests {
         let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples");
         let mut checked = 0;
         let mut violations = 0;
+        let mut large = 0;
         for name in ["lakehouse", "warehouse", "observability", "multi-team"] {
             let c = crate::check_path(&crate::RealFs, &examples.join(name), &Default::default())
                 .unwrap();
@@ -541,18 +552,30 @@ mod tests {
                                 *v = Value::list(items);
                             }
                             Value::Map(_) => {
-                                *v = Value::map(BTreeMap::from([
+                                // Wide enough to be a B-tree (more than
+                                // 32 entries), not a vector.
+                                let mut wide = BTreeMap::from([
                                     ("unknownNested".into(), Value::Bool(true)),
                                     ("gone".into(), Value::None),
                                     ("ratio".into(), Value::Float(0.5)),
                                     ("inf".into(), Value::Float(f64::INFINITY)),
-                                ]));
+                                ]);
+                                for k in 0..36 {
+                                    wide.insert(format!("k{k}").into(), Value::Int(k));
+                                }
+                                *v = Value::map(wide);
                             }
                             Value::Str(_) => *v = Value::Int(1),
                             Value::Bool(_) => *v = Value::Str("yes".into()),
                             _ => {}
                         }
                     }
+                    large += bad
+                        .values()
+                        .filter(
+                            |v| matches!(v, Value::Map(m) if matches!(&***m, Entries::Large(_))),
+                        )
+                        .count();
                     bad.insert("platcUnknownKey".into(), Value::Int(1));
                     variants.push(bad);
                     // Numbers where the chart has them: integral floats
@@ -579,6 +602,7 @@ mod tests {
                 }
             }
         }
+        assert!(large > 10, "{large} B-tree maps checked");
         assert!(checked > 40, "{checked} value trees checked");
         assert!(violations > 100, "{violations} violations compared");
     }

@@ -432,7 +432,7 @@ impl<'p, 'v> Collections<'p, 'v> {
         let insts: &'p [Instance] = &all[range.start.min(all.len())..range.end.min(all.len())];
         Some(match name {
             "exposes" => self.exposes(insts),
-            "instances" => self.instances(insts),
+            "instances" => self.instances(range.start, insts),
             "secrets" => self.secrets(),
             "edges" => self.edges(range),
             "params" => self.params(insts),
@@ -519,7 +519,8 @@ impl<'p, 'v> Collections<'p, 'v> {
         out
     }
 
-    fn instances(&self, insts: &'p [Instance]) -> Vec<Element<'p>> {
+    /// The elements of `insts`, the instances from index `first` on.
+    fn instances(&self, first: usize, insts: &'p [Instance]) -> Vec<Element<'p>> {
         let p = self.platform;
         let need = self.need("instances");
         let mut fields = Fields::new(need);
@@ -530,7 +531,8 @@ impl<'p, 'v> Collections<'p, 'v> {
         let mut strs = Strs::default();
         insts
             .iter()
-            .map(|i| {
+            .enumerate()
+            .map(|(n, i)| {
                 let facts = if wants_facts {
                     facts::Facts::of(i, &(self.user_values)(i))
                 } else {
@@ -538,7 +540,9 @@ impl<'p, 'v> Collections<'p, 'v> {
                 };
                 let value = fields
                     .rec()
-                    .field("name", || s(&i.name))
+                    // Texts made once: the names for the platform, a
+                    // chart's name and version for the chunk.
+                    .field("name", || self.names(first + n)[0].clone())
                     .field("component", || strs.get(&i.component))
                     .field("namespace", || strs.get(&i.namespace))
                     .field("environment", || opt(p.environment.as_deref()))
@@ -558,9 +562,13 @@ impl<'p, 'v> Collections<'p, 'v> {
                     .field("provides", || {
                         strings(i.provides.iter().map(|x| x.interface.as_str()))
                     })
-                    .field("chart", || opt(i.chart.as_ref().map(|c| c.name.as_str())))
+                    .field("chart", || {
+                        i.chart.as_ref().map_or(Value::None, |c| strs.get(&c.name))
+                    })
                     .field("chart_version", || {
-                        opt(i.chart.as_ref().map(|c| c.version.as_str()))
+                        i.chart
+                            .as_ref()
+                            .map_or(Value::None, |c| strs.get(&c.version))
                     })
                     .field("params", || params_record(p, i))
                     .field("images", || shared.images(facts.images))

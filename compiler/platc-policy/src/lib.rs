@@ -737,6 +737,73 @@ allow some_images for lake reason "waived"
         assert!(compared > 20, "{compared} findings compared");
     }
 
+    /// A condition that reads one list (an instance's images) settles the
+    /// elements that share it by its address, with the outcomes the
+    /// condition gives element by element: on instances whose images are
+    /// shared, identical in other chunks, or their own.
+    #[test]
+    fn conditions_settled_by_address_as_by_evaluation() {
+        let src = format!(
+            "{}\n{}",
+            include_str!("../../../examples/quickstart/main.plat"),
+            r#"
+policy two_images severity warn code "P0021" {
+  for i in instances where len(i.images) > 1
+    fail i "${i.name}"
+}
+
+policy failing severity warn code "P0022" {
+  for i in instances where len(i.images) > 4 && pad_left("x", 2, i.images[0]) != ""
+    fail i "${i.name}"
+}
+"#
+        );
+        let c = platc_driver::check_source("main.plat", &src, &platc_driver::Options::default());
+        let p = c.platform.as_ref().expect("the quickstart checks");
+        let g = c.graph.as_ref().expect("and has a graph");
+        let one = serde_json::json!({ "a": { "image": "a:1" } });
+        let many = serde_json::json!({
+            "a": { "image": "a:1" }, "b": { "image": "b:1" }, "c": { "image": "c:1" },
+            "d": { "image": "d:1" }, "e": { "image": "e:1" },
+        });
+        let values = |i: &platc_sema::Instance| match i.name.len() % 3 {
+            0 => vec![&one],
+            1 => vec![&many],
+            _ => Vec::new(),
+        };
+        let pvalue = super::policy_platform_value(p);
+        let mut by_address = 0;
+        // Errors and results compared.
+        let mut outcomes = [0, 0];
+        for code in ["P0021", "P0022"] {
+            let policy = p.policies.iter().find(|x| x.code == code).unwrap();
+            let rule = &policy.rules[0];
+            let need = rule.filter.as_ref().unwrap().reads(&rule.var);
+            let n = p.instances.len();
+            for size in [1, 2, n] {
+                let built = crate::collections::Collections::new(
+                    p,
+                    g,
+                    &values,
+                    [("instances", need.clone())].into_iter().collect(),
+                );
+                for a in (0..n).step_by(size) {
+                    let elements = built.chunk("instances", a..a + size).unwrap();
+                    let mut condition = crate::memo::Condition::new(rule, true);
+                    for el in &elements {
+                        let fast = condition.holds(el, &pvalue);
+                        let slow = super::holds(rule, el, &pvalue);
+                        assert_eq!(format!("{fast:?}"), format!("{slow:?}"), "{code}");
+                        outcomes[usize::from(slow.is_ok())] += 1;
+                    }
+                    by_address += condition.settled_by_address();
+                }
+            }
+        }
+        assert!(by_address > 4, "{by_address} elements settled by address");
+        assert!(outcomes[0] > 0 && outcomes[1] > 0, "{outcomes:?}");
+    }
+
     /// Settling parameters by their declarations changes what is built,
     /// never what is found.
     #[test]

@@ -15,6 +15,7 @@
 
 use std::collections::HashMap;
 use std::hash::{BuildHasher, Hash, Hasher};
+use std::sync::Arc;
 
 use foldhash::fast::FixedState;
 
@@ -51,6 +52,17 @@ pub(crate) struct Condition<'r> {
     /// The condition's leading operands that read one field only, when it
     /// reads more than one: settled once per value of that field.
     guard: Option<Guard>,
+    /// When the condition reads one field and it is a list or a map: the
+    /// outcome for each such value by its address. The elements of a chunk
+    /// share one value for identical facts (an instance's images or
+    /// `resources`), so most are settled by their address, without hashing
+    /// and comparing their contents. Every element, and so every address,
+    /// lives as long as the chunk, which outlives the condition: no address
+    /// is reused for another value while it is remembered.
+    by_address: HashMap<usize, Outcome, FixedState>,
+    /// How many elements were settled by address (for tests).
+    #[cfg(test)]
+    settled_by_address: usize,
 }
 
 /// The leading operands of a condition's chain of `&&` that read of the
@@ -149,6 +161,9 @@ impl<'r> Condition<'r> {
             looked_up: 0,
             reused: 0,
             guard,
+            by_address: HashMap::default(),
+            #[cfg(test)]
+            settled_by_address: 0,
         }
     }
 
@@ -174,11 +189,25 @@ impl<'r> Condition<'r> {
         if self.looked_up == TRIAL && self.reused * 4 < TRIAL {
             self.fields = None;
             self.results = HashMap::default();
+            self.by_address = HashMap::default();
             return crate::holds(self.rule, el, platform);
         }
         self.looked_up += 1;
         self.layout.locate(fields, &el.fields);
         let read = || self.layout.read(&el.fields);
+        let address = match read().next() {
+            Some(Some(Value::List(l))) if fields.len() == 1 => Some(Arc::as_ptr(l) as usize),
+            Some(Some(Value::Map(m))) if fields.len() == 1 => Some(Arc::as_ptr(m) as usize),
+            _ => None,
+        };
+        if let Some(outcome) = address.and_then(|a| self.by_address.get(&a)) {
+            self.reused += 1;
+            #[cfg(test)]
+            {
+                self.settled_by_address += 1;
+            }
+            return outcome.clone();
+        }
         let mut h = FixedState::default().build_hasher();
         for v in read() {
             match v {
@@ -195,13 +224,27 @@ impl<'r> Condition<'r> {
                     _ => false,
                 })
         });
-        if let Some((_, outcome)) = found {
-            self.reused += 1;
-            return outcome.clone();
+        let outcome = match found {
+            Some((_, outcome)) => {
+                self.reused += 1;
+                outcome.clone()
+            }
+            None => {
+                let outcome = crate::holds(self.rule, el, platform);
+                slot.push((read().map(|v| v.cloned()).collect(), outcome.clone()));
+                outcome
+            }
+        };
+        if let Some(a) = address {
+            self.by_address.insert(a, outcome.clone());
         }
-        let outcome = crate::holds(self.rule, el, platform);
-        slot.push((read().map(|v| v.cloned()).collect(), outcome.clone()));
         outcome
+    }
+
+    /// How many elements the condition settled by address.
+    #[cfg(test)]
+    pub(crate) fn settled_by_address(&self) -> usize {
+        self.settled_by_address
     }
 }
 
