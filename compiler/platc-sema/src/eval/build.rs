@@ -1129,11 +1129,9 @@ impl<'t, 'a> Evaluator<'t, 'a> {
         env: &Env,
         out: &mut BTreeMap<crate::value::Str, Value>,
         sensitive: &mut Vec<crate::SensitiveValue>,
-        assigned: &mut Vec<super::paths::Assigned<'k>>,
+        paths: &mut super::paths::Paths<'k>,
         skipped: &[Option<u64>],
     ) -> Option<()> {
-        // The keys of each statement's path in turn.
-        let mut keys = Vec::new();
         for (k, stmt) in stmts.iter().enumerate() {
             // Skipped and charged; when the budget cannot cover it, it is
             // evaluated, and runs out where it always did.
@@ -1145,11 +1143,11 @@ impl<'t, 'a> Evaluator<'t, 'a> {
             }
             match stmt {
                 ast::ValueStmt::Assign { path, value, span } => {
-                    self.key_path(path, env, &mut keys)?;
+                    self.key_path(path, env, &mut paths.keys)?;
                     // The keys are written out for every instance: charge
                     // their bytes, so that long keys over many instances
                     // cannot amplify into gigabytes of output.
-                    self.charge(super::skeleton::key_charge(&keys), *span)?;
+                    self.charge(super::skeleton::key_charge(&paths.keys), *span)?;
                     match self.eval(value, env)? {
                         Value::None => {}
                         Value::Secret(id) => {
@@ -1172,7 +1170,7 @@ impl<'t, 'a> Evaluator<'t, 'a> {
                             }
                             let key = self.secret_key(id, value.span)?;
                             let mut names = Vec::new();
-                            for k in &keys {
+                            for k in paths.keys.iter() {
                                 match k {
                                     super::paths::Key::Name(n) => {
                                         names.push(n.as_str().to_string())
@@ -1197,7 +1195,7 @@ impl<'t, 'a> Evaluator<'t, 'a> {
                                 key,
                             })
                         }
-                        v => self.set_path(out, assigned, path, &keys, v)?,
+                        v => self.set_path(out, &mut paths.assigned, path, &paths.keys, v)?,
                     }
                 }
                 ast::ValueStmt::If {
@@ -1210,7 +1208,7 @@ impl<'t, 'a> Evaluator<'t, 'a> {
                         return None;
                     };
                     let branch = if b { then } else { otherwise };
-                    self.eval_values(branch, env, out, sensitive, assigned, &[])?;
+                    self.eval_values(branch, env, out, sensitive, paths, &[])?;
                 }
             }
         }

@@ -50,6 +50,23 @@ impl PartialEq for Name<'_> {
     }
 }
 
+/// The paths of the values blocks being evaluated: those set so far, and
+/// the keys of the statement at hand (one vector for all of them).
+pub(super) struct Paths<'k> {
+    pub(super) assigned: Vec<Assigned<'k>>,
+    pub(super) keys: Vec<Key<'k>>,
+}
+
+impl Paths<'_> {
+    /// Room for about as many paths as `blocks` have top-level statements.
+    pub(super) fn for_blocks(blocks: &[&[ast::ValueStmt]]) -> Self {
+        Paths {
+            assigned: Vec::with_capacity(blocks.iter().map(|b| b.len()).sum()),
+            keys: Vec::new(),
+        }
+    }
+}
+
 /// A path set earlier in the same values blocks.
 pub(super) struct Assigned<'k> {
     /// The path as written.

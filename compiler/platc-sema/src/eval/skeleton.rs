@@ -28,7 +28,7 @@ use std::sync::Arc;
 
 use platc_syntax::ast::{self, ExprKind, KeyKind, RecordKey, StrPart};
 
-use super::paths::{Key, Name};
+use super::paths::{Key, Name, Paths};
 use super::{Env, Evaluator};
 use crate::value::{Str, Value};
 
@@ -194,11 +194,11 @@ impl Evaluator<'_, '_> {
             let budget = self.budget;
             let mut tree = skeleton.tree.clone();
             let mut own = Vec::new();
-            let mut assigned = Vec::new();
+            let mut paths = Paths::for_blocks(blocks);
             self.values_mode = ValuesMode::OnSkeleton { clashed: false };
             let mut made = Some(());
             for (stmts, costs) in blocks.iter().zip(&skeleton.costs) {
-                made = self.eval_values(stmts, env, &mut tree, &mut own, &mut assigned, costs);
+                made = self.eval_values(stmts, env, &mut tree, &mut own, &mut paths, costs);
                 if made.is_none() {
                     break;
                 }
@@ -217,9 +217,9 @@ impl Evaluator<'_, '_> {
         }
         self.values_mode = ValuesMode::Written;
         let mut tree = BTreeMap::new();
-        let mut assigned = Vec::new();
+        let mut paths = Paths::for_blocks(blocks);
         for stmts in blocks {
-            self.eval_values(stmts, env, &mut tree, sensitive, &mut assigned, &[])?;
+            self.eval_values(stmts, env, &mut tree, sensitive, &mut paths, &[])?;
         }
         Some(tree)
     }
