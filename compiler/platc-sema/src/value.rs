@@ -93,26 +93,10 @@ pub struct Map {
 /// mostly empty: up to [`SMALL`] entries are kept in one sorted vector of
 /// exactly their number; a map that grows past it becomes a B-tree, so
 /// that building a large map key by key stays fast.
-#[derive(Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum Entries {
     Small(Vec<(Str, Value)>),
     Large(BTreeMap<Str, Value>),
-}
-
-/// A map is copied only to be changed (`Arc::make_mut`, when another
-/// value shares it): the copy of a vector has room for a few more
-/// entries, so that the insertions that follow do not move it at once.
-impl Clone for Entries {
-    fn clone(&self) -> Self {
-        match self {
-            Entries::Small(v) => {
-                let mut copy = Vec::with_capacity((v.len() + 2).min(SMALL));
-                copy.extend(v.iter().cloned());
-                Entries::Small(copy)
-            }
-            Entries::Large(m) => Entries::Large(m.clone()),
-        }
-    }
 }
 
 /// The most entries a map keeps in a vector.
