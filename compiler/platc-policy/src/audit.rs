@@ -350,19 +350,8 @@ mod tests {
     /// environments).
     #[test]
     fn the_document_is_the_one_json_builds() {
-        let examples = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples");
         let (mut routes, mut failures, mut matched, mut environments) = (0, 0, 0, 0);
-        for dir in std::fs::read_dir(&examples).expect("the examples") {
-            let dir = dir.expect("an entry").path();
-            if !dir.join("main.plat").exists() {
-                continue;
-            }
-            let c = platc_driver::check_path(
-                &platc_driver::RealFs,
-                &dir,
-                &platc_driver::Options::default(),
-            )
-            .expect("readable");
+        for (dir, c) in crate::example_checks() {
             let Some(built) = c.platform.as_ref() else {
                 continue;
             };

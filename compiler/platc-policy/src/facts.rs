@@ -584,19 +584,8 @@ mod tests {
     /// be B-trees, and nesting deeper than the walks go.
     #[test]
     fn evaluated_values_walked_directly_as_in_general() {
-        let examples = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples");
         let mut compared = Facts::default();
-        for dir in std::fs::read_dir(&examples).expect("the examples") {
-            let dir = dir.expect("an entry").path();
-            if !dir.join("main.plat").exists() {
-                continue;
-            }
-            let c = platc_driver::check_path(
-                &platc_driver::RealFs,
-                &dir,
-                &platc_driver::Options::default(),
-            )
-            .expect("readable");
+        for (dir, c) in crate::example_checks() {
             for p in c.platforms() {
                 for inst in &p.instances {
                     let fast = Facts::of(inst, &[]);

@@ -600,6 +600,28 @@ fn policy_platform_value(platform: &Platform) -> platc_sema::Value {
     Value::map(fields)
 }
 
+/// Every example of the repository with a `main.plat`, checked: what the
+/// tests comparing two ways of computing the same thing run over.
+#[cfg(test)]
+pub(crate) fn example_checks() -> Vec<(std::path::PathBuf, platc_driver::Compilation)> {
+    let examples = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples");
+    let mut out = Vec::new();
+    for dir in std::fs::read_dir(&examples).expect("the examples") {
+        let dir = dir.expect("an entry").path();
+        if !dir.join("main.plat").exists() {
+            continue;
+        }
+        let c = platc_driver::check_path(
+            &platc_driver::RealFs,
+            &dir,
+            &platc_driver::Options::default(),
+        )
+        .expect("readable");
+        out.push((dir, c));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     /// Memoized conditions give the findings and errors of conditions

@@ -326,17 +326,7 @@ impl Map {
             return Map::new(entries.into_iter().collect());
         }
         entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-        debug_assert!(
-            entries.windows(2).all(|w| w[0].0 != w[1].0),
-            "distinct keys"
-        );
-        let weight = entries
-            .iter()
-            .fold(1u64, |w, (_, v)| w.saturating_add(v.weight()));
-        Map {
-            entries: Entries::Small(entries),
-            weight,
-        }
+        Map::from_sorted_entries(entries)
     }
 
     pub fn weight(&self) -> u64 {
