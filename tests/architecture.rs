@@ -58,9 +58,17 @@ fn crates_depend_only_on_earlier_stages() {
         ("platc-render", &["platc-diag"]),
         // The language server: the driver's check, syntax trees, formatting.
         ("platc-lsp", &["platc-diag", "platc-driver", "platc-syntax"]),
+        // The allocator and its one setting: knows no platc crate.
+        ("platc-alloc", &[]),
         (
             "platc-cli",
-            &["platc-diag", "platc-driver", "platc-lsp", "platc-render"],
+            &[
+                "platc-alloc",
+                "platc-diag",
+                "platc-driver",
+                "platc-lsp",
+                "platc-render",
+            ],
         ),
     ];
     for (krate, deps) in allowed {
@@ -106,4 +114,38 @@ fn only_the_renderer_knows_codespan_and_only_the_cli_knows_clap() {
             );
         }
     }
+}
+
+/// Every crate inherits the workspace's lints, which forbid `unsafe`,
+/// except platc-alloc, which denies it and allows it only on its call
+/// into mimalloc (docs/architecture.md).
+#[test]
+fn only_the_allocator_crate_may_use_unsafe() {
+    let compiler = Path::new(env!("CARGO_MANIFEST_DIR")).join("../compiler");
+    let mut crates = 0;
+    for entry in std::fs::read_dir(&compiler).unwrap() {
+        let dir = entry.unwrap().path();
+        let Ok(text) = std::fs::read_to_string(dir.join("Cargo.toml")) else {
+            continue;
+        };
+        crates += 1;
+        let name = dir.file_name().unwrap().to_string_lossy().into_owned();
+        let inherits = text.contains("[lints]\nworkspace = true");
+        if name == "platc-alloc" {
+            assert!(!inherits && text.contains("unsafe_code = \"deny\""));
+            let source = std::fs::read_to_string(dir.join("src/lib.rs")).unwrap();
+            assert_eq!(
+                source.matches("unsafe {").count(),
+                2,
+                "platc-alloc: one call to set the option, one (in tests) to read it"
+            );
+        } else {
+            assert!(inherits, "{name} must inherit the workspace's lints");
+        }
+    }
+    assert!(crates >= 13, "the crates under compiler/");
+    let workspace =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../Cargo.toml"))
+            .unwrap();
+    assert!(workspace.contains("[workspace.lints.rust]\nunsafe_code = \"forbid\""));
 }

@@ -10,7 +10,7 @@ use std::process::ExitCode;
 
 /// See Cargo.toml: allocation-heavy compiles run markedly faster on it.
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: platc_alloc::MiMalloc = platc_alloc::MiMalloc;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use platc_driver::{check_path, Compilation, Options, RealFs};
@@ -241,6 +241,11 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => return errors::clap_error(e),
     };
+    // Every command but the language server runs to an end: the memory it
+    // frees is kept for its own later allocations (see platc-alloc).
+    if !matches!(cli.command, Command::Lsp) {
+        platc_alloc::keep_freed_memory();
+    }
     match cli.command {
         Command::Check {
             path,

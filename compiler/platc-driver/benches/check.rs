@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 use platc_driver::{build_path, check_path, synthetic, Options, RealFs};
 
 fn main() {
+    common::allocate_as_platc();
     // `cargo test --benches` runs this binary too: keep that quick.
     let quick =
         std::env::args().any(|a| a == "--test") || std::env::var_os("PLATC_BENCH_QUICK").is_some();

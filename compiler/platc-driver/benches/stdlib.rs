@@ -48,6 +48,7 @@ fn env_usize(name: &str) -> Option<usize> {
 const CHILD: &str = "PLATC_BENCH_CHILD";
 
 fn main() {
+    common::allocate_as_platc();
     if let Ok(job) = std::env::var(CHILD) {
         child(&job);
         return;

@@ -6,7 +6,13 @@ use std::time::Duration;
 /// markedly faster on it than on the system's, and a benchmark measures
 /// what users run.
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: platc_alloc::MiMalloc = platc_alloc::MiMalloc;
+
+/// The allocator's setting of a `platc` command that runs to an end (see
+/// platc-alloc): each benchmark's `main` calls it first.
+pub fn allocate_as_platc() {
+    platc_alloc::keep_freed_memory();
+}
 
 /// The median, minimum and maximum of `times`, in milliseconds.
 pub fn median(mut times: Vec<Duration>) -> (f64, f64, f64) {
