@@ -99,7 +99,7 @@ pub(crate) fn values_file(inst: &Instance, values: &Json) -> String {
 /// The same text as [`values_file`] of [`generated_values`]: sensitive
 /// values are never among the generated ones (should one be, the values go
 /// through [`values_file`], which removes it).
-pub(crate) fn generated_values_file(inst: &Instance) -> String {
+pub(crate) fn generated_values_file(plan: &crate::Plan, inst: &Instance) -> String {
     if inst
         .sensitive_values
         .iter()
@@ -113,9 +113,17 @@ pub(crate) fn generated_values_file(inst: &Instance) -> String {
         .filter(|(_, v)| v.is_written())
         .map(|(k, v)| (&**k, v));
     // The values after the header, in one text.
-    crate::exact_text(|text| {
-        push_values_header(text, inst);
-        crate::yaml::write_map_document(text, entries);
+    // (The texts of the values shared by the instances of a component
+    // written once.)
+    crate::with_shared(plan, crate::Shared::Values, |shared| {
+        crate::exact_text(|text| {
+            push_values_header(text, inst);
+            crate::yaml::write_map_document_beside(
+                text,
+                entries,
+                &mut crate::yaml::Remember(shared),
+            );
+        })
     })
 }
 
@@ -161,6 +169,36 @@ mod tests {
         let mut b = base;
         merge(&mut b, overlay);
         b
+    }
+
+    /// The values files written from the evaluated values, their shared
+    /// maps and repeated lines from what each thread remembers, are those
+    /// of the values as JSON written by the YAML writer alone: for every
+    /// release of every example, twice (the second time, all remembered).
+    #[test]
+    fn generated_values_files_are_those_of_their_json() {
+        let mut compared = 0;
+        for p in crate::example_platforms() {
+            let input = crate::EmitInput {
+                platform: &p,
+                order: &[],
+                dependencies: &[],
+                values: &[],
+            };
+            let plan = crate::Plan::new(&input);
+            for _ in 0..2 {
+                for inst in p.instances.iter().filter(|i| i.chart.is_some()) {
+                    assert_eq!(
+                        generated_values_file(&plan, inst),
+                        values_file(inst, &generated_values(inst)),
+                        "{}",
+                        inst.name
+                    );
+                    compared += 1;
+                }
+            }
+        }
+        assert!(compared > 50, "{compared} values files compared");
     }
 
     #[test]

@@ -99,7 +99,7 @@ fn helm_and_kubernetes(plan: &Plan, objects: &mut [objects::Written]) -> Vec<Out
             path: concat(&["helm/", &file_name(&inst.k8s_name), ".values.yaml"]),
             contents: match plan.input.values.get(i) {
                 Some(Some(v)) => helm::values_file(inst, v),
-                _ => helm::generated_values_file(inst),
+                _ => helm::generated_values_file(plan, inst),
             },
         }
     });
@@ -122,6 +122,42 @@ pub(crate) fn exact_text(write: impl FnOnce(&mut String)) -> String {
     let text = buf.as_str().to_owned();
     BUFFERS.with_borrow_mut(|buffers| buffers.push(buf));
     text
+}
+
+/// The stores of shared values' texts ([`platc_yaml::SharedTexts`]) a
+/// thread keeps: one for each kind of text written beside the YAML.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Shared {
+    /// The objects' YAML alone.
+    Objects,
+    /// The objects' YAML, and their JSON in Terraform's literal form.
+    ObjectsJson,
+    /// The Helm values' YAML.
+    Values,
+}
+
+/// Calls `f` with this thread's store of texts of shared values of kind
+/// `kind` for `plan`'s run: the values of one run are shared by address
+/// ([`platc_yaml::Tree::shared`]), so a store is emptied when the thread
+/// writes for another run (whose values may have taken the addresses of
+/// those gone).
+pub(crate) fn with_shared<R>(
+    plan: &Plan,
+    kind: Shared,
+    f: impl FnOnce(&mut platc_yaml::SharedTexts) -> R,
+) -> R {
+    type Stores = [(u64, platc_yaml::SharedTexts); 3];
+    thread_local! {
+        static STORES: std::cell::RefCell<Option<Box<Stores>>> = const { std::cell::RefCell::new(None) };
+    }
+    STORES.with_borrow_mut(|stores| {
+        let (run, texts) = &mut stores.get_or_insert_with(Default::default)[kind as usize];
+        if *run != plan.run {
+            texts.clear();
+            *run = plan.run;
+        }
+        f(texts)
+    })
 }
 
 /// A name made safe as one path component. The names platc puts in paths
@@ -247,6 +283,10 @@ pub(crate) struct Plan<'a> {
     /// exist (when platc creates it): those of its users, or every
     /// instance namespace when no instance is known to use it.
     pub secret_namespaces: Vec<BTreeSet<String>>,
+    /// This run of emission, among those of the process (never 0): what
+    /// tells the texts of its shared values from another's
+    /// ([`with_shared`]).
+    pub run: u64,
 }
 
 impl<'a> Plan<'a> {
@@ -338,12 +378,14 @@ impl<'a> Plan<'a> {
                 }
             }
         }
+        static RUNS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
         Plan {
             input,
             platform: p,
             order,
             secret_users,
             secret_namespaces,
+            run: RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         }
     }
 

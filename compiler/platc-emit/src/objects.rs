@@ -28,6 +28,13 @@ impl<'a> Tree<'a> for Part<'a> {
             Part::Value(v) => v.node().wrap(PartEntries::Value, PartItems),
         }
     }
+    #[inline]
+    fn shared(self) -> Option<usize> {
+        match self {
+            Part::Value(v) => v.shared(),
+            _ => None,
+        }
+    }
 }
 
 /// The entries of a [`Part`] map: its own, or a map value's.
@@ -181,14 +188,21 @@ pub(crate) fn written(plan: &crate::Plan, json: Option<Form>) -> Vec<Written> {
         .collect();
     let done = platc_diag::par::map(&with, |&i| {
         let mut texts = Vec::new();
-        let yaml = crate::exact_text(|yaml| {
-            yaml.push_str(crate::kubernetes::HEADER);
-            objects(
-                p,
-                &p.instances[i],
-                yaml,
-                json.map(|form| (form, &mut texts)),
-            );
+        let kind = match json {
+            Some(_) => crate::Shared::ObjectsJson,
+            None => crate::Shared::Objects,
+        };
+        let yaml = crate::with_shared(plan, kind, |shared| {
+            crate::exact_text(|yaml| {
+                yaml.push_str(crate::kubernetes::HEADER);
+                objects(
+                    p,
+                    &p.instances[i],
+                    yaml,
+                    json.map(|form| (form, &mut texts)),
+                    shared,
+                );
+            })
         });
         Written { yaml, json: texts }
     });
@@ -201,12 +215,14 @@ pub(crate) fn written(plan: &crate::Plan, json: Option<Form>) -> Vec<Written> {
 
 /// The objects of `inst`'s resources as one YAML stream (documents
 /// separated by `---`) appended to `yaml`, and with `json`, each as one
-/// line of JSON in that form.
+/// line of JSON in that form. The texts of shared values are kept in
+/// `shared` (one store per form, and one for the YAML alone).
 pub(crate) fn objects(
     p: &Platform,
     inst: &Instance,
     yaml: &mut String,
     mut json: Option<(Form, &mut Vec<String>)>,
+    shared: &mut platc_yaml::SharedTexts,
 ) {
     // Made once per instance.
     let recommended = crate::instance_label_pairs(p, inst);
@@ -223,10 +239,13 @@ pub(crate) fn objects(
                     &mut JsonBeside {
                         out: text,
                         form: *form,
+                        shared: &mut *shared,
                     },
                 );
             })),
-            None => platc_yaml::write_tree(yaml, object),
+            None => {
+                platc_yaml::write_tree_beside(yaml, object, &mut platc_yaml::Remember(&mut *shared))
+            }
         });
     }
 }
@@ -236,6 +255,8 @@ pub(crate) fn objects(
 struct JsonBeside<'o> {
     out: &'o mut String,
     form: Form,
+    /// The texts of shared values, in this form.
+    shared: &'o mut platc_yaml::SharedTexts,
 }
 
 impl<'a> platc_yaml::Beside<'a, Part<'a>> for JsonBeside<'_> {
@@ -284,6 +305,32 @@ impl<'a> platc_yaml::Beside<'a, Part<'a>> for JsonBeside<'_> {
             Node::Str(s) => json_string(out, s, inert, self.form),
             Node::Map(_) | Node::Seq(_) => write_json(out, v, self.form),
         }
+    }
+    const REMEMBERS: bool = true;
+    #[inline]
+    fn recall(&mut self, at: platc_yaml::Place, out: &mut String) -> bool {
+        self.shared.recall(at, out, Some(self.out))
+    }
+    #[inline]
+    fn mark(&self) -> usize {
+        self.out.len()
+    }
+    #[inline]
+    fn remember(&mut self, at: platc_yaml::Place, yaml: &str, mark: usize) {
+        self.shared.remember(at, yaml, &self.out[mark..]);
+    }
+    #[inline]
+    fn fixed_leaf(&self, v: Part<'a>, _: &Node<'a, Part<'a>>) -> bool {
+        // A float's JSON is not its YAML's text.
+        !matches!(v, Part::Value(Value::Float(_)))
+    }
+    #[inline]
+    fn recall_line(&mut self, line: &platc_yaml::Line, out: &mut String) -> bool {
+        self.shared.recall_line(line, out, Some(self.out))
+    }
+    #[inline]
+    fn remember_line(&mut self, line: &platc_yaml::Line, yaml: &str, mark: usize) {
+        self.shared.remember_line(line, yaml, &self.out[mark..]);
     }
 }
 
@@ -416,6 +463,10 @@ thing one {}
 
     fn check(platform: &Platform) -> usize {
         let mut compared = 0;
+        // One store of shared texts per form for the whole platform, as
+        // each thread keeps for a run: texts of values shared between
+        // instances, and lines, are written again from them.
+        let mut stores: [platc_yaml::SharedTexts; 3] = Default::default();
         for inst in &platform.instances {
             if inst.resources.is_empty() {
                 continue;
@@ -427,14 +478,26 @@ thing one {}
                 .collect();
             let mut texts = Vec::new();
             let mut yaml = String::new();
-            objects(platform, inst, &mut yaml, Some((Form::Json, &mut texts)));
-            let mut literals = Vec::new();
             objects(
                 platform,
                 inst,
-                &mut String::new(),
-                Some((Form::Literal, &mut literals)),
+                &mut yaml,
+                Some((Form::Json, &mut texts)),
+                &mut stores[0],
             );
+            let mut literals = Vec::new();
+            let mut yaml_with_literals = String::new();
+            objects(
+                platform,
+                inst,
+                &mut yaml_with_literals,
+                Some((Form::Literal, &mut literals)),
+                &mut stores[1],
+            );
+            let mut yaml_alone = String::new();
+            objects(platform, inst, &mut yaml_alone, None, &mut stores[2]);
+            assert_eq!(yaml_with_literals, yaml, "{}", inst.name);
+            assert_eq!(yaml_alone, yaml, "{}", inst.name);
             for (text, literal) in texts.iter().zip(&literals) {
                 let mut want = String::new();
                 crate::json::string(&mut want, &crate::terraform::escape(text));

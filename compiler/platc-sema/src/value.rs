@@ -471,6 +471,19 @@ impl<'a> platc_yaml::Tree<'a> for &'a Value {
             Value::Map(m) => Node::Map(WrittenEntries(m.iter())),
         }
     }
+
+    /// A list or map held in several places (the skeletons' literal maps,
+    /// shared by every instance of a component): its address.
+    #[inline]
+    fn shared(self) -> Option<usize> {
+        match self {
+            Value::List(items) if Arc::strong_count(items) > 1 => {
+                Some(Arc::as_ptr(items) as *const () as usize)
+            }
+            Value::Map(m) if Arc::strong_count(m) > 1 => Some(Arc::as_ptr(m) as *const () as usize),
+            _ => None,
+        }
+    }
 }
 
 /// The items of a list value that are written ([`Value::is_written`]):

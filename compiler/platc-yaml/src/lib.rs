@@ -37,6 +37,16 @@ pub trait Tree<'a>: Copy {
     type Items: Iterator<Item = Self>;
     /// This node.
     fn node(self) -> Node<'a, Self>;
+    /// For a map or list node held in several places of the trees being
+    /// written (one node, not equal ones): an identity it shares with no
+    /// other node while the trees live (its address), so that its text,
+    /// which depends only on the node and where it is written, may be
+    /// written once and copied again ([`SharedTexts`]). `None` (the
+    /// default) for any other node.
+    #[inline]
+    fn shared(self) -> Option<usize> {
+        None
+    }
 }
 
 /// One node of a [`Tree`].
@@ -139,6 +149,326 @@ pub trait Beside<'a, T: Tree<'a>> {
     /// A leaf: its handle, and its node as the YAML writer has it;
     /// `inert` as for [`Beside::key`], of a string leaf's text.
     fn leaf(&mut self, v: T, node: &Node<'a, T>, inert: bool);
+
+    /// Whether the writer asks this beside for the texts of shared nodes
+    /// ([`Tree::shared`]) with [`Beside::recall`] and gives them to it
+    /// with [`Beside::remember`]: false (the default), it never does.
+    const REMEMBERS: bool = false;
+    /// The texts of the shared node at `at`, when remembered: its YAML
+    /// appended to `out`, and what was written beside it written again
+    /// (the writer then writes nothing more of it, and tells nothing of
+    /// its nodes). False when not remembered.
+    #[inline]
+    fn recall(&mut self, _at: Place, _out: &mut String) -> bool {
+        false
+    }
+    /// Where the text written beside is (its length so far): what
+    /// [`Beside::remember`] is given back.
+    #[inline]
+    fn mark(&self) -> usize {
+        0
+    }
+    /// The texts of the shared node at `at`, just written: its YAML, and
+    /// what was written beside since `mark`.
+    #[inline]
+    fn remember(&mut self, _at: Place, _yaml: &str, _mark: usize) {}
+    /// Whether what is written beside leaf `v` (a scalar, `node`) is a
+    /// function of its node alone, so that an entry of it may be written
+    /// again as it was ([`Beside::recall_line`]). True by default.
+    #[inline]
+    fn fixed_leaf(&self, _v: T, _node: &Node<'a, T>) -> bool {
+        true
+    }
+    /// As [`Beside::recall`], for an entry whose value is a scalar: its
+    /// key and value as written before at the same place, from the key to
+    /// the line's end.
+    #[inline]
+    fn recall_line(&mut self, _line: &Line, _out: &mut String) -> bool {
+        false
+    }
+    /// As [`Beside::remember`], for an entry whose value is a scalar.
+    #[inline]
+    fn remember_line(&mut self, _line: &Line, _yaml: &str, _mark: usize) {}
+}
+
+/// An entry of a block map whose value is a scalar, as a [`SharedTexts`]
+/// remembers it: where it is written (its indent, whether it is its map's
+/// first), its key and its value (a kind, and its bytes), by content: a
+/// key and value of up to [`LINE_TEXT_LONGEST`] bytes each are their
+/// lengths and four words each ([`text_words`]).
+pub struct Line {
+    /// The indent, the first flag, the value's kind, and the lengths.
+    meta: u64,
+    key: [u64; 4],
+    value: [u64; 4],
+    hash: u64,
+}
+
+impl Line {
+    #[inline]
+    fn new(indent: usize, first: bool, key: &[u8], kind: u8, value: &[u8]) -> Option<Self> {
+        if key.len() > LINE_TEXT_LONGEST || value.len() > LINE_TEXT_LONGEST {
+            return None;
+        }
+        let meta = (indent as u64) << 48
+            | (key.len() as u64) << 32
+            | (value.len() as u64) << 16
+            | u64::from(first) << 8
+            | u64::from(kind);
+        let (key, value) = (text_words(key), text_words(value));
+        let hash = (meta ^ key[0] ^ key[3].rotate_left(19)).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+            ^ (value[0] ^ value[1].rotate_left(29)).wrapping_mul(0xC2B2_AE3D_27D4_EB4F);
+        Some(Line {
+            meta,
+            key,
+            value,
+            hash,
+        })
+    }
+
+    /// Whether `slot` remembers this line.
+    #[inline]
+    fn is(&self, slot: &LineSlot) -> bool {
+        ((slot.meta ^ self.meta)
+            | (slot.key[0] ^ self.key[0])
+            | (slot.key[1] ^ self.key[1])
+            | (slot.key[2] ^ self.key[2])
+            | (slot.key[3] ^ self.key[3])
+            | (slot.value[0] ^ self.value[0])
+            | (slot.value[1] ^ self.value[1])
+            | (slot.value[2] ^ self.value[2])
+            | (slot.value[3] ^ self.value[3]))
+            == 0
+    }
+}
+
+/// Four words that, with its length, are a text of up to
+/// [`LINE_TEXT_LONGEST`] bytes: as [`bytes::short_key`] and
+/// [`bytes::long_key`] take them.
+#[inline]
+fn text_words(b: &[u8]) -> [u64; 4] {
+    let n = b.len();
+    if n > bytes::MEMO_MAX {
+        [
+            bytes::word(b, 0),
+            bytes::word(b, 8),
+            bytes::word(b, n - 16),
+            bytes::word(b, n - 8),
+        ]
+    } else if n >= 8 {
+        [bytes::word(b, 0), bytes::word(b, n - 8), 0, 0]
+    } else if n > 0 {
+        [bytes::short_key(b).map_or(0, |(lo, _)| lo), 0, 0, 0]
+    } else {
+        [0; 4]
+    }
+}
+
+/// One remembered [`Line`], and where its texts are.
+#[derive(Clone, Copy, Default)]
+struct LineSlot {
+    meta: u64,
+    key: [u64; 4],
+    value: [u64; 4],
+    text: u32,
+    yaml: u32,
+    beside: u32,
+}
+
+/// How many lines a [`SharedTexts`] holds (a power of two): each in the
+/// place its hash gives.
+const LINE_SLOTS: usize = 4096;
+
+/// The most bytes of texts a [`SharedTexts`] keeps for its lines; past it
+/// they are forgotten, and remembered anew.
+const LINE_TEXT_MAX: usize = 1 << 24;
+
+/// Where a shared node ([`Tree::shared`]) is written, which with its
+/// identity decides its text: the value of a map's entry or an item of a
+/// list, at an indent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Place {
+    id: usize,
+    /// The indent, times two, plus one for a list's item.
+    at: usize,
+}
+
+/// The texts of shared nodes ([`Tree::shared`]), by [`Place`]: their YAML
+/// and what was written beside them, in two texts of their own (no
+/// string per node). For the trees of one run: an identity is an address,
+/// which another node may take once the first is gone. One store serves
+/// one kind of [`Beside`].
+#[derive(Default)]
+pub struct SharedTexts {
+    at: std::collections::HashMap<Place, [u32; 4], BuildPlace>,
+    yaml: String,
+    beside: String,
+    /// The lines ([`Line`]), by their hash: compared by content, so that
+    /// they hold whatever run wrote them. (Empty until the first.)
+    lines: Vec<LineSlot>,
+    /// Their YAML and what was written beside them.
+    line_texts: String,
+}
+
+impl SharedTexts {
+    /// Forgets every text.
+    pub fn clear(&mut self) {
+        self.at.clear();
+        self.yaml.clear();
+        self.beside.clear();
+        self.clear_lines();
+    }
+
+    fn clear_lines(&mut self) {
+        self.lines.clear();
+        self.line_texts.clear();
+    }
+
+    /// Writes the texts remembered at `at`: the YAML to `out`, the text
+    /// beside to `beside` (when there is one). False when none is.
+    #[inline]
+    pub fn recall(&self, at: Place, out: &mut String, beside: Option<&mut String>) -> bool {
+        match self.at.get(&at) {
+            Some(&[y0, y1, b0, b1]) => {
+                out.push_str(&self.yaml[y0 as usize..y1 as usize]);
+                if let Some(beside) = beside {
+                    beside.push_str(&self.beside[b0 as usize..b1 as usize]);
+                }
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Remembers the texts at `at`. (Texts beyond 4 GB in all are not
+    /// remembered.)
+    pub fn remember(&mut self, at: Place, yaml: &str, beside: &str) {
+        let (Ok(y), Ok(b)) = (
+            u32::try_from(self.yaml.len() + yaml.len()),
+            u32::try_from(self.beside.len() + beside.len()),
+        ) else {
+            return;
+        };
+        let ends = [self.yaml.len() as u32, y, self.beside.len() as u32, b];
+        self.yaml.push_str(yaml);
+        self.beside.push_str(beside);
+        self.at.insert(at, ends);
+    }
+
+    /// Writes the texts of `line` when remembered: the YAML to `out`, the
+    /// text beside to `beside` (when there is one). False when not.
+    #[inline]
+    pub fn recall_line(&self, line: &Line, out: &mut String, beside: Option<&mut String>) -> bool {
+        let Some(slot) = self
+            .lines
+            .get((line.hash >> 52) as usize & (LINE_SLOTS - 1))
+        else {
+            return false;
+        };
+        if !line.is(slot) {
+            return false;
+        }
+        let (t, y) = (slot.text as usize, slot.yaml as usize);
+        out.push_str(&self.line_texts[t..t + y]);
+        if let Some(beside) = beside {
+            beside.push_str(&self.line_texts[t + y..t + y + slot.beside as usize]);
+        }
+        true
+    }
+
+    /// Remembers the texts of `line` (in the place of any other line of
+    /// its hash).
+    pub fn remember_line(&mut self, line: &Line, yaml: &str, beside: &str) {
+        if self.line_texts.len() + yaml.len() + beside.len() > LINE_TEXT_MAX {
+            self.clear_lines();
+        }
+        if self.lines.is_empty() {
+            self.lines = vec![LineSlot::default(); LINE_SLOTS];
+        }
+        let slot = LineSlot {
+            meta: line.meta,
+            key: line.key,
+            value: line.value,
+            text: self.line_texts.len() as u32,
+            yaml: yaml.len() as u32,
+            beside: beside.len() as u32,
+        };
+        self.line_texts.push_str(yaml);
+        self.line_texts.push_str(beside);
+        self.lines[(line.hash >> 52) as usize & (LINE_SLOTS - 1)] = slot;
+    }
+}
+
+/// The hash of a [`Place`]: its two words mixed by a multiplication
+/// (addresses and indents, nothing from outside the program).
+#[derive(Clone, Copy, Default)]
+struct BuildPlace;
+
+impl std::hash::BuildHasher for BuildPlace {
+    type Hasher = PlaceHasher;
+    fn build_hasher(&self) -> PlaceHasher {
+        PlaceHasher(0)
+    }
+}
+
+#[derive(Clone, Copy)]
+struct PlaceHasher(u64);
+
+impl std::hash::Hasher for PlaceHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(u64::from(b));
+        }
+    }
+    #[inline]
+    fn write_usize(&mut self, n: usize) {
+        self.write_u64(n as u64);
+    }
+    #[inline]
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(26) ^ n).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
+/// Nothing beside, and the texts of shared nodes remembered: the YAML
+/// alone, each shared node's written once.
+pub struct Remember<'s>(pub &'s mut SharedTexts);
+
+impl<'a, T: Tree<'a>> Beside<'a, T> for Remember<'_> {
+    #[inline(always)]
+    fn open_map(&mut self) {}
+    #[inline(always)]
+    fn key(&mut self, _: &'a str, _: bool, _: bool) {}
+    #[inline(always)]
+    fn close_map(&mut self) {}
+    #[inline(always)]
+    fn open_seq(&mut self) {}
+    #[inline(always)]
+    fn item(&mut self, _: bool) {}
+    #[inline(always)]
+    fn close_seq(&mut self) {}
+    #[inline(always)]
+    fn leaf(&mut self, _: T, _: &Node<'a, T>, _: bool) {}
+    const REMEMBERS: bool = true;
+    #[inline]
+    fn recall(&mut self, at: Place, out: &mut String) -> bool {
+        self.0.recall(at, out, None)
+    }
+    #[inline]
+    fn remember(&mut self, at: Place, yaml: &str, _: usize) {
+        self.0.remember(at, yaml, "");
+    }
+    #[inline]
+    fn recall_line(&mut self, line: &Line, out: &mut String) -> bool {
+        self.0.recall_line(line, out, None)
+    }
+    #[inline]
+    fn remember_line(&mut self, line: &Line, yaml: &str, _: usize) {
+        self.0.remember_line(line, yaml, "");
+    }
 }
 
 /// Nothing beside: the YAML alone.
@@ -204,11 +534,23 @@ pub fn write_map_document<'a, T: Tree<'a>>(
     out: &mut String,
     entries: impl IntoIterator<Item = (&'a str, T)>,
 ) {
+    write_map_document_beside(out, entries, &mut ());
+}
+
+/// [`write_map_document`], telling `beside` of every node on the way
+/// ([`Beside`]).
+pub fn write_map_document_beside<'a, T: Tree<'a>, B: Beside<'a, T>>(
+    out: &mut String,
+    entries: impl IntoIterator<Item = (&'a str, T)>,
+    beside: &mut B,
+) {
     let mut entries = entries.into_iter();
+    beside.open_map();
     match entries.next() {
-        Some(first) => write_map(out, first, entries, 0, false, &mut ()),
+        Some(first) => write_map(out, first, entries, 0, false, beside),
         None => out.push_str("{}\n"),
     }
+    beside.close_map();
 }
 
 /// Several documents in one stream, separated by `---`.
@@ -432,9 +774,26 @@ fn write_entry<'a, T: Tree<'a>, B: Beside<'a, T>>(
     if padded {
         pad(out, indent);
     }
+    let node = v.node();
+    if B::REMEMBERS && !matches!(node, Node::Map(_) | Node::Seq(_)) {
+        write_leaf_entry(out, k, v, node, first, indent, beside);
+        return;
+    }
     let (colon_col, inert) = push_key(out, k, indent);
     beside.key(k, first, inert);
-    match v.node() {
+    // A shared map or list: its text as written before at this place.
+    let shared = match node {
+        Node::Map(_) | Node::Seq(_) if B::REMEMBERS => {
+            v.shared().map(|id| Place { id, at: indent * 2 })
+        }
+        _ => None,
+    };
+    let marks = match shared {
+        Some(at) if beside.recall(at, out) => return,
+        Some(_) => (out.len(), beside.mark()),
+        None => (0, 0),
+    };
+    match node {
         Node::Map(mut inner) => {
             beside.open_map();
             match inner.next() {
@@ -464,7 +823,59 @@ fn write_entry<'a, T: Tree<'a>, B: Beside<'a, T>>(
             out.push('\n');
         }
     }
+    if let Some(at) = shared {
+        beside.remember(at, &out[marks.0..], marks.1);
+    }
 }
+
+/// Writes an entry whose value is a scalar (`node`, of `v`), for a
+/// beside that remembers: as it was written before at the same place
+/// ([`Line`]), or written and remembered. The cursor is at `indent`.
+#[inline(never)]
+fn write_leaf_entry<'a, T: Tree<'a>, B: Beside<'a, T>>(
+    out: &mut String,
+    k: &'a str,
+    v: T,
+    node: Node<'a, T>,
+    first: bool,
+    indent: usize,
+    beside: &mut B,
+) {
+    let int;
+    let (kind, value): (u8, &[u8]) = match &node {
+        Node::Str(s) => (b's', s.as_bytes()),
+        Node::Int(i) => {
+            int = i.to_le_bytes();
+            (b'i', &int)
+        }
+        Node::Bool(b) => (b'b', if *b { b"t" } else { b"f" }),
+        Node::Null => (b'n', b""),
+        _ => (0, b""),
+    };
+    // (Long texts are seldom written twice.)
+    let line = match kind != 0 && beside.fixed_leaf(v, &node) {
+        true => Line::new(indent, first, k.as_bytes(), kind, value),
+        false => None,
+    };
+    if let Some(line) = &line {
+        if beside.recall_line(line, out) {
+            return;
+        }
+    }
+    let marks = (out.len(), beside.mark());
+    let (colon_col, inert) = push_key(out, k, indent);
+    beside.key(k, first, inert);
+    out.push(' ');
+    let inert = push_inline(out, &node, colon_col + 1, indent + 2);
+    beside.leaf(v, &node, inert);
+    out.push('\n');
+    if let Some(line) = &line {
+        beside.remember_line(line, &out[marks.0..], marks.1);
+    }
+}
+
+/// The longest key or value of a [`Line`] remembered.
+const LINE_TEXT_LONGEST: usize = bytes::LONG_MEMO_MAX;
 
 /// Writes key `k` of a block map and its `:`, the cursor at the key's
 /// column (`indent`); returns the column just after the `:`, and whether
@@ -581,7 +992,21 @@ fn write_item<'a, T: Tree<'a>, B: Beside<'a, T>>(
         pad(out, indent);
     }
     out.push_str("- ");
-    match item.node() {
+    let node = item.node();
+    // A shared map or list: its text as written before at this place.
+    let shared = match node {
+        Node::Map(_) | Node::Seq(_) if B::REMEMBERS => item.shared().map(|id| Place {
+            id,
+            at: indent * 2 + 1,
+        }),
+        _ => None,
+    };
+    let marks = match shared {
+        Some(at) if beside.recall(at, out) => return,
+        Some(_) => (out.len(), beside.mark()),
+        None => (0, 0),
+    };
+    match node {
         Node::Map(mut m) => {
             beside.open_map();
             match m.next() {
@@ -603,6 +1028,9 @@ fn write_item<'a, T: Tree<'a>, B: Beside<'a, T>>(
             beside.leaf(item, &n, inert);
             out.push('\n');
         }
+    }
+    if let Some(at) = shared {
+        beside.remember(at, &out[marks.0..], marks.1);
     }
 }
 
@@ -1731,6 +2159,147 @@ mod tests {
             write_tree_beside(&mut yaml, &doc, &mut json);
             assert_eq!(yaml, to_string(&doc), "{doc}");
             assert_eq!(json.0, serde_json::to_string(&doc).unwrap(), "{doc}");
+        }
+    }
+
+    /// JSON values told as shared: every map and list by its address.
+    #[derive(Clone, Copy)]
+    struct Told<'a>(&'a Value);
+
+    impl<'a> Tree<'a> for Told<'a> {
+        type Entries =
+            std::iter::Map<JsonEntries<'a>, fn((&'a str, &'a Value)) -> (&'a str, Told<'a>)>;
+        type Items = std::iter::Map<std::slice::Iter<'a, Value>, fn(&'a Value) -> Told<'a>>;
+        fn node(self) -> Node<'a, Self> {
+            fn entry<'a>((k, v): (&'a str, &'a Value)) -> (&'a str, Told<'a>) {
+                (k, Told(v))
+            }
+            self.0.node().wrap(
+                |e| e.map(entry as fn((&'a str, &'a Value)) -> (&'a str, Told<'a>)),
+                |i| i.map(Told as fn(&'a Value) -> Told<'a>),
+            )
+        }
+        fn shared(self) -> Option<usize> {
+            matches!(self.0, Value::Object(_) | Value::Array(_))
+                .then_some(self.0 as *const Value as usize)
+        }
+    }
+
+    /// [`JsonBeside`] remembering shared nodes and lines.
+    struct RememberingJson(JsonBeside, SharedTexts);
+
+    impl<'a> Beside<'a, Told<'a>> for RememberingJson {
+        fn open_map(&mut self) {
+            Beside::<&Value>::open_map(&mut self.0);
+        }
+        fn key(&mut self, k: &'a str, first: bool, inert: bool) {
+            Beside::<&Value>::key(&mut self.0, k, first, inert);
+        }
+        fn close_map(&mut self) {
+            Beside::<&Value>::close_map(&mut self.0);
+        }
+        fn open_seq(&mut self) {
+            Beside::<&Value>::open_seq(&mut self.0);
+        }
+        fn item(&mut self, first: bool) {
+            Beside::<&Value>::item(&mut self.0, first);
+        }
+        fn close_seq(&mut self) {
+            Beside::<&Value>::close_seq(&mut self.0);
+        }
+        fn leaf(&mut self, v: Told<'a>, _: &Node<'a, Told<'a>>, inert: bool) {
+            self.0.leaf(v.0, &v.0.node(), inert);
+        }
+        const REMEMBERS: bool = true;
+        fn recall(&mut self, at: Place, out: &mut String) -> bool {
+            self.1.recall(at, out, Some(&mut self.0 .0))
+        }
+        fn mark(&self) -> usize {
+            self.0 .0.len()
+        }
+        fn remember(&mut self, at: Place, yaml: &str, mark: usize) {
+            self.1.remember(at, yaml, &self.0 .0[mark..]);
+        }
+        fn recall_line(&mut self, line: &Line, out: &mut String) -> bool {
+            self.1.recall_line(line, out, Some(&mut self.0 .0))
+        }
+        fn remember_line(&mut self, line: &Line, yaml: &str, mark: usize) {
+            self.1.remember_line(line, yaml, &self.0 .0[mark..]);
+        }
+    }
+
+    /// Shared nodes and lines written again from what was remembered are
+    /// what the writer writes of them, YAML and JSON beside, wherever they
+    /// are (entries and items, at every indent, first or not), and values
+    /// that only look alike are not taken for each other.
+    #[test]
+    fn remembered_texts_are_those_written() {
+        let long =
+            "a long value with spaces that goes well past the eighty columns of the line limit";
+        let shared = [
+            json!({"a": 1, "b": "yes", "c": [1, "1e3", {"d": null, "e": true}], "f": {}, "g": []}),
+            json!([{"name": "x", "value": long}, ["y", 2], {"app.kubernetes.io/instance": "t1-lake"}]),
+            json!({"key of thirty-two bytes exactly!": "value of seventeen", "k": false, "n": -7}),
+            json!({"k": "1", "l": 1, "m": "true", "o": true, "p": "", "q": null, "r": "null"}),
+        ];
+        let mut plain_store = SharedTexts::default();
+        let mut json_store = SharedTexts::default();
+        let mut remembered = 0;
+        // The same nodes as an entry's value and as items, at several
+        // indents, in one document. (All of them live while the stores
+        // do: a node is known by its address.)
+        let docs: Vec<Value> = shared
+            .iter()
+            .map(|x| json!({"top": x, "list": [x, [x]], "deep": {"in": {"x": x}}, "first": [{"x": x, "y": x}]}))
+            .collect();
+        for round in 0..3 {
+            for (i, doc) in docs.iter().enumerate() {
+                let told: Vec<(&str, Told)> = match doc {
+                    Value::Object(m) => m.iter().map(|(k, v)| (k.as_str(), Told(v))).collect(),
+                    _ => unreachable!(),
+                };
+                let want = to_string(doc);
+                let mut yaml = String::new();
+                write_map_document_beside(
+                    &mut yaml,
+                    told.iter().copied(),
+                    &mut Remember(&mut plain_store),
+                );
+                assert_eq!(yaml, want, "{round} {i}");
+                let mut yaml = String::new();
+                let mut beside =
+                    RememberingJson(JsonBeside(String::new()), std::mem::take(&mut json_store));
+                write_map_document_beside(&mut yaml, told.iter().copied(), &mut beside);
+                assert_eq!(yaml, want, "{round} {i}");
+                assert_eq!(
+                    beside.0 .0,
+                    serde_json::to_string(doc).unwrap(),
+                    "{round} {i}"
+                );
+                json_store = beside.1;
+                remembered = json_store.line_texts.len();
+            }
+        }
+        assert!(remembered > 0 && !json_store.at.is_empty());
+        // Values that only look alike: the same texts as other kinds.
+        let mut store = SharedTexts::default();
+        for doc in [
+            json!({"v": 1}),
+            json!({"v": "1"}),
+            json!({"v": true}),
+            json!({"v": "t"}),
+            json!({"v": null}),
+            json!({"v": ""}),
+            json!({"v": "abcdefghijklmnopq"}),
+            json!({"v": "abcdefghijklmnopr"}),
+            json!({"v": "abcdefghijklmnopq1abcdefghijklmnopq"}),
+            json!({"v": "abcdefghijklmnopq2abcdefghijklmnopq"}),
+        ] {
+            for _ in 0..2 {
+                let mut yaml = String::new();
+                write_tree_beside(&mut yaml, Told(&doc), &mut Remember(&mut store));
+                assert_eq!(yaml, to_string(&doc));
+            }
         }
     }
 
