@@ -15,7 +15,7 @@ use platc_diag::{Diagnostic, Span};
 use platc_syntax::ast::{self, BinaryOp, ExprKind, QuantityKind, StrPart, UnaryOp};
 
 use crate::tables::{Global, Tables};
-use crate::types::{IfaceId, Ty};
+use crate::types::Ty;
 use crate::value::{InstId, SecretId, Value};
 
 mod build;
@@ -212,16 +212,21 @@ pub(crate) struct Evaluator<'t, 'a> {
 }
 
 /// What [`Evaluator::field_decl`] finds of a field a component provides.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 struct FieldDecl<'a> {
-    owner: Option<IfaceId>,
+    /// The `provides` declaration (its position in the component) of the
+    /// interface the field belongs to: that interface must be provided
+    /// for real.
+    provides: Option<usize>,
     expr: Option<&'a ast::Expr>,
     secret_name: bool,
 }
 
 /// The [`FieldDecl`] of each field a component provides, by component and
-/// field name.
-type FieldDecls<'a> = FastMap<u32, FastMap<String, FieldDecl<'a>>>;
+/// the address and length of the field's name as written in the program
+/// (an identifier of the AST, which outlives the evaluation: the same
+/// text at the same place, so no text is hashed or compared).
+type FieldDecls<'a> = FastMap<(u32, usize, usize), FieldDecl<'a>>;
 
 /// The memos of an evaluation once every instance's args are computed:
 /// shared, read-only, by the workers that evaluate the instances' values
@@ -915,11 +920,24 @@ impl<'t, 'a> Evaluator<'t, 'a> {
             ExprKind::Platform => self.platform_value(),
             ExprKind::Field(base, f) => {
                 let b = self.eval(base, env)?;
+                let Value::Instance(InstId(j)) = b else {
+                    return self.field(&b, &f.name, base.span);
+                };
+                let j = j as usize;
+                let (v, names_secret) = self.instance_field(j, &f.name, base.span)?;
+                // An optional `secret_name` that is none names no Secret;
+                // an instance reads its own.
                 let reader = env.reader.or(env.self_inst);
-                let v = self.field(&b, &f.name, base.span)?;
-                // An optional `secret_name` that is none names no Secret.
-                if let (Value::Instance(InstId(j)), false) = (b, matches!(v, Value::None)) {
-                    self.check_secret_name_read(reader, j as usize, &f.name, e.span);
+                if !matches!(v, Value::None) && reader.is_some_and(|i| i != j) {
+                    let names_secret = match names_secret {
+                        Some(b) => b,
+                        None => self.t.instances[j]
+                            .2
+                            .is_some_and(|c| self.field_decl(c.0, &f.name).secret_name),
+                    };
+                    if names_secret {
+                        self.check_secret_name_read(reader, j, &f.name, e.span);
+                    }
                 }
                 v
             }
@@ -1132,34 +1150,41 @@ impl<'t, 'a> Evaluator<'t, 'a> {
                 }
                 _ => None,
             },
-            Value::Instance(InstId(i)) => {
-                let i = i as usize;
-                match f {
-                    // The Kubernetes form of the name, which is also the release name.
-                    "name" => Some(Value::Str(self.k8s_name(i))),
-                    "namespace" => self.instance_namespace(i).map(Value::Str),
-                    _ => {
-                        let comp = self.t.instances[i].2?;
-                        let FieldDecl { owner, expr, .. } = self.field_decl(comp.0, f);
-                        // The interface the field belongs to must be
-                        // provided for real.
-                        if let Some(iid) = owner {
-                            let iface = &self.t.ifaces[iid.0 as usize].decl.name.name;
-                            if !self.require_provided(i, iface, span) {
-                                return None;
-                            }
-                        }
-                        let args = self.instance_args(i, span)?;
-                        let Some(expr) = expr else {
-                            // An optional interface field the component leaves unset.
-                            return Some(Value::None);
-                        };
-                        let _ = args;
-                        self.provided_field(i, expr)
+            Value::Instance(InstId(i)) => self.instance_field(i as usize, f, span).map(|(v, _)| v),
+            _ => None,
+        }
+    }
+
+    /// Field `f` of instance `i`, and whether it names a Secret (an
+    /// interface field of type `secret_name`: its reads are checked, see
+    /// `check_secret_name_read`); `None`: not looked up (`name` and
+    /// `namespace`, which an interface may declare as well).
+    fn instance_field(&mut self, i: usize, f: &str, span: Span) -> Option<(Value, Option<bool>)> {
+        match f {
+            // The Kubernetes form of the name, which is also the release name.
+            "name" => Some((Value::Str(self.k8s_name(i)), None)),
+            "namespace" => Some((Value::Str(self.instance_namespace(i)?), None)),
+            _ => {
+                let comp = self.t.instances[i].2?;
+                let FieldDecl {
+                    provides,
+                    expr,
+                    secret_name,
+                } = self.field_decl(comp.0, f);
+                // The interface the field belongs to must be
+                // provided for real.
+                if let Some(p) = provides {
+                    if !self.require_provided_at(i, p, span) {
+                        return None;
                     }
                 }
+                self.instance_args(i, span)?;
+                let Some(expr) = expr else {
+                    // An optional interface field the component leaves unset.
+                    return Some((Value::None, Some(secret_name)));
+                };
+                Some((self.provided_field(i, expr)?, Some(secret_name)))
             }
-            _ => None,
         }
     }
 
@@ -1202,10 +1227,20 @@ impl<'t, 'a> Evaluator<'t, 'a> {
     /// it belongs to, the expression the component sets it to (`None`: an
     /// optional field left unset), and whether it names a Secret. Found
     /// once per component and field.
+    ///
+    /// `f` is the text of a field name in the program (see [`FieldDecls`]).
     fn field_decl(&mut self, comp: u32, f: &str) -> FieldDecl<'a> {
-        if let Some(d) = self.field_decl_memo.get(&comp).and_then(|m| m.get(f)) {
+        let key = (comp, f.as_ptr() as usize, f.len());
+        if let Some(d) = self.field_decl_memo.get(&key) {
             return *d;
         }
+        let d = self.find_field_decl(comp, f);
+        self.field_decl_memo.insert(key, d);
+        d
+    }
+
+    /// [`Self::field_decl`], found.
+    fn find_field_decl(&self, comp: u32, f: &str) -> FieldDecl<'a> {
         let t = self.t;
         let info = &t.comps[comp as usize];
         let owner = info
@@ -1214,6 +1249,14 @@ impl<'t, 'a> Evaluator<'t, 'a> {
             .find(|iid| t.ifaces[iid.0 as usize].fields.iter().any(|(n, _)| n == f))
             .copied();
         let decl: &'a ast::ComponentDecl = info.decl;
+        // The declaration that provides the owner (what
+        // `provides_decl` finds by the interface's name).
+        let provides = owner.and_then(|iid| {
+            let iface = &t.ifaces[iid.0 as usize].decl.name.name;
+            decl.provides
+                .iter()
+                .position(|p| p.interface.name.name == *iface)
+        });
         let expr = decl
             .provides
             .iter()
@@ -1224,16 +1267,11 @@ impl<'t, 'a> Evaluator<'t, 'a> {
             .provides
             .iter()
             .any(|iid| shape::names_secret(&t.ifaces[iid.0 as usize].fields, f));
-        let d = FieldDecl {
-            owner,
+        FieldDecl {
+            provides,
             expr,
             secret_name,
-        };
-        self.field_decl_memo
-            .entry(comp)
-            .or_default()
-            .insert(f.to_string(), d);
-        d
+        }
     }
 
     fn binary(
