@@ -63,8 +63,8 @@ struct ArgsResult<'a> {
     used: u64,
     exhausted: bool,
     cycle: bool,
-    args: super::FastMap<usize, super::ArgsState>,
-    frames: super::FastMap<usize, super::Frame<'a>>,
+    args: super::InstMap<super::ArgsState>,
+    frames: super::InstMap<super::Frame<'a>>,
     enabled: HashMap<usize, bool>,
     providers: HashMap<String, super::Providers>,
     diagnostics: Vec<Diagnostic>,
@@ -682,13 +682,13 @@ impl<'t, 'a> Evaluator<'t, 'a> {
         for r in results {
             self.diagnostics.extend(r.diagnostics);
             self.observes.extend(r.observes);
-            for (i, a) in r.args {
-                self.args.entry(i).or_insert(a);
+            for (i, a) in r.args.into_iter() {
+                self.args.get_or_insert_with(i, || a);
             }
             // A worker's frame of an instance frozen before is a part of
             // it (the lets it read): the whole one stays.
-            for (i, f) in r.frames {
-                self.frames.entry(i).or_insert(f);
+            for (i, f) in r.frames.into_iter() {
+                self.frames.get_or_insert_with(i, || f);
             }
             for (j, b) in r.enabled {
                 self.enabled_memo.entry(j).or_insert(b);

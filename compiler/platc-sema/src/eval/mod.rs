@@ -64,6 +64,49 @@ pub fn set_evaluation_budget(n: u64) {
 /// instance numbers and names of the program, not input to defend against).
 type FastMap<K, V> = HashMap<K, V>;
 
+/// A memo by instance: a vector indexed by instance number, as long as
+/// the highest one set (one index where a hash map would hash).
+struct InstMap<T>(Vec<Option<T>>);
+
+impl<T> Default for InstMap<T> {
+    fn default() -> Self {
+        InstMap(Vec::new())
+    }
+}
+
+impl<T> InstMap<T> {
+    fn get(&self, i: usize) -> Option<&T> {
+        self.0.get(i)?.as_ref()
+    }
+
+    fn get_mut(&mut self, i: usize) -> Option<&mut T> {
+        self.0.get_mut(i)?.as_mut()
+    }
+
+    fn insert(&mut self, i: usize, v: T) {
+        if self.0.len() <= i {
+            self.0.resize_with(i + 1, || None);
+        }
+        self.0[i] = Some(v);
+    }
+
+    /// The value of `i`, set to `make()` first when it has none.
+    fn get_or_insert_with(&mut self, i: usize, make: impl FnOnce() -> T) -> &mut T {
+        if self.0.len() <= i {
+            self.0.resize_with(i + 1, || None);
+        }
+        self.0[i].get_or_insert_with(make)
+    }
+
+    /// The values set, with their instance, in instance order.
+    fn into_iter(self) -> impl Iterator<Item = (usize, T)> {
+        self.0
+            .into_iter()
+            .enumerate()
+            .filter_map(|(i, v)| Some((i, v?)))
+    }
+}
+
 /// The instances that provide an interface for real, in name order
 /// (shared: `all(...)` is read by many instances).
 type Providers = Arc<[usize]>;
@@ -143,14 +186,14 @@ pub(crate) struct Evaluator<'t, 'a> {
     /// The finished tables of the checked program.
     t: &'t Tables<'a>,
     diagnostics: Vec<Diagnostic>,
-    args: FastMap<usize, ArgsState>,
+    args: InstMap<ArgsState>,
     /// The chain of instances being evaluated, for cycle reports.
     stack: Vec<(usize, Span)>,
     platform: Option<Value>,
     /// The environment whose overrides apply.
     env: Option<&'a ast::EnvironmentDecl>,
     /// The params and lets of each instance, computed on demand.
-    frames: FastMap<usize, Frame<'a>>,
+    frames: InstMap<Frame<'a>>,
     /// What is left of [`EVALUATION_BUDGET`].
     pub(crate) budget: u64,
     /// Set once the budget is spent (and reported).
@@ -234,8 +277,8 @@ type FieldDecls<'a> = FastMap<(u32, usize, usize), FieldDecl<'a>>;
 /// (a `let` not read yet) into memos of its own.
 #[derive(Default)]
 struct Frozen<'a> {
-    frames: FastMap<usize, Frame<'a>>,
-    args: FastMap<usize, ArgsState>,
+    frames: InstMap<Frame<'a>>,
+    args: InstMap<ArgsState>,
     enabled: HashMap<usize, bool>,
     providers: HashMap<String, Providers>,
     sources: HashMap<u32, std::sync::Arc<[crate::ValueSource]>>,
@@ -298,11 +341,11 @@ impl<'t, 'a> Evaluator<'t, 'a> {
         Evaluator {
             t,
             diagnostics: vec![],
-            args: FastMap::default(),
+            args: InstMap::default(),
             stack: vec![],
             platform: None,
             env: None,
-            frames: FastMap::default(),
+            frames: InstMap::default(),
             budget: evaluation_budget(t.instances.len()),
             exhausted: false,
             checked_clean: false,
@@ -435,7 +478,7 @@ impl<'t, 'a> Evaluator<'t, 'a> {
         let members = &t.comps[t.instances[i].2?.0 as usize].members;
         let k = *members.get(name)?;
         // Most reads are of a value computed already: one lookup.
-        let own = match self.frames.get(&i).and_then(|f| f.get(k)) {
+        let own = match self.frames.get(i).and_then(|f| f.get(k)) {
             Some(Slot::Value(v)) => return Some(Some(v.clone())),
             Some(Slot::Absent) | None => false,
             Some(_) => true,
@@ -447,7 +490,7 @@ impl<'t, 'a> Evaluator<'t, 'a> {
             // Arc's count on every read.)
             let pending = {
                 let frozen = self.frozen.as_deref()?;
-                let slot = frozen.frames.get(&i)?.get(k)?;
+                let slot = frozen.frames.get(i)?.get(k)?;
                 match slot {
                     Slot::Value(v) => return Some(Some(v.clone())),
                     Slot::Failed | Slot::Visiting => return Some(None),
@@ -457,11 +500,10 @@ impl<'t, 'a> Evaluator<'t, 'a> {
             };
             let frame = self
                 .frames
-                .entry(i)
-                .or_insert_with(|| vec![Slot::Absent; members.len()]);
+                .get_or_insert_with(i, || vec![Slot::Absent; members.len()]);
             frame[k] = pending;
         }
-        let slot = self.frames.get_mut(&i)?.get_mut(k)?;
+        let slot = self.frames.get_mut(i)?.get_mut(k)?;
         match std::mem::replace(slot, Slot::Visiting) {
             Slot::Value(v) => {
                 *slot = Slot::Value(v.clone());
@@ -479,7 +521,7 @@ impl<'t, 'a> Evaluator<'t, 'a> {
                         v = None;
                     }
                 }
-                let slot = self.frames.get_mut(&i)?.get_mut(k)?;
+                let slot = self.frames.get_mut(i)?.get_mut(k)?;
                 *slot = match &v {
                     Some(v) => Slot::Value(v.clone()),
                     None => Slot::Failed,
@@ -634,10 +676,10 @@ impl<'t, 'a> Evaluator<'t, 'a> {
         i: usize,
         from: Span,
     ) -> Option<Arc<BTreeMap<crate::value::Str, Value>>> {
-        if let Some(ArgsState::Done(v)) = self.frozen.as_deref().and_then(|f| f.args.get(&i)) {
+        if let Some(ArgsState::Done(v)) = self.frozen.as_deref().and_then(|f| f.args.get(i)) {
             return v.clone();
         }
-        match self.args.get(&i) {
+        match self.args.get(i) {
             Some(ArgsState::Done(v)) => return v.clone(),
             Some(ArgsState::Visiting) => {
                 self.report_cycle(i, from);
@@ -1231,8 +1273,11 @@ impl<'t, 'a> Evaluator<'t, 'a> {
     /// `f` is the text of a field name in the program (see [`FieldDecls`]).
     fn field_decl(&mut self, comp: u32, f: &str) -> FieldDecl<'a> {
         let key = (comp, f.as_ptr() as usize, f.len());
-        if let Some(d) = self.field_decl_memo.get(&key) {
-            return *d;
+        if let Some(&d) = self.field_decl_memo.get(&key) {
+            // (The memo's key is the place of the text: what a fresh
+            // search finds is the same.)
+            debug_assert_eq!(d, self.find_field_decl(comp, f));
+            return d;
         }
         let d = self.find_field_decl(comp, f);
         self.field_decl_memo.insert(key, d);
