@@ -794,17 +794,26 @@ impl<'t, 'a> Evaluator<'t, 'a> {
             }
         }
         let mut provides = Vec::new();
+        // The position of each field among all of them (see `FieldDecl`).
+        let mut slot = 0;
         for (k, p) in cdecl.provides.iter().enumerate() {
+            let first = slot;
+            slot += p.fields.len();
             if !self.provides_active(i, k)? {
                 continue;
             }
-            let mut fields = BTreeMap::new();
-            for f in &p.fields {
-                fields.insert(f.name.name.clone(), self.provided_field(i, &f.value)?);
+            // Gathered, then made a map at once (sorted and built in one
+            // pass, not inserted key by key).
+            let mut fields = Vec::with_capacity(p.fields.len());
+            for (n, f) in p.fields.iter().enumerate() {
+                fields.push((
+                    f.name.name.clone(),
+                    self.provided_field(i, first + n, &f.value)?,
+                ));
             }
             provides.push(crate::Provided {
                 interface: p.interface.name.name.clone(),
-                fields,
+                fields: fields.into_iter().collect(),
             });
         }
         let mut exposes = Vec::new();

@@ -219,9 +219,10 @@ pub(crate) struct Evaluator<'t, 'a> {
     /// what the worker adds).
     frozen: Option<Arc<Frozen<'a>>>,
     /// The value of each interface field read from a provider (`g.host`),
-    /// by (provider, address of the field's expression): the same
-    /// whoever reads it, so computed once.
-    provided_memo: FastMap<(usize, usize), Value>,
+    /// by provider and position of the field among the fields of its
+    /// component's `provides` (see [`FieldDecl`]): the same whoever reads
+    /// it, so computed once.
+    provided_memo: InstMap<Vec<Option<Value>>>,
     /// The swaps that sort each record literal whose keys are all written
     /// text, by its address (see [`records`]).
     record_swaps_memo: FastMap<usize, Option<records::Swaps>>,
@@ -261,7 +262,10 @@ struct FieldDecl<'a> {
     /// interface the field belongs to: that interface must be provided
     /// for real.
     provides: Option<usize>,
-    expr: Option<&'a ast::Expr>,
+    /// The expression the component sets the field to, and the position
+    /// of that field among all the fields of the component's `provides`
+    /// (`None`: an optional field left unset).
+    expr: Option<(usize, &'a ast::Expr)>,
     secret_name: bool,
 }
 
@@ -356,7 +360,7 @@ impl<'t, 'a> Evaluator<'t, 'a> {
             secret_reads: crate::HashSet::default(),
             sources_memo: HashMap::default(),
             frozen: None,
-            provided_memo: FastMap::default(),
+            provided_memo: InstMap::default(),
             record_swaps_memo: FastMap::default(),
             secret_keys_memo: FastMap::default(),
             secret_name_memo: FastMap::default(),
@@ -432,13 +436,21 @@ impl<'t, 'a> Evaluator<'t, 'a> {
 
     /// Spends `n` of the budget on building values at `span`; `None` (and
     /// one E0322) once it is spent.
+    #[inline]
     fn charge(&mut self, n: u64, span: Span) -> Option<()> {
-        if self.exhausted {
-            return None;
-        }
-        if n <= self.budget {
+        if !self.exhausted && n <= self.budget {
             self.budget -= n;
             return Some(());
+        }
+        self.charge_beyond(span)
+    }
+
+    /// [`Self::charge`] when the budget is spent or cannot cover `n`.
+    #[cold]
+    #[inline(never)]
+    fn charge_beyond(&mut self, span: Span) -> Option<()> {
+        if self.exhausted {
+            return None;
         }
         self.exhausted = true;
         let limit = evaluation_budget(self.t.instances.len());
@@ -1221,22 +1233,22 @@ impl<'t, 'a> Evaluator<'t, 'a> {
                     }
                 }
                 self.instance_args(i, span)?;
-                let Some(expr) = expr else {
+                let Some((slot, expr)) = expr else {
                     // An optional interface field the component leaves unset.
                     return Some((Value::None, Some(secret_name)));
                 };
-                Some((self.provided_field(i, expr)?, Some(secret_name)))
+                Some((self.provided_field(i, slot, expr)?, Some(secret_name)))
             }
         }
     }
 
     /// The value instance `i` gives a field of an interface it provides,
-    /// `expr` (the field's expression in its component): the same for
-    /// every reader and for the instance's own `provides`, so computed
-    /// once.
-    fn provided_field(&mut self, i: usize, expr: &ast::Expr) -> Option<Value> {
-        let key = (i, expr as *const ast::Expr as usize);
-        if let Some(v) = self.provided_memo.get(&key) {
+    /// `expr` (the field's expression in its component, the field at
+    /// position `slot` among the fields of the component's `provides`):
+    /// the same for every reader and for the instance's own `provides`,
+    /// so computed once.
+    fn provided_field(&mut self, i: usize, slot: usize, expr: &ast::Expr) -> Option<Value> {
+        if let Some(Some(v)) = self.provided_memo.get(i).and_then(|m| m.get(slot)) {
             return Some(v.clone());
         }
         let env = Env {
@@ -1245,7 +1257,16 @@ impl<'t, 'a> Evaluator<'t, 'a> {
             reader: None,
         };
         let v = self.eval(expr, &env)?;
-        self.provided_memo.insert(key, v.clone());
+        let t = self.t;
+        let fields = || {
+            let comp = t.instances[i].2.map_or(0, |c| c.0 as usize);
+            let n = t
+                .comps
+                .get(comp)
+                .map_or(0, |c| c.decl.provides.iter().map(|p| p.fields.len()).sum());
+            vec![None; n.max(slot + 1)]
+        };
+        self.provided_memo.get_or_insert_with(i, fields)[slot] = Some(v.clone());
         Some(v)
     }
 
@@ -1306,8 +1327,9 @@ impl<'t, 'a> Evaluator<'t, 'a> {
             .provides
             .iter()
             .flat_map(|p| p.fields.iter())
-            .find(|a| a.name.name == f)
-            .map(|a| &a.value);
+            .enumerate()
+            .find(|(_, a)| a.name.name == f)
+            .map(|(k, a)| (k, &a.value));
         let secret_name = info
             .provides
             .iter()
