@@ -1248,6 +1248,18 @@ impl<'t, 'a> Evaluator<'t, 'a> {
     /// the same for every reader and for the instance's own `provides`,
     /// so computed once.
     fn provided_field(&mut self, i: usize, slot: usize, expr: &ast::Expr) -> Option<Value> {
+        debug_assert!(
+            self.t.instances[i]
+                .2
+                .is_some_and(|c| self.t.comps[c.0 as usize]
+                    .decl
+                    .provides
+                    .iter()
+                    .flat_map(|p| p.fields.iter())
+                    .nth(slot)
+                    .is_some_and(|f| std::ptr::eq(&f.value, expr))),
+            "the field at `slot` is the one of `expr`"
+        );
         if let Some(Some(v)) = self.provided_memo.get(i).and_then(|m| m.get(slot)) {
             return Some(v.clone());
         }
@@ -1516,4 +1528,36 @@ fn duplicate_key(key: &str, at: Span, whole: Span) -> Diagnostic {
     .with_label("this key was already set")
     .with_secondary(whole, "in this map")
     .with_help("make the keys unique, e.g. by including a unique field in them")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::InstMap;
+
+    /// A memo by instance answers as a hash map by instance does, whatever
+    /// the order in which instances are set.
+    #[test]
+    fn inst_map_answers_as_a_hash_map() {
+        let mut ours: InstMap<u32> = InstMap::default();
+        let mut want: std::collections::HashMap<usize, u32> = Default::default();
+        for (n, i) in [7usize, 0, 3, 7, 12, 1, 3, 40, 2].into_iter().enumerate() {
+            let n = n as u32;
+            if n.is_multiple_of(3) {
+                ours.insert(i, n);
+                want.insert(i, n);
+            } else {
+                let got = *ours.get_or_insert_with(i, || n);
+                assert_eq!(got, *want.entry(i).or_insert(n), "instance {i}");
+                *ours.get_mut(i).unwrap() += 100;
+                *want.get_mut(&i).unwrap() += 100;
+            }
+            for j in 0..50 {
+                assert_eq!(ours.get(j), want.get(&j), "instance {j}");
+            }
+        }
+        assert_eq!(ours.get_mut(1000), None);
+        let mut all: Vec<(usize, u32)> = want.into_iter().collect();
+        all.sort_unstable();
+        assert_eq!(ours.into_iter().collect::<Vec<_>>(), all);
+    }
 }
