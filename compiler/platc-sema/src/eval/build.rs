@@ -63,8 +63,8 @@ struct ArgsResult<'a> {
     used: u64,
     exhausted: bool,
     cycle: bool,
-    args: super::FastMap<usize, super::ArgsState>,
-    frames: super::FastMap<usize, super::Frame<'a>>,
+    args: super::InstMap<super::ArgsState>,
+    frames: super::InstMap<super::Frame<'a>>,
     enabled: HashMap<usize, bool>,
     providers: HashMap<String, super::Providers>,
     diagnostics: Vec<Diagnostic>,
@@ -682,13 +682,13 @@ impl<'t, 'a> Evaluator<'t, 'a> {
         for r in results {
             self.diagnostics.extend(r.diagnostics);
             self.observes.extend(r.observes);
-            for (i, a) in r.args {
-                self.args.entry(i).or_insert(a);
+            for (i, a) in r.args.into_iter() {
+                self.args.get_or_insert_with(i, || a);
             }
             // A worker's frame of an instance frozen before is a part of
             // it (the lets it read): the whole one stays.
-            for (i, f) in r.frames {
-                self.frames.entry(i).or_insert(f);
+            for (i, f) in r.frames.into_iter() {
+                self.frames.get_or_insert_with(i, || f);
             }
             for (j, b) in r.enabled {
                 self.enabled_memo.entry(j).or_insert(b);
@@ -794,17 +794,26 @@ impl<'t, 'a> Evaluator<'t, 'a> {
             }
         }
         let mut provides = Vec::new();
+        // The position of each field among all of them (see `FieldDecl`).
+        let mut slot = 0;
         for (k, p) in cdecl.provides.iter().enumerate() {
+            let first = slot;
+            slot += p.fields.len();
             if !self.provides_active(i, k)? {
                 continue;
             }
-            let mut fields = BTreeMap::new();
-            for f in &p.fields {
-                fields.insert(f.name.name.clone(), self.provided_field(i, &f.value)?);
+            // Gathered, then made a map at once (sorted and built in one
+            // pass, not inserted key by key).
+            let mut fields = Vec::with_capacity(p.fields.len());
+            for (n, f) in p.fields.iter().enumerate() {
+                fields.push((
+                    f.name.name.clone(),
+                    self.provided_field(i, first + n, &f.value)?,
+                ));
             }
             provides.push(crate::Provided {
                 interface: p.interface.name.name.clone(),
-                fields,
+                fields: fields.into_iter().collect(),
             });
         }
         let mut exposes = Vec::new();

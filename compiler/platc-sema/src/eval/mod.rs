@@ -15,7 +15,7 @@ use platc_diag::{Diagnostic, Span};
 use platc_syntax::ast::{self, BinaryOp, ExprKind, QuantityKind, StrPart, UnaryOp};
 
 use crate::tables::{Global, Tables};
-use crate::types::{IfaceId, Ty};
+use crate::types::Ty;
 use crate::value::{InstId, SecretId, Value};
 
 mod build;
@@ -63,6 +63,49 @@ pub fn set_evaluation_budget(n: u64) {
 /// A map of the evaluator's memos, with a fast hasher (their keys are
 /// instance numbers and names of the program, not input to defend against).
 type FastMap<K, V> = HashMap<K, V>;
+
+/// A memo by instance: a vector indexed by instance number, as long as
+/// the highest one set (one index where a hash map would hash).
+struct InstMap<T>(Vec<Option<T>>);
+
+impl<T> Default for InstMap<T> {
+    fn default() -> Self {
+        InstMap(Vec::new())
+    }
+}
+
+impl<T> InstMap<T> {
+    fn get(&self, i: usize) -> Option<&T> {
+        self.0.get(i)?.as_ref()
+    }
+
+    fn get_mut(&mut self, i: usize) -> Option<&mut T> {
+        self.0.get_mut(i)?.as_mut()
+    }
+
+    fn insert(&mut self, i: usize, v: T) {
+        if self.0.len() <= i {
+            self.0.resize_with(i + 1, || None);
+        }
+        self.0[i] = Some(v);
+    }
+
+    /// The value of `i`, set to `make()` first when it has none.
+    fn get_or_insert_with(&mut self, i: usize, make: impl FnOnce() -> T) -> &mut T {
+        if self.0.len() <= i {
+            self.0.resize_with(i + 1, || None);
+        }
+        self.0[i].get_or_insert_with(make)
+    }
+
+    /// The values set, with their instance, in instance order.
+    fn into_iter(self) -> impl Iterator<Item = (usize, T)> {
+        self.0
+            .into_iter()
+            .enumerate()
+            .filter_map(|(i, v)| Some((i, v?)))
+    }
+}
 
 /// The instances that provide an interface for real, in name order
 /// (shared: `all(...)` is read by many instances).
@@ -143,14 +186,14 @@ pub(crate) struct Evaluator<'t, 'a> {
     /// The finished tables of the checked program.
     t: &'t Tables<'a>,
     diagnostics: Vec<Diagnostic>,
-    args: FastMap<usize, ArgsState>,
+    args: InstMap<ArgsState>,
     /// The chain of instances being evaluated, for cycle reports.
     stack: Vec<(usize, Span)>,
     platform: Option<Value>,
     /// The environment whose overrides apply.
     env: Option<&'a ast::EnvironmentDecl>,
     /// The params and lets of each instance, computed on demand.
-    frames: FastMap<usize, Frame<'a>>,
+    frames: InstMap<Frame<'a>>,
     /// What is left of [`EVALUATION_BUDGET`].
     pub(crate) budget: u64,
     /// Set once the budget is spent (and reported).
@@ -176,9 +219,10 @@ pub(crate) struct Evaluator<'t, 'a> {
     /// what the worker adds).
     frozen: Option<Arc<Frozen<'a>>>,
     /// The value of each interface field read from a provider (`g.host`),
-    /// by (provider, address of the field's expression): the same
-    /// whoever reads it, so computed once.
-    provided_memo: FastMap<(usize, usize), Value>,
+    /// by provider and position of the field among the fields of its
+    /// component's `provides` (see [`FieldDecl`]): the same whoever reads
+    /// it, so computed once.
+    provided_memo: InstMap<Vec<Option<Value>>>,
     /// The swaps that sort each record literal whose keys are all written
     /// text, by its address (see [`records`]).
     record_swaps_memo: FastMap<usize, Option<records::Swaps>>,
@@ -212,16 +256,24 @@ pub(crate) struct Evaluator<'t, 'a> {
 }
 
 /// What [`Evaluator::field_decl`] finds of a field a component provides.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 struct FieldDecl<'a> {
-    owner: Option<IfaceId>,
-    expr: Option<&'a ast::Expr>,
+    /// The `provides` declaration (its position in the component) of the
+    /// interface the field belongs to: that interface must be provided
+    /// for real.
+    provides: Option<usize>,
+    /// The expression the component sets the field to, and the position
+    /// of that field among all the fields of the component's `provides`
+    /// (`None`: an optional field left unset).
+    expr: Option<(usize, &'a ast::Expr)>,
     secret_name: bool,
 }
 
 /// The [`FieldDecl`] of each field a component provides, by component and
-/// field name.
-type FieldDecls<'a> = FastMap<u32, FastMap<String, FieldDecl<'a>>>;
+/// the address and length of the field's name as written in the program
+/// (an identifier of the AST, which outlives the evaluation: the same
+/// text at the same place, so no text is hashed or compared).
+type FieldDecls<'a> = FastMap<(u32, usize, usize), FieldDecl<'a>>;
 
 /// The memos of an evaluation once every instance's args are computed:
 /// shared, read-only, by the workers that evaluate the instances' values
@@ -229,8 +281,8 @@ type FieldDecls<'a> = FastMap<u32, FastMap<String, FieldDecl<'a>>>;
 /// (a `let` not read yet) into memos of its own.
 #[derive(Default)]
 struct Frozen<'a> {
-    frames: FastMap<usize, Frame<'a>>,
-    args: FastMap<usize, ArgsState>,
+    frames: InstMap<Frame<'a>>,
+    args: InstMap<ArgsState>,
     enabled: HashMap<usize, bool>,
     providers: HashMap<String, Providers>,
     sources: HashMap<u32, std::sync::Arc<[crate::ValueSource]>>,
@@ -293,11 +345,11 @@ impl<'t, 'a> Evaluator<'t, 'a> {
         Evaluator {
             t,
             diagnostics: vec![],
-            args: FastMap::default(),
+            args: InstMap::default(),
             stack: vec![],
             platform: None,
             env: None,
-            frames: FastMap::default(),
+            frames: InstMap::default(),
             budget: evaluation_budget(t.instances.len()),
             exhausted: false,
             checked_clean: false,
@@ -308,7 +360,7 @@ impl<'t, 'a> Evaluator<'t, 'a> {
             secret_reads: crate::HashSet::default(),
             sources_memo: HashMap::default(),
             frozen: None,
-            provided_memo: FastMap::default(),
+            provided_memo: InstMap::default(),
             record_swaps_memo: FastMap::default(),
             secret_keys_memo: FastMap::default(),
             secret_name_memo: FastMap::default(),
@@ -384,13 +436,21 @@ impl<'t, 'a> Evaluator<'t, 'a> {
 
     /// Spends `n` of the budget on building values at `span`; `None` (and
     /// one E0322) once it is spent.
+    #[inline]
     fn charge(&mut self, n: u64, span: Span) -> Option<()> {
-        if self.exhausted {
-            return None;
-        }
-        if n <= self.budget {
+        if !self.exhausted && n <= self.budget {
             self.budget -= n;
             return Some(());
+        }
+        self.charge_beyond(span)
+    }
+
+    /// [`Self::charge`] when the budget is spent or cannot cover `n`.
+    #[cold]
+    #[inline(never)]
+    fn charge_beyond(&mut self, span: Span) -> Option<()> {
+        if self.exhausted {
+            return None;
         }
         self.exhausted = true;
         let limit = evaluation_budget(self.t.instances.len());
@@ -430,7 +490,7 @@ impl<'t, 'a> Evaluator<'t, 'a> {
         let members = &t.comps[t.instances[i].2?.0 as usize].members;
         let k = *members.get(name)?;
         // Most reads are of a value computed already: one lookup.
-        let own = match self.frames.get(&i).and_then(|f| f.get(k)) {
+        let own = match self.frames.get(i).and_then(|f| f.get(k)) {
             Some(Slot::Value(v)) => return Some(Some(v.clone())),
             Some(Slot::Absent) | None => false,
             Some(_) => true,
@@ -442,7 +502,7 @@ impl<'t, 'a> Evaluator<'t, 'a> {
             // Arc's count on every read.)
             let pending = {
                 let frozen = self.frozen.as_deref()?;
-                let slot = frozen.frames.get(&i)?.get(k)?;
+                let slot = frozen.frames.get(i)?.get(k)?;
                 match slot {
                     Slot::Value(v) => return Some(Some(v.clone())),
                     Slot::Failed | Slot::Visiting => return Some(None),
@@ -452,11 +512,10 @@ impl<'t, 'a> Evaluator<'t, 'a> {
             };
             let frame = self
                 .frames
-                .entry(i)
-                .or_insert_with(|| vec![Slot::Absent; members.len()]);
+                .get_or_insert_with(i, || vec![Slot::Absent; members.len()]);
             frame[k] = pending;
         }
-        let slot = self.frames.get_mut(&i)?.get_mut(k)?;
+        let slot = self.frames.get_mut(i)?.get_mut(k)?;
         match std::mem::replace(slot, Slot::Visiting) {
             Slot::Value(v) => {
                 *slot = Slot::Value(v.clone());
@@ -474,7 +533,7 @@ impl<'t, 'a> Evaluator<'t, 'a> {
                         v = None;
                     }
                 }
-                let slot = self.frames.get_mut(&i)?.get_mut(k)?;
+                let slot = self.frames.get_mut(i)?.get_mut(k)?;
                 *slot = match &v {
                     Some(v) => Slot::Value(v.clone()),
                     None => Slot::Failed,
@@ -629,10 +688,10 @@ impl<'t, 'a> Evaluator<'t, 'a> {
         i: usize,
         from: Span,
     ) -> Option<Arc<BTreeMap<crate::value::Str, Value>>> {
-        if let Some(ArgsState::Done(v)) = self.frozen.as_deref().and_then(|f| f.args.get(&i)) {
+        if let Some(ArgsState::Done(v)) = self.frozen.as_deref().and_then(|f| f.args.get(i)) {
             return v.clone();
         }
-        match self.args.get(&i) {
+        match self.args.get(i) {
             Some(ArgsState::Done(v)) => return v.clone(),
             Some(ArgsState::Visiting) => {
                 self.report_cycle(i, from);
@@ -915,11 +974,24 @@ impl<'t, 'a> Evaluator<'t, 'a> {
             ExprKind::Platform => self.platform_value(),
             ExprKind::Field(base, f) => {
                 let b = self.eval(base, env)?;
+                let Value::Instance(InstId(j)) = b else {
+                    return self.field(&b, &f.name, base.span);
+                };
+                let j = j as usize;
+                let (v, names_secret) = self.instance_field(j, &f.name, base.span)?;
+                // An optional `secret_name` that is none names no Secret;
+                // an instance reads its own.
                 let reader = env.reader.or(env.self_inst);
-                let v = self.field(&b, &f.name, base.span)?;
-                // An optional `secret_name` that is none names no Secret.
-                if let (Value::Instance(InstId(j)), false) = (b, matches!(v, Value::None)) {
-                    self.check_secret_name_read(reader, j as usize, &f.name, e.span);
+                if !matches!(v, Value::None) && reader.is_some_and(|i| i != j) {
+                    let names_secret = match names_secret {
+                        Some(b) => b,
+                        None => self.t.instances[j]
+                            .2
+                            .is_some_and(|c| self.field_decl(c.0, &f.name).secret_name),
+                    };
+                    if names_secret {
+                        self.check_secret_name_read(reader, j, &f.name, e.span);
+                    }
                 }
                 v
             }
@@ -1132,44 +1204,63 @@ impl<'t, 'a> Evaluator<'t, 'a> {
                 }
                 _ => None,
             },
-            Value::Instance(InstId(i)) => {
-                let i = i as usize;
-                match f {
-                    // The Kubernetes form of the name, which is also the release name.
-                    "name" => Some(Value::Str(self.k8s_name(i))),
-                    "namespace" => self.instance_namespace(i).map(Value::Str),
-                    _ => {
-                        let comp = self.t.instances[i].2?;
-                        let FieldDecl { owner, expr, .. } = self.field_decl(comp.0, f);
-                        // The interface the field belongs to must be
-                        // provided for real.
-                        if let Some(iid) = owner {
-                            let iface = &self.t.ifaces[iid.0 as usize].decl.name.name;
-                            if !self.require_provided(i, iface, span) {
-                                return None;
-                            }
-                        }
-                        let args = self.instance_args(i, span)?;
-                        let Some(expr) = expr else {
-                            // An optional interface field the component leaves unset.
-                            return Some(Value::None);
-                        };
-                        let _ = args;
-                        self.provided_field(i, expr)
-                    }
-                }
-            }
+            Value::Instance(InstId(i)) => self.instance_field(i as usize, f, span).map(|(v, _)| v),
             _ => None,
         }
     }
 
+    /// Field `f` of instance `i`, and whether it names a Secret (an
+    /// interface field of type `secret_name`: its reads are checked, see
+    /// `check_secret_name_read`); `None`: not looked up (`name` and
+    /// `namespace`, which an interface may declare as well).
+    fn instance_field(&mut self, i: usize, f: &str, span: Span) -> Option<(Value, Option<bool>)> {
+        match f {
+            // The Kubernetes form of the name, which is also the release name.
+            "name" => Some((Value::Str(self.k8s_name(i)), None)),
+            "namespace" => Some((Value::Str(self.instance_namespace(i)?), None)),
+            _ => {
+                let comp = self.t.instances[i].2?;
+                let FieldDecl {
+                    provides,
+                    expr,
+                    secret_name,
+                } = self.field_decl(comp.0, f);
+                // The interface the field belongs to must be
+                // provided for real.
+                if let Some(p) = provides {
+                    if !self.require_provided_at(i, p, span) {
+                        return None;
+                    }
+                }
+                self.instance_args(i, span)?;
+                let Some((slot, expr)) = expr else {
+                    // An optional interface field the component leaves unset.
+                    return Some((Value::None, Some(secret_name)));
+                };
+                Some((self.provided_field(i, slot, expr)?, Some(secret_name)))
+            }
+        }
+    }
+
     /// The value instance `i` gives a field of an interface it provides,
-    /// `expr` (the field's expression in its component): the same for
-    /// every reader and for the instance's own `provides`, so computed
-    /// once.
-    fn provided_field(&mut self, i: usize, expr: &ast::Expr) -> Option<Value> {
-        let key = (i, expr as *const ast::Expr as usize);
-        if let Some(v) = self.provided_memo.get(&key) {
+    /// `expr` (the field's expression in its component, the field at
+    /// position `slot` among the fields of the component's `provides`):
+    /// the same for every reader and for the instance's own `provides`,
+    /// so computed once.
+    fn provided_field(&mut self, i: usize, slot: usize, expr: &ast::Expr) -> Option<Value> {
+        debug_assert!(
+            self.t.instances[i]
+                .2
+                .is_some_and(|c| self.t.comps[c.0 as usize]
+                    .decl
+                    .provides
+                    .iter()
+                    .flat_map(|p| p.fields.iter())
+                    .nth(slot)
+                    .is_some_and(|f| std::ptr::eq(&f.value, expr))),
+            "the field at `slot` is the one of `expr`"
+        );
+        if let Some(Some(v)) = self.provided_memo.get(i).and_then(|m| m.get(slot)) {
             return Some(v.clone());
         }
         let env = Env {
@@ -1178,7 +1269,16 @@ impl<'t, 'a> Evaluator<'t, 'a> {
             reader: None,
         };
         let v = self.eval(expr, &env)?;
-        self.provided_memo.insert(key, v.clone());
+        let t = self.t;
+        let fields = || {
+            let comp = t.instances[i].2.map_or(0, |c| c.0 as usize);
+            let n = t
+                .comps
+                .get(comp)
+                .map_or(0, |c| c.decl.provides.iter().map(|p| p.fields.len()).sum());
+            vec![None; n.max(slot + 1)]
+        };
+        self.provided_memo.get_or_insert_with(i, fields)[slot] = Some(v.clone());
         Some(v)
     }
 
@@ -1202,10 +1302,23 @@ impl<'t, 'a> Evaluator<'t, 'a> {
     /// it belongs to, the expression the component sets it to (`None`: an
     /// optional field left unset), and whether it names a Secret. Found
     /// once per component and field.
+    ///
+    /// `f` is the text of a field name in the program (see [`FieldDecls`]).
     fn field_decl(&mut self, comp: u32, f: &str) -> FieldDecl<'a> {
-        if let Some(d) = self.field_decl_memo.get(&comp).and_then(|m| m.get(f)) {
-            return *d;
+        let key = (comp, f.as_ptr() as usize, f.len());
+        if let Some(&d) = self.field_decl_memo.get(&key) {
+            // (The memo's key is the place of the text: what a fresh
+            // search finds is the same.)
+            debug_assert_eq!(d, self.find_field_decl(comp, f));
+            return d;
         }
+        let d = self.find_field_decl(comp, f);
+        self.field_decl_memo.insert(key, d);
+        d
+    }
+
+    /// [`Self::field_decl`], found.
+    fn find_field_decl(&self, comp: u32, f: &str) -> FieldDecl<'a> {
         let t = self.t;
         let info = &t.comps[comp as usize];
         let owner = info
@@ -1214,26 +1327,30 @@ impl<'t, 'a> Evaluator<'t, 'a> {
             .find(|iid| t.ifaces[iid.0 as usize].fields.iter().any(|(n, _)| n == f))
             .copied();
         let decl: &'a ast::ComponentDecl = info.decl;
+        // The declaration that provides the owner (what
+        // `provides_decl` finds by the interface's name).
+        let provides = owner.and_then(|iid| {
+            let iface = &t.ifaces[iid.0 as usize].decl.name.name;
+            decl.provides
+                .iter()
+                .position(|p| p.interface.name.name == *iface)
+        });
         let expr = decl
             .provides
             .iter()
             .flat_map(|p| p.fields.iter())
-            .find(|a| a.name.name == f)
-            .map(|a| &a.value);
+            .enumerate()
+            .find(|(_, a)| a.name.name == f)
+            .map(|(k, a)| (k, &a.value));
         let secret_name = info
             .provides
             .iter()
             .any(|iid| shape::names_secret(&t.ifaces[iid.0 as usize].fields, f));
-        let d = FieldDecl {
-            owner,
+        FieldDecl {
+            provides,
             expr,
             secret_name,
-        };
-        self.field_decl_memo
-            .entry(comp)
-            .or_default()
-            .insert(f.to_string(), d);
-        d
+        }
     }
 
     fn binary(
@@ -1411,4 +1528,36 @@ fn duplicate_key(key: &str, at: Span, whole: Span) -> Diagnostic {
     .with_label("this key was already set")
     .with_secondary(whole, "in this map")
     .with_help("make the keys unique, e.g. by including a unique field in them")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::InstMap;
+
+    /// A memo by instance answers as a hash map by instance does, whatever
+    /// the order in which instances are set.
+    #[test]
+    fn inst_map_answers_as_a_hash_map() {
+        let mut ours: InstMap<u32> = InstMap::default();
+        let mut want: std::collections::HashMap<usize, u32> = Default::default();
+        for (n, i) in [7usize, 0, 3, 7, 12, 1, 3, 40, 2].into_iter().enumerate() {
+            let n = n as u32;
+            if n.is_multiple_of(3) {
+                ours.insert(i, n);
+                want.insert(i, n);
+            } else {
+                let got = *ours.get_or_insert_with(i, || n);
+                assert_eq!(got, *want.entry(i).or_insert(n), "instance {i}");
+                *ours.get_mut(i).unwrap() += 100;
+                *want.get_mut(&i).unwrap() += 100;
+            }
+            for j in 0..50 {
+                assert_eq!(ours.get(j), want.get(&j), "instance {j}");
+            }
+        }
+        assert_eq!(ours.get_mut(1000), None);
+        let mut all: Vec<(usize, u32)> = want.into_iter().collect();
+        all.sort_unstable();
+        assert_eq!(ours.into_iter().collect::<Vec<_>>(), all);
+    }
 }

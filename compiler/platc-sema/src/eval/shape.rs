@@ -79,11 +79,15 @@ impl Evaluator<'_, '_> {
     /// Whether `provides` declaration `p` of instance `i`'s component is in
     /// effect for `i` (its `if` condition holds).
     pub(super) fn provides_active(&mut self, i: usize, p: usize) -> Option<bool> {
+        let comp = self.t.instances[i].2?;
+        let cond = self.t.comps[comp.0 as usize].decl.provides[p].cond.as_ref();
+        // Most `provides` have no condition: in effect, nothing to remember.
+        if cond.is_none() {
+            return Some(true);
+        }
         if let Some(&b) = self.provides_active_memo.get(&(i, p)) {
             return b;
         }
-        let comp = self.t.instances[i].2?;
-        let cond = self.t.comps[comp.0 as usize].decl.provides[p].cond.as_ref();
         let b = self.member_cond_holds(i, cond);
         self.provides_active_memo.insert((i, p), b);
         b
@@ -155,15 +159,22 @@ impl Evaluator<'_, '_> {
     /// Reports (E0326) and returns false when instance `j` is used as
     /// `iface` but its component's `provides iface if ...` is false for it.
     pub(super) fn require_provided(&mut self, j: usize, iface: &str, span: Span) -> bool {
-        let Some(p) = self.provides_decl(j, iface) else {
-            return true;
-        };
+        match self.provides_decl(j, iface) {
+            Some(p) => self.require_provided_at(j, p, span),
+            None => true,
+        }
+    }
+
+    /// [`Self::require_provided`] of the interface of `provides`
+    /// declaration `p` of instance `j`'s component.
+    pub(super) fn require_provided_at(&mut self, j: usize, p: usize, span: Span) -> bool {
         match self.provides_active(j, p) {
             Some(false) => {}
             _ => return true,
         }
         let comp = self.t.instances[j].2.expect("resolved");
         let pdecl = &self.t.comps[comp.0 as usize].decl.provides[p];
+        let iface = pdecl.interface.name.name.as_str();
         let name = &self.t.instances[j].0.name.name;
         let mut d = Diagnostic::error(
             "E0326",
@@ -263,6 +274,8 @@ impl Evaluator<'_, '_> {
     /// A `secret_name` field names a Secret in the namespace of the
     /// instance that gives it: an instance in another namespace cannot read
     /// that Secret (E0327).
+    /// (Called for a field that names a Secret, see
+    /// [`Evaluator::instance_field`].)
     pub(super) fn check_secret_name_read(
         &mut self,
         reader: Option<usize>,
@@ -271,15 +284,7 @@ impl Evaluator<'_, '_> {
         span: Span,
     ) {
         let Some(i) = reader else { return };
-        if i == j {
-            return;
-        }
-        let Some(comp) = self.t.instances[j].2 else {
-            return;
-        };
-        if !self.field_decl(comp.0, field).secret_name
-            || !self.secret_reads.insert((i, j, field.to_string()))
-        {
+        if i == j || !self.secret_reads.insert((i, j, field.to_string())) {
             return;
         }
         let (Some(ns_i), Some(ns_j)) = (self.instance_namespace(i), self.instance_namespace(j))
