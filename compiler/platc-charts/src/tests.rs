@@ -630,7 +630,7 @@ fn clean_values_are_those_the_check_finds_nothing_in() {
             clean += usize::from(expected);
         }
     }
-    assert!(clean >= 4 && clean <= 20, "{clean} clean");
+    assert!((4..=20).contains(&clean), "{clean} clean");
     // Deeper than the walk goes (a recursive chart): left to the check.
     let nested = Facts::parse(
         "chart c 1\n@root object\na =@1\nl array\n  [] =@1\n@1 object\na =@1\nl array\n  [] =@1\n",
