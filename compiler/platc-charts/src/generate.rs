@@ -1174,64 +1174,6 @@ fn normalize(nodes: &mut [Node], root: NodeId) -> Vec<usize> {
     live
 }
 
-/// [`canonical`] of the graph of a text that [`crate::tree::Facts::to_text`]
-/// wrote, read back: that graph was canonical, and the text writes it
-/// with a block for each node in a cycle or shared by several parents,
-/// except small ones, which it repeats inline under each parent. So the
-/// nodes to merge are inline subtrees written more than once: merged
-/// bottom-up by what they are and hold (`blocks`: the nodes read as
-/// blocks, never merged), without partition refinement, which was half
-/// of reading the embedded facts. A test compares the two for every
-/// embedded file.
-pub(crate) fn canonical_as_written(
-    mut nodes: Vec<Node>,
-    root: NodeId,
-    blocks: &[bool],
-) -> Vec<Node> {
-    normalize(&mut nodes, root);
-    // What an inline node is and holds, its children by their merged ids.
-    #[derive(PartialEq, Eq, Hash)]
-    struct Shape<'n> {
-        types: Types,
-        enum_values: Option<&'n [Json]>,
-        keys: Vec<(&'n str, NodeId)>,
-        other: Other,
-        items: Option<NodeId>,
-        open: bool,
-    }
-    // An inline node's children are read after it: later ids, merged
-    // first.
-    let mut rep: Vec<NodeId> = (0..nodes.len() as NodeId).collect();
-    {
-        let mut seen: FastMap<Shape<'_>, NodeId> = FastMap::default();
-        for id in (0..nodes.len()).rev() {
-            if blocks.get(id).copied().unwrap_or(true) {
-                continue;
-            }
-            let n = &nodes[id];
-            let shape = Shape {
-                types: n.types,
-                enum_values: n.enum_values.as_deref(),
-                keys: n
-                    .keys
-                    .iter()
-                    .map(|(k, c)| (&**k, rep[*c as usize]))
-                    .collect(),
-                other: match n.other {
-                    Other::Node(c) => Other::Node(rep[c as usize]),
-                    other => other,
-                },
-                items: n.items.map(|c| rep[c as usize]),
-                open: n.open,
-            };
-            rep[id] = *seen.entry(shape).or_insert(id as NodeId);
-        }
-    }
-    let class: Vec<usize> = rep.iter().map(|&r| r as usize).collect();
-    let count = nodes.len();
-    numbered(nodes, root, &class, count)
-}
-
 /// The classes of `class` (`count` of them) as nodes, numbered depth-first
 /// from the root, children in order; each class made of its first node so
 /// reached.

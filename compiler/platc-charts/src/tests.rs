@@ -565,6 +565,7 @@ fn remembered_lookups_give_the_violations_of_searched_ones() {
             for values in inputs.iter().chain(&copies) {
                 let expected = facts.check(values);
                 assert_eq!(lookups.check(values), expected, "{values}");
+                assert_eq!(lookups.clean(values), expected.is_empty(), "{values}");
                 compared += expected.len();
             }
         }
@@ -591,6 +592,59 @@ fn remembered_lookups_give_the_violations_of_searched_ones() {
                     );
                 }
             }
+        }
+    }
+}
+
+/// The walk that only tells whether values are clean says so exactly
+/// when the check finds nothing, on values clean and not, of the chart's
+/// own keys and made up; and leaves values nested deeper than it goes to
+/// the check (not clean, whatever the check finds).
+#[test]
+fn clean_values_are_those_the_check_finds_nothing_in() {
+    let f = facts(
+        "image:\n  tag: v1\n  repository: x\nname: a\nports: [1]\nfree: {}\nmode: a\n",
+        Some(json!({ "properties": { "mode": { "enum": ["a", "b"] } } })),
+    );
+    let airflow = bundled("airflow", "1.22.0").expect("bundled airflow");
+    let inputs = [
+        json!({}),
+        json!({ "image": { "tag": "v2" }, "name": null, "free": { "any": [1, { "x": 2 }] } }),
+        json!({ "image": { "tag": "v2", "nope": 1 } }),
+        json!({ "ports": [1, 2, "x"], "mode": "b" }),
+        json!({ "mode": "c" }),
+        json!({ "name": { "a": 1 } }),
+        json!([1]),
+        json!({ "executor": "CeleryExecutor", "workers": { "replicas": 2, "resources": { "limits": { "cpu": 1 } } } }),
+        json!({ "executor": "CeleryExecutorr" }),
+        json!({ "images": { "airflow": { "pullPolicy": "Always", "tag": "3.0" } }, "env": [ { "name": "A", "value": "1" } ] }),
+        json!({ "images": { "airflow": { "pullPolicy": "Alwayss" } } }),
+        json!({ "env": [ { "name": "A", "value": "1" }, { "nme": "B" } ] }),
+    ];
+    let mut clean = 0;
+    for facts in [&f, airflow] {
+        let mut lookups = crate::Lookups::new(facts);
+        for values in &inputs {
+            let expected = facts.check(values).is_empty();
+            assert_eq!(lookups.clean(values), expected, "{values}");
+            clean += usize::from(expected);
+        }
+    }
+    assert!((4..=20).contains(&clean), "{clean} clean");
+    // Deeper than the walk goes (a recursive chart): left to the check.
+    let nested = Facts::parse(
+        "chart c 1\n@root object\na =@1\nl array\n  [] =@1\n@1 object\na =@1\nl array\n  [] =@1\n",
+    )
+    .unwrap();
+    for (depth, clean) in [(10, true), (30, true), (100, false)] {
+        let (mut map, mut list) = (json!({}), json!({}));
+        for _ in 0..depth {
+            map = json!({ "a": map });
+            list = json!({ "l": [list] });
+        }
+        for values in [&map, &list] {
+            assert!(nested.check(values).is_empty());
+            assert_eq!(crate::Lookups::new(&nested).clean(values), clean, "{depth}");
         }
     }
 }
@@ -655,31 +709,64 @@ fn check_never_panics_on_deep_or_odd_json() {
 
 // ---------------------------------------------------------------- bundled facts
 
-/// Every embedded file reads the same without making its graph canonical
-/// (as `bundled` reads it) as with: they are written canonical.
+/// Every embedded file read as written (as `bundled` reads it, the small
+/// nodes the text repeats inline kept apart) is, made canonical, what the
+/// general reading gives: the two graphs differ only by nodes alike that
+/// one merges, so every walk gives the same. Checks of values built from
+/// the chart's own keys, and of made-up ones, agree too.
 #[test]
-fn embedded_facts_are_canonical_as_written() {
+fn embedded_facts_as_written_are_the_canonical_ones() {
     let mut read = 0;
+    let mut apart = 0;
+    let mut violations = 0;
     for (name, version, text) in crate::embedded::BUNDLED {
         let general = Facts::parse(text).unwrap();
-        let trusted = Facts::parse_canonical(text).unwrap();
-        assert_eq!(trusted, general, "{name} {version}");
-        let written: String = text
-            .lines()
-            .skip_while(|l| l.starts_with('#'))
-            .map(|l| format!("{l}\n"))
-            .collect();
-        assert_eq!(trusted.to_text(), written, "{name} {version}");
+        let written = Facts::parse_as_written(text).unwrap();
+        assert!(written.node_count() >= general.node_count());
+        apart += written.node_count() - general.node_count();
+        let merged = Facts::new(
+            written.chart().to_string(),
+            written.version().to_string(),
+            crate::generate::canonical(written.nodes.clone(), 0),
+        );
+        assert_eq!(merged, general, "{name} {version}");
+        // Values with every key of the root and of its children, set to
+        // scalars of two types, and keys no chart has.
+        let root = &general.nodes[0];
+        for scalar in [json!("text"), json!(3), json!(null)] {
+            let values: serde_json::Map<String, serde_json::Value> = root
+                .keys
+                .iter()
+                .map(|(k, id)| {
+                    let below: serde_json::Map<String, serde_json::Value> = general.nodes
+                        [*id as usize]
+                        .keys
+                        .iter()
+                        .map(|(k, _)| (k.to_string(), scalar.clone()))
+                        .chain([("madeUp".to_string(), json!({ "x": [1, "a"] }))])
+                        .collect();
+                    (k.to_string(), serde_json::Value::Object(below))
+                })
+                .chain([("notAKey".to_string(), scalar.clone())])
+                .collect();
+            let values = serde_json::Value::Object(values);
+            let expected = general.check(&values);
+            assert_eq!(written.check(&values), expected, "{name} {version}");
+            violations += expected.len();
+        }
         read += 1;
     }
     assert!(read > 10, "{read} files");
-    // A text that is not canonical (two blocks alike) reads otherwise.
+    assert!(apart > 100, "{apart} nodes kept apart");
+    assert!(violations > 100, "{violations} violations compared");
+    // A text that is not canonical (two blocks alike) reads as written
+    // with both blocks, and knows what the canonical reading knows.
     let text = "chart c 1\n@root object\na =@1\nb =@2\n@1 object\nx string\n@2 object\nx string\n";
     let general = Facts::parse(text).unwrap();
-    let trusted = Facts::parse_canonical(text).unwrap();
-    assert!(general.node_count() < trusted.node_count());
-    for p in ["a.x", "b.x", "c"] {
-        assert_eq!(trusted.knows(&path(p)), general.knows(&path(p)), "{p}");
+    let written = Facts::parse_as_written(text).unwrap();
+    assert!(general.node_count() < written.node_count());
+    for p in ["a.x", "b.x", "c", "a.y"] {
+        assert_eq!(written.knows(&path(p)), general.knows(&path(p)), "{p}");
     }
 }
 

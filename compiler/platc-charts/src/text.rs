@@ -45,7 +45,7 @@ use std::collections::HashMap;
 
 use serde_json::Value as Json;
 
-use crate::generate::{canonical, canonical_as_written};
+use crate::generate::canonical;
 use crate::tree::{Facts, Node, NodeId, Other, Types};
 
 /// A key written as itself, or JSON-quoted when it is not a plain word.
@@ -57,12 +57,16 @@ fn write_key(out: &mut String, key: &str) {
     }
 }
 
+/// A plain word: first `[A-Za-z0-9_]`, then also `.`, `-`, `/`. By bytes:
+/// every byte allowed is ASCII, so a character of several bytes is not.
 fn is_plain(key: &str) -> bool {
-    let mut chars = key.chars();
-    chars
-        .next()
-        .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-' | '/'))
+    let bytes = key.as_bytes();
+    bytes
+        .first()
+        .is_some_and(|&b| b.is_ascii_alphanumeric() || b == b'_')
+        && bytes[1..]
+            .iter()
+            .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-' | b'/'))
 }
 
 fn write_attrs(out: &mut String, node: &Node) {
@@ -292,12 +296,15 @@ impl Facts {
         Parser::default().parse(text, Form::Any)
     }
 
-    /// [`Self::parse`] of a text that [`Self::to_text`] wrote, whose graph
-    /// is canonical but for the small nodes it repeats inline: those are
-    /// merged without the general minimisation. For the embedded facts (a
-    /// test checks that both read each of them alike).
-    pub(crate) fn parse_canonical(text: &str) -> Result<Facts, String> {
-        Parser::default().parse(text, Form::Canonical)
+    /// [`Self::parse`] of a text that [`Self::to_text`] wrote, its graph
+    /// as written: the small nodes the text repeats inline under each
+    /// parent stay apart, not merged. The graph is not canonical (not
+    /// equal to [`Self::parse`]'s), but it accepts and rejects the same
+    /// values the same way: merging nodes that are alike changes no walk.
+    /// For the embedded facts, which are read at every run (a test checks
+    /// that each of them made canonical is what [`Self::parse`] reads).
+    pub(crate) fn parse_as_written(text: &str) -> Result<Facts, String> {
+        Parser::default().parse(text, Form::AsWritten)
     }
 }
 
@@ -306,9 +313,9 @@ impl Facts {
 enum Form {
     /// Anything: its graph is made canonical.
     Any,
-    /// Written by [`Facts::to_text`]: its graph is canonical but for the
-    /// nodes repeated inline, and the numbering.
-    Canonical,
+    /// Written by [`Facts::to_text`]: its graph is kept as written, the
+    /// nodes repeated inline apart (see [`Facts::parse_as_written`]).
+    AsWritten,
 }
 
 #[derive(Default)]
@@ -483,14 +490,10 @@ impl Parser {
             return Err(format!("block `{label}` is referenced but not written"));
         }
         let nodes = match form {
-            Form::Any => canonical(self.nodes, root),
-            Form::Canonical => {
-                let mut blocks = vec![false; self.nodes.len()];
-                for (id, _) in self.blocks.values() {
-                    blocks[*id as usize] = true;
-                }
-                canonical_as_written(self.nodes, root, &blocks)
-            }
+            // The root is the first node read (the `@root` line opens the
+            // first block); the walks start at node 0.
+            Form::AsWritten if root == 0 => self.nodes,
+            _ => canonical(self.nodes, root),
         };
         Ok(Facts::new(chart, version, nodes))
     }
@@ -531,7 +534,8 @@ fn read_key(text: &str) -> Result<(String, &str), String> {
         }
         return Err("unterminated quoted key".to_string());
     }
-    let end = text.find(' ').unwrap_or(text.len());
+    // A space is one byte, never inside a character of several.
+    let end = text.bytes().position(|b| b == b' ').unwrap_or(text.len());
     let key = &text[..end];
     if !is_plain(key) {
         return Err(format!("`{key}` is not a plain key; quote it"));

@@ -558,6 +558,82 @@ impl Facts {
         out
     }
 
+    /// Whether [`Self::check`] finds nothing wrong in `values`, as far as
+    /// this walk can tell: `true` only when it finds no violation. It walks
+    /// as the check does but keeps no path, settles each value where it
+    /// meets it (a call per map or list, no frame) and stops at the first
+    /// violation; a tree nested deeper than [`CLEAN_DEPTH`] is left to the
+    /// check (`false`), which keeps its own stack. Nearly every tree of
+    /// generated values is clean, and the check of one that is not is made
+    /// again to report it. A test compares it with the check.
+    fn clean_with<'v, V: ValuesNode<'v>>(&self, values: V, found: &mut Found) -> bool {
+        self.nodes.is_empty() || self.clean_value(values, 0, false, found, 0)
+    }
+
+    /// [`Self::clean_with`] of `value` at node `id`.
+    fn clean_value<'v, V: ValuesNode<'v>>(
+        &self,
+        value: V,
+        id: NodeId,
+        open: bool,
+        found: &mut Found,
+        depth: usize,
+    ) -> bool {
+        if depth > CLEAN_DEPTH {
+            return false;
+        }
+        let kind = Types::of(value);
+        if kind == Types::NULL {
+            return true;
+        }
+        let node = self.node(id);
+        let open = open || node.open;
+        if !node.types.allows(kind) {
+            return false;
+        }
+        if let Some(allowed) = &node.enum_values {
+            let value = value.to_json();
+            if !allowed.iter().any(|a| json_eq(a, &value)) {
+                return false;
+            }
+        }
+        let mut clean = true;
+        match kind {
+            Types::OBJECT => value.for_each_entry(|key, child| {
+                // After a violation the rest is not looked at.
+                if !clean || child.kind() == Kind::Null {
+                    return;
+                }
+                let target = match found.child(self, id, key) {
+                    Some(target) => target,
+                    None => match node.other {
+                        Other::Node(target) => target,
+                        Other::Any => return,
+                        Other::Unlisted if open => return,
+                        Other::Unlisted | Other::Forbid => {
+                            clean = false;
+                            return;
+                        }
+                    },
+                };
+                if !self.fits_leaf(child, target) {
+                    clean = self.clean_value(child, target, open, found, depth + 1);
+                }
+            }),
+            Types::ARRAY => {
+                if let Some(target) = node.items {
+                    value.for_each_item(|child| {
+                        if clean && !self.fits_leaf(child, target) {
+                            clean = self.clean_value(child, target, open, found, depth + 1);
+                        }
+                    });
+                }
+            }
+            _ => {}
+        }
+        clean
+    }
+
     /// Whether `value` is a scalar that `node` accepts as it is, with no
     /// `enum` to compare it with: visiting it would report nothing and
     /// visit nothing, so it is settled where it is met.
@@ -610,6 +686,11 @@ impl Facts {
         true
     }
 }
+
+/// How deep [`Facts::clean_with`] goes by calls before it leaves a tree
+/// to the check, which keeps its own stack: values platc generates nest a
+/// dozen levels at most.
+const CLEAN_DEPTH: usize = 64;
 
 /// The children a [`Lookups`] looked up: a table of [`Found::SLOTS`]
 /// slots, each the last (node, key address, key length) whose hash led
@@ -688,6 +769,14 @@ impl<'f, 'v> Lookups<'f, 'v> {
     pub fn check<V: ValuesNode<'v>>(&mut self, values: V) -> Vec<Violation> {
         self.facts
             .check_with(values, Leaves::Settle, Some(&mut self.found))
+    }
+
+    /// Whether `values` are known to pass [`Facts::check`]: `true` only
+    /// when it would report nothing; `false` when it may report something
+    /// (check them then to know what). Faster than the check, which keeps
+    /// the path of each value for what it reports.
+    pub fn clean<V: ValuesNode<'v>>(&mut self, values: V) -> bool {
+        self.facts.clean_with(values, &mut self.found)
     }
 }
 

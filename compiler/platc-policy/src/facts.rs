@@ -257,6 +257,18 @@ impl Facts {
     /// [`Self::value_entry`] of a map or a list.
     fn container_entry<'a>(&mut self, k: &'a str, child: &'a Value, path: &Path<'a>, depth: usize) {
         let here = Path::Seg(Seg::Key(k), path);
+        if matches!(k, "image" | "resources" | "persistence") {
+            self.container_fact(k, child, &here);
+        }
+        self.walk_value(child, &here, depth + 1);
+    }
+
+    /// The fact of entry `k`, a map or a list at `here`, when its key
+    /// names one. Apart from the walk (and not inlined into it): few
+    /// entries are facts, and the walk's frame is then smaller, with fewer
+    /// registers saved and restored for every map and list it enters.
+    #[inline(never)]
+    fn container_fact<'a>(&mut self, k: &'a str, child: &'a Value, here: &Path<'a>) {
         match k {
             // A list is no image (it has no text).
             "image" if child.is_map() => {
@@ -280,7 +292,6 @@ impl Facts {
             }
             _ => {}
         }
-        self.walk_value(child, &here, depth + 1);
     }
 
     /// The facts below `v`, a map or a list at `path`.
