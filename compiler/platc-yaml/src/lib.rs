@@ -1046,48 +1046,83 @@ fn folded(s: &str, col: usize, cont: usize) -> String {
 }
 
 /// Writes `s` folded ([`folded`]) to `out`: word by word as the breaks are
-/// found (no list of the words is made). Printable ASCII (nearly all text
-/// that is folded: descriptions, PromQL) is written a line at a time
+/// found (no list of the words is made). ASCII (nearly all text that is
+/// folded: descriptions, PromQL, scripts) is written a line at a time
 /// ([`push_folded_ascii`]).
 fn push_folded(out: &mut String, s: &str, col: usize, cont: usize) {
     out.reserve(s.len() + 2 + s.len() / WIDTH * (cont + 1));
     // A text written between quotes as it is (most) has no word that is
     // not: tested once, not word by word (each byte is judged on its own).
-    let as_is = quotes_as_is(s);
-    if as_is || bytes::none(s.as_bytes(), bytes::unprintable) {
-        push_folded_ascii(out, s, col, cont, as_is);
+    if quotes_as_is(s) {
+        push_folded_ascii::<AS_IS>(out, s, col, cont);
+    } else if bytes::none(s.as_bytes(), bytes::unprintable) {
+        push_folded_ascii::<SLASHED>(out, s, col, cont);
+    } else if s.is_ascii() {
+        push_folded_ascii::<ESCAPED>(out, s, col, cont);
     } else {
         push_folded_words(out, s, col, cont);
     }
 }
 
-/// [`push_folded`] of printable ASCII `s` (`as_is`: without `"` or `\`):
-/// its only whitespace is the space, so a line may break at a space
-/// between two bytes that are not; each word's width is its length and
-/// its count of `"` and `\` (escaped by a `\` before them). One pass finds
-/// the breaks and counts those, eight bytes at a time between the bytes
-/// that matter; each line is then copied whole (with its words and the
-/// spaces between them), not word by word.
-fn push_folded_ascii(out: &mut String, s: &str, col: usize, cont: usize, as_is: bool) {
+/// What ASCII text [`push_folded_ascii`] writes: printable without `"` or
+/// `\` (written as it is)...
+const AS_IS: u8 = 0;
+/// ... printable (a `\` before each `"` and `\`)...
+const SLASHED: u8 = 1;
+/// ... or any (with controls and DEL, escaped: `\n`, `\x01`).
+const ESCAPED: u8 = 2;
+
+/// How many columns more than one the escape of ASCII byte `c` takes
+/// between double quotes ([`push_escaped`]), for a byte that is not
+/// written as itself: `"`, `\`, a control or DEL.
+#[inline]
+fn escape_extra(c: u8) -> usize {
+    match c {
+        b'"' | b'\\' | b'\n' | b'\t' | b'\r' | 0 => 1,
+        // `\xNN`.
+        _ => 3,
+    }
+}
+
+/// Whether ASCII byte `c` is whitespace (`char::is_whitespace`): a space,
+/// a tab, a line break, a vertical tab, a form feed or a carriage return.
+#[inline]
+fn is_ascii_space(c: u8) -> bool {
+    matches!(c, b' ' | 0x09..=0x0D)
+}
+
+/// [`push_folded`] of ASCII `s` (of the kind `MODE` says: [`AS_IS`],
+/// [`SLASHED`], [`ESCAPED`]): a line may break at a space between two
+/// bytes that are not whitespace; each word's width is its length and the
+/// columns its escapes add ([`escape_extra`]). One pass finds the breaks
+/// and counts those, eight bytes at a time between the bytes that matter;
+/// each line is then copied whole (with its words and the spaces between
+/// them), not word by word.
+fn push_folded_ascii<const MODE: u8>(out: &mut String, s: &str, col: usize, cont: usize) {
     let b = s.as_bytes();
     out.push('"');
     let mut width = col + 1;
     // Where the current line starts in `s`, the current word, and the
-    // `"` and `\` of the word so far.
+    // columns the escapes of the word so far add.
     let mut line = 0;
     let mut start = 0;
     let mut slashes = 0;
     let mut i = 0;
     loop {
-        let found = next_special(b, i, as_is);
+        let found = next_special::<MODE>(b, i);
         match found {
             Some(at) if b[at] != b' ' => {
-                slashes += 1;
+                slashes += escape_extra(b[at]);
                 i = at + 1;
                 continue;
             }
             // A space where no line may break: inside the word.
-            Some(at) if !(at > 0 && at + 1 < b.len() && b[at - 1] != b' ' && b[at + 1] != b' ') => {
+            Some(at)
+                if at == 0
+                    || at + 1 == b.len()
+                    || is_ascii_space(b[at - 1])
+                    || is_ascii_space(b[at + 1]) =>
+            {
                 i = at + 1;
                 continue;
             }
@@ -1099,7 +1134,7 @@ fn push_folded_ascii(out: &mut String, s: &str, col: usize, cont: usize, as_is: 
         if start > 0 {
             if width + 1 + len + closing > WIDTH {
                 // The line so far, without the space it breaks at.
-                push_quoted_ascii(out, &s[line..start - 1], as_is);
+                push_quoted_ascii::<MODE>(out, &s[line..start - 1]);
                 out.push('\n');
                 pad(out, cont);
                 line = start;
@@ -1118,31 +1153,34 @@ fn push_folded_ascii(out: &mut String, s: &str, col: usize, cont: usize, as_is: 
             None => break,
         }
     }
-    push_quoted_ascii(out, &s[line..], as_is);
+    push_quoted_ascii::<MODE>(out, &s[line..]);
     out.push('"');
 }
 
-/// Writes printable ASCII `s` as it is between double quotes: as it is
-/// (`as_is`), or with its `"` and `\` escaped ([`push_slashed`]).
+/// Writes ASCII `s` of the kind `MODE` says between double quotes: as it
+/// is ([`AS_IS`]), with its `"` and `\` escaped ([`push_slashed`]), or
+/// escaped in full ([`push_escaped_str`]).
 #[inline]
-fn push_quoted_ascii(out: &mut String, s: &str, as_is: bool) {
-    if as_is {
-        out.push_str(s);
-    } else {
-        push_slashed(out, s);
+fn push_quoted_ascii<const MODE: u8>(out: &mut String, s: &str) {
+    match MODE {
+        AS_IS => out.push_str(s),
+        SLASHED => push_slashed(out, s),
+        _ => push_escaped_str(out, s),
     }
 }
 
-/// The first byte of `b` at or after `from` that is a space or (unless
-/// `spaces_only`) a `"` or `\`: eight bytes at a time.
+/// The first byte of `b` at or after `from` that is a space or a byte not
+/// written as itself in text of the kind `MODE` says (none for
+/// [`AS_IS`]; `"` and `\`; those, controls and DEL): eight bytes at a
+/// time.
 #[inline]
-fn next_special(b: &[u8], from: usize, spaces_only: bool) -> Option<usize> {
+fn next_special<const MODE: u8>(b: &[u8], from: usize) -> Option<usize> {
     let flag = |w: u64| {
         let space = bytes::equal(w, b' ');
-        if spaces_only {
-            space
-        } else {
-            space | bytes::equal(w, b'"') | bytes::equal(w, b'\\')
+        match MODE {
+            AS_IS => space,
+            SLASHED => space | bytes::equal(w, b'"') | bytes::equal(w, b'\\'),
+            _ => space | escape_look(w),
         }
     };
     let mut i = from;
@@ -1155,7 +1193,11 @@ fn next_special(b: &[u8], from: usize, spaces_only: bool) -> Option<usize> {
     }
     b.get(i..)?
         .iter()
-        .position(|&c| c == b' ' || (!spaces_only && (c == b'"' || c == b'\\')))
+        .position(|&c| match MODE {
+            AS_IS => c == b' ',
+            SLASHED => matches!(c, b' ' | b'"' | b'\\'),
+            _ => matches!(c, b' ' | b'"' | b'\\' | 0..=0x1F | 0x7F),
+        })
         .map(|k| i + k)
 }
 
@@ -2026,6 +2068,53 @@ mod tests {
             }
         }
         assert!(slashed > 5000, "{slashed} texts with quotes to escape");
+        assert!(several > 5000, "{several} texts over several lines");
+    }
+
+    /// ASCII with controls and DEL (scripts: line breaks, tabs), folded a
+    /// line at a time ([`push_folded_ascii`] of [`ESCAPED`]): as the
+    /// reference folds it and as word by word ([`push_folded_words`]),
+    /// with whitespace of every kind beside the spaces.
+    #[test]
+    fn ascii_with_controls_folding_is_that_of_the_reference() {
+        let pieces = [
+            "word",
+            " ",
+            "  ",
+            "\n",
+            "\t",
+            "\r",
+            "\u{b}",
+            "\u{c}",
+            "\u{0}",
+            "\u{1}",
+            "\u{1b}",
+            "\u{1f}",
+            "\u{7f}",
+            "\"",
+            "\\",
+            "longerword",
+            "x",
+            "echo \"$X\"\n",
+            "averyveryveryveryveryveryveryveryveryveryveryveryveryveryverylongword",
+        ];
+        let (mut escaped, mut several) = (0, 0);
+        for s in random_texts(&pieces, 31, 20000, 60, 1) {
+            assert!(s.is_ascii());
+            let controls = !bytes::none(s.as_bytes(), bytes::unprintable);
+            escaped += usize::from(controls);
+            for (col, cont) in [(0, 2), (10, 4), (79, 6), (90, 8)] {
+                let got = folded(&s, col, cont);
+                assert_eq!(got, folded_reference(&s, col, cont), "{s:?}");
+                if controls {
+                    let mut words = String::new();
+                    push_folded_words(&mut words, &s, col, cont);
+                    assert_eq!(got, words, "{s:?}");
+                }
+                several += usize::from(got.contains('\n'));
+            }
+        }
+        assert!(escaped > 5000, "{escaped} texts with controls to escape");
         assert!(several > 5000, "{several} texts over several lines");
     }
 

@@ -132,6 +132,13 @@ fn push_lit_body_escaped(out: &mut String, s: &str, twice: bool) {
                 out.push(char::from(b[i - 1]));
                 start = i;
             }
+        } else if c == b'"' || c == b'\\' {
+            // Its escape is backslashes before it (`\"`; `\\\"` twice):
+            // they are written, and the byte starts the next run (no copy
+            // of an escape's text for each).
+            out.push_str(&s[start..i]);
+            out.push_str(if twice { "\\\\\\" } else { "\\" });
+            start = i;
         } else if crate::json::needs_escape(c) {
             out.push_str(&s[start..i]);
             out.push_str(crate::json::escape_text(c, twice));
