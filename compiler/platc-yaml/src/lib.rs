@@ -1084,11 +1084,17 @@ fn escape_extra(c: u8) -> usize {
     }
 }
 
-/// Whether ASCII byte `c` is whitespace (`char::is_whitespace`): a space,
-/// a tab, a line break, a vertical tab, a form feed or a carriage return.
+/// Whether ASCII byte `c` of text of the kind `MODE` says is whitespace
+/// (`char::is_whitespace`): a space, a tab, a line break, a vertical tab,
+/// a form feed or a carriage return; in printable text ([`AS_IS`],
+/// [`SLASHED`]) only the space can be.
 #[inline]
-fn is_ascii_space(c: u8) -> bool {
-    matches!(c, b' ' | 0x09..=0x0D)
+fn is_ascii_space<const MODE: u8>(c: u8) -> bool {
+    if MODE == ESCAPED {
+        matches!(c, b' ' | 0x09..=0x0D)
+    } else {
+        c == b' '
+    }
 }
 
 /// [`push_folded`] of ASCII `s` (of the kind `MODE` says: [`AS_IS`],
@@ -1120,8 +1126,8 @@ fn push_folded_ascii<const MODE: u8>(out: &mut String, s: &str, col: usize, cont
             Some(at)
                 if at == 0
                     || at + 1 == b.len()
-                    || is_ascii_space(b[at - 1])
-                    || is_ascii_space(b[at + 1]) =>
+                    || is_ascii_space::<MODE>(b[at - 1])
+                    || is_ascii_space::<MODE>(b[at + 1]) =>
             {
                 i = at + 1;
                 continue;
