@@ -865,7 +865,11 @@ policy by_path severity warn code "P0033" {
         let values_of = |k: usize, name: &str| -> serde_json::Value {
             let mut m = serde_json::Map::new();
             for j in 0..1 + k % 3 {
-                let r = if (k + j).is_multiple_of(2) { &both } else { &requests };
+                let r = if (k + j).is_multiple_of(2) {
+                    &both
+                } else {
+                    &requests
+                };
                 m.insert(
                     format!("w{name}{j}"),
                     serde_json::json!({ "resources": r, "image": format!("i{j}:1") }),
