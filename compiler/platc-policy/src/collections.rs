@@ -338,7 +338,10 @@ fn strings<'a>(items: impl IntoIterator<Item = &'a str>) -> Value {
     Value::list(items.into_iter().map(s).collect())
 }
 
-/// A record of fields with distinct names.
+/// A record of fields with distinct names: the reference the nested
+/// records ([`resources_record`], [`persistence_record`]) are tested
+/// against.
+#[cfg(test)]
 fn record(fields: Vec<(&str, Value)>) -> Value {
     Value::map_of(fields.into_iter().map(|(k, v)| (key(k), v)).collect())
 }
@@ -794,13 +797,7 @@ impl SharedFacts {
             Value::list(
                 resources
                     .iter()
-                    .map(|r| {
-                        record(vec![
-                            ("path", s(&r.path)),
-                            ("requests", Value::Bool(r.requests)),
-                            ("limits", Value::Bool(r.limits)),
-                        ])
-                    })
+                    .map(|r| resources_record(&r.path, r.requests, r.limits))
                     .collect(),
             )
         })
@@ -812,13 +809,46 @@ impl SharedFacts {
             Value::list(
                 persistence
                     .iter()
-                    .map(|(path, on)| {
-                        record(vec![("path", s(path)), ("enabled", Value::Bool(*on))])
-                    })
+                    .map(|(path, on)| persistence_record(path, *on))
                     .collect(),
             )
         })
     }
+}
+
+/// The names of the fields of nested records, made once for the process.
+struct NestedKeys {
+    path: platc_sema::value::Str,
+    requests: platc_sema::value::Str,
+    limits: platc_sema::value::Str,
+    enabled: platc_sema::value::Str,
+}
+
+static NESTED_KEYS: std::sync::LazyLock<NestedKeys> = std::sync::LazyLock::new(|| NestedKeys {
+    path: key("path"),
+    requests: key("requests"),
+    limits: key("limits"),
+    enabled: key("enabled"),
+});
+
+/// A `resources` block's record: what [`record`] makes of its fields,
+/// from entries in key order (no lookup of the names, no sort).
+fn resources_record(path: &str, requests: bool, limits: bool) -> Value {
+    let k = &*NESTED_KEYS;
+    Value::map_of_sorted(vec![
+        (k.limits.clone(), Value::Bool(limits)),
+        (k.path.clone(), s(path)),
+        (k.requests.clone(), Value::Bool(requests)),
+    ])
+}
+
+/// A `persistence` switch's record, as [`resources_record`].
+fn persistence_record(path: &str, enabled: bool) -> Value {
+    let k = &*NESTED_KEYS;
+    Value::map_of_sorted(vec![
+        (k.enabled.clone(), Value::Bool(enabled)),
+        (k.path.clone(), s(path)),
+    ])
 }
 
 /// The value `make` gives for `key`, made once per distinct key.
@@ -874,6 +904,33 @@ fn secret_ids(v: &Value, out: &mut Vec<u32>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The nested records made from sorted entries are the ones [`record`]
+    /// makes: equal, identical as the memo compares them, and with their
+    /// keys in the same order.
+    #[test]
+    fn nested_records_as_record_makes_them() {
+        for path in ["", "a.resources", "jobs[2].resources", "ünï"] {
+            for (requests, limits) in [(true, true), (true, false), (false, true), (false, false)] {
+                let fast = resources_record(path, requests, limits);
+                let slow = record(vec![
+                    ("path", s(path)),
+                    ("requests", Value::Bool(requests)),
+                    ("limits", Value::Bool(limits)),
+                ]);
+                assert_eq!(fast, slow);
+                assert!(crate::memo::identical(&fast, &slow));
+                assert_eq!(format!("{fast:?}"), format!("{slow:?}"));
+            }
+            for on in [true, false] {
+                let fast = persistence_record(path, on);
+                let slow = record(vec![("path", s(path)), ("enabled", Value::Bool(on))]);
+                assert_eq!(fast, slow);
+                assert!(crate::memo::identical(&fast, &slow));
+                assert_eq!(format!("{fast:?}"), format!("{slow:?}"));
+            }
+        }
+    }
 
     /// Every element of every collection has exactly the fields of its
     /// record type, as the checker types rules with them.

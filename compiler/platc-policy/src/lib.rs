@@ -826,6 +826,106 @@ policy failing severity warn code "P0022" {
         assert!(outcomes[0] > 0 && outcomes[1] > 0, "{outcomes:?}");
     }
 
+    /// A condition that reads of a list's items only some fields (the
+    /// `requests` and `limits` of `resources` blocks, not their paths)
+    /// settles instances whose blocks agree on those alike, with the
+    /// outcomes it gives element by element: blocks at other paths, in
+    /// other numbers, set or not, with another field read beside them and
+    /// an evaluation that fails.
+    #[test]
+    fn conditions_keyed_by_the_item_fields_read_as_by_evaluation() {
+        let src = format!(
+            "{}\n{}",
+            include_str!("../../../examples/quickstart/main.plat"),
+            r#"
+policy unset_resources severity warn code "P0031" {
+  for i in instances where len([for r in i.resources if !r.requests || !r.limits: r]) > 0
+    fail i "${i.name}"
+}
+
+policy two_requests severity warn code "P0032" {
+  for i in instances where len([for r in i.resources if r.requests: r]) > 1 && contains(i.images, "i2:1") && pad_left("x", 2, i.images[0]) != ""
+    fail i "${i.name}"
+}
+
+policy by_path severity warn code "P0033" {
+  for i in instances where len([for r in i.resources if ends_with(r.path, "b.resources"): r]) > 0 && contains(i.images, "i0:1")
+    fail i "${i.name}"
+}
+"#
+        );
+        let c = platc_driver::check_source("main.plat", &src, &platc_driver::Options::default());
+        assert!(!c.has_errors(), "{:#?}", c.diagnostics);
+        let p = c.platform.as_ref().expect("the quickstart checks");
+        let g = c.graph.as_ref().expect("and has a graph");
+        let both = serde_json::json!({ "requests": { "cpu": "1" }, "limits": { "cpu": "1" } });
+        let requests = serde_json::json!({ "requests": { "cpu": "1" } });
+        // Every instance has blocks at paths of its own, one to three of
+        // them, alike in what they set for instances of the same kind.
+        let values_of = |k: usize, name: &str| -> serde_json::Value {
+            let mut m = serde_json::Map::new();
+            for j in 0..1 + k % 3 {
+                let r = if (k + j).is_multiple_of(2) {
+                    &both
+                } else {
+                    &requests
+                };
+                m.insert(
+                    format!("w{name}{j}"),
+                    serde_json::json!({ "resources": r, "image": format!("i{j}:1") }),
+                );
+            }
+            if k.is_multiple_of(4) {
+                m.insert("b".into(), serde_json::json!({ "resources": both }));
+            }
+            serde_json::Value::Object(m)
+        };
+        let files: std::collections::HashMap<&str, serde_json::Value> = p
+            .instances
+            .iter()
+            .enumerate()
+            .map(|(k, i)| (i.name.as_str(), values_of(k % 5, &i.name)))
+            .collect();
+        let values = |i: &platc_sema::Instance| vec![&files[i.name.as_str()]];
+        let pvalue = super::policy_platform_value(p);
+        let mut reused = [0, 0, 0];
+        let mut outcomes = [0, 0];
+        let mut held = [0, 0];
+        for (k, code) in ["P0031", "P0032", "P0033"].into_iter().enumerate() {
+            let policy = p.policies.iter().find(|x| x.code == code).unwrap();
+            let rule = &policy.rules[0];
+            let need = rule.filter.as_ref().unwrap().reads(&rule.var);
+            let n = p.instances.len();
+            for size in [1, 2, n] {
+                let built = crate::collections::Collections::new(
+                    p,
+                    g,
+                    &values,
+                    [("instances", need.clone())].into_iter().collect(),
+                );
+                for a in (0..n).step_by(size) {
+                    let elements = built.chunk("instances", a..a + size).unwrap();
+                    let mut condition = crate::memo::Condition::new(rule, true);
+                    for el in &elements {
+                        let fast = condition.holds(el, &pvalue);
+                        let slow = super::holds(rule, el, &pvalue);
+                        assert_eq!(format!("{fast:?}"), format!("{slow:?}"), "{code}");
+                        outcomes[usize::from(slow.is_ok())] += 1;
+                        held[usize::from(matches!(slow, Ok(true)))] += 1;
+                    }
+                    reused[k] += condition.reused();
+                }
+            }
+        }
+        // Each instance's blocks have their own paths: a key of whole
+        // lists would settle none of them alike (`P0033`, which reads the
+        // paths, settles none).
+        assert_eq!(reused[2], 0);
+        assert!(reused[0] > 1 && reused[1] > 0, "{reused:?}");
+        assert!(outcomes[0] > 0 && outcomes[1] > 0, "{outcomes:?}");
+        assert!(held[0] > 0 && held[1] > 0, "{held:?}");
+    }
+
     /// Settling parameters by their declarations changes what is built,
     /// never what is found.
     #[test]

@@ -43,6 +43,14 @@ pub(crate) struct Condition<'r> {
     /// The fields the condition reads, sorted; `None`: no memo (no
     /// condition, or one that uses its variable whole).
     fields: Option<Vec<String>>,
+    /// For each field read that is a list whose items the condition reads
+    /// only through some of their fields (`r.requests`, `r.limits` of
+    /// `i.resources`, not `r.path`): those fields, sorted. Lists whose
+    /// items agree on them give the same outcome (see
+    /// [`platc_sema::rule::RuleExpr::item_fields_read`]), so they are one
+    /// key: the paths in an instance's `resources` name its objects, and no
+    /// two instances' lists are otherwise identical.
+    items: Vec<Option<Vec<String>>>,
     /// By the hash of the fields read: their values and the outcome.
     results: HashMap<u64, Vec<Settled>, FixedState>,
     /// Where the fields read sit in the elements.
@@ -146,16 +154,28 @@ impl<'r> Condition<'r> {
     /// The condition of `rule`, memoized when `memoize` and it reads only
     /// fields of its variable.
     pub(crate) fn new(rule: &'r Rule, memoize: bool) -> Self {
-        let fields = rule
+        let fields: Option<Vec<String>> = rule
             .filter
             .as_ref()
             .filter(|_| memoize)
             .and_then(|f| f.reads(&rule.var))
             .map(|set| set.into_iter().collect());
         let guard = fields.as_deref().and_then(|f| Guard::of(rule, f));
+        let items = match (&rule.filter, &fields) {
+            (Some(filter), Some(fields)) => fields
+                .iter()
+                .map(|f| {
+                    filter
+                        .item_fields_read(&rule.var, f)
+                        .map(|set| set.into_iter().collect())
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
         Condition {
             rule,
             fields,
+            items,
             results: HashMap::default(),
             layout: Layout::default(),
             looked_up: 0,
@@ -195,7 +215,10 @@ impl<'r> Condition<'r> {
         self.looked_up += 1;
         self.layout.locate(fields, &el.fields);
         let read = || self.layout.read(&el.fields);
+        let items = &self.items;
+        let by_items = |k: usize| items.get(k).and_then(|i| i.as_deref());
         let address = match read().next() {
+            _ if by_items(0).is_some() => None,
             Some(Some(Value::List(l))) if fields.len() == 1 => Some(Arc::as_ptr(l) as usize),
             Some(Some(Value::Map(m))) if fields.len() == 1 => Some(Arc::as_ptr(m) as usize),
             _ => None,
@@ -209,20 +232,24 @@ impl<'r> Condition<'r> {
             return outcome.clone();
         }
         let mut h = FixedState::default().build_hasher();
-        for v in read() {
+        for (k, v) in read().enumerate() {
             match v {
-                Some(v) => hash_value(v, &mut h),
+                Some(v) => hash_read(v, by_items(k), &mut h),
                 None => h.write_u8(0xff),
             }
         }
         let slot = self.results.entry(h.finish()).or_default();
         let found = slot.iter().find(|(key, _)| {
             key.len() == fields.len()
-                && key.iter().zip(read()).all(|(a, b)| match (a, b) {
-                    (Some(a), Some(b)) => identical(a, b),
-                    (None, None) => true,
-                    _ => false,
-                })
+                && key
+                    .iter()
+                    .zip(read())
+                    .enumerate()
+                    .all(|(k, (a, b))| match (a, b) {
+                        (Some(a), Some(b)) => identical_read(a, b, by_items(k)),
+                        (None, None) => true,
+                        _ => false,
+                    })
         });
         let outcome = match found {
             Some((_, outcome)) => {
@@ -239,6 +266,12 @@ impl<'r> Condition<'r> {
             self.by_address.insert(a, outcome.clone());
         }
         outcome
+    }
+
+    /// How many elements the condition settled by a result it had.
+    #[cfg(test)]
+    pub(crate) fn reused(&self) -> usize {
+        self.reused
     }
 
     /// How many elements the condition settled by address.
@@ -315,6 +348,62 @@ pub(crate) fn identical(a: &Value, b: &Value) -> bool {
         (Value::Instance(x), Value::Instance(y)) => x == y,
         (Value::Secret(x), Value::Secret(y)) => x == y,
         _ => false,
+    }
+}
+
+/// Whether `a` and `b` are identical in what a condition reads of them:
+/// when `items` is given and both are lists, their items only in those
+/// fields (an item that is not a map whole); otherwise whole.
+fn identical_read(a: &Value, b: &Value, items: Option<&[String]>) -> bool {
+    match (a, b, items) {
+        (Value::List(x), Value::List(y), Some(fields)) => {
+            x.len() == y.len()
+                && x.iter().zip(y.iter()).all(|(a, b)| match (a, b) {
+                    (Value::Map(a), Value::Map(b)) => {
+                        // In key order, both.
+                        let mut a = a.iter().filter(|(k, _)| is_read(k, fields));
+                        let mut b = b.iter().filter(|(k, _)| is_read(k, fields));
+                        loop {
+                            match (a.next(), b.next()) {
+                                (None, None) => break true,
+                                (Some((ka, va)), Some((kb, vb)))
+                                    if ka == kb && identical(va, vb) => {}
+                                _ => break false,
+                            }
+                        }
+                    }
+                    (a, b) => identical(a, b),
+                })
+        }
+        _ => identical(a, b),
+    }
+}
+
+/// Whether `key` is one of the item fields read.
+fn is_read(key: &str, fields: &[String]) -> bool {
+    fields.iter().any(|f| f == key)
+}
+
+/// A hash of a value that agrees with [`identical_read`].
+fn hash_read<H: Hasher>(v: &Value, items: Option<&[String]>, h: &mut H) {
+    match (v, items) {
+        (Value::List(l), Some(fields)) => {
+            std::mem::discriminant(v).hash(h);
+            l.len().hash(h);
+            for x in l.iter() {
+                match x {
+                    Value::Map(m) => {
+                        h.write_u8(0xfe);
+                        for (k, x) in m.iter().filter(|(k, _)| is_read(k, fields)) {
+                            k.hash(h);
+                            hash_value(x, h);
+                        }
+                    }
+                    x => hash_value(x, h),
+                }
+            }
+        }
+        _ => hash_value(v, h),
     }
 }
 

@@ -18,6 +18,8 @@ use crate::types::Ty;
 use crate::value::Value;
 use crate::vocab::SECRET_SOURCES;
 
+mod items_read;
+
 /// A type-checked expression of a policy rule: its `where` condition, its
 /// message or its help.
 #[derive(Debug, Clone)]
