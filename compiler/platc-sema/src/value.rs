@@ -141,11 +141,22 @@ impl DoubleEndedIterator for Iter<'_> {
 
 impl ExactSizeIterator for Iter<'_> {}
 
+/// `a.cmp(b)` for the keys of a map: their first bytes decide most
+/// comparisons (of a search among a map's keys) without a call to compare
+/// the rest.
+#[inline]
+fn key_cmp(a: &str, b: &str) -> std::cmp::Ordering {
+    match (a.as_bytes().first(), b.as_bytes().first()) {
+        (Some(x), Some(y)) if x != y => x.cmp(y),
+        _ => a.cmp(b),
+    }
+}
+
 impl Entries {
     pub fn get(&self, key: &str) -> Option<&Value> {
         match self {
             Entries::Small(v) => v
-                .binary_search_by(|(k, _)| (**k).cmp(key))
+                .binary_search_by(|(k, _)| key_cmp(k, key))
                 .ok()
                 .map(|i| &v[i].1),
             Entries::Large(m) => m.get(key),
@@ -155,7 +166,7 @@ impl Entries {
     pub fn get_mut(&mut self, key: &str) -> Option<&mut Value> {
         match self {
             Entries::Small(v) => v
-                .binary_search_by(|(k, _)| (**k).cmp(key))
+                .binary_search_by(|(k, _)| key_cmp(k, key))
                 .ok()
                 .map(move |i| &mut v[i].1),
             Entries::Large(m) => m.get_mut(key),
@@ -169,7 +180,7 @@ impl Entries {
     /// Sets `key` to `value`; the value it had, if any.
     pub fn insert(&mut self, key: Str, value: Value) -> Option<Value> {
         match self {
-            Entries::Small(v) => match v.binary_search_by(|(k, _)| (**k).cmp(&*key)) {
+            Entries::Small(v) => match v.binary_search_by(|(k, _)| key_cmp(k, &key)) {
                 Ok(i) => Some(std::mem::replace(&mut v[i].1, value)),
                 Err(i) if v.len() < SMALL => {
                     v.insert(i, (key, value));
@@ -197,12 +208,12 @@ impl Entries {
     ) -> (&mut Value, bool) {
         // A full vector that is to grow becomes a B-tree first.
         if let Entries::Small(v) = self {
-            if v.len() >= SMALL && v.binary_search_by(|(k, _)| (**k).cmp(key_text)).is_err() {
+            if v.len() >= SMALL && v.binary_search_by(|(k, _)| key_cmp(k, key_text)).is_err() {
                 *self = Entries::Large(std::mem::take(v).into_iter().collect());
             }
         }
         match self {
-            Entries::Small(v) => match v.binary_search_by(|(k, _)| (**k).cmp(key_text)) {
+            Entries::Small(v) => match v.binary_search_by(|(k, _)| key_cmp(k, key_text)) {
                 Ok(i) => (&mut v[i].1, false),
                 Err(i) => {
                     v.insert(i, (new_key(), make()));
@@ -715,6 +726,32 @@ mod tests {
     /// `get_or_insert_with` sets a key only when it is absent, calls
     /// `make` only then, and keeps the map ordered across the switch from a
     /// vector to a B-tree, as `contains_key`, `insert` and `get_mut` do.
+    /// Keys compare as strings do.
+    #[test]
+    fn keys_compare_as_strings() {
+        let keys = [
+            "",
+            "a",
+            "b",
+            "ab",
+            "abc",
+            "abd",
+            "B",
+            "é",
+            "éa",
+            "e",
+            "z",
+            "zz",
+            "0",
+            "\u{10000}",
+        ];
+        for a in keys {
+            for b in keys {
+                assert_eq!(key_cmp(a, b), a.cmp(b), "{a:?} {b:?}");
+            }
+        }
+    }
+
     #[test]
     fn get_or_insert_with_inserts_only_what_is_absent() {
         for n in [1usize, 5, SMALL, SMALL + 1, 200] {

@@ -659,6 +659,13 @@ pub enum StrPart {
 impl StringLit {
     /// The value when the string has no interpolation.
     pub fn as_plain(&self) -> Option<String> {
+        // One piece (most strings) or none: copied at its size, without
+        // growing a buffer.
+        match self.parts.as_slice() {
+            [] => return Some(String::new()),
+            [StrPart::Text(t)] => return Some(t.as_str().to_owned()),
+            _ => {}
+        }
         let mut out = String::new();
         for part in &self.parts {
             match part {
@@ -712,6 +719,16 @@ mod tests {
             let borrowed = matches!(lit.plain(), Some(std::borrow::Cow::Borrowed(_)));
             assert_eq!(lit.plain().map(|c| c.into_owned()), lit.as_plain());
             assert_eq!(borrowed, lit.parts.len() <= 1 && lit.as_plain().is_some());
+            // The pieces joined, or none with an interpolation.
+            let joined = lit
+                .parts
+                .iter()
+                .map(|p| match p {
+                    StrPart::Text(t) => Some(t.as_str()),
+                    StrPart::Interp(_) => None,
+                })
+                .collect::<Option<String>>();
+            assert_eq!(lit.as_plain(), joined);
         }
     }
 }

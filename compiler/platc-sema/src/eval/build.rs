@@ -811,9 +811,12 @@ impl<'t, 'a> Evaluator<'t, 'a> {
                     self.provided_field(i, first + n, &f.value)?,
                 ));
             }
+            let order = self.key_order_of(comp.0, k as u32, || {
+                super::key_order(p.fields.iter().map(|f| f.name.name.as_str()))
+            });
             provides.push(crate::Provided {
                 interface: p.interface.name.name.clone(),
-                fields: fields.into_iter().collect(),
+                fields: super::in_order(fields, &order).into_iter().collect(),
             });
         }
         let mut exposes = Vec::new();

@@ -172,7 +172,11 @@ impl Evaluator<'_, '_> {
         // (interface, span of the call) of a filtered `all(...)`: the
         // elements the filter keeps are observed.
         let mut observed = None;
-        let items: Vec<(Value, Value)> = if let Some(call) = filtered_all {
+        // The elements are gone through where they are, not copied into a
+        // vector of (key, element) first.
+        let (list_src, map_src, all_src);
+        let (mut list_it, mut map_it, mut all_it);
+        let items: &mut dyn Iterator<Item = (Value, Value)> = if let Some(call) = filtered_all {
             let (iface, providers) = self.all_providers(call)?;
             self.charge(providers.len() as u64, c.source.span)?;
             let candidates = if providers.len() > 1 {
@@ -180,32 +184,34 @@ impl Evaluator<'_, '_> {
             } else {
                 None
             };
-            let item = |p: usize| {
+            observed = Some((iface, call.span));
+            let keep = candidates.unwrap_or_else(|| (0..providers.len()).collect());
+            all_src = (providers, keep);
+            all_it = all_src.1.iter().map(|&p| {
                 (
                     Value::Int(p as i64),
-                    Value::Instance(InstId(providers[p] as u32)),
+                    Value::Instance(InstId(all_src.0[p] as u32)),
                 )
-            };
-            observed = Some((iface, call.span));
-            match candidates {
-                Some(keep) => keep.into_iter().map(item).collect(),
-                None => (0..providers.len()).map(item).collect(),
-            }
+            });
+            &mut all_it
         } else {
             match self.eval(&c.source, env)? {
                 Value::List(l) => {
                     self.charge(l.len() as u64, c.source.span)?;
-                    l.iter()
-                        .cloned()
+                    list_src = l;
+                    list_it = list_src
+                        .iter()
                         .enumerate()
-                        .map(|(i, v)| (Value::Int(i as i64), v))
-                        .collect()
+                        .map(|(i, v)| (Value::Int(i as i64), v.clone()));
+                    &mut list_it
                 }
                 Value::Map(m) => {
                     self.charge(m.len() as u64, c.source.span)?;
-                    m.iter()
-                        .map(|(k, v)| (Value::Str(k.clone()), v.clone()))
-                        .collect()
+                    map_src = m;
+                    map_it = map_src
+                        .iter()
+                        .map(|(k, v)| (Value::Str(k.clone()), v.clone()));
+                    &mut map_it
                 }
                 _ => return None,
             }

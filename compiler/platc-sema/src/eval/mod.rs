@@ -253,6 +253,9 @@ pub(crate) struct Evaluator<'t, 'a> {
     skeletons: FastMap<usize, Option<Arc<skeleton::Skeleton>>>,
     /// How values statements are being placed.
     values_mode: skeleton::ValuesMode,
+    /// [`key_order`] of a component's params (`u32::MAX`) or of the fields
+    /// of its `provides` block `k`, by (component, `k`).
+    key_orders: FastMap<(u32, u32), Arc<KeyOrder>>,
 }
 
 /// What [`Evaluator::field_decl`] finds of a field a component provides.
@@ -307,6 +310,14 @@ pub(crate) fn check_constant_against(
     if *budget == 0 {
         return Vec::new();
     }
+    // A literal (most constants are) needs no evaluator.
+    if let Some((v, cost)) = literal_value(e) {
+        let mut diags = Vec::new();
+        constraints::check_value(&mut diags, &v, ty, e.span);
+        // `budget` is not 0 here, and a literal costs at most 1.
+        *budget -= cost;
+        return diags;
+    }
     let mut ev = Evaluator::new(t);
     ev.budget = *budget;
     if let Some(v) = ev.eval(e, &Env::default()) {
@@ -314,6 +325,23 @@ pub(crate) fn check_constant_against(
     }
     *budget = if ev.exhausted { 0 } else { ev.budget };
     ev.diagnostics
+}
+
+/// The value of `e` when it is a literal without interpolation, with what
+/// [`Evaluator::eval`] charges for it (1 for a string, else 0).
+fn literal_value(e: &ast::Expr) -> Option<(Value, u64)> {
+    Some(match &e.kind {
+        ExprKind::Int(i) => (Value::Int(*i), 0),
+        ExprKind::Float(f) => (Value::Float(*f), 0),
+        ExprKind::Bool(b) => (Value::Bool(*b), 0),
+        ExprKind::None => (Value::None, 0),
+        ExprKind::Quantity(q) => (Value::quantity(q.kind, q.amount, Some(q.text.clone())), 0),
+        ExprKind::Str(s) => match s.parts.as_slice() {
+            [StrPart::Text(t)] => (Value::Str(t.clone()), 1),
+            _ => return None,
+        },
+        _ => return None,
+    })
 }
 
 /// Evaluates a policy rule's expression (see [`crate::rule::RuleExpr`]):
@@ -373,6 +401,7 @@ impl<'t, 'a> Evaluator<'t, 'a> {
             skeletons: FastMap::default(),
             values_mode: skeleton::ValuesMode::Written,
             field_index: HashMap::default(),
+            key_orders: FastMap::default(),
         }
     }
 
@@ -780,6 +809,8 @@ impl<'t, 'a> Evaluator<'t, 'a> {
         self.frames.insert(i, frame);
         // Gathered, then made a map at once (sorted and built in one
         // pass, not inserted key by key).
+        // (Computed in the written order, put in key order to be built:
+        // sorting them again then only checks that they are.)
         let mut out = Vec::with_capacity(info.params.len());
         for p in &info.params {
             match self.member(i, &p.name) {
@@ -787,7 +818,26 @@ impl<'t, 'a> Evaluator<'t, 'a> {
                 _ => ok = false,
             }
         }
-        ok.then(|| Arc::new(out.into_iter().collect()))
+        if !ok {
+            return None;
+        }
+        let order = self.key_order_of(comp.0, u32::MAX, || {
+            key_order(info.params.iter().map(|p| p.name.as_str()))
+        });
+        Some(Arc::new(in_order(out, &order).into_iter().collect()))
+    }
+
+    /// The memo of [`key_order`] for (component, `block`), made by `make`.
+    pub(super) fn key_order_of(
+        &mut self,
+        comp: u32,
+        block: u32,
+        make: impl FnOnce() -> Arc<KeyOrder>,
+    ) -> Arc<KeyOrder> {
+        self.key_orders
+            .entry((comp, block))
+            .or_insert_with(make)
+            .clone()
     }
 
     fn report_cycle(&mut self, i: usize, from: Span) {
@@ -1518,6 +1568,50 @@ fn mentions_platform(e: &ast::Expr) -> bool {
     }
 }
 
+/// How to put pairs in the key order of their keys: the swaps that sort
+/// them (equal keys keep the order they come in), made once for a list of
+/// keys. Pairs put in that order make the same B-tree, which then compares
+/// each key with the one before only.
+pub(super) struct KeyOrder {
+    len: usize,
+    swaps: Box<[(u32, u32)]>,
+}
+
+/// The [`KeyOrder`] of `keys`.
+pub(super) fn key_order<'k>(keys: impl Iterator<Item = &'k str>) -> Arc<KeyOrder> {
+    let keys: Vec<&str> = keys.collect();
+    let mut order: Vec<usize> = (0..keys.len()).collect();
+    order.sort_by(|&a, &b| keys[a].cmp(keys[b]));
+    // Which pair is at each place as the swaps are made.
+    let mut at: Vec<usize> = (0..keys.len()).collect();
+    let mut swaps = Vec::new();
+    for (i, &want) in order.iter().enumerate() {
+        let p = i + at[i..]
+            .iter()
+            .position(|&x| x == want)
+            .expect("a permutation");
+        if p != i {
+            at.swap(i, p);
+            swaps.push((i as u32, p as u32));
+        }
+    }
+    Arc::new(KeyOrder {
+        len: keys.len(),
+        swaps: swaps.into(),
+    })
+}
+
+/// `items` put in `order` (made from their keys); left as they are when
+/// there are not as many (some failed).
+pub(super) fn in_order<K, V>(mut items: Vec<(K, V)>, order: &KeyOrder) -> Vec<(K, V)> {
+    if items.len() == order.len {
+        for &(a, b) in order.swaps.iter() {
+            items.swap(a as usize, b as usize);
+        }
+    }
+    items
+}
+
 /// Two entries of one map with the same key.
 fn duplicate_key(key: &str, at: Span, whole: Span) -> Diagnostic {
     Diagnostic::error(
@@ -1533,6 +1627,100 @@ fn duplicate_key(key: &str, at: Span, whole: Span) -> Diagnostic {
 #[cfg(test)]
 mod tests {
     use super::InstMap;
+    use super::*;
+
+    /// A literal's value and charge without an evaluator are the
+    /// evaluator's; what is not a literal is left to the evaluator.
+    #[test]
+    fn literal_values_are_the_evaluators() {
+        let exprs = [
+            "1",
+            "-3",
+            "2.5",
+            "true",
+            "false",
+            "none",
+            "512Mi",
+            "250m",
+            "\"abc\"",
+            "\"\"",
+            "\"a${1}b\"",
+            "[1]",
+            "{a = 1}",
+            "1 + 2",
+            "x",
+        ];
+        let src: String = exprs
+            .iter()
+            .map(|x| format!("policy p severity deny code \"P0001\" {{\n  for e in exposes where {x}\n    fail e \"m\"\n}}\n"))
+            .collect();
+        let (module, diags) = platc_syntax::parse(platc_diag::FileId(0), &src);
+        assert!(diags.is_empty(), "{diags:?}");
+        let tables = Tables::default();
+        let mut literals = 0;
+        for (item, text) in module.items.iter().zip(exprs) {
+            let ast::Item::Policy(p) = item else {
+                panic!("not a policy")
+            };
+            let e = p.rules[0].filter.as_ref().unwrap();
+            let mut ev = Evaluator::new(&tables);
+            let before = ev.budget;
+            let want = ev.eval(e, &Env::default());
+            match literal_value(e) {
+                Some((v, cost)) => {
+                    literals += 1;
+                    assert_eq!(Some(v), want, "{text}");
+                    assert_eq!(before - ev.budget, cost, "{text}");
+                }
+                None => assert!(
+                    !matches!(
+                        e.kind,
+                        ExprKind::Int(_)
+                            | ExprKind::Float(_)
+                            | ExprKind::Bool(_)
+                            | ExprKind::None
+                            | ExprKind::Quantity(_)
+                    ),
+                    "{text}"
+                ),
+            }
+        }
+        assert_eq!(literals, 10);
+    }
+
+    /// Pairs put in [`key_order`] make the B-tree the pairs as they come
+    /// make (a key given twice keeps its last value), and come sorted;
+    /// fewer pairs than keys are left as they are.
+    #[test]
+    fn pairs_in_key_order_make_the_same_map() {
+        let lists: [&[&str]; 6] = [
+            &[],
+            &["a"],
+            &["port", "host", "url", "database", "user", "password"],
+            &["b", "a", "b", "c", "a"],
+            &[
+                "z", "y", "x", "w", "v", "u", "t", "s", "r", "q", "p", "o", "n", "m", "l", "k",
+                "j", "i", "h", "g", "f", "e", "d", "c", "b", "a",
+            ],
+            &["ab", "a", "abc", "", "b"],
+        ];
+        for keys in lists {
+            let pairs: Vec<(String, usize)> = keys
+                .iter()
+                .enumerate()
+                .map(|(n, k)| (k.to_string(), n))
+                .collect();
+            let order = key_order(keys.iter().copied());
+            let sorted = in_order(pairs.clone(), &order);
+            assert!(sorted.windows(2).all(|w| w[0].0 <= w[1].0), "{keys:?}");
+            let want: BTreeMap<String, usize> = pairs.clone().into_iter().collect();
+            let got: BTreeMap<String, usize> = sorted.into_iter().collect();
+            assert_eq!(got, want, "{keys:?}");
+            if let Some((_, fewer)) = pairs.split_last() {
+                assert_eq!(in_order(fewer.to_vec(), &order), fewer.to_vec());
+            }
+        }
+    }
 
     /// A memo by instance answers as a hash map by instance does, whatever
     /// the order in which instances are set.
