@@ -16,9 +16,10 @@ use platc_driver::{build_path, check_path, synthetic, Options, RealFs};
 
 fn main() {
     common::allocate_as_platc();
-    // `cargo test --benches` runs this binary too: keep that quick.
-    let quick =
-        std::env::args().any(|a| a == "--test") || std::env::var_os("PLATC_BENCH_QUICK").is_some();
+    // `cargo test --benches` runs this binary too, without the `--bench`
+    // that `cargo bench` passes: keep that quick.
+    let quick = !std::env::args().any(|a| a == "--bench")
+        || std::env::var_os("PLATC_BENCH_QUICK").is_some();
     let (instances, files, runs) = if quick {
         (500, 10, 1)
     } else {

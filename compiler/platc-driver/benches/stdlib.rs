@@ -54,9 +54,10 @@ fn main() {
         return;
     }
     let threads = std::env::var("PLATC_BENCH_THREADS").unwrap_or_else(|_| "1".to_string());
-    // `cargo test --benches` runs this binary too: keep that quick.
-    let quick =
-        std::env::args().any(|a| a == "--test") || std::env::var_os("PLATC_BENCH_QUICK").is_some();
+    // `cargo test --benches` runs this binary too, without the `--bench`
+    // that `cargo bench` passes: keep that quick.
+    let quick = !std::env::args().any(|a| a == "--bench")
+        || std::env::var_os("PLATC_BENCH_QUICK").is_some();
     // (instances, runs): the largest size takes about a second a run (see
     // docs/performance.md, "Stdlib platform").
     let sizes: Vec<(usize, usize)> = if let Some(n) = env_usize("PLATC_BENCH_INSTANCES") {

@@ -21,9 +21,10 @@ use std::time::{Duration, Instant};
 use platc_diag::FileId;
 
 fn main() {
-    // `cargo test --benches` runs this binary too: keep that quick.
-    let quick =
-        std::env::args().any(|a| a == "--test") || std::env::var_os("PLATC_BENCH_QUICK").is_some();
+    // `cargo test --benches` runs this binary too, without the `--bench`
+    // that `cargo bench` passes: keep that quick.
+    let quick = !std::env::args().any(|a| a == "--bench")
+        || std::env::var_os("PLATC_BENCH_QUICK").is_some();
     let runs = std::env::var("PLATC_BENCH_RUNS")
         .ok()
         .and_then(|n| n.parse().ok())
