@@ -13,26 +13,62 @@
 //! also one that then rejects the option), each is one JSON line on
 //! standard output instead, with the keys of a diagnostic (schema in
 //! docs/diagnostics-json.md): `code` and `location` are `null` and `name`
-//! is `"command-error"`.
+//! is `"command-error"`. With `--format sarif`, each is a SARIF log on
+//! standard output of a run that failed (docs/sarif.md): no `results`, one
+//! invocation with `executionSuccessful: false`, exit code 2, and the error
+//! as a tool execution notification.
 
 use std::ffi::OsString;
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicU8, Ordering};
 
-static JSON: AtomicBool = AtomicBool::new(false);
+/// How command errors are reported: one of the `FOR_*` constants.
+static FORM: AtomicU8 = AtomicU8::new(FOR_A_PERSON);
 
-/// Whether the command line asks for JSON (`--format json` or
-/// `--format=json`), looked at before the arguments are parsed so that an
-/// error in parsing them is JSON too.
-pub(crate) fn wants_json(args: &[OsString]) -> bool {
-    args.iter().enumerate().any(|(k, a)| {
-        a == "--format=json" || (a == "--format" && args.get(k + 1).is_some_and(|v| v == "json"))
-    })
+/// For a person, on standard error.
+pub(crate) const FOR_A_PERSON: u8 = 0;
+/// One JSON line on standard output.
+pub(crate) const AS_JSON: u8 = 1;
+/// A SARIF log on standard output.
+pub(crate) const AS_SARIF: u8 = 2;
+
+/// The form the command line asks for (`--format json`, `--format=json`,
+/// `--format sarif` or `--format=sarif`; the last one given counts, as for
+/// clap), looked at before the arguments are parsed so that an error in
+/// parsing them has that form too. Arguments after `--` are not options.
+pub(crate) fn wanted_form(args: &[OsString]) -> u8 {
+    let mut form = FOR_A_PERSON;
+    let mut k = 0;
+    while k < args.len() {
+        let a = &args[k];
+        if a == "--" {
+            break;
+        }
+        let value = if a == "--format" {
+            k += 1;
+            args.get(k).map(OsString::as_os_str)
+        } else {
+            a.to_str()
+                .and_then(|a| a.strip_prefix("--format="))
+                .map(std::ffi::OsStr::new)
+        };
+        if let Some(v) = value {
+            form = if v == "json" {
+                AS_JSON
+            } else if v == "sarif" {
+                AS_SARIF
+            } else {
+                FOR_A_PERSON
+            };
+        }
+        k += 1;
+    }
+    form
 }
 
-pub(crate) fn set_json(on: bool) {
-    JSON.store(on, Ordering::Relaxed);
+pub(crate) fn set_form(form: u8) {
+    FORM.store(form, Ordering::Relaxed);
 }
 
 /// The `name` of a command error in JSON.
@@ -59,10 +95,24 @@ pub(crate) fn json_line(message: &str, help: Option<&str>) -> String {
 /// line asked for JSON, else for a person on standard error.
 pub(crate) fn report(message: impl std::fmt::Display, help: Option<&str>) {
     let message = message.to_string();
-    if JSON.load(Ordering::Relaxed) {
-        let mut out = std::io::stdout().lock();
-        let _ = writeln!(out, "{}", json_line(&message, help)).and_then(|_| out.flush());
-        return;
+    match FORM.load(Ordering::Relaxed) {
+        AS_JSON => {
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(out, "{}", json_line(&message, help)).and_then(|_| out.flush());
+            return;
+        }
+        AS_SARIF => {
+            let failure = platc_render::SarifFailure {
+                message: &message,
+                help,
+                exit_code: 2,
+            };
+            let log = platc_render::render_sarif_failure(&failure, env!("CARGO_PKG_VERSION"));
+            let mut out = std::io::stdout().lock();
+            let _ = out.write_all(log.as_bytes()).and_then(|_| out.flush());
+            return;
+        }
+        _ => {}
     }
     let color = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
         && std::io::stderr().is_terminal();
@@ -133,4 +183,45 @@ pub(crate) fn clap_error(e: clap::Error) -> ExitCode {
         help.push("see `platc --help`".to_string());
     }
     fail(message, help.join("; "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn form(args: &[&str]) -> u8 {
+        let args: Vec<OsString> = args.iter().map(OsString::from).collect();
+        wanted_form(&args)
+    }
+
+    #[test]
+    fn the_form_of_command_errors_follows_the_format_option() {
+        assert_eq!(form(&["platc", "check", "x"]), FOR_A_PERSON);
+        assert_eq!(form(&["platc", "check", "--format", "json"]), AS_JSON);
+        assert_eq!(form(&["platc", "check", "--format=json", "x"]), AS_JSON);
+        assert_eq!(form(&["platc", "build", "--format", "sarif"]), AS_SARIF);
+        assert_eq!(form(&["platc", "build", "x", "--format=sarif"]), AS_SARIF);
+        assert_eq!(form(&["platc", "check", "--format", "human"]), FOR_A_PERSON);
+        // The last one counts.
+        assert_eq!(
+            form(&["platc", "check", "--format", "sarif", "--format", "json"]),
+            AS_JSON
+        );
+        assert_eq!(
+            form(&["platc", "check", "--format=json", "--format", "human"]),
+            FOR_A_PERSON
+        );
+        // A value, not an option: `--format` as the value of `--format`,
+        // and anything after `--`.
+        assert_eq!(
+            form(&["platc", "check", "--format", "--format"]),
+            FOR_A_PERSON
+        );
+        assert_eq!(
+            form(&["platc", "check", "--", "--format", "json"]),
+            FOR_A_PERSON
+        );
+        // `--format` last, without a value.
+        assert_eq!(form(&["platc", "check", "--format"]), FOR_A_PERSON);
+    }
 }

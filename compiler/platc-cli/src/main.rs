@@ -236,7 +236,7 @@ enum ColorChoice {
 
 fn main() -> ExitCode {
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
-    errors::set_json(errors::wants_json(&args));
+    errors::set_form(errors::wanted_form(&args));
     let cli = match Cli::try_parse_from(&args) {
         Ok(cli) => cli,
         Err(e) => return errors::clap_error(e),
@@ -401,6 +401,21 @@ fn build(
     if let Err(e) = platc_driver::timings::phase("write", || {
         output::write_tree(&target, &build.files, &c.root)
     }) {
+        if matches!(args.format, Format::Sarif) {
+            // One log: the warnings, and the run's failure.
+            let message = e.to_string();
+            let help = e.help();
+            let failure = platc_render::SarifFailure {
+                message: &message,
+                help: Some(&help),
+                exit_code: 2,
+            };
+            let mut out = std::io::stdout().lock();
+            let _ = out
+                .write_all(policy::sarif(c, Some(&failure)).as_bytes())
+                .and_then(|_| out.flush());
+            return ExitCode::from(2);
+        }
         // Warnings still reach the user before the failure.
         let _ = print_diagnostics(c, &args);
         return fail(&e, e.help());
@@ -494,7 +509,7 @@ fn print_diagnostics(c: &Compilation, args: &DiagnosticArgs) -> std::io::Result<
             out.flush()
         }
         Format::Sarif => {
-            let text = policy::sarif(c);
+            let text = policy::sarif(c, None);
             let mut out = std::io::stdout().lock();
             out.write_all(text.as_bytes())?;
             out.flush()

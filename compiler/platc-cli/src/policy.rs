@@ -165,8 +165,9 @@ pub(crate) fn explain(code: &str, project: &std::path::Path) -> Option<String> {
 }
 
 /// The SARIF log of a compilation: its diagnostics, and the failures that
-/// waivers exempt as suppressed results.
-pub(crate) fn sarif(c: &Compilation) -> String {
+/// waivers exempt as suppressed results; with `failure`, the log of a run
+/// that then failed (its output could not be written).
+pub(crate) fn sarif(c: &Compilation, failure: Option<&platc_render::SarifFailure<'_>>) -> String {
     let mut seen = std::collections::HashSet::new();
     let suppressed: Vec<platc_render::Suppressed> = c
         .policy
@@ -193,11 +194,18 @@ pub(crate) fn sarif(c: &Compilation) -> String {
             help: p.doc.clone(),
         })
         .collect();
-    platc_render::render_sarif(
-        &c.sources,
-        &c.diagnostics,
-        &suppressed,
-        &rules,
-        env!("CARGO_PKG_VERSION"),
-    )
+    let version = env!("CARGO_PKG_VERSION");
+    match failure {
+        None => {
+            platc_render::render_sarif(&c.sources, &c.diagnostics, &suppressed, &rules, version)
+        }
+        Some(f) => platc_render::render_sarif_failed(
+            &c.sources,
+            &c.diagnostics,
+            &suppressed,
+            &rules,
+            version,
+            f,
+        ),
+    }
 }

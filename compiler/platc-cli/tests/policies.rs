@@ -180,7 +180,14 @@ fn sarif_validates_against_the_schema() {
             );
         }
     }
-    // The schema check.
+    validate_sarif(&dir.join("out.sarif"), &out.stdout);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Validates a SARIF log against the SARIF 2.1.0 schema, written to `file`
+/// first (skipped, and said so, where the validators are not installed,
+/// except under `CI=true`).
+fn validate_sarif(file: &Path, log: &[u8]) {
     let cj = repo().join("target/validators/bin/check-jsonschema");
     let schema = repo().join("target/validators/sarif-2.1.0.json");
     if !cj.is_file() || !schema.is_file() {
@@ -190,15 +197,14 @@ fn sarif_validates_against_the_schema() {
         eprintln!("skipped: the SARIF schema check (run scripts/install-validators.sh)");
         return;
     }
-    let file = dir.join("out.sarif");
-    std::fs::write(&file, &out.stdout).unwrap();
+    std::fs::write(file, log).unwrap();
     // The schema's `run.language` pattern has a stray `]`, which only
     // ECMAScript's non-unicode (web-compatible) reading accepts.
     let v = Command::new(cj)
         .args(["--regex-variant", "nonunicode"])
         .arg("--schemafile")
         .arg(&schema)
-        .arg(&file)
+        .arg(file)
         .output()
         .unwrap();
     assert!(
@@ -207,6 +213,101 @@ fn sarif_validates_against_the_schema() {
         String::from_utf8_lossy(&v.stdout),
         String::from_utf8_lossy(&v.stderr)
     );
+}
+
+/// An error of the command itself (usage or I/O, exit 2) with `--format
+/// sarif` is a SARIF log of a run that failed, on standard output and
+/// nothing on standard error: no `results` (nothing was analysed), one
+/// invocation with `executionSuccessful: false`, the exit code, and the
+/// error and its help as a notification. A build whose output cannot be
+/// written gives one log with its results and that invocation.
+#[test]
+fn sarif_command_errors_are_failed_runs() {
+    let dir = scratch("sarif-failed");
+    std::fs::create_dir_all(&dir).unwrap();
+    let missing = dir.join("no-such-project");
+    let missing = missing.to_str().unwrap();
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (
+            vec!["check", missing, "--format", "sarif"],
+            "does not exist",
+        ),
+        (vec!["build", "--format=sarif", missing], "does not exist"),
+        (
+            vec!["check", "--format", "sarif", "--no-such-option", missing],
+            "--no-such-option",
+        ),
+        // A second `--format` is a usage error, in the form of the last.
+        (
+            vec!["check", missing, "--format", "json", "--format", "sarif"],
+            "cannot be used multiple times",
+        ),
+    ];
+    for (k, (args, says)) in cases.iter().enumerate() {
+        let out = platc().args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(
+            out.stderr.is_empty(),
+            "{args:?}: nothing on stderr, got {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let log: serde_json::Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{args:?}: one JSON document: {e}"));
+        assert_eq!(log["version"], "2.1.0");
+        let runs = log["runs"].as_array().unwrap();
+        assert_eq!(runs.len(), 1, "{args:?}");
+        let run = &runs[0];
+        assert_eq!(run["tool"]["driver"]["name"], "platc");
+        assert!(
+            run.get("results").is_none(),
+            "{args:?}: no results: nothing was analysed"
+        );
+        let invocations = run["invocations"].as_array().unwrap();
+        assert_eq!(invocations.len(), 1);
+        assert_eq!(invocations[0]["executionSuccessful"], false);
+        assert_eq!(invocations[0]["exitCode"], 2);
+        let note = &invocations[0]["toolExecutionNotifications"][0];
+        assert_eq!(note["level"], "error");
+        let text = note["message"]["text"].as_str().unwrap();
+        assert!(text.contains(says), "{args:?}: {text}");
+        assert!(text.contains("\nhelp: "), "{args:?}: {text}");
+        validate_sarif(&dir.join(format!("failed-{k}.sarif")), &out.stdout);
+    }
+
+    // A build with a warning whose output is a file: the warning is a
+    // result, and the run failed.
+    let project = project(&dir.join("warned"), WARNED);
+    let taken = dir.join("taken");
+    std::fs::write(&taken, "not a directory").unwrap();
+    let out = platc()
+        .args(["build", "--format", "sarif", "-o"])
+        .arg(&taken)
+        .arg(&project)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let log: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let run = &log["runs"][0];
+    let ids: Vec<&str> = run["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["ruleId"].as_str().unwrap())
+        .collect();
+    assert!(ids.contains(&"P0201"), "the warning is a result: {ids:?}");
+    assert_eq!(run["invocations"][0]["executionSuccessful"], false);
+    assert_eq!(run["invocations"][0]["exitCode"], 2);
+    assert_eq!(
+        std::fs::read_to_string(&taken).unwrap(),
+        "not a directory",
+        "nothing written"
+    );
+    validate_sarif(&dir.join("write-failed.sarif"), &out.stdout);
     let _ = std::fs::remove_dir_all(&dir);
 }
 

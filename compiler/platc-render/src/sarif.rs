@@ -42,6 +42,16 @@ pub struct Suppressed {
     pub justification: String,
 }
 
+/// An error of the command itself that ended the run: a usage error, an
+/// input that cannot be read, an output that cannot be written.
+#[derive(Debug, Clone, Copy)]
+pub struct SarifFailure<'a> {
+    pub message: &'a str,
+    pub help: Option<&'a str>,
+    /// The process's exit code (2 for usage and I/O errors).
+    pub exit_code: i32,
+}
+
 /// Renders the log (pretty-printed JSON, with a final newline).
 pub fn render_sarif(
     map: &SourceMap,
@@ -50,6 +60,45 @@ pub fn render_sarif(
     extra_rules: &[SarifRule],
     tool_version: &str,
 ) -> String {
+    pretty(&log(
+        map,
+        diags,
+        suppressed,
+        extra_rules,
+        tool_version,
+        None,
+    ))
+}
+
+/// Renders the log of a run that analysed the platform and then failed
+/// (its output could not be written): the results, and an invocation that
+/// says the run failed (see [`render_sarif_failure`]).
+pub fn render_sarif_failed(
+    map: &SourceMap,
+    diags: &[Diagnostic],
+    suppressed: &[Suppressed],
+    extra_rules: &[SarifRule],
+    tool_version: &str,
+    failure: &SarifFailure<'_>,
+) -> String {
+    pretty(&log(
+        map,
+        diags,
+        suppressed,
+        extra_rules,
+        tool_version,
+        Some(failure),
+    ))
+}
+
+fn log(
+    map: &SourceMap,
+    diags: &[Diagnostic],
+    suppressed: &[Suppressed],
+    extra_rules: &[SarifRule],
+    tool_version: &str,
+    failure: Option<&SarifFailure<'_>>,
+) -> Value {
     let mut rule_index: BTreeMap<&str, usize> = BTreeMap::new();
     let codes = diags
         .iter()
@@ -76,18 +125,11 @@ pub fn render_sarif(
         }]);
         results.push(r);
     }
-    let log = json!({
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+    let mut log = json!({
+        "$schema": SCHEMA,
         "version": "2.1.0",
         "runs": [{
-            "tool": {
-                "driver": {
-                    "name": "platc",
-                    "version": tool_version,
-                    "informationUri": EXPLAIN_URL,
-                    "rules": rules,
-                }
-            },
+            "tool": tool(tool_version, rules),
             "originalUriBaseIds": {
                 "PROJECTROOT": { "description": { "text": "The directory of the platform's main.plat." } }
             },
@@ -95,9 +137,67 @@ pub fn render_sarif(
             "results": results,
         }]
     });
-    let mut out = serde_json::to_string_pretty(&log).unwrap_or_default();
+    if let Some(f) = failure {
+        log["runs"][0]["invocations"] = invocations(f);
+    }
+    log
+}
+
+const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
+
+fn tool(version: &str, rules: Vec<Value>) -> Value {
+    json!({
+        "driver": {
+            "name": "platc",
+            "version": version,
+            "informationUri": EXPLAIN_URL,
+            "rules": rules,
+        }
+    })
+}
+
+fn pretty(log: &Value) -> String {
+    let mut out = serde_json::to_string_pretty(log).unwrap_or_default();
     out.push('\n');
     out
+}
+
+/// Renders the log of a run that could not look at the platform at all: an
+/// error of the command itself (a usage error, a missing or unreadable
+/// input, an output that cannot be written), which exits with `exit_code`.
+///
+/// As SARIF 2.1.0 says of a run that failed (appendix I, "Detecting
+/// incomplete result sets"), the run has no `results` (absent, not empty:
+/// nothing was analysed, which is not the same as nothing found), and its
+/// one invocation has `executionSuccessful: false`, the exit code, and the
+/// error as a tool execution notification of level `error`, with the help
+/// after the message.
+pub fn render_sarif_failure(failure: &SarifFailure<'_>, tool_version: &str) -> String {
+    let log = json!({
+        "$schema": SCHEMA,
+        "version": "2.1.0",
+        "runs": [{
+            "tool": tool(tool_version, Vec::new()),
+            "invocations": invocations(failure),
+        }]
+    });
+    pretty(&log)
+}
+
+fn invocations(f: &SarifFailure<'_>) -> Value {
+    let text = match f.help {
+        Some(h) => format!("{}\nhelp: {h}", f.message),
+        None => f.message.to_string(),
+    };
+    json!([{
+        "executionSuccessful": false,
+        "exitCode": f.exit_code,
+        "toolExecutionNotifications": [{
+            "level": "error",
+            "message": { "text": text },
+            "descriptor": { "id": "command-error" },
+        }],
+    }])
 }
 
 fn rule(code: &str, extra: &[SarifRule]) -> Value {
