@@ -135,20 +135,26 @@ fn an_instance_without_pods_of_its_own_blocks_no_namespace() {
 
 #[test]
 fn addresses_handed_on_through_interfaces_are_reachable() {
-    // `engine` observes every `Catalog`; `catalog` refers to `db`: the
-    // engine reaches the catalog and, through it, the database.
+    // `engine` observes every `Catalog`; `catalog` refers to `db`, and its
+    // `Catalog` record hands the database's host on: the engine reaches
+    // the catalog and, through it, the database.
     let text = format!(
         "{}\n{}",
         fixture(),
         r#"
 interface Catalog {
   uri: string
+  warehouse: string
 }
 
 component catalog_server {
   param db: Database
   chart "minio" version "5.4.0" from "https://charts.min.io/"
-  provides Catalog { uri = "http://${self.name}" }
+  let warehouse_host = db.host
+  provides Catalog {
+    uri = "http://${self.name}"
+    warehouse = "postgres://${warehouse_host}"
+  }
   network {
     pods = { release = self.name }
   }
@@ -385,4 +391,158 @@ checked a_checked { namespace = "a" }
     // The operator still reaches what requires it.
     let db = pods_let_in(&policies(&files, "data"), "platc-db");
     assert!(db.contains(&json!({"matchLabels": {"app.kubernetes.io/instance": "ops"}})));
+}
+
+/// An engine that uses a catalog, and a catalog that refers to its own
+/// database, as `addresses_handed_on_through_interfaces_are_reachable`
+/// writes them, with the catalog's record reading `record` (`None`: the
+/// catalog's own name only).
+fn catalog_platform(record: &str) -> String {
+    format!(
+        "{}\n{}",
+        fixture(),
+        r#"
+interface Catalog {
+  uri: string
+}
+
+component catalog_server {
+  param db: Database
+  param mirror: Database? = none
+  chart "minio" version "5.4.0" from "https://charts.min.io/"
+  provides Catalog { uri = RECORD }
+  network {
+    pods = { release = self.name }
+  }
+}
+
+component engine {
+  param catalogs: list<Catalog> = all(Catalog)
+  chart "minio" version "5.4.0" from "https://charts.min.io/"
+  network {
+    pods = { release = self.name }
+  }
+}
+
+catalog_server catalog {
+  namespace = "data"
+  db = db
+}
+
+engine query { namespace = "data" }
+"#
+        .replace("RECORD", record)
+    )
+}
+
+#[test]
+fn what_a_provides_record_does_not_read_is_not_handed_on() {
+    let query = json!({"matchLabels": {"release": "query"}});
+    // The catalog's record names the catalog only: the engine talks to
+    // the catalog, and the catalog alone talks to its database.
+    let files = build(&catalog_platform(r#""http://${self.name}""#), None);
+    let data = policies(&files, "data");
+    assert!(pods_let_in(&data, "platc-catalog").contains(&query));
+    assert!(
+        !pods_let_in(&data, "platc-db").contains(&query),
+        "{:?}",
+        pods_let_in(&data, "platc-db")
+    );
+    // Read in an `if` or a comprehension: handed on.
+    for record in [
+        r#"if mirror != none { "x" } else { "postgres://${db.host}" }"#,
+        r#""${[for d in [db]: d.host][0]}""#,
+    ] {
+        let files = build(&catalog_platform(record), None);
+        let data = policies(&files, "data");
+        assert!(
+            pods_let_in(&data, "platc-db").contains(&query),
+            "{record}: {:?}",
+            pods_let_in(&data, "platc-db")
+        );
+    }
+}
+
+#[test]
+fn what_the_network_block_lists_as_data_is_not_reached() {
+    // `viewer` reads every `Board` (by `all(...)`, in a param and in a
+    // let) and the one store it is given as data, and talks to its
+    // `store`: only the store lets it in.
+    let text = format!(
+        "{}\n{}",
+        fixture(),
+        r#"
+interface Board {
+  url: string
+}
+
+component board_source {
+  chart "minio" version "5.4.0" from "https://charts.min.io/"
+  provides Board { url = "https://boards.example.com/${self.name}" }
+  network {
+    pods = { release = self.name }
+  }
+}
+
+component viewer {
+  param boards: list<Board> = all(Board)
+  param archive: Database? = none
+  param store: Database
+  let any_boards = len(all(Board)) > 0
+  chart "minio" version "5.4.0" from "https://charts.min.io/"
+  values {
+    podAnnotations.boards = to_json([for b in boards: b.url])
+    podAnnotations.enabled = to_json(any_boards)
+    podAnnotations.archive = if archive != none { "yes" } else { "no" }
+  }
+  network {
+    pods = { release = self.name }
+    data = [boards, any_boards, archive]
+  }
+}
+
+board_source one { namespace = "data" }
+board_source two { namespace = "data" }
+viewer screen {
+  namespace = "data"
+  store = db
+  archive = db2
+}
+"#
+    );
+    let files = build(
+        &text.replace(
+            "database db {",
+            "database db2 { namespace = \"data\" }\ndatabase db {",
+        ),
+        None,
+    );
+    let data = policies(&files, "data");
+    let screen = json!({"matchLabels": {"release": "screen"}});
+    for source in ["platc-one", "platc-two", "platc-db2"] {
+        assert!(
+            !pods_let_in(&data, source).contains(&screen),
+            "{source}: {:?}",
+            pods_let_in(&data, source)
+        );
+    }
+    assert!(pods_let_in(&data, "platc-db").contains(&screen));
+    // Without `data`, the viewer reaches them all.
+    let files = build(
+        &text
+            .replace("    data = [boards, any_boards, archive]\n", "")
+            .replace(
+                "database db {",
+                "database db2 { namespace = \"data\" }\ndatabase db {",
+            ),
+        None,
+    );
+    let data = policies(&files, "data");
+    for source in ["platc-one", "platc-two", "platc-db2", "platc-db"] {
+        assert!(
+            pods_let_in(&data, source).contains(&screen),
+            "{source}: {:?}",
+            pods_let_in(&data, source)
+        );
+    }
 }

@@ -346,7 +346,15 @@ fn component(s: &mut String, text: &str, c: &ast::ComponentDecl) {
         let parts: Vec<String> = n
             .attrs
             .iter()
-            .map(|a| format!("{} `{}`", a.name.name, cell(src(text, a.value.span))))
+            .map(|a| {
+                let what = match a.name.name.as_str() {
+                    "open_ports" => "open ports",
+                    // Members whose instances it reads and never connects to.
+                    "data" => "reads without connecting",
+                    other => other,
+                };
+                format!("{what} `{}`", cell(src(text, a.value.span)))
+            })
             .collect();
         let _ = writeln!(s, "**Network:** {} (language 6.3.11).\n", parts.join(", "));
     }

@@ -57,10 +57,13 @@ enum Why {
 /// For each instance, the instances that may open connections to it, and
 /// why.
 ///
-/// An instance uses what it refers to and what it observes, and, through
-/// them, what they use in turn: addresses are handed on through interfaces
-/// (Trino learns the warehouse's object store from the Iceberg catalog, and
-/// reads the bucket itself). An observed instance that runs no pods is
+/// An instance uses what it refers to and what it observes (but not what
+/// its `network` block lists as `data`: Grafana reads the dashboards of
+/// every metrics source, and talks to none), and, through them, what their
+/// `provides` records are computed from: addresses are handed on through
+/// interfaces (Trino learns the warehouse's object store from the Iceberg
+/// catalog, and reads the bucket itself; it does not learn the catalog's
+/// own database). An observed instance that runs no pods is
 /// data the observer reads, not a service it talks to: what it refers to
 /// is not reached through it (MinIO observes every `minio_access` to find
 /// its own users; it does not talk to the servers of the others). The
@@ -84,13 +87,23 @@ fn callers(p: &Platform) -> Vec<BTreeMap<usize, Why>> {
         .zip(&pods)
         .map(|(inst, &pods)| !pods && inst.network.is_none())
         .collect();
-    // The edges that hand addresses on (with whether they observe), and
-    // those of the ingress layer.
+    // The edges each instance connects along (with whether they observe),
+    // those it hands on to its consumers through its `provides` records,
+    // and those of the ingress layer.
     let mut uses: Vec<Vec<(usize, bool)>> = vec![Vec::new(); p.instances.len()];
+    let mut hands: Vec<Vec<(usize, bool)>> = vec![Vec::new(); p.instances.len()];
     let mut serves: Vec<Vec<usize>> = vec![Vec::new(); p.instances.len()];
     for (c, inst) in p.instances.iter().enumerate() {
         for r in &inst.references {
-            uses[c].extend(index.get(r.target.as_str()).map(|&t| (t, false)));
+            let Some(&t) = index.get(r.target.as_str()) else {
+                continue;
+            };
+            if !r.data {
+                uses[c].push((t, false));
+            }
+            if r.hands_on {
+                hands[c].push((t, false));
+            }
         }
         for o in inst.observes.iter().filter(|o| o.reach) {
             let Some(&t) = index.get(o.target.as_str()) else {
@@ -99,7 +112,12 @@ fn callers(p: &Platform) -> Vec<BTreeMap<usize, Why>> {
             if o.interface == ROUTE {
                 serves[c].push(t);
             } else if !silent[t] {
-                uses[c].push((t, true));
+                if !o.data {
+                    uses[c].push((t, true));
+                }
+                if o.hands_on {
+                    hands[c].push((t, true));
+                }
             }
         }
     }
@@ -136,7 +154,7 @@ fn callers(p: &Platform) -> Vec<BTreeMap<usize, Why>> {
             let data = observed && !pods[t];
             if !data && followed[t] != stamp {
                 followed[t] = stamp;
-                stack.extend_from_slice(&uses[t]);
+                stack.extend_from_slice(&hands[t]);
             }
         }
         for &t in &serves[c] {

@@ -333,10 +333,17 @@ pub struct Resource {
 pub struct Observed {
     pub target: String,
     pub interface: String,
-    /// Whether the observer may talk to it: false when only the
+    /// Whether the observer takes it as a value: false when only the
     /// component's `assert` conditions read it (a check that no other
     /// instance of the namespace collides with this one).
     pub reach: bool,
+    /// Whether the observer's `provides` records are computed from it, so
+    /// that its consumers learn its address (6.3.11).
+    pub hands_on: bool,
+    /// Whether the observer only reads it as data, never connecting to it:
+    /// every call that takes it is in a member its `network` block lists
+    /// under `data` (6.3.11).
+    pub data: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -412,6 +419,12 @@ pub struct Reference {
     /// is passed to (an interface or component name), or `value` when the
     /// reference only reads a field.
     pub flows: String,
+    /// Whether the parameter is one the instance's `provides` records are
+    /// computed from, so that its consumers learn this address (6.3.11).
+    pub hands_on: bool,
+    /// Whether the parameter is one its `network` block lists under `data`:
+    /// the instance reads the target and never connects to it (6.3.11).
+    pub data: bool,
     pub span: Span,
 }
 

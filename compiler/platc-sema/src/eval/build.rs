@@ -90,15 +90,27 @@ struct WorkerResult {
 impl<'t, 'a> Evaluator<'t, 'a> {
     /// Evaluates every instance and builds the checked platform.
     pub fn platform(&mut self) -> Option<crate::Platform> {
+        // Which edges each component hands on, and which it reads as data
+        // (6.3.11).
+        let member: Vec<crate::items::network::MemberFlows<'a>> = self
+            .t
+            .comps
+            .iter()
+            .map(|c| crate::items::network::member_flows(c.decl))
+            .collect();
+        let member_of = |i: usize| self.t.instances[i].2.map(|c| &member[c.0 as usize]);
         let mut references: Vec<Vec<crate::Reference>> = vec![Vec::new(); self.t.instances.len()];
         for refs in crate::refs::references(self.t, self.env).values() {
             for r in refs {
                 self.ref_spans.entry((r.from, r.to)).or_insert(r.span);
                 let flows = self.flows(r.from, &r.attr);
+                let m = member_of(r.from);
                 references[r.from].push(crate::Reference {
                     target: self.t.instances[r.to].0.name.name.clone(),
                     attr: r.attr.clone(),
                     flows,
+                    hands_on: m.is_some_and(|m| m.handed_params.contains(r.attr.as_str())),
+                    data: m.is_some_and(|m| m.data_params.contains(r.attr.as_str())),
                     span: r.span,
                 });
             }
@@ -161,11 +173,47 @@ impl<'t, 'a> Evaluator<'t, 'a> {
                     && call.end <= a.cond.span.end
             })
         };
-        let mut merged: std::collections::BTreeMap<(usize, usize, String), bool> =
+        // The attributes of each instance, with this environment's
+        // overrides of them: an `all(...)` call written there is made for
+        // the param the attribute sets.
+        let mut overrides: HashMap<usize, Vec<(&str, &ast::Expr)>> = HashMap::default();
+        for o in self.env.iter().flat_map(|e| &e.overrides) {
+            if let [head, attr] = &o.target[..] {
+                if let Some((Global::Instance(i), _)) = self.t.globals.get(&head.name) {
+                    overrides
+                        .entry(*i)
+                        .or_default()
+                        .push((attr.name.as_str(), &o.value));
+                }
+            }
+        }
+        // Per (observer, observed, interface): whether some call takes it
+        // (outside the assertions), whether some call hands it on, and
+        // whether every call that takes it reads it as data.
+        let mut merged: std::collections::BTreeMap<(usize, usize, String), (bool, bool, bool)> =
             std::collections::BTreeMap::new();
         for (from, to, interface, call) in std::mem::take(&mut self.observes) {
             let reach = !in_assert(from, call);
-            *merged.entry((from, to, interface)).or_insert(false) |= reach;
+            let (hands_on, data) = match member_of(from) {
+                Some(m) => {
+                    let attrs = self.t.instances[from]
+                        .0
+                        .attrs
+                        .iter()
+                        .map(|a| (a.name.name.as_str(), &a.value))
+                        .chain(overrides.get(&from).into_iter().flatten().copied());
+                    m.call(call, attrs)
+                }
+                None => (false, false),
+            };
+            let e = merged
+                .entry((from, to, interface))
+                .or_insert((false, false, true));
+            e.0 |= reach;
+            e.1 |= hands_on;
+            if reach {
+                e.2 &= data;
+            }
         }
         let position: HashMap<&str, usize> = instances
             .iter()
@@ -173,7 +221,7 @@ impl<'t, 'a> Evaluator<'t, 'a> {
             .map(|(k, inst)| (inst.name.as_str(), k))
             .collect();
         let mut found: Vec<(usize, crate::Observed)> = Vec::new();
-        for ((from, to, interface), reach) in merged {
+        for ((from, to, interface), (reach, hands_on, data)) in merged {
             let from = self.t.instances[from].0.name.name.as_str();
             let target = self.t.instances[to].0.name.name.clone();
             if let Some(&k) = position.get(from) {
@@ -183,6 +231,8 @@ impl<'t, 'a> Evaluator<'t, 'a> {
                         target,
                         interface,
                         reach,
+                        hands_on,
+                        data: reach && data,
                     },
                 ));
             }
@@ -927,6 +977,10 @@ impl<'t, 'a> Evaluator<'t, 'a> {
         };
         let mut out = crate::Network::default();
         for a in &net.attrs {
+            // `data` names members; it is not evaluated (see `MemberFlows`).
+            if a.name.name == "data" {
+                continue;
+            }
             let v = self.eval(&a.value, env)?;
             match (a.name.name.as_str(), v) {
                 ("pods", Value::Map(m)) => {

@@ -102,6 +102,8 @@ impl Evaluator<'_, '_> {
                         target,
                         interface: ROUTE.to_string(),
                         reach: true,
+                        hands_on: false,
+                        data: false,
                     });
                 }
             }
