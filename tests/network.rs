@@ -136,46 +136,9 @@ fn an_instance_without_pods_of_its_own_blocks_no_namespace() {
 #[test]
 fn addresses_handed_on_through_interfaces_are_reachable() {
     // `engine` observes every `Catalog`; `catalog` refers to `db`, and its
-    // `Catalog` record hands the database's host on: the engine reaches
-    // the catalog and, through it, the database.
-    let text = format!(
-        "{}\n{}",
-        fixture(),
-        r#"
-interface Catalog {
-  uri: string
-  warehouse: string
-}
-
-component catalog_server {
-  param db: Database
-  chart "minio" version "5.4.0" from "https://charts.min.io/"
-  let warehouse_host = db.host
-  provides Catalog {
-    uri = "http://${self.name}"
-    warehouse = "postgres://${warehouse_host}"
-  }
-  network {
-    pods = { release = self.name }
-  }
-}
-
-component engine {
-  param catalogs: list<Catalog> = all(Catalog)
-  chart "minio" version "5.4.0" from "https://charts.min.io/"
-  network {
-    pods = { release = self.name }
-  }
-}
-
-catalog_server catalog {
-  namespace = "data"
-  db = db
-}
-
-engine query { namespace = "data" }
-"#
-    );
+    // `Catalog` record hands the database's host on (through a let): the
+    // engine reaches the catalog and, through it, the database.
+    let text = catalog_platform(r#""postgres://${warehouse_host}""#);
     let files = build(&text, None);
     let data = policies(&files, "data");
     let from = |policy: &str| pods_let_in(&data, policy);
@@ -393,10 +356,9 @@ checked a_checked { namespace = "a" }
     assert!(db.contains(&json!({"matchLabels": {"app.kubernetes.io/instance": "ops"}})));
 }
 
-/// An engine that uses a catalog, and a catalog that refers to its own
-/// database, as `addresses_handed_on_through_interfaces_are_reachable`
-/// writes them, with the catalog's record reading `record` (`None`: the
-/// catalog's own name only).
+/// An engine that observes every catalog, and a catalog that refers to
+/// its own database, with the catalog's record `uri = record` (which may
+/// read the let `warehouse_host`, the database's host).
 fn catalog_platform(record: &str) -> String {
     format!(
         "{}\n{}",
@@ -410,6 +372,7 @@ component catalog_server {
   param db: Database
   param mirror: Database? = none
   chart "minio" version "5.4.0" from "https://charts.min.io/"
+  let warehouse_host = db.host
   provides Catalog { uri = RECORD }
   network {
     pods = { release = self.name }

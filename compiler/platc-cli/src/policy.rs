@@ -194,18 +194,12 @@ pub(crate) fn sarif(c: &Compilation, failure: Option<&platc_render::SarifFailure
             help: p.doc.clone(),
         })
         .collect();
-    let version = env!("CARGO_PKG_VERSION");
-    match failure {
-        None => {
-            platc_render::render_sarif(&c.sources, &c.diagnostics, &suppressed, &rules, version)
-        }
-        Some(f) => platc_render::render_sarif_failed(
-            &c.sources,
-            &c.diagnostics,
-            &suppressed,
-            &rules,
-            version,
-            f,
-        ),
-    }
+    platc_render::render_sarif(
+        &c.sources,
+        &c.diagnostics,
+        &suppressed,
+        &rules,
+        env!("CARGO_PKG_VERSION"),
+        failure,
+    )
 }

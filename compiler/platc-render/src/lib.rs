@@ -28,9 +28,7 @@ pub mod sarif;
 
 pub use human::{render_human, summary, write_human};
 pub use json::{render_json, write_json, JSON_SCHEMA_VERSION};
-pub use sarif::{
-    render_sarif, render_sarif_failed, render_sarif_failure, SarifFailure, SarifRule, Suppressed,
-};
+pub use sarif::{render_sarif, render_sarif_failure, SarifFailure, SarifRule, Suppressed};
 
 use platc_diag::SourceFile;
 

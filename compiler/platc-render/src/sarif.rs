@@ -52,53 +52,18 @@ pub struct SarifFailure<'a> {
     pub exit_code: i32,
 }
 
-/// Renders the log (pretty-printed JSON, with a final newline).
+/// Renders the log (pretty-printed JSON, with a final newline). With
+/// `failure`, the log of a run that analysed the platform and then failed
+/// (its output could not be written): the results, and an invocation that
+/// says the run failed (see [`render_sarif_failure`]).
 pub fn render_sarif(
     map: &SourceMap,
     diags: &[Diagnostic],
     suppressed: &[Suppressed],
     extra_rules: &[SarifRule],
     tool_version: &str,
-) -> String {
-    pretty(&log(
-        map,
-        diags,
-        suppressed,
-        extra_rules,
-        tool_version,
-        None,
-    ))
-}
-
-/// Renders the log of a run that analysed the platform and then failed
-/// (its output could not be written): the results, and an invocation that
-/// says the run failed (see [`render_sarif_failure`]).
-pub fn render_sarif_failed(
-    map: &SourceMap,
-    diags: &[Diagnostic],
-    suppressed: &[Suppressed],
-    extra_rules: &[SarifRule],
-    tool_version: &str,
-    failure: &SarifFailure<'_>,
-) -> String {
-    pretty(&log(
-        map,
-        diags,
-        suppressed,
-        extra_rules,
-        tool_version,
-        Some(failure),
-    ))
-}
-
-fn log(
-    map: &SourceMap,
-    diags: &[Diagnostic],
-    suppressed: &[Suppressed],
-    extra_rules: &[SarifRule],
-    tool_version: &str,
     failure: Option<&SarifFailure<'_>>,
-) -> Value {
+) -> String {
     let mut rule_index: BTreeMap<&str, usize> = BTreeMap::new();
     let codes = diags
         .iter()
@@ -140,7 +105,7 @@ fn log(
     if let Some(f) = failure {
         log["runs"][0]["invocations"] = invocations(f);
     }
-    log
+    pretty(&log)
 }
 
 const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
